@@ -1,0 +1,49 @@
+import type { ClientLink, PeerSession } from '../rooms/room-registry.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface ConnectionLimits {
+  messagesPerSecond: number;
+  burst: number;
+  /** Rate-limited or malformed messages tolerated in a burst before the socket is closed. */
+  strikes: number;
+  /** Strikes forgiven per second. */
+  strikesForgivenPerSecond: number;
+}
+
+/** One client socket as the protocol layer sees it, whatever the transport. */
+export class ClientConnection {
+  session: PeerSession | null = null;
+  iceRefreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** True once the client was told it is rate-limited, until a message gets through again. */
+  toldRateLimited = false;
+  readonly #rate: TokenBucket;
+  readonly #strikes: TokenBucket;
+
+  constructor(
+    readonly link: ClientLink,
+    limits: ConnectionLimits,
+  ) {
+    this.#rate = new TokenBucket(limits.burst, limits.messagesPerSecond);
+    this.#strikes = new TokenBucket(limits.strikes, limits.strikesForgivenPerSecond);
+  }
+
+  /** The session this socket speaks for, unless it was taken over by a newer socket. */
+  get activeSession(): PeerSession | null {
+    const session = this.session;
+    return session && !session.left && session.link === this.link ? session : null;
+  }
+
+  allowMessage(): boolean {
+    return this.#rate.take();
+  }
+
+  /** Records a misbehaviour; false when the client has used up its tolerance. */
+  strike(): boolean {
+    return this.#strikes.take();
+  }
+
+  stopIceRefresh(): void {
+    if (this.iceRefreshTimer) clearTimeout(this.iceRefreshTimer);
+    this.iceRefreshTimer = null;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { ErrorCode } from '../protocol/codes.js';
+import { encodeServerMessage } from '../protocol/encode.js';
+import type { Limits, ServerMessage } from '../protocol/messages.js';
+import type { SignalMetrics } from '../ops/metrics.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { IceServerIssuer } from '../turn/ice-servers.js';
+import type { ClientConnection } from './client-connection.js';
+
+/** What every handler may use. Transport-free, so handlers run in unit tests with fake links. */
+export interface HandlerContext {
+  registry: RoomRegistry;
+  iceServers: IceServerIssuer;
+  limits: Limits;
+  metrics: SignalMetrics;
+  log: Logger;
+}
+
+export function reply(connection: ClientConnection, message: ServerMessage): void {
+  connection.link.send(encodeServerMessage(message));
+}
+
+export function replyError(context: HandlerContext, connection: ClientConnection, code: ErrorCode, message: string): void {
+  context.metrics.error(code);
+  reply(connection, { type: 'error', code, message });
+}

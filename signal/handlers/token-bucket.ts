@@ -1,0 +1,24 @@
+/** A token bucket: `capacity` tokens, refilled at `perSecond`. */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+
+  constructor(
+    readonly capacity: number,
+    readonly perSecond: number,
+    readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.#tokens = capacity;
+    this.#last = now();
+  }
+
+  /** Takes one token; false when the bucket is empty. */
+  take(): boolean {
+    const now = this.now();
+    this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,46 @@
+/** Prometheus metrics of one signal process, served at `/metrics`. */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ErrorCode } from '../protocol/codes.js';
+
+export interface StateGauges {
+  connections(): number;
+  rooms(): number;
+  peers(): number;
+  peersAway(): number;
+}
+
+export class SignalMetrics {
+  readonly registry = new Registry();
+  readonly relayed: Counter;
+  readonly errors: Counter<'code'>;
+  readonly rateLimited: Counter;
+  readonly disconnects: Counter<'reason'>;
+  readonly upgradesRefused: Counter<'reason'>;
+
+  constructor(state: StateGauges) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'whisper_' });
+    const gauge = (name: string, help: string, read: () => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('whisper_connections', 'Open WebSocket connections.', state.connections);
+    gauge('whisper_rooms', 'Rooms with at least one peer.', state.rooms);
+    gauge('whisper_peers', 'Peers in rooms, including those within their resume grace period.', state.peers);
+    gauge('whisper_peers_away', 'Peers within their resume grace period.', state.peersAway);
+    this.relayed = new Counter({ name: 'whisper_signals_relayed_total', help: 'Signal messages relayed or queued for a peer.', registers });
+    this.errors = new Counter({ name: 'whisper_errors_total', help: 'Error messages sent to clients, by code.', labelNames: ['code'], registers });
+    this.rateLimited = new Counter({ name: 'whisper_rate_limited_total', help: 'Messages dropped by the per-connection rate limit.', registers });
+    this.disconnects = new Counter({ name: 'whisper_disconnects_total', help: 'Connections closed by the server, by reason.', labelNames: ['reason'], registers });
+    this.upgradesRefused = new Counter({ name: 'whisper_upgrades_refused_total', help: 'WebSocket upgrades refused, by reason.', labelNames: ['reason'], registers });
+  }
+
+  error(code: ErrorCode): void {
+    this.errors.inc({ code });
+  }
+}

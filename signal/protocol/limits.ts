@@ -1,0 +1,30 @@
+/**
+ * Bounds that both sides of the wire agree on. The server enforces them; the
+ * app uses them to refuse bad input before it is sent.
+ */
+
+/** Largest text frame the server accepts; a larger one closes the socket with 1009. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** Room ids: URL-safe base64 alphabet. The app makes 22 characters (132 bits of randomness). */
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** Peer ids are chosen by the server: URL-safe base64, bounded. */
+export const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** Resume tokens are chosen by the server: 32 random bytes in URL-safe base64. */
+export const RESUME_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Display names, after trimming: 1 to 40 user-perceived characters. */
+export const NAME_MAX_GRAPHEMES = 40;
+export const NAME_MAX_CODE_UNITS = 200;
+
+/**
+ * Characters a display name may not contain: control characters, line and
+ * paragraph separators, and bidirectional overrides (which can make a name
+ * look like another one).
+ */
+export const NAME_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
+
+/** Bytes of randomness in a room id made by the app (>= 128 bits). */
+export const ROOM_ID_RANDOM_BYTES = 16;

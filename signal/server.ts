@@ -1,0 +1,109 @@
+/**
+ * Wires one signal process: uWebSockets.js transport -> protocol handlers ->
+ * room state, plus static serving of the app and the ops endpoints.
+ */
+import uWS, { type us_listen_socket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { SignalConfig } from './config.js';
+import type { HandlerContext } from './handlers/context.js';
+import { MAX_MESSAGE_BYTES } from './protocol/limits.js';
+import { SignalMetrics } from './ops/metrics.js';
+import { attachOpsRoutes } from './ops/ops-routes.js';
+import { RoomRegistry } from './rooms/room-registry.js';
+import { StaticSite } from './transport/static-site.js';
+import { WebSocketRoute } from './transport/websocket-route.js';
+import { respondText } from './transport/http-response.js';
+import { IceServerIssuer } from './turn/ice-servers.js';
+import { roomTag } from './log.js';
+
+export interface SignalServer {
+  readonly port: number;
+  readonly metrics: SignalMetrics;
+  /** Graceful shutdown: stop accepting, ask clients to reconnect (1012), wait for them to go. */
+  close(): Promise<void>;
+}
+
+/** Signals kept for a peer that is reconnecting; enough for a renegotiation's candidates. */
+const PENDING_SIGNALS_PER_PEER = 64;
+
+export async function startSignalServer(config: SignalConfig, log: Logger): Promise<SignalServer> {
+  const site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
+
+  let route: WebSocketRoute | null = null;
+  const registry = new RoomRegistry({
+    maxRoomSize: config.maxRoomSize,
+    resumeGraceMs: config.resumeGraceMs,
+    pendingLimit: PENDING_SIGNALS_PER_PEER,
+    onLeave: (session) => log.debug({ peer: session.id, room: roomTag(session.roomId) }, 'left'),
+  });
+  const metrics = new SignalMetrics({
+    connections: () => route?.connectionCount ?? 0,
+    rooms: () => registry.roomCount,
+    peers: () => registry.sessionCount,
+    peersAway: () => registry.awayCount,
+  });
+  const context: HandlerContext = {
+    registry,
+    metrics,
+    log,
+    iceServers: new IceServerIssuer(config.ice),
+    limits: {
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      maxRoomSize: config.maxRoomSize,
+      messagesPerSecond: config.messagesPerSecond,
+      burst: config.messageBurst,
+      resumeGraceMs: config.resumeGraceMs,
+    },
+  };
+  route = new WebSocketRoute(
+    context,
+    {
+      allowedOrigins: config.allowedOrigins,
+      maxConnections: config.maxConnections,
+      idleTimeoutSeconds: config.idleTimeoutSeconds,
+      maxBackpressureBytes: config.maxBackpressureBytes,
+      connectionLimits: {
+        messagesPerSecond: config.messagesPerSecond,
+        burst: config.messageBurst,
+        strikes: 30,
+        strikesForgivenPerSecond: 1,
+      },
+    },
+    log,
+  );
+  const ws = route;
+
+  let listenSocket: us_listen_socket | null = null;
+  let closing: Promise<void> | null = null;
+  const app = uWS.App();
+  ws.attach(app);
+  attachOpsRoutes(app, metrics, () => listenSocket !== null && closing === null);
+  if (site) app.any('/*', (res, req) => site.serve(res, req));
+  else app.any('/*', (res) => respondText(res, '404 Not Found', 'not found'));
+
+  listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  log.info({ host: config.host, port, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn }, 'listening');
+
+  const close = async (): Promise<void> => {
+    if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+    listenSocket = null;
+    ws.drain();
+    const deadline = Date.now() + config.shutdownTimeoutMs;
+    while (ws.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    ws.closeAll();
+    registry.dispose();
+    log.info('stopped');
+  };
+
+  return {
+    port,
+    metrics,
+    close: () => (closing ??= close()),
+  };
+}

@@ -1,0 +1,19 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+export type Headers = ReadonlyArray<readonly [string, string]>;
+
+/** Writes a whole response, security headers included, in one corked write. */
+export function respond(res: HttpResponse, status: string, headers: Headers, body?: string | Uint8Array, head = false): void {
+  res.cork(() => {
+    res.writeStatus(status);
+    for (const [name, value] of SECURITY_HEADERS) res.writeHeader(name, value);
+    for (const [name, value] of headers) res.writeHeader(name, value);
+    if (head) res.endWithoutBody(body === undefined ? 0 : body.length);
+    else res.end(body ?? '');
+  });
+}
+
+export function respondText(res: HttpResponse, status: string, text: string, extraHeaders: Headers = []): void {
+  respond(res, status, [['Content-Type', 'text/plain; charset=utf-8'], ['Cache-Control', 'no-store'], ...extraHeaders], text);
+}

@@ -1,0 +1,141 @@
+/**
+ * The `/ws` route on uWebSockets.js: upgrade checks (Origin, capacity,
+ * shutdown), then each frame goes to the protocol layer. Nothing here knows
+ * the protocol beyond text versus binary.
+ */
+import uWS, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { CloseCode } from '../protocol/codes.js';
+import { MAX_MESSAGE_BYTES } from '../protocol/limits.js';
+import { ClientConnection, type ConnectionLimits } from '../handlers/client-connection.js';
+import type { HandlerContext } from '../handlers/context.js';
+import { connectionClosed, dispatchBinary, dispatchText } from '../handlers/dispatch.js';
+import type { ClientLink } from '../rooms/room-registry.js';
+import type { SignalMetrics } from '../ops/metrics.js';
+import { respondText } from './http-response.js';
+import { isOriginAllowed } from './origin-policy.js';
+
+interface SocketData {
+  connection: ClientConnection | null;
+  closed: boolean;
+}
+
+export interface WebSocketRouteOptions {
+  allowedOrigins: readonly string[];
+  maxConnections: number;
+  idleTimeoutSeconds: number;
+  maxBackpressureBytes: number;
+  connectionLimits: ConnectionLimits;
+}
+
+/** A uWS socket seen through the registry's `ClientLink`. */
+class UwsLink implements ClientLink {
+  constructor(
+    private readonly socket: WebSocket<SocketData>,
+    private readonly maxBackpressure: number,
+    private readonly metrics: SignalMetrics,
+  ) {}
+
+  send(text: string): void {
+    const data = this.socket.getUserData();
+    if (data.closed) return;
+    const status = this.socket.send(text, false);
+    // 2 = dropped over maxBackpressure. A client that does not read is cut off, never buffered without bound.
+    if (status === 2 || this.socket.getBufferedAmount() > this.maxBackpressure) {
+      this.metrics.disconnects.inc({ reason: 'backpressure' });
+      data.closed = true;
+      this.socket.close();
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.getUserData().closed) return;
+    this.socket.end(code, reason);
+  }
+}
+
+export class WebSocketRoute {
+  readonly #sockets = new Set<WebSocket<SocketData>>();
+  #draining = false;
+
+  constructor(
+    private readonly context: HandlerContext,
+    private readonly options: WebSocketRouteOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  attach(app: TemplatedApp): void {
+    const { context, options } = this;
+    const metrics = context.metrics;
+    app.ws<SocketData>('/ws', {
+      compression: uWS.DISABLED,
+      maxPayloadLength: MAX_MESSAGE_BYTES,
+      idleTimeout: options.idleTimeoutSeconds,
+      sendPingsAutomatically: true,
+      maxBackpressure: options.maxBackpressureBytes,
+      upgrade: (res, req, socketContext) => {
+        const origin = req.getHeader('origin');
+        const host = req.getHeader('host');
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        if (this.#draining) {
+          metrics.upgradesRefused.inc({ reason: 'shutting-down' });
+          respondText(res, '503 Service Unavailable', 'server is restarting', [['Retry-After', '2']]);
+          return;
+        }
+        if (!isOriginAllowed(origin, host, options.allowedOrigins)) {
+          metrics.upgradesRefused.inc({ reason: 'origin' });
+          respondText(res, '403 Forbidden', 'origin not allowed');
+          return;
+        }
+        if (this.#sockets.size >= options.maxConnections) {
+          metrics.upgradesRefused.inc({ reason: 'capacity' });
+          respondText(res, '503 Service Unavailable', 'too many connections', [['Retry-After', '10']]);
+          return;
+        }
+        res.upgrade<SocketData>({ connection: null, closed: false }, key, protocol, extensions, socketContext);
+      },
+      open: (socket) => {
+        this.#sockets.add(socket);
+        const link = new UwsLink(socket, options.maxBackpressureBytes, metrics);
+        socket.getUserData().connection = new ClientConnection(link, options.connectionLimits);
+      },
+      message: (socket, message, isBinary) => {
+        const connection = socket.getUserData().connection;
+        if (!connection) return;
+        if (isBinary) dispatchBinary(context, connection);
+        else dispatchText(context, connection, Buffer.from(message).toString('utf8'));
+      },
+      close: (socket, code) => {
+        const data = socket.getUserData();
+        data.closed = true;
+        this.#sockets.delete(socket);
+        if (code === CloseCode.messageTooBig) metrics.disconnects.inc({ reason: 'message-too-big' });
+        if (data.connection) connectionClosed(context, data.connection);
+        data.connection = null;
+      },
+    });
+  }
+
+  /** Refuses new sockets and asks every client to reconnect elsewhere (or here, after the restart). */
+  drain(): void {
+    this.#draining = true;
+    for (const socket of this.#sockets) {
+      if (!socket.getUserData().closed) socket.end(CloseCode.serviceRestart, 'server restarting');
+    }
+    this.log.info({ connections: this.#sockets.size }, 'draining connections');
+  }
+
+  /** Cuts whatever is still open after the shutdown timeout. */
+  closeAll(): void {
+    for (const socket of [...this.#sockets]) {
+      const data = socket.getUserData();
+      if (!data.closed) socket.close();
+    }
+  }
+}
