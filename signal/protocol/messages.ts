@@ -32,7 +32,10 @@ export const DisplayNameSchema = v.pipe(
 );
 
 /** Opaque payload of a `signal`: any JSON object (never an array or a primitive). */
-export const SignalDataSchema = v.record(v.string(), v.unknown());
+export const SignalDataSchema = v.pipe(
+  v.custom<Record<string, unknown>>((data) => typeof data === 'object' && data !== null && !Array.isArray(data), 'must be a JSON object'),
+  v.record(v.string(), v.unknown()),
+);
 
 export const PeerInfoSchema = v.object({ id: PeerIdSchema, name: DisplayNameSchema });
 

@@ -1,0 +1,162 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SignalMetrics } from '../ops/metrics.js';
+import { RoomRegistry, type ClientLink } from '../rooms/room-registry.js';
+import { IceServerIssuer, turnPassword } from '../turn/ice-servers.js';
+import { ClientConnection, type ConnectionLimits } from './client-connection.js';
+import type { HandlerContext } from './context.js';
+import { connectionClosed, dispatchBinary, dispatchText } from './dispatch.js';
+
+class FakeSocket implements ClientLink {
+  readonly inbox: Array<Record<string, unknown>> = [];
+  closedWith: number | null = null;
+  send(text: string): void {
+    this.inbox.push(JSON.parse(text) as Record<string, unknown>);
+  }
+  close(code: number): void {
+    this.closedWith = code;
+  }
+  take(): Array<Record<string, unknown>> {
+    return this.inbox.splice(0);
+  }
+}
+
+const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
+const LIMITS: ConnectionLimits = { messagesPerSecond: 10, burst: 5, strikes: 3, strikesForgivenPerSecond: 1 };
+
+function makeContext(turn = false): HandlerContext {
+  const registry = new RoomRegistry({ maxRoomSize: 2, resumeGraceMs: 1000, pendingLimit: 8 });
+  return {
+    registry,
+    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0 }),
+    log: pino({ level: 'silent' }),
+    iceServers: new IceServerIssuer({
+      stunUrls: ['stun:stun.example.org:3478'],
+      turnUrls: turn ? ['turn:turn.example.org:3478?transport=udp'] : [],
+      turnSecret: turn ? 's3cret' : null,
+      turnTtlSeconds: 600,
+    }),
+    limits: { maxMessageBytes: 65536, maxRoomSize: 2, messagesPerSecond: 10, burst: 5, resumeGraceMs: 1000 },
+  };
+}
+
+function connect(context: HandlerContext, limits = LIMITS) {
+  const socket = new FakeSocket();
+  const connection = new ClientConnection(socket, limits);
+  const send = (message: unknown) => dispatchText(context, connection, JSON.stringify(message));
+  return { socket, connection, send };
+}
+
+describe('dispatch', () => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date('2026-11-26T10:00:00Z') }));
+  afterEach(() => vi.useRealTimers());
+
+  it('welcomes a joiner with its id, the others, ICE servers and limits', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    const [welcome] = alice.socket.take();
+    expect(welcome).toMatchObject({
+      type: 'welcome',
+      room: ROOM,
+      name: 'Alice',
+      peers: [],
+      resumed: false,
+      iceServers: [{ urls: ['stun:stun.example.org:3478'] }],
+      iceServersExpireAt: null,
+      limits: { maxRoomSize: 2, messagesPerSecond: 10 },
+    });
+  });
+
+  it('issues TURN credentials in the REST scheme and pushes fresh ones before they expire', () => {
+    const context = makeContext(true);
+    const alice = connect(context);
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    const [welcome] = alice.socket.take() as [{ iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceServersExpireAt: number }];
+    const turn = welcome.iceServers[1]!;
+    const [expiry] = turn.username!.split(':');
+    expect(Number(expiry) * 1000).toBe(welcome.iceServersExpireAt);
+    expect(welcome.iceServersExpireAt - Date.now()).toBe(600_000);
+    expect(turn.credential).toBe(turnPassword('s3cret', turn.username!));
+
+    vi.advanceTimersByTime(450_000);
+    const [refresh] = alice.socket.take() as [{ type: string; iceServersExpireAt: number }];
+    expect(refresh.type).toBe('ice-servers');
+    expect(refresh.iceServersExpireAt).toBeGreaterThan(welcome.iceServersExpireAt);
+
+    connectionClosed(context, alice.connection);
+    vi.advanceTimersByTime(3_600_000);
+    expect(alice.socket.take()).toEqual([]);
+  });
+
+  it('sets the sender of a relayed signal itself', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    const bob = connect(context);
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    bob.send({ type: 'join', room: ROOM, name: 'Bob' });
+    const aliceId = (alice.socket.take()[0] as { id: string }).id;
+    const bobId = (bob.socket.take()[0] as { id: string }).id;
+
+    bob.send({ type: 'signal', to: aliceId, from: 'forged-id-123', data: { sdp: 'v=0' } });
+    expect(alice.socket.take()).toEqual([{ type: 'signal', from: bobId, data: { sdp: 'v=0' } }]);
+  });
+
+  it('answers with stable error codes', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    alice.send({ type: 'signal', to: 'nobody-1234', data: {} });
+    alice.send({ type: 'leave' });
+    expect(alice.socket.take().map((m) => m.code)).toEqual(['not-in-room', 'not-in-room']);
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    alice.socket.take();
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    alice.send({ type: 'signal', to: 'nobody-1234', data: {} });
+    expect(alice.socket.take().map((m) => m.code)).toEqual(['already-in-room', 'unknown-peer']);
+    connect(context).send({ type: 'join', room: ROOM, name: 'Bob' });
+    const carol = connect(context);
+    carol.send({ type: 'join', room: ROOM, name: 'Carol' });
+    expect(carol.socket.take().map((m) => m.code)).toEqual(['room-full']);
+  });
+
+  it('answers ping with pong and the same timestamp', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    alice.send({ type: 'ping', t: 123.5 });
+    expect(alice.socket.take()).toEqual([{ type: 'pong', t: 123.5 }]);
+  });
+
+  it('tells a flooding client once that it is rate-limited, then closes it if it keeps on', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    for (let i = 0; i < 5; i++) alice.send({ type: 'ping' });
+    expect(alice.socket.take()).toHaveLength(5);
+    for (let i = 0; i < LIMITS.strikes; i++) alice.send({ type: 'ping' });
+    expect(alice.socket.take()).toEqual([{ type: 'error', code: 'rate-limited', message: expect.stringContaining('10 messages per second') }]);
+    expect(alice.socket.closedWith).toBeNull();
+    alice.send({ type: 'ping' });
+    expect(alice.socket.closedWith).toBe(1008);
+  });
+
+  it('forgives a client that slows down', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 5; i++) alice.send({ type: 'ping' });
+      vi.advanceTimersByTime(1000);
+    }
+    expect(alice.socket.closedWith).toBeNull();
+    expect(alice.socket.take().every((m) => m.type === 'pong')).toBe(true);
+  });
+
+  it('closes a client that keeps sending malformed or binary frames', () => {
+    const context = makeContext();
+    const alice = connect(context);
+    dispatchText(context, alice.connection, '{oops');
+    dispatchBinary(context, alice.connection);
+    expect(alice.socket.take().map((m) => m.code)).toEqual(['bad-message', 'bad-message']);
+    dispatchText(context, alice.connection, '[]');
+    dispatchText(context, alice.connection, '[]');
+    expect(alice.socket.closedWith).toBe(1008);
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
+import { TestClient, randomRoom } from './support/test-client.js';
+
+let signal: RunningSignal;
+beforeAll(async () => {
+  signal = await startTestSignal({ RESUME_GRACE_MS: '300' });
+});
+afterAll(() => signal.stop());
+
+describe('presence', () => {
+  it('welcomes each joiner with the others and tells the others exactly once', async () => {
+    const room = randomRoom();
+    const [alice, aliceWelcome] = await TestClient.join(signal.wsUrl, room, 'Alice');
+    const [bob, bobWelcome] = await TestClient.join(signal.wsUrl, room, '  Bob  ');
+    expect(aliceWelcome.peers).toEqual([]);
+    expect(bobWelcome).toMatchObject({ name: 'Bob', peers: [{ id: aliceWelcome.id, name: 'Alice' }] });
+    expect(await alice.next('peer-joined')).toEqual({ type: 'peer-joined', peer: { id: bobWelcome.id, name: 'Bob' } });
+
+    const [carol, carolWelcome] = await TestClient.join(signal.wsUrl, room, 'Carol');
+    expect(carolWelcome.peers).toHaveLength(2);
+    bob.send({ type: 'leave' });
+    expect(await alice.next('peer-left')).toEqual({ type: 'peer-left', id: bobWelcome.id });
+    expect(await carol.next('peer-left')).toEqual({ type: 'peer-left', id: bobWelcome.id });
+    bob.close();
+    expect((await alice.drain(500)).filter((m) => m.type === 'peer-left')).toEqual([]);
+    alice.close();
+    carol.close();
+  });
+
+  it('announces a vanished peer once its grace period is over', async () => {
+    const room = randomRoom();
+    const [alice] = await TestClient.join(signal.wsUrl, room, 'Alice');
+    const [bob, bobWelcome] = await TestClient.join(signal.wsUrl, room, 'Bob');
+    await alice.next('peer-joined');
+    bob.kill();
+    expect(await alice.next('peer-left', 3000)).toEqual({ type: 'peer-left', id: bobWelcome.id });
+    expect((await alice.drain(500)).filter((m) => m.type === 'peer-left')).toEqual([]);
+    alice.close();
+  });
+
+  it('lets one connection leave a room and join another', async () => {
+    const [alice] = await TestClient.join(signal.wsUrl, randomRoom(), 'Alice');
+    alice.send({ type: 'leave' });
+    const other = randomRoom();
+    alice.send({ type: 'join', room: other, name: 'Alice' });
+    expect(await alice.next('welcome')).toMatchObject({ room: other, peers: [] });
+    alice.close();
+  });
+});
+
+describe('relay', () => {
+  it('delivers a signal to the named peer only, with the sender set by the server', async () => {
+    const room = randomRoom();
+    const [alice, a] = await TestClient.join(signal.wsUrl, room, 'Alice');
+    const [bob, b] = await TestClient.join(signal.wsUrl, room, 'Bob');
+    const [carol] = await TestClient.join(signal.wsUrl, room, 'Carol');
+    const offer = { kind: 'description', description: { type: 'offer', sdp: 'v=0\r\n'.repeat(100) } };
+
+    alice.send({ type: 'signal', to: b.id, from: 'carol-forged-id', data: offer });
+    expect(await bob.next('signal')).toEqual({ type: 'signal', from: a.id, data: offer });
+    expect((await carol.drain()).filter((m) => m.type === 'signal')).toEqual([]);
+    for (const c of [alice, bob, carol]) c.close();
+  });
+
+  it('refuses to relay into another room, or before joining', async () => {
+    const [alice, a] = await TestClient.join(signal.wsUrl, randomRoom(), 'Alice');
+    const [mallory, m] = await TestClient.join(signal.wsUrl, randomRoom(), 'Mallory');
+
+    mallory.send({ type: 'signal', to: a.id, data: { sdp: 'x' } });
+    expect(await mallory.next('error')).toMatchObject({ code: 'unknown-peer' });
+    const stranger = await TestClient.connect(signal.wsUrl);
+    stranger.send({ type: 'signal', to: m.id, data: { sdp: 'x' } });
+    expect(await stranger.next('error')).toMatchObject({ code: 'not-in-room' });
+    expect((await alice.drain()).filter((x) => x.type === 'signal')).toEqual([]);
+    expect((await mallory.drain()).filter((x) => x.type === 'signal')).toEqual([]);
+    for (const c of [alice, mallory, stranger]) c.close();
+  });
+
+  it('keeps the order of many signals between a pair', async () => {
+    const room = randomRoom();
+    const [alice] = await TestClient.join(signal.wsUrl, room, 'Alice');
+    const [bob, b] = await TestClient.join(signal.wsUrl, room, 'Bob');
+    for (let n = 0; n < 100; n++) alice.send({ type: 'signal', to: b.id, data: { kind: 'candidate', n } });
+    const got: unknown[] = [];
+    while (got.length < 100) got.push(((await bob.next('signal')).data as { n: number }).n);
+    expect(got).toEqual([...Array(100).keys()]);
+    alice.close();
+    bob.close();
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The app's side of `/ws`: joins a room, validates every frame from the server
+ * against the shared schemas, keeps the connection alive with heartbeats and
+ * comes back by itself (resuming its session, so the others see no flap) after
+ * a drop, a network change or a server restart.
+ */
+import { CloseCode } from '../../signal/protocol/codes.js';
+import { decodeServerMessage } from '../../signal/protocol/decode.js';
+import type {
+  ErrorMessage,
+  IceServer,
+  PeerId,
+  PeerInfo,
+  RoomId,
+  SignalData,
+  WelcomeMessage,
+} from '../../signal/protocol/messages.js';
+
+export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced';
+
+export interface SignalingEventMap {
+  'wh-welcome': CustomEvent<WelcomeMessage>;
+  'wh-peer-joined': CustomEvent<PeerInfo>;
+  'wh-peer-left': CustomEvent<{ id: PeerId }>;
+  'wh-signal': CustomEvent<{ from: PeerId; data: SignalData }>;
+  'wh-ice-servers': CustomEvent<{ iceServers: IceServer[]; expiresAt: number | null }>;
+  'wh-server-error': CustomEvent<ErrorMessage>;
+  'wh-state': CustomEvent<SignalingState>;
+}
+
+/** The subset of the WebSocket API the client uses, so tests can pass Node's `ws`. */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
+export interface SignalingClientOptions {
+  url: string;
+  room: RoomId;
+  name: string;
+  WebSocket?: WebSocketConstructor;
+  /** Heartbeat interval; a connection with no answer for two intervals is replaced. */
+  heartbeatMs?: number;
+  minReconnectDelayMs?: number;
+  maxReconnectDelayMs?: number;
+}
+
+export class SignalingClient extends EventTarget {
+  readonly #options: Required<Omit<SignalingClientOptions, 'WebSocket'>> & { WebSocket: WebSocketConstructor };
+  #socket: WebSocket | null = null;
+  #state: SignalingState = 'closed';
+  #selfId: PeerId | null = null;
+  #resumeToken: string | undefined;
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  #lastHeard = 0;
+  #stopped = true;
+
+  constructor(options: SignalingClientOptions) {
+    super();
+    this.#options = {
+      heartbeatMs: 10_000,
+      minReconnectDelayMs: 250,
+      maxReconnectDelayMs: 15_000,
+      WebSocket: globalThis.WebSocket,
+      ...options,
+    };
+  }
+
+  get state(): SignalingState {
+    return this.#state;
+  }
+
+  /** This device's peer id in the room, once welcomed. It survives reconnects within the grace period. */
+  get selfId(): PeerId | null {
+    return this.#selfId;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Leaves the room for good: the others see `peer-left` at once. */
+  stop(): void {
+    this.#stopped = true;
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket && socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'leave' }));
+    socket?.close(CloseCode.normal, 'bye');
+    this.#resumeToken = undefined;
+    this.#setState('closed');
+  }
+
+  /** Sends a signal to a peer of the room; false when the connection is not open (the caller retries on welcome). */
+  sendSignal(to: PeerId, data: SignalData): boolean {
+    return this.#send({ type: 'signal', to, data });
+  }
+
+  /** Closes the current connection and opens a new one at once, e.g. when the network changed. */
+  reconnectNow(): void {
+    if (this.#stopped) return;
+    this.#attempt = 0;
+    this.#dropSocket();
+    this.#connect();
+  }
+
+  #connect(): void {
+    this.#clearTimers();
+    this.#setState(this.#selfId ? 'reconnecting' : 'connecting');
+    let socket: WebSocket;
+    try {
+      socket = new this.#options.WebSocket(this.#options.url);
+    } catch {
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#socket = socket;
+    socket.addEventListener('open', () => {
+      if (socket !== this.#socket) return;
+      this.#lastHeard = Date.now();
+      const join: Record<string, string> = { type: 'join', room: this.#options.room, name: this.#options.name };
+      if (this.#resumeToken) join.resume = this.#resumeToken;
+      socket.send(JSON.stringify(join));
+      this.#startHeartbeat();
+    });
+    socket.addEventListener('message', (event: MessageEvent) => {
+      if (socket !== this.#socket) return;
+      this.#lastHeard = Date.now();
+      if (typeof event.data === 'string') this.#receive(event.data);
+    });
+    socket.addEventListener('close', (event: CloseEvent) => {
+      if (socket !== this.#socket) return;
+      this.#socket = null;
+      this.#clearTimers();
+      if (this.#stopped) return;
+      if (event.code === CloseCode.replaced) {
+        // This session now lives on another connection (another tab took over): do not fight it.
+        this.#stopped = true;
+        this.#setState('replaced');
+        return;
+      }
+      this.#scheduleReconnect(event.code === CloseCode.serviceRestart);
+    });
+  }
+
+  #receive(text: string): void {
+    const decoded = decodeServerMessage(text);
+    if (!decoded.ok) {
+      console.warn(`whisper: ignored a malformed message from the server (${decoded.reason})`);
+      return;
+    }
+    const message = decoded.message;
+    switch (message.type) {
+      case 'welcome':
+        this.#attempt = 0;
+        this.#selfId = message.id;
+        this.#resumeToken = message.resumeToken;
+        this.#setState('open');
+        this.#emit('wh-welcome', message);
+        return;
+      case 'peer-joined':
+        this.#emit('wh-peer-joined', message.peer);
+        return;
+      case 'peer-left':
+        this.#emit('wh-peer-left', { id: message.id });
+        return;
+      case 'signal':
+        this.#emit('wh-signal', { from: message.from, data: message.data });
+        return;
+      case 'ice-servers':
+        this.#emit('wh-ice-servers', { iceServers: message.iceServers, expiresAt: message.iceServersExpireAt });
+        return;
+      case 'error':
+        this.#emit('wh-server-error', message);
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  #send(message: object): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== socket.OPEN || this.#state !== 'open') return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  #startHeartbeat(): void {
+    const interval = this.#options.heartbeatMs;
+    this.#heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.#lastHeard > interval * 2) {
+        // Half-open connection (a phone changed networks, a NAT forgot us): replace it.
+        this.reconnectNow();
+        return;
+      }
+      this.#socket?.send(JSON.stringify({ type: 'ping', t: Date.now() }));
+    }, interval);
+  }
+
+  #scheduleReconnect(soon = false): void {
+    this.#setState(this.#selfId ? 'reconnecting' : 'connecting');
+    const { minReconnectDelayMs, maxReconnectDelayMs } = this.#options;
+    const ceiling = Math.min(maxReconnectDelayMs, minReconnectDelayMs * 2 ** this.#attempt);
+    this.#attempt++;
+    // Full jitter, so that a restarted server is not hit by every client at the same instant.
+    const delay = soon && this.#attempt === 1 ? minReconnectDelayMs * Math.random() : ceiling * (0.5 + Math.random() / 2);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #dropSocket(): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.close();
+  }
+
+  #clearTimers(): void {
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    this.#reconnectTimer = null;
+    this.#heartbeatTimer = null;
+  }
+
+  #setState(state: SignalingState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit('wh-state', state);
+  }
+
+  #emit<K extends keyof SignalingEventMap>(type: K, detail: SignalingEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  override addEventListener<K extends keyof SignalingEventMap>(
+    type: K,
+    listener: (event: SignalingEventMap[K]) => void,
+    options?: AddEventListenerOptions | boolean,
+  ): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
+    super.addEventListener(type, listener, options);
+  }
+}
