@@ -24,16 +24,16 @@ const list = v.pipe(
   ),
 );
 
-const iceUrls = (scheme: RegExp) =>
-  v.pipe(list, v.check((urls) => urls.every((url) => scheme.test(url)), `every URL must start with ${scheme.source.slice(1)}`));
+const iceUrls = (scheme: string) =>
+  v.pipe(list, v.check((urls) => urls.every((url) => url.startsWith(`${scheme}:`) || url.startsWith(`${scheme}s:`)), `every URL must start with ${scheme}: or ${scheme}s:`));
 
 const EnvSchema = v.object({
   PORT: integer(8080, 0, 65535),
   HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '0.0.0.0'),
   STATIC_DIR: v.optional(v.string(), 'dist'),
   ALLOWED_ORIGINS: v.pipe(list, v.check((origins) => origins.every((o) => URL.canParse(o) && new URL(o).origin === o), 'each entry must be an origin such as https://chat.example.org')),
-  STUN_URLS: iceUrls(/^stuns?:/),
-  TURN_URLS: iceUrls(/^turns?:/),
+  STUN_URLS: iceUrls('stun'),
+  TURN_URLS: iceUrls('turn'),
   TURN_SECRET: v.optional(v.string(), ''),
   TURN_TTL_SECONDS: integer(3600, 10, 3600),
   MAX_ROOM_SIZE: integer(16, 2, 256),

@@ -15,6 +15,8 @@ import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
 
+const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
+
 interface SocketData {
   connection: ClientConnection | null;
   closed: boolean;
@@ -73,7 +75,9 @@ export class WebSocketRoute {
     const metrics = context.metrics;
     app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
-      maxPayloadLength: MAX_MESSAGE_BYTES,
+      // uWS cuts a socket over its own limit abruptly (1006), so it is set higher and frames between
+      // the two limits are refused here with a proper 1009 close that the client can read.
+      maxPayloadLength: HARD_PAYLOAD_LIMIT,
       idleTimeout: options.idleTimeoutSeconds,
       sendPingsAutomatically: true,
       maxBackpressure: options.maxBackpressureBytes,
@@ -108,14 +112,18 @@ export class WebSocketRoute {
       message: (socket, message, isBinary) => {
         const connection = socket.getUserData().connection;
         if (!connection) return;
+        if (message.byteLength > MAX_MESSAGE_BYTES) {
+          metrics.disconnects.inc({ reason: 'message-too-big' });
+          socket.end(CloseCode.messageTooBig, `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+          return;
+        }
         if (isBinary) dispatchBinary(context, connection);
         else dispatchText(context, connection, Buffer.from(message).toString('utf8'));
       },
-      close: (socket, code) => {
+      close: (socket) => {
         const data = socket.getUserData();
         data.closed = true;
         this.#sockets.delete(socket);
-        if (code === CloseCode.messageTooBig) metrics.disconnects.inc({ reason: 'message-too-big' });
         if (data.connection) connectionClosed(context, data.connection);
         data.connection = null;
       },

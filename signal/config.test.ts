@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { StartupError, readConfig } from './config.js';
+
+describe('readConfig', () => {
+  it('has safe defaults: port 8080, same-origin only, no STUN or TURN, two minutes of grace', () => {
+    const config = readConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      allowedOrigins: [],
+      ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 3600 },
+      resumeGraceMs: 120_000,
+    });
+    expect(config.idleTimeoutSeconds).toBeLessThanOrEqual(30);
+  });
+
+  it('reads lists and numbers', () => {
+    const config = readConfig({ PORT: '9000', STUN_URLS: 'stun:a.example:3478, stun:b.example', ALLOWED_ORIGINS: 'https://a.example,https://b.example:8443' });
+    expect(config.port).toBe(9000);
+    expect(config.ice.stunUrls).toEqual(['stun:a.example:3478', 'stun:b.example']);
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT: must be a number'],
+    [{ PORT: '70000' }, 'PORT: must be at most 65535'],
+    [{ TURN_TTL_SECONDS: '86400' }, 'TURN_TTL_SECONDS: must be at most 3600'],
+    [{ TURN_SECRET: 'x' }, 'TURN_SECRET and TURN_URLS must be set together'],
+    [{ TURN_URLS: 'https://turn.example' }, 'TURN_URLS: every URL must start with turn: or turns:'],
+    [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS: each entry must be an origin'],
+    [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
+  ])('refuses %o with a clear message', (env, message) => {
+    expect(() => readConfig(env)).toThrow(StartupError);
+    expect(() => readConfig(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
+import { TestClient, randomRoom } from './support/test-client.js';
+
+const IDLE_TIMEOUT_SECONDS = 8;
+let signal: RunningSignal;
+beforeAll(async () => {
+  signal = await startTestSignal({ IDLE_TIMEOUT_SECONDS: String(IDLE_TIMEOUT_SECONDS), RESUME_GRACE_MS: '0' });
+});
+afterAll(() => signal.stop());
+
+describe('heartbeats', () => {
+  it('detects a client that stopped answering, and keeps an idle one that answers pings', { timeout: 40_000 }, async () => {
+    const room = randomRoom();
+    const [watcher] = await TestClient.join(signal.wsUrl, room, 'Watcher');
+    const [idle] = await TestClient.join(signal.wsUrl, room, 'Idle but alive');
+    const [dead, d] = await TestClient.join(signal.wsUrl, room, 'Dead', { deaf: true });
+    let pinged = false;
+    idle.socket.on('ping', () => {
+      pinged = true;
+    });
+    const started = Date.now();
+
+    expect(await watcher.next('peer-left', 3 * IDLE_TIMEOUT_SECONDS * 1000)).toEqual({ type: 'peer-left', id: d.id });
+    const detectedAfter = (Date.now() - started) / 1000;
+    expect(detectedAfter).toBeGreaterThan(IDLE_TIMEOUT_SECONDS / 2);
+    expect((await dead.closed).code).not.toBe(1000);
+
+    await new Promise((r) => setTimeout(r, 2 * IDLE_TIMEOUT_SECONDS * 1000 - (Date.now() - started)));
+    expect(pinged).toBe(true);
+    expect(idle.socket.readyState).toBe(idle.socket.OPEN);
+    expect((await watcher.drain(0)).filter((m) => m.type === 'peer-left')).toEqual([]);
+    for (const c of [watcher, idle]) c.close();
+  });
+});
