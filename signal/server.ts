@@ -78,7 +78,16 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   const app = uWS.App();
   ws.attach(app);
   attachOpsRoutes(app, metrics, () => listenSocket !== null && closing === null);
-  if (site) app.any('/*', (res, req) => site.serve(res, req));
+  if (site) {
+    app.any('/*', (res, req) => {
+      try {
+        site.serve(res, req);
+      } catch (error) {
+        log.error({ err: error }, 'static request failed');
+        respondText(res, '500 Internal Server Error', 'internal error');
+      }
+    });
+  }
   else app.any('/*', (res) => respondText(res, '404 Not Found', 'not found'));
 
   listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {

@@ -19,6 +19,8 @@ export const CloseCode = {
   policyViolation: 1008,
   /** A frame larger than MAX_MESSAGE_BYTES (sent by uWebSockets.js itself). */
   messageTooBig: 1009,
+  /** The server hit an unexpected error while handling this connection's message. Reconnect. */
+  internalError: 1011,
   /** The server is shutting down or restarting: reconnect and resume. */
   serviceRestart: 1012,
   /** Too many connections on this server: try again later. */

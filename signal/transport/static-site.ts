@@ -119,6 +119,7 @@ export class StaticSite {
   }
 
   #lookup(path: string): StaticFile | undefined {
+    if (path.includes('/..') || path.includes('\0')) return undefined;
     const exact = this.#files.get(path === '/' ? '/index.html' : path);
     if (exact) return exact;
     // A path whose last segment has no extension is an app route: the app decides what it shows.

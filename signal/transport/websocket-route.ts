@@ -117,8 +117,15 @@ export class WebSocketRoute {
           socket.end(CloseCode.messageTooBig, `message larger than ${MAX_MESSAGE_BYTES} bytes`);
           return;
         }
-        if (isBinary) dispatchBinary(context, connection);
-        else dispatchText(context, connection, Buffer.from(message).toString('utf8'));
+        try {
+          if (isBinary) dispatchBinary(context, connection);
+          else dispatchText(context, connection, Buffer.from(message).toString('utf8'));
+        } catch (error) {
+          // A bug must cost one connection, never the process and everyone on it.
+          this.log.error({ err: error }, 'message handler failed');
+          metrics.disconnects.inc({ reason: 'internal-error' });
+          connection.link.close(CloseCode.internalError, 'internal error');
+        }
       },
       close: (socket) => {
         const data = socket.getUserData();
