@@ -1,0 +1,148 @@
+/** The app's signaling client (web/) against a real server, through Node's `ws` as its WebSocket. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { SignalingClient, type SignalingEventMap } from '../../web/signaling/signaling-client.js';
+import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
+import { randomRoom } from './support/test-client.js';
+
+let signal: RunningSignal;
+beforeAll(async () => {
+  signal = await startTestSignal({ RESUME_GRACE_MS: '5000' });
+});
+afterAll(() => signal.stop());
+
+/** Records the sockets the client opens, so a test can cut one like a lost network would. */
+const sockets: WebSocket[] = [];
+class RecordedWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    sockets.push(this);
+  }
+}
+
+function client(room: string, name: string) {
+  const c = new SignalingClient({
+    url: signal.wsUrl,
+    room,
+    name,
+    WebSocket: RecordedWebSocket as unknown as typeof globalThis.WebSocket,
+    minReconnectDelayMs: 20,
+    heartbeatMs: 200,
+  });
+  const events: Array<{ type: string; detail: unknown }> = [];
+  for (const type of ['wh-welcome', 'wh-peer-joined', 'wh-peer-left', 'wh-signal', 'wh-server-error', 'wh-state'] as const) {
+    c.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
+  }
+  return { c, events };
+}
+
+function nextEvent<K extends keyof SignalingEventMap>(c: SignalingClient, type: K, timeoutMs = 5000): Promise<SignalingEventMap[K]['detail']> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    c.addEventListener(type, (event) => {
+      clearTimeout(timer);
+      resolve(event.detail);
+    }, { once: true });
+  });
+}
+
+describe('SignalingClient', () => {
+  it('joins, sees the other, and exchanges signals', async () => {
+    const room = randomRoom();
+    const alice = client(room, 'Alice');
+    alice.c.start();
+    await nextEvent(alice.c, 'wh-welcome');
+    const bob = client(room, 'Bob');
+    const joined = nextEvent(alice.c, 'wh-peer-joined');
+    bob.c.start();
+    const bobWelcome = await nextEvent(bob.c, 'wh-welcome');
+    expect(bobWelcome.peers).toEqual([{ id: alice.c.selfId, name: 'Alice' }]);
+    expect(await joined).toEqual({ id: bob.c.selfId, name: 'Bob' });
+
+    expect(bob.c.sendSignal(alice.c.selfId!, { kind: 'description', sdp: 'v=0' })).toBe(true);
+    expect(await nextEvent(alice.c, 'wh-signal')).toEqual({ from: bob.c.selfId, data: { kind: 'description', sdp: 'v=0' } });
+
+    bob.c.stop();
+    expect(await nextEvent(alice.c, 'wh-peer-left')).toEqual({ id: bobWelcome.id });
+    expect(bob.c.state).toBe('closed');
+    alice.c.stop();
+  });
+
+  it('comes back by itself after a dropped connection, with the same id and no flap for the others', async () => {
+    const room = randomRoom();
+    const alice = client(room, 'Alice');
+    const bob = client(room, 'Bob');
+    alice.c.start();
+    await nextEvent(alice.c, 'wh-welcome');
+    const joined = nextEvent(alice.c, 'wh-peer-joined');
+    bob.c.start();
+    await nextEvent(bob.c, 'wh-welcome');
+    const bobId = bob.c.selfId;
+    await joined;
+
+    sockets.at(-1)!.terminate();
+    const resumed = await nextEvent(bob.c, 'wh-welcome');
+    expect(resumed).toMatchObject({ id: bobId, resumed: true });
+    expect(bob.events.filter((e) => e.type === 'wh-state').map((e) => e.detail)).toEqual(['connecting', 'open', 'reconnecting', 'open']);
+
+    bob.c.sendSignal(alice.c.selfId!, { after: 'drop' });
+    expect(await nextEvent(alice.c, 'wh-signal')).toEqual({ from: bobId, data: { after: 'drop' } });
+    expect(alice.events.filter((e) => e.type === 'wh-peer-left' || e.type === 'wh-peer-joined')).toHaveLength(1);
+    alice.c.stop();
+    bob.c.stop();
+  });
+
+  it('replaces a half-open connection that stopped answering heartbeats', async () => {
+    const alice = client(randomRoom(), 'Alice');
+    alice.c.start();
+    const first = await nextEvent(alice.c, 'wh-welcome');
+    // Silence the socket the way a dead NAT mapping does: nothing arrives any more.
+    sockets.at(-1)!.removeAllListeners('message');
+    const socket = sockets.at(-1)!;
+    const { _socket: raw } = socket as unknown as { _socket: { pause(): void } };
+    raw.pause();
+    const again = await nextEvent(alice.c, 'wh-welcome', 3000);
+    expect(again).toMatchObject({ id: first.id, resumed: true });
+    alice.c.stop();
+  });
+
+  it("reports the server's errors", async () => {
+    const alice = client(randomRoom(), 'Alice');
+    alice.c.start();
+    await nextEvent(alice.c, 'wh-welcome');
+    alice.c.sendSignal('nobody-at-all', {});
+    expect(await nextEvent(alice.c, 'wh-server-error')).toMatchObject({ code: 'unknown-peer' });
+    alice.c.stop();
+  });
+
+  it('drops frames that do not match the protocol (a hostile or broken server)', async () => {
+    // The real server never sends these, so a stand-in server plays the hostile one.
+    const hostile = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => hostile.once('listening', r));
+    const room = randomRoom();
+    hostile.on('connection', (socket) => {
+      socket.send('not json');
+      socket.send(JSON.stringify({ type: 'signal', from: 'x', data: '<img src=x onerror=alert(1)>' }));
+      socket.send(JSON.stringify({ type: 'peer-joined', peer: { id: 'peer-00000001', name: 'Eve\u202Enimda' } }));
+      socket.send(JSON.stringify({ type: 'peer-joined', peer: { id: 'peer-00000002', name: 'Grace' } }));
+    });
+    const { port } = hostile.address() as { port: number };
+    const alice = new SignalingClient({ url: `ws://127.0.0.1:${port}`, room, name: 'Alice', WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    const seen: unknown[] = [];
+    alice.addEventListener('wh-peer-joined', (event) => seen.push(event.detail));
+    alice.addEventListener('wh-signal', (event) => seen.push(event.detail));
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(args);
+    try {
+      alice.start();
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      console.warn = warn;
+      alice.stop();
+      hostile.close();
+    }
+    expect(seen).toEqual([{ id: 'peer-00000002', name: 'Grace' }]);
+    expect(warnings).toHaveLength(3);
+  });
+});
