@@ -2,50 +2,21 @@
  * The signal process as it is deployed: `node build/signal/main.js`, configured
  * by environment variables, stopped by SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { makeStaticSite } from './support/signal-harness.js';
 import { TestClient, randomRoom } from './support/test-client.js';
 
-const MAIN = join(import.meta.dirname, '../../build/signal/main.js');
-const running: ChildProcess[] = [];
+const running: SignalProcess[] = [];
 
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+function launch(env: Record<string, string>): SignalProcess {
+  const signal = launchSignal(env);
+  running.push(signal);
+  return signal;
 }
-
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<Exited>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-  const listening = new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));
-      if (line) resolve((JSON.parse(line) as { port: number }).port);
-    });
-    void exited.then((result) => reject(new Error(`exited with ${result.code}: ${result.stderr}`)));
-  });
-  listening.catch(() => undefined); // tests that expect a failed start only look at `exited`
-  return { child, exited, listening };
-}
-
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error('build/signal/main.js is missing: run "npm run build" first (npm test does)');
-});
 
 afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const { child } of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
 describe('signal process', () => {

@@ -1,0 +1,55 @@
+/**
+ * Runs the signal process as it is deployed, `node build/signal/main.js`,
+ * configured by environment variables, and reads the port it listens on
+ * from its "listening" log line (so LOG_LEVEL must stay at info or below).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SIGNAL_MAIN = join(import.meta.dirname, '../../build/signal/main.js');
+
+export interface SignalExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SignalProcess {
+  child: ChildProcess;
+  /** Resolves with the port once the server listens; rejects if it exits first. */
+  listening: Promise<number>;
+  exited: Promise<SignalExit>;
+  /** SIGTERM, then the exit. */
+  stop(): Promise<SignalExit>;
+}
+
+export function launchSignal(env: Record<string, string>): SignalProcess {
+  if (!existsSync(SIGNAL_MAIN)) throw new Error('build/signal/main.js is missing: run "npm run build" first (npm test does)');
+  const child = spawn(process.execPath, [SIGNAL_MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<SignalExit>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  const listening = new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((result) => reject(new Error(`signal exited with ${result.code}: ${result.stderr}`)));
+  });
+  listening.catch(() => undefined); // callers that expect a failed start only look at `exited`
+  return {
+    child,
+    listening,
+    exited,
+    stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
