@@ -7,7 +7,7 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
     replyError(context, connection, 'already-in-room', 'this connection is already in a room; send leave first');
     return;
   }
-  const outcome = context.registry.join(connection.link, message.room, message.name, message.resume);
+  const outcome = context.registry.join(connection.link, message.room, message.name, message.resume, message.device);
   if (!outcome.ok) {
     replyError(context, connection, 'room-full', `the room is full (at most ${context.limits.maxRoomSize} people)`);
     return;

@@ -28,3 +28,10 @@ export const NAME_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
 
 /** Bytes of randomness in a room id made by the app (>= 128 bits). */
 export const ROOM_ID_RANDOM_BYTES = 16;
+
+/**
+ * A device key: the SHA-256 fingerprint of a device's long-lived DTLS certificate,
+ * 64 upper-case hex digits. Announced by the client as a hint; peers verify it
+ * against the fingerprint that DTLS proves once they connect.
+ */
+export const DEVICE_KEY_PATTERN = /^[0-9A-F]{64}$/;

@@ -14,11 +14,13 @@ import {
   NAME_MAX_GRAPHEMES,
   PEER_ID_PATTERN,
   RESUME_TOKEN_PATTERN,
+  DEVICE_KEY_PATTERN,
   ROOM_ID_PATTERN,
 } from './limits.js';
 
 export const RoomIdSchema = v.pipe(v.string(), v.regex(ROOM_ID_PATTERN, 'room must be 16-64 characters of A-Z a-z 0-9 _ -'));
 export const PeerIdSchema = v.pipe(v.string(), v.regex(PEER_ID_PATTERN, 'peer id is malformed'));
+export const DeviceKeySchema = v.pipe(v.string(), v.regex(DEVICE_KEY_PATTERN, 'device must be 64 upper-case hex digits'));
 export const ResumeTokenSchema = v.pipe(v.string(), v.regex(RESUME_TOKEN_PATTERN, 'resume token is malformed'));
 
 /** A display name: trimmed, 1-40 characters, no control or bidi-override characters. */
@@ -37,7 +39,8 @@ export const SignalDataSchema = v.pipe(
   v.record(v.string(), v.unknown()),
 );
 
-export const PeerInfoSchema = v.object({ id: PeerIdSchema, name: DisplayNameSchema });
+/** `device` is the peer's own claim, relayed as is: a hint until its DTLS fingerprint proves it. */
+export const PeerInfoSchema = v.object({ id: PeerIdSchema, name: DisplayNameSchema, device: v.optional(DeviceKeySchema) });
 
 // Client -> server
 
@@ -47,6 +50,8 @@ export const JoinMessageSchema = v.object({
   name: DisplayNameSchema,
   /** Token from an earlier `welcome`: resumes that session (same peer id, no leave/join seen by others). */
   resume: v.optional(ResumeTokenSchema),
+  /** The device's key (its DTLS certificate fingerprint), so that others recognise it before connecting. */
+  device: v.optional(DeviceKeySchema),
 });
 
 export const LeaveMessageSchema = v.object({ type: v.literal('leave') });
@@ -137,6 +142,7 @@ export const ServerMessageSchema = v.variant('type', [
 
 export type RoomId = v.InferOutput<typeof RoomIdSchema>;
 export type PeerId = v.InferOutput<typeof PeerIdSchema>;
+export type DeviceKey = v.InferOutput<typeof DeviceKeySchema>;
 export type PeerInfo = v.InferOutput<typeof PeerInfoSchema>;
 export type SignalData = v.InferOutput<typeof SignalDataSchema>;
 export type IceServer = v.InferOutput<typeof IceServerSchema>;

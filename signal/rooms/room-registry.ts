@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
-import type { PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
 
 /** The registry's view of a live connection. */
 export interface ClientLink {
@@ -17,6 +17,8 @@ export interface PeerSession {
   readonly id: PeerId;
   readonly roomId: RoomId;
   readonly name: string;
+  /** The device key the client claimed; relayed to others as a hint, never trusted here. */
+  readonly device: DeviceKey | undefined;
   resumeToken: string;
   /** The live connection, or null while the peer is within its resume grace period. */
   link: ClientLink | null;
@@ -40,6 +42,10 @@ export interface RoomRegistryOptions {
   pendingLimit: number;
   /** Called with the session whenever a peer really leaves (explicitly or after its grace period). */
   onLeave?: (session: PeerSession) => void;
+}
+
+function peerInfo(session: PeerSession): PeerInfo {
+  return session.device === undefined ? { id: session.id, name: session.name } : { id: session.id, name: session.name, device: session.device };
 }
 
 export const newRandomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
@@ -73,7 +79,7 @@ export class RoomRegistry {
    * still alive in that room. A resumed session keeps its id and name; the
    * others are not told anything, since for them the peer never left.
    */
-  join(link: ClientLink, roomId: RoomId, name: string, resumeToken?: string): JoinOutcome {
+  join(link: ClientLink, roomId: RoomId, name: string, resumeToken?: string, device?: DeviceKey): JoinOutcome {
     const previous = resumeToken === undefined ? undefined : this.#byToken.get(resumeToken);
     if (previous && previous.roomId === roomId && !previous.left) {
       this.#resume(previous, link);
@@ -90,13 +96,14 @@ export class RoomRegistry {
       id: this.#unusedId(members),
       roomId,
       name,
+      device,
       resumeToken: this.#newToken(),
       link,
       graceTimer: null,
       pending: [],
       left: false,
     };
-    this.#broadcast(members, encodeServerMessage({ type: 'peer-joined', peer: { id: session.id, name } }));
+    this.#broadcast(members, encodeServerMessage({ type: 'peer-joined', peer: peerInfo(session) }));
     members.set(session.id, session);
     this.#byToken.set(session.resumeToken, session);
     this.#sessionCount++;
@@ -192,7 +199,7 @@ export class RoomRegistry {
     if (!members) return [];
     const peers: PeerInfo[] = [];
     for (const member of members.values()) {
-      if (member !== session) peers.push({ id: member.id, name: member.name });
+      if (member !== session) peers.push(peerInfo(member));
     }
     return peers;
   }

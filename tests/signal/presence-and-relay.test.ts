@@ -39,6 +39,21 @@ describe('presence', () => {
     alice.close();
   });
 
+  it('passes on the device key a peer announces, and refuses a malformed one', async () => {
+    const room = randomRoom();
+    const device = 'AB'.repeat(32);
+    const alice = await TestClient.connect(signal.wsUrl);
+    alice.send({ type: 'join', room, name: 'Alice', device });
+    const a = await alice.next('welcome');
+    const [bob, b] = await TestClient.join(signal.wsUrl, room, 'Bob');
+    expect(b.peers).toEqual([{ id: a.id, name: 'Alice', device }]);
+    expect(await alice.next('peer-joined')).toEqual({ type: 'peer-joined', peer: { id: b.id, name: 'Bob' } });
+    const carol = await TestClient.connect(signal.wsUrl);
+    carol.send({ type: 'join', room, name: 'Carol', device: 'ab'.repeat(32) });
+    expect(await carol.next('error')).toMatchObject({ code: 'bad-message', message: expect.stringContaining('device') });
+    for (const c of [alice, bob, carol]) c.close();
+  });
+
   it('lets one connection leave a room and join another', async () => {
     const [alice] = await TestClient.join(signal.wsUrl, randomRoom(), 'Alice');
     alice.send({ type: 'leave' });
