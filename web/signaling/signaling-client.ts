@@ -4,6 +4,7 @@
  * comes back by itself (resuming its session, so the others see no flap) after
  * a drop, a network change or a server restart.
  */
+import { TypedEventTarget } from '../events/typed-event-target.js';
 import { CloseCode } from '../../signal/protocol/codes.js';
 import { decodeServerMessage } from '../../signal/protocol/decode.js';
 import type {
@@ -35,6 +36,8 @@ export interface SignalingClientOptions {
   url: string;
   room: RoomId;
   name: string;
+  /** This device's key, announced to the others so that they recognise it before connecting. */
+  device?: string;
   WebSocket?: WebSocketConstructor;
   /** Heartbeat interval; a connection with no answer for two intervals is replaced. */
   heartbeatMs?: number;
@@ -42,8 +45,8 @@ export interface SignalingClientOptions {
   maxReconnectDelayMs?: number;
 }
 
-export class SignalingClient extends EventTarget {
-  readonly #options: Required<Omit<SignalingClientOptions, 'WebSocket'>> & { WebSocket: WebSocketConstructor };
+export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
+  readonly #options: Required<Omit<SignalingClientOptions, 'WebSocket' | 'device'>> & { WebSocket: WebSocketConstructor; device?: string };
   #socket: WebSocket | null = null;
   #state: SignalingState = 'closed';
   #selfId: PeerId | null = null;
@@ -121,6 +124,7 @@ export class SignalingClient extends EventTarget {
       this.#lastHeard = Date.now();
       const join: Record<string, string> = { type: 'join', room: this.#options.room, name: this.#options.name };
       if (this.#resumeToken) join.resume = this.#resumeToken;
+      if (this.#options.device) join.device = this.#options.device;
       socket.send(JSON.stringify(join));
       this.#startHeartbeat();
     });
@@ -157,22 +161,22 @@ export class SignalingClient extends EventTarget {
         this.#selfId = message.id;
         this.#resumeToken = message.resumeToken;
         this.#setState('open');
-        this.#emit('wh-welcome', message);
+        this.emit('wh-welcome', message);
         return;
       case 'peer-joined':
-        this.#emit('wh-peer-joined', message.peer);
+        this.emit('wh-peer-joined', message.peer);
         return;
       case 'peer-left':
-        this.#emit('wh-peer-left', { id: message.id });
+        this.emit('wh-peer-left', { id: message.id });
         return;
       case 'signal':
-        this.#emit('wh-signal', { from: message.from, data: message.data });
+        this.emit('wh-signal', { from: message.from, data: message.data });
         return;
       case 'ice-servers':
-        this.#emit('wh-ice-servers', { iceServers: message.iceServers, expiresAt: message.iceServersExpireAt });
+        this.emit('wh-ice-servers', { iceServers: message.iceServers, expiresAt: message.iceServersExpireAt });
         return;
       case 'error':
-        this.#emit('wh-server-error', message);
+        this.emit('wh-server-error', message);
         return;
       case 'pong':
         return;
@@ -224,20 +228,6 @@ export class SignalingClient extends EventTarget {
   #setState(state: SignalingState): void {
     if (this.#state === state) return;
     this.#state = state;
-    this.#emit('wh-state', state);
-  }
-
-  #emit<K extends keyof SignalingEventMap>(type: K, detail: SignalingEventMap[K]['detail']): void {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
-
-  override addEventListener<K extends keyof SignalingEventMap>(
-    type: K,
-    listener: (event: SignalingEventMap[K]) => void,
-    options?: AddEventListenerOptions | boolean,
-  ): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void;
-  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: AddEventListenerOptions | boolean): void {
-    super.addEventListener(type, listener, options);
+    this.emit('wh-state', state);
   }
 }

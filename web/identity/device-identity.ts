@@ -1,0 +1,45 @@
+/**
+ * This device's identity: a long-lived DTLS certificate kept in IndexedDB.
+ * Its SHA-256 fingerprint is the device key: peers learn it from the SDP and
+ * DTLS proves it, so history follows a person across reloads and reconnects,
+ * and a changed key can be noticed.
+ */
+import type { WhisperDatabase } from '../storage/database.js';
+
+export interface DeviceIdentity {
+  certificate: RTCCertificate;
+  /** SHA-256 fingerprint of the certificate, 64 upper-case hex digits. */
+  device: string;
+}
+
+/** Certificates are made to last a year, and replaced a week before they expire. */
+const CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
+
+export async function loadDeviceIdentity(db: WhisperDatabase): Promise<DeviceIdentity> {
+  const stored = (await db.get('settings', 'certificate')) as RTCCertificate | undefined;
+  if (stored && stored.expires - Date.now() > RENEW_BEFORE_MS) return { certificate: stored, device: deviceKeyOf(stored) };
+  const certificate = await RTCPeerConnection.generateCertificate({
+    name: 'ECDSA',
+    namedCurve: 'P-256',
+    expires: CERTIFICATE_LIFETIME_MS,
+  } as AlgorithmIdentifier);
+  await db.put('settings', certificate, 'certificate');
+  return { certificate, device: deviceKeyOf(certificate) };
+}
+
+function deviceKeyOf(certificate: RTCCertificate): string {
+  const sha256 = certificate.getFingerprints().find((f) => f.algorithm?.toLowerCase() === 'sha-256');
+  if (!sha256?.value) throw new Error('this browser does not give SHA-256 certificate fingerprints');
+  return normalizeFingerprint(sha256.value);
+}
+
+export function normalizeFingerprint(value: string): string {
+  return value.replace(/:/g, '').toUpperCase();
+}
+
+/** The device key a remote description proves (its `a=fingerprint:sha-256` line), or null. */
+export function fingerprintFromSdp(sdp: string): string | null {
+  const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]+)\s*$/m.exec(sdp);
+  return match ? normalizeFingerprint(match[1]!) : null;
+}

@@ -1,0 +1,187 @@
+/**
+ * One RTCPeerConnection to one other device, with its "chat" data channel.
+ *
+ * Negotiation follows the "perfect negotiation" pattern: both sides may offer
+ * at any time; on a collision the impolite side ignores the other's offer and
+ * the polite side rolls back and answers. The channel is negotiated (id 0) so
+ * both sides create it and neither waits for the other's `datachannel` event.
+ * A path that fails is repaired with an ICE restart.
+ */
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import type { PeerId, SignalData } from '../../signal/protocol/messages.js';
+import { randomId } from '../identity/random-id.js';
+import { fingerprintFromSdp } from '../identity/device-identity.js';
+import { parsePeerSignal, type PeerSignal } from './peer-signal.js';
+
+export interface PeerLinkOptions {
+  remoteId: PeerId;
+  polite: boolean;
+  certificate: RTCCertificate;
+  iceServers: RTCIceServer[];
+  relayOnly: boolean;
+  sendSignal(data: SignalData): void;
+}
+
+export interface PeerLinkEventMap {
+  /** The chat channel is open and the remote device key was read from the DTLS fingerprint. */
+  'wh-open': CustomEvent<{ device: string | null }>;
+  'wh-message': CustomEvent<string>;
+  /** The channel or the connection is gone for good; the owner makes a new link when needed. */
+  'wh-closed': CustomEvent<void>;
+  'wh-state': CustomEvent<RTCPeerConnectionState>;
+}
+
+/** How long a "disconnected" path may last before an ICE restart is tried. */
+const DISCONNECTED_GRACE_MS = 2500;
+
+export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
+  readonly remoteId: PeerId;
+  readonly session = randomId(12);
+  readonly pc: RTCPeerConnection;
+  readonly channel: RTCDataChannel;
+  #remoteSession: string | null = null;
+  #options: PeerLinkOptions;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #settingRemoteAnswer = false;
+  #queue: Promise<void> = Promise.resolve();
+  #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(options: PeerLinkOptions) {
+    super();
+    this.#options = options;
+    this.remoteId = options.remoteId;
+    this.pc = new RTCPeerConnection({
+      iceServers: options.iceServers,
+      iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
+      certificates: [options.certificate],
+    });
+    this.channel = this.pc.createDataChannel('chat', { negotiated: true, id: 0, ordered: true });
+    this.channel.bufferedAmountLowThreshold = 64 * 1024;
+
+    this.pc.addEventListener('negotiationneeded', () => void this.#offer());
+    this.pc.addEventListener('icecandidate', ({ candidate }) => {
+      if (!candidate) return;
+      const { sdpMid, sdpMLineIndex, usernameFragment } = candidate;
+      this.#signal({ kind: 'candidate', session: this.session, candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex, usernameFragment } });
+    });
+    this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
+    this.channel.addEventListener('open', () => {
+      const sdp = this.pc.remoteDescription?.sdp ?? '';
+      this.emit('wh-open', { device: fingerprintFromSdp(sdp) });
+    });
+    this.channel.addEventListener('message', (event: MessageEvent) => {
+      if (typeof event.data === 'string') this.emit('wh-message', event.data);
+    });
+    this.channel.addEventListener('close', () => this.close());
+  }
+
+  get isOpen(): boolean {
+    return this.channel.readyState === 'open';
+  }
+
+  /** Writes one frame to the chat channel; false when it is not open. */
+  send(text: string): boolean {
+    if (this.channel.readyState !== 'open') return false;
+    try {
+      this.channel.send(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A signal from the remote device. Returns false when it belongs to another
+   * connection of theirs (they started over): the owner replaces this link.
+   */
+  handleSignal(data: SignalData): boolean {
+    const signal = parsePeerSignal(data);
+    if (!signal) return true;
+    if (this.#remoteSession !== null && signal.session !== this.#remoteSession) {
+      return !(signal.kind === 'description' && signal.description.type === 'offer');
+    }
+    this.#queue = this.#queue.then(() => this.#apply(signal)).catch((error: unknown) => console.warn('whisper: negotiation step failed', error));
+    return true;
+  }
+
+  setIceServers(iceServers: RTCIceServer[]): void {
+    this.#options = { ...this.#options, iceServers };
+    if (this.#closed) return;
+    this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+  }
+
+  restartIce(): void {
+    if (!this.#closed && this.pc.signalingState !== 'closed') this.pc.restartIce();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
+    this.channel.close();
+    this.pc.close();
+    this.emit('wh-closed', undefined);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async #offer(): Promise<void> {
+    try {
+      this.#makingOffer = true;
+      await this.pc.setLocalDescription();
+      const local = this.pc.localDescription;
+      if (local) this.#signal({ kind: 'description', session: this.session, description: { type: local.type, sdp: local.sdp } });
+    } catch (error) {
+      console.warn('whisper: could not make an offer', error);
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  async #apply(signal: PeerSignal): Promise<void> {
+    if (this.#closed) return;
+    this.#remoteSession ??= signal.session;
+    if (signal.kind === 'candidate') {
+      try {
+        await this.pc.addIceCandidate(signal.candidate);
+      } catch (error) {
+        if (!this.#ignoreOffer) throw error;
+      }
+      return;
+    }
+    const description = signal.description;
+    const readyForOffer = !this.#makingOffer && (this.pc.signalingState === 'stable' || this.#settingRemoteAnswer);
+    const collision = description.type === 'offer' && !readyForOffer;
+    this.#ignoreOffer = !this.#options.polite && collision;
+    if (this.#ignoreOffer) return;
+    this.#settingRemoteAnswer = description.type === 'answer';
+    await this.pc.setRemoteDescription(description);
+    this.#settingRemoteAnswer = false;
+    if (description.type === 'offer') {
+      await this.pc.setLocalDescription();
+      const local = this.pc.localDescription;
+      if (local) this.#signal({ kind: 'description', session: this.session, description: { type: local.type, sdp: local.sdp } });
+    }
+  }
+
+  #onConnectionState(): void {
+    const state = this.pc.connectionState;
+    this.emit('wh-state', state);
+    if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
+    this.#disconnectedTimer = null;
+    if (state === 'failed') this.restartIce();
+    if (state === 'disconnected') {
+      this.#disconnectedTimer = setTimeout(() => {
+        if (this.pc.connectionState === 'disconnected') this.restartIce();
+      }, DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  #signal(signal: PeerSignal): void {
+    if (!this.#closed) this.#options.sendSignal(signal as unknown as SignalData);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What two devices send each other through the server's `signal` relay to set
+ * up their peer connection. Validated on receipt like everything else inbound.
+ */
+import * as v from 'valibot';
+
+/** Each PeerLink has a random session id, so that signals of a replaced connection are not applied to its successor. */
+const SessionSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{8,32}$/));
+
+export const PeerSignalSchema = v.variant('kind', [
+  v.object({
+    kind: v.literal('description'),
+    session: SessionSchema,
+    description: v.object({ type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']), sdp: v.pipe(v.string(), v.maxLength(60_000)) }),
+  }),
+  v.object({
+    kind: v.literal('candidate'),
+    session: SessionSchema,
+    candidate: v.object({
+      candidate: v.pipe(v.string(), v.maxLength(1000)),
+      sdpMid: v.nullish(v.pipe(v.string(), v.maxLength(64))),
+      sdpMLineIndex: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64))),
+      usernameFragment: v.nullish(v.pipe(v.string(), v.maxLength(256))),
+    }),
+  }),
+]);
+
+export type PeerSignal = v.InferOutput<typeof PeerSignalSchema>;
+
+export function parsePeerSignal(data: unknown): PeerSignal | null {
+  const result = v.safeParse(PeerSignalSchema, data);
+  return result.success ? result.output : null;
+}

@@ -1,0 +1,268 @@
+/**
+ * Being in a room: presence through the signal server, one peer connection per
+ * person opened when needed, and the chat over it. People met before stay in
+ * the list (offline) with their history; a person is their device key, which
+ * their DTLS certificate proves once connected.
+ */
+import type { PeerId, PeerInfo, RoomId, SignalData } from '../../signal/protocol/messages.js';
+import { ChatService } from '../chat/chat-service.js';
+import type { ChatFrame } from '../chat/chat-wire.js';
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import type { DeviceIdentity } from '../identity/device-identity.js';
+import { PeerLink } from '../peers/peer-link.js';
+import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
+import type { ContactStore } from '../storage/contact-store.js';
+import type { MessageStore } from '../storage/message-store.js';
+
+export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch';
+
+export interface Person {
+  device: string;
+  name: string;
+  online: boolean;
+  link: LinkState;
+}
+
+export interface RoomSessionEventMap {
+  'wh-people': CustomEvent<void>;
+  'wh-signaling': CustomEvent<SignalingState>;
+  /** Something the user must know, in words for them. */
+  'wh-warning': CustomEvent<string>;
+}
+
+export interface RoomSessionOptions {
+  room: RoomId;
+  name: string;
+  identity: DeviceIdentity;
+  messages: MessageStore;
+  contacts: ContactStore;
+  signalingUrl: string;
+  relayOnly: boolean;
+  WebSocket?: WebSocketConstructor;
+}
+
+/** Wait before reconnecting a link that closed while still needed. */
+const RELINK_DELAY_MS = 1000;
+
+export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
+  readonly room: RoomId;
+  readonly chat: ChatService;
+  readonly #options: RoomSessionOptions;
+  readonly #signaling: SignalingClient;
+  /** Everyone known in this room, online or not, by device key. */
+  readonly #people = new Map<string, Person>();
+  /** Online peers: server peer id -> device key. */
+  readonly #online = new Map<PeerId, string>();
+  readonly #links = new Map<string, PeerLink>();
+  readonly #verified = new WeakSet<PeerLink>();
+  #iceServers: RTCIceServer[] = [];
+  #relayOnly: boolean;
+  #active: string | null = null;
+  #onNetworkBack = () => this.#networkBack();
+
+  constructor(options: RoomSessionOptions) {
+    super();
+    this.#options = options;
+    this.room = options.room;
+    this.#relayOnly = options.relayOnly;
+    this.chat = new ChatService(options.messages, {
+      send: (device, frame) => this.#sendFrame(device, frame),
+      want: (device) => this.connect(device),
+    });
+    this.#signaling = new SignalingClient({
+      url: options.signalingUrl,
+      room: options.room,
+      name: options.name,
+      device: options.identity.device,
+      ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+    });
+    this.#signaling.addEventListener('wh-welcome', (event) => void this.#welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers));
+    this.#signaling.addEventListener('wh-peer-joined', (event) => void this.#arrived(event.detail));
+    this.#signaling.addEventListener('wh-peer-left', (event) => this.#departed(event.detail.id));
+    this.#signaling.addEventListener('wh-signal', (event) => this.#signal(event.detail.from, event.detail.data));
+    this.#signaling.addEventListener('wh-ice-servers', (event) => this.#setIceServers(event.detail.iceServers));
+    this.#signaling.addEventListener('wh-state', (event) => this.emit('wh-signaling', event.detail));
+    this.#signaling.addEventListener('wh-server-error', (event) => {
+      if (event.detail.code === 'room-full') this.emit('wh-warning', 'This room is full.');
+    });
+  }
+
+  get signalingState(): SignalingState {
+    return this.#signaling.state;
+  }
+
+  get relayOnly(): boolean {
+    return this.#relayOnly;
+  }
+
+  get people(): Person[] {
+    return [...this.#people.values()].sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+  }
+
+  person(device: string): Person | undefined {
+    return this.#people.get(device);
+  }
+
+  link(device: string): PeerLink | undefined {
+    return this.#links.get(device);
+  }
+
+  async start(): Promise<void> {
+    for (const contact of await this.#options.contacts.inRoom(this.room)) {
+      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none' });
+      void this.chat.load(contact.device);
+    }
+    this.emit('wh-people', undefined);
+    addEventListener('online', this.#onNetworkBack);
+    this.#signaling.start();
+  }
+
+  stop(): void {
+    removeEventListener('online', this.#onNetworkBack);
+    for (const link of this.#links.values()) link.close();
+    this.#links.clear();
+    this.#signaling.stop();
+  }
+
+  /** The conversation on screen, and whether the page is visible (for read receipts and eager connecting). */
+  async setActive(device: string | null, visible: boolean): Promise<void> {
+    this.#active = device;
+    if (device) this.connect(device);
+    await this.chat.setActive(device, visible);
+  }
+
+  /** Opens a connection to the person, if they are online and none is open or opening. */
+  connect(device: string): void {
+    if (this.#links.has(device)) return;
+    const peerId = this.#peerIdOf(device);
+    if (peerId) this.#createLink(device, peerId);
+  }
+
+  /** Sends everything through TURN from now on (closing the current connections). */
+  setRelayOnly(on: boolean): void {
+    if (on === this.#relayOnly) return;
+    this.#relayOnly = on;
+    for (const link of [...this.#links.values()]) link.close();
+  }
+
+  async #welcome(peers: PeerInfo[], resumed: boolean, iceServers: RTCIceServer[]): Promise<void> {
+    this.#setIceServers(iceServers);
+    const present = new Map(peers.filter((p) => p.device).map((p) => [p.id, p]));
+    for (const [peerId, device] of [...this.#online]) {
+      if (present.get(peerId)?.device === device) continue;
+      this.#online.delete(peerId);
+      this.#setPerson(device, { online: false });
+      this.#links.get(device)?.close();
+    }
+    for (const peer of present.values()) await this.#arrived(peer);
+    // Signals sent while the server was out of reach are lost: give unfinished negotiations a new start.
+    if (resumed) for (const link of this.#links.values()) if (!link.isOpen) link.restartIce();
+  }
+
+  async #arrived(peer: PeerInfo): Promise<void> {
+    const device = peer.device;
+    if (!device || device === this.#options.identity.device) return;
+    for (const [peerId, known] of this.#online) if (known === device && peerId !== peer.id) this.#online.delete(peerId);
+    this.#online.set(peer.id, device);
+    const existing = this.#links.get(device);
+    if (existing && existing.remoteId !== peer.id) existing.close();
+    const isNew = !this.#people.has(device);
+    this.#setPerson(device, { name: peer.name, online: true });
+    await this.#options.contacts.saw(device, peer.name, this.room);
+    if (isNew) await this.chat.load(device);
+    if (device === this.#active || (await this.chat.hasPending(device))) this.connect(device);
+  }
+
+  #departed(peerId: PeerId): void {
+    const device = this.#online.get(peerId);
+    if (!device) return;
+    this.#online.delete(peerId);
+    const link = this.#links.get(device);
+    if (link?.remoteId === peerId) link.close();
+    this.#setPerson(device, { online: false });
+  }
+
+  #signal(from: PeerId, data: SignalData): void {
+    const device = this.#online.get(from);
+    if (!device) return;
+    let link = this.#links.get(device);
+    if (link && link.remoteId !== from) {
+      link.close();
+      link = undefined;
+    }
+    link ??= this.#createLink(device, from);
+    if (!link.handleSignal(data)) {
+      // They started a new connection: follow them.
+      link.close();
+      this.#createLink(device, from).handleSignal(data);
+    }
+  }
+
+  #createLink(device: string, peerId: PeerId): PeerLink {
+    const selfId = this.#signaling.selfId ?? '';
+    const link = new PeerLink({
+      remoteId: peerId,
+      polite: selfId > peerId,
+      certificate: this.#options.identity.certificate,
+      iceServers: this.#iceServers,
+      relayOnly: this.#relayOnly,
+      sendSignal: (data) => this.#signaling.sendSignal(peerId, data),
+    });
+    this.#links.set(device, link);
+    this.#setPerson(device, { link: 'connecting' });
+    link.addEventListener('wh-open', (event) => {
+      if (event.detail.device !== device) {
+        // The server said this was `device`, but DTLS proves another key: never talk to it as them.
+        this.#setPerson(device, { link: 'mismatch' });
+        this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
+        link.close();
+        return;
+      }
+      this.#verified.add(link);
+      this.#setPerson(device, { link: 'connected' });
+      void this.chat.channelOpened(device);
+    });
+    link.addEventListener('wh-message', (event) => {
+      if (this.#verified.has(link)) void this.chat.receive(device, event.detail);
+    });
+    link.addEventListener('wh-closed', () => {
+      if (this.#links.get(device) !== link) return;
+      this.#links.delete(device);
+      this.chat.channelClosed(device);
+      if (this.#people.get(device)?.link !== 'mismatch') this.#setPerson(device, { link: 'none' });
+      setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
+    });
+    return link;
+  }
+
+  async #relinkIfNeeded(device: string): Promise<void> {
+    if (this.#links.has(device) || this.#people.get(device)?.link === 'mismatch') return;
+    if (device === this.#active || (await this.chat.hasPending(device))) this.connect(device);
+  }
+
+  #sendFrame(device: string, frame: ChatFrame): boolean {
+    const link = this.#links.get(device);
+    return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
+  }
+
+  #peerIdOf(device: string): PeerId | null {
+    for (const [peerId, known] of this.#online) if (known === device) return peerId;
+    return null;
+  }
+
+  #setIceServers(iceServers: RTCIceServer[]): void {
+    this.#iceServers = iceServers;
+    for (const link of this.#links.values()) link.setIceServers(iceServers);
+  }
+
+  #networkBack(): void {
+    this.#signaling.reconnectNow();
+    for (const link of this.#links.values()) link.restartIce();
+  }
+
+  #setPerson(device: string, change: Partial<Person>): void {
+    const person = this.#people.get(device) ?? { device, name: '', online: false, link: 'none' as const };
+    this.#people.set(device, { ...person, ...change });
+    this.emit('wh-people', undefined);
+  }
+}

@@ -1,0 +1,25 @@
+/** People this device has met, by device key, with the rooms they were seen in. */
+import type { Contact, WhisperDatabase } from './database.js';
+
+export class ContactStore {
+  constructor(private readonly db: WhisperDatabase) {}
+
+  async inRoom(room: string): Promise<Contact[]> {
+    return this.db.getAllFromIndex('contacts', 'by-room', room);
+  }
+
+  /** Records that `device` was seen in `room` under `name`. */
+  async saw(device: string, name: string, room: string): Promise<Contact> {
+    const tx = this.db.transaction('contacts', 'readwrite');
+    const existing = await tx.store.get(device);
+    const contact: Contact = {
+      device,
+      name,
+      rooms: existing?.rooms.includes(room) ? existing.rooms : [...(existing?.rooms ?? []), room],
+      lastSeen: Date.now(),
+    };
+    await tx.store.put(contact);
+    await tx.done;
+    return contact;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Whisper's IndexedDB: one schema, ordered migrations that are never edited
+ * (add a new one instead), opened once per page.
+ */
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'read';
+
+export interface StoredMessage {
+  id: string;
+  /** The other device's key: one conversation per person, whatever the room. */
+  conversation: string;
+  direction: 'out' | 'in';
+  text: string;
+  /** When the author wrote it (their clock), ms. */
+  sentAt: number;
+  /** When this device stored it (local clock), ms: the order on this device. */
+  at: number;
+  /** For own messages: how far it got. Incoming messages are 'delivered' until read here, then 'read'. */
+  status: MessageStatus;
+  /** Incoming only: 1 once the read receipt went out. Numbers, since booleans are not IndexedDB keys. */
+  receiptSent: 0 | 1;
+}
+
+export interface Contact {
+  device: string;
+  name: string;
+  /** Rooms where this person was seen. */
+  rooms: string[];
+  lastSeen: number;
+}
+
+export interface WhisperSchema extends DBSchema {
+  settings: { key: string; value: unknown };
+  messages: {
+    key: string;
+    value: StoredMessage;
+    indexes: {
+      'by-conversation': [string, number];
+      'by-status': [string, string, MessageStatus];
+    };
+  };
+  contacts: { key: string; value: Contact; indexes: { 'by-room': string } };
+}
+
+export type WhisperDatabase = IDBPDatabase<WhisperSchema>;
+
+type Migration = (db: WhisperDatabase, tx: IDBPTransaction<WhisperSchema, StoreNames<WhisperSchema>[], 'versionchange'>) => void;
+
+/** Index i upgrades version i to i + 1. Append only. */
+const MIGRATIONS: Migration[] = [
+  (db) => {
+    db.createObjectStore('settings');
+    const messages = db.createObjectStore('messages', { keyPath: 'id' });
+    messages.createIndex('by-conversation', ['conversation', 'at']);
+    messages.createIndex('by-status', ['conversation', 'direction', 'status']);
+    const contacts = db.createObjectStore('contacts', { keyPath: 'device' });
+    contacts.createIndex('by-room', 'rooms', { multiEntry: true });
+  },
+];
+
+export const DATABASE_NAME = 'whisper';
+
+let opening: Promise<WhisperDatabase> | null = null;
+
+export function openDatabase(name = DATABASE_NAME): Promise<WhisperDatabase> {
+  if (name !== DATABASE_NAME) return open(name);
+  return (opening ??= open(name));
+}
+
+function open(name: string): Promise<WhisperDatabase> {
+  return openDB<WhisperSchema>(name, MIGRATIONS.length, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      for (let version = oldVersion; version < MIGRATIONS.length; version++) MIGRATIONS[version]!(db, tx);
+    },
+    blocking(_current, _blocked, event) {
+      // A newer version of the app (another tab) wants to upgrade: let it.
+      (event.target as IDBDatabase).close();
+    },
+  });
+}
+
+/** A write failed because the device is out of space: said in words a person understands. */
+export class StorageFullError extends Error {
+  constructor() {
+    super('This device is out of storage space for Whisper. Free some space, then try again; nothing already saved was lost.');
+  }
+}
+
+export function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && (error.name === 'QuotaExceededError' || error.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+}

@@ -1,0 +1,85 @@
+/**
+ * Chat history on this device: every message of every conversation, with its
+ * delivery state. Writes wait for their transaction to commit (`tx.done`), so
+ * "delivered" is only ever acknowledged for messages that are really stored.
+ */
+import { StorageFullError, isQuotaError, type MessageStatus, type StoredMessage, type WhisperDatabase } from './database.js';
+
+const RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
+
+export class MessageStore {
+  constructor(private readonly db: WhisperDatabase) {}
+
+  /** Stores a message unless one with its id exists; true when it was new. */
+  async add(message: StoredMessage): Promise<boolean> {
+    try {
+      const tx = this.db.transaction('messages', 'readwrite');
+      const existing = await tx.store.get(message.id);
+      if (!existing) await tx.store.add(message);
+      await tx.done;
+      return !existing;
+    } catch (error) {
+      if (isQuotaError(error)) throw new StorageFullError();
+      throw error;
+    }
+  }
+
+  /** The conversation in the order this device stored it. */
+  async history(conversation: string): Promise<StoredMessage[]> {
+    return this.db.getAllFromIndex('messages', 'by-conversation', IDBKeyRange.bound([conversation, -Infinity], [conversation, Infinity]));
+  }
+
+  /** Own messages not yet acknowledged by the other device, oldest first: they go (again) when the channel opens. */
+  async undelivered(conversation: string): Promise<StoredMessage[]> {
+    const [queued, sent] = await Promise.all([
+      this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'queued']),
+      this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'sent']),
+    ]);
+    return [...queued, ...sent].sort((a, b) => a.at - b.at);
+  }
+
+  async unreadCount(conversation: string): Promise<number> {
+    return this.db.countFromIndex('messages', 'by-status', [conversation, 'in', 'delivered']);
+  }
+
+  /**
+   * Moves messages forward to `status` (never back: a late "sent" cannot undo
+   * "read"). Returns the messages that changed.
+   */
+  async advance(ids: readonly string[], status: MessageStatus, conversation?: string): Promise<StoredMessage[]> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const changed: StoredMessage[] = [];
+    for (const id of ids) {
+      const message = await tx.store.get(id);
+      if (!message || RANK[message.status] >= RANK[status]) continue;
+      if (conversation !== undefined && message.conversation !== conversation) continue;
+      message.status = status;
+      await tx.store.put(message);
+      changed.push(message);
+    }
+    await tx.done;
+    return changed;
+  }
+
+  /** Marks every unread incoming message of the conversation read here; returns their ids. */
+  async markRead(conversation: string): Promise<string[]> {
+    const unread = await this.db.getAllFromIndex('messages', 'by-status', [conversation, 'in', 'delivered']);
+    if (unread.length === 0) return [];
+    return (await this.advance(unread.map((m) => m.id), 'read')).map((m) => m.id);
+  }
+
+  /** Incoming messages read here whose read receipt has not gone out yet. */
+  async pendingReceipts(conversation: string): Promise<string[]> {
+    const read = await this.db.getAllFromIndex('messages', 'by-status', [conversation, 'in', 'read']);
+    return read.filter((m) => m.receiptSent === 0).map((m) => m.id);
+  }
+
+  async markReceiptsSent(ids: readonly string[]): Promise<void> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    for (const id of ids) {
+      const message = await tx.store.get(id);
+      if (message && message.receiptSent === 0) await tx.store.put({ ...message, receiptSent: 1 });
+    }
+    await tx.done;
+  }
+}

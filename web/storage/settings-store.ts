@@ -1,0 +1,24 @@
+/** Small preferences of this device, each under its own key. */
+import type { WhisperDatabase } from './database.js';
+
+export interface Settings {
+  name: string;
+  relayOnly: boolean;
+  /** Rooms opened on this device, most recent first. */
+  recentRooms: string[];
+}
+
+const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [] };
+
+export class SettingsStore {
+  constructor(private readonly db: WhisperDatabase) {}
+
+  async get<K extends keyof Settings>(key: K): Promise<Settings[K]> {
+    const value = (await this.db.get('settings', key)) as Settings[K] | undefined;
+    return value ?? DEFAULTS[key];
+  }
+
+  async set<K extends keyof Settings>(key: K, value: Settings[K]): Promise<void> {
+    await this.db.put('settings', value, key);
+  }
+}
