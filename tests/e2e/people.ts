@@ -1,0 +1,75 @@
+/**
+ * Helpers that act as a person would: open the app in a fresh browser context
+ * (its own storage, so its own device), choose a name, open a room link,
+ * pick someone from the list, write.
+ */
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { watchForProblems } from './fixtures.js';
+
+export interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+}
+
+export const PHONE = { width: 360, height: 640 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+export async function newPerson(browser: Browser, name: string, viewport = DESKTOP): Promise<Person> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  return { name, context, page, problems: watchForProblems(page) };
+}
+
+/** Opens `url`, gives a name when asked, and waits for the room to be there. */
+export async function openRoom(person: Person, url: string): Promise<void> {
+  await person.page.goto(url);
+  const nameBox = person.page.getByRole('textbox', { name: 'Your name' });
+  const share = person.page.getByRole('button', { name: 'Share' });
+  await expect(nameBox.or(share)).toBeVisible();
+  if (await nameBox.isVisible()) {
+    await nameBox.fill(person.name);
+    await person.page.getByRole('button', { name: 'Join' }).click();
+  }
+  await expect(person.page.getByRole('button', { name: 'Share' })).toBeVisible();
+}
+
+/** Starts a new room from the home page; returns its link. */
+export async function createRoom(person: Person, appUrl: string): Promise<string> {
+  await person.page.goto(appUrl);
+  await person.page.getByRole('textbox', { name: 'Your name' }).fill(person.name);
+  await person.page.getByRole('button', { name: 'Join' }).click();
+  await person.page.getByRole('button', { name: 'New room' }).click();
+  await expect(person.page).toHaveURL(/\/r\/[A-Za-z0-9_-]{22}$/);
+  await expect(person.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  return person.page.url();
+}
+
+export function peopleList(person: Person) {
+  return person.page.getByRole('list', { name: 'People' });
+}
+
+export function personEntry(person: Person, other: string) {
+  return peopleList(person).getByRole('button', { name: new RegExp(`^${other}, `) });
+}
+
+export async function openChat(person: Person, other: string): Promise<void> {
+  await personEntry(person, other).click();
+  await expect(person.page.getByRole('heading', { name: other })).toBeVisible();
+}
+
+export async function send(person: Person, text: string): Promise<void> {
+  const box = person.page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+export function messages(person: Person) {
+  return person.page.getByRole('list', { name: 'Messages' });
+}
+
+/** The status mark of one of my messages, by its text: "Queued", "Sent", "Delivered" or "Read". */
+export function statusOf(person: Person, text: string) {
+  return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('img');
+}

@@ -1,0 +1,71 @@
+/**
+ * The app's services, wired once per page: the database and its stores, this
+ * device's identity, the settings, and the room session that is open.
+ */
+import * as v from 'valibot';
+import { ROOM_ID_RANDOM_BYTES } from '../../signal/protocol/limits.js';
+import { RoomIdSchema, type RoomId } from '../../signal/protocol/messages.js';
+import { loadDeviceIdentity, type DeviceIdentity } from '../identity/device-identity.js';
+import { randomId } from '../identity/random-id.js';
+import { RoomSession } from '../room/room-session.js';
+import { ContactStore } from '../storage/contact-store.js';
+import { openDatabase } from '../storage/database.js';
+import { MessageStore } from '../storage/message-store.js';
+import { SettingsStore } from '../storage/settings-store.js';
+
+const RECENT_ROOMS = 8;
+
+export class WhisperApp {
+  session: RoomSession | null = null;
+
+  private constructor(
+    readonly identity: DeviceIdentity,
+    readonly settings: SettingsStore,
+    private readonly messages: MessageStore,
+    private readonly contacts: ContactStore,
+  ) {}
+
+  static async open(): Promise<WhisperApp> {
+    const db = await openDatabase();
+    // Ask the browser to keep our data (history, identity) even under storage pressure.
+    void navigator.storage?.persist?.().catch(() => false);
+    return new WhisperApp(await loadDeviceIdentity(db), new SettingsStore(db), new MessageStore(db), new ContactStore(db));
+  }
+
+  /** A new room id: 16 random bytes (128 bits), URL-safe. */
+  static newRoomId(): RoomId {
+    return randomId(ROOM_ID_RANDOM_BYTES);
+  }
+
+  /** The room a path such as /r/<room> names, or null. */
+  static roomFromPath(path: string): RoomId | null {
+    const match = /^\/r\/([^/]+)\/?$/.exec(path);
+    if (!match) return null;
+    const result = v.safeParse(RoomIdSchema, decodeURIComponent(match[1]!));
+    return result.success ? result.output : null;
+  }
+
+  async enterRoom(room: RoomId, name: string): Promise<RoomSession> {
+    if (this.session?.room === room) return this.session;
+    this.leaveRoom();
+    const recent = await this.settings.get('recentRooms');
+    await this.settings.set('recentRooms', [room, ...recent.filter((r) => r !== room)].slice(0, RECENT_ROOMS));
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.session = new RoomSession({
+      room,
+      name,
+      identity: this.identity,
+      messages: this.messages,
+      contacts: this.contacts,
+      signalingUrl: `${scheme}://${location.host}/ws`,
+      relayOnly: await this.settings.get('relayOnly'),
+    });
+    await this.session.start();
+    return this.session;
+  }
+
+  leaveRoom(): void {
+    this.session?.stop();
+    this.session = null;
+  }
+}

@@ -1,0 +1,237 @@
+import { LitElement, css, html } from 'lit';
+import { registerSW } from 'virtual:pwa-register';
+import { WhisperApp } from '../app/whisper-app.js';
+import type { RoomSession } from '../room/room-session.js';
+import { controlStyles } from './shared.styles.js';
+import './wh-home-view.js';
+import './wh-name-form.js';
+import './wh-room-view.js';
+import './wh-update-prompt.js';
+
+type Phase = { kind: 'loading' } | { kind: 'failed'; reason: string } | { kind: 'name' } | { kind: 'home' } | { kind: 'room'; session: RoomSession };
+
+/**
+ * The whole app: routes between the name form, the home page and a room
+ * (`/r/<room>`), keeps "which chat is open" in the browser history so that
+ * Back closes it, and offers updates of the app.
+ */
+export class WhApp extends LitElement {
+  static override properties = {
+    phase: { state: true },
+    selected: { state: true },
+    online: { state: true },
+    updateReady: { state: true },
+    warning: { state: true },
+  };
+  declare phase: Phase;
+  declare selected: string | null;
+  declare online: boolean;
+  declare updateReady: boolean;
+  declare warning: string;
+  #app: WhisperApp | null = null;
+  #name = '';
+  #recentRooms: string[] = [];
+  #applyUpdate: ((reload?: boolean) => Promise<void>) | null = null;
+
+  constructor() {
+    super();
+    this.phase = { kind: 'loading' };
+    this.selected = null;
+    this.online = navigator.onLine;
+    this.updateReady = false;
+    this.warning = '';
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: block;
+        min-height: 100dvh;
+      }
+      .center {
+        display: grid;
+        place-content: center;
+        justify-items: center;
+        gap: 1rem;
+        min-height: 100dvh;
+        padding: 1.5rem;
+        text-align: center;
+      }
+      h1 {
+        margin: 0;
+      }
+      .muted {
+        color: var(--wh-muted);
+        margin: 0;
+      }
+      .toast {
+        position: fixed;
+        top: max(0.75rem, env(safe-area-inset-top));
+        left: 50%;
+        transform: translateX(-50%);
+        width: min(calc(100vw - 2rem), 28rem);
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+        padding: 0.5rem 0.5rem 0.5rem 1rem;
+        border-radius: var(--wh-radius);
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+        box-shadow: var(--wh-shadow);
+        z-index: 20;
+      }
+      .toast p {
+        flex: 1;
+        margin: 0;
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    addEventListener('popstate', this.#onPopState);
+    addEventListener('online', this.#onNetwork);
+    addEventListener('offline', this.#onNetwork);
+    document.addEventListener('visibilitychange', this.#onVisibility);
+    this.#applyUpdate = registerSW({
+      onNeedRefresh: () => {
+        this.updateReady = true;
+      },
+    });
+    void this.#boot();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener('popstate', this.#onPopState);
+    removeEventListener('online', this.#onNetwork);
+    removeEventListener('offline', this.#onNetwork);
+    document.removeEventListener('visibilitychange', this.#onVisibility);
+  }
+
+  override render() {
+    return html`
+      ${this.#page()}
+      ${this.warning
+        ? html`<div class="toast" role="alert"><p>${this.warning}</p><button @click=${() => (this.warning = '')}>Dismiss</button></div>`
+        : null}
+      ${this.updateReady ? html`<wh-update-prompt @wh-update=${() => void this.#applyUpdate?.(true)}></wh-update-prompt>` : null}
+    `;
+  }
+
+  #page() {
+    switch (this.phase.kind) {
+      case 'loading':
+        return html`<div class="center"><p class="muted" role="status">Opening Whisper…</p></div>`;
+      case 'failed':
+        return html`<div class="center"><h1>Whisper cannot start</h1><p class="muted" role="alert">${this.phase.reason}</p></div>`;
+      case 'name':
+        return html`<div class="center">
+          <h1>Whisper</h1>
+          <p class="muted">Private conversations, straight from your device to theirs.</p>
+          <wh-name-form .value=${this.#name} @wh-name=${this.#nameChosen}></wh-name-form>
+        </div>`;
+      case 'home':
+        return html`<wh-home-view .name=${this.#name} .recentRooms=${this.#recentRooms} @wh-new-room=${this.#newRoom}></wh-home-view>`;
+      case 'room':
+        return html`<wh-room-view
+          .session=${this.phase.session}
+          .selected=${this.selected}
+          .online=${this.online}
+          @wh-select=${this.#select}
+          @wh-close-chat=${this.#closeChat}
+          @wh-relay-only=${this.#relayOnly}
+        ></wh-room-view>`;
+    }
+  }
+
+  async #boot(): Promise<void> {
+    try {
+      this.#app = await WhisperApp.open();
+    } catch (error) {
+      this.phase = { kind: 'failed', reason: `This browser does not let Whisper keep data on this device (${error instanceof Error ? error.message : String(error)}).` };
+      return;
+    }
+    this.#name = await this.#app.settings.get('name');
+    await this.#route();
+  }
+
+  async #route(): Promise<void> {
+    const app = this.#app;
+    if (!app) return;
+    if (!this.#name) {
+      this.phase = { kind: 'name' };
+      return;
+    }
+    const room = WhisperApp.roomFromPath(location.pathname);
+    if (!room) {
+      app.leaveRoom();
+      this.selected = null;
+      this.#recentRooms = await app.settings.get('recentRooms');
+      this.phase = { kind: 'home' };
+      return;
+    }
+    const session = await app.enterRoom(room, this.#name);
+    if (this.phase.kind !== 'room' || this.phase.session !== session) {
+      session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
+      session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
+      this.phase = { kind: 'room', session };
+    }
+    this.selected = (history.state as { chat?: string } | null)?.chat ?? null;
+    await this.#syncActive();
+  }
+
+  async #nameChosen(event: CustomEvent<string>): Promise<void> {
+    this.#name = event.detail;
+    await this.#app?.settings.set('name', event.detail);
+    await this.#route();
+  }
+
+  async #newRoom(): Promise<void> {
+    history.pushState(null, '', `/r/${WhisperApp.newRoomId()}`);
+    await this.#route();
+  }
+
+  async #select(event: CustomEvent<string>): Promise<void> {
+    if (this.selected === event.detail) return;
+    // Opening a chat is a step in the history, so that Back (or the phone's back gesture) closes it.
+    if (this.selected === null) history.pushState({ chat: event.detail }, '');
+    else history.replaceState({ chat: event.detail }, '');
+    this.selected = event.detail;
+    await this.#syncActive();
+  }
+
+  async #closeChat(): Promise<void> {
+    if ((history.state as { chat?: string } | null)?.chat) {
+      history.back();
+      return;
+    }
+    this.selected = null;
+    await this.#syncActive();
+  }
+
+  async #relayOnly(event: CustomEvent<boolean>): Promise<void> {
+    await this.#app?.settings.set('relayOnly', event.detail);
+    this.#app?.session?.setRelayOnly(event.detail);
+    this.requestUpdate();
+  }
+
+  async #syncActive(): Promise<void> {
+    await this.#app?.session?.setActive(this.selected, document.visibilityState === 'visible');
+  }
+
+  readonly #onPopState = () => void this.#route();
+  readonly #onVisibility = () => void this.#syncActive();
+  readonly #onNetwork = () => {
+    this.online = navigator.onLine;
+  };
+}
+
+customElements.define('wh-app', WhApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-app': WhApp;
+  }
+}

@@ -1,0 +1,310 @@
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import { linkify } from '../chat/linkify.js';
+import type { MessageStatus, StoredMessage } from '../storage/database.js';
+import type { RoomSession } from '../room/room-session.js';
+import { summarize, type ConnectionSummary } from '../stats/connection-stats.js';
+import { backIcon, boltIcon, statsIcon } from './icons.js';
+import { ListenController } from './listen-controller.js';
+import { controlStyles } from './shared.styles.js';
+import './wh-composer.js';
+
+const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
+const STATUS_MARK: Record<MessageStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };
+const BADGE_POLL_MS = 2000;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/**
+ * One conversation: header (Back, name, presence, connection badge, Ping,
+ * Connection stats), the messages with their statuses, typing, and the composer.
+ * @event wh-back - The user wants the people list (phone layout).
+ */
+export class WhChatView extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    device: {},
+    pingResult: { state: true },
+    summary: { state: true },
+  };
+  declare session: RoomSession;
+  declare device: string;
+  declare pingResult: string;
+  declare summary: ConnectionSummary | null;
+  #pollTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor() {
+    super();
+    this.pingResult = '';
+    this.summary = null;
+    new ListenController(this, () => this.session, ['wh-people']);
+    new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        height: 100%;
+        min-height: 0;
+        background: var(--wh-bg);
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 0.25rem;
+        padding: max(0.25rem, env(safe-area-inset-top)) max(0.5rem, env(safe-area-inset-right)) 0.25rem max(0.25rem, env(safe-area-inset-left));
+        background: var(--wh-surface);
+        border-bottom: 1px solid var(--wh-border);
+        min-height: 3.5rem;
+      }
+      .title {
+        flex: 1;
+        min-width: 0;
+        display: grid;
+        padding-inline: 0.25rem;
+      }
+      h2 {
+        margin: 0;
+        font-size: 1.05rem;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .presence {
+        font-size: 0.8rem;
+        color: var(--wh-muted);
+        display: flex;
+        gap: 0.4rem;
+        align-items: center;
+      }
+      .badge {
+        font-size: 0.7rem;
+        font-weight: 700;
+        padding: 0.05rem 0.4rem;
+        border-radius: 0.5rem;
+        background: var(--wh-accent-soft);
+        color: var(--wh-fg);
+      }
+      .badge.warning {
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+      }
+      output {
+        font-size: 0.8rem;
+        font-variant-numeric: tabular-nums;
+        color: var(--wh-muted);
+        min-width: 3ch;
+      }
+      .back {
+        display: var(--wh-back-display, inline-flex);
+      }
+      ol {
+        flex: 1;
+        overflow-y: auto;
+        list-style: none;
+        margin: 0;
+        padding: 0.75rem max(0.75rem, env(safe-area-inset-right)) 0.75rem max(0.75rem, env(safe-area-inset-left));
+        display: flex;
+        flex-direction: column;
+        gap: 0.35rem;
+      }
+      li.message {
+        max-width: min(80%, 34rem);
+        padding: 0.5rem 0.75rem 0.35rem;
+        border-radius: var(--wh-radius);
+        background: var(--wh-bubble-in);
+        color: var(--wh-bubble-in-fg);
+        box-shadow: var(--wh-shadow);
+        align-self: flex-start;
+        overflow-wrap: anywhere;
+      }
+      li.out {
+        align-self: flex-end;
+        background: var(--wh-bubble-out);
+        color: var(--wh-bubble-out-fg);
+      }
+      .text {
+        white-space: pre-wrap;
+        margin: 0;
+      }
+      .text a {
+        color: inherit;
+      }
+      .meta {
+        display: flex;
+        justify-content: flex-end;
+        gap: 0.35rem;
+        font-size: 0.7rem;
+        opacity: 0.8;
+        margin-top: 0.15rem;
+      }
+      .status.read {
+        font-weight: 700;
+      }
+      li.day {
+        align-self: center;
+        font-size: 0.75rem;
+        color: var(--wh-muted);
+        padding: 0.5rem;
+      }
+      .typing {
+        min-height: 1.4rem;
+        padding: 0 1rem;
+        font-size: 0.8rem;
+        color: var(--wh-muted);
+        font-style: italic;
+      }
+      .empty {
+        margin: auto;
+        color: var(--wh-muted);
+        text-align: center;
+        padding: 2rem;
+      }
+    `,
+  ];
+
+  override render() {
+    const person = this.session.person(this.device);
+    const name = person?.name ?? 'Unknown';
+    const history = this.session.chat.history(this.device);
+    const connected = person?.link === 'connected';
+    return html`
+      <header>
+        <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
+          ${backIcon}
+        </button>
+        <div class="title">
+          <h2>${name}</h2>
+          <span class="presence">
+            <span>${person?.online ? 'Online' : 'Offline'}</span>
+            ${this.#badge(person?.link)}
+          </span>
+        </div>
+        <button class="icon" aria-label="Ping" title="Measure the round-trip time over the direct connection" ?disabled=${!connected} @click=${this.#ping}>
+          ${boltIcon}
+        </button>
+        <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
+        <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
+      </header>
+      <ol aria-label="Messages">
+        ${history.length === 0 ? html`<li class="empty">No messages yet. Say hello!</li>` : null}
+        ${repeat(
+          withDays(history),
+          (entry) => entry.key,
+          (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
+        )}
+      </ol>
+      <div class="typing" aria-live="polite">${this.session.chat.isTyping(this.device) ? `${name} is typing…` : ''}</div>
+      <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing}></wh-composer>
+    `;
+  }
+
+  #badge(link: string | undefined) {
+    if (link === 'mismatch') return html`<span class="badge warning">Key changed</span>`;
+    if (link === 'connecting') return html`<span class="badge">Connecting…</span>`;
+    if (link !== 'connected' || !this.summary?.path) return null;
+    return this.summary.path === 'relay'
+      ? html`<span class="badge" title="Through a TURN relay">Relay (TURN)</span>`
+      : html`<span class="badge" title="Device to device">Direct (P2P)</span>`;
+  }
+
+  #message(message: StoredMessage) {
+    const time = timeFormat.format(message.sentAt);
+    return html`<li class="message ${message.direction}">
+      <p class="text">${linkify(message.text).map((part) =>
+        part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer nofollow">${part.text}</a>` : part.text,
+      )}</p>
+      <span class="meta">
+        <time datetime=${new Date(message.sentAt).toISOString()}>${time}</time>
+        ${message.direction === 'out'
+          ? html`<span class="status ${message.status}" role="img" aria-label=${STATUS_LABEL[message.status]} title=${STATUS_LABEL[message.status]}
+              >${STATUS_MARK[message.status]}</span
+            >`
+          : null}
+      </span>
+    </li>`;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#pollTimer = setInterval(() => void this.#poll(), BADGE_POLL_MS);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('device')) {
+      this.pingResult = '';
+      this.summary = null;
+      void this.#poll();
+    }
+  }
+
+  protected override updated(): void {
+    const list = this.renderRoot.querySelector('ol');
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  async #poll(): Promise<void> {
+    const link = this.session.link(this.device);
+    if (!link?.isOpen) return;
+    this.summary = summarize(await link.pc.getStats(), this.summary);
+  }
+
+  async #ping(): Promise<void> {
+    this.pingResult = '…';
+    const rtt = await this.session.chat.ping(this.device);
+    this.pingResult = rtt === null ? 'No answer' : `${Math.max(1, Math.round(rtt))} ms`;
+  }
+
+  async #openStats(): Promise<void> {
+    await import('./wh-stats-panel.js');
+    const panel = document.createElement('wh-stats-panel');
+    panel.link = this.session.link(this.device) ?? null;
+    panel.name = this.session.person(this.device)?.name ?? '';
+    document.body.append(panel);
+    panel.show();
+  }
+
+  #send(event: CustomEvent<string>): void {
+    void this.session.chat.send(this.device, event.detail);
+  }
+
+  #typing(event: CustomEvent<boolean>): void {
+    this.session.chat.typing(this.device, event.detail);
+  }
+}
+
+type Entry = { kind: 'day'; key: string; label: string } | { kind: 'message'; key: string; message: StoredMessage };
+
+function withDays(history: readonly StoredMessage[]): Entry[] {
+  const entries: Entry[] = [];
+  let lastDay = '';
+  for (const message of history) {
+    const day = new Date(message.at).toDateString();
+    if (day !== lastDay) {
+      entries.push({ kind: 'day', key: `day-${day}`, label: dayFormat.format(message.at) });
+      lastDay = day;
+    }
+    entries.push({ kind: 'message', key: message.id, message });
+  }
+  return entries;
+}
+
+customElements.define('wh-chat-view', WhChatView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-chat-view': WhChatView;
+  }
+  interface HTMLElementEventMap {
+    'wh-back': CustomEvent<void>;
+  }
+}

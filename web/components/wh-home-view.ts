@@ -1,0 +1,90 @@
+import { LitElement, css, html } from 'lit';
+import { plusIcon } from './icons.js';
+import { controlStyles } from './shared.styles.js';
+
+/**
+ * The start page: make a new room, or go back to a recent one.
+ * @event wh-new-room - The user wants a new room.
+ */
+export class WhHomeView extends LitElement {
+  static override properties = { name: {}, recentRooms: { attribute: false } };
+  declare name: string;
+  declare recentRooms: string[];
+
+  constructor() {
+    super();
+    this.name = '';
+    this.recentRooms = [];
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: grid;
+        place-content: center;
+        gap: 1.5rem;
+        min-height: 100dvh;
+        padding: max(1.5rem, env(safe-area-inset-top)) max(1.5rem, env(safe-area-inset-right)) max(1.5rem, env(safe-area-inset-bottom))
+          max(1.5rem, env(safe-area-inset-left));
+        text-align: center;
+      }
+      h1 {
+        margin: 0;
+        font-size: 2rem;
+      }
+      p {
+        margin: 0;
+        color: var(--wh-muted);
+      }
+      ul {
+        list-style: none;
+        padding: 0;
+        margin: 0;
+        display: grid;
+        gap: 0.5rem;
+      }
+      a {
+        display: flex;
+        align-items: center;
+        justify-content: center;
+        min-height: var(--wh-touch);
+        border-radius: 10px;
+        background: var(--wh-surface);
+        color: var(--wh-fg);
+        text-decoration: none;
+        border: 1px solid var(--wh-border);
+        font-family: ui-monospace, monospace;
+        font-size: 0.85rem;
+      }
+    `,
+  ];
+
+  override render() {
+    return html`
+      <h1>Whisper</h1>
+      <p>Hello, ${this.name}. Conversations here go straight from your device to theirs.</p>
+      <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>
+        ${plusIcon} New room
+      </button>
+      ${this.recentRooms.length > 0
+        ? html`<nav aria-label="Recent rooms">
+            <ul>
+              ${this.recentRooms.map((room) => html`<li><a href="/r/${room}">Room ${room.slice(0, 6)}…</a></li>`)}
+            </ul>
+          </nav>`
+        : null}
+    `;
+  }
+}
+
+customElements.define('wh-home-view', WhHomeView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-home-view': WhHomeView;
+  }
+  interface HTMLElementEventMap {
+    'wh-new-room': CustomEvent<void>;
+  }
+}

@@ -1,0 +1,217 @@
+import { LitElement, css, html } from 'lit';
+import type { RoomSession } from '../room/room-session.js';
+import { shareIcon } from './icons.js';
+import { ListenController } from './listen-controller.js';
+import { controlStyles } from './shared.styles.js';
+import type { PersonEntry } from './wh-people-list.js';
+import './wh-chat-view.js';
+import './wh-people-list.js';
+
+/** A swipe that starts this close to the left edge and travels this far goes back to the list. */
+const EDGE_PX = 24;
+const SWIPE_PX = 70;
+
+/**
+ * A room: the people list beside the open conversation on a desktop; on a
+ * phone (<= 768 px) the list fills the screen and the conversation slides
+ * over it, and Back or a swipe from the left edge returns.
+ * @event wh-close-chat - Back to the list.
+ * @event wh-relay-only - The "Relay only" switch changed.
+ */
+export class WhRoomView extends LitElement {
+  static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean } };
+  declare session: RoomSession;
+  declare selected: string | null;
+  declare online: boolean;
+  #swipeStart: { x: number; y: number } | null = null;
+
+  constructor() {
+    super();
+    this.selected = null;
+    this.online = true;
+    new ListenController(this, () => this.session, ['wh-people', 'wh-signaling']);
+    new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: var(--wh-sidebar) 1fr;
+        height: 100dvh;
+        overflow: hidden;
+        --wh-back-display: none;
+      }
+      aside {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        background: var(--wh-surface);
+        border-right: 1px solid var(--wh-border);
+      }
+      aside header {
+        display: flex;
+        align-items: center;
+        gap: 0.25rem;
+        padding: max(0.25rem, env(safe-area-inset-top)) 0.5rem 0.25rem max(1rem, env(safe-area-inset-left));
+        min-height: 3.5rem;
+        border-bottom: 1px solid var(--wh-border);
+      }
+      h1 {
+        flex: 1;
+        margin: 0;
+        font-size: 1.2rem;
+      }
+      .scroll {
+        flex: 1;
+        overflow-y: auto;
+      }
+      .banner {
+        margin: 0;
+        padding: 0.5rem 1rem;
+        font-size: 0.85rem;
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+      }
+      .settings {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        min-height: var(--wh-touch);
+        padding: 0.5rem max(1rem, env(safe-area-inset-left)) max(0.5rem, env(safe-area-inset-bottom));
+        border-top: 1px solid var(--wh-border);
+        font-size: 0.9rem;
+      }
+      .settings input {
+        width: 1.3rem;
+        height: 1.3rem;
+        accent-color: var(--wh-accent);
+      }
+      .settings small {
+        color: var(--wh-muted);
+      }
+      main {
+        min-width: 0;
+        min-height: 0;
+        touch-action: pan-y;
+      }
+      .placeholder {
+        display: grid;
+        place-content: center;
+        height: 100%;
+        color: var(--wh-muted);
+        padding: 2rem;
+        text-align: center;
+      }
+      @media (max-width: 768px) {
+        :host {
+          grid-template-columns: 100%;
+          position: relative;
+          --wh-back-display: inline-flex;
+        }
+        aside {
+          border-right: none;
+        }
+        main {
+          position: absolute;
+          inset: 0;
+          transform: translateX(100%);
+          transition: transform 220ms ease;
+          visibility: hidden;
+        }
+        :host([chat-open]) main {
+          transform: none;
+          visibility: visible;
+        }
+        :host([chat-open]) aside {
+          visibility: hidden;
+        }
+      }
+      @media (prefers-reduced-motion: reduce) {
+        main {
+          transition: none;
+        }
+      }
+    `,
+  ];
+
+  override render() {
+    const people: PersonEntry[] = this.session.people.map((person) => ({ ...person, unread: this.session.chat.unread(person.device) }));
+    this.toggleAttribute('chat-open', this.selected !== null);
+    return html`
+      <aside>
+        <header>
+          <h1>Whisper</h1>
+          <button class="icon" aria-label="Share" @click=${this.#share}>${shareIcon}</button>
+        </header>
+        ${this.#banner()}
+        <div class="scroll">
+          <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
+        </div>
+        <label class="settings">
+          <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
+          <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
+        </label>
+      </aside>
+      <main @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
+        ${this.selected
+          ? html`<wh-chat-view .session=${this.session} .device=${this.selected} @wh-back=${this.#back}></wh-chat-view>`
+          : html`<p class="placeholder">Choose someone to talk to.</p>`}
+      </main>
+    `;
+  }
+
+  #banner() {
+    if (!this.online) return html`<p class="banner" role="status">You are offline. Your history is here, and messages you write will be sent when you are back.</p>`;
+    const state = this.session.signalingState;
+    if (state === 'connecting' || state === 'reconnecting') return html`<p class="banner" role="status">Connecting to the room…</p>`;
+    if (state === 'replaced') return html`<p class="banner" role="status">This room is open in another tab or window.</p>`;
+    return null;
+  }
+
+  async #share(): Promise<void> {
+    const url = `${location.origin}/r/${this.session.room}`;
+    await import('./wh-share-dialog.js');
+    const dialog = document.createElement('wh-share-dialog');
+    dialog.url = url;
+    document.body.append(dialog);
+    await dialog.show();
+    if (navigator.share) {
+      await navigator.share({ title: 'Whisper', text: 'Talk with me on Whisper', url }).catch(() => undefined);
+    }
+  }
+
+  #relayOnly(event: Event): void {
+    const on = (event.target as HTMLInputElement).checked;
+    this.dispatchEvent(new CustomEvent('wh-relay-only', { detail: on, bubbles: true, composed: true }));
+  }
+
+  #back(): void {
+    this.dispatchEvent(new CustomEvent('wh-close-chat', { bubbles: true, composed: true }));
+  }
+
+  #pointerDown(event: PointerEvent): void {
+    this.#swipeStart = event.clientX <= EDGE_PX ? { x: event.clientX, y: event.clientY } : null;
+  }
+
+  #pointerUp(event: PointerEvent): void {
+    const start = this.#swipeStart;
+    this.#swipeStart = null;
+    if (!start) return;
+    const dx = event.clientX - start.x;
+    if (dx > SWIPE_PX && Math.abs(event.clientY - start.y) < dx) this.#back();
+  }
+}
+
+customElements.define('wh-room-view', WhRoomView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-room-view': WhRoomView;
+  }
+  interface HTMLElementEventMap {
+    'wh-relay-only': CustomEvent<boolean>;
+    'wh-close-chat': CustomEvent<void>;
+  }
+}

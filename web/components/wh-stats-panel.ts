@@ -1,0 +1,109 @@
+import { LitElement, css, html } from 'lit';
+import type { PeerLink } from '../peers/peer-link.js';
+import { formatBitrate, formatBytes, summarize, type ConnectionSummary } from '../stats/connection-stats.js';
+import { dialogStyles } from './dialog.styles.js';
+import { closeIcon } from './icons.js';
+import { controlStyles } from './shared.styles.js';
+
+const REFRESH_MS = 1000;
+
+/**
+ * Live connection stats of one peer connection, in a dialog named "Connection stats".
+ * Removes itself when closed.
+ */
+export class WhStatsPanel extends LitElement {
+  static override properties = { link: { attribute: false }, name: {}, summary: { state: true } };
+  declare link: PeerLink | null;
+  declare name: string;
+  declare summary: ConnectionSummary | null;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor() {
+    super();
+    this.link = null;
+    this.name = '';
+    this.summary = null;
+  }
+
+  static override styles = [
+    controlStyles,
+    dialogStyles,
+    css`
+      dl {
+        display: grid;
+        grid-template-columns: auto 1fr;
+        gap: 0.4rem 1rem;
+        margin: 0;
+      }
+      dt {
+        color: var(--wh-muted);
+      }
+      dd {
+        margin: 0;
+        font-variant-numeric: tabular-nums;
+        text-align: end;
+      }
+    `,
+  ];
+
+  async show(): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector('dialog')?.showModal();
+    await this.#refresh();
+    this.#timer = setInterval(() => void this.#refresh(), REFRESH_MS);
+  }
+
+  override render() {
+    const s = this.summary;
+    const path = s?.path === 'relay' ? 'Relay (TURN)' : s?.path === 'direct' ? 'Direct (P2P)' : '—';
+    const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value.toFixed(1)} ms`);
+    return html`
+      <dialog aria-labelledby="title" @close=${this.#closed}>
+        <header>
+          <h2 id="title">Connection stats</h2>
+          <button class="icon" aria-label="Close" @click=${() => this.renderRoot.querySelector('dialog')?.close()}>${closeIcon}</button>
+        </header>
+        <div class="body">
+          <dl aria-label="Connection to ${this.name}">
+            <dt>Path</dt>
+            <dd>${path}</dd>
+            <dt>Local candidate</dt>
+            <dd>${s?.localCandidateType ?? '—'}</dd>
+            <dt>Remote candidate</dt>
+            <dd>${s?.remoteCandidateType ?? '—'}</dd>
+            <dt>Protocol</dt>
+            <dd>${s?.protocol?.toUpperCase() ?? '—'}</dd>
+            <dt>Round-trip time</dt>
+            <dd>${ms(s?.rttMs)}</dd>
+            <dt>Sent</dt>
+            <dd>${formatBytes(s?.bytesSent ?? 0)}</dd>
+            <dt>Received</dt>
+            <dd>${formatBytes(s?.bytesReceived ?? 0)}</dd>
+            <dt>Bitrate out</dt>
+            <dd>${formatBitrate(s?.bitrateOut ?? null)}</dd>
+            <dt>Bitrate in</dt>
+            <dd>${formatBitrate(s?.bitrateIn ?? null)}</dd>
+          </dl>
+        </div>
+      </dialog>
+    `;
+  }
+
+  async #refresh(): Promise<void> {
+    if (!this.link || this.link.closed) return;
+    this.summary = summarize(await this.link.pc.getStats(), this.summary);
+  }
+
+  #closed(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.remove();
+  }
+}
+
+customElements.define('wh-stats-panel', WhStatsPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-stats-panel': WhStatsPanel;
+  }
+}
