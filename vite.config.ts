@@ -22,9 +22,33 @@ export default defineConfig({
       filename: 'sw.ts',
       registerType: 'prompt',
       injectRegister: false,
-      manifest: false,
+      manifest: {
+        id: '/',
+        name: 'Whisper',
+        short_name: 'Whisper',
+        description: 'Private, direct peer-to-peer chat, file sharing and calls. Nothing goes through a server.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'any',
+        background_color: '#f4f5fa',
+        theme_color: '#4f46e5',
+        categories: ['social', 'communication'],
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+        screenshots: [
+          { src: '/screenshots/narrow.png', sizes: '720x1280', type: 'image/png', form_factor: 'narrow', label: 'A conversation on a phone' },
+          { src: '/screenshots/wide.png', sizes: '1280x800', type: 'image/png', form_factor: 'wide', label: 'People and a conversation on a desktop' },
+        ],
+      },
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,svg,png,ico,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        // Store screenshots are for install dialogs, not for the offline shell.
+        globIgnores: ['screenshots/**'],
       },
     }),
     // Precompressed copies that the signal server sends to browsers that accept them.

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { createRoom, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { createRoom, messageTexts, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(async () => {
@@ -34,4 +34,134 @@ test('two people meet by link and chat both ways, with statuses reaching Read', 
   await send(bob, 'Hi Alice!');
   await expect(messages(alice).getByText('Hi Alice!')).toBeVisible();
   await expect(statusOf(bob, 'Hi Alice!')).toHaveAccessibleName('Read');
+});
+
+test('typing shows on the other side, and Ping measures the round trip', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+
+  await alice.page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hel');
+  await expect(bob.page.getByText('Alice is typing…')).toBeVisible();
+  await alice.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(bob.page.getByText('Alice is typing…')).toBeHidden();
+  await expect(messages(bob).getByText('Hel')).toBeVisible();
+
+  await alice.page.getByRole('button', { name: 'Ping' }).click();
+  await expect(alice.page.getByRole('status', { name: 'Round-trip time' })).toHaveText(/^\d+ ms$/);
+  await expect(alice.page.getByText('Direct (P2P)')).toBeVisible();
+
+  await alice.page.getByRole('button', { name: 'Connection stats' }).click();
+  const stats = alice.page.getByRole('dialog', { name: 'Connection stats' });
+  await expect(stats).toBeVisible();
+  await expect(stats.getByRole('definition').first()).toHaveText('Direct (P2P)');
+  await expect(stats.getByText('host').first()).toBeVisible();
+  await stats.getByRole('button', { name: 'Close' }).click();
+  await expect(stats).toBeHidden();
+});
+
+test('history stays after a reload, with no duplicates', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  for (const text of ['one', 'two', 'three']) await send(alice, text);
+  await expect(statusOf(alice, 'three')).toHaveAccessibleName('Delivered');
+
+  await bob.page.reload();
+  await openRoom(bob, link);
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(['one', 'two', 'three']);
+  await expect(statusOf(alice, 'three')).toHaveAccessibleName('Read');
+
+  await alice.page.reload();
+  await openRoom(alice, link);
+  await openChat(alice, 'Bob');
+  await expect(messageTexts(alice)).toHaveText(['one', 'two', 'three']);
+  await send(alice, 'four');
+  await expect(messages(bob).getByText('four')).toBeVisible();
+  await expect(messageTexts(bob)).toHaveText(['one', 'two', 'three', 'four']);
+});
+
+test('a message written while the other is away waits, then goes out by itself when they are back', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await send(alice, 'before');
+  await expect(statusOf(alice, 'before')).toHaveAccessibleName('Delivered');
+
+  const bobPage = bob.page;
+  bob.page = await bob.context.newPage();
+  bob.problems = [];
+  await bobPage.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, offline');
+  await send(alice, 'while you were away');
+  await send(alice, 'and a second one');
+  await expect(statusOf(alice, 'while you were away')).toHaveAccessibleName('Queued');
+
+  // Alice reloads too: the queue is on her device, not in the page.
+  await alice.page.reload();
+  await openRoom(alice, link);
+  await openChat(alice, 'Bob');
+  await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Queued');
+
+  await openRoom(bob, link);
+  await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Delivered');
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(['before', 'while you were away', 'and a second one']);
+  await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Read');
+});
+
+test('both sending at once (glare) connects and delivers both', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  // Neither has a connection yet; both open the chat and send in the same moment.
+  const aliceBox = alice.page.getByRole('textbox', { name: 'Message' });
+  const bobBox = bob.page.getByRole('textbox', { name: 'Message' });
+  await Promise.all([personEntry(alice, 'Bob').click(), personEntry(bob, 'Alice').click()]);
+  await Promise.all([aliceBox.fill('from Alice'), bobBox.fill('from Bob')]);
+  await Promise.all([aliceBox.press('Enter'), bobBox.press('Enter')]);
+  await expect(messages(alice).getByText('from Bob')).toBeVisible();
+  await expect(messages(bob).getByText('from Alice')).toBeVisible();
+  await expect(statusOf(alice, 'from Alice')).toHaveAccessibleName('Read');
+  await expect(statusOf(bob, 'from Bob')).toHaveAccessibleName('Read');
+});
+
+test('three people: everyone sees everyone, and conversations stay apart', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  const carol = await newPerson(browser, 'Carol');
+  people = [alice, bob, carol];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await openRoom(carol, link);
+  for (const [person, others] of [[alice, ['Bob', 'Carol']], [bob, ['Alice', 'Carol']], [carol, ['Alice', 'Bob']]] as const) {
+    for (const other of others) await expect(personEntry(person, other)).toHaveAccessibleName(`${other}, online`);
+  }
+  await openChat(alice, 'Bob');
+  await send(alice, 'just for Bob');
+  await openChat(alice, 'Carol');
+  await send(alice, 'just for Carol');
+  await expect(personEntry(bob, 'Alice')).toHaveAccessibleName('Alice, online, 1 unread');
+  await expect(personEntry(carol, 'Alice')).toHaveAccessibleName('Alice, online, 1 unread');
+  await openChat(carol, 'Alice');
+  await expect(messages(carol).getByText('just for Carol')).toBeVisible();
+  await expect(messages(carol).getByText('just for Bob')).toHaveCount(0);
+
+  await carol.page.close();
+  await expect(personEntry(alice, 'Carol')).toHaveAccessibleName('Carol, offline');
+  await expect(personEntry(bob, 'Carol')).toHaveAccessibleName('Carol, offline');
+  carol.problems = [];
 });

@@ -69,6 +69,11 @@ export function messages(person: Person) {
   return person.page.getByRole('list', { name: 'Messages' });
 }
 
+/** The texts of the messages in the open conversation, in order. */
+export function messageTexts(person: Person) {
+  return messages(person).getByRole('paragraph');
+}
+
 /** The status mark of one of my messages, by its text: "Queued", "Sent", "Delivered" or "Read". */
 export function statusOf(person: Person, text: string) {
   return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('img');

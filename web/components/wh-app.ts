@@ -8,6 +8,8 @@ import './wh-name-form.js';
 import './wh-room-view.js';
 import './wh-update-prompt.js';
 
+const UPDATE_CHECK_MS = 60 * 60 * 1000;
+
 type Phase = { kind: 'loading' } | { kind: 'failed'; reason: string } | { kind: 'name' } | { kind: 'home' } | { kind: 'room'; session: RoomSession };
 
 /**
@@ -94,9 +96,19 @@ export class WhApp extends LitElement {
     addEventListener('online', this.#onNetwork);
     addEventListener('offline', this.#onNetwork);
     document.addEventListener('visibilitychange', this.#onVisibility);
+    addEventListener('pagehide', this.#onPageHide);
+    addEventListener('pageshow', this.#onPageShow);
     this.#applyUpdate = registerSW({
       onNeedRefresh: () => {
         this.updateReady = true;
+      },
+      onRegisteredSW: (_url, registration) => {
+        // Long-lived tabs look for a new version every hour and whenever they come back into view.
+        if (!registration) return;
+        setInterval(() => void registration.update().catch(() => undefined), UPDATE_CHECK_MS);
+        document.addEventListener('visibilitychange', () => {
+          if (document.visibilityState === 'visible') void registration.update().catch(() => undefined);
+        });
       },
     });
     void this.#boot();
@@ -107,6 +119,8 @@ export class WhApp extends LitElement {
     removeEventListener('popstate', this.#onPopState);
     removeEventListener('online', this.#onNetwork);
     removeEventListener('offline', this.#onNetwork);
+    removeEventListener('pagehide', this.#onPageHide);
+    removeEventListener('pageshow', this.#onPageShow);
     document.removeEventListener('visibilitychange', this.#onVisibility);
   }
 
@@ -222,6 +236,13 @@ export class WhApp extends LitElement {
   }
 
   readonly #onPopState = () => void this.#route();
+  /** Closing or leaving the page is a goodbye: the others see us leave at once, not after the resume grace period. */
+  readonly #onPageHide = () => {
+    this.#app?.leaveRoom();
+  };
+  readonly #onPageShow = (event: PageTransitionEvent) => {
+    if (event.persisted) void this.#route();
+  };
   readonly #onVisibility = () => void this.#syncActive();
   readonly #onNetwork = () => {
     this.online = navigator.onLine;

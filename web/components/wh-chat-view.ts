@@ -144,6 +144,7 @@ export class WhChatView extends LitElement {
       }
       .status.read {
         font-weight: 700;
+        color: var(--wh-read);
       }
       li.day {
         align-self: center;
