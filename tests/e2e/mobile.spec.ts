@@ -1,0 +1,87 @@
+import { expect, test } from './fixtures.js';
+import { PHONE, createRoom, messageTexts, newPerson, openRoom, personEntry, send, type Person } from './people.js';
+
+let people: Person[] = [];
+test.afterEach(async () => {
+  for (const person of people) {
+    expect(person.problems, `${person.name}'s page reported errors`).toEqual([]);
+    await person.context.close();
+  }
+  people = [];
+});
+
+async function noHorizontalScroll(person: Person) {
+  expect(await person.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+}
+
+async function touchTargetsAreLarge(person: Person) {
+  const small = await person.page.evaluate(() => {
+    const found: string[] = [];
+    const visit = (root: Document | ShadowRoot) => {
+      for (const element of root.querySelectorAll<HTMLElement>('button, a, input, textarea')) {
+        // A control inside a <label> is hit anywhere on the label.
+        const box = (element.closest('label') ?? element).getBoundingClientRect();
+        const visible = box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+        if (visible && (box.width < 44 || box.height < 44)) found.push(`${element.tagName} ${element.getAttribute('aria-label') ?? element.textContent?.trim()} ${box.width}x${box.height}`);
+      }
+      for (const host of root.querySelectorAll('*')) if (host.shadowRoot) visit(host.shadowRoot);
+    };
+    visit(document);
+    return found;
+  });
+  expect(small).toEqual([]);
+}
+
+test('on a phone the chat slides over the people list; Back, a swipe from the edge and the browser Back return', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob', PHONE);
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  const list = bob.page.getByRole('list', { name: 'People' });
+  await expect(list).toBeVisible();
+  await noHorizontalScroll(bob);
+  await touchTargetsAreLarge(bob);
+
+  await personEntry(bob, 'Alice').click();
+  const heading = bob.page.getByRole('heading', { name: 'Alice' });
+  await expect(heading).toBeInViewport();
+  await expect(list).toBeHidden();
+  await send(bob, 'a long message that has to wrap on a narrow screen without making the page scroll sideways https://example.org/a/very/long/path/that/keeps/going/and/going');
+  await expect(messageTexts(bob)).toHaveCount(1);
+  await noHorizontalScroll(bob);
+  await touchTargetsAreLarge(bob);
+
+  await bob.page.getByRole('button', { name: 'Back' }).click();
+  await expect(list).toBeVisible();
+  await expect(heading).not.toBeInViewport();
+
+  await personEntry(bob, 'Alice').click();
+  await expect(heading).toBeInViewport();
+  // A person swipes once the chat has slid into place.
+  await bob.page.waitForFunction(() => document.getAnimations().length === 0);
+  await bob.page.mouse.move(4, 320);
+  await bob.page.mouse.down();
+  await bob.page.mouse.move(120, 325, { steps: 5 });
+  await bob.page.mouse.move(220, 330, { steps: 5 });
+  await bob.page.mouse.up();
+  await expect(list).toBeVisible();
+
+  await personEntry(bob, 'Alice').click();
+  await expect(heading).toBeInViewport();
+  await bob.page.goBack();
+  await expect(list).toBeVisible();
+  await expect(bob.page).toHaveURL(link);
+});
+
+test('on a desktop the people list stays beside the chat', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await personEntry(bob, 'Alice').click();
+  await expect(bob.page.getByRole('heading', { name: 'Alice' })).toBeInViewport();
+  await expect(bob.page.getByRole('list', { name: 'People' })).toBeInViewport();
+  await expect(bob.page.getByRole('button', { name: 'Back' })).toBeHidden();
+});

@@ -1,0 +1,35 @@
+import { expect, test } from './fixtures.js';
+import { createRoom, messageTexts, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
+
+let people: Person[] = [];
+test.afterEach(async () => {
+  for (const person of people) await person.context.close();
+  people = [];
+});
+
+test('the installed app opens offline with its history, queues what is written, and sends it when back online', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await send(alice, 'written online');
+  await expect(statusOf(alice, 'written online')).toHaveAccessibleName('Delivered');
+  await alice.page.evaluate(async () => navigator.serviceWorker.ready);
+
+  await alice.context.setOffline(true);
+  await alice.page.reload();
+  await expect(alice.page.getByRole('status').filter({ hasText: 'You are offline' })).toBeVisible();
+  await expect(alice.page.getByRole('heading', { name: 'Bob' })).toBeVisible();
+  await expect(messageTexts(alice)).toHaveText(['written online']);
+  await send(alice, 'written offline');
+  await expect(statusOf(alice, 'written offline')).toHaveAccessibleName('Queued');
+
+  await alice.context.setOffline(false);
+  await expect(statusOf(alice, 'written offline')).toHaveAccessibleName('Delivered', { timeout: 20_000 });
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(['written online', 'written offline']);
+  expect(alice.problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('WebSocket'))).toEqual([]);
+  expect(bob.problems).toEqual([]);
+});
