@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    server.reloadStaticFiles().catch((error: unknown) => log.error({ err: error }, 'static files not reloaded; still serving the previous ones'));
+  });
 }
 
 main().catch((error: unknown) => {

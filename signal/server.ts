@@ -21,13 +21,18 @@ export interface SignalServer {
   readonly metrics: SignalMetrics;
   /** Graceful shutdown: stop accepting, ask clients to reconnect (1012), wait for them to go. */
   close(): Promise<void>;
+  /**
+   * Reads the built app from disk again (SIGHUP): a new release of the app is
+   * served without dropping a single WebSocket. On failure the old files stay.
+   */
+  reloadStaticFiles(): Promise<number>;
 }
 
 /** Signals kept for a peer that is reconnecting; enough for a renegotiation's candidates. */
 const PENDING_SIGNALS_PER_PEER = 64;
 
 export async function startSignalServer(config: SignalConfig, log: Logger): Promise<SignalServer> {
-  const site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
+  let site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
 
   let route: WebSocketRoute | null = null;
   const registry = new RoomRegistry({
@@ -81,7 +86,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   if (site) {
     app.any('/*', (res, req) => {
       try {
-        site.serve(res, req);
+        site!.serve(res, req);
       } catch (error) {
         log.error({ err: error }, 'static request failed');
         respondText(res, '500 Internal Server Error', 'internal error');
@@ -114,5 +119,11 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     port,
     metrics,
     close: () => (closing ??= close()),
+    async reloadStaticFiles() {
+      if (!site) return 0;
+      site = await StaticSite.load(config.staticDir);
+      log.info({ staticFiles: site.size }, 'static files reloaded');
+      return site.size;
+    },
   };
 }

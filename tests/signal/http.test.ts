@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStaticSite, startTestSignal, type RunningSignal } from './support/signal-harness.js';
+import { TestClient } from './support/test-client.js';
 
 const INDEX = '<!doctype html><title>Whisper</title><script type="module" src="/assets/app-3f9a1c.js"></script>';
 const APP_JS = `console.log(${JSON.stringify('whisper '.repeat(500))});`;
@@ -105,6 +108,21 @@ describe('static serving', () => {
     expect((await rawGet('/%2e%2e/%2e%2e/etc/passwd')).status).toBe(404);
     expect((await rawGet('/assets/../index.html')).status).toBe(404);
     expect((await rawGet('/%E0%A4%A')).status).toBe(400);
+  });
+});
+
+describe('reloading the app', () => {
+  it('serves a new build after reloadStaticFiles (SIGHUP) while WebSockets stay open', async () => {
+    const client = await TestClient.connect(signal.wsUrl);
+    await writeFile(join(site.dir, 'index.html'), '<!doctype html><title>Whisper 2</title>');
+    expect(await (await get('/')).text()).toBe(INDEX);
+    await signal.server.reloadStaticFiles();
+    expect(await (await get('/')).text()).toBe('<!doctype html><title>Whisper 2</title>');
+    client.send({ type: 'ping', t: 2 });
+    expect(await client.next('pong')).toEqual({ type: 'pong', t: 2 });
+    client.close();
+    await writeFile(join(site.dir, 'index.html'), INDEX);
+    await signal.server.reloadStaticFiles();
   });
 });
 

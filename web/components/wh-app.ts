@@ -130,7 +130,7 @@ export class WhApp extends LitElement {
       ${this.warning
         ? html`<div class="toast" role="alert"><p>${this.warning}</p><button @click=${() => (this.warning = '')}>Dismiss</button></div>`
         : null}
-      ${this.updateReady ? html`<wh-update-prompt @wh-update=${() => void this.#applyUpdate?.(true)}></wh-update-prompt>` : null}
+      ${this.updateReady ? html`<wh-update-prompt @wh-update=${this.#update}></wh-update-prompt>` : null}
     `;
   }
 
@@ -233,6 +233,13 @@ export class WhApp extends LitElement {
 
   async #syncActive(): Promise<void> {
     await this.#app?.session?.setActive(this.selected, document.visibilityState === 'visible');
+  }
+
+  /** The person chose to update: activate the waiting version, then reload into it. */
+  async #update(): Promise<void> {
+    // workbox-window reloads only pages that were controlled when it registered; this covers the rest.
+    navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+    await this.#applyUpdate?.(true);
   }
 
   readonly #onPopState = () => void this.#route();
