@@ -1,6 +1,35 @@
-import { defineConfig } from 'vite';
+import { gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { compression, defineAlgorithm } from 'vite-plugin-compression2';
+
+/** The app must feel instant on a phone: the JS needed for the first screen stays under this, gzipped. */
+const INITIAL_JS_BUDGET_KB = 60;
+
+/** Reports the gzipped size of the JS the first load needs (entry and its static imports) and fails the build over budget. */
+function initialJsBudget(limitKb: number): Plugin {
+  return {
+    name: 'whisper-initial-js-budget',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const entry = Object.values(bundle).find((output) => output.type === 'chunk' && output.isEntry && output.facadeModuleId?.endsWith('index.html'));
+      if (!entry || entry.type !== 'chunk') return;
+      const files = new Set<string>();
+      const pending = [entry.fileName];
+      while (pending.length > 0) {
+        const file = pending.pop()!;
+        const chunk = bundle[file];
+        if (files.has(file) || chunk?.type !== 'chunk') continue;
+        files.add(file);
+        pending.push(...chunk.imports);
+      }
+      const bytes = [...files].reduce((sum, file) => sum + gzipSync((bundle[file] as { code: string }).code).length, 0);
+      const message = `initial JS: ${(bytes / 1024).toFixed(1)} KB gzipped in ${files.size} file(s) (budget ${limitKb} KB)`;
+      if (bytes > limitKb * 1024) this.error(message);
+      console.log(message);
+    },
+  };
+}
 
 /** Port of the signal process during `npm run dev` (vite serves the app and proxies /ws to it). */
 const DEV_SIGNAL_PORT = 8081;
@@ -16,6 +45,7 @@ export default defineConfig({
     proxy: { '/ws': { target: `ws://127.0.0.1:${DEV_SIGNAL_PORT}`, ws: true } },
   },
   plugins: [
+    initialJsBudget(INITIAL_JS_BUDGET_KB),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: '../sw',

@@ -40,4 +40,33 @@ test.describe('app shell served by the signal process', () => {
     await expect(page.getByRole('heading', { name: 'Whisper' })).toBeVisible();
     await context.setOffline(false);
   });
+
+  test('is installable: a complete manifest with icons, a maskable icon and screenshots that all load', async ({ page, app }) => {
+    await page.goto(app.url);
+    const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+    expect(href).toBeTruthy();
+    const manifestUrl = new URL(href!, app.url).href;
+    const response = await page.request.get(manifestUrl);
+    expect(response.headers()['content-type']).toBe('application/manifest+json');
+    const manifest = (await response.json()) as Record<string, unknown> & {
+      icons: Array<{ src: string; sizes: string; purpose?: string }>;
+      screenshots: Array<{ src: string; sizes: string; form_factor?: string }>;
+    };
+    expect(manifest).toMatchObject({ name: 'Whisper', short_name: 'Whisper', id: '/', start_url: '/', display: 'standalone' });
+    expect(manifest.description).toEqual(expect.any(String));
+    expect(manifest.theme_color).toMatch(/^#/);
+    expect(manifest.background_color).toMatch(/^#/);
+    const sizes = (purpose: string) => manifest.icons.filter((icon) => (icon.purpose ?? 'any') === purpose).map((icon) => icon.sizes);
+    expect(sizes('any')).toEqual(expect.arrayContaining(['192x192', '512x512']));
+    expect(sizes('maskable').length).toBeGreaterThan(0);
+    expect(manifest.screenshots.map((shot) => shot.form_factor).sort()).toEqual(['narrow', 'wide']);
+    for (const image of [...manifest.icons, ...manifest.screenshots]) {
+      const file = await page.request.get(new URL(image.src, manifestUrl).href);
+      expect(file.status(), image.src).toBe(200);
+      expect(file.headers()['content-type']).toBe('image/png');
+      const bytes = await file.body();
+      const [width, height] = image.sizes.split('x').map(Number);
+      expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], image.src).toEqual([width, height]);
+    }
+  });
 });
