@@ -24,7 +24,8 @@ function byRoleCommands() {
         await locator.click({ timeout: FIND_TIMEOUT_MS });
         return true;
       }
-      return Promise.all((await locator.all()).map((element) => element.innerText({ timeout: FIND_TIMEOUT_MS })));
+      // innerText is the text as laid out on screen; SVG elements only have textContent.
+      return Promise.all((await locator.all()).map((element) => element.evaluate((node) => ('innerText' in node ? node.innerText : (node.textContent ?? '')))));
     },
   };
 }
@@ -45,5 +46,6 @@ export default {
       createBrowserContext: ({ browser }) => browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] }),
     }),
   ],
+  filterBrowserLogs: ({ args }) => !String(args[0]).startsWith('Lit is in dev mode'),
   testFramework: { config: { timeout: 5000 } },
 };

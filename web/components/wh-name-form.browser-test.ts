@@ -1,6 +1,7 @@
 import { fixture, html } from '@open-wc/testing-helpers';
 import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { WhNameForm } from './wh-name-form.js';
 import './wh-name-form.js';
 
 // Mocha's globals, set up by @web/test-runner.
@@ -12,7 +13,7 @@ const click = (role: string, name: string) => executeServerCommand('click-by-rol
 const read = (role: string, name?: string) => executeServerCommand<string[], object>('read-by-role', { role, name });
 
 async function nameForm() {
-  const form = await fixture(html`<wh-name-form></wh-name-form>`);
+  const form = await fixture<WhNameForm>(html`<wh-name-form></wh-name-form>`);
   const names: string[] = [];
   form.addEventListener('wh-name', (event) => names.push(event.detail));
   return { form, names };

@@ -1,7 +1,7 @@
 import { fixture, html } from '@open-wc/testing-helpers';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import type { PersonEntry } from './wh-people-list.js';
+import type { PersonEntry, WhPeopleList } from './wh-people-list.js';
 import './wh-people-list.js';
 
 // Mocha's globals, set up by @web/test-runner.
@@ -22,7 +22,7 @@ function person(device: string, name: string, online: boolean, unread: number): 
 describe('wh-people-list', () => {
   it('names each person with their presence and unread count', async () => {
     const people = [person(BOB, 'Bob', true, 2), person(CAROL, 'Carol', false, 0)];
-    await fixture(html`<wh-people-list .people=${people}></wh-people-list>`);
+    await fixture<WhPeopleList>(html`<wh-people-list .people=${people}></wh-people-list>`);
     expect(await read('list', 'People')).to.have.length(1);
     expect(await read('button', 'Bob, online, 2 unread')).to.have.length(1);
     expect(await read('button', 'Carol, offline')).to.have.length(1);
@@ -31,7 +31,7 @@ describe('wh-people-list', () => {
 
   it("opens a person's conversation when they are clicked", async () => {
     const people = [person(BOB, 'Bob', true, 0), person(CAROL, 'Carol', true, 0)];
-    const list = await fixture(html`<wh-people-list .people=${people}></wh-people-list>`);
+    const list = await fixture<WhPeopleList>(html`<wh-people-list .people=${people}></wh-people-list>`);
     const selected: string[] = [];
     list.addEventListener('wh-select', (event) => selected.push(event.detail));
     await click('button', 'Carol, online');
@@ -39,7 +39,7 @@ describe('wh-people-list', () => {
   });
 
   it('shows a hint to share the link when no one else is here', async () => {
-    await fixture(html`<wh-people-list .people=${[]}></wh-people-list>`);
+    await fixture<WhPeopleList>(html`<wh-people-list .people=${[]}></wh-people-list>`);
     expect(await read('list', 'People')).to.deep.equal([]);
     const [text] = await read('paragraph');
     expect(text).to.equal("No one else is here yet. Share the room's link to invite someone.");
@@ -47,14 +47,14 @@ describe('wh-people-list', () => {
 
   it('shows a name made of HTML as text, never as markup', async () => {
     const name = '<img src=x onerror=alert(1)>';
-    const list = await fixture(html`<wh-people-list .people=${[person(BOB, name, true, 0)]}></wh-people-list>`);
+    const list = await fixture<WhPeopleList>(html`<wh-people-list .people=${[person(BOB, name, true, 0)]}></wh-people-list>`);
     const [text] = await read('button', `${name}, online`);
     expect(text).to.contain(name);
     expect(list.shadowRoot!.querySelector('img')).to.equal(null);
   });
 
   it('updates when someone comes online', async () => {
-    const list = await fixture(html`<wh-people-list .people=${[person(BOB, 'Bob', false, 0)]}></wh-people-list>`);
+    const list = await fixture<WhPeopleList>(html`<wh-people-list .people=${[person(BOB, 'Bob', false, 0)]}></wh-people-list>`);
     list.people = [person(BOB, 'Bob', true, 1)];
     await list.updateComplete;
     expect(await read('button', 'Bob, offline')).to.deep.equal([]);
