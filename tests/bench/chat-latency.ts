@@ -1,0 +1,94 @@
+/**
+ * npm run bench:chat — time from pressing Enter on a message to its "Delivered"
+ * status (stored on the other device and acknowledged), through the real UI, the
+ * real signal server and a real peer connection on loopback. The baseline in the
+ * same run is the data channel's own round trip (the app's Ping), so the figure
+ * reads as "how much the app adds to one network round trip".
+ */
+import { chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
+import { launchSignal } from '../support/signal-process.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function join_(page: Page, url: string, name: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
+
+/**
+ * In the page: sends `text` through the composer and resolves with ms from Enter
+ * to the "Delivered" mark. Kept as source text: tsx would otherwise add helpers
+ * to the function that do not exist in the page.
+ */
+const SEND_AND_TIME = `(text) => new Promise((resolve) => {
+  const app = document.querySelector('wh-app').shadowRoot;
+  const chat = app.querySelector('wh-room-view').shadowRoot.querySelector('wh-chat-view').shadowRoot;
+  const textarea = chat.querySelector('wh-composer').shadowRoot.querySelector('textarea');
+  textarea.value = text;
+  const observer = new MutationObserver(() => {
+    for (const item of chat.querySelectorAll('li.message.out')) {
+      if (item.querySelector('.text')?.textContent !== text) continue;
+      const status = item.querySelector('[role="img"]')?.getAttribute('aria-label');
+      if (status === 'Delivered' || status === 'Read') {
+        observer.disconnect();
+        resolve(performance.now() - started);
+      }
+    }
+  });
+  observer.observe(chat, { subtree: true, childList: true, attributes: true, characterData: true });
+  const started = performance.now();
+  textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true }));
+})`;
+
+function sendAndTime(page: Page, text: string): Promise<number> {
+  return page.evaluate(`(${SEND_AND_TIME})(${JSON.stringify(text)})`) as Promise<number>;
+}
+
+const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist'), MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000' });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+try {
+  const port = await signal.listening;
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await join_(alice, `http://localhost:${port}/`, 'Alice');
+  await alice.getByRole('button', { name: 'New room' }).click();
+  await alice.waitForURL(/\/r\//);
+  await join_(bob, alice.url(), 'Bob');
+  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
+  await sendAndTime(alice, 'warm-up');
+
+  const pings: number[] = [];
+  const result = alice.getByRole('status', { name: 'Round-trip time' });
+  for (let i = 0; i < 5; i++) {
+    await alice.getByRole('button', { name: 'Ping' }).click();
+    for (let tries = 0; tries < 200; tries++) {
+      const match = /^(\d+) ms$/.exec((await result.textContent()) ?? '');
+      if (match) {
+        pings.push(Number(match[1]));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  const samples: number[] = [];
+  for (let i = 0; i < MESSAGES; i++) samples.push(await sendAndTime(alice, `message ${i} ${'x'.repeat(40)}`));
+  samples.sort((a, b) => a - b);
+  pings.sort((a, b) => a - b);
+  const median = percentile(samples, 50);
+  const ping = percentile(pings, 50);
+  console.log(`Send -> Delivered over ${MESSAGES} messages on loopback (Chromium ${browser.version()}):`);
+  console.log(`  median ${median.toFixed(1)} ms, p95 ${percentile(samples, 95).toFixed(1)} ms, min ${samples[0]!.toFixed(1)} ms, max ${samples.at(-1)!.toFixed(1)} ms`);
+  console.log(`  baseline: data-channel round trip (Ping, median of 5 x 5 samples) ${ping} ms`);
+  console.log(`  ratio Send->Delivered / round trip: ${(median / Math.max(1, ping)).toFixed(1)}`);
+} finally {
+  await browser.close();
+  await signal.stop();
+}
