@@ -15,8 +15,17 @@ test('two people meet by link and chat both ways, with statuses reaching Read', 
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
 
+  await alice.page.getByRole('button', { name: 'Share' }).click();
+  const share = alice.page.getByRole('dialog', { name: 'Share this room' });
+  await expect(share.getByRole('img', { name: 'QR code of the room link' })).toBeVisible();
+  await expect(share.getByText(link)).toBeVisible();
+  await expect(share.getByRole('status')).toHaveText('Link copied.');
+  expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+  await share.getByRole('button', { name: 'Close' }).click();
+  await expect(share).toBeHidden();
+
+  await openRoom(bob, link);
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, online');
   await expect(personEntry(bob, 'Alice')).toHaveAccessibleName('Alice, online');
 

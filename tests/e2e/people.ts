@@ -17,7 +17,7 @@ export const PHONE = { width: 360, height: 640 };
 export const DESKTOP = { width: 1280, height: 800 };
 
 export async function newPerson(browser: Browser, name: string, viewport = DESKTOP): Promise<Person> {
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
   return { name, context, page, problems: watchForProblems(page) };
 }

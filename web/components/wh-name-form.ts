@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import * as v from 'valibot';
+import { NAME_MAX_CODE_UNITS } from '../../signal/protocol/limits.js';
 import { DisplayNameSchema } from '../../signal/protocol/messages.js';
 import { controlStyles } from './shared.styles.js';
 
@@ -51,7 +52,16 @@ export class WhNameForm extends LitElement {
     return html`
       <form @submit=${this.#submit} novalidate>
         <label for="name">Your name</label>
-        <input id="name" name="name" autocomplete="nickname" maxlength="40" .value=${this.value} aria-describedby="name-error" required />
+        <input
+          id="name"
+          name="name"
+          autocomplete="nickname"
+          maxlength=${NAME_MAX_CODE_UNITS}
+          .value=${this.value}
+          aria-describedby="name-error"
+          aria-invalid=${this.error ? 'true' : 'false'}
+          required
+        />
         <p class="error" id="name-error" role="alert">${this.error}</p>
         <button class="primary" type="submit">Join</button>
       </form>

@@ -177,9 +177,9 @@ export class WhRoomView extends LitElement {
     dialog.url = url;
     document.body.append(dialog);
     await dialog.show();
-    if (navigator.share) {
-      await navigator.share({ title: 'Whisper', text: 'Talk with me on Whisper', url }).catch(() => undefined);
-    }
+    // The phone's share sheet where there is one; elsewhere the link goes to the clipboard. The QR code is there either way.
+    if (navigator.share) await navigator.share({ title: 'Whisper', text: 'Talk with me on Whisper', url }).catch(() => undefined);
+    else await dialog.copy();
   }
 
   #relayOnly(event: Event): void {

@@ -9,14 +9,14 @@ import { controlStyles } from './shared.styles.js';
  * QR matrix as SVG rectangles: nothing is parsed as markup. Removes itself when closed.
  */
 export class WhShareDialog extends LitElement {
-  static override properties = { url: {}, copied: { state: true } };
+  static override properties = { url: {}, copyResult: { state: true } };
   declare url: string;
-  declare copied: boolean;
+  declare copyResult: string;
 
   constructor() {
     super();
     this.url = '';
-    this.copied = false;
+    this.copyResult = '';
   }
 
   static override styles = [
@@ -67,18 +67,23 @@ export class WhShareDialog extends LitElement {
             <g fill="#000">${cells}</g>
           </svg>
           <p class="link">${this.url}</p>
-          <p role="status">${this.copied ? 'Link copied.' : ''}</p>
+          <p role="status">${this.copyResult}</p>
           <div class="actions">
-            <button class="primary" @click=${this.#copy}>Copy link</button>
+            <button class="primary" @click=${() => void this.copy()}>Copy link</button>
           </div>
         </div>
       </dialog>
     `;
   }
 
-  async #copy(): Promise<void> {
-    await navigator.clipboard.writeText(this.url);
-    this.copied = true;
+  /** Puts the link on the clipboard and says whether that worked. */
+  async copy(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(this.url);
+      this.copyResult = 'Link copied.';
+    } catch {
+      this.copyResult = 'This browser did not allow copying: select the link above and copy it yourself.';
+    }
   }
 }
 
