@@ -15,7 +15,7 @@ const read = (role: string, name?: string) => executeServerCommand<string[], obj
 describe('wh-update-prompt', () => {
   it('says a new version is ready', async () => {
     await fixture(html`<wh-update-prompt></wh-update-prompt>`);
-    const [text] = await read('alertdialog', 'New version');
+    const [text] = await read('region', 'New version');
     expect(text).to.contain('A new version of Whisper is ready.');
   });
 
@@ -34,7 +34,7 @@ describe('wh-update-prompt', () => {
     prompt.addEventListener('wh-update', () => updates++);
     await click('button', 'Later');
     await prompt.updateComplete;
-    expect(await read('alertdialog', 'New version')).to.deep.equal([]);
+    expect(await read('region', 'New version')).to.deep.equal([]);
     expect(await read('button', 'Update')).to.deep.equal([]);
     expect(updates).to.equal(0);
   });

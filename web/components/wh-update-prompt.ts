@@ -43,8 +43,8 @@ export class WhUpdatePrompt extends LitElement {
 
   override render() {
     if (this.dismissed) return null;
-    return html`<div role="alertdialog" aria-label="New version" aria-describedby="text">
-      <p id="text">A new version of Whisper is ready.</p>
+    return html`<div role="region" aria-label="New version">
+      <p role="status">A new version of Whisper is ready.</p>
       <button @click=${() => (this.dismissed = true)}>Later</button>
       <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('wh-update', { bubbles: true, composed: true }))}>Update</button>
     </div>`;

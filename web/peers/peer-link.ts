@@ -98,8 +98,13 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
    */
   handleSignal(data: SignalData): boolean {
     const signal = parsePeerSignal(data);
-    if (!signal) return true;
-    if (this.#remoteSession !== null && signal.session !== this.#remoteSession) {
+    if (!signal || (signal.re !== undefined && signal.re !== this.session)) return true;
+    if (this.#remoteSession === null) {
+      // The remote connection is known by its first description (its offer, or its answer to ours);
+      // a candidate before that belongs to a connection of theirs that is already gone.
+      if (signal.kind !== 'description') return true;
+      this.#remoteSession = signal.session;
+    } else if (signal.session !== this.#remoteSession) {
       return !(signal.kind === 'description' && signal.description.type === 'offer');
     }
     this.#queue = this.#queue.then(() => this.#apply(signal)).catch((error: unknown) => console.warn('whisper: negotiation step failed', error));
@@ -144,7 +149,6 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
 
   async #apply(signal: PeerSignal): Promise<void> {
     if (this.#closed) return;
-    this.#remoteSession ??= signal.session;
     if (signal.kind === 'candidate') {
       try {
         await this.pc.addIceCandidate(signal.candidate);
@@ -182,6 +186,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   #signal(signal: PeerSignal): void {
-    if (!this.#closed) this.#options.sendSignal(signal as unknown as SignalData);
+    if (this.#closed) return;
+    const addressed = this.#remoteSession === null ? signal : { ...signal, re: this.#remoteSession };
+    this.#options.sendSignal(addressed as unknown as SignalData);
   }
 }

@@ -11,11 +11,14 @@ export const PeerSignalSchema = v.variant('kind', [
   v.object({
     kind: v.literal('description'),
     session: SessionSchema,
+    /** The session of ours this answers, when known: signals meant for a connection we replaced are dropped. */
+    re: v.optional(SessionSchema),
     description: v.object({ type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']), sdp: v.pipe(v.string(), v.maxLength(60_000)) }),
   }),
   v.object({
     kind: v.literal('candidate'),
     session: SessionSchema,
+    re: v.optional(SessionSchema),
     candidate: v.object({
       candidate: v.pipe(v.string(), v.maxLength(1000)),
       sdpMid: v.nullish(v.pipe(v.string(), v.maxLength(64))),
@@ -30,4 +33,10 @@ export type PeerSignal = v.InferOutput<typeof PeerSignalSchema>;
 export function parsePeerSignal(data: unknown): PeerSignal | null {
   const result = v.safeParse(PeerSignalSchema, data);
   return result.success ? result.output : null;
+}
+
+/** Only an offer may start a new connection: late candidates or answers of a closed one must not. */
+export function isOffer(data: unknown): boolean {
+  const signal = parsePeerSignal(data);
+  return signal?.kind === 'description' && signal.description.type === 'offer';
 }

@@ -10,6 +10,7 @@ import type { ChatFrame } from '../chat/chat-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { PeerLink } from '../peers/peer-link.js';
+import { isOffer } from '../peers/peer-signal.js';
 import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
 import type { ContactStore } from '../storage/contact-store.js';
 import type { MessageStore } from '../storage/message-store.js';
@@ -190,7 +191,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       link.close();
       link = undefined;
     }
-    link ??= this.#createLink(device, from);
+    if (!link) {
+      if (!isOffer(data)) return;
+      link = this.#createLink(device, from);
+    }
     if (!link.handleSignal(data)) {
       // They started a new connection: follow them.
       link.close();
