@@ -37,7 +37,7 @@ test('a new build is offered with an Update prompt, and only applied when the pe
   });
   // The app checks for a new version when it comes back into view and every hour; here, at once.
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
-  const prompt = page.getByRole('alertdialog', { name: 'New version' });
+  const prompt = page.getByRole('region', { name: 'New version' });
   await expect(prompt).toBeVisible();
   await expect(prompt).toContainText('A new version of Whisper is ready.');
   // Nothing happens by itself: the page is still the same page.
@@ -47,5 +47,5 @@ test('a new build is offered with an Update prompt, and only applied when the pe
   await prompt.getByRole('button', { name: 'Update' }).click();
   await expect.poll(() => page.evaluate(() => (window as unknown as { marker?: boolean }).marker ?? false)).toBe(false);
   await expect(page.getByRole('button', { name: 'New room' })).toBeVisible();
-  await expect(page.getByRole('alertdialog', { name: 'New version' })).toBeHidden();
+  await expect(page.getByRole('region', { name: 'New version' })).toBeHidden();
 });
