@@ -1,14 +1,8 @@
 import { expect, test } from './fixtures.js';
-import { createRoom, messageTexts, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { closeAll, createRoom, meet, messageTexts, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 let people: Person[] = [];
-test.afterEach(async () => {
-  for (const person of people) {
-    expect(person.problems, `${person.name}'s page reported errors`).toEqual([]);
-    await person.context.close();
-  }
-  people = [];
-});
+test.afterEach(() => closeAll(people));
 
 test('two people meet by link and chat both ways, with statuses reaching Read', async ({ browser, app }) => {
   const alice = await newPerson(browser, 'Alice');
@@ -46,11 +40,9 @@ test('two people meet by link and chat both ways, with statuses reaching Read', 
 });
 
 test('typing shows on the other side, and Ping measures the round trip', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
 
@@ -74,23 +66,23 @@ test('typing shows on the other side, and Ping measures the round trip', async (
 });
 
 test('history stays after a reload, with no duplicates', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
   await openChat(alice, 'Bob');
   for (const text of ['one', 'two', 'three']) await send(alice, text);
   await expect(statusOf(alice, 'three')).toHaveAccessibleName('Delivered');
 
   await bob.page.reload();
-  await openRoom(bob, link);
+  // The name is remembered: no question this time.
+  await expect(bob.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  await expect(bob.page.getByRole('textbox', { name: 'Your name' })).toHaveCount(0);
   await openChat(bob, 'Alice');
   await expect(messageTexts(bob)).toHaveText(['one', 'two', 'three']);
   await expect(statusOf(alice, 'three')).toHaveAccessibleName('Read');
 
   await alice.page.reload();
-  await openRoom(alice, link);
+  await openRoom(alice, room.link);
   await openChat(alice, 'Bob');
   await expect(messageTexts(alice)).toHaveText(['one', 'two', 'three']);
   await send(alice, 'four');
@@ -99,11 +91,9 @@ test('history stays after a reload, with no duplicates', async ({ browser, app }
 });
 
 test('a message written while the other is away waits, then goes out by itself when they are back', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
   await openChat(alice, 'Bob');
   await send(alice, 'before');
   await expect(statusOf(alice, 'before')).toHaveAccessibleName('Delivered');
@@ -119,11 +109,11 @@ test('a message written while the other is away waits, then goes out by itself w
 
   // Alice reloads too: the queue is on her device, not in the page.
   await alice.page.reload();
-  await openRoom(alice, link);
+  await openRoom(alice, room.link);
   await openChat(alice, 'Bob');
   await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Queued');
 
-  await openRoom(bob, link);
+  await openRoom(bob, room.link);
   await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Delivered');
   await openChat(bob, 'Alice');
   await expect(messageTexts(bob)).toHaveText(['before', 'while you were away', 'and a second one']);
@@ -131,11 +121,9 @@ test('a message written while the other is away waits, then goes out by itself w
 });
 
 test('both sending at once (glare) connects and delivers both', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
   // Neither has a connection yet; both open the chat and send in the same moment.
   const aliceBox = alice.page.getByRole('textbox', { name: 'Message' });
   const bobBox = bob.page.getByRole('textbox', { name: 'Message' });
@@ -149,13 +137,9 @@ test('both sending at once (glare) connects and delivers both', async ({ browser
 });
 
 test('three people: everyone sees everyone, and conversations stay apart', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  const carol = await newPerson(browser, 'Carol');
-  people = [alice, bob, carol];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
-  await openRoom(carol, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol');
+  people = room.people;
+  const [alice, bob, carol] = room.people as [Person, Person, Person];
   for (const [person, others] of [[alice, ['Bob', 'Carol']], [bob, ['Alice', 'Carol']], [carol, ['Alice', 'Bob']]] as const) {
     for (const other of others) await expect(personEntry(person, other)).toHaveAccessibleName(`${other}, online`);
   }

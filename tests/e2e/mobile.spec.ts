@@ -1,14 +1,8 @@
 import { expect, test } from './fixtures.js';
-import { PHONE, createRoom, messageTexts, newPerson, openRoom, personEntry, send, type Person } from './people.js';
+import { PHONE, closeAll, meet, messageTexts, personEntry, send, type Person } from './people.js';
 
 let people: Person[] = [];
-test.afterEach(async () => {
-  for (const person of people) {
-    expect(person.problems, `${person.name}'s page reported errors`).toEqual([]);
-    await person.context.close();
-  }
-  people = [];
-});
+test.afterEach(() => closeAll(people));
 
 async function noHorizontalScroll(person: Person) {
   expect(await person.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
@@ -33,11 +27,9 @@ async function touchTargetsAreLarge(person: Person) {
 }
 
 test('on a phone the chat slides over the people list; Back, a swipe from the edge and the browser Back return', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob', PHONE);
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', { name: 'Bob', viewport: PHONE });
+  people = room.people;
+  const [, bob] = room.people as [Person, Person];
   const list = bob.page.getByRole('list', { name: 'People' });
   await expect(list).toBeVisible();
   await noHorizontalScroll(bob);
@@ -71,15 +63,13 @@ test('on a phone the chat slides over the people list; Back, a swipe from the ed
   await expect(heading).toBeInViewport();
   await bob.page.goBack();
   await expect(list).toBeVisible();
-  await expect(bob.page).toHaveURL(link);
+  await expect(bob.page).toHaveURL(room.link);
 });
 
 test('on a desktop the people list stays beside the chat', async ({ browser, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  const bob = await newPerson(browser, 'Bob');
-  people = [alice, bob];
-  const link = await createRoom(alice, app.url);
-  await openRoom(bob, link);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [, bob] = room.people as [Person, Person];
   await personEntry(bob, 'Alice').click();
   await expect(bob.page.getByRole('heading', { name: 'Alice' })).toBeInViewport();
   await expect(bob.page.getByRole('list', { name: 'People' })).toBeInViewport();

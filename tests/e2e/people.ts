@@ -47,6 +47,26 @@ export async function createRoom(person: Person, appUrl: string): Promise<string
   return person.page.url();
 }
 
+/** People in separate browser contexts, all in one new room: the first creates it, the others open its link. */
+export async function meet(browser: Browser, appUrl: string, ...who: Array<string | { name: string; viewport: typeof DESKTOP }>): Promise<{ people: Person[]; link: string }> {
+  const people: Person[] = [];
+  for (const entry of who) {
+    const { name, viewport } = typeof entry === 'string' ? { name: entry, viewport: DESKTOP } : entry;
+    people.push(await newPerson(browser, name, viewport));
+  }
+  const link = await createRoom(people[0]!, appUrl);
+  for (const person of people.slice(1)) await openRoom(person, link);
+  return { people, link };
+}
+
+/** Ends a test's people: their pages must not have reported errors. */
+export async function closeAll(people: Person[]): Promise<void> {
+  for (const person of people.splice(0)) {
+    expect(person.problems, `${person.name}'s page reported errors`).toEqual([]);
+    await person.context.close();
+  }
+}
+
 export function peopleList(person: Person) {
   return person.page.getByRole('list', { name: 'People' });
 }

@@ -44,8 +44,10 @@ test('a new build is offered with an Update prompt, and only applied when the pe
   await page.waitForTimeout(500);
   expect(await page.evaluate(() => (window as unknown as { marker?: boolean }).marker)).toBe(true);
 
+  const reloaded = page.waitForEvent('load');
   await prompt.getByRole('button', { name: 'Update' }).click();
-  await expect.poll(() => page.evaluate(() => (window as unknown as { marker?: boolean }).marker ?? false)).toBe(false);
+  await reloaded;
+  expect(await page.evaluate(() => (window as unknown as { marker?: boolean }).marker ?? false)).toBe(false);
   await expect(page.getByRole('button', { name: 'New room' })).toBeVisible();
   await expect(page.getByRole('region', { name: 'New version' })).toBeHidden();
 });
