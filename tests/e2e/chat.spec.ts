@@ -158,3 +158,17 @@ test('three people: everyone sees everyone, and conversations stay apart', async
   await expect(personEntry(bob, 'Carol')).toHaveAccessibleName('Carol, offline');
   carol.problems = [];
 });
+
+test('Relay only without a TURN server says why nothing connects', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice] = room.people as [Person, Person];
+  await alice.page.getByRole('switch', { name: /Relay only/ }).check();
+  await expect(alice.page.getByRole('alert')).toContainText('this server offers no TURN relay');
+  await openChat(alice, 'Bob');
+  await send(alice, 'through the relay, please');
+  await expect(statusOf(alice, 'through the relay, please')).toHaveAccessibleName('Queued');
+  await alice.page.getByRole('button', { name: 'Dismiss' }).click();
+  await alice.page.getByRole('switch', { name: /Relay only/ }).uncheck();
+  await expect(statusOf(alice, 'through the relay, please')).toHaveAccessibleName('Delivered');
+});

@@ -144,10 +144,20 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     if (on === this.#relayOnly) return;
     this.#relayOnly = on;
     for (const link of [...this.#links.values()]) link.close();
+    this.#warnIfNoRelay();
+  }
+
+  /** Relay only without a TURN server can connect to no one: say so instead of spinning. */
+  #warnIfNoRelay(): void {
+    const hasTurn = this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
+    if (this.#relayOnly && !hasTurn && this.#signaling.state === 'open') {
+      this.emit('wh-warning', 'Relay only is on, but this server offers no TURN relay, so no connection can be made. Turn Relay only off, or ask the server’s owner to set up TURN.');
+    }
   }
 
   async #welcome(peers: PeerInfo[], resumed: boolean, iceServers: RTCIceServer[]): Promise<void> {
     this.#setIceServers(iceServers);
+    this.#warnIfNoRelay();
     const present = new Map(peers.filter((p) => p.device).map((p) => [p.id, p]));
     for (const [peerId, device] of [...this.#online]) {
       if (present.get(peerId)?.device === device) continue;
