@@ -2,11 +2,13 @@
  * Headers on every HTTP response. The Content-Security-Policy is strict: the
  * app loads only its own scripts, styles and workers, and talks only to its
  * own origin (WebSocket included); media and images may come from blob: URLs
- * made in the page (received files, previews).
+ * made in the page (received files, previews). 'wasm-unsafe-eval' lets the
+ * app compile its own WebAssembly (the file hashes of hash-wasm); it does not
+ * allow eval of JavaScript.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' blob: data:",
   "media-src 'self' blob:",

@@ -9,7 +9,7 @@ import { loadDeviceIdentity, type DeviceIdentity } from '../identity/device-iden
 import { randomId } from '../identity/random-id.js';
 import { RoomSession } from '../room/room-session.js';
 import { ContactStore } from '../storage/contact-store.js';
-import { openDatabase } from '../storage/database.js';
+import { openDatabase, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { SettingsStore } from '../storage/settings-store.js';
 
@@ -19,6 +19,7 @@ export class WhisperApp {
   session: RoomSession | null = null;
 
   private constructor(
+    private readonly db: WhisperDatabase,
     readonly identity: DeviceIdentity,
     readonly settings: SettingsStore,
     private readonly messages: MessageStore,
@@ -29,7 +30,7 @@ export class WhisperApp {
     const db = await openDatabase();
     // Ask the browser to keep our data (history, identity) even under storage pressure.
     void navigator.storage?.persist?.().catch(() => false);
-    return new WhisperApp(await loadDeviceIdentity(db), new SettingsStore(db), new MessageStore(db), new ContactStore(db));
+    return new WhisperApp(db, await loadDeviceIdentity(db), new SettingsStore(db), new MessageStore(db), new ContactStore(db));
   }
 
   /** A new room id: 16 random bytes (128 bits), URL-safe. */
@@ -52,6 +53,7 @@ export class WhisperApp {
     await this.settings.set('recentRooms', [room, ...recent.filter((r) => r !== room)].slice(0, RECENT_ROOMS));
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.session = new RoomSession({
+      db: this.db,
       room,
       name,
       identity: this.identity,

@@ -86,6 +86,22 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (device && visible) await this.#readVisible(device);
   }
 
+  /**
+   * Adds an entry made elsewhere (a file transfer, whose id it shares) to the
+   * conversation; false when it was there already.
+   */
+  async record(message: StoredMessage): Promise<boolean> {
+    const stored = { ...message, at: this.#clock() };
+    if (!(await this.#store.add(stored))) return false;
+    this.#append(stored);
+    if (message.direction === 'in') {
+      this.#unread.set(message.conversation, this.unread(message.conversation) + 1);
+      this.#changed(message.conversation);
+      if (this.#active === message.conversation && this.#visible) await this.#readVisible(message.conversation);
+    }
+    return true;
+  }
+
   async send(device: string, text: string): Promise<void> {
     const trimmed = text.trim();
     if (!trimmed) return;

@@ -23,9 +23,11 @@ export interface PeerLinkOptions {
 }
 
 export interface PeerLinkEventMap {
-  /** The chat channel is open and the remote device key was read from the DTLS fingerprint. */
+  /** Both channels are open, and the remote device key was read from the DTLS fingerprint. */
   'wh-open': CustomEvent<{ device: string | null }>;
   'wh-message': CustomEvent<string>;
+  /** A frame on the "files" channel: JSON control as text, chunks as binary. */
+  'wh-file-frame': CustomEvent<string | ArrayBuffer>;
   /** The channel or the connection is gone for good; the owner makes a new link when needed. */
   'wh-closed': CustomEvent<void>;
   'wh-state': CustomEvent<RTCPeerConnectionState>;
@@ -39,6 +41,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   readonly session = randomId(12);
   readonly pc: RTCPeerConnection;
   readonly channel: RTCDataChannel;
+  /** File transfers get their own channel, so a big file never holds up a chat message. */
+  readonly files: RTCDataChannel;
   #remoteSession: string | null = null;
   #options: PeerLinkOptions;
   #makingOffer = false;
@@ -58,7 +62,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       certificates: [options.certificate],
     });
     this.channel = this.pc.createDataChannel('chat', { negotiated: true, id: 0, ordered: true });
-    this.channel.bufferedAmountLowThreshold = 64 * 1024;
+    this.files = this.pc.createDataChannel('files', { negotiated: true, id: 1, ordered: true });
+    this.files.binaryType = 'arraybuffer';
 
     this.pc.addEventListener('negotiationneeded', () => void this.#offer());
     this.pc.addEventListener('icecandidate', ({ candidate }) => {
@@ -67,10 +72,14 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       this.#signal({ kind: 'candidate', session: this.session, candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex, usernameFragment } });
     });
     this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
-    this.channel.addEventListener('open', () => {
-      const sdp = this.pc.remoteDescription?.sdp ?? '';
-      this.emit('wh-open', { device: fingerprintFromSdp(sdp) });
-    });
+    const opened = () => {
+      if (this.channel.readyState !== 'open' || this.files.readyState !== 'open') return;
+      this.emit('wh-open', { device: fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '') });
+    };
+    this.channel.addEventListener('open', opened);
+    this.files.addEventListener('open', opened);
+    this.files.addEventListener('message', (event: MessageEvent) => this.emit('wh-file-frame', event.data as string | ArrayBuffer));
+    this.files.addEventListener('close', () => this.close());
     this.channel.addEventListener('message', (event: MessageEvent) => {
       if (typeof event.data === 'string') this.emit('wh-message', event.data);
     });
@@ -78,7 +87,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   get isOpen(): boolean {
-    return this.channel.readyState === 'open';
+    return this.channel.readyState === 'open' && this.files.readyState === 'open';
   }
 
   /** Writes one frame to the chat channel; false when it is not open. */
@@ -126,6 +135,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     this.#closed = true;
     if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
     this.channel.close();
+    this.files.close();
     this.pc.close();
     this.emit('wh-closed', undefined);
   }

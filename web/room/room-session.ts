@@ -13,6 +13,8 @@ import { PeerLink } from '../peers/peer-link.js';
 import { isOffer } from '../peers/peer-signal.js';
 import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
 import type { ContactStore } from '../storage/contact-store.js';
+import type { WhisperDatabase } from '../storage/database.js';
+import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
 
 export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch';
@@ -32,6 +34,7 @@ export interface RoomSessionEventMap {
 }
 
 export interface RoomSessionOptions {
+  db: WhisperDatabase;
   room: RoomId;
   name: string;
   identity: DeviceIdentity;
@@ -48,6 +51,7 @@ const RELINK_DELAY_MS = 1000;
 export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly room: RoomId;
   readonly chat: ChatService;
+  readonly transfers: TransferService;
   readonly #options: RoomSessionOptions;
   readonly #signaling: SignalingClient;
   /** Everyone known in this room, online or not, by device key. */
@@ -68,6 +72,13 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#relayOnly = options.relayOnly;
     this.chat = new ChatService(options.messages, {
       send: (device, frame) => this.#sendFrame(device, frame),
+      want: (device) => this.connect(device),
+    });
+    this.transfers = new TransferService(options.db, this.chat, {
+      channel: (device) => {
+        const link = this.#links.get(device);
+        return link && this.#verified.has(link) && link.files.readyState === 'open' ? link.files : null;
+      },
       want: (device) => this.connect(device),
     });
     this.#signaling = new SignalingClient({
@@ -111,7 +122,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   async start(): Promise<void> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
       this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none' });
-      void this.chat.load(contact.device);
+      void this.#load(contact.device);
     }
     this.emit('wh-people', undefined);
     addEventListener('online', this.#onNetworkBack);
@@ -180,8 +191,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     const isNew = !this.#people.has(device);
     this.#setPerson(device, { name: peer.name, online: true });
     await this.#options.contacts.saw(device, peer.name, this.room);
-    if (isNew) await this.chat.load(device);
-    if (device === this.#active || (await this.chat.hasPending(device))) this.connect(device);
+    if (isNew) await this.#load(device);
+    if (await this.#wanted(device)) this.connect(device);
   }
 
   #departed(peerId: PeerId): void {
@@ -235,14 +246,19 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#verified.add(link);
       this.#setPerson(device, { link: 'connected' });
       void this.chat.channelOpened(device);
+      void this.transfers.channelOpened(device);
     });
     link.addEventListener('wh-message', (event) => {
       if (this.#verified.has(link)) void this.chat.receive(device, event.detail);
+    });
+    link.addEventListener('wh-file-frame', (event) => {
+      if (this.#verified.has(link)) void this.transfers.receive(device, event.detail);
     });
     link.addEventListener('wh-closed', () => {
       if (this.#links.get(device) !== link) return;
       this.#links.delete(device);
       this.chat.channelClosed(device);
+      this.transfers.channelClosed(device);
       if (this.#people.get(device)?.link !== 'mismatch') this.#setPerson(device, { link: 'none' });
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
@@ -251,7 +267,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   async #relinkIfNeeded(device: string): Promise<void> {
     if (this.#links.has(device) || this.#people.get(device)?.link === 'mismatch') return;
-    if (device === this.#active || (await this.chat.hasPending(device))) this.connect(device);
+    if (await this.#wanted(device)) this.connect(device);
+  }
+
+  /** A connection to the person is needed: their chat is open, or something waits to go to them. */
+  async #wanted(device: string): Promise<boolean> {
+    return device === this.#active || this.transfers.hasPending(device) || (await this.chat.hasPending(device));
+  }
+
+  async #load(device: string): Promise<void> {
+    await Promise.all([this.chat.load(device), this.transfers.load(device)]);
   }
 
   #sendFrame(device: string, frame: ChatFrame): boolean {

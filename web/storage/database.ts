@@ -20,6 +20,34 @@ export interface StoredMessage {
   status: MessageStatus;
   /** Incoming only: 1 once the read receipt went out. Numbers, since booleans are not IndexedDB keys. */
   receiptSent: 0 | 1;
+  /** For a file: the transfer's id (the text is then the file's name). */
+  transfer?: string;
+}
+
+export type TransferState = 'offered' | 'active' | 'paused' | 'complete' | 'declined' | 'cancelled' | 'failed';
+
+export interface StoredTransfer {
+  id: string;
+  conversation: string;
+  direction: 'out' | 'in';
+  name: string;
+  size: number;
+  type: string;
+  chunkSize: number;
+  chunkCount: number;
+  state: TransferState;
+  /** Chunks 0..next-1 are stored and verified (receiver) or acknowledged (sender). */
+  next: number;
+  /** Receiver: saved SHA-256 state over chunks 0..next-1, so hashing resumes after a reload. */
+  hashState?: Uint8Array;
+  /** The whole file's SHA-256 (hex), once known. */
+  sha256?: string;
+  /** Sender: what identifies the picked file, to check a file picked again after a reload. */
+  lastModified?: number;
+  firstChunkHash?: string;
+  /** Why it stopped, in words for the user. */
+  reason?: string;
+  createdAt: number;
 }
 
 export interface Contact {
@@ -41,6 +69,9 @@ export interface WhisperSchema extends DBSchema {
     };
   };
   contacts: { key: string; value: Contact; indexes: { 'by-room': string } };
+  transfers: { key: string; value: StoredTransfer; indexes: { 'by-conversation': string } };
+  /** Received file data in fixed-size chunks, keyed by [transfer id, chunk index]. */
+  chunks: { key: [string, number]; value: Blob };
 }
 
 export type WhisperDatabase = IDBPDatabase<WhisperSchema>;
@@ -56,6 +87,11 @@ const MIGRATIONS: Migration[] = [
     messages.createIndex('by-status', ['conversation', 'direction', 'status']);
     const contacts = db.createObjectStore('contacts', { keyPath: 'device' });
     contacts.createIndex('by-room', 'rooms', { multiEntry: true });
+  },
+  (db) => {
+    const transfers = db.createObjectStore('transfers', { keyPath: 'id' });
+    transfers.createIndex('by-conversation', 'conversation');
+    db.createObjectStore('chunks');
   },
 ];
 

@@ -1,0 +1,526 @@
+/**
+ * Files of any size between two devices, over their "files" data channel.
+ *
+ * The sender reads the file in 64 KiB chunks, each with an xxhash64, and sends
+ * them in order, never more than a window ahead of what the receiver has
+ * stored, and never more than the channel's buffer allows. The receiver checks
+ * each chunk, feeds it to a running SHA-256, and writes chunks in batches to
+ * IndexedDB (keyed by [transfer, index]) together with its progress and the
+ * hash state, so memory stays flat and a break (network, reload on either side)
+ * resumes from the first chunk not stored. A chunk that fails its check is
+ * asked for again; a file whose SHA-256 differs from the sender's is never
+ * shown as complete.
+ */
+import { createSHA256, createXXHash64, type IHasher } from 'hash-wasm';
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import { randomId } from '../identity/random-id.js';
+import type { ChatService } from '../chat/chat-service.js';
+import { StorageFullError, isQuotaError, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
+import { formatBytes } from '../stats/connection-stats.js';
+import { CHUNK_SIZE, decodeChunk, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+
+export interface TransferTransport {
+  /** The open, verified "files" channel to the device, or null. */
+  channel(device: string): RTCDataChannel | null;
+  want(device: string): void;
+}
+
+export interface TransferEventMap {
+  'wh-transfer': CustomEvent<StoredTransfer>;
+  'wh-transfer-error': CustomEvent<string>;
+}
+
+export interface TransferProgress {
+  /** Bytes per second, smoothed; null until measured. */
+  speed: number | null;
+  /** Seconds left at that speed; null until measured. */
+  eta: number | null;
+}
+
+/** Chunks the sender may have in flight beyond what the receiver has stored (8 MiB). */
+const WINDOW_CHUNKS = 128;
+/** Chunks written per IndexedDB transaction (1 MiB). */
+const BATCH_CHUNKS = 16;
+/** The channel's buffer is kept between these marks. */
+const BUFFER_HIGH = 4 * 1024 * 1024;
+const BUFFER_LOW = 1024 * 1024;
+/** Space kept free beyond the file when accepting. */
+const SPACE_MARGIN = 1.05;
+
+interface Outgoing {
+  file: File;
+  sha: IHasher;
+  hashedUpTo: number;
+  /** Next chunk to send, and the receiver's stored count (the window's start). */
+  cursor: number;
+  acked: number;
+  pumping: boolean;
+  wake: (() => void) | null;
+}
+
+interface Incoming {
+  sha: IHasher;
+  batch: Array<{ index: number; data: Blob }>;
+  writing: Promise<void>;
+  nackedAt: number;
+  expectedSha: string | null;
+}
+
+export class TransferService extends TypedEventTarget<TransferEventMap> {
+  readonly #db: WhisperDatabase;
+  readonly #chat: ChatService;
+  readonly #transport: TransferTransport;
+  readonly #transfers = new Map<string, StoredTransfer>();
+  readonly #outgoing = new Map<string, Outgoing>();
+  readonly #incoming = new Map<string, Incoming>();
+  readonly #speed = new Map<string, { at: number; next: number; rate: number | null }>();
+  #xxhash: Promise<IHasher> | null = null;
+
+  constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport) {
+    super();
+    this.#db = db;
+    this.#chat = chat;
+    this.#transport = transport;
+  }
+
+  get(id: string): StoredTransfer | undefined {
+    return this.#transfers.get(id);
+  }
+
+  /** Transfers that are moving or waiting to move (for the wake lock and the leave-page warning). */
+  get busy(): boolean {
+    for (const transfer of this.#transfers.values()) if (transfer.state === 'active') return true;
+    return false;
+  }
+
+  progress(id: string): TransferProgress {
+    const transfer = this.#transfers.get(id);
+    const rate = this.#speed.get(id)?.rate ?? null;
+    if (!transfer || rate === null || rate <= 0) return { speed: null, eta: null };
+    const left = Math.max(0, transfer.size - transfer.next * transfer.chunkSize);
+    return { speed: rate, eta: left / rate };
+  }
+
+  /** Whether anything waits to move between this device and `device`. */
+  hasPending(device: string): boolean {
+    for (const t of this.#transfers.values()) {
+      if (t.conversation !== device) continue;
+      if (t.state === 'active' || (t.direction === 'out' && t.state === 'offered')) return true;
+    }
+    return false;
+  }
+
+  /** Whether this side still has the sender's file for a transfer (false after a reload). */
+  hasFile(id: string): boolean {
+    return this.#outgoing.has(id);
+  }
+
+  async load(conversation: string): Promise<void> {
+    const stored = await this.#db.getAllFromIndex('transfers', 'by-conversation', conversation);
+    for (const transfer of stored) if (!this.#transfers.has(transfer.id)) this.#transfers.set(transfer.id, transfer);
+  }
+
+  async send(device: string, files: readonly File[]): Promise<void> {
+    for (const file of files) {
+      const first = await this.#chunkHash(await file.slice(0, CHUNK_SIZE).arrayBuffer());
+      const transfer: StoredTransfer = {
+        id: randomId(16),
+        conversation: device,
+        direction: 'out',
+        name: file.name || 'file',
+        size: file.size,
+        type: file.type,
+        chunkSize: CHUNK_SIZE,
+        chunkCount: Math.ceil(file.size / CHUNK_SIZE),
+        state: 'offered',
+        next: 0,
+        lastModified: file.lastModified,
+        firstChunkHash: first,
+        createdAt: Date.now(),
+      };
+      await this.#save(transfer);
+      this.#outgoing.set(transfer.id, { file, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
+      await this.#chat.record({ id: transfer.id, conversation: device, direction: 'out', text: transfer.name, sentAt: transfer.createdAt, at: 0, status: 'sent', receiptSent: 0, transfer: transfer.id });
+      this.#offer(transfer);
+    }
+  }
+
+  /** The sender picked the file again after a reload: it must be the same one. */
+  async provideFile(id: string, file: File): Promise<boolean> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer || transfer.direction !== 'out') return false;
+    const first = await this.#chunkHash(await file.slice(0, CHUNK_SIZE).arrayBuffer());
+    if (file.size !== transfer.size || first !== transfer.firstChunkHash) {
+      this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
+      return false;
+    }
+    this.#outgoing.set(id, { file, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
+    if (transfer.state === 'paused') await this.#update(transfer, { state: 'active', reason: undefined });
+    this.#pump(transfer);
+    return true;
+  }
+
+  async accept(id: string): Promise<void> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer || transfer.direction !== 'in' || (transfer.state !== 'offered' && transfer.state !== 'paused')) return;
+    const estimate = await navigator.storage?.estimate?.().catch(() => null);
+    const free = estimate?.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : Infinity;
+    const needed = (transfer.size - transfer.next * transfer.chunkSize) * SPACE_MARGIN;
+    if (needed > free) {
+      await this.#update(transfer, { reason: `Not enough space: this file needs ${formatBytes(needed)} and the device has ${formatBytes(free)} free for Whisper.` });
+      this.emit('wh-transfer-error', transfer.reason!);
+      return;
+    }
+    await this.#update(transfer, { state: 'active', reason: undefined });
+    await this.#openIncoming(transfer);
+    this.#control(transfer.conversation, { t: 'accept', id, from: transfer.next });
+  }
+
+  async decline(id: string): Promise<void> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer || transfer.state !== 'offered') return;
+    await this.#update(transfer, { state: 'declined' });
+    this.#control(transfer.conversation, { t: 'decline', id });
+  }
+
+  async cancel(id: string): Promise<void> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer || !['offered', 'active', 'paused'].includes(transfer.state)) return;
+    await this.#stop(transfer, 'cancelled');
+    this.#control(transfer.conversation, { t: 'cancel', id });
+  }
+
+  /** The received file, assembled from its stored chunks (disk-backed: nothing is read into memory). */
+  async file(id: string): Promise<Blob | null> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer || transfer.direction !== 'in' || transfer.state !== 'complete') return null;
+    const chunks = await this.#db.getAll('chunks', IDBKeyRange.bound([id, 0], [id, Infinity]));
+    return new Blob(chunks, { type: transfer.type || 'application/octet-stream' });
+  }
+
+  /** Frees the space a received file takes; the entry stays in the history. */
+  async deleteData(id: string): Promise<void> {
+    const transfer = this.#transfers.get(id);
+    if (!transfer) return;
+    await this.#db.delete('chunks', IDBKeyRange.bound([id, 0], [id, Infinity]));
+    await this.#update(transfer, { reason: 'Deleted from this device.', ...(transfer.state === 'complete' ? {} : { state: 'cancelled' as const }) });
+  }
+
+  /** The files channel to `device` opened: offers and resumes pick up where they were. */
+  async channelOpened(device: string): Promise<void> {
+    await this.load(device);
+    for (const transfer of this.#transfers.values()) {
+      if (transfer.conversation !== device) continue;
+      if (transfer.direction === 'out' && transfer.state === 'offered') this.#offer(transfer);
+      if (transfer.direction === 'in' && transfer.state === 'active') {
+        await this.#openIncoming(transfer);
+        this.#control(device, { t: 'accept', id: transfer.id, from: transfer.next });
+      }
+    }
+  }
+
+  channelClosed(device: string): void {
+    for (const [id, outgoing] of this.#outgoing) {
+      if (this.#transfers.get(id)?.conversation === device) outgoing.wake?.();
+    }
+  }
+
+  async receive(device: string, data: string | ArrayBuffer): Promise<void> {
+    if (typeof data !== 'string') {
+      await this.#receiveChunk(device, data);
+      return;
+    }
+    const frame = parseTransferFrame(data);
+    const transfer = frame ? this.#transfers.get(frame.id) ?? (await this.#db.get('transfers', frame.id)) : undefined;
+    if (transfer && !this.#transfers.has(transfer.id)) this.#transfers.set(transfer.id, transfer);
+    if (!frame) return;
+    if (transfer && transfer.conversation !== device) return;
+    switch (frame.t) {
+      case 'offer':
+        await this.#offered(device, frame, transfer);
+        return;
+      case 'accept':
+        if (transfer?.direction === 'out') await this.#accepted(transfer, frame.from);
+        return;
+      case 'decline':
+        if (transfer?.direction === 'out' && transfer.state === 'offered') await this.#stop(transfer, 'declined');
+        return;
+      case 'cancel':
+        if (transfer && ['offered', 'active', 'paused'].includes(transfer.state)) await this.#stop(transfer, 'cancelled', 'Cancelled by the other side.');
+        return;
+      case 'progress':
+        if (transfer?.direction === 'out') this.#acknowledged(transfer, frame.next);
+        return;
+      case 'nack': {
+        const outgoing = this.#outgoing.get(frame.id);
+        if (transfer?.direction === 'out' && outgoing && frame.from < outgoing.cursor) {
+          outgoing.cursor = frame.from;
+          outgoing.wake?.();
+        }
+        return;
+      }
+      case 'end':
+        if (transfer?.direction === 'in') await this.#ended(transfer, frame.sha256);
+        return;
+      case 'done':
+        if (transfer?.direction === 'out' && transfer.state === 'active') {
+          await this.#update(transfer, frame.ok ? { state: 'complete', next: transfer.chunkCount } : { state: 'failed', reason: 'The file arrived damaged.' });
+          this.#outgoing.delete(transfer.id);
+        }
+        return;
+    }
+  }
+
+  // Sender side
+
+  #offer(transfer: StoredTransfer): void {
+    const { id, name, size, type, chunkSize } = transfer;
+    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize: chunkSize as typeof CHUNK_SIZE })) this.#transport.want(transfer.conversation);
+  }
+
+  async #accepted(transfer: StoredTransfer, from: number): Promise<void> {
+    if (!['offered', 'active', 'paused'].includes(transfer.state)) return;
+    const start = Math.min(from, transfer.chunkCount);
+    const outgoing = this.#outgoing.get(transfer.id);
+    if (!outgoing) {
+      await this.#update(transfer, { state: 'paused', next: start, reason: 'Pick the file again to continue sending it.' });
+      return;
+    }
+    outgoing.cursor = start;
+    outgoing.acked = start;
+    await this.#update(transfer, { state: 'active', next: start, reason: undefined });
+    outgoing.wake?.();
+    this.#pump(transfer);
+  }
+
+  #acknowledged(transfer: StoredTransfer, next: number): void {
+    const outgoing = this.#outgoing.get(transfer.id);
+    if (outgoing) {
+      outgoing.acked = Math.max(outgoing.acked, next);
+      outgoing.wake?.();
+    }
+    this.#measure(transfer, next);
+    transfer.next = next;
+    void this.#db.put('transfers', transfer);
+    this.emit('wh-transfer', transfer);
+  }
+
+  /** Sends chunks while there is a window, a channel and room in its buffer. */
+  #pump(transfer: StoredTransfer): void {
+    const outgoing = this.#outgoing.get(transfer.id);
+    if (!outgoing || outgoing.pumping) return;
+    outgoing.pumping = true;
+    void (async () => {
+      try {
+        while (transfer.state === 'active') {
+          const channel = this.#transport.channel(transfer.conversation);
+          if (!channel) return;
+          if (outgoing.cursor >= transfer.chunkCount) {
+            // Everything is out; the hash covers the whole file once every chunk was read in order.
+            await this.#hashUpTo(outgoing, transfer.chunkCount);
+            this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: outgoing.sha.digest('hex') });
+            return;
+          }
+          if (outgoing.cursor - outgoing.acked >= WINDOW_CHUNKS || channel.bufferedAmount > BUFFER_HIGH) {
+            await this.#waitForRoom(outgoing, channel);
+            continue;
+          }
+          const index = outgoing.cursor;
+          await this.#hashUpTo(outgoing, index);
+          const data = new Uint8Array(await outgoing.file.slice(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE).arrayBuffer());
+          if (outgoing.hashedUpTo === index) {
+            outgoing.sha.update(data);
+            outgoing.hashedUpTo++;
+          }
+          if (channel.readyState !== 'open' || outgoing.cursor !== index) continue;
+          channel.send(encodeChunk(transfer.id, index, await this.#chunkHash(data), data));
+          outgoing.cursor = index + 1;
+        }
+      } catch (error) {
+        this.emit('wh-transfer-error', `Sending “${transfer.name}” stopped: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        outgoing.pumping = false;
+      }
+    })();
+  }
+
+  /** Feeds chunks [hashedUpTo, index) to the file's SHA-256 (after a resume from the middle). */
+  async #hashUpTo(outgoing: Outgoing, index: number): Promise<void> {
+    while (outgoing.hashedUpTo < index) {
+      const at = outgoing.hashedUpTo * CHUNK_SIZE;
+      outgoing.sha.update(new Uint8Array(await outgoing.file.slice(at, at + CHUNK_SIZE).arrayBuffer()));
+      outgoing.hashedUpTo++;
+    }
+  }
+
+  #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        channel.removeEventListener('bufferedamountlow', done);
+        channel.removeEventListener('close', done);
+        outgoing.wake = null;
+        resolve();
+      };
+      channel.bufferedAmountLowThreshold = BUFFER_LOW;
+      channel.addEventListener('bufferedamountlow', done);
+      channel.addEventListener('close', done);
+      outgoing.wake = done;
+    });
+  }
+
+  // Receiver side
+
+  async #offered(device: string, frame: Extract<TransferFrame, { t: 'offer' }>, known: StoredTransfer | undefined): Promise<void> {
+    if (known) {
+      // The sender offers again after a break: tell it where we are.
+      if (known.state === 'active') this.#control(device, { t: 'accept', id: known.id, from: known.next });
+      if (known.state === 'declined') this.#control(device, { t: 'decline', id: known.id });
+      if (known.state === 'cancelled') this.#control(device, { t: 'cancel', id: known.id });
+      if (known.state === 'complete') this.#control(device, { t: 'done', id: known.id, ok: true });
+      return;
+    }
+    const transfer: StoredTransfer = {
+      id: frame.id,
+      conversation: device,
+      direction: 'in',
+      name: frame.name,
+      size: frame.size,
+      type: frame.type,
+      chunkSize: frame.chunkSize,
+      chunkCount: Math.ceil(frame.size / frame.chunkSize),
+      state: 'offered',
+      next: 0,
+      createdAt: Date.now(),
+    };
+    await this.#save(transfer);
+    await this.#chat.record({ id: transfer.id, conversation: device, direction: 'in', text: transfer.name, sentAt: transfer.createdAt, at: 0, status: 'delivered', receiptSent: 0, transfer: transfer.id });
+  }
+
+  async #openIncoming(transfer: StoredTransfer): Promise<void> {
+    if (this.#incoming.has(transfer.id)) return;
+    const sha = await createSHA256();
+    if (transfer.hashState) sha.load(transfer.hashState);
+    this.#incoming.set(transfer.id, { sha, batch: [], writing: Promise.resolve(), nackedAt: -1, expectedSha: transfer.sha256 ?? null });
+  }
+
+  async #receiveChunk(device: string, buffer: ArrayBuffer): Promise<void> {
+    const chunk = decodeChunk(buffer);
+    if (!chunk) return;
+    const transfer = this.#transfers.get(chunk.id);
+    const incoming = this.#incoming.get(chunk.id);
+    if (!transfer || !incoming || transfer.conversation !== device || transfer.direction !== 'in' || transfer.state !== 'active') return;
+    const expected = transfer.next + incoming.batch.length;
+    // Go-back-N: after a bad chunk, everything until its new copy is dropped.
+    if (chunk.index !== expected) return;
+    if ((await this.#chunkHash(chunk.data)) !== chunk.hash) {
+      if (incoming.nackedAt !== expected) {
+        incoming.nackedAt = expected;
+        this.#control(device, { t: 'nack', id: transfer.id, from: expected });
+      }
+      return;
+    }
+    incoming.sha.update(chunk.data);
+    incoming.batch.push({ index: chunk.index, data: new Blob([chunk.data as Uint8Array<ArrayBuffer>]) });
+    if (incoming.batch.length >= BATCH_CHUNKS || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
+  }
+
+  /** Writes the batch, the progress and the hash state in one transaction, then tells the sender. */
+  #flush(transfer: StoredTransfer, incoming: Incoming): void {
+    const batch = incoming.batch;
+    incoming.batch = [];
+    const hashState = incoming.sha.save();
+    incoming.writing = incoming.writing.then(async () => {
+      if (transfer.state !== 'active') return;
+      const next = batch.at(-1)!.index + 1;
+      try {
+        const tx = this.#db.transaction(['chunks', 'transfers'], 'readwrite');
+        for (const { index, data } of batch) void tx.objectStore('chunks').put(data, [transfer.id, index]);
+        void tx.objectStore('transfers').put({ ...transfer, next, hashState });
+        await tx.done;
+      } catch (error) {
+        const reason = isQuotaError(error) ? new StorageFullError().message : `Saving “${transfer.name}” failed: ${String(error)}`;
+        this.#incoming.delete(transfer.id);
+        await this.#update(transfer, { state: 'paused', reason });
+        this.emit('wh-transfer-error', reason);
+        return;
+      }
+      transfer.next = next;
+      transfer.hashState = hashState;
+      this.#measure(transfer, next);
+      this.#control(transfer.conversation, { t: 'progress', id: transfer.id, next });
+      this.emit('wh-transfer', transfer);
+      if (next === transfer.chunkCount && incoming.expectedSha) await this.#finish(transfer, incoming);
+    });
+  }
+
+  async #ended(transfer: StoredTransfer, sha256: string): Promise<void> {
+    const incoming = this.#incoming.get(transfer.id);
+    if (!incoming || transfer.state !== 'active') return;
+    incoming.expectedSha = sha256;
+    await this.#update(transfer, { sha256 });
+    await incoming.writing;
+    if (transfer.next === transfer.chunkCount && transfer.state === 'active') await this.#finish(transfer, incoming);
+  }
+
+  async #finish(transfer: StoredTransfer, incoming: Incoming): Promise<void> {
+    if (transfer.state !== 'active') return;
+    const ok = incoming.sha.digest('hex') === incoming.expectedSha;
+    this.#incoming.delete(transfer.id);
+    if (ok) {
+      await this.#update(transfer, { state: 'complete', hashState: undefined });
+    } else {
+      await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+      await this.#update(transfer, { state: 'failed', hashState: undefined, reason: 'The file did not match what was sent, so it was not kept.' });
+    }
+    this.#control(transfer.conversation, { t: 'done', id: transfer.id, ok });
+  }
+
+  // Both sides
+
+  async #stop(transfer: StoredTransfer, state: 'declined' | 'cancelled', reason?: string): Promise<void> {
+    this.#outgoing.get(transfer.id)?.wake?.();
+    this.#outgoing.delete(transfer.id);
+    this.#incoming.delete(transfer.id);
+    if (transfer.direction === 'in') await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+    await this.#update(transfer, { state, hashState: undefined, ...(reason ? { reason } : {}) });
+  }
+
+  #control(device: string, frame: TransferFrame): boolean {
+    const channel = this.#transport.channel(device);
+    if (!channel || channel.readyState !== 'open') return false;
+    channel.send(JSON.stringify(frame));
+    return true;
+  }
+
+  #measure(transfer: StoredTransfer, next: number): void {
+    const now = performance.now();
+    const last = this.#speed.get(transfer.id);
+    if (!last || next < last.next) {
+      this.#speed.set(transfer.id, { at: now, next, rate: null });
+      return;
+    }
+    const seconds = (now - last.at) / 1000;
+    if (seconds < 0.25) return;
+    const sample = ((next - last.next) * transfer.chunkSize) / seconds;
+    this.#speed.set(transfer.id, { at: now, next, rate: last.rate === null ? sample : last.rate * 0.6 + sample * 0.4 });
+  }
+
+  async #chunkHash(data: ArrayBuffer | Uint8Array): Promise<string> {
+    const hasher = await (this.#xxhash ??= createXXHash64());
+    hasher.init();
+    hasher.update(data instanceof Uint8Array ? data : new Uint8Array(data));
+    return hasher.digest('hex');
+  }
+
+  async #save(transfer: StoredTransfer): Promise<void> {
+    this.#transfers.set(transfer.id, transfer);
+    await this.#db.put('transfers', transfer);
+    this.emit('wh-transfer', transfer);
+  }
+
+  async #update(transfer: StoredTransfer, change: Partial<StoredTransfer>): Promise<void> {
+    Object.assign(transfer, change);
+    for (const key of Object.keys(change) as Array<keyof StoredTransfer>) if (change[key] === undefined) delete transfer[key];
+    await this.#save(transfer);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The file-transfer protocol between two devices, over their "files" data
+ * channel: JSON text frames for control, binary frames for chunks. Every
+ * inbound frame is validated.
+ *
+ * Chunk frame: [1 byte version = 1][16 bytes transfer id][4 bytes index, big-endian]
+ * [8 bytes xxhash64 of the data][data].
+ */
+import * as v from 'valibot';
+
+export const CHUNK_SIZE = 64 * 1024;
+export const MAX_FILE_SIZE = 2 ** 40;
+const HEADER_BYTES = 1 + 16 + 4 + 8;
+const VERSION = 1;
+
+const TransferId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
+const Index = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 32 - 1));
+
+export const TransferFrameSchema = v.variant('t', [
+  /** The sender offers a file. */
+  v.object({
+    t: v.literal('offer'),
+    id: TransferId,
+    name: v.pipe(v.string(), v.minLength(1), v.maxLength(1000)),
+    size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_FILE_SIZE)),
+    type: v.pipe(v.string(), v.maxLength(200)),
+    chunkSize: v.literal(CHUNK_SIZE),
+  }),
+  /** The receiver wants the chunks from `from` on (accept, and resume after a break). */
+  v.object({ t: v.literal('accept'), id: TransferId, from: Index }),
+  v.object({ t: v.literal('decline'), id: TransferId }),
+  v.object({ t: v.literal('cancel'), id: TransferId }),
+  /** The receiver has stored and verified chunks 0..next-1 (the sender's window moves on). */
+  v.object({ t: v.literal('progress'), id: TransferId, next: Index }),
+  /** A chunk failed its check: send again from `from`. */
+  v.object({ t: v.literal('nack'), id: TransferId, from: Index }),
+  /** The sender has sent the last chunk; the file's SHA-256 (hex). */
+  v.object({ t: v.literal('end'), id: TransferId, sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)) }),
+  /** The receiver's verdict on the whole file. */
+  v.object({ t: v.literal('done'), id: TransferId, ok: v.boolean() }),
+]);
+
+export type TransferFrame = v.InferOutput<typeof TransferFrameSchema>;
+
+export function parseTransferFrame(text: string): TransferFrame | null {
+  try {
+    const result = v.safeParse(TransferFrameSchema, JSON.parse(text));
+    return result.success ? result.output : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface ChunkFrame {
+  id: string;
+  index: number;
+  hash: string;
+  data: Uint8Array;
+}
+
+export function encodeChunk(id: string, index: number, hashHex: string, data: Uint8Array): ArrayBuffer {
+  const frame = new Uint8Array(HEADER_BYTES + data.byteLength);
+  const view = new DataView(frame.buffer);
+  frame[0] = VERSION;
+  frame.set(idToBytes(id), 1);
+  view.setUint32(17, index);
+  frame.set(hexToBytes(hashHex), 21);
+  frame.set(data, HEADER_BYTES);
+  return frame.buffer;
+}
+
+export function decodeChunk(buffer: ArrayBuffer): ChunkFrame | null {
+  if (buffer.byteLength < HEADER_BYTES || buffer.byteLength > HEADER_BYTES + CHUNK_SIZE) return null;
+  const bytes = new Uint8Array(buffer);
+  if (bytes[0] !== VERSION) return null;
+  const view = new DataView(buffer);
+  return {
+    id: bytesToId(bytes.subarray(1, 17)),
+    index: view.getUint32(17),
+    hash: bytesToHex(bytes.subarray(21, HEADER_BYTES)),
+    data: bytes.subarray(HEADER_BYTES),
+  };
+}
+
+function idToBytes(id: string): Uint8Array {
+  const binary = atob(id.replace(/-/g, '+').replace(/_/g, '/') + '==');
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+function bytesToId(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
+function bytesToHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
