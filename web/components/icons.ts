@@ -11,3 +11,4 @@ export const statsIcon = icon(svg`<path d="M3 20h18"/><path d="M6 16v-5"/><path 
 export const shareIcon = icon(svg`<circle cx="18" cy="5" r="3"/><circle cx="6" cy="12" r="3"/><circle cx="18" cy="19" r="3"/><path d="M8.6 13.5l6.8 4"/><path d="M15.4 6.5l-6.8 4"/>`);
 export const plusIcon = icon(svg`<path d="M12 5v14"/><path d="M5 12h14"/>`);
 export const closeIcon = icon(svg`<path d="M18 6L6 18"/><path d="M6 6l12 12"/>`);
+export const attachIcon = icon(svg`<path d="M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5"/>`);

@@ -8,6 +8,7 @@ import { backIcon, boltIcon, statsIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-composer.js';
+import './wh-file-entry.js';
 
 const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
 const STATUS_MARK: Record<MessageStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -200,7 +201,7 @@ export class WhChatView extends LitElement {
         )}
       </ol>
       <div class="typing" aria-live="polite">${this.session.chat.isTyping(this.device) ? `${name} is typing…` : ''}</div>
-      <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing}></wh-composer>
+      <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing} @wh-attach=${this.#attach}></wh-composer>
     `;
   }
 
@@ -215,6 +216,12 @@ export class WhChatView extends LitElement {
 
   #message(message: StoredMessage) {
     const time = timeFormat.format(message.sentAt);
+    if (message.transfer) {
+      return html`<li class="message file ${message.direction}">
+        <wh-file-entry .service=${this.session.transfers} .transferId=${message.transfer}></wh-file-entry>
+        <span class="meta"><time datetime=${new Date(message.sentAt).toISOString()}>${time}</time></span>
+      </li>`;
+    }
     return html`<li class="message ${message.direction}">
       <p class="text">${linkify(message.text).map((part) =>
         part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer nofollow">${part.text}</a>` : part.text,
@@ -232,6 +239,8 @@ export class WhChatView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.addEventListener('dragover', this.#dragOver);
+    this.addEventListener('drop', this.#drop);
     this.#pollTimer = setInterval(() => void this.#poll(), BADGE_POLL_MS);
   }
 
@@ -276,6 +285,23 @@ export class WhChatView extends LitElement {
 
   #send(event: CustomEvent<string>): void {
     void this.session.chat.send(this.device, event.detail);
+  }
+
+  #attach(event: CustomEvent<File[]>): void {
+    void this.session.transfers.send(this.device, event.detail);
+  }
+
+  #dragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+  }
+
+  #drop(event: DragEvent): void {
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    void this.session.transfers.send(this.device, files);
   }
 
   #typing(event: CustomEvent<boolean>): void {

@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { MAX_MESSAGE_TEXT } from '../chat/chat-wire.js';
-import { sendIcon } from './icons.js';
+import { attachIcon, sendIcon } from './icons.js';
 import { controlStyles } from './shared.styles.js';
 
 /** Typing signals go out at most this often while typing continues, and "stopped" after this much quiet. */
@@ -11,6 +11,7 @@ const TYPING_IDLE_MS = 4000;
  * Writes a message: textbox "Message", button "Send". Enter sends, Shift+Enter is a new line.
  * @event wh-send - The text to send.
  * @event wh-typing - true while the user types, false when they stop.
+ * @event wh-attach - Files to send (picked with "Attach file" or pasted).
  */
 export class WhComposer extends LitElement {
   static override properties = { disabled: { type: Boolean } };
@@ -53,12 +54,18 @@ export class WhComposer extends LitElement {
         background: var(--wh-accent);
         color: var(--wh-accent-fg);
       }
+      button.attach {
+        background: transparent;
+        color: var(--wh-muted);
+      }
     `,
   ];
 
   override render() {
     return html`
       <form @submit=${this.#submit}>
+        <button class="icon attach" type="button" aria-label="Attach file" ?disabled=${this.disabled} @click=${this.#pick}>${attachIcon}</button>
+        <input type="file" multiple hidden @change=${this.#picked} />
         <textarea
           aria-label="Message"
           placeholder="Message"
@@ -67,6 +74,7 @@ export class WhComposer extends LitElement {
           enterkeyhint="send"
           @keydown=${this.#keydown}
           @input=${this.#input}
+          @paste=${this.#paste}
         ></textarea>
         <button class="icon" type="submit" aria-label="Send" ?disabled=${this.disabled}>${sendIcon}</button>
       </form>
@@ -75,6 +83,28 @@ export class WhComposer extends LitElement {
 
   override focus(): void {
     this.renderRoot.querySelector('textarea')?.focus();
+  }
+
+  #pick(): void {
+    this.renderRoot.querySelector<HTMLInputElement>('input[type="file"]')?.click();
+  }
+
+  #picked(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const files = [...(input.files ?? [])];
+    input.value = '';
+    if (files.length > 0) this.#attach(files);
+  }
+
+  #paste(event: ClipboardEvent): void {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    this.#attach(files);
+  }
+
+  #attach(files: File[]): void {
+    this.dispatchEvent(new CustomEvent('wh-attach', { detail: files, bubbles: true, composed: true }));
   }
 
   #keydown(event: KeyboardEvent): void {
@@ -131,5 +161,6 @@ declare global {
   interface HTMLElementEventMap {
     'wh-send': CustomEvent<string>;
     'wh-typing': CustomEvent<boolean>;
+    'wh-attach': CustomEvent<File[]>;
   }
 }

@@ -60,6 +60,8 @@ interface Outgoing {
 
 interface Incoming {
   sha: IHasher;
+  /** Chunks checked and hashed so far (stored, or in a batch being stored). */
+  received: number;
   batch: Array<{ index: number; data: Blob }>;
   writing: Promise<void>;
   nackedAt: number;
@@ -398,9 +400,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   async #openIncoming(transfer: StoredTransfer): Promise<void> {
     if (this.#incoming.has(transfer.id)) return;
+    // Ready the chunk hasher now: checking a chunk must never wait, or chunks would be handled out of order.
+    await (this.#xxhash ??= createXXHash64());
     const sha = await createSHA256();
     if (transfer.hashState) sha.load(transfer.hashState);
-    this.#incoming.set(transfer.id, { sha, batch: [], writing: Promise.resolve(), nackedAt: -1, expectedSha: transfer.sha256 ?? null });
+    this.#incoming.set(transfer.id, { sha, received: transfer.next, batch: [], writing: Promise.resolve(), nackedAt: -1, expectedSha: transfer.sha256 ?? null });
   }
 
   async #receiveChunk(device: string, buffer: ArrayBuffer): Promise<void> {
@@ -409,7 +413,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const transfer = this.#transfers.get(chunk.id);
     const incoming = this.#incoming.get(chunk.id);
     if (!transfer || !incoming || transfer.conversation !== device || transfer.direction !== 'in' || transfer.state !== 'active') return;
-    const expected = transfer.next + incoming.batch.length;
+    const expected = incoming.received;
     // Go-back-N: after a bad chunk, everything until its new copy is dropped.
     if (chunk.index !== expected) return;
     if ((await this.#chunkHash(chunk.data)) !== chunk.hash) {
@@ -420,6 +424,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       return;
     }
     incoming.sha.update(chunk.data);
+    incoming.received++;
     incoming.batch.push({ index: chunk.index, data: new Blob([chunk.data as Uint8Array<ArrayBuffer>]) });
     if (incoming.batch.length >= BATCH_CHUNKS || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
   }
