@@ -2,7 +2,8 @@
  * Headers on every HTTP response. The Content-Security-Policy is strict: the
  * app loads only its own scripts, styles and workers, and talks only to its
  * own origin (WebSocket included); media and images may come from blob: URLs
- * made in the page (received files, previews). 'wasm-unsafe-eval' lets the
+ * made in the page (received files, previews; saving one fetches its blob:
+ * URL, hence blob: in connect-src too). 'wasm-unsafe-eval' lets the
  * app compile its own WebAssembly (the file hashes of hash-wasm); it does not
  * allow eval of JavaScript.
  */
@@ -12,7 +13,7 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' blob: data:",
   "media-src 'self' blob:",
-  "connect-src 'self'",
+  "connect-src 'self' blob:",
   "worker-src 'self'",
   "manifest-src 'self'",
   "font-src 'self'",

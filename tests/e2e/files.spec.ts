@@ -59,3 +59,142 @@ test('a 50 MB file arrives byte-identical, with progress on both sides', async (
   await expect(fileEntry(alice, 'holiday video.bin')).toContainText('Sent and verified.');
   expect(await saved(bob, 'holiday video.bin')).toBe(file.sha256);
 });
+
+/** Bytes this connection has sent, as the Connection stats panel shows them. */
+async function bytesSentShown(person: Person): Promise<number> {
+  await person.page.getByRole('button', { name: 'Connection stats' }).click();
+  const panel = person.page.getByRole('dialog', { name: 'Connection stats' });
+  const sent = panel.getByRole('definition').nth(5);
+  await expect(sent).not.toHaveText('0 B');
+  const [value, unit] = (await sent.textContent())!.split(' ');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  return Number(value) * ({ B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as Record<string, number>)[unit!]!;
+}
+
+test('a transfer cut by the receiver closing its page resumes where it stopped, and arrives intact', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  const file = await randomFile('archive.bin', 40 * 1024 * 1024);
+  await openChat(alice, 'Bob');
+  await attach(alice, file.path);
+  await openChat(bob, 'Alice');
+  await fileEntry(bob, 'archive.bin').getByRole('button', { name: 'Accept' }).click();
+  const progress = fileEntry(bob, 'archive.bin').getByRole('progressbar');
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(30);
+
+  // Bob's page goes away mid-transfer (his device keeps what it stored).
+  const oldPage = bob.page;
+  bob.page = await bob.context.newPage();
+  await oldPage.close();
+  await expect(fileEntry(alice, 'archive.bin')).not.toContainText('verified');
+  await bob.page.goto(room.link);
+  await openChat(bob, 'Alice');
+  await expect(fileEntry(bob, 'archive.bin')).toContainText('Received and verified.', { timeout: 90_000 });
+  expect(await saved(bob, 'archive.bin')).toBe(file.sha256);
+  // The new connection carried the rest, not the whole file again.
+  expect(await bytesSentShown(alice)).toBeLessThan(0.8 * 40 * 1024 * 1024);
+});
+
+test('after the sender reloads, it picks the file again (the same one is checked) and the transfer goes on', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  const file = await randomFile('thesis.pdf', 30 * 1024 * 1024);
+  const other = await randomFile('other.pdf', 30 * 1024 * 1024);
+  await openChat(alice, 'Bob');
+  await attach(alice, file.path);
+  await openChat(bob, 'Alice');
+  await fileEntry(bob, 'thesis.pdf').getByRole('button', { name: 'Accept' }).click();
+  const progress = fileEntry(bob, 'thesis.pdf').getByRole('progressbar');
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(20);
+
+  await alice.page.reload();
+  await openChat(alice, 'Bob');
+  const entry = fileEntry(alice, 'thesis.pdf');
+  await expect(entry).toContainText('Pick the file again to continue sending it.');
+  await expect(fileEntry(bob, 'thesis.pdf').getByRole('progressbar')).toBeVisible();
+  const wrong = alice.page.waitForEvent('filechooser');
+  await entry.getByRole('button', { name: 'Pick the file again' }).click();
+  await (await wrong).setFiles(other.path);
+  await expect(alice.page.getByRole('alert')).toContainText('That is not the same file as “thesis.pdf”');
+  await alice.page.getByRole('button', { name: 'Dismiss' }).click();
+
+  const right = alice.page.waitForEvent('filechooser');
+  await entry.getByRole('button', { name: 'Pick the file again' }).click();
+  await (await right).setFiles(file.path);
+  await expect(fileEntry(bob, 'thesis.pdf')).toContainText('Received and verified.', { timeout: 90_000 });
+  await expect(entry).toContainText('Sent and verified.');
+  expect(await saved(bob, 'thesis.pdf')).toBe(file.sha256);
+});
+
+test('decline, cancel on either side, an empty file, an unusual name and many small files', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+
+  const declined = await randomFile('no thanks.txt', 1000);
+  await attach(alice, declined.path);
+  await fileEntry(bob, 'no thanks.txt').getByRole('button', { name: 'Decline' }).click();
+  await expect(fileEntry(alice, 'no thanks.txt')).toContainText('They declined this file.');
+
+  const big = await randomFile('big.bin', 30 * 1024 * 1024);
+  await attach(alice, big.path);
+  await fileEntry(bob, 'big.bin').getByRole('button', { name: 'Accept' }).click();
+  await expect(fileEntry(bob, 'big.bin').getByRole('progressbar')).toBeVisible();
+  await fileEntry(alice, 'big.bin').getByRole('button', { name: 'Cancel' }).click();
+  await expect(fileEntry(bob, 'big.bin')).toContainText('Cancelled by the other side.');
+
+  await attach(alice, big.path);
+  const second = messages(bob).getByRole('listitem').filter({ hasText: 'big.bin' }).last();
+  await second.getByRole('button', { name: 'Accept' }).click();
+  await expect(second.getByRole('progressbar')).toBeVisible();
+  await second.getByRole('button', { name: 'Cancel' }).click();
+  await expect(messages(alice).getByRole('listitem').filter({ hasText: 'big.bin' }).last()).toContainText('Cancelled by the other side.');
+
+  const empty = join(dir, 'empty.txt');
+  await writeFile(empty, '');
+  const odd = await randomFile('Ünïcödé – "quotes" & <tags> 🎉.txt', 3000);
+  const small = await Promise.all(Array.from({ length: 8 }, (_, i) => randomFile(`small-${i}.dat`, 10_000 + i)));
+  await attach(alice, empty, odd.path, ...small.map((f) => f.path));
+  for (const name of ['empty.txt', 'Ünïcödé – "quotes" & <tags> 🎉.txt', ...small.map((_, i) => `small-${i}.dat`)]) {
+    await fileEntry(bob, name).getByRole('button', { name: 'Accept' }).click();
+  }
+  for (const name of ['empty.txt', ...small.map((_, i) => `small-${i}.dat`)]) {
+    await expect(fileEntry(bob, name)).toContainText('Received and verified.');
+  }
+  expect(await saved(bob, 'empty.txt')).toBe(createHash('sha256').update('').digest('hex'));
+  expect(await saved(bob, 'Ünïcödé – "quotes" & <tags> 🎉.txt')).toBe(odd.sha256);
+  expect(await saved(bob, 'small-7.dat')).toBe(small[7]!.sha256);
+});
+
+test('a chunk corrupted on the way is detected and sent again', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  // Flip one byte in the 10th chunk Alice's app writes to a data channel, once.
+  await alice.page.evaluate(() => {
+    const send = RTCDataChannel.prototype.send;
+    let chunks = 0;
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+      if ((data as unknown) instanceof ArrayBuffer && ++chunks === 10) {
+        const copy = (data as ArrayBuffer).slice(0);
+        new Uint8Array(copy)[500]! ^= 0xff;
+        return send.call(this, copy as never);
+      }
+      return send.call(this, data);
+    };
+  });
+  const file = await randomFile('photo.raw', 5 * 1024 * 1024);
+  await openChat(alice, 'Bob');
+  await attach(alice, file.path);
+  await openChat(bob, 'Alice');
+  await fileEntry(bob, 'photo.raw').getByRole('button', { name: 'Accept' }).click();
+  await expect(fileEntry(bob, 'photo.raw')).toContainText('Received and verified.', { timeout: 60_000 });
+  expect(await saved(bob, 'photo.raw')).toBe(file.sha256);
+});

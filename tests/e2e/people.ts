@@ -19,7 +19,7 @@ export const DESKTOP = { width: 1280, height: 800 };
 export async function newPerson(browser: Browser, name: string, viewport = DESKTOP): Promise<Person> {
   const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
-  if (process.env.WH_DEBUG) page.on('console', (message) => console.log(`[${name}] ${message.type()}: ${message.text()}`));
+  if (process.env.WH_DEBUG) context.on('console', (message) => console.log(`[${name}] ${message.type()}: ${message.text()}`));
   return { name, context, page, problems: watchForProblems(page) };
 }
 

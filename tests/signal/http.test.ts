@@ -136,7 +136,7 @@ describe('security headers', () => {
       expect(scriptSources).toEqual(["'self'", "'wasm-unsafe-eval'"]);
       expect(csp).not.toContain('unsafe-inline');
       expect(csp.split(/[ ;]+/)).not.toContain("'unsafe-eval'");
-      expect(csp).toContain("connect-src 'self'");
+      expect(csp).toContain("connect-src 'self' blob:;");
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain("object-src 'none'");
       expect(headers.get('x-content-type-options')).toBe('nosniff');

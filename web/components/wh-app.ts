@@ -190,6 +190,7 @@ export class WhApp extends LitElement {
     if (this.phase.kind !== 'room' || this.phase.session !== session) {
       session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
+      session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
       this.phase = { kind: 'room', session };
     }
     this.selected = (history.state as { chat?: string } | null)?.chat ?? null;

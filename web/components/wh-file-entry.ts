@@ -124,6 +124,9 @@ export class WhFileEntry extends LitElement {
   }
 
   #stateText(t: StoredTransfer, done: number, percent: number): string {
+    if (t.direction === 'out' && (t.state === 'active' || t.state === 'paused') && !this.service.hasFile(t.id)) {
+      return 'Pick the file again to continue sending it.';
+    }
     switch (t.state) {
       case 'offered':
         return t.reason ?? (t.direction === 'in' ? 'Wants to send you this file.' : 'Waiting for them to accept…');

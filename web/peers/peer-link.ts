@@ -35,6 +35,12 @@ export interface PeerLinkEventMap {
 
 /** How long a "disconnected" path may last before an ICE restart is tried. */
 const DISCONNECTED_GRACE_MS = 2500;
+/**
+ * A connection whose channels are not open by then is given up (its owner opens
+ * a fresh one when still needed). On loopback setup takes ~50 ms; a negotiation
+ * that stalls, for whatever reason, must not leave a person unreachable.
+ */
+const SETUP_TIMEOUT_MS = 10_000;
 
 export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   readonly remoteId: PeerId;
@@ -50,6 +56,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #settingRemoteAnswer = false;
   #queue: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #setupTimer: ReturnType<typeof setTimeout>;
   #closed = false;
 
   constructor(options: PeerLinkOptions) {
@@ -72,8 +79,12 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       this.#signal({ kind: 'candidate', session: this.session, candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex, usernameFragment } });
     });
     this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
+    this.#setupTimer = setTimeout(() => {
+      if (!this.isOpen) this.close();
+    }, SETUP_TIMEOUT_MS);
     const opened = () => {
       if (this.channel.readyState !== 'open' || this.files.readyState !== 'open') return;
+      clearTimeout(this.#setupTimer);
       this.emit('wh-open', { device: fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '') });
     };
     this.channel.addEventListener('open', opened);
@@ -133,6 +144,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#setupTimer);
     if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
     this.channel.close();
     this.files.close();

@@ -285,7 +285,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
     if (!outgoing) {
-      await this.#update(transfer, { state: 'paused', next: start, reason: 'Pick the file again to continue sending it.' });
+      await this.#update(transfer, { state: 'paused', next: start });
       return;
     }
     outgoing.cursor = start;
