@@ -98,7 +98,7 @@ async function rawBlast(sender: Page, receiver: Page, bytes: number): Promise<nu
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
   for (let written = 0; written < bytes; written += 4 * MIB) {
-    if (!out.write(randomBytes(Math.min(4 * MIB, bytes - written)))) await new Promise((r) => out.once('drain', r));
+    if (!out.write(randomBytes(Math.min(4 * MIB, bytes - written)))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }

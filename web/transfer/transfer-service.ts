@@ -39,6 +39,8 @@ export interface TransferProgress {
 
 /** Chunks the sender may have in flight beyond what the receiver has stored (8 MiB). */
 const WINDOW_CHUNKS = 128;
+/** Chunks read from the file at once (1 MiB). */
+const READ_CHUNKS = 16;
 /** Chunks written per IndexedDB transaction (1 MiB). */
 const BATCH_CHUNKS = 16;
 /** The channel's buffer is kept between these marks. */
@@ -49,6 +51,8 @@ const SPACE_MARGIN = 1.05;
 
 interface Outgoing {
   file: File;
+  /** The file is read a block (many chunks) at a time: fewer, larger reads. */
+  block: { start: number; data: Uint8Array } | null;
   sha: IHasher;
   hashedUpTo: number;
   /** Next chunk to send, and the receiver's stored count (the window's start). */
@@ -141,7 +145,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         createdAt: Date.now(),
       };
       await this.#save(transfer);
-      this.#outgoing.set(transfer.id, { file, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
+      this.#outgoing.set(transfer.id, { file, block: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
       await this.#chat.record({ id: transfer.id, conversation: device, direction: 'out', text: transfer.name, sentAt: transfer.createdAt, at: 0, status: 'sent', receiptSent: 0, transfer: transfer.id });
       this.#offer(transfer);
     }
@@ -156,7 +160,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
       return false;
     }
-    this.#outgoing.set(id, { file, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
+    this.#outgoing.set(id, { file, block: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
     if (transfer.state === 'paused') await this.#update(transfer, { state: 'active', reason: undefined });
     this.#pump(transfer);
     return true;
@@ -329,7 +333,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           }
           const index = outgoing.cursor;
           await this.#hashUpTo(outgoing, index);
-          const data = new Uint8Array(await outgoing.file.slice(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE).arrayBuffer());
+          const data = await this.#readChunk(outgoing, index);
           if (outgoing.hashedUpTo === index) {
             outgoing.sha.update(data);
             outgoing.hashedUpTo++;
@@ -349,10 +353,20 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   /** Feeds chunks [hashedUpTo, index) to the file's SHA-256 (after a resume from the middle). */
   async #hashUpTo(outgoing: Outgoing, index: number): Promise<void> {
     while (outgoing.hashedUpTo < index) {
-      const at = outgoing.hashedUpTo * CHUNK_SIZE;
-      outgoing.sha.update(new Uint8Array(await outgoing.file.slice(at, at + CHUNK_SIZE).arrayBuffer()));
+      outgoing.sha.update(await this.#readChunk(outgoing, outgoing.hashedUpTo));
       outgoing.hashedUpTo++;
     }
+  }
+
+  async #readChunk(outgoing: Outgoing, index: number): Promise<Uint8Array> {
+    const start = index * CHUNK_SIZE;
+    let block = outgoing.block;
+    if (!block || start < block.start || start >= block.start + block.data.byteLength) {
+      const blockStart = Math.floor(index / READ_CHUNKS) * READ_CHUNKS * CHUNK_SIZE;
+      block = { start: blockStart, data: new Uint8Array(await outgoing.file.slice(blockStart, blockStart + READ_CHUNKS * CHUNK_SIZE).arrayBuffer()) };
+      outgoing.block = block;
+    }
+    return block.data.subarray(start - block.start, start - block.start + CHUNK_SIZE);
   }
 
   #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
