@@ -4,9 +4,9 @@
  * The sender reads the file in 64 KiB chunks, each with an xxhash64, and sends
  * them in order, never more than a window ahead of what the receiver has
  * stored, and never more than the channel's buffer allows. The receiver checks
- * each chunk, feeds it to a running SHA-256, and writes chunks in batches to
- * IndexedDB (keyed by [transfer, index]) together with its progress and the
- * hash state, so memory stays flat and a break (network, reload on either side)
+ * each chunk, feeds it to a running SHA-256, and writes them in 1 MiB blocks
+ * to IndexedDB (keyed by [transfer, block index]) together with its progress
+ * and the hash state, so memory stays flat and a break (network, reload on either side)
  * resumes from the first chunk not stored. A chunk that fails its check is
  * asked for again; a file whose SHA-256 differs from the sender's is never
  * shown as complete.
@@ -41,7 +41,7 @@ export interface TransferProgress {
 const WINDOW_CHUNKS = 128;
 /** Chunks read from the file at once (1 MiB). */
 const READ_CHUNKS = 16;
-/** Chunks written per IndexedDB transaction (1 MiB). */
+/** Chunks written per IndexedDB transaction, as one stored block (1 MiB). A flush always starts on a block boundary. */
 const BATCH_CHUNKS = 16;
 /** The channel's buffer is kept between these marks. */
 const BUFFER_HIGH = 4 * 1024 * 1024;
@@ -66,7 +66,7 @@ interface Incoming {
   sha: IHasher;
   /** Chunks checked and hashed so far (stored, or in a batch being stored). */
   received: number;
-  batch: Array<{ index: number; data: Blob }>;
+  batch: Array<{ index: number; data: Uint8Array }>;
   writing: Promise<void>;
   nackedAt: number;
   expectedSha: string | null;
@@ -439,7 +439,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     }
     incoming.sha.update(chunk.data);
     incoming.received++;
-    incoming.batch.push({ index: chunk.index, data: new Blob([chunk.data as Uint8Array<ArrayBuffer>]) });
+    incoming.batch.push({ index: chunk.index, data: chunk.data });
     if (incoming.batch.length >= BATCH_CHUNKS || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
   }
 
@@ -452,8 +452,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       if (transfer.state !== 'active') return;
       const next = batch.at(-1)!.index + 1;
       try {
+        // One stored block per batch: far fewer records than wire chunks, and the same [transfer, index] keys.
+        const block = new Blob(batch.map(({ data }) => data as Uint8Array<ArrayBuffer>));
         const tx = this.#db.transaction(['chunks', 'transfers'], 'readwrite');
-        for (const { index, data } of batch) void tx.objectStore('chunks').put(data, [transfer.id, index]);
+        void tx.objectStore('chunks').put(block, [transfer.id, batch[0]!.index / BATCH_CHUNKS]);
         void tx.objectStore('transfers').put({ ...transfer, next, hashState });
         await tx.done;
       } catch (error) {
