@@ -52,9 +52,26 @@ test('a 50 MB file arrives byte-identical, with progress on both sides', async (
   await openChat(bob, 'Alice');
   const entry = fileEntry(bob, 'holiday video.bin');
   await expect(entry).toContainText('50.0 MiB');
+  // See whether the app asks to keep the screen on.
+  await bob.page.evaluate(() => {
+    const wakeLock = navigator.wakeLock;
+    const request = wakeLock.request.bind(wakeLock);
+    (window as unknown as { wakeLocks: number }).wakeLocks = 0;
+    wakeLock.request = (type) => {
+      (window as unknown as { wakeLocks: number }).wakeLocks++;
+      return request(type);
+    };
+  });
   await entry.getByRole('button', { name: 'Accept' }).click();
   await expect(entry.getByRole('progressbar', { name: 'Transfer of holiday video.bin' })).toBeVisible();
   await expect(fileEntry(alice, 'holiday video.bin').getByRole('progressbar')).toBeVisible();
+  expect(await bob.page.evaluate(() => (window as unknown as { wakeLocks: number }).wakeLocks)).toBeGreaterThan(0);
+  // Leaving the page mid-transfer asks first; staying keeps the transfer going.
+  const dialog = bob.page.waitForEvent('dialog');
+  await bob.page.close({ runBeforeUnload: true });
+  const asked = await dialog;
+  expect(asked.type()).toBe('beforeunload');
+  await asked.dismiss();
   await expect(entry).toContainText('Received and verified.', { timeout: 90_000 });
   await expect(fileEntry(alice, 'holiday video.bin')).toContainText('Sent and verified.');
   expect(await saved(bob, 'holiday video.bin')).toBe(file.sha256);

@@ -97,6 +97,7 @@ export class WhApp extends LitElement {
     addEventListener('offline', this.#onNetwork);
     document.addEventListener('visibilitychange', this.#onVisibility);
     addEventListener('pagehide', this.#onPageHide);
+    addEventListener('beforeunload', this.#onBeforeUnload);
     addEventListener('pageshow', this.#onPageShow);
     this.#applyUpdate = registerSW({
       onNeedRefresh: () => {
@@ -120,6 +121,7 @@ export class WhApp extends LitElement {
     removeEventListener('online', this.#onNetwork);
     removeEventListener('offline', this.#onNetwork);
     removeEventListener('pagehide', this.#onPageHide);
+    removeEventListener('beforeunload', this.#onBeforeUnload);
     removeEventListener('pageshow', this.#onPageShow);
     document.removeEventListener('visibilitychange', this.#onVisibility);
   }
@@ -191,6 +193,7 @@ export class WhApp extends LitElement {
       session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
+      session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
       this.phase = { kind: 'room', session };
     }
     this.selected = (history.state as { chat?: string } | null)?.chat ?? null;
@@ -251,7 +254,33 @@ export class WhApp extends LitElement {
   readonly #onPageShow = (event: PageTransitionEvent) => {
     if (event.persisted) void this.#route();
   };
-  readonly #onVisibility = () => void this.#syncActive();
+  readonly #onVisibility = () => {
+    void this.#syncActive();
+    // The system drops a wake lock when the page is hidden; take it again on return.
+    this.#wakeLock = null;
+    void this.#keepAwake();
+  };
+
+  /** Leaving mid-transfer asks first (the transfer would resume later, but people expect to be asked). */
+  readonly #onBeforeUnload = (event: BeforeUnloadEvent) => {
+    if (!this.#app?.session?.transfers.busy) return;
+    event.preventDefault();
+    event.returnValue = '';
+  };
+
+  #wakeLock: WakeLockSentinel | null = null;
+
+  /** Keeps a phone's screen on while a file moves, where the browser allows it. */
+  async #keepAwake(): Promise<void> {
+    const busy = this.#app?.session?.transfers.busy ?? false;
+    if (busy && !this.#wakeLock && document.visibilityState === 'visible' && 'wakeLock' in navigator) {
+      this.#wakeLock = await navigator.wakeLock.request('screen').catch(() => null);
+    } else if (!busy && this.#wakeLock) {
+      const lock = this.#wakeLock;
+      this.#wakeLock = null;
+      await lock.release().catch(() => undefined);
+    }
+  }
   readonly #onNetwork = () => {
     this.online = navigator.onLine;
   };
