@@ -7,6 +7,7 @@
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { openDatabase } from '../web/storage/database.js';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -25,3 +26,22 @@ clientsClaim();
 self.addEventListener('message', (event) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
+
+/**
+ * Files shared into Whisper from the system share sheet (the manifest's
+ * share_target) arrive here as a POST: they wait in IndexedDB, and the app
+ * opens to let the person choose whom to send them to.
+ */
+registerRoute(
+  ({ url, request }) => url.pathname === '/share-target' && request.method === 'POST',
+  async ({ request }) => {
+    const form = await request.formData();
+    const files = form.getAll('files').filter((entry): entry is File => entry instanceof File);
+    const db = await openDatabase();
+    const tx = db.transaction('shared', 'readwrite');
+    for (const file of files) void tx.store.add(file);
+    await tx.done;
+    return Response.redirect('/?shared', 303);
+  },
+  'POST',
+);

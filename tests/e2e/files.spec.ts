@@ -215,3 +215,30 @@ test('a chunk corrupted on the way is detected and sent again', async ({ browser
   await expect(fileEntry(bob, 'photo.raw')).toContainText('Received and verified.', { timeout: 60_000 });
   expect(await saved(bob, 'photo.raw')).toBe(file.sha256);
 });
+
+test('files shared into Whisper from the system share sheet are sent to the person chosen', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await alice.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  // What the OS share sheet does: a multipart POST to the manifest's share_target, handled by the service worker.
+  const landed = await alice.page.evaluate(async () => {
+    const form = new FormData();
+    form.append('files', new File(['shared from the gallery'], 'gallery photo.jpg', { type: 'image/jpeg' }));
+    const response = await fetch('/share-target', { method: 'POST', body: form });
+    return new URL(response.url).search;
+  });
+  expect(landed).toBe('?shared');
+  await alice.page.goto(`${app.url}/?shared`);
+  await expect(alice.page.getByRole('status').filter({ hasText: '1 shared file ready to send' })).toBeVisible();
+
+  await alice.page.goto(room.link);
+  await openChat(alice, 'Bob');
+  await alice.page.getByRole('button', { name: 'Send 1 shared file to Bob' }).click();
+  await openChat(bob, 'Alice');
+  await fileEntry(bob, 'gallery photo.jpg').getByRole('button', { name: 'Accept' }).click();
+  await expect(fileEntry(bob, 'gallery photo.jpg')).toContainText('Received and verified.');
+  await expect(fileEntry(bob, 'gallery photo.jpg').getByRole('img', { name: 'gallery photo.jpg' })).toBeAttached();
+  expect(await saved(bob, 'gallery photo.jpg')).toBe(createHash('sha256').update('shared from the gallery').digest('hex'));
+  await expect(alice.page.getByRole('button', { name: /Send 1 shared file/ })).toBeHidden();
+});

@@ -12,11 +12,13 @@ import { ContactStore } from '../storage/contact-store.js';
 import { openDatabase, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { SettingsStore } from '../storage/settings-store.js';
+import { SharedInbox } from '../storage/shared-inbox.js';
 
 const RECENT_ROOMS = 8;
 
 export class WhisperApp {
   session: RoomSession | null = null;
+  readonly shared: SharedInbox;
 
   private constructor(
     private readonly db: WhisperDatabase,
@@ -24,7 +26,9 @@ export class WhisperApp {
     readonly settings: SettingsStore,
     private readonly messages: MessageStore,
     private readonly contacts: ContactStore,
-  ) {}
+  ) {
+    this.shared = new SharedInbox(db);
+  }
 
   static async open(): Promise<WhisperApp> {
     const db = await openDatabase();

@@ -24,12 +24,15 @@ export class WhApp extends LitElement {
     online: { state: true },
     updateReady: { state: true },
     warning: { state: true },
+    sharedCount: { state: true },
   };
   declare phase: Phase;
   declare selected: string | null;
   declare online: boolean;
   declare updateReady: boolean;
   declare warning: string;
+  /** Files shared into Whisper that wait for a recipient. */
+  declare sharedCount: number;
   #app: WhisperApp | null = null;
   #name = '';
   #recentRooms: string[] = [];
@@ -42,6 +45,7 @@ export class WhApp extends LitElement {
     this.online = navigator.onLine;
     this.updateReady = false;
     this.warning = '';
+    this.sharedCount = 0;
   }
 
   static override styles = [
@@ -149,12 +153,19 @@ export class WhApp extends LitElement {
           <wh-name-form .value=${this.#name} @wh-name=${this.#nameChosen}></wh-name-form>
         </div>`;
       case 'home':
-        return html`<wh-home-view .name=${this.#name} .recentRooms=${this.#recentRooms} @wh-new-room=${this.#newRoom}></wh-home-view>`;
+        return html`<wh-home-view
+          .name=${this.#name}
+          .recentRooms=${this.#recentRooms}
+          .sharedCount=${this.sharedCount}
+          @wh-new-room=${this.#newRoom}
+        ></wh-home-view>`;
       case 'room':
         return html`<wh-room-view
           .session=${this.phase.session}
           .selected=${this.selected}
           .online=${this.online}
+          .sharedCount=${this.sharedCount}
+          @wh-send-shared=${this.#sendShared}
           @wh-select=${this.#select}
           @wh-close-chat=${this.#closeChat}
           @wh-relay-only=${this.#relayOnly}
@@ -176,6 +187,7 @@ export class WhApp extends LitElement {
   async #route(): Promise<void> {
     const app = this.#app;
     if (!app) return;
+    this.sharedCount = await app.shared.count();
     if (!this.#name) {
       this.phase = { kind: 'name' };
       return;
@@ -227,6 +239,15 @@ export class WhApp extends LitElement {
     }
     this.selected = null;
     await this.#syncActive();
+  }
+
+  /** Sends the files shared into Whisper to the person whose chat is open. */
+  async #sendShared(): Promise<void> {
+    const app = this.#app;
+    if (!app?.session || !this.selected) return;
+    const files = await app.shared.take();
+    this.sharedCount = 0;
+    await app.session.transfers.send(this.selected, files);
   }
 
   async #relayOnly(event: CustomEvent<boolean>): Promise<void> {

@@ -9,6 +9,7 @@ import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-composer.js';
 import './wh-file-entry.js';
+import { sharedText } from './wh-home-view.js';
 
 const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
 const STATUS_MARK: Record<MessageStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -26,11 +27,13 @@ export class WhChatView extends LitElement {
   static override properties = {
     session: { attribute: false },
     device: {},
+    sharedCount: { type: Number },
     pingResult: { state: true },
     summary: { state: true },
   };
   declare session: RoomSession;
   declare device: string;
+  declare sharedCount: number;
   declare pingResult: string;
   declare summary: ConnectionSummary | null;
   #pollTimer: ReturnType<typeof setInterval> | null = null;
@@ -39,6 +42,7 @@ export class WhChatView extends LitElement {
     super();
     this.pingResult = '';
     this.summary = null;
+    this.sharedCount = 0;
     new ListenController(this, () => this.session, ['wh-people']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
   }
@@ -153,6 +157,9 @@ export class WhChatView extends LitElement {
         color: var(--wh-muted);
         padding: 0.5rem;
       }
+      .shared {
+        margin: 0 0.75rem 0.25rem;
+      }
       .typing {
         min-height: 1.4rem;
         padding: 0 1rem;
@@ -200,6 +207,11 @@ export class WhChatView extends LitElement {
           (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
         )}
       </ol>
+      ${this.sharedCount > 0
+        ? html`<button class="primary shared" @click=${() => this.dispatchEvent(new CustomEvent('wh-send-shared', { bubbles: true, composed: true }))}>
+            Send ${sharedText(this.sharedCount)} to ${name}
+          </button>`
+        : null}
       <div class="typing" aria-live="polite">${this.session.chat.isTyping(this.device) ? `${name} is typing…` : ''}</div>
       <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing} @wh-attach=${this.#attach}></wh-composer>
     `;
@@ -333,5 +345,6 @@ declare global {
   }
   interface HTMLElementEventMap {
     'wh-back': CustomEvent<void>;
+    'wh-send-shared': CustomEvent<void>;
   }
 }

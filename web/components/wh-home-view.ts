@@ -7,14 +7,16 @@ import { controlStyles } from './shared.styles.js';
  * @event wh-new-room - The user wants a new room.
  */
 export class WhHomeView extends LitElement {
-  static override properties = { name: {}, recentRooms: { attribute: false } };
+  static override properties = { name: {}, recentRooms: { attribute: false }, sharedCount: { type: Number } };
   declare name: string;
   declare recentRooms: string[];
+  declare sharedCount: number;
 
   constructor() {
     super();
     this.name = '';
     this.recentRooms = [];
+    this.sharedCount = 0;
   }
 
   static override styles = [
@@ -64,6 +66,9 @@ export class WhHomeView extends LitElement {
     return html`
       <h1>Whisper</h1>
       <p>Hello, ${this.name}. Conversations here go straight from your device to theirs.</p>
+      ${this.sharedCount > 0
+        ? html`<p role="status">${sharedText(this.sharedCount)} ready to send. Open a room, choose a person, then “Send shared files”.</p>`
+        : null}
       <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>
         ${plusIcon} New room
       </button>
@@ -76,6 +81,10 @@ export class WhHomeView extends LitElement {
         : null}
     `;
   }
+}
+
+export function sharedText(count: number): string {
+  return count === 1 ? '1 shared file' : `${count} shared files`;
 }
 
 customElements.define('wh-home-view', WhHomeView);

@@ -19,16 +19,18 @@ const SWIPE_PX = 70;
  * @event wh-relay-only - The "Relay only" switch changed.
  */
 export class WhRoomView extends LitElement {
-  static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean } };
+  static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean }, sharedCount: { type: Number } };
   declare session: RoomSession;
   declare selected: string | null;
   declare online: boolean;
+  declare sharedCount: number;
   #swipeStart: { x: number; y: number } | null = null;
 
   constructor() {
     super();
     this.selected = null;
     this.online = true;
+    this.sharedCount = 0;
     new ListenController(this, () => this.session, ['wh-people', 'wh-signaling']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
   }
@@ -156,7 +158,7 @@ export class WhRoomView extends LitElement {
       </aside>
       <main @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
         ${this.selected
-          ? html`<wh-chat-view .session=${this.session} .device=${this.selected} @wh-back=${this.#back}></wh-chat-view>`
+          ? html`<wh-chat-view .session=${this.session} .device=${this.selected} .sharedCount=${this.sharedCount} @wh-back=${this.#back}></wh-chat-view>`
           : html`<p class="placeholder">Choose someone to talk to.</p>`}
       </main>
     `;

@@ -72,6 +72,8 @@ export interface WhisperSchema extends DBSchema {
   transfers: { key: string; value: StoredTransfer; indexes: { 'by-conversation': string } };
   /** Received file data in fixed-size chunks, keyed by [transfer id, chunk index]. */
   chunks: { key: [string, number]; value: Blob };
+  /** Files shared into Whisper from the system share sheet, waiting for the person to pick a recipient. */
+  shared: { key: number; value: File };
 }
 
 export type WhisperDatabase = IDBPDatabase<WhisperSchema>;
@@ -92,6 +94,9 @@ const MIGRATIONS: Migration[] = [
     const transfers = db.createObjectStore('transfers', { keyPath: 'id' });
     transfers.createIndex('by-conversation', 'conversation');
     db.createObjectStore('chunks');
+  },
+  (db) => {
+    db.createObjectStore('shared', { autoIncrement: true });
   },
 ];
 
