@@ -145,6 +145,8 @@ test('after the sender reloads, it picks the file again (the same one is checked
   await expect(fileEntry(bob, 'thesis.pdf')).toContainText('Received and verified.', { timeout: 90_000 });
   await expect(entry).toContainText('Sent and verified.');
   expect(await saved(bob, 'thesis.pdf')).toBe(file.sha256);
+  // Alice's new page sent only what Bob did not have yet.
+  expect(await bytesSentShown(alice)).toBeLessThan(0.9 * 30 * 1024 * 1024);
 });
 
 test('decline, cancel on either side, an empty file, an unusual name and many small files', async ({ browser, app }) => {
@@ -188,6 +190,11 @@ test('decline, cancel on either side, an empty file, an unusual name and many sm
   expect(await saved(bob, 'empty.txt')).toBe(createHash('sha256').update('').digest('hex'));
   expect(await saved(bob, 'Ünïcödé – "quotes" & <tags> 🎉.txt')).toBe(odd.sha256);
   expect(await saved(bob, 'small-7.dat')).toBe(small[7]!.sha256);
+
+  // A stored file can be deleted from the device; the entry stays in the history.
+  await fileEntry(bob, 'small-0.dat').getByRole('button', { name: 'Delete' }).click();
+  await expect(fileEntry(bob, 'small-0.dat')).toContainText('Deleted from this device.');
+  await expect(fileEntry(bob, 'small-0.dat').getByRole('button', { name: 'Save' })).toHaveCount(0);
 });
 
 test('a chunk corrupted on the way is detected and sent again', async ({ browser, app }) => {
@@ -241,4 +248,58 @@ test('files shared into Whisper from the system share sheet are sent to the pers
   await expect(fileEntry(bob, 'gallery photo.jpg').getByRole('img', { name: 'gallery photo.jpg' })).toBeAttached();
   expect(await saved(bob, 'gallery photo.jpg')).toBe(createHash('sha256').update('shared from the gallery').digest('hex'));
   await expect(alice.page.getByRole('button', { name: /Send 1 shared file/ })).toBeHidden();
+});
+
+test('not enough space: the receiver is told before the transfer, or when space runs out during it, and keeps what it has', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  // These machines' disks cannot be made small, and Chromium ignores quota overrides here, so the
+  // browser's answers are changed instead: first a small free space, then a full disk mid-transfer.
+  await bob.page.evaluate(() => {
+    const estimate = navigator.storage.estimate.bind(navigator.storage);
+    (window as unknown as { freeSpace: number | null }).freeSpace = 5 * 1024 * 1024;
+    navigator.storage.estimate = async () => {
+      const real = await estimate();
+      const free = (window as unknown as { freeSpace: number | null }).freeSpace;
+      return free === null ? real : { ...real, quota: (real.usage ?? 0) + free };
+    };
+  });
+  const file = await randomFile('too big.bin', 20 * 1024 * 1024);
+  await openChat(alice, 'Bob');
+  await attach(alice, file.path);
+  await openChat(bob, 'Alice');
+  const entry = fileEntry(bob, 'too big.bin');
+  await entry.getByRole('button', { name: 'Accept' }).click();
+  await expect(bob.page.getByRole('alert')).toContainText('Not enough space');
+  await expect(entry).toContainText('Not enough space');
+  await expect(fileEntry(alice, 'too big.bin')).toContainText('Waiting for them to accept');
+  await bob.page.getByRole('button', { name: 'Dismiss' }).click();
+
+  // Space is freed, but the disk fills up again after 4 MiB have been stored.
+  await bob.page.evaluate(() => {
+    (window as unknown as { freeSpace: number | null }).freeSpace = null;
+    const put = IDBObjectStore.prototype.put;
+    let blocks = 0;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'chunks' && ++blocks > 4 && (window as unknown as { diskFull: boolean }).diskFull !== false) {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return put.apply(this, args);
+    };
+  });
+  await entry.getByRole('button', { name: 'Accept' }).click();
+  await expect(bob.page.getByRole('alert')).toContainText('out of storage space');
+  await expect(entry).toContainText('out of storage space');
+  await expect(entry.getByRole('progressbar')).toHaveAttribute('value', '20');
+  await bob.page.getByRole('button', { name: 'Dismiss' }).click();
+
+  // Space again: Resume goes on from what was kept.
+  await bob.page.evaluate(() => {
+    (window as unknown as { diskFull: boolean }).diskFull = false;
+  });
+  await entry.getByRole('button', { name: 'Resume' }).click();
+  await expect(entry).toContainText('Received and verified.', { timeout: 60_000 });
+  expect(await saved(bob, 'too big.bin')).toBe(file.sha256);
 });
