@@ -303,3 +303,33 @@ test('not enough space: the receiver is told before the transfer, or when space 
   await expect(entry).toContainText('Received and verified.', { timeout: 60_000 });
   expect(await saved(bob, 'too big.bin')).toBe(file.sha256);
 });
+
+test('files dropped onto the chat or pasted into the message box are offered', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  const dropped = await alice.page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['dropped bytes'], 'dropped.txt', { type: 'text/plain' }));
+    return data;
+  });
+  await messages(alice).dispatchEvent('dragover', { dataTransfer: dropped });
+  await messages(alice).dispatchEvent('drop', { dataTransfer: dropped });
+  const pasted = await alice.page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['pasted bytes'], 'pasted.png', { type: 'image/png' }));
+    return data;
+  });
+  await alice.page
+    .getByRole('textbox', { name: 'Message' })
+    .evaluate((box, data) => box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })), pasted);
+
+  await openChat(bob, 'Alice');
+  for (const [name, content] of [['dropped.txt', 'dropped bytes'], ['pasted.png', 'pasted bytes']] as const) {
+    await fileEntry(bob, name).getByRole('button', { name: 'Accept' }).click();
+    await expect(fileEntry(bob, name)).toContainText('Received and verified.');
+    expect(await saved(bob, name)).toBe(createHash('sha256').update(content).digest('hex'));
+  }
+  await expect(messages(alice).getByRole('paragraph')).toHaveCount(0);
+});
