@@ -77,6 +77,16 @@ test('a 50 MB file arrives byte-identical, with progress on both sides', async (
   expect(await saved(bob, 'holiday video.bin')).toBe(file.sha256);
 });
 
+/** Alice offers the file to Bob, Bob accepts, and both wait until at least `percent` has arrived. */
+async function sendUntil(alice: Person, bob: Person, file: { path: string }, name: string, percent: number): Promise<void> {
+  await openChat(alice, 'Bob');
+  await attach(alice, file.path);
+  await openChat(bob, 'Alice');
+  await fileEntry(bob, name).getByRole('button', { name: 'Accept' }).click();
+  const progress = fileEntry(bob, name).getByRole('progressbar');
+  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(percent);
+}
+
 /** Bytes this connection has sent, as the Connection stats panel shows them. */
 async function bytesSentShown(person: Person): Promise<number> {
   await person.page.getByRole('button', { name: 'Connection stats' }).click();
@@ -94,12 +104,7 @@ test('a transfer cut by the receiver closing its page resumes where it stopped, 
   people = room.people;
   const [alice, bob] = room.people as [Person, Person];
   const file = await randomFile('archive.bin', 40 * 1024 * 1024);
-  await openChat(alice, 'Bob');
-  await attach(alice, file.path);
-  await openChat(bob, 'Alice');
-  await fileEntry(bob, 'archive.bin').getByRole('button', { name: 'Accept' }).click();
-  const progress = fileEntry(bob, 'archive.bin').getByRole('progressbar');
-  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(30);
+  await sendUntil(alice, bob, file, 'archive.bin', 30);
 
   // Bob's page goes away mid-transfer (his device keeps what it stored).
   const oldPage = bob.page;
@@ -121,12 +126,7 @@ test('after the sender reloads, it picks the file again (the same one is checked
   const [alice, bob] = room.people as [Person, Person];
   const file = await randomFile('thesis.pdf', 30 * 1024 * 1024);
   const other = await randomFile('other.pdf', 30 * 1024 * 1024);
-  await openChat(alice, 'Bob');
-  await attach(alice, file.path);
-  await openChat(bob, 'Alice');
-  await fileEntry(bob, 'thesis.pdf').getByRole('button', { name: 'Accept' }).click();
-  const progress = fileEntry(bob, 'thesis.pdf').getByRole('progressbar');
-  await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(20);
+  await sendUntil(alice, bob, file, 'thesis.pdf', 20);
 
   await alice.page.reload();
   await openChat(alice, 'Bob');

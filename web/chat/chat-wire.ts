@@ -3,6 +3,7 @@
  * The server never sees any of it. Every frame is validated on receipt.
  */
 import * as v from 'valibot';
+import { parseJsonFrame } from '../peers/json-frame.js';
 
 export const MAX_MESSAGE_TEXT = 8000;
 const MessageId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,48}$/));
@@ -22,10 +23,5 @@ export const ChatFrameSchema = v.variant('t', [
 export type ChatFrame = v.InferOutput<typeof ChatFrameSchema>;
 
 export function parseChatFrame(text: string): ChatFrame | null {
-  try {
-    const result = v.safeParse(ChatFrameSchema, JSON.parse(text));
-    return result.success ? result.output : null;
-  } catch {
-    return null;
-  }
+  return parseJsonFrame(ChatFrameSchema, text);
 }

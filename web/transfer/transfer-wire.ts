@@ -7,6 +7,7 @@
  * [8 bytes xxhash64 of the data][data].
  */
 import * as v from 'valibot';
+import { parseJsonFrame } from '../peers/json-frame.js';
 
 export const CHUNK_SIZE = 64 * 1024;
 export const MAX_FILE_SIZE = 2 ** 40;
@@ -43,12 +44,7 @@ export const TransferFrameSchema = v.variant('t', [
 export type TransferFrame = v.InferOutput<typeof TransferFrameSchema>;
 
 export function parseTransferFrame(text: string): TransferFrame | null {
-  try {
-    const result = v.safeParse(TransferFrameSchema, JSON.parse(text));
-    return result.success ? result.output : null;
-  } catch {
-    return null;
-  }
+  return parseJsonFrame(TransferFrameSchema, text);
 }
 
 export interface ChunkFrame {
