@@ -36,11 +36,14 @@ export interface PeerLinkEventMap {
 /** How long a "disconnected" path may last before an ICE restart is tried. */
 const DISCONNECTED_GRACE_MS = 2500;
 /**
- * A connection whose channels are not open by then is given up (its owner opens
- * a fresh one when still needed). On loopback setup takes ~50 ms; a negotiation
- * that stalls, for whatever reason, must not leave a person unreachable.
+ * A connection that has not agreed on a session description (offer and answer
+ * applied) by the first mark, or has not opened its channels by the second, is
+ * given up; its owner opens a fresh one while still needed. On loopback the
+ * whole set-up takes ~50 ms, and through TURN a few seconds: a negotiation that
+ * stalls, for whatever reason, must not leave a person unreachable for long.
  */
-const SETUP_TIMEOUT_MS = 10_000;
+const NEGOTIATION_TIMEOUT_MS = 4000;
+const SETUP_TIMEOUT_MS = 15_000;
 
 export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   readonly remoteId: PeerId;
@@ -56,7 +59,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #settingRemoteAnswer = false;
   #queue: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
-  readonly #setupTimer: ReturnType<typeof setTimeout>;
+  readonly #setupTimers: Array<ReturnType<typeof setTimeout>>;
   #closed = false;
 
   constructor(options: PeerLinkOptions) {
@@ -79,12 +82,17 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       this.#signal({ kind: 'candidate', session: this.session, candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex, usernameFragment } });
     });
     this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
-    this.#setupTimer = setTimeout(() => {
-      if (!this.isOpen) this.close();
-    }, SETUP_TIMEOUT_MS);
+    this.#setupTimers = [
+      setTimeout(() => {
+        if (!this.isOpen && (!this.pc.remoteDescription || this.pc.signalingState !== 'stable')) this.close();
+      }, NEGOTIATION_TIMEOUT_MS),
+      setTimeout(() => {
+        if (!this.isOpen) this.close();
+      }, SETUP_TIMEOUT_MS),
+    ];
     const opened = () => {
       if (this.channel.readyState !== 'open' || this.files.readyState !== 'open') return;
-      clearTimeout(this.#setupTimer);
+      for (const timer of this.#setupTimers) clearTimeout(timer);
       this.emit('wh-open', { device: fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '') });
     };
     this.channel.addEventListener('open', opened);
@@ -144,7 +152,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#setupTimer);
+    for (const timer of this.#setupTimers) clearTimeout(timer);
     if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
     this.channel.close();
     this.files.close();
