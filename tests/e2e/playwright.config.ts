@@ -22,6 +22,11 @@ export default defineConfig({
   retries: 0,
   reporter: 'list',
   outputDir: '../../test-results/e2e',
+  projects: [
+    { name: 'app', testIgnore: /files\.spec\.ts/ },
+    // File transfers load both cores for a while: they run after the latency-sensitive suites, not beside them.
+    { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'] },
+  ],
   use: {
     browserName: 'chromium',
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },

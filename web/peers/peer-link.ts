@@ -37,8 +37,9 @@ export interface PeerLinkEventMap {
 const DISCONNECTED_GRACE_MS = 2500;
 /**
  * A connection that has not agreed on a session description (offer and answer
- * applied) by the first mark, or has not opened its channels by the second, is
- * given up; its owner opens a fresh one while still needed. On loopback the
+ * applied) by the first mark is given up, and one that agreed but is not
+ * connected gets an ICE restart; one that has not opened its channels by the
+ * second mark is given up. Its owner opens a fresh one while still needed. On loopback the
  * whole set-up takes ~50 ms, and through TURN a few seconds: a negotiation that
  * stalls, for whatever reason, must not leave a person unreachable for long.
  */
@@ -84,7 +85,10 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
     this.#setupTimers = [
       setTimeout(() => {
-        if (!this.isOpen && (!this.pc.remoteDescription || this.pc.signalingState !== 'stable')) this.close();
+        if (this.isOpen) return;
+        if (!this.pc.remoteDescription || this.pc.signalingState !== 'stable') this.close();
+        // Agreed but not connected: candidates were lost (e.g. dropped during a glare rollback). Gather anew.
+        else this.restartIce();
       }, NEGOTIATION_TIMEOUT_MS),
       setTimeout(() => {
         if (!this.isOpen) this.close();

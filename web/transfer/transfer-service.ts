@@ -262,6 +262,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (transfer?.direction === 'out' && outgoing && frame.from < outgoing.cursor) {
           outgoing.cursor = frame.from;
           outgoing.wake?.();
+          // The sender may have finished already: go again from there.
+          this.#pump(transfer);
         }
         return;
       }
