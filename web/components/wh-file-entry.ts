@@ -46,7 +46,7 @@ export class WhFileEntry extends LitElement {
       progress {
         width: 100%;
         height: 0.5rem;
-        accent-color: var(--wh-read);
+        accent-color: currentColor;
       }
       .actions {
         display: flex;
