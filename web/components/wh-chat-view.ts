@@ -227,11 +227,11 @@ export class WhChatView extends LitElement {
   }
 
   #message(message: StoredMessage) {
-    const time = timeFormat.format(message.sentAt);
+    const time = html`<time datetime=${new Date(message.sentAt).toISOString()}>${timeFormat.format(message.sentAt)}</time>`;
     if (message.transfer) {
       return html`<li class="message file ${message.direction}">
         <wh-file-entry .service=${this.session.transfers} .transferId=${message.transfer}></wh-file-entry>
-        <span class="meta"><time datetime=${new Date(message.sentAt).toISOString()}>${time}</time></span>
+        <span class="meta">${time}</span>
       </li>`;
     }
     return html`<li class="message ${message.direction}">
@@ -239,7 +239,7 @@ export class WhChatView extends LitElement {
         part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer nofollow">${part.text}</a>` : part.text,
       )}</p>
       <span class="meta">
-        <time datetime=${new Date(message.sentAt).toISOString()}>${time}</time>
+        ${time}
         ${message.direction === 'out'
           ? html`<span class="status ${message.status}" role="img" aria-label=${STATUS_LABEL[message.status]} title=${STATUS_LABEL[message.status]}
               >${STATUS_MARK[message.status]}</span

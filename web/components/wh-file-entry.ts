@@ -1,4 +1,4 @@
-import { LitElement, css, html, type PropertyValues } from 'lit';
+import { LitElement, css, html } from 'lit';
 import type { StoredTransfer } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
 import type { TransferService } from '../transfer/transfer-service.js';
@@ -90,7 +90,7 @@ export class WhFileEntry extends LitElement {
     this.previewUrl = null;
   }
 
-  protected override updated(_changed: PropertyValues<this>): void {
+  protected override updated(): void {
     const transfer = this.service.get(this.transferId);
     if (transfer?.direction === 'in' && transfer.state === 'complete' && !transfer.reason && !this.previewUrl && /^(image|audio|video)\//.test(transfer.type)) {
       void this.service.file(transfer.id).then((blob) => {
