@@ -11,7 +11,7 @@
  * asked for again; a file whose SHA-256 differs from the sender's is never
  * shown as complete.
  */
-import { createSHA256, createXXHash64, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
@@ -36,6 +36,10 @@ export interface TransferProgress {
   /** Seconds left at that speed; null until measured. */
   eta: number | null;
 }
+
+/** hash-wasm comes with the first transfer, not with the app's first load. */
+const createSHA256 = async (): Promise<IHasher> => (await import('hash-wasm')).createSHA256();
+const createXXHash64 = async (): Promise<IHasher> => (await import('hash-wasm')).createXXHash64();
 
 /** Chunks the sender may have in flight beyond what the receiver has stored (8 MiB). */
 const WINDOW_CHUNKS = 128;
