@@ -1,13 +1,15 @@
 /// <reference lib="webworker" />
 /**
  * Whisper's service worker: serves the app shell from the precache so the app
- * opens offline, and waits for the page's word before taking over (the update
- * is offered, never forced mid-call).
+ * opens offline, waits for the page's word before taking over (the update
+ * is offered, never forced mid-call), and turns clicks on incoming-call
+ * notifications into messages to the page.
  */
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { openDatabase } from '../web/storage/database.js';
+import { handleCallNotifications } from './call-notifications.js';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -22,6 +24,8 @@ registerRoute(
 // Take charge of pages at once: the first visit works offline without a reload. An update only
 // gets here after the person chose "Update" (SKIP_WAITING), and the page then reloads itself.
 clientsClaim();
+
+handleCallNotifications();
 
 self.addEventListener('message', (event) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();

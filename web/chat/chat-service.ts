@@ -87,14 +87,15 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   }
 
   /**
-   * Adds an entry made elsewhere (a file transfer, whose id it shares) to the
-   * conversation; false when it was there already.
+   * Adds an entry made elsewhere (a file transfer, whose id it shares, or a
+   * call) to the conversation; false when it was there already. An incoming
+   * entry that is still 'delivered' counts as unread.
    */
   async record(message: StoredMessage): Promise<boolean> {
     const stored = { ...message, at: this.#clock() };
     if (!(await this.#store.add(stored))) return false;
     this.#append(stored);
-    if (message.direction === 'in') {
+    if (message.direction === 'in' && message.status === 'delivered') {
       this.#unread.set(message.conversation, this.unread(message.conversation) + 1);
       this.#changed(message.conversation);
       if (this.#active === message.conversation && this.#visible) await this.#readVisible(message.conversation);

@@ -7,6 +7,7 @@ import './wh-home-view.js';
 import './wh-name-form.js';
 import './wh-room-view.js';
 import './wh-update-prompt.js';
+import { listenForCallActions } from '../calls/call-notification.js';
 
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
 
@@ -25,6 +26,7 @@ export class WhApp extends LitElement {
     updateReady: { state: true },
     warning: { state: true },
     sharedCount: { state: true },
+    callMinimized: { state: true },
   };
   declare phase: Phase;
   declare selected: string | null;
@@ -33,6 +35,9 @@ export class WhApp extends LitElement {
   declare warning: string;
   /** Files shared into Whisper that wait for a recipient. */
   declare sharedCount: number;
+  /** The call goes on in a bar at the top while the person looks at the chat. */
+  declare callMinimized: boolean;
+  #stopCallActions: (() => void) | null = null;
   #app: WhisperApp | null = null;
   #name = '';
   #recentRooms: string[] = [];
@@ -46,6 +51,7 @@ export class WhApp extends LitElement {
     this.updateReady = false;
     this.warning = '';
     this.sharedCount = 0;
+    this.callMinimized = false;
   }
 
   static override styles = [
@@ -54,6 +60,11 @@ export class WhApp extends LitElement {
       :host {
         display: block;
         min-height: 100dvh;
+        --wh-call-bar: 3.25rem;
+      }
+      :host([call-bar]) .page {
+        padding-top: var(--wh-call-bar);
+        --wh-page-height: calc(100dvh - var(--wh-call-bar));
       }
       .center {
         display: grid;
@@ -103,6 +114,7 @@ export class WhApp extends LitElement {
     addEventListener('pagehide', this.#onPageHide);
     addEventListener('beforeunload', this.#onBeforeUnload);
     addEventListener('pageshow', this.#onPageShow);
+    this.#stopCallActions = listenForCallActions((message) => void this.#app?.session?.calls.notificationAction(message.call, message.action));
     this.#applyUpdate = registerSW({
       onNeedRefresh: () => {
         this.updateReady = true;
@@ -127,17 +139,53 @@ export class WhApp extends LitElement {
     removeEventListener('pagehide', this.#onPageHide);
     removeEventListener('beforeunload', this.#onBeforeUnload);
     removeEventListener('pageshow', this.#onPageShow);
+    this.#stopCallActions?.();
     document.removeEventListener('visibilitychange', this.#onVisibility);
   }
 
   override render() {
+    const call = this.phase.kind === 'room' ? this.phase.session.calls.current : null;
+    const minimized = !!call && call.phase !== 'incoming' && this.callMinimized;
+    this.toggleAttribute('call-bar', minimized);
     return html`
-      ${this.#page()}
+      <div class="page">${this.#page()}</div>
+      ${this.#call()}
       ${this.warning
         ? html`<div class="toast" role="alert"><p>${this.warning}</p><button @click=${() => (this.warning = '')}>Dismiss</button></div>`
         : null}
       ${this.updateReady ? html`<wh-update-prompt @wh-update=${this.#update}></wh-update-prompt>` : null}
     `;
+  }
+
+  #call() {
+    if (this.phase.kind !== 'room') return null;
+    const session = this.phase.session;
+    const call = session.calls.current;
+    if (!call) return null;
+    const name = session.person(call.device)?.name ?? '';
+    if (call.phase === 'incoming') {
+      return html`<wh-incoming-call
+        .name=${name}
+        .video=${call.video}
+        @wh-accept=${() => void session.calls.accept()}
+        @wh-decline=${() => void session.calls.decline()}
+      ></wh-incoming-call>`;
+    }
+    return html`<wh-call-view
+      .call=${call}
+      .service=${session.calls}
+      .link=${session.link(call.device) ?? null}
+      .name=${name}
+      .minimized=${this.callMinimized}
+      @wh-minimize=${() => void this.#showCallChat(call.device)}
+      @wh-restore=${() => (this.callMinimized = false)}
+    ></wh-call-view>`;
+  }
+
+  /** "Chat" in a call: the conversation with that person, the call in a bar above it. */
+  async #showCallChat(device: string): Promise<void> {
+    this.callMinimized = true;
+    await this.#select(new CustomEvent('wh-select', { detail: device }));
   }
 
   #page() {
@@ -206,6 +254,14 @@ export class WhApp extends LitElement {
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
+      session.calls.addEventListener('wh-call-notice', (event) => (this.warning = event.detail));
+      session.calls.addEventListener('wh-call', () => {
+        // The call screens load with the first call, not with the app.
+        if (session.calls.current) void Promise.all([import('./wh-incoming-call.js'), import('./wh-call-view.js')]);
+        else this.callMinimized = false;
+        this.requestUpdate();
+        void this.#keepAwake();
+      });
       this.phase = { kind: 'room', session };
     }
     this.selected = (history.state as { chat?: string } | null)?.chat ?? null;
@@ -282,18 +338,20 @@ export class WhApp extends LitElement {
     void this.#keepAwake();
   };
 
-  /** Leaving mid-transfer asks first (the transfer would resume later, but people expect to be asked). */
+  /** Leaving mid-transfer or mid-call asks first (a transfer would resume later, but people expect to be asked). */
   readonly #onBeforeUnload = (event: BeforeUnloadEvent) => {
-    if (!this.#app?.session?.transfers.busy) return;
+    const session = this.#app?.session;
+    if (!session?.transfers.busy && !session?.calls.current) return;
     event.preventDefault();
     event.returnValue = '';
   };
 
   #wakeLock: WakeLockSentinel | null = null;
 
-  /** Keeps a phone's screen on while a file moves, where the browser allows it. */
+  /** Keeps a phone's screen on while a file moves or a call runs, where the browser allows it. */
   async #keepAwake(): Promise<void> {
-    const busy = this.#app?.session?.transfers.busy ?? false;
+    const session = this.#app?.session;
+    const busy = !!session && (session.transfers.busy || session.calls.current?.phase === 'active');
     if (busy && !this.#wakeLock && document.visibilityState === 'visible' && 'wakeLock' in navigator) {
       this.#wakeLock = await navigator.wakeLock.request('screen').catch(() => null);
     } else if (!busy && this.#wakeLock) {

@@ -4,7 +4,8 @@ import { linkify } from '../chat/linkify.js';
 import type { MessageStatus, StoredMessage } from '../storage/database.js';
 import type { RoomSession } from '../room/room-session.js';
 import { summarize, type ConnectionSummary } from '../stats/connection-stats.js';
-import { backIcon, boltIcon, statsIcon } from './icons.js';
+import { formatDuration } from '../calls/call-service.js';
+import { backIcon, boltIcon, phoneIcon, statsIcon, videoIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-composer.js';
@@ -45,6 +46,7 @@ export class WhChatView extends LitElement {
     this.sharedCount = 0;
     new ListenController(this, () => this.session, ['wh-people']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+    new ListenController(this, () => this.session?.calls, ['wh-call']);
   }
 
   static override styles = [
@@ -147,6 +149,28 @@ export class WhChatView extends LitElement {
         opacity: 0.8;
         margin-top: 0.15rem;
       }
+      li.call .text {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+      }
+      .call-icon {
+        display: inline-flex;
+        opacity: 0.8;
+      }
+      li.call.missed .text,
+      li.call.failed .text {
+        color: var(--wh-danger);
+        font-weight: 600;
+      }
+      li.out.call.missed .text,
+      li.out.call.failed .text {
+        color: inherit;
+      }
+      .duration {
+        opacity: 0.8;
+        font-variant-numeric: tabular-nums;
+      }
       .status.read {
         font-weight: 700;
         color: var(--wh-read);
@@ -181,6 +205,7 @@ export class WhChatView extends LitElement {
     const name = person?.name ?? 'Unknown';
     const history = this.session.chat.history(this.device);
     const connected = person?.link === 'connected';
+    const canCall = !!person?.online && person.link !== 'mismatch' && !this.session.calls.current;
     return html`
       <header>
         <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
@@ -198,6 +223,12 @@ export class WhChatView extends LitElement {
         </button>
         <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
         <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
+        <button class="icon" aria-label="Audio call" title=${person?.online ? 'Audio call' : `${name} is offline`} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
+          ${phoneIcon}
+        </button>
+        <button class="icon" aria-label="Video call" title=${person?.online ? 'Video call' : `${name} is offline`} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, true)}>
+          ${videoIcon}
+        </button>
       </header>
       <ol aria-label="Messages">
         ${history.length === 0 ? html`<li class="empty">No messages yet. Say hello!</li>` : null}
@@ -228,6 +259,16 @@ export class WhChatView extends LitElement {
 
   #message(message: StoredMessage) {
     const time = html`<time datetime=${new Date(message.sentAt).toISOString()}>${timeFormat.format(message.sentAt)}</time>`;
+    if (message.call) {
+      const { video, outcome, duration } = message.call;
+      return html`<li class="message call ${message.direction} ${outcome}">
+        <p class="text">
+          <span class="call-icon">${video ? videoIcon : phoneIcon}</span>
+          <span>${message.text}${duration !== undefined ? html` <span class="duration">· ${formatDuration(duration)}</span>` : null}</span>
+        </p>
+        <span class="meta">${time}</span>
+      </li>`;
+    }
     if (message.transfer) {
       return html`<li class="message file ${message.direction}">
         <wh-file-entry .service=${this.session.transfers} .transferId=${message.transfer}></wh-file-entry>

@@ -41,7 +41,7 @@ export class WhRoomView extends LitElement {
       :host {
         display: grid;
         grid-template-columns: var(--wh-sidebar) 1fr;
-        height: 100dvh;
+        height: var(--wh-page-height, 100dvh);
         overflow: hidden;
         --wh-back-display: none;
       }

@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { PeerLink } from '../peers/peer-link.js';
-import { formatBitrate, formatBytes, summarize, type ConnectionSummary } from '../stats/connection-stats.js';
+import { formatBitrate, formatBytes, summarize, type ConnectionSummary, type MediaSummary } from '../stats/connection-stats.js';
 import { dialogStyles } from './dialog.styles.js';
 import { closeIcon } from './icons.js';
 import { controlStyles } from './shared.styles.js';
@@ -43,6 +43,35 @@ export class WhStatsPanel extends LitElement {
         font-variant-numeric: tabular-nums;
         text-align: end;
       }
+      dialog {
+        width: min(100vw - 2rem, 38rem);
+      }
+      .media {
+        overflow-x: auto;
+        margin-top: 1rem;
+      }
+      table {
+        border-collapse: collapse;
+        width: 100%;
+        font-size: 0.85rem;
+        font-variant-numeric: tabular-nums;
+      }
+      caption {
+        text-align: start;
+        font-weight: 600;
+        padding-bottom: 0.3rem;
+      }
+      th,
+      td {
+        padding: 0.2rem 0.4rem;
+        text-align: end;
+        white-space: nowrap;
+      }
+      th[scope='row'] {
+        text-align: start;
+        color: var(--wh-muted);
+        font-weight: normal;
+      }
     `,
   ];
 
@@ -84,6 +113,7 @@ export class WhStatsPanel extends LitElement {
             <dt>Bitrate in</dt>
             <dd>${formatBitrate(s?.bitrateIn ?? null)}</dd>
           </dl>
+          ${s && s.media.length > 0 ? mediaTable(s.media) : null}
         </div>
       </dialog>
     `;
@@ -98,6 +128,36 @@ export class WhStatsPanel extends LitElement {
     if (this.#timer) clearInterval(this.#timer);
     this.remove();
   }
+}
+
+const STREAM_NAME = { out: { audio: 'Sending audio', video: 'Sending video' }, in: { audio: 'Receiving audio', video: 'Receiving video' } };
+
+/** The call's media, one column per stream and direction. */
+function mediaTable(media: MediaSummary[]) {
+  const dash = (value: number | null, format: (v: number) => string) => (value === null ? '—' : format(value));
+  const rows: Array<[string, (m: MediaSummary) => string]> = [
+    ['Codec', (m) => m.codec ?? '—'],
+    ['Resolution', (m) => (m.kind === 'audio' ? '—' : m.width && m.height ? `${m.width}×${m.height}` : '—')],
+    ['Frame rate', (m) => (m.kind === 'audio' ? '—' : dash(m.framesPerSecond, (v) => `${Math.round(v)} fps`))],
+    ['Bitrate', (m) => formatBitrate(m.bitrate)],
+    ['Packet loss', (m) => dash(m.lossPercent, (v) => `${v.toFixed(1)} %`)],
+    ['Jitter', (m) => dash(m.jitterMs, (v) => `${v.toFixed(1)} ms`)],
+    ['Round-trip time', (m) => dash(m.rttMs, (v) => `${v.toFixed(1)} ms`)],
+  ];
+  return html`<div class="media">
+    <table>
+      <caption>Call media</caption>
+      <thead>
+        <tr>
+          <td></td>
+          ${media.map((m) => html`<th scope="col">${STREAM_NAME[m.direction][m.kind]}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(([label, value]) => html`<tr><th scope="row">${label}</th>${media.map((m) => html`<td>${value(m)}</td>`)}</tr>`)}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 customElements.define('wh-stats-panel', WhStatsPanel);

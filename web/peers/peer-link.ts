@@ -31,6 +31,16 @@ export interface PeerLinkEventMap {
   /** The channel or the connection is gone for good; the owner makes a new link when needed. */
   'wh-closed': CustomEvent<void>;
   'wh-state': CustomEvent<RTCPeerConnectionState>;
+  /**
+   * The remote description of an offer was just applied and the answer is not
+   * made yet: listeners may set the directions of the transceivers it created
+   * (synchronously) so that the answer already sends media.
+   */
+  'wh-remote-offer': CustomEvent<void>;
+  /** Remote media arrived on a transceiver. */
+  'wh-track': CustomEvent<RTCRtpTransceiver>;
+  /** An ICE server (STUN or TURN) answered with an error, e.g. 401 for credentials TURN refused. */
+  'wh-ice-error': CustomEvent<{ code: number; text: string; url: string }>;
 }
 
 /** How long a "disconnected" path may last before an ICE restart is tried. */
@@ -83,6 +93,11 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       this.#signal({ kind: 'candidate', session: this.session, candidate: { candidate: candidate.candidate, sdpMid, sdpMLineIndex, usernameFragment } });
     });
     this.pc.addEventListener('connectionstatechange', () => this.#onConnectionState());
+    this.pc.addEventListener('track', (event) => this.emit('wh-track', event.transceiver));
+    this.pc.addEventListener('icecandidateerror', (event) => {
+      const { errorCode, errorText, url } = event as RTCPeerConnectionIceErrorEvent;
+      this.emit('wh-ice-error', { code: errorCode, text: errorText, url: url ?? '' });
+    });
     this.#setupTimers = [
       setTimeout(() => {
         if (this.isOpen) return;
@@ -200,6 +215,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     await this.pc.setRemoteDescription(description);
     this.#settingRemoteAnswer = false;
     if (description.type === 'offer') {
+      this.emit('wh-remote-offer', undefined);
       await this.pc.setLocalDescription();
       const local = this.pc.localDescription;
       if (local) this.#signal({ kind: 'description', session: this.session, description: { type: local.type, sdp: local.sdp } });

@@ -5,6 +5,8 @@
  * their DTLS certificate proves once connected.
  */
 import type { PeerId, PeerInfo, RoomId, SignalData } from '../../signal/protocol/messages.js';
+import { CallService } from '../calls/call-service.js';
+import { parseCallFrame, type CallFrame } from '../calls/call-wire.js';
 import { ChatService } from '../chat/chat-service.js';
 import type { ChatFrame } from '../chat/chat-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
@@ -52,6 +54,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly room: RoomId;
   readonly chat: ChatService;
   readonly transfers: TransferService;
+  readonly calls: CallService;
   readonly #options: RoomSessionOptions;
   readonly #signaling: SignalingClient;
   /** Everyone known in this room, online or not, by device key. */
@@ -60,6 +63,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #online = new Map<PeerId, string>();
   readonly #links = new Map<string, PeerLink>();
   readonly #verified = new WeakSet<PeerLink>();
+  readonly #turnErrorShown = new WeakSet<PeerLink>();
   #iceServers: RTCIceServer[] = [];
   #relayOnly: boolean;
   #active: string | null = null;
@@ -80,6 +84,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         return link && this.#verified.has(link) && link.files.readyState === 'open' ? link.files : null;
       },
       want: (device) => this.connect(device),
+    });
+    this.calls = new CallService({
+      send: (device, frame) => this.#sendFrame(device, frame),
+      link: (device) => {
+        const link = this.#links.get(device);
+        return link && this.#verified.has(link) && link.isOpen ? link : null;
+      },
+      want: (device) => this.connect(device),
+      name: (device) => this.#people.get(device)?.name || 'They',
+      record: (message) => this.chat.record(message),
     });
     this.#signaling = new SignalingClient({
       url: options.signalingUrl,
@@ -130,6 +144,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   stop(): void {
+    this.calls.stop();
     removeEventListener('online', this.#onNetworkBack);
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
@@ -202,6 +217,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     const link = this.#links.get(device);
     if (link?.remoteId === peerId) link.close();
     this.#setPerson(device, { online: false });
+    this.calls.peerLeft(device);
   }
 
   #signal(from: PeerId, data: SignalData): void {
@@ -247,10 +263,21 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#setPerson(device, { link: 'connected' });
       void this.chat.channelOpened(device);
       void this.transfers.channelOpened(device);
+      this.calls.channelOpened(device);
     });
     link.addEventListener('wh-message', (event) => {
-      if (this.#verified.has(link)) void this.chat.receive(device, event.detail);
+      if (!this.#verified.has(link)) return;
+      const call = parseCallFrame(event.detail);
+      if (call) this.calls.receive(device, call);
+      else void this.chat.receive(device, event.detail);
     });
+    link.addEventListener('wh-remote-offer', () => {
+      if (this.#verified.has(link)) this.calls.remoteOffer(device);
+    });
+    link.addEventListener('wh-track', () => {
+      if (this.#verified.has(link)) this.calls.remoteTrack(device);
+    });
+    link.addEventListener('wh-ice-error', (event) => this.#iceError(link, event.detail));
     link.addEventListener('wh-file-frame', (event) => {
       if (this.#verified.has(link)) void this.transfers.receive(device, event.detail);
     });
@@ -259,6 +286,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#links.delete(device);
       this.chat.channelClosed(device);
       this.transfers.channelClosed(device);
+      this.calls.channelClosed(device);
       if (this.#people.get(device)?.link !== 'mismatch') this.#setPerson(device, { link: 'none' });
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
@@ -272,14 +300,31 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   /** A connection to the person is needed: their chat is open, or something waits to go to them. */
   async #wanted(device: string): Promise<boolean> {
-    return device === this.#active || this.transfers.hasPending(device) || (await this.chat.hasPending(device));
+    return device === this.#active || this.calls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device));
   }
 
   async #load(device: string): Promise<void> {
     await Promise.all([this.chat.load(device), this.transfers.load(device)]);
   }
 
-  #sendFrame(device: string, frame: ChatFrame): boolean {
+  /**
+   * A TURN server refused us (wrong or expired credentials, quota): with Relay
+   * only on, nothing else can connect, so the person is told why, once per connection.
+   */
+  #iceError(link: PeerLink, error: { code: number; text: string; url: string }): void {
+    if (!/^turns?:/.test(error.url) || this.#turnErrorShown.has(link)) return;
+    if (error.code !== 401 && error.code !== 403 && error.code !== 437 && error.code !== 486) return;
+    this.#turnErrorShown.add(link);
+    const why =
+      error.code === 401
+        ? 'it refused the credentials this server gave (they are wrong or expired: the server’s TURN secret may not match the relay’s)'
+        : error.code === 486
+          ? 'it has no room for more connections (quota reached)'
+          : `it said “${error.code} ${error.text}”`;
+    this.emit('wh-warning', `The TURN relay could not be used: ${why}.${this.#relayOnly ? ' With Relay only on, no connection can be made.' : ''}`);
+  }
+
+  #sendFrame(device: string, frame: ChatFrame | CallFrame): boolean {
     const link = this.#links.get(device);
     return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
   }

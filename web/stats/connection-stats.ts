@@ -18,6 +18,28 @@ export interface ConnectionSummary {
   bitrateOut: number | null;
   bitrateIn: number | null;
   timestamp: number;
+  /** During a call: one entry per media stream and direction (sending audio, receiving video...). */
+  media: MediaSummary[];
+}
+
+export interface MediaSummary {
+  /** 'out' for what this device sends, 'in' for what it receives. */
+  direction: 'out' | 'in';
+  kind: 'audio' | 'video';
+  /** The id of the RTP stream's stats, to compute rates between two reports. */
+  id: string;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  framesPerSecond: number | null;
+  bytes: number;
+  bitrate: number | null;
+  packetsLost: number | null;
+  /** Lost packets as a share of those expected, percent. */
+  lossPercent: number | null;
+  jitterMs: number | null;
+  rttMs: number | null;
+  timestamp: number;
 }
 
 type Stat = Record<string, unknown> & { id: string; type: string; timestamp: number };
@@ -47,7 +69,55 @@ export function summarize(report: RTCStatsReport, previous?: ConnectionSummary |
     bitrateOut: rate(bytesSent, previous?.bytesSent),
     bitrateIn: rate(bytesReceived, previous?.bytesReceived),
     timestamp,
+    media: summarizeMedia(stats, previous?.media ?? [], typeof rtt === 'number' ? rtt * 1000 : null),
   };
+}
+
+/**
+ * Sent streams are read from `outbound-rtp` and what the other side reported
+ * about them (`remote-inbound-rtp`: loss, jitter, RTT); received ones from
+ * `inbound-rtp`. Streams that carried nothing yet are left out.
+ */
+function summarizeMedia(stats: Map<string, Stat>, previous: MediaSummary[], pairRttMs: number | null): MediaSummary[] {
+  const summaries: MediaSummary[] = [];
+  const remoteInbound = new Map<string, Stat>();
+  for (const stat of stats.values()) if (stat.type === 'remote-inbound-rtp' && typeof stat.localId === 'string') remoteInbound.set(stat.localId, stat);
+  for (const stat of stats.values()) {
+    if ((stat.type !== 'outbound-rtp' && stat.type !== 'inbound-rtp') || (stat.kind !== 'audio' && stat.kind !== 'video')) continue;
+    const out = stat.type === 'outbound-rtp';
+    const bytes = Number((out ? stat.bytesSent : stat.bytesReceived) ?? 0);
+    if (bytes === 0) continue;
+    const before = previous.find((p) => p.id === stat.id);
+    const elapsed = before ? (stat.timestamp - before.timestamp) / 1000 : 0;
+    const report = out ? remoteInbound.get(stat.id) : stat;
+    const lost = num(report?.packetsLost);
+    const received = out ? null : num(stat.packetsReceived);
+    const fractionLost = out ? num(report?.fractionLost) : null;
+    const codec = stats.get(String(stat.codecId));
+    const remoteRtt = num(report?.roundTripTime);
+    summaries.push({
+      direction: out ? 'out' : 'in',
+      kind: stat.kind,
+      id: stat.id,
+      codec: typeof codec?.mimeType === 'string' ? codec.mimeType.replace(/^(audio|video)\//, '') : null,
+      width: num(stat.frameWidth),
+      height: num(stat.frameHeight),
+      framesPerSecond: num(stat.framesPerSecond),
+      bytes,
+      bitrate: before && elapsed > 0 ? Math.max(0, ((bytes - before.bytes) * 8) / elapsed) : null,
+      packetsLost: lost,
+      lossPercent: fractionLost !== null ? fractionLost * 100 : lost !== null && received !== null && lost + received > 0 ? (Math.max(0, lost) / (lost + received)) * 100 : null,
+      jitterMs: num(report?.jitter) === null ? null : num(report?.jitter)! * 1000,
+      rttMs: remoteRtt !== null ? remoteRtt * 1000 : pairRttMs,
+      timestamp: stat.timestamp,
+    });
+  }
+  const order = (m: MediaSummary) => (m.direction === 'out' ? 0 : 2) + (m.kind === 'video' ? 0 : 1);
+  return summaries.sort((a, b) => order(a) - order(b));
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 function selectedPair(stats: Map<string, Stat>): Stat | undefined {

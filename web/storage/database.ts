@@ -22,6 +22,17 @@ export interface StoredMessage {
   receiptSent: 0 | 1;
   /** For a file: the transfer's id (the text is then the file's name). */
   transfer?: string;
+  /** For a call: how it went (the text then says it in words). */
+  call?: CallRecord;
+}
+
+export type CallOutcome = 'answered' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed';
+
+export interface CallRecord {
+  video: boolean;
+  outcome: CallOutcome;
+  /** Answered calls: how long they lasted, ms. */
+  duration?: number;
 }
 
 export type TransferState = 'offered' | 'active' | 'paused' | 'complete' | 'declined' | 'cancelled' | 'failed';

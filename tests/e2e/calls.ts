@@ -1,0 +1,74 @@
+/**
+ * Helpers for the call suites: what a person sees and does in a call, and
+ * what a tester needs to look under it (is the remote video decoding frames,
+ * did the app release the camera).
+ */
+import { expect } from '@playwright/test';
+import type { Person } from './people.js';
+
+/**
+ * Keeps every camera and microphone track the page gets, to check later that
+ * the app stopped them (the camera light goes out). Call before the page loads.
+ */
+export async function recordMediaTracks(person: Person): Promise<void> {
+  await person.page.addInitScript(() => {
+    const devices = navigator.mediaDevices;
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    const record = window as unknown as { whTracks: MediaStreamTrack[]; whConstraints: MediaStreamConstraints[] };
+    record.whTracks = [];
+    record.whConstraints = [];
+    devices.getUserMedia = async (constraints) => {
+      record.whConstraints.push(constraints ?? {});
+      const stream = await getUserMedia(constraints);
+      record.whTracks.push(...stream.getTracks());
+      return stream;
+    };
+  });
+}
+
+/** The kinds and states of the tracks the page got ("video:live", "audio:ended"...). */
+export function mediaTracks(person: Person): Promise<string[]> {
+  return person.page.evaluate(() => (window as unknown as { whTracks: MediaStreamTrack[] }).whTracks.map((t) => `${t.kind}:${t.readyState}`));
+}
+
+export function incomingCall(person: Person, caller: string) {
+  return person.page.getByRole('dialog', { name: caller });
+}
+
+export function callScreen(person: Person, other: string) {
+  return person.page.getByRole('region', { name: `Call with ${other}` });
+}
+
+export function callStatus(person: Person, other: string) {
+  return callScreen(person, other).getByRole('status');
+}
+
+export function remoteVideo(person: Person, other: string) {
+  return person.page.getByLabel(`${other}’s video`);
+}
+
+/** Waits until the other person's video is decoding frames of a real size, and they keep coming. */
+export async function expectRemoteVideoPlaying(person: Person, other: string): Promise<void> {
+  const video = remoteVideo(person, other);
+  await expect(video).toBeVisible({ timeout: 20_000 });
+  const frames = () =>
+    video.evaluate((element: HTMLVideoElement) => ({
+      width: element.videoWidth,
+      height: element.videoHeight,
+      decoded: element.getVideoPlaybackQuality().totalVideoFrames,
+    }));
+  const first = await frames();
+  expect(first.width).toBeGreaterThan(0);
+  expect(first.height).toBeGreaterThan(0);
+  await expect.poll(async () => (await frames()).decoded, { timeout: 10_000 }).toBeGreaterThan(first.decoded);
+}
+
+/** Starts a call from the open chat, by the header button ("Audio call" or "Video call"). */
+export async function call(person: Person, kind: 'Audio call' | 'Video call'): Promise<void> {
+  await person.page.getByRole('button', { name: kind, exact: true }).click();
+}
+
+/** The call entry in the open conversation with the given words. */
+export function callEntry(person: Person, text: string | RegExp) {
+  return person.page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: text });
+}

@@ -1,0 +1,66 @@
+/**
+ * Incoming calls while Whisper is hidden or in the background: a system
+ * notification shown through the service worker, with "Accept" and
+ * "Decline" actions. The worker (`sw/call-notifications.ts`) passes a click
+ * back to the page as a message, which the page validates like any input.
+ */
+import * as v from 'valibot';
+
+const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,48}$/));
+
+/** What a call notification carries, for the worker to find and focus the right page. */
+export const CallNotificationDataSchema = v.object({ call: CallIdSchema, url: v.pipe(v.string(), v.url(), v.maxLength(2048)) });
+export type CallNotificationData = v.InferOutput<typeof CallNotificationDataSchema>;
+
+/** From the worker to the page: the person clicked the notification ("open") or one of its actions. */
+export const CallActionMessageSchema = v.object({
+  type: v.literal('whisper-call-action'),
+  call: CallIdSchema,
+  action: v.picklist(['accept', 'decline', 'open']),
+});
+export type CallActionMessage = v.InferOutput<typeof CallActionMessageSchema>;
+
+export const callNotificationTag = (call: string) => `whisper-call-${call}`;
+
+export async function showCallNotification(call: string, name: string, video: boolean): Promise<void> {
+  if (!('Notification' in globalThis) || Notification.permission !== 'granted' || !navigator.serviceWorker) return;
+  const registration = await navigator.serviceWorker.getRegistration();
+  if (!registration) return;
+  const data: CallNotificationData = { call, url: location.href };
+  await registration.showNotification(`${name} is calling`, {
+    body: video ? 'Incoming video call on Whisper' : 'Incoming audio call on Whisper',
+    tag: callNotificationTag(call),
+    icon: '/icons/icon-192.png',
+    requireInteraction: true,
+    data,
+    actions: [
+      { action: 'accept', title: 'Accept' },
+      { action: 'decline', title: 'Decline' },
+    ],
+  } as NotificationOptions);
+}
+
+export async function closeCallNotification(call: string): Promise<void> {
+  const registration = await navigator.serviceWorker?.getRegistration();
+  for (const notification of (await registration?.getNotifications({ tag: callNotificationTag(call) })) ?? []) notification.close();
+}
+
+/**
+ * Asks once for permission to announce calls, at a moment the person can see
+ * why: when they make or answer a call, never at first load.
+ */
+export function askToAnnounceCalls(): void {
+  // (This module is shared with the service worker, whose typings lack requestPermission.)
+  const notification = globalThis.Notification as (typeof Notification & { requestPermission?: () => Promise<NotificationPermission> }) | undefined;
+  if (notification?.permission === 'default') void notification.requestPermission?.().catch(() => undefined);
+}
+
+/** Calls `handler` with each valid call action the service worker passes on. */
+export function listenForCallActions(handler: (message: CallActionMessage) => void): () => void {
+  const listener = (event: MessageEvent) => {
+    const result = v.safeParse(CallActionMessageSchema, event.data);
+    if (result.success) handler(result.output);
+  };
+  navigator.serviceWorker?.addEventListener('message', listener);
+  return () => navigator.serviceWorker?.removeEventListener('message', listener);
+}

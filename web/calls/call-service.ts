@@ -1,0 +1,584 @@
+/**
+ * Audio and video calls with the people of a room, on the peer connection the
+ * chat already uses: one call at a time.
+ *
+ * Control (invite, accept, decline, cancel, end, media state) goes over the
+ * chat data channel. Media goes in an audio and a video transceiver that the
+ * callee adds when it accepts the first call on a connection; that
+ * renegotiates the connection (perfect negotiation), and the caller fills
+ * the transceivers with its tracks before it answers (`wh-remote-offer`), so
+ * media flows both ways after one round trip. Later calls on the same
+ * connection reuse the transceivers with `replaceTrack`, and so do camera
+ * switches and screen sharing: no renegotiation.
+ *
+ * Glare (both call each other at once): the invite with the smaller id wins
+ * on both sides, and the side whose invite lost accepts the other at once.
+ */
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import { randomId } from '../identity/random-id.js';
+import type { PeerLink } from '../peers/peer-link.js';
+import type { CallOutcome, StoredMessage } from '../storage/database.js';
+import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
+import type { CallFrame } from './call-wire.js';
+import { acquireMedia, canShareScreen, mediaProblem, openCamera, videoInputs, type Facing } from './local-media.js';
+import { Ringtone } from './ringtone.js';
+
+export type CallPhase = 'outgoing' | 'incoming' | 'active';
+
+export interface CallTransport {
+  /** Writes a frame to the device's open, verified chat channel; false when there is none. */
+  send(device: string, frame: CallFrame): boolean;
+  /** The device's open, verified connection, if any. */
+  link(device: string): PeerLink | null;
+  /** Asks for a connection to the device. */
+  want(device: string): void;
+  name(device: string): string;
+  /** Adds an entry to the conversation's history. */
+  record(message: StoredMessage): Promise<unknown>;
+}
+
+export interface CallEventMap {
+  /** The current call started, changed or ended. */
+  'wh-call': CustomEvent<void>;
+  /** Something the person should be told about a call (why it ended, a device problem). */
+  'wh-call-notice': CustomEvent<string>;
+}
+
+/** A call: its state is read by the call screens and changed only by the service. */
+export class Call {
+  readonly id: string;
+  readonly device: string;
+  readonly direction: 'out' | 'in';
+  readonly video: boolean;
+  phase: CallPhase;
+  /** Date.now() when it was answered: the duration runs from there. */
+  answeredAt: number | null = null;
+  /** What this device sends (and shows as its preview); null until acquired. */
+  local: MediaStream | null = null;
+  /** What arrives from the other device. A new stream whenever its tracks change. */
+  remote: MediaStream = new MediaStream();
+  muted = false;
+  cameraOn: boolean;
+  screen = false;
+  facing: Facing = 'user';
+  cameras = 0;
+  remoteMuted = false;
+  remoteCameraOn: boolean;
+  remoteScreen = false;
+  /** The connection dropped mid-call and is being made again. */
+  reconnecting = false;
+  /** A device problem and what the call does instead. */
+  notice = '';
+  readonly canShareScreen = canShareScreen();
+  /** Internal: timers and flags of the service. */
+  inviteSent = false;
+  timers: Array<ReturnType<typeof setTimeout>> = [];
+  cameraTrack: MediaStreamTrack | null = null;
+
+  constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase) {
+    this.id = id;
+    this.device = device;
+    this.direction = direction;
+    this.video = video;
+    this.phase = phase;
+    this.cameraOn = video;
+    this.remoteCameraOn = video;
+  }
+
+  get kinds(): Array<'audio' | 'video'> {
+    return this.video ? ['audio', 'video'] : ['audio'];
+  }
+}
+
+/** How long a call rings before it counts as missed. */
+export const RING_TIMEOUT_MS = 30_000;
+/** How long to wait for a connection to the person before saying they cannot be reached. */
+const REACH_TIMEOUT_MS = 15_000;
+/** How long a call may stay without a connection before it is ended. */
+const RECONNECT_TIMEOUT_MS = 20_000;
+
+export class CallService extends TypedEventTarget<CallEventMap> {
+  readonly #transport: CallTransport;
+  readonly #ringtone = new Ringtone();
+  #current: Call | null = null;
+
+  constructor(transport: CallTransport) {
+    super();
+    this.#transport = transport;
+  }
+
+  get current(): Call | null {
+    return this.#current;
+  }
+
+  /** Whether a call with the device is ringing or running (its connection is needed). */
+  involves(device: string): boolean {
+    return this.#current?.device === device;
+  }
+
+  /** Rings the person. Their connection is made first if needed. */
+  async start(device: string, video: boolean): Promise<void> {
+    if (this.#current) return;
+    askToAnnounceCalls();
+    const call = new Call(randomId(16), device, 'out', video, 'outgoing');
+    this.#current = call;
+    this.#ringtone.start('outgoing');
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current === call && !call.inviteSent) void this.#finish(call, 'failed', `${this.#transport.name(device)} could not be reached.`);
+      }, REACH_TIMEOUT_MS),
+    );
+    this.#changed();
+    const { stream, notice } = await acquireMedia(video);
+    if (this.#current !== call) {
+      stopTracks(stream);
+      return;
+    }
+    this.#useLocal(call, stream, notice);
+    this.#sendInvite(call);
+    if (!call.inviteSent) this.#transport.want(device);
+  }
+
+  /** The person answers the ringing call. */
+  async accept(): Promise<void> {
+    const call = this.#current;
+    if (!call || call.phase !== 'incoming') return;
+    askToAnnounceCalls();
+    this.#ringtone.stop();
+    void closeCallNotification(call.id);
+    call.phase = 'active';
+    call.answeredAt = Date.now();
+    this.#changed();
+    const { stream, notice } = await acquireMedia(call.video);
+    if (this.#current !== call) {
+      stopTracks(stream);
+      return;
+    }
+    this.#useLocal(call, stream, notice);
+    this.#answer(call);
+  }
+
+  async decline(): Promise<void> {
+    const call = this.#current;
+    if (!call || call.phase !== 'incoming') return;
+    this.#transport.send(call.device, { t: 'call-decline', call: call.id, reason: 'declined' });
+    await this.#finish(call, 'declined');
+  }
+
+  /** Cancel (while ringing) or hang up. */
+  async hangUp(): Promise<void> {
+    const call = this.#current;
+    if (!call) return;
+    if (call.phase === 'incoming') return this.decline();
+    if (call.phase === 'outgoing') {
+      if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'cancelled' });
+      await this.#finish(call, 'cancelled');
+      return;
+    }
+    this.#transport.send(call.device, { t: 'call-end', call: call.id });
+    await this.#finish(call, 'answered');
+  }
+
+  /** A click on the incoming-call notification, passed on by the service worker. */
+  async notificationAction(id: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
+    if (this.#current?.id !== id) return;
+    if (action === 'accept') await this.accept();
+    else if (action === 'decline') await this.decline();
+  }
+
+  setMuted(muted: boolean): void {
+    const call = this.#current;
+    if (!call?.local) return;
+    call.muted = muted;
+    for (const track of call.local.getAudioTracks()) track.enabled = !muted;
+    this.#sendMediaState(call);
+    this.#changed();
+  }
+
+  /** Camera off releases it (its light goes out); camera on opens it again. */
+  async setCamera(on: boolean): Promise<void> {
+    const call = this.#current;
+    if (!call?.video || call.cameraOn === on) return;
+    if (!on) {
+      call.cameraOn = false;
+      this.#setCameraTrack(call, null);
+    } else {
+      try {
+        const track = await openCamera(call.facing);
+        if (this.#current !== call) return track.stop();
+        call.cameraOn = true;
+        call.notice = '';
+        this.#setCameraTrack(call, track);
+      } catch (error) {
+        call.notice = mediaProblem(error, 'camera');
+        this.emit('wh-call-notice', call.notice);
+      }
+    }
+    this.#sendMediaState(call);
+    this.#changed();
+  }
+
+  /** The other camera: front/back on a phone, the next one on a desktop. */
+  async switchCamera(): Promise<void> {
+    const call = this.#current;
+    if (!call?.video || !call.cameraOn) return;
+    const cameras = await videoInputs();
+    if (cameras.length < 2) return;
+    const currentId = call.cameraTrack?.getSettings().deviceId;
+    const next = cameras[(cameras.findIndex((camera) => camera.deviceId === currentId) + 1) % cameras.length]!;
+    const facing: Facing = call.facing === 'user' ? 'environment' : 'user';
+    // Phones cannot open both cameras at once: release this one first.
+    this.#setCameraTrack(call, null);
+    try {
+      const track = await openCamera(facing, next.deviceId || undefined);
+      if (this.#current !== call) return track.stop();
+      call.facing = facing;
+      this.#setCameraTrack(call, track);
+    } catch (error) {
+      call.notice = mediaProblem(error, 'camera');
+      this.emit('wh-call-notice', call.notice);
+      await this.setCamera(true);
+    }
+    this.#changed();
+  }
+
+  /** Sends the screen instead of the camera (on the same sender, without renegotiation), and back. */
+  async setScreenSharing(on: boolean): Promise<void> {
+    const call = this.#current;
+    if (!call?.video || call.phase !== 'active' || call.screen === on) return;
+    if (!on) {
+      this.#stopScreen(call);
+    } else {
+      let screen: MediaStreamTrack;
+      try {
+        screen = (await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })).getVideoTracks()[0]!;
+      } catch (error) {
+        if (!(error instanceof DOMException && error.name === 'NotAllowedError')) this.emit('wh-call-notice', mediaProblem(error, 'screen'));
+        return;
+      }
+      if (this.#current !== call) return screen.stop();
+      call.screen = true;
+      screen.addEventListener('ended', () => {
+        if (this.#current === call && call.screen) this.#stopScreen(call);
+      });
+      this.#putVideo(call, screen);
+    }
+    this.#sendMediaState(call);
+    this.#changed();
+  }
+
+  // ---- from the room session ----
+
+  receive(device: string, frame: CallFrame): void {
+    const call = this.#current?.device === device && this.#current.id === frame.call ? this.#current : null;
+    switch (frame.t) {
+      case 'call-invite':
+        this.#invited(device, frame.call, frame.video);
+        return;
+      case 'call-accept':
+        if (call?.phase === 'outgoing') this.#accepted(call);
+        return;
+      case 'call-decline':
+        if (call?.phase === 'outgoing') void this.#finish(call, frame.reason === 'busy' ? 'busy' : 'declined');
+        return;
+      case 'call-cancel':
+        if (call?.phase === 'incoming') void this.#finish(call, 'missed');
+        else if (call) void this.#finish(call, 'answered');
+        return;
+      case 'call-end':
+        if (call) void this.#finish(call, call.phase === 'active' ? 'answered' : 'missed');
+        return;
+      case 'call-media':
+        if (!call) return;
+        call.remoteMuted = frame.muted;
+        call.remoteCameraOn = frame.camera;
+        call.remoteScreen = frame.screen;
+        this.#changed();
+        return;
+    }
+  }
+
+  /** The device's connection opened (or opened again). */
+  channelOpened(device: string): void {
+    const call = this.#current;
+    if (call?.device !== device) return;
+    if (call.phase === 'outgoing') this.#sendInvite(call);
+    if (call.phase !== 'active') return;
+    call.reconnecting = false;
+    // A new connection has no transceivers: the callee adds them again, the caller fills them.
+    if (call.direction === 'in') this.#answer(call);
+    else this.#attach(call, false);
+    this.#changed();
+  }
+
+  channelClosed(device: string): void {
+    const call = this.#current;
+    if (call?.device !== device || call.phase !== 'active') return;
+    call.reconnecting = true;
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current === call && call.reconnecting) void this.#finish(call, 'answered', 'The call ended: the connection was lost.');
+      }, RECONNECT_TIMEOUT_MS),
+    );
+    this.#transport.want(device);
+    this.#changed();
+  }
+
+  /** The remote side offered a (re)negotiation: put our tracks into its transceivers before answering. */
+  remoteOffer(device: string): void {
+    const call = this.#current;
+    if (call?.device === device && call.phase === 'active') this.#attach(call, false);
+  }
+
+  /** Remote media arrived on the device's connection. */
+  remoteTrack(device: string): void {
+    const call = this.#current;
+    if (call?.device === device) this.#refreshRemote(call);
+  }
+
+  /** The person left the room. */
+  peerLeft(device: string): void {
+    const call = this.#current;
+    if (call?.device !== device) return;
+    const name = this.#transport.name(device);
+    if (call.phase === 'active') void this.#finish(call, 'answered', `The call ended: ${name} left.`);
+    else void this.#finish(call, call.direction === 'in' ? 'missed' : 'failed', call.direction === 'out' ? `${name} left before answering.` : '');
+  }
+
+  /** Leaving the room: hang up whatever is going on. */
+  stop(): void {
+    if (this.#current) void this.hangUp();
+    this.#ringtone.stop();
+  }
+
+  // ---- internals ----
+
+  #invited(device: string, id: string, video: boolean): void {
+    const current = this.#current;
+    if (current?.device === device && current.id === id) return;
+    if (current?.device === device && current.direction === 'out' && current.phase === 'outgoing') {
+      // Both called each other: the smaller id wins on both sides.
+      if (current.id < id) return;
+      this.#clearTimers(current);
+      const call = new Call(id, device, 'in', video || current.video, 'active');
+      call.answeredAt = Date.now();
+      this.#current = call;
+      this.#ringtone.stop();
+      if (current.local) this.#useLocal(call, current.local, current.notice);
+      this.#answer(call);
+      this.#changed();
+      return;
+    }
+    if (current) {
+      this.#transport.send(device, { t: 'call-decline', call: id, reason: 'busy' });
+      void this.#record(new Call(id, device, 'in', video, 'incoming'), 'missed');
+      return;
+    }
+    const call = new Call(id, device, 'in', video, 'incoming');
+    this.#current = call;
+    this.#ringtone.start('incoming');
+    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video).catch(() => undefined);
+    // The caller's own timeout normally ends it; this one covers a caller that vanished.
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current === call && call.phase === 'incoming') void this.#finish(call, 'missed');
+      }, RING_TIMEOUT_MS + 5000),
+    );
+    this.#changed();
+  }
+
+  #sendInvite(call: Call): void {
+    if (call.inviteSent || !call.local) return;
+    if (!this.#transport.send(call.device, { t: 'call-invite', call: call.id, video: call.video })) return;
+    call.inviteSent = true;
+    this.#clearTimers(call);
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current !== call || call.phase !== 'outgoing') return;
+        this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+      }, RING_TIMEOUT_MS),
+    );
+  }
+
+  #accepted(call: Call): void {
+    this.#clearTimers(call);
+    this.#ringtone.stop();
+    call.phase = 'active';
+    call.answeredAt = Date.now();
+    this.#attach(call, false);
+    this.#sendMediaState(call);
+    this.#changed();
+  }
+
+  /** Callee: adds (or fills) the transceivers, which starts the media, and says so. */
+  #answer(call: Call): void {
+    if (!this.#transport.link(call.device)) {
+      this.#transport.want(call.device);
+      return;
+    }
+    this.#attach(call, true);
+    this.#transport.send(call.device, { t: 'call-accept', call: call.id });
+    this.#sendMediaState(call);
+  }
+
+  /**
+   * Puts the call's local tracks into the connection's audio and video
+   * transceivers, creating them (callee) when the connection has none yet.
+   * Directions are set synchronously: inside `wh-remote-offer` they shape the answer.
+   */
+  #attach(call: Call, create: boolean): void {
+    const link = this.#transport.link(call.device);
+    if (!link) return;
+    for (const kind of call.kinds) {
+      const track = call.local?.getTracks().find((t) => t.kind === kind && t.readyState === 'live') ?? null;
+      const transceiver = mediaTransceiver(link.pc, kind);
+      if (!transceiver) {
+        if (create) link.pc.addTransceiver(track ?? kind, { direction: 'sendrecv' });
+        continue;
+      }
+      if (transceiver.direction !== 'sendrecv') transceiver.direction = 'sendrecv';
+      if (transceiver.sender.track !== track) void transceiver.sender.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+    }
+    this.#refreshRemote(call);
+  }
+
+  /** Empties the senders when a call ends; the transceivers stay for the next call. */
+  #detach(call: Call): void {
+    const link = this.#transport.link(call.device);
+    if (!link) return;
+    for (const transceiver of link.pc.getTransceivers()) {
+      if (transceiver.currentDirection !== 'stopped' && transceiver.sender.track) void transceiver.sender.replaceTrack(null).catch(() => undefined);
+    }
+  }
+
+  #refreshRemote(call: Call): void {
+    const link = this.#transport.link(call.device);
+    if (!link) return;
+    const tracks = call.kinds.map((kind) => mediaTransceiver(link.pc, kind)?.receiver.track).filter((track): track is MediaStreamTrack => !!track);
+    const present = call.remote.getTracks();
+    if (tracks.length === present.length && tracks.every((track) => present.includes(track))) return;
+    call.remote = new MediaStream(tracks);
+    this.#changed();
+  }
+
+  #useLocal(call: Call, stream: MediaStream, notice: string): void {
+    call.local = stream;
+    call.cameraTrack = stream.getVideoTracks()[0] ?? null;
+    call.cameraOn = call.video && call.cameraTrack !== null;
+    call.notice = notice;
+    for (const track of stream.getAudioTracks()) track.enabled = !call.muted;
+    if (notice) this.emit('wh-call-notice', notice);
+    if (call.video) void videoInputs().then((cameras) => {
+      call.cameras = cameras.length;
+      this.#changed();
+    });
+    this.#changed();
+  }
+
+  #setCameraTrack(call: Call, track: MediaStreamTrack | null): void {
+    call.cameraTrack?.stop();
+    call.cameraTrack = track;
+    if (!call.screen) this.#putVideo(call, track);
+  }
+
+  #stopScreen(call: Call): void {
+    call.screen = false;
+    this.#putVideo(call, call.cameraOn ? call.cameraTrack : null);
+  }
+
+  /** The one video track this side sends (camera, screen or none), in the preview and on the sender. */
+  #putVideo(call: Call, track: MediaStreamTrack | null): void {
+    const local = call.local ?? new MediaStream();
+    for (const old of local.getVideoTracks()) {
+      local.removeTrack(old);
+      if (old !== call.cameraTrack) old.stop();
+    }
+    if (track) local.addTrack(track);
+    call.local = new MediaStream(local.getTracks());
+    const sender = this.#transport.link(call.device) && mediaTransceiver(this.#transport.link(call.device)!.pc, 'video')?.sender;
+    if (sender && call.phase === 'active') void sender.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+  }
+
+  #sendMediaState(call: Call): void {
+    this.#transport.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen });
+  }
+
+  async #finish(call: Call, outcome: CallOutcome, message?: string): Promise<void> {
+    if (this.#current !== call) return;
+    this.#current = null;
+    this.#clearTimers(call);
+    this.#ringtone.stop();
+    void closeCallNotification(call.id).catch(() => undefined);
+    this.#detach(call);
+    if (call.local) stopTracks(call.local);
+    call.cameraTrack?.stop();
+    this.#changed();
+    const name = this.#transport.name(call.device);
+    const notice = message ?? (call.direction === 'out' ? { busy: `${name} is in another call.`, declined: `${name} declined the call.` }[outcome as 'busy' | 'declined'] : undefined);
+    if (notice) this.emit('wh-call-notice', notice);
+    await this.#record(call, outcome);
+  }
+
+  async #record(call: Call, outcome: CallOutcome): Promise<void> {
+    const duration = outcome === 'answered' && call.answeredAt !== null ? Date.now() - call.answeredAt : undefined;
+    const incoming = call.direction === 'in';
+    await this.#transport.record({
+      id: `${call.id}-${call.direction}`,
+      conversation: call.device,
+      direction: call.direction,
+      text: callText(outcome, incoming, call.video),
+      sentAt: Date.now(),
+      at: 0,
+      // A missed call is news (unread) to the one it rang for; no receipts go out for call entries.
+      status: incoming && outcome === 'missed' ? 'delivered' : 'read',
+      receiptSent: 1,
+      call: { video: call.video, outcome, ...(duration !== undefined ? { duration } : {}) },
+    });
+  }
+
+  #clearTimers(call: Call): void {
+    for (const timer of call.timers) clearTimeout(timer);
+    call.timers = [];
+  }
+
+  #changed(): void {
+    this.emit('wh-call', undefined);
+  }
+}
+
+function mediaTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video'): RTCRtpTransceiver | undefined {
+  return pc.getTransceivers().find((transceiver) => transceiver.receiver.track.kind === kind && transceiver.currentDirection !== 'stopped');
+}
+
+function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}
+
+/** The words of a call's history entry. */
+export function callText(outcome: CallOutcome, incoming: boolean, video: boolean): string {
+  const kind = video ? 'Video call' : 'Audio call';
+  switch (outcome) {
+    case 'answered':
+      return kind;
+    case 'missed':
+      return 'Missed call';
+    case 'declined':
+      return incoming ? 'Declined call' : 'Call declined';
+    case 'cancelled':
+      return 'Cancelled call';
+    case 'busy':
+      return 'No answer (busy)';
+    case 'failed':
+      return 'Call failed';
+  }
+}
+
+/** A duration as m:ss, or h:mm:ss past an hour. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}

@@ -1,0 +1,451 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { live } from 'lit/directives/live.js';
+import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
+import type { PeerLink } from '../peers/peer-link.js';
+import { chatIcon, hangUpIcon, micIcon, micOffIcon, pipIcon, screenIcon, statsIcon, switchCameraIcon, videoIcon, videoOffIcon } from './icons.js';
+import { controlStyles } from './shared.styles.js';
+import { ListenController } from './listen-controller.js';
+import { initial } from './wh-incoming-call.js';
+
+/** How close to an edge the preview tile settles after a drag, px. */
+const TILE_MARGIN = 12;
+
+/**
+ * A call being made or held: the other person's video fills the screen, this
+ * device's preview is a small tile that can be dragged to any corner, and
+ * the controls sit at the bottom. Minimized (the person went back to the
+ * chat), it is a bar at the top of the screen; the call and its sound go on.
+ * @event wh-minimize - Show the chat, keep the call.
+ * @event wh-restore - Back to the call screen.
+ */
+export class WhCallView extends LitElement {
+  static override properties = {
+    call: { attribute: false },
+    service: { attribute: false },
+    link: { attribute: false },
+    name: {},
+    minimized: { type: Boolean, reflect: true },
+    now: { state: true },
+    remotePlaying: { state: true },
+  };
+  declare call: Call;
+  declare service: CallService;
+  declare link: PeerLink | null;
+  declare name: string;
+  declare minimized: boolean;
+  declare now: number;
+  declare remotePlaying: boolean;
+  #clock: ReturnType<typeof setInterval> | null = null;
+  #drag: { pointer: number; dx: number; dy: number } | null = null;
+
+  constructor() {
+    super();
+    this.link = null;
+    this.name = '';
+    this.minimized = false;
+    this.now = Date.now();
+    this.remotePlaying = false;
+    new ListenController(this, () => this.service, ['wh-call']);
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        position: fixed;
+        inset: 0;
+        z-index: 25;
+        background: var(--wh-call-bg);
+        color: var(--wh-call-fg);
+        overflow: hidden;
+      }
+      :host([minimized]) {
+        inset: 0 0 auto 0;
+        height: var(--wh-call-bar);
+        background: var(--wh-accept);
+      }
+      [hidden] {
+        display: none !important;
+      }
+      video.remote {
+        position: absolute;
+        inset: 0;
+        width: 100%;
+        height: 100%;
+        object-fit: contain;
+        background: #000;
+      }
+      :host([minimized]) video.remote,
+      :host([minimized]) .full,
+      :host(:not([minimized])) .bar {
+        display: none;
+      }
+      .full {
+        position: absolute;
+        inset: 0;
+        display: grid;
+        grid-template-rows: auto 1fr auto;
+        pointer-events: none;
+      }
+      .full > * {
+        pointer-events: auto;
+      }
+      header {
+        padding: max(1rem, env(safe-area-inset-top)) 1rem 2rem;
+        background: linear-gradient(rgb(0 0 0 / 0.55), transparent);
+        text-align: center;
+      }
+      h2 {
+        margin: 0;
+        font-size: 1.4rem;
+        overflow-wrap: anywhere;
+      }
+      .status {
+        margin: 0.2rem 0 0;
+        color: var(--wh-call-muted);
+        font-variant-numeric: tabular-nums;
+      }
+      .chips {
+        display: flex;
+        justify-content: center;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        margin-top: 0.5rem;
+      }
+      .chip {
+        font-size: 0.8rem;
+        padding: 0.15rem 0.6rem;
+        border-radius: 1rem;
+        background: rgb(0 0 0 / 0.55);
+      }
+      .avatar {
+        place-self: center;
+        width: 8rem;
+        height: 8rem;
+        border-radius: 50%;
+        display: grid;
+        place-content: center;
+        font-size: 3.2rem;
+        font-weight: 700;
+        background: var(--wh-accent);
+        color: var(--wh-accent-fg);
+      }
+      .stage {
+        position: relative;
+        display: grid;
+        pointer-events: none;
+      }
+      .notice {
+        align-self: end;
+        justify-self: center;
+        max-width: 30rem;
+        margin: 0 1rem 0.75rem;
+        padding: 0.5rem 0.8rem;
+        border-radius: var(--wh-radius);
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+        font-size: 0.9rem;
+        pointer-events: auto;
+      }
+      video.local {
+        position: absolute;
+        top: 0;
+        left: 0;
+        width: clamp(6rem, 24vw, 12rem);
+        aspect-ratio: 3 / 4;
+        object-fit: cover;
+        border-radius: 12px;
+        background: #222;
+        box-shadow: 0 4px 18px rgb(0 0 0 / 0.5);
+        touch-action: none;
+        cursor: grab;
+        pointer-events: auto;
+        transform: translate(var(--x, 0px), var(--y, 0px));
+        transition: transform 180ms ease;
+      }
+      video.local.mirror {
+        scale: -1 1;
+      }
+      video.local.dragging {
+        transition: none;
+        cursor: grabbing;
+      }
+      .controls {
+        display: flex;
+        flex-wrap: wrap;
+        justify-content: center;
+        gap: 0.6rem;
+        padding: 1.5rem 1rem max(1.25rem, env(safe-area-inset-bottom));
+        background: linear-gradient(transparent, rgb(0 0 0 / 0.6));
+      }
+      .controls button {
+        width: 3.4rem;
+        height: 3.4rem;
+        border-radius: 50%;
+        padding: 0;
+        background: var(--wh-call-control);
+        color: var(--wh-call-fg);
+      }
+      .controls button.on {
+        background: var(--wh-call-control-on);
+        color: var(--wh-call-control-on-fg);
+      }
+      button.hang-up {
+        background: var(--wh-hang-up) !important;
+        color: #fff;
+      }
+      button.hang-up svg {
+        transform: rotate(135deg);
+      }
+      .bar {
+        display: flex;
+        align-items: center;
+        gap: 0.25rem;
+        height: 100%;
+        padding: 0 0.5rem 0 max(1rem, env(safe-area-inset-left));
+        color: #fff;
+      }
+      .bar .label {
+        flex: 1;
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+        font-weight: 600;
+        font-variant-numeric: tabular-nums;
+      }
+      .bar button {
+        min-height: 2.4rem;
+      }
+      .bar .return {
+        background: rgb(0 0 0 / 0.2);
+      }
+      @media (prefers-reduced-motion: reduce) {
+        video.local {
+          transition: none;
+        }
+      }
+    `,
+  ];
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#clock = setInterval(() => (this.now = Date.now()), 1000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.#clock) clearInterval(this.#clock);
+    if (document.pictureInPictureElement === this.#remoteVideo) void document.exitPictureInPicture().catch(() => undefined);
+  }
+
+  override render() {
+    const call = this.call;
+    // (live(): Lit sets object values on every render, and setting srcObject, even to the same stream, restarts the video.)
+    const active = call.phase === 'active';
+    const showRemoteVideo = call.video && call.remoteCameraOn && this.remotePlaying;
+    const hasLocalVideo = !!call.local?.getVideoTracks().length;
+    return html`
+      <video
+        class="remote"
+        autoplay
+        playsinline
+        aria-label="${this.name}’s video"
+        .srcObject=${live(call.remote)}
+        ?hidden=${!showRemoteVideo}
+        @playing=${this.#remoteState}
+        @resize=${this.#remoteState}
+        @emptied=${this.#remoteState}
+      ></video>
+      <section class="full" aria-label="Call with ${this.name}">
+        <header>
+          <h2>${this.name}</h2>
+          <p class="status" role="status">${this.#status()}</p>
+          <div class="chips">
+            ${active && call.remoteMuted ? html`<span class="chip">${this.name} is muted</span>` : nothing}
+            ${active && call.video && !call.remoteCameraOn ? html`<span class="chip">${this.name}’s camera is off</span>` : nothing}
+            ${active && call.remoteScreen ? html`<span class="chip">${this.name} is sharing their screen</span>` : nothing}
+          </div>
+        </header>
+        <div class="stage">
+          ${showRemoteVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(this.name)}</div>`}
+          ${call.notice ? html`<p class="notice" role="alert">${call.notice}</p>` : nothing}
+          <video
+            class="local ${call.facing === 'user' && !call.screen ? 'mirror' : ''}"
+            autoplay
+            playsinline
+            muted
+            aria-label="Your video"
+            ?hidden=${!hasLocalVideo}
+            .srcObject=${live(call.local)}
+            @pointerdown=${this.#dragStart}
+            @pointermove=${this.#dragMove}
+            @pointerup=${this.#dragEnd}
+            @pointercancel=${this.#dragEnd}
+          ></video>
+        </div>
+        <div class="controls" role="toolbar" aria-label="Call controls">${this.#controls()}</div>
+      </section>
+      <div class="bar" role="region" aria-label="Call with ${this.name}">
+        <span class="label">${this.name} · ${this.#status()}</span>
+        <button class="return" @click=${() => this.#say('wh-restore')}>Return to call</button>
+        ${this.#muteButton()}
+        <button class="icon hang-up" aria-label="Hang up" @click=${() => void this.service.hangUp()}>${hangUpIcon}</button>
+      </div>
+    `;
+  }
+
+  #status(): string {
+    const call = this.call;
+    if (call.phase === 'outgoing') return 'Calling…';
+    if (call.reconnecting) return 'Reconnecting…';
+    if (call.phase === 'active' && call.answeredAt !== null) return formatDuration(Math.max(0, this.now - call.answeredAt));
+    return '';
+  }
+
+  #muteButton() {
+    const muted = this.call.muted;
+    return html`<button class="icon ${muted ? 'on' : ''}" aria-label=${muted ? 'Unmute' : 'Mute'} title=${muted ? 'Unmute' : 'Mute'} @click=${() => this.service.setMuted(!muted)}>
+      ${muted ? micOffIcon : micIcon}
+    </button>`;
+  }
+
+  #controls() {
+    const call = this.call;
+    const active = call.phase === 'active';
+    const camera = call.video
+      ? html`<button
+          class="icon ${call.cameraOn ? '' : 'on'}"
+          aria-label=${call.cameraOn ? 'Camera off' : 'Camera on'}
+          title=${call.cameraOn ? 'Camera off' : 'Camera on'}
+          @click=${() => void this.service.setCamera(!call.cameraOn)}
+        >
+          ${call.cameraOn ? videoIcon : videoOffIcon}
+        </button>`
+      : nothing;
+    const hangUp = html`<button class="icon hang-up" aria-label=${active ? 'Hang up' : 'Cancel'} title=${active ? 'Hang up' : 'Cancel'} @click=${() => void this.service.hangUp()}>
+      ${hangUpIcon}
+    </button>`;
+    if (!active) return [this.#muteButton(), camera, hangUp];
+    return [
+      this.#muteButton(),
+      camera,
+      call.video && call.cameras > 1
+        ? html`<button class="icon" aria-label="Switch camera" title="Switch camera" ?disabled=${!call.cameraOn || call.screen} @click=${() => void this.service.switchCamera()}>
+            ${switchCameraIcon}
+          </button>`
+        : nothing,
+      call.video && call.canShareScreen
+        ? html`<button
+            class="icon ${call.screen ? 'on' : ''}"
+            aria-label=${call.screen ? 'Stop sharing' : 'Share screen'}
+            title=${call.screen ? 'Stop sharing' : 'Share screen'}
+            @click=${() => void this.service.setScreenSharing(!call.screen)}
+          >
+            ${screenIcon}
+          </button>`
+        : nothing,
+      call.video && document.pictureInPictureEnabled
+        ? html`<button class="icon" aria-label="Picture in picture" title="Picture in picture" @click=${this.#pictureInPicture}>${pipIcon}</button>`
+        : nothing,
+      html`<button class="icon" aria-label="Connection stats" title="Connection stats" @click=${this.#openStats}>${statsIcon}</button>`,
+      html`<button class="icon" aria-label="Chat" title="Show the chat; the call goes on" @click=${() => this.#say('wh-minimize')}>${chatIcon}</button>`,
+      hangUp,
+    ];
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('call') || this.#remoteVideo?.srcObject !== this.call.remote) this.#remoteState();
+  }
+
+  get #remoteVideo(): HTMLVideoElement | null {
+    return this.renderRoot.querySelector('video.remote');
+  }
+
+  /** The remote video is shown once frames arrive (a black box before that helps no one). */
+  #remoteState(): void {
+    const video = this.#remoteVideo;
+    this.remotePlaying = !!video && video.videoWidth > 0 && !video.paused;
+    if (video?.paused && video.srcObject) void video.play().catch(() => undefined);
+  }
+
+  async #pictureInPicture(): Promise<void> {
+    const video = this.#remoteVideo;
+    if (!video) return;
+    if (document.pictureInPictureElement) await document.exitPictureInPicture().catch(() => undefined);
+    else await video.requestPictureInPicture().catch(() => undefined);
+  }
+
+  async #openStats(): Promise<void> {
+    await import('./wh-stats-panel.js');
+    const panel = document.createElement('wh-stats-panel');
+    panel.link = this.link;
+    panel.name = this.name;
+    document.body.append(panel);
+    void panel.show();
+  }
+
+  #dragStart(event: PointerEvent): void {
+    const tile = event.currentTarget as HTMLVideoElement;
+    tile.setPointerCapture(event.pointerId);
+    tile.classList.add('dragging');
+    const [x, y] = this.#tileOffset(tile);
+    this.#drag = { pointer: event.pointerId, dx: event.clientX - x, dy: event.clientY - y };
+  }
+
+  #dragMove(event: PointerEvent): void {
+    if (this.#drag?.pointer !== event.pointerId) return;
+    this.#placeTile(event.currentTarget as HTMLVideoElement, event.clientX - this.#drag.dx, event.clientY - this.#drag.dy);
+  }
+
+  /** Settles the tile in the nearest corner, clear of the controls. */
+  #dragEnd(event: PointerEvent): void {
+    if (this.#drag?.pointer !== event.pointerId) return;
+    this.#drag = null;
+    const tile = event.currentTarget as HTMLVideoElement;
+    tile.classList.remove('dragging');
+    const stage = tile.parentElement!.getBoundingClientRect();
+    const [x, y] = this.#tileOffset(tile);
+    const right = stage.width - tile.offsetWidth - TILE_MARGIN;
+    const bottom = stage.height - tile.offsetHeight - TILE_MARGIN;
+    this.#placeTile(tile, x + tile.offsetWidth / 2 < stage.width / 2 ? TILE_MARGIN : right, y + tile.offsetHeight / 2 < stage.height / 2 ? TILE_MARGIN : bottom);
+  }
+
+  #tileOffset(tile: HTMLElement): [number, number] {
+    return [parseFloat(tile.style.getPropertyValue('--x')) || this.#defaultX(tile), parseFloat(tile.style.getPropertyValue('--y')) || TILE_MARGIN];
+  }
+
+  #defaultX(tile: HTMLElement): number {
+    return (tile.parentElement?.clientWidth ?? 0) - tile.offsetWidth - TILE_MARGIN;
+  }
+
+  #placeTile(tile: HTMLElement, x: number, y: number): void {
+    const stage = tile.parentElement!;
+    const maxX = Math.max(0, stage.clientWidth - tile.offsetWidth);
+    const maxY = Math.max(0, stage.clientHeight - tile.offsetHeight);
+    tile.style.setProperty('--x', `${Math.min(maxX, Math.max(0, x))}px`);
+    tile.style.setProperty('--y', `${Math.min(maxY, Math.max(0, y))}px`);
+  }
+
+  override firstUpdated(): void {
+    const tile = this.renderRoot.querySelector<HTMLVideoElement>('video.local');
+    // Starts in the top-right corner of the stage.
+    if (tile) requestAnimationFrame(() => this.#placeTile(tile, this.#defaultX(tile), TILE_MARGIN));
+  }
+
+  #say(type: 'wh-minimize' | 'wh-restore'): void {
+    this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true }));
+  }
+}
+
+customElements.define('wh-call-view', WhCallView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-call-view': WhCallView;
+  }
+  interface HTMLElementEventMap {
+    'wh-minimize': CustomEvent<void>;
+    'wh-restore': CustomEvent<void>;
+  }
+}
