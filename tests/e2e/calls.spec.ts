@@ -8,7 +8,7 @@ test.afterEach(async () => {
 });
 
 /** Alice and Bob in one room, each with the other's chat open, their media tracks recorded. */
-async function aliceAndBob(browser: Parameters<typeof newPerson>[0], appUrl: string): Promise<[Person, Person]> {
+async function aliceAndBob(browser: Parameters<typeof newPerson>[0], appUrl: string, bobOpensChat = true): Promise<[Person, Person]> {
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
@@ -17,7 +17,7 @@ async function aliceAndBob(browser: Parameters<typeof newPerson>[0], appUrl: str
   const link = await createRoom(alice, appUrl);
   await openRoom(bob, link);
   await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
+  if (bobOpensChat) await openChat(bob, 'Alice');
   return [alice, bob];
 }
 
@@ -54,4 +54,112 @@ test('a video call: ringing, both videos play, mute and camera off show on the o
     await expect.poll(() => mediaTracks(person)).not.toContainEqual(expect.stringMatching(/:live$/));
     await expect(callEntry(person, 'Video call')).toContainText(/· 0:\d\d/);
   }
+});
+
+test('declining: the caller is told, and both histories say so', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await call(alice, 'Audio call');
+  await expect(incomingCall(bob, 'Alice')).toContainText('Incoming audio call');
+  await bob.page.getByRole('button', { name: 'Decline' }).click();
+  await expect(alice.page.getByRole('alert')).toContainText('Bob declined the call.');
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+  await expect(callEntry(alice, 'Call declined')).toBeVisible();
+  await expect(callEntry(bob, 'Declined call')).toBeVisible();
+  expect(await mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
+  expect(await mediaTracks(bob)).toEqual([]); // never answered, so never opened its microphone
+});
+
+test('cancelling while it rings: the ringing stops, and the callee sees a missed call', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await call(alice, 'Video call');
+  await expect(incomingCall(bob, 'Alice')).toBeVisible();
+  await alice.page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(incomingCall(bob, 'Alice')).toBeHidden();
+  await expect(callEntry(alice, 'Cancelled call')).toBeVisible();
+  await expect(callEntry(bob, 'Missed call')).toBeVisible();
+  await expect.poll(() => mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
+});
+
+test('a call nobody answers times out and leaves "Missed call" in both histories', async ({ browser, app }) => {
+  test.setTimeout(90_000);
+  const [alice, bob] = await aliceAndBob(browser, app.url, false); // Bob looks at the list, not the chat
+  await call(alice, 'Audio call');
+  await expect(incomingCall(bob, 'Alice')).toBeVisible();
+  await expect(alice.page.getByRole('alert')).toContainText('Bob did not answer.', { timeout: 40_000 });
+  await expect(incomingCall(bob, 'Alice')).toBeHidden();
+  await expect(callEntry(alice, 'Missed call')).toBeVisible();
+  // Bob was not looking at the chat: the missed call counts as unread.
+  await expect(bob.page.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, .*1 unread/ })).toBeVisible();
+  await openChat(bob, 'Alice');
+  await expect(callEntry(bob, 'Missed call')).toBeVisible();
+});
+
+test('both call each other at once: one call, connected on both sides', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await Promise.all([call(alice, 'Video call'), call(bob, 'Video call')]);
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
+  await expect(callStatus(bob, 'Alice')).toHaveText(/^0:\d\d$/);
+  await expect(incomingCall(alice, 'Bob')).toBeHidden();
+  await expect(incomingCall(bob, 'Alice')).toBeHidden();
+  await bob.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+  // One call, so one entry each (the invite that lost left none).
+  await expect(callEntry(alice, 'Video call')).toHaveCount(1);
+  await expect(callEntry(bob, 'Video call')).toHaveCount(1);
+});
+
+test('an audio call never opens the camera; its media shows in Connection stats', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await call(alice, 'Audio call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
+  await expect(callScreen(alice, 'Bob').getByRole('button', { name: 'Camera off' })).toHaveCount(0);
+  await alice.page.getByRole('button', { name: 'Connection stats' }).last().click();
+  const media = alice.page.getByRole('table', { name: 'Call media' });
+  await expect(media.getByRole('columnheader', { name: 'Receiving audio' })).toBeVisible({ timeout: 15_000 });
+  await expect(media.getByRole('columnheader', { name: 'Sending audio' })).toBeVisible();
+  await expect(media.getByRole('row', { name: /^Codec/ })).toContainText('opus');
+  await expect(media.getByRole('columnheader', { name: /video/ })).toHaveCount(0);
+  for (const person of [alice, bob]) {
+    const constraints = await person.page.evaluate(() => (window as unknown as { whConstraints: MediaStreamConstraints[] }).whConstraints);
+    expect(constraints.every((c) => !c.video)).toBe(true);
+    expect(await mediaTracks(person)).toEqual(['audio:live']);
+  }
+});
+
+test('Connection stats during a video call: codec, resolution, frame rate, bitrate, loss, jitter, round-trip time and the path', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await call(alice, 'Video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Connection stats' }).click();
+  const panel = alice.page.getByRole('dialog', { name: 'Connection stats' });
+  await expect(panel.getByRole('definition').first()).toHaveText('Direct (P2P)');
+  const media = panel.getByRole('table', { name: 'Call media' });
+  await expect(media.getByRole('columnheader')).toHaveText(['Sending video', 'Sending audio', 'Receiving video', 'Receiving audio'], { timeout: 15_000 });
+  await expect(media.getByRole('row', { name: /^Resolution/ }).getByRole('cell').first()).toHaveText(/^\d+×\d+$/);
+  await expect(media.getByRole('row', { name: /^Frame rate/ }).getByRole('cell').nth(2)).toHaveText(/^\d+ fps$/);
+  await expect(media.getByRole('row', { name: /^Bitrate/ }).getByRole('cell').nth(2)).toHaveText(/bit\/s$/);
+  await expect(media.getByRole('row', { name: /^Packet loss/ }).getByRole('cell').nth(3)).toHaveText(/%$/);
+  await expect(media.getByRole('row', { name: /^Jitter/ }).getByRole('cell').nth(3)).toHaveText(/ms$/);
+  await expect(media.getByRole('row', { name: /^Round-trip time/ }).getByRole('cell').first()).toHaveText(/ms$/);
+});
+
+test('no camera allowed: the callee answers with audio only, is told why, and still sees the caller', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  // Bob's browser refuses the camera (as after "Block" in its permission prompt), not the microphone.
+  await bob.page.evaluate(() => {
+    const devices = navigator.mediaDevices;
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = (constraints) => (constraints?.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : getUserMedia(constraints));
+  });
+  await call(alice, 'Video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expect(callScreen(bob, 'Alice').getByRole('alert')).toContainText('Whisper may not use your camera: access was refused');
+  await expect(callScreen(bob, 'Alice').getByRole('alert')).toContainText('audio only from your side');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await expect(callScreen(alice, 'Bob')).toContainText('Bob’s camera is off');
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
 });

@@ -74,6 +74,8 @@ export class Call {
   inviteSent = false;
   timers: Array<ReturnType<typeof setTimeout>> = [];
   cameraTrack: MediaStreamTrack | null = null;
+  /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
+  mergedFrom: Call | null = null;
 
   constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase) {
     this.id = id;
@@ -130,6 +132,13 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     );
     this.#changed();
     const { stream, notice } = await acquireMedia(video);
+    const merged = this.#current?.mergedFrom === call ? this.#current : null;
+    if (merged) {
+      // They called us meanwhile and their call won: it goes on with this media.
+      this.#useLocal(merged, stream, notice);
+      this.#answer(merged);
+      return;
+    }
     if (this.#current !== call) {
       stopTracks(stream);
       return;
@@ -362,10 +371,14 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       this.#clearTimers(current);
       const call = new Call(id, device, 'in', video || current.video, 'active');
       call.answeredAt = Date.now();
+      call.mergedFrom = current;
       this.#current = call;
       this.#ringtone.stop();
-      if (current.local) this.#useLocal(call, current.local, current.notice);
-      this.#answer(call);
+      // Our media may still be on its way (start() hands it over then).
+      if (current.local) {
+        this.#useLocal(call, current.local, current.notice);
+        this.#answer(call);
+      }
       this.#changed();
       return;
     }
