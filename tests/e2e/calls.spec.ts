@@ -163,3 +163,70 @@ test('no camera allowed: the callee answers with audio only, is told why, and st
   await expect(callScreen(alice, 'Bob')).toContainText('Bob’s camera is off');
   await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
 });
+
+test('an incoming call while the page is hidden: a service worker notification with Accept and Decline, and Accept there answers', async ({ browser, app }) => {
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  await bob.context.grantPermissions(['notifications'], { origin: new URL(app.url).origin });
+  await bob.page.evaluate(() => navigator.serviceWorker.ready);
+  // Bob switches to another app: the page is hidden.
+  await bob.page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await call(alice, 'Video call');
+  const shown = () =>
+    bob.page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      const notifications = (await registration.getNotifications()) as Array<Notification & { actions: Array<{ title: string }> }>;
+      return notifications.map((n) => ({ title: n.title, body: n.body, actions: n.actions.map((a) => a.title) }));
+    });
+  await expect.poll(shown).toEqual([{ title: 'Alice is calling', body: 'Incoming video call on Whisper', actions: ['Accept', 'Decline'] }]);
+
+  // Bob taps "Accept" on the notification: the service worker gets the click and tells the page.
+  const worker = bob.context.serviceWorkers()[0]!;
+  await worker.evaluate(async () => {
+    type NotificationEventInit = { notification: Notification; action: string };
+    const scope = self as unknown as { registration: ServiceWorkerRegistration; NotificationEvent: new (type: string, init: NotificationEventInit) => Event };
+    const [notification] = await scope.registration.getNotifications();
+    try {
+      self.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification: notification!, action: 'accept' }));
+    } catch {
+      // waitUntil() refuses an event that the browser did not dispatch itself; the handler has run by then.
+    }
+  });
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expect(callStatus(bob, 'Alice')).toHaveText(/^0:\d\d$/);
+  await expect.poll(shown).toEqual([]);
+});
+
+test('the call goes on while both chat, and while a file moves on the same connection', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const [alice, bob] = await aliceAndBob(browser, app.url);
+  const file = { name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(48 * 1024 * 1024, 7) };
+  const chooser = alice.page.waitForEvent('filechooser');
+  await alice.page.getByRole('button', { name: 'Attach file' }).click();
+  await (await chooser).setFiles(file);
+  const entry = (person: Person) => person.page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'big.bin' });
+  await entry(bob).getByRole('button', { name: 'Accept' }).click();
+  await expect(entry(bob).getByRole('progressbar')).toBeVisible();
+
+  await call(alice, 'Video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+
+  // Both go to the chat: the call becomes a bar at the top and goes on.
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Chat' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Return to call' })).toBeVisible();
+  await expect(alice.page.getByRole('textbox', { name: 'Message' })).toBeVisible();
+  const box = alice.page.getByRole('textbox', { name: 'Message' });
+  await box.fill('can you see the file coming?');
+  await box.press('Enter');
+  await expect(bob.page.getByRole('list', { name: 'Messages' })).toContainText('can you see the file coming?');
+
+  await expect(entry(bob)).toContainText('Received and verified.', { timeout: 90_000 });
+  await alice.page.getByRole('button', { name: 'Return to call' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^\d:\d\d$/);
+});
