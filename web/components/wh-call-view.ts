@@ -72,8 +72,17 @@ export class WhCallView extends LitElement {
         inset: 0;
         width: 100%;
         height: 100%;
-        object-fit: contain;
+        object-fit: cover;
         background: #000;
+      }
+      /* A shared screen is shown whole; a face may be cropped to fill the screen. */
+      video.remote.whole {
+        object-fit: contain;
+      }
+      @media (min-aspect-ratio: 1/1) {
+        video.remote {
+          object-fit: contain;
+        }
       }
       :host([minimized]) video.remote,
       :host([minimized]) .full,
@@ -149,8 +158,8 @@ export class WhCallView extends LitElement {
       }
       video.local {
         position: absolute;
-        top: 0;
-        left: 0;
+        top: ${TILE_MARGIN}px;
+        right: ${TILE_MARGIN}px;
         width: clamp(6rem, 24vw, 12rem);
         aspect-ratio: 3 / 4;
         object-fit: cover;
@@ -160,6 +169,12 @@ export class WhCallView extends LitElement {
         touch-action: none;
         cursor: grab;
         pointer-events: auto;
+      }
+      /* Once dragged, the tile is placed by offsets from the stage's top left corner. */
+      video.local.placed {
+        top: 0;
+        right: auto;
+        left: 0;
         transform: translate(var(--x, 0px), var(--y, 0px));
         transition: transform 180ms ease;
       }
@@ -179,8 +194,8 @@ export class WhCallView extends LitElement {
         background: linear-gradient(transparent, rgb(0 0 0 / 0.6));
       }
       .controls button {
-        width: 3.4rem;
-        height: 3.4rem;
+        width: 3.3rem;
+        height: 3.3rem;
         border-radius: 50%;
         padding: 0;
         background: var(--wh-call-control);
@@ -220,8 +235,19 @@ export class WhCallView extends LitElement {
       .bar .return {
         background: rgb(0 0 0 / 0.2);
       }
+      @media (max-width: 420px) {
+        .controls {
+          gap: 0.45rem;
+          padding-inline: 0.5rem;
+        }
+        .controls button {
+          width: 2.9rem;
+          height: 2.9rem;
+          min-width: 0;
+        }
+      }
       @media (prefers-reduced-motion: reduce) {
-        video.local {
+        video.local.placed {
           transition: none;
         }
       }
@@ -247,7 +273,7 @@ export class WhCallView extends LitElement {
     const hasLocalVideo = !!call.local?.getVideoTracks().length;
     return html`
       <video
-        class="remote"
+        class="remote ${call.remoteScreen ? 'whole' : ''}"
         autoplay
         playsinline
         aria-label="${this.name}’s video"
@@ -387,10 +413,12 @@ export class WhCallView extends LitElement {
 
   #dragStart(event: PointerEvent): void {
     const tile = event.currentTarget as HTMLVideoElement;
+    const stage = tile.parentElement!.getBoundingClientRect();
+    const rect = tile.getBoundingClientRect();
     tile.setPointerCapture(event.pointerId);
-    tile.classList.add('dragging');
-    const [x, y] = this.#tileOffset(tile);
-    this.#drag = { pointer: event.pointerId, dx: event.clientX - x, dy: event.clientY - y };
+    tile.classList.add('placed', 'dragging');
+    this.#placeTile(tile, rect.left - stage.left, rect.top - stage.top);
+    this.#drag = { pointer: event.pointerId, dx: event.clientX - (rect.left - stage.left), dy: event.clientY - (rect.top - stage.top) };
   }
 
   #dragMove(event: PointerEvent): void {
@@ -398,25 +426,17 @@ export class WhCallView extends LitElement {
     this.#placeTile(event.currentTarget as HTMLVideoElement, event.clientX - this.#drag.dx, event.clientY - this.#drag.dy);
   }
 
-  /** Settles the tile in the nearest corner, clear of the controls. */
+  /** Settles the tile in the nearest corner. */
   #dragEnd(event: PointerEvent): void {
     if (this.#drag?.pointer !== event.pointerId) return;
     this.#drag = null;
     const tile = event.currentTarget as HTMLVideoElement;
     tile.classList.remove('dragging');
     const stage = tile.parentElement!.getBoundingClientRect();
-    const [x, y] = this.#tileOffset(tile);
-    const right = stage.width - tile.offsetWidth - TILE_MARGIN;
-    const bottom = stage.height - tile.offsetHeight - TILE_MARGIN;
-    this.#placeTile(tile, x + tile.offsetWidth / 2 < stage.width / 2 ? TILE_MARGIN : right, y + tile.offsetHeight / 2 < stage.height / 2 ? TILE_MARGIN : bottom);
-  }
-
-  #tileOffset(tile: HTMLElement): [number, number] {
-    return [parseFloat(tile.style.getPropertyValue('--x')) || this.#defaultX(tile), parseFloat(tile.style.getPropertyValue('--y')) || TILE_MARGIN];
-  }
-
-  #defaultX(tile: HTMLElement): number {
-    return (tile.parentElement?.clientWidth ?? 0) - tile.offsetWidth - TILE_MARGIN;
+    const rect = tile.getBoundingClientRect();
+    const left = rect.left - stage.left + rect.width / 2 < stage.width / 2;
+    const top = rect.top - stage.top + rect.height / 2 < stage.height / 2;
+    this.#placeTile(tile, left ? TILE_MARGIN : stage.width - rect.width - TILE_MARGIN, top ? TILE_MARGIN : stage.height - rect.height - TILE_MARGIN);
   }
 
   #placeTile(tile: HTMLElement, x: number, y: number): void {
@@ -425,12 +445,6 @@ export class WhCallView extends LitElement {
     const maxY = Math.max(0, stage.clientHeight - tile.offsetHeight);
     tile.style.setProperty('--x', `${Math.min(maxX, Math.max(0, x))}px`);
     tile.style.setProperty('--y', `${Math.min(maxY, Math.max(0, y))}px`);
-  }
-
-  override firstUpdated(): void {
-    const tile = this.renderRoot.querySelector<HTMLVideoElement>('video.local');
-    // Starts in the top-right corner of the stage.
-    if (tile) requestAnimationFrame(() => this.#placeTile(tile, this.#defaultX(tile), TILE_MARGIN));
   }
 
   #say(type: 'wh-minimize' | 'wh-restore'): void {

@@ -84,6 +84,8 @@ export class WhChatView extends LitElement {
       .presence {
         font-size: 0.8rem;
         color: var(--wh-muted);
+        white-space: nowrap;
+        overflow: hidden;
         display: flex;
         gap: 0.4rem;
         align-items: center;
@@ -99,6 +101,11 @@ export class WhChatView extends LitElement {
       .badge.warning {
         background: var(--wh-warning-bg);
         color: var(--wh-warning-fg);
+      }
+      @media (max-width: 420px) {
+        header button.icon {
+          min-width: 2.5rem;
+        }
       }
       output {
         font-size: 0.8rem;

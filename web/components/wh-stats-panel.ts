@@ -44,7 +44,7 @@ export class WhStatsPanel extends LitElement {
         text-align: end;
       }
       dialog {
-        width: min(100vw - 2rem, 38rem);
+        width: min(100vw - 2rem, 46rem);
       }
       .media {
         overflow-x: auto;
