@@ -1,0 +1,119 @@
+/**
+ * docker-compose.yml as the compose tool reads it: what runs, what is reachable
+ * from outside, and that signal and coturn are wired to each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO, composeConfig, envExampleWith, type ComposeConfig, type ComposeService } from './compose-config.js';
+
+const SECRET = randomBytes(32).toString('hex');
+const EXTERNAL_IP = '203.0.113.7';
+
+/** A domain deployment, filled in as README tells. */
+const DOMAIN_SETTINGS = {
+  WHISPER_MODE: 'domain',
+  WHISPER_ADDRESS: 'chat.example.org',
+  TURN_SECRET: SECRET,
+  TURN_EXTERNAL_IP: EXTERNAL_IP,
+  TURN_MIN_PORT: '50000',
+  TURN_MAX_PORT: '50099',
+};
+
+function published(service: ComposeService): string[] {
+  return (service.ports ?? []).map((port) => `${port.published}:${port.target}/${port.protocol ?? 'tcp'}`);
+}
+
+describe('docker-compose.yml', () => {
+  let config: ComposeConfig;
+  let signal: ComposeService;
+  let caddy: ComposeService;
+  let coturn: ComposeService;
+  beforeAll(async () => {
+    config = await composeConfig(await envExampleWith(DOMAIN_SETTINGS));
+    ({ signal, caddy, coturn } = config.services as Record<'signal' | 'caddy' | 'coturn', ComposeService>);
+  });
+
+  it('refuses to start without a TURN secret, saying which setting is missing', async () => {
+    await Promise.all([
+      expect(composeConfig(await readFile(join(REPO, '.env.example'), 'utf8'))).rejects.toThrow(/set TURN_SECRET in \.env/),
+      expect(composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, TURN_EXTERNAL_IP: '' }))).rejects.toThrow(/set TURN_EXTERNAL_IP in \.env/),
+      expect(composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, WHISPER_MODE: '' }))).rejects.toThrow(/set WHISPER_MODE in \.env/),
+    ]);
+  });
+
+  it('runs signal, Caddy and coturn, each restarted after a crash or a reboot', () => {
+    expect(Object.keys(config.services).sort()).toEqual(['caddy', 'coturn', 'signal']);
+    for (const service of Object.values(config.services)) expect(service.restart).toBe('unless-stopped');
+  });
+
+  it('is reachable from outside only through Caddy (HTTP, HTTPS, HTTP/3, LAN port) and coturn', () => {
+    expect(published(caddy).sort()).toEqual(['443:443/tcp', '443:443/udp', '80:80/tcp', '8080:8080/tcp', '8080:8080/udp'].sort());
+    expect(signal.ports ?? []).toEqual([]);
+    expect(signal.network_mode).toBeUndefined();
+    expect(signal.expose).toEqual(['8080']);
+    // coturn needs its relay port range on the host's own addresses; it is the only service there.
+    expect(coturn.network_mode).toBe('host');
+    expect(caddy.network_mode).toBeUndefined();
+  });
+
+  it('checks the health of every service, and starts Caddy once signal is healthy', () => {
+    expect(caddy.healthcheck?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://localhost:2019/config/']);
+    expect(coturn.healthcheck?.test).toEqual(['CMD', 'timeout', '3', 'turnutils_stunclient', '127.0.0.1']);
+    // signal's health check is the image's HEALTHCHECK (Dockerfile), which compose must not turn off.
+    expect(signal.build?.context).toBe(REPO);
+    expect(signal.healthcheck?.disable).not.toBe(true);
+    expect(caddy.depends_on).toEqual({ signal: { condition: 'service_healthy' } });
+  });
+
+  it('gives signal and coturn the same TURN secret, from the one TURN_SECRET setting', () => {
+    expect(signal.environment?.TURN_SECRET).toBe(SECRET);
+    expect(coturn.command).toContain(`--static-auth-secret=${SECRET}`);
+  });
+
+  it('points the TURN URLs that signal hands out at coturn: its address and port, over UDP and TCP', async () => {
+    const urls = signal.environment!.TURN_URLS!.split(',').filter((url) => url !== '');
+    expect(urls).toEqual([`turn:${EXTERNAL_IP}:3478?transport=udp`, `turn:${EXTERNAL_IP}:3478?transport=tcp`]);
+    expect(coturn.command).toContain(`--external-ip=${EXTERNAL_IP}`);
+    // coturn listens on its default port, 3478: the repo's config does not move it.
+    expect(coturn.entrypoint).toEqual(['turnserver']);
+    expect(coturn.command!.slice(0, 2)).toEqual(['-c', '/etc/coturn/turnserver.conf']);
+    expect(coturn.volumes).toContain(`${join(REPO, 'turnserver.conf')}:/etc/coturn/turnserver.conf:ro`);
+    expect(await readFile(join(REPO, 'turnserver.conf'), 'utf8')).not.toMatch(/^\s*(listening-port|alt-listening-port)\s*=/m);
+
+    const withTls = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, TURN_TLS_URLS: 'turns:chat.example.org:5349?transport=tcp' }));
+    expect(withTls.services.signal!.environment!.TURN_URLS!.split(',')).toContain('turns:chat.example.org:5349?transport=tcp');
+  });
+
+  it('relays through the port range of the settings, and only to public addresses and its own', () => {
+    expect(coturn.command).toEqual(expect.arrayContaining(['--min-port=50000', '--max-port=50099', `--allowed-peer-ip=${EXTERNAL_IP}`]));
+    expect(coturn.command!.some((arg) => arg.includes('allow-loopback-peers'))).toBe(false);
+  });
+
+  it('runs a pinned coturn of 4.9 or later, and a pinned Caddy 2', () => {
+    const [, major, minor] = /^coturn\/coturn:(\d+)\.(\d+)\.\d+(-r\d+)?$/.exec(coturn.image ?? '') ?? [];
+    expect(coturn.image, 'coturn/coturn:X.Y.Z').toMatch(/^coturn\/coturn:/);
+    expect(Number(major) * 100 + Number(minor)).toBeGreaterThanOrEqual(409);
+    expect(caddy.image).toMatch(/^caddy:2\.\d+\.\d+(-alpine)?$/);
+  });
+
+  it('hands Caddy the repo Caddyfile, the mode and address of the settings, signal as upstream, and keeps its certificates in volumes', () => {
+    expect(caddy.volumes).toEqual(expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']));
+    expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM: 'signal:8080' });
+    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data']);
+  });
+
+  it('runs signal without privileges and on a read-only file system', () => {
+    expect(signal.read_only).toBe(true);
+    expect(signal.cap_drop).toEqual(['ALL']);
+    expect(signal.security_opt).toEqual(['no-new-privileges:true']);
+  });
+
+  it('works for a home network as .env.example sets it up', async () => {
+    const lan = await composeConfig(await envExampleWith({ TURN_SECRET: SECRET }));
+    expect(lan.services.caddy!.environment).toMatchObject({ WHISPER_MODE: 'lan', WHISPER_ADDRESS: 'https://192.168.1.10:8080' });
+    expect(lan.services.signal!.environment!.TURN_URLS).toBe('turn:192.168.1.10:3478?transport=udp,turn:192.168.1.10:3478?transport=tcp,');
+    expect(lan.services.coturn!.command).toEqual(expect.arrayContaining(['--external-ip=192.168.1.10', '--allowed-peer-ip=192.168.1.10', '--min-port=49160', '--max-port=49359']));
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Runs the real coturn (`turnserver`) from the repository's turnserver.conf,
+ * wired as docker-compose.yml wires it (--static-auth-secret, --external-ip and
+ * --allowed-peer-ip from the same address), with overrides that keep it on
+ * loopback for a test: it listens and relays on 127.0.0.1 at a free port,
+ * allows loopback peers (a deployment denies them), starts no TLS, DTLS or
+ * CLI listener, and keeps its log, pid file and database in a folder of its own.
+ *
+ * Ready once it answers a STUN Binding request. It refuses to start on a
+ * config line coturn does not understand, so a typo in turnserver.conf fails
+ * every test that uses it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+
+export const TURNSERVER_CONF = join(import.meta.dirname, '../../turnserver.conf');
+
+export interface CoturnProcess {
+  host: string;
+  port: number;
+  /** The TURN URLs a signal process hands out for this server, as docker-compose.yml builds TURN_URLS. */
+  urls: string[];
+  /** coturn's log so far. */
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 10_000;
+
+export async function launchCoturn(secret: string): Promise<CoturnProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
+  const port = await freePort(HOST);
+  const logFile = join(dir, 'turnserver.log');
+  const child = spawn(
+    'turnserver',
+    [
+      '-c',
+      TURNSERVER_CONF,
+      // As docker-compose.yml, with TURN_EXTERNAL_IP=127.0.0.1:
+      `--static-auth-secret=${secret}`,
+      `--external-ip=${HOST}`,
+      `--allowed-peer-ip=${HOST}`,
+      // Test only:
+      `--listening-ip=${HOST}`,
+      `--relay-ip=${HOST}`,
+      `--listening-port=${port}`,
+      '--allow-loopback-peers',
+      '--no-tls',
+      '--no-dtls',
+      '--no-cli',
+      `--log-file=${logFile}`,
+      `--pidfile=${join(dir, 'turnserver.pid')}`,
+      `--userdb=${join(dir, 'turndb')}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot run turnserver (bash tests/support/system-deps.sh turnserver installs it): ${error.message}`))));
+  const log = () => readFile(logFile, 'utf8').catch(() => '');
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await Promise.race([
+      answersStun(port),
+      spawnFailed,
+      exited.then(async (code) => {
+        throw new Error(`turnserver exited with ${code}: ${stderr}\n${await log()}`);
+      }),
+    ]);
+    const problems = (await log()).split('\n').filter((line) => /Bad configuration format|CONFIG ERROR|Unknown argument/i.test(line));
+    if (problems.length > 0) throw new Error(`turnserver did not accept its configuration:\n${problems.join('\n')}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    host: HOST,
+    port,
+    urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`],
+    log,
+    stop,
+  };
+}
+
+/** Resolves when a STUN Binding request to the port gets a Binding success response (RFC 5389). */
+async function answersStun(port: number): Promise<void> {
+  const socket = createSocket('udp4');
+  const transaction = randomBytes(12);
+  const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), transaction]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + READY_TIMEOUT_MS;
+      socket.on('message', (message) => {
+        if (message.readUInt16BE(0) === 0x0101 && message.subarray(8, 20).equals(transaction)) resolve();
+      });
+      const ask = () => {
+        if (Date.now() > deadline) return reject(new Error(`turnserver did not answer STUN on ${HOST}:${port} within ${READY_TIMEOUT_MS} ms`));
+        socket.send(request, port, HOST);
+        timer = setTimeout(ask, 100);
+      };
+      let timer = setTimeout(ask, 0);
+      socket.once('close', () => clearTimeout(timer));
+    });
+  } finally {
+    socket.close();
+  }
+}
