@@ -55,6 +55,8 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
       '--no-dtls',
       '--no-cli',
       `--log-file=${logFile}`,
+      // One file from the first line on (the config's simple-log applies only once the config is read).
+      '--simple-log',
       `--pidfile=${join(dir, 'turnserver.pid')}`,
       `--userdb=${join(dir, 'turndb')}`,
     ],
