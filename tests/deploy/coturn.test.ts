@@ -64,7 +64,8 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
     let welcome;
     [client, welcome] = await TestClient.join(`ws://127.0.0.1:${signalPort}/ws`, randomRoom(), 'Alice');
     turn = (welcome.iceServers as IceServer[]).find((server) => server.urls.some((url) => url.startsWith('turn:')))!;
-    [, host, port] = /^turn:([\d.]+):(\d+)\?transport=udp$/.exec(turn.urls[0]!) ?? [];
+    const [, address, portText] = /^turn:([\d.]+):(\d+)\?transport=udp$/.exec(turn.urls[0]!) ?? [];
+    [host, port] = [address!, portText!];
   });
   afterAll(async () => {
     client?.close();
