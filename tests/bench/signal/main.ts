@@ -1,0 +1,296 @@
+/**
+ * npm run bench:signal — the Whisper signal server against the PeerJS server,
+ * driven by the same load generator at the same connection count and message mix.
+ *
+ * The machine has two cores: each server under test is pinned to core 0, the
+ * load generator (a process of its own) and this script to core 1, so the
+ * server's CPU time per relayed message is read from its own process
+ * (/proc/<pid>/stat) and is not mixed with the generator's. Per server:
+ *   1. RSS per idle connection and connection setup rate: BENCH_IDLE_CONNECTIONS
+ *      clients open, in rooms of two (Whisper: connected and joined; PeerJS: registered).
+ *   2. A fixed open-loop rate (BENCH_RATE messages/s over BENCH_CONNECTIONS clients):
+ *      CPU per relayed message and relay latency from send to receipt.
+ *   3. Rising rates (BENCH_SWEEP) until p99 reaches 10 ms, messages are lost, or
+ *      the generator itself cannot keep the schedule.
+ * BENCH_QUICK=1 runs a small version in under a minute.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchSignal } from '../../support/signal-process.js';
+import type { ConnectReport, GeneratorCommand, LoadReport } from './load-generator.js';
+import type { ServerKind } from './wire.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SETTINGS = {
+  idleConnections: numberFrom('BENCH_IDLE_CONNECTIONS', quick ? 1000 : 6000),
+  connections: numberFrom('BENCH_CONNECTIONS', quick ? 400 : 2000),
+  rate: numberFrom('BENCH_RATE', quick ? 2000 : 10_000),
+  windowMs: numberFrom('BENCH_WINDOW_S', quick ? 3 : 10) * 1000,
+  sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '10000,20000,30000,40000,50000,60000,80000,100000')).split(',').filter(Boolean).map(Number),
+  sweepWindowMs: quick ? 2000 : 3000,
+  servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs').split(',') as ServerKind[],
+  concurrency: 32,
+};
+/** BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each server there (to see where its time goes). */
+const PROFILE_ENV: Record<string, string> = process.env.BENCH_PROFILE_DIR
+  ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, 'cpu-profile.cjs')}`, BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR }
+  : {};
+/** Settings of the Whisper server for the run: room for the connections, and a per-connection rate limit above the sweep's top rate. */
+const WHISPER_ENV = { MAX_CONNECTIONS: '20000', MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000', ...PROFILE_ENV };
+const SERVER_CORE = '0';
+const GENERATOR_CORE = '1';
+const P99_BUDGET_MS = 10;
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every process this run started, so that none outlives it (Ctrl-C, a timeout, a failure). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function pin(pid: number, core: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', core, String(pid)], { stdio: 'ignore' });
+}
+
+/** CPU time (all threads) the process has used, in microseconds: in user space, and in the kernel on its behalf. */
+function cpuMicros(pid: number): { user: number; system: number; total: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const user = (Number(fields[11]) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  const system = (Number(fields[12]) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  return { user, system, total: user + system };
+}
+
+/** Share of the machine's CPU time that was busy over the next second, all processes together. */
+function busyShare(): number {
+  const read = () => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1, 9).map(Number);
+  const before = read();
+  execFileSync('sleep', ['1']);
+  const after = read();
+  const delta = after.map((value, i) => value - before[i]!);
+  const total = delta.reduce((a, b) => a + b, 0);
+  return (100 * (total - delta[3]! - delta[4]!)) / total;
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+interface ServerUnderTest {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(kind: ServerKind): Promise<ServerUnderTest> {
+  if (kind === 'whisper') {
+    const signal = launchSignal(WHISPER_ENV);
+    track(signal.child);
+    pin(signal.child.pid!, SERVER_CORE);
+    const port = await signal.listening;
+    return { pid: signal.child.pid!, port, stop: async () => void (await signal.stop()) };
+  }
+  const child = track(spawn(process.execPath, [join(import.meta.dirname, 'peerjs-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...PROFILE_ENV } }));
+  pin(child.pid!, SERVER_CORE);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`PeerJS server exited with ${code}`)));
+  });
+  return {
+    pid: child.pid!,
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGINT');
+      }),
+  };
+}
+
+class Generator {
+  readonly #child: ChildProcess;
+  readonly #ready: Promise<void>;
+  #answers: Array<(value: unknown) => void> = [];
+
+  constructor() {
+    this.#child = track(fork(join(import.meta.dirname, 'load-generator.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    pin(this.#child.pid!, GENERATOR_CORE);
+    this.#ready = new Promise((resolve) => this.#child.once('message', () => resolve()));
+    this.#child.on('message', (message) => {
+      if ((message as { started?: boolean }).started) return;
+      this.#answers.shift()?.(message);
+    });
+  }
+
+  async ask<T>(command: GeneratorCommand): Promise<T> {
+    await this.#ready;
+    return new Promise<T>((resolve) => {
+      this.#answers.push(resolve as (value: unknown) => void);
+      this.#child.send(command);
+    });
+  }
+
+  stop(): void {
+    this.#child.disconnect();
+  }
+}
+
+interface RateResult extends LoadReport {
+  rate: number;
+  cpuMicrosPerMessage: number;
+  /** The part of it spent in the kernel (socket reads and writes, loopback TCP). */
+  systemMicrosPerMessage: number;
+  serverCpu: number;
+  verdict: 'ok' | 'p99 over budget' | 'messages lost' | 'generator saturated';
+}
+
+async function driveRate(generator: Generator, server: ServerUnderTest, rate: number, warmupMs: number, windowMs: number): Promise<RateResult> {
+  await generator.ask({ cmd: 'load', rate });
+  await sleep(warmupMs);
+  await generator.ask({ cmd: 'record' });
+  const cpuBefore = cpuMicros(server.pid);
+  const started = performance.now();
+  await sleep(windowMs);
+  const report = await generator.ask<LoadReport>({ cmd: 'report' });
+  const cpuAfter = cpuMicros(server.pid);
+  const cpuUsed = cpuAfter.total - cpuBefore.total;
+  const wall = performance.now() - started;
+  await generator.ask({ cmd: 'stop-load' });
+  await sleep(1000);
+  const { missing } = await generator.ask<LoadReport>({ cmd: 'report' });
+  const verdict =
+    report.scheduleLagP99 > 5 || report.generatorCpu > 0.9
+      ? 'generator saturated'
+      : missing > 0 || report.received < 0.99 * report.sent
+        ? 'messages lost'
+        : report.p99 >= P99_BUDGET_MS
+          ? 'p99 over budget'
+          : 'ok';
+  return { ...report, missing, rate, cpuMicrosPerMessage: cpuUsed / report.received, systemMicrosPerMessage: (cpuAfter.system - cpuBefore.system) / report.received, serverCpu: cpuUsed / 1000 / wall, verdict };
+}
+
+interface ServerResult {
+  kind: ServerKind;
+  rssPerIdleConnection: number;
+  setupPerSecond: number;
+  setupCpuMicros: number;
+  fixed: RateResult;
+  sweep: RateResult[];
+  sustained: number | null;
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const describeRate = (r: RateResult) =>
+  `${r.rate}/s: sent ${r.sent}, received ${r.received}, p50 ${ms(r.p50)} p99 ${ms(r.p99)} p99.9 ${ms(r.p999)} max ${ms(r.max)}, ` +
+  `server ${(r.serverCpu * 100).toFixed(0)}% of a core, ${r.cpuMicrosPerMessage.toFixed(1)} us/message (${r.systemMicrosPerMessage.toFixed(1)} in the kernel); generator ${(r.generatorCpu * 100).toFixed(0)}%, lag p99 ${ms(r.scheduleLagP99)} -> ${r.verdict}`;
+
+async function measure(kind: ServerKind, generator: Generator): Promise<ServerResult> {
+  const server = await startServer(kind);
+  console.log(`${kind}: listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
+  try {
+    await sleep(1000);
+    const rssBefore = rssBytes(server.pid);
+    const cpuBefore = cpuMicros(server.pid);
+    const idle = await generator.ask<ConnectReport>({ cmd: 'connect', server: kind, port: server.port, connections: SETTINGS.idleConnections, concurrency: SETTINGS.concurrency });
+    const setupCpu = cpuMicros(server.pid).total - cpuBefore.total;
+    if (idle.failed > 0) throw new Error(`${kind}: ${idle.failed} of ${SETTINGS.idleConnections} connections failed`);
+    await sleep(3000);
+    const rssPerIdleConnection = (rssBytes(server.pid) - rssBefore) / idle.opened;
+    const setupPerSecond = idle.opened / (idle.ms / 1000);
+    console.log(`${kind}: ${idle.opened} idle connections, ${(rssPerIdleConnection / 1024).toFixed(2)} KiB RSS each; set up at ${setupPerSecond.toFixed(0)}/s, ${(setupCpu / idle.opened).toFixed(0)} us of server CPU each`);
+    await generator.ask({ cmd: 'disconnect' });
+    await sleep(1000);
+
+    const relay = await generator.ask<ConnectReport>({ cmd: 'connect', server: kind, port: server.port, connections: SETTINGS.connections, concurrency: SETTINGS.concurrency });
+    if (relay.failed > 0) throw new Error(`${kind}: ${relay.failed} of ${SETTINGS.connections} connections failed`);
+    const fixed = await driveRate(generator, server, SETTINGS.rate, 2000, SETTINGS.windowMs);
+    console.log(`${kind}: ${SETTINGS.connections} connections, ${describeRate(fixed)}`);
+    const sweep: RateResult[] = [];
+    for (const rate of SETTINGS.sweep) {
+      const step = await driveRate(generator, server, rate, 1000, SETTINGS.sweepWindowMs);
+      sweep.push(step);
+      console.log(`${kind}: sweep ${describeRate(step)}`);
+      if (step.verdict !== 'ok') break;
+    }
+    await generator.ask({ cmd: 'disconnect' });
+    const passed = sweep.filter((s) => s.verdict === 'ok');
+    return {
+      kind,
+      rssPerIdleConnection,
+      setupPerSecond,
+      setupCpuMicros: setupCpu / idle.opened,
+      fixed,
+      sweep,
+      sustained: passed.length > 0 ? passed[passed.length - 1]!.rate : null,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function summary(results: ServerResult[]): string {
+  const rows = results.map((r) => {
+    const last = r.sweep[r.sweep.length - 1];
+    const limit = last && last.verdict !== 'ok' ? ` (next step: ${last.verdict})` : ' (top of the sweep)';
+    return (
+      `| ${r.kind} | ${r.fixed.cpuMicrosPerMessage.toFixed(1)} us | ${r.fixed.p50.toFixed(2)} / ${r.fixed.p99.toFixed(2)} / ${r.fixed.p999.toFixed(2)} ms | ` +
+      `${(r.rssPerIdleConnection / 1024).toFixed(2)} KiB | ${r.setupPerSecond.toFixed(0)}/s, ${r.setupCpuMicros.toFixed(0)} us | ${r.sustained ?? '—'}/s${limit} |`
+    );
+  });
+  const lines = [
+    `${SETTINGS.rate} messages/s over ${SETTINGS.connections} connections; idle: ${SETTINGS.idleConnections} connections`,
+    '| server | CPU per message | p50 / p99 / p99.9 | RSS per idle connection | setup rate, CPU per setup | highest rate with p99 < 10 ms |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ];
+  const whisper = results.find((r) => r.kind === 'whisper');
+  const peerjs = results.find((r) => r.kind === 'peerjs');
+  if (whisper && peerjs) {
+    lines.push(
+      '',
+      `Whisper / PeerJS: CPU per message ${(whisper.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
+        `p99 ${(whisper.fixed.p99 / peerjs.fixed.p99).toFixed(2)}, RSS per connection ${(whisper.rssPerIdleConnection / peerjs.rssPerIdleConnection).toFixed(2)}, ` +
+        `setup rate ${(whisper.setupPerSecond / peerjs.setupPerSecond).toFixed(2)}, CPU per setup ${(whisper.setupCpuMicros / peerjs.setupCpuMicros).toFixed(2)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The relay path's JavaScript alone (relay-path.ts), on the server's core. */
+async function relayPathNanos(): Promise<number> {
+  const child = track(fork(join(import.meta.dirname, 'relay-path.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  pin(child.pid!, SERVER_CORE);
+  const [result] = (await once(child, 'message')) as [{ nsPerMessage: number }];
+  child.disconnect();
+  return result.nsPerMessage;
+}
+
+pin(process.pid, GENERATOR_CORE);
+console.log(`machine: ${busyShare().toFixed(0)}% of both cores busy before the run (other work shares them)`);
+if (SETTINGS.servers.includes('whisper')) console.log(`whisper: relay path in process, no sockets: ${(await relayPathNanos()).toFixed(0)} ns of JavaScript per message`);
+const generator = new Generator();
+try {
+  const results: ServerResult[] = [];
+  for (const kind of SETTINGS.servers) results.push(await measure(kind, generator));
+  console.log(`\n${summary(results)}`);
+} finally {
+  generator.stop();
+}
