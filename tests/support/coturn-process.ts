@@ -55,8 +55,10 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
       '--no-dtls',
       '--no-cli',
       `--log-file=${logFile}`,
-      // One file from the first line on (the config's simple-log applies only once the config is read).
+      // One file from the first line on (the config's simple-log applies only once the config is read),
+      // with sessions in it: who allocated a relay, to which peers, how much went through.
       '--simple-log',
+      '--verbose',
       `--pidfile=${join(dir, 'turnserver.pid')}`,
       `--userdb=${join(dir, 'turndb')}`,
     ],
