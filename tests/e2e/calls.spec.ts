@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js';
-import { call, callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks, remoteVideo } from './calls.js';
+import { call, callEntry, callScreen, callStatus, countNegotiations, expectRemoteVideoPlaying, incomingCall, liveCameras, mediaTracks, negotiations, recordMediaTracks, remoteVideo } from './calls.js';
 import { closeAll, meet, newPerson, openChat, openRoom, createRoom, type Person } from './people.js';
 
 let people: Person[] = [];
@@ -215,6 +215,7 @@ test('the call goes on while both chat, and while a file moves on the same conne
   await bob.page.getByRole('button', { name: 'Accept' }).click();
   await expectRemoteVideoPlaying(alice, 'Bob');
   await expectRemoteVideoPlaying(bob, 'Alice');
+  await expect(entry(bob).getByRole('progressbar')).toBeVisible(); // the file is still on its way
 
   // Both go to the chat: the call becomes a bar at the top and goes on.
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Chat' }).click();
@@ -229,4 +230,41 @@ test('the call goes on while both chat, and while a file moves on the same conne
   await alice.page.getByRole('button', { name: 'Return to call' }).click();
   await expectRemoteVideoPlaying(alice, 'Bob');
   await expect(callStatus(alice, 'Bob')).toHaveText(/^\d:\d\d$/);
+});
+
+test('Switch camera and Share screen replace the video without renegotiating, and the other side keeps seeing it', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await recordMediaTracks(alice);
+  await countNegotiations(alice);
+  await countNegotiations(bob);
+  await openRoom(bob, await createRoom(alice, app.url));
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await call(alice, 'Video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  const before = [await negotiations(alice), await negotiations(bob)];
+
+  // Chromium's second fake camera sends depth frames (Y16) that no encoder takes, so the other side
+  // sees it only after switching on, back to the first camera: a newly opened one on the same sender.
+  expect(await liveCameras(alice)).toEqual(['fake_device_0']);
+  await alice.page.getByRole('button', { name: 'Switch camera' }).click();
+  await expect.poll(() => liveCameras(alice)).toEqual(['fake_device_1']);
+  await alice.page.getByRole('button', { name: 'Switch camera' }).click();
+  await expect.poll(() => liveCameras(alice)).toEqual(['fake_device_0']);
+  await expectRemoteVideoPlaying(bob, 'Alice');
+
+  await alice.page.getByRole('button', { name: 'Share screen' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Stop sharing' })).toBeVisible();
+  await expect(callScreen(bob, 'Alice')).toContainText('Alice is sharing their screen');
+  await expectRemoteVideoPlaying(bob, 'Alice', false);
+  expect(await liveCameras(alice)).toEqual([]); // the camera is released while the screen is shared
+  await alice.page.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect(callScreen(bob, 'Alice')).not.toContainText('sharing their screen');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  expect(await liveCameras(alice)).toEqual(['fake_device_0']);
+
+  expect([await negotiations(alice), await negotiations(bob)]).toEqual(before);
 });

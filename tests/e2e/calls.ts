@@ -47,8 +47,12 @@ export function remoteVideo(person: Person, other: string) {
   return person.page.getByLabel(`${other}’s video`);
 }
 
-/** Waits until the other person's video is decoding frames of a real size, and they keep coming. */
-export async function expectRemoteVideoPlaying(person: Person, other: string): Promise<void> {
+/**
+ * Waits until the other person's video is decoding frames of a real size, and
+ * (for a camera, whose picture always moves) they keep coming. A shared screen
+ * that does not change sends no new frames.
+ */
+export async function expectRemoteVideoPlaying(person: Person, other: string, moving = true): Promise<void> {
   const video = remoteVideo(person, other);
   await expect(video).toBeVisible({ timeout: 20_000 });
   const frames = () =>
@@ -60,7 +64,7 @@ export async function expectRemoteVideoPlaying(person: Person, other: string): P
   const first = await frames();
   expect(first.width).toBeGreaterThan(0);
   expect(first.height).toBeGreaterThan(0);
-  await expect.poll(async () => (await frames()).decoded, { timeout: 10_000 }).toBeGreaterThan(first.decoded);
+  if (moving) await expect.poll(async () => (await frames()).decoded, { timeout: 10_000 }).toBeGreaterThan(first.decoded);
 }
 
 /** Starts a call from the open chat, by the header button ("Audio call" or "Video call"). */
@@ -71,4 +75,26 @@ export async function call(person: Person, kind: 'Audio call' | 'Video call'): P
 /** The call entry in the open conversation with the given words. */
 export function callEntry(person: Person, text: string | RegExp) {
   return person.page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: text });
+}
+
+/** Counts the page's session descriptions (each offer or answer it makes), to see when a change renegotiates. */
+export async function countNegotiations(person: Person): Promise<void> {
+  await person.page.addInitScript(() => {
+    const counter = window as unknown as { whNegotiations: number };
+    counter.whNegotiations = 0;
+    const setLocalDescription = RTCPeerConnection.prototype.setLocalDescription;
+    RTCPeerConnection.prototype.setLocalDescription = function (this: RTCPeerConnection, ...args: Parameters<typeof setLocalDescription>) {
+      counter.whNegotiations++;
+      return setLocalDescription.apply(this, args);
+    } as typeof setLocalDescription;
+  });
+}
+
+export function negotiations(person: Person): Promise<number> {
+  return person.page.evaluate(() => (window as unknown as { whNegotiations: number }).whNegotiations);
+}
+
+/** The labels of the live camera tracks the page holds (which camera is on). */
+export function liveCameras(person: Person): Promise<string[]> {
+  return person.page.evaluate(() => (window as unknown as { whTracks: MediaStreamTrack[] }).whTracks.filter((t) => t.kind === 'video' && t.readyState === 'live').map((t) => t.label));
 }

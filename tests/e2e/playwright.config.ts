@@ -10,7 +10,8 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
   '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
+  // Two fake cameras, so that "Switch camera" has somewhere to go.
+  '--use-fake-device-for-media-stream=device-count=2',
 ];
 
 export default defineConfig({

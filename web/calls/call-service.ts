@@ -74,6 +74,8 @@ export class Call {
   inviteSent = false;
   timers: Array<ReturnType<typeof setTimeout>> = [];
   cameraTrack: MediaStreamTrack | null = null;
+  /** The camera in use before screen sharing released it. */
+  cameraDevice: string | null = null;
   /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
   mergedFrom: Call | null = null;
 
@@ -210,14 +212,16 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     if (!call?.video || call.cameraOn === on) return;
     if (!on) {
       call.cameraOn = false;
-      this.#setCameraTrack(call, null);
+      await this.#setCameraTrack(call, null);
+    } else if (call.screen) {
+      call.cameraOn = true; // opened when the screen sharing stops
     } else {
       try {
         const track = await openCamera(call.facing);
         if (this.#current !== call) return track.stop();
         call.cameraOn = true;
         call.notice = '';
-        this.#setCameraTrack(call, track);
+        await this.#setCameraTrack(call, track);
       } catch (error) {
         call.notice = mediaProblem(error, 'camera');
         this.emit('wh-call-notice', call.notice);
@@ -236,42 +240,53 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     const currentId = call.cameraTrack?.getSettings().deviceId;
     const next = cameras[(cameras.findIndex((camera) => camera.deviceId === currentId) + 1) % cameras.length]!;
     const facing: Facing = call.facing === 'user' ? 'environment' : 'user';
-    // Phones cannot open both cameras at once: release this one first.
-    this.#setCameraTrack(call, null);
     try {
-      const track = await openCamera(facing, next.deviceId || undefined);
+      let track: MediaStreamTrack;
+      try {
+        track = await openCamera(facing, next.deviceId || undefined);
+      } catch {
+        // Many phones cannot open both cameras at once: release this one, then try again.
+        await this.#setCameraTrack(call, null);
+        track = await openCamera(facing, next.deviceId || undefined);
+      }
       if (this.#current !== call) return track.stop();
       call.facing = facing;
-      this.#setCameraTrack(call, track);
+      await this.#setCameraTrack(call, track);
     } catch (error) {
       call.notice = mediaProblem(error, 'camera');
       this.emit('wh-call-notice', call.notice);
-      await this.setCamera(true);
+      if (!call.cameraTrack) {
+        call.cameraOn = false;
+        await this.setCamera(true);
+      }
     }
     this.#changed();
   }
 
-  /** Sends the screen instead of the camera (on the same sender, without renegotiation), and back. */
+  /**
+   * Sends the screen instead of the camera (on the same sender, without
+   * renegotiation), and back. The camera is released while the screen is shared.
+   */
   async setScreenSharing(on: boolean): Promise<void> {
     const call = this.#current;
     if (!call?.video || call.phase !== 'active' || call.screen === on) return;
-    if (!on) {
-      this.#stopScreen(call);
-    } else {
-      let screen: MediaStreamTrack;
-      try {
-        screen = (await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })).getVideoTracks()[0]!;
-      } catch (error) {
-        if (!(error instanceof DOMException && error.name === 'NotAllowedError')) this.emit('wh-call-notice', mediaProblem(error, 'screen'));
-        return;
-      }
-      if (this.#current !== call) return screen.stop();
-      call.screen = true;
-      screen.addEventListener('ended', () => {
-        if (this.#current === call && call.screen) this.#stopScreen(call);
-      });
-      this.#putVideo(call, screen);
+    if (!on) return this.#stopScreen(call);
+    let screen: MediaStreamTrack;
+    try {
+      screen = (await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })).getVideoTracks()[0]!;
+    } catch (error) {
+      if (!(error instanceof DOMException && error.name === 'NotAllowedError')) this.emit('wh-call-notice', mediaProblem(error, 'screen'));
+      return;
     }
+    if (this.#current !== call) return screen.stop();
+    call.screen = true;
+    // The browser's own "Stop sharing" ends the track: back to the camera then too.
+    screen.addEventListener('ended', () => {
+      if (this.#current === call && call.screen) void this.#stopScreen(call);
+    });
+    call.cameraDevice = call.cameraTrack?.getSettings().deviceId ?? call.cameraDevice;
+    await this.#putVideo(call, screen);
+    await this.#setCameraTrack(call, null);
     this.#sendMediaState(call);
     this.#changed();
   }
@@ -489,28 +504,45 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     this.#changed();
   }
 
-  #setCameraTrack(call: Call, track: MediaStreamTrack | null): void {
-    call.cameraTrack?.stop();
+  async #setCameraTrack(call: Call, track: MediaStreamTrack | null): Promise<void> {
+    const old = call.cameraTrack;
     call.cameraTrack = track;
-    if (!call.screen) this.#putVideo(call, track);
+    if (!call.screen) await this.#putVideo(call, track);
+    old?.stop();
   }
 
-  #stopScreen(call: Call): void {
+  /** Back from the screen to the camera (opened again, the one that was in use), or to no video. */
+  async #stopScreen(call: Call): Promise<void> {
     call.screen = false;
-    this.#putVideo(call, call.cameraOn ? call.cameraTrack : null);
+    let camera: MediaStreamTrack | null = null;
+    if (call.cameraOn) {
+      try {
+        camera = await openCamera(call.facing, call.cameraDevice ?? undefined);
+      } catch (error) {
+        call.cameraOn = false;
+        call.notice = mediaProblem(error, 'camera');
+        this.emit('wh-call-notice', call.notice);
+      }
+    }
+    if (this.#current !== call) return camera?.stop();
+    call.cameraTrack = camera;
+    await this.#putVideo(call, camera);
+    this.#sendMediaState(call);
+    this.#changed();
   }
 
-  /** The one video track this side sends (camera, screen or none), in the preview and on the sender. */
-  #putVideo(call: Call, track: MediaStreamTrack | null): void {
-    const local = call.local ?? new MediaStream();
-    for (const old of local.getVideoTracks()) {
-      local.removeTrack(old);
-      if (old !== call.cameraTrack) old.stop();
-    }
-    if (track) local.addTrack(track);
-    call.local = new MediaStream(local.getTracks());
-    const sender = this.#transport.link(call.device) && mediaTransceiver(this.#transport.link(call.device)!.pc, 'video')?.sender;
-    if (sender && call.phase === 'active') void sender.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+  /**
+   * The one video track this side sends (camera, screen or none), in the
+   * preview and on the sender. Tracks it replaces are stopped once the sender
+   * has let go of them (except the camera kept for later).
+   */
+  async #putVideo(call: Call, track: MediaStreamTrack | null): Promise<void> {
+    const replaced = call.local?.getVideoTracks() ?? [];
+    call.local = new MediaStream([...(call.local?.getAudioTracks() ?? []), ...(track ? [track] : [])]);
+    const link = this.#transport.link(call.device);
+    const sender = link && call.phase === 'active' ? mediaTransceiver(link.pc, 'video')?.sender : undefined;
+    await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+    for (const old of replaced) if (old !== track && old !== call.cameraTrack) old.stop();
   }
 
   #sendMediaState(call: Call): void {
