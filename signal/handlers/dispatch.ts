@@ -36,7 +36,7 @@ export function dispatchText(context: HandlerContext, connection: ClientConnecti
       handleLeave(context, connection);
       return;
     case 'signal':
-      handleSignal(context, connection, message);
+      handleSignal(context, connection, message, text);
       return;
     case 'ping':
       reply(connection, message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });

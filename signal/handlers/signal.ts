@@ -1,20 +1,26 @@
-import { encodeServerMessage } from '../protocol/encode.js';
+import { encodeSignalDelivery } from '../protocol/encode.js';
 import type { SignalRequest } from '../protocol/messages.js';
+import { memberText } from '../protocol/raw-json.js';
 import type { ClientConnection } from './client-connection.js';
 import { replyError, type HandlerContext } from './context.js';
 
-/** Relays `data` to one peer of the sender's room. The server, not the client, sets `from`. */
-export function handleSignal(context: HandlerContext, connection: ClientConnection, message: SignalRequest): void {
+/**
+ * Relays `data` to one peer of the sender's room. The server, not the client,
+ * sets `from`. `frame` is the text the message was decoded from: its `data`,
+ * already parsed and validated, is forwarded as written rather than encoded again.
+ */
+export function handleSignal(context: HandlerContext, connection: ClientConnection, message: SignalRequest, frame: string): void {
   const session = connection.activeSession;
   if (!session) {
     replyError(context, connection, 'not-in-room', 'join a room first');
     return;
   }
-  const text = encodeServerMessage({ type: 'signal', from: session.id, data: message.data });
+  // The schema made sure that `data` is there and is an object.
+  const text = encodeSignalDelivery(session.id, memberText(frame, 'data')!);
   switch (context.registry.relay(session, message.to, text)) {
     case 'delivered':
     case 'queued':
-      context.metrics.relayed.inc();
+      context.metrics.countRelayed();
       return;
     case 'unknown-peer':
       replyError(context, connection, 'unknown-peer', 'no such peer in this room');

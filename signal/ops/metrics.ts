@@ -11,7 +11,7 @@ export interface StateGauges {
 
 export class SignalMetrics {
   readonly registry = new Registry();
-  readonly relayed: Counter;
+  #relayedSinceScrape = 0;
   readonly errors: Counter<'code'>;
   readonly rateLimited: Counter;
   readonly disconnects: Counter<'reason'>;
@@ -33,11 +33,25 @@ export class SignalMetrics {
     gauge('whisper_rooms', 'Rooms with at least one peer.', state.rooms);
     gauge('whisper_peers', 'Peers in rooms, including those within their resume grace period.', state.peers);
     gauge('whisper_peers_away', 'Peers within their resume grace period.', state.peersAway);
-    this.relayed = new Counter({ name: 'whisper_signals_relayed_total', help: 'Signal messages relayed or queued for a peer.', registers });
+    const metrics = this;
+    new Counter({
+      name: 'whisper_signals_relayed_total',
+      help: 'Signal messages relayed or queued for a peer.',
+      registers,
+      // Counted in a plain number on the relay path and handed to the counter when scraped.
+      collect() {
+        this.inc(metrics.#relayedSinceScrape);
+        metrics.#relayedSinceScrape = 0;
+      },
+    });
     this.errors = new Counter({ name: 'whisper_errors_total', help: 'Error messages sent to clients, by code.', labelNames: ['code'], registers });
     this.rateLimited = new Counter({ name: 'whisper_rate_limited_total', help: 'Messages dropped by the per-connection rate limit.', registers });
     this.disconnects = new Counter({ name: 'whisper_disconnects_total', help: 'Connections closed by the server, by reason.', labelNames: ['reason'], registers });
     this.upgradesRefused = new Counter({ name: 'whisper_upgrades_refused_total', help: 'WebSocket upgrades refused, by reason.', labelNames: ['reason'], registers });
+  }
+
+  countRelayed(): void {
+    this.#relayedSinceScrape++;
   }
 
   error(code: ErrorCode): void {

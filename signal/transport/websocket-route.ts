@@ -30,20 +30,27 @@ export interface WebSocketRouteOptions {
   connectionLimits: ConnectionLimits;
 }
 
+/** uWS.js `send` results. */
+const SEND_SUCCESS = 1;
+const SEND_DROPPED = 2;
+
 /** A uWS socket seen through the registry's `ClientLink`. */
 class UwsLink implements ClientLink {
   constructor(
     private readonly socket: WebSocket<SocketData>,
+    /** The socket's user data, held here so that a send needs no call into uWS to read it. */
+    private readonly data: SocketData,
     private readonly maxBackpressure: number,
     private readonly metrics: SignalMetrics,
   ) {}
 
   send(text: string): void {
-    const data = this.socket.getUserData();
+    const data = this.data;
     if (data.closed) return;
     const status = this.socket.send(text, false);
-    // 2 = dropped over maxBackpressure. A client that does not read is cut off, never buffered without bound.
-    if (status === 2 || this.socket.getBufferedAmount() > this.maxBackpressure) {
+    if (status === SEND_SUCCESS) return;
+    // Dropped over maxBackpressure, or buffered past it: a client that does not read is cut off, never buffered without bound.
+    if (status === SEND_DROPPED || this.socket.getBufferedAmount() > this.maxBackpressure) {
       this.metrics.disconnects.inc({ reason: 'backpressure' });
       data.closed = true;
       this.socket.close();
@@ -51,7 +58,7 @@ class UwsLink implements ClientLink {
   }
 
   close(code: number, reason: string): void {
-    if (this.socket.getUserData().closed) return;
+    if (this.data.closed) return;
     this.socket.end(code, reason);
   }
 }
@@ -106,8 +113,9 @@ export class WebSocketRoute {
       },
       open: (socket) => {
         this.#sockets.add(socket);
-        const link = new UwsLink(socket, options.maxBackpressureBytes, metrics);
-        socket.getUserData().connection = new ClientConnection(link, options.connectionLimits);
+        const data = socket.getUserData();
+        const link = new UwsLink(socket, data, options.maxBackpressureBytes, metrics);
+        data.connection = new ClientConnection(link, options.connectionLimits);
       },
       message: (socket, message, isBinary) => {
         const connection = socket.getUserData().connection;
