@@ -1,0 +1,127 @@
+/**
+ * Calls forced through TURN ("Relay only") with the real coturn from the
+ * repository's turnserver.conf, started on loopback, and the credentials the
+ * signal server hands out. With credentials coturn refuses (a signal server
+ * whose secret differs, or a username past its expiry) nothing connects, and
+ * the person is told why.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import { launchCoturn } from '../support/coturn-process.js';
+import { launchSignal } from '../support/signal-process.js';
+import { call, callScreen, expectRemoteVideoPlaying } from './calls.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
+
+const SECRET = 'relay-spec-secret-0123456789';
+
+interface RelayServers {
+  /** A signal server whose TURN secret is coturn's. */
+  url: string;
+  /** A signal server that hands out credentials signed with another secret. */
+  wrongSecretUrl: string;
+}
+
+const test = base.extend<object, { servers: RelayServers }>({
+  servers: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const coturn = await launchCoturn(SECRET);
+      const dist = join(import.meta.dirname, '../../dist');
+      const turn = { STATIC_DIR: dist, TURN_URLS: coturn.urls.join(',') };
+      const good = launchSignal({ ...turn, TURN_SECRET: SECRET });
+      const wrong = launchSignal({ ...turn, TURN_SECRET: 'not-the-relay-secret-9876543210' });
+      await use({ url: `http://localhost:${await good.listening}`, wrongSecretUrl: `http://localhost:${await wrong.listening}` });
+      await Promise.all([good.stop(), wrong.stop(), coturn.stop()]);
+    },
+    { scope: 'worker' },
+  ],
+});
+
+let people: Person[] = [];
+test.afterEach(() => closeAll(people));
+
+async function relayOnly(person: Person): Promise<void> {
+  await person.page.getByRole('switch', { name: /Relay only/ }).check();
+}
+
+/** Alice and Bob in one room, both with "Relay only" on and each other's chat open. */
+async function relayedPair(browser: Parameters<typeof newPerson>[0], url: string, beforeAlice?: (page: Page) => Promise<void>): Promise<[Person, Person]> {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await beforeAlice?.(alice.page);
+  const link = await createRoom(alice, url);
+  await openRoom(bob, link);
+  await relayOnly(alice);
+  await relayOnly(bob);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  return [alice, bob];
+}
+
+/** What the Connection stats panel of the call says about the path. */
+async function pathShown(person: Person, other: string): Promise<string[]> {
+  await callScreen(person, other).getByRole('button', { name: 'Connection stats' }).click();
+  const panel = person.page.getByRole('dialog', { name: 'Connection stats' });
+  const value = (term: string) => panel.getByRole('term').filter({ hasText: new RegExp(`^${term}$`) }).locator('xpath=following-sibling::dd[1]');
+  await expect(value('Path')).not.toHaveText('—');
+  const shown = [await value('Path').textContent(), await value('Local candidate').textContent(), await value('Remote candidate').textContent()];
+  await panel.getByRole('button', { name: 'Close' }).click();
+  return shown.map((text) => text ?? '');
+}
+
+test('with "Relay only", a video call goes through coturn, and Connection stats says Relay', async ({ browser, servers }) => {
+  const [alice, bob] = await relayedPair(browser, servers.url);
+  await call(alice, 'Video call');
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  expect(await pathShown(alice, 'Bob')).toEqual(['Relay (TURN)', 'relay', 'relay']);
+  expect(await pathShown(bob, 'Alice')).toEqual(['Relay (TURN)', 'relay', 'relay']);
+});
+
+test('credentials signed with another secret: coturn refuses them, nothing connects, and the person is told why', async ({ browser, servers }) => {
+  const [alice] = await relayedPair(browser, servers.wrongSecretUrl);
+  await expect(alice.page.getByRole('alert')).toContainText('The TURN relay could not be used: it refused the credentials', { timeout: 20_000 });
+  await send(alice, 'through a relay that says no');
+  await expect(statusOf(alice, 'through a relay that says no')).toHaveAccessibleName('Queued');
+  await call(alice, 'Video call');
+  await expect(alice.page.getByRole('alert')).toContainText('Bob could not be reached.', { timeout: 20_000 });
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+});
+
+test('an expired credential: coturn refuses it and the person is told why; fresh ones connect', async ({ browser, servers }) => {
+  // Alice's browser gets a credential that coturn's secret did sign, but for a time already past
+  // (as a phone that slept through the credential's hour would hold).
+  let rewrite = true;
+  const expired = async (page: Page) => {
+    await page.routeWebSocket(/\/ws$/, (socket) => {
+      const server = socket.connectToServer();
+      socket.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; iceServers?: Array<{ username?: string; credential?: string }> };
+        if (rewrite && (frame.type === 'welcome' || frame.type === 'ice-servers')) {
+          for (const server of frame.iceServers ?? []) {
+            if (!server.username) continue;
+            server.username = `${Math.floor(Date.now() / 1000) - 60}:${server.username.split(':')[1]}`;
+            server.credential = createHmac('sha1', SECRET).update(server.username).digest('base64');
+          }
+        }
+        socket.send(JSON.stringify(frame));
+      });
+    });
+  };
+  const [alice, bob] = await relayedPair(browser, servers.url, expired);
+  await expect(alice.page.getByRole('alert')).toContainText('The TURN relay could not be used: it refused the credentials', { timeout: 20_000 });
+  await send(alice, 'held back until the relay lets me in');
+  await expect(statusOf(alice, 'held back until the relay lets me in')).toHaveAccessibleName('Queued');
+
+  // With fresh credentials (a reload, no longer rewritten), the same relay carries the chat and a call.
+  rewrite = false;
+  await alice.page.reload();
+  await expect(statusOf(alice, 'held back until the relay lets me in')).toHaveAccessibleName(/Delivered|Read/, { timeout: 20_000 });
+  await call(bob, 'Audio call');
+  await alice.page.getByRole('button', { name: 'Accept' }).click();
+  expect(await pathShown(bob, 'Alice')).toEqual(['Relay (TURN)', 'relay', 'relay']);
+});
