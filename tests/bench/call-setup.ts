@@ -9,16 +9,13 @@
  * two RTCPeerConnections in one page with no server, no ringing and no app,
  * from getUserMedia to the first decoded frame.
  */
-import { chromium, type Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
+import { percentile, twoPeople } from './two-people.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const stats = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -119,24 +116,11 @@ const BARE_CALL = `(async () => {
   return elapsed;
 })()`;
 
-async function join_(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
-
 const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 try {
   const port = await signal.listening;
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await join_(alice, `http://localhost:${port}/`, 'Alice');
-  await alice.getByRole('button', { name: 'New room' }).click();
-  await alice.waitForURL(/\/r\//);
-  await join_(bob, alice.url(), 'Bob');
-  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
-  await bob.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, / }).click();
+  const { alice, bob } = await twoPeople(browser, `http://localhost:${port}/`, 'both');
   await alice.getByText('Direct (P2P)').waitFor();
   for (const page of [alice, bob]) await page.evaluate(PAGE_HELPERS);
 

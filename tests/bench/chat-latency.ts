@@ -9,18 +9,9 @@ import { chromium, type Page } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
+import { percentile, twoPeople } from './two-people.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function join_(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
 
 /**
  * In the page: sends `text` through the composer and resolves with ms from Enter
@@ -55,13 +46,7 @@ const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist'
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 try {
   const port = await signal.listening;
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await join_(alice, `http://localhost:${port}/`, 'Alice');
-  await alice.getByRole('button', { name: 'New room' }).click();
-  await alice.waitForURL(/\/r\//);
-  await join_(bob, alice.url(), 'Bob');
-  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
+  const { alice } = await twoPeople(browser, `http://localhost:${port}/`, 'alice');
   await sendAndTime(alice, 'warm-up');
 
   const pings: number[] = [];

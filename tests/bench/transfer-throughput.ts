@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
+import { twoPeople } from './two-people.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
@@ -103,12 +104,6 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
-async function joinAs(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
-
 const bytes = SIZE_MIB * MIB;
 const dir = await mkdtemp(join(tmpdir(), 'whisper-bench-'));
 const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
@@ -130,14 +125,7 @@ try {
   await rawReceiver.context().close();
 
   // A real Whisper transfer of the same size.
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await joinAs(alice, url, 'Alice');
-  await alice.getByRole('button', { name: 'New room' }).click();
-  await alice.waitForURL(/\/r\//);
-  await joinAs(bob, alice.url(), 'Bob');
-  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
-  await bob.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, / }).click();
+  const { alice, bob } = await twoPeople(browser, url, 'both');
   const chooser = alice.waitForEvent('filechooser');
   await alice.getByRole('button', { name: 'Attach file' }).click();
   await (await chooser).setFiles(file);

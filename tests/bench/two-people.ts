@@ -1,0 +1,29 @@
+/**
+ * What the browser benchmarks share: Alice and Bob, each in a fresh Chromium
+ * context (their own device), in one new room on the given app, with each
+ * other's chat open; and percentiles.
+ */
+import type { Browser, Page } from 'playwright-core';
+
+async function joinAs(page: Page, url: string, name: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+}
+
+/** Alice creates a room at `appUrl`, Bob opens its link; `chats` opens each other's conversation (Alice's, or both). */
+export async function twoPeople(browser: Browser, appUrl: string, chats: 'alice' | 'both'): Promise<{ alice: Page; bob: Page }> {
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await joinAs(alice, appUrl, 'Alice');
+  await alice.getByRole('button', { name: 'New room' }).click();
+  await alice.waitForURL(/\/r\//);
+  await joinAs(bob, alice.url(), 'Bob');
+  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
+  if (chats === 'both') await bob.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, / }).click();
+  return { alice, bob };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
