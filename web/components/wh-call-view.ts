@@ -3,6 +3,7 @@ import { live } from 'lit/directives/live.js';
 import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import { chatIcon, hangUpIcon, micIcon, micOffIcon, pipIcon, screenIcon, statsIcon, switchCameraIcon, videoIcon, videoOffIcon } from './icons.js';
+import { callScreenStyles } from './call.styles.js';
 import { controlStyles } from './shared.styles.js';
 import { ListenController } from './listen-controller.js';
 import { initial } from './wh-incoming-call.js';
@@ -50,13 +51,10 @@ export class WhCallView extends LitElement {
 
   static override styles = [
     controlStyles,
+    callScreenStyles,
     css`
       :host {
-        position: fixed;
-        inset: 0;
         z-index: 25;
-        background: var(--wh-call-bg);
-        color: var(--wh-call-fg);
         overflow: hidden;
       }
       :host([minimized]) {
@@ -129,15 +127,6 @@ export class WhCallView extends LitElement {
       }
       .avatar {
         place-self: center;
-        width: 8rem;
-        height: 8rem;
-        border-radius: 50%;
-        display: grid;
-        place-content: center;
-        font-size: 3.2rem;
-        font-weight: 700;
-        background: var(--wh-accent);
-        color: var(--wh-accent-fg);
       }
       .stage {
         position: relative;

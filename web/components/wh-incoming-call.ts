@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { phoneIcon, videoIcon } from './icons.js';
+import { callScreenStyles } from './call.styles.js';
 import { controlStyles } from './shared.styles.js';
 
 /**
@@ -20,17 +21,14 @@ export class WhIncomingCall extends LitElement {
 
   static override styles = [
     controlStyles,
+    callScreenStyles,
     css`
       :host {
-        position: fixed;
-        inset: 0;
         z-index: 30;
         display: grid;
         grid-template-rows: 1fr auto;
         justify-items: center;
         padding: max(2rem, env(safe-area-inset-top)) 1.5rem max(2.5rem, env(safe-area-inset-bottom));
-        background: var(--wh-call-bg);
-        color: var(--wh-call-fg);
         text-align: center;
       }
       .who {
@@ -40,15 +38,6 @@ export class WhIncomingCall extends LitElement {
         gap: 0.75rem;
       }
       .avatar {
-        width: 7rem;
-        height: 7rem;
-        border-radius: 50%;
-        display: grid;
-        place-content: center;
-        font-size: 3rem;
-        font-weight: 700;
-        background: var(--wh-accent);
-        color: var(--wh-accent-fg);
         animation: pulse 1.6s ease-in-out infinite;
       }
       h2 {
