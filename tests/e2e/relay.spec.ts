@@ -79,6 +79,9 @@ test('with "Relay only", a video call goes through coturn, and Connection stats 
   await expectRemoteVideoPlaying(bob, 'Alice');
   expect(await pathShown(alice, 'Bob')).toEqual(['Relay (TURN)', 'relay', 'relay']);
   expect(await pathShown(bob, 'Alice')).toEqual(['Relay (TURN)', 'relay', 'relay']);
+  // Good credentials raise no complaint about the relay.
+  await expect(alice.page.getByText('The TURN relay could not be used')).toHaveCount(0);
+  await expect(bob.page.getByText('The TURN relay could not be used')).toHaveCount(0);
 });
 
 test('credentials signed with another secret: coturn refuses them, nothing connects, and the person is told why', async ({ browser, servers }) => {
