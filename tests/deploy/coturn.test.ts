@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchCoturn, type CoturnProcess } from '../support/coturn-process.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { TestClient, randomRoom } from '../signal/support/test-client.js';
+import { allocate } from './turn-allocation.js';
 
 interface IceServer {
   urls: string[];
@@ -77,6 +78,12 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
   const relayBetweenTwo = (username: string, password: string, ...flags: string[]) =>
     uclient([...flags, '-y', '-c', '-n', '5', '-m', '1', '-u', username, '-w', password, '-p', port, host]);
 
+  /** A fresh credential as the signal process makes them (each test its own, as coturn counts relays per username). */
+  const credential = (): [string, string] => {
+    const username = `${Math.floor(Date.now() / 1000) + 600}:${randomBytes(9).toString('base64url')}`;
+    return [username, turnPassword(secret, username)];
+  };
+
   /** Messages sent and received, from uclient's final count. */
   const sentAndReceived = (output: string) => [...output.matchAll(/tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/g)].at(-1)?.slice(1).map(Number);
 
@@ -116,11 +123,28 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
     expect(output).toContain('Cannot complete Allocation');
   });
 
+  it('grants one credential 32 relays at once (a full room over UDP and TCP), and refuses the next', async () => {
+    const [username, password] = credential();
+    const granted = await Promise.all(Array.from({ length: 32 }, () => allocate(host, Number(port), username, password)));
+    try {
+      expect(granted.map((allocation) => allocation.error)).toEqual(Array(32).fill(null));
+      const next = await allocate(host, Number(port), username, password);
+      next.close();
+      expect(next.error).toBe(486); // Allocation Quota Reached
+      const someoneElse = await allocate(host, Number(port), ...credential());
+      someoneElse.close();
+      expect(someoneElse.error).toBeNull();
+    } finally {
+      for (const allocation of granted) allocation.close();
+    }
+  });
+
   it('relays only to public addresses and to its own: never into private, loopback, link-local, carrier-grade NAT, benchmark or multicast ranges', async () => {
+    const [username, password] = credential();
     const verdict = async (peer: string) => {
       const decided = (output: string) => /error 403/.test(output) || /cb response received[\s\S]*success/.test(output);
       // -n 0: a permission only, no data, so nothing is sent to the peer.
-      const { output } = await uclient(['-v', '-c', '-n', '0', '-m', '1', '-e', peer, '-r', '3480', '-u', turn.username!, '-w', turn.credential!, '-p', port, host], decided);
+      const { output } = await uclient(['-v', '-c', '-n', '0', '-m', '1', '-e', peer, '-r', '3480', '-u', username, '-w', password, '-p', port, host], decided);
       return /error 403 \(Forbidden IP\)/.test(output) ? 'refused' : /success/.test(output) ? 'allowed' : `undecided: ${output}`;
     };
     const denied = ['10.0.0.1', '172.16.0.1', '172.31.255.254', '192.168.1.1', '100.64.0.1', '100.127.255.254', '169.254.1.1', '127.0.0.2', '198.18.0.1', '224.0.0.1', '239.255.255.250', '255.255.255.255'];
