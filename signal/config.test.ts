@@ -9,6 +9,7 @@ describe('readConfig', () => {
       allowedOrigins: [],
       ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 3600 },
       resumeGraceMs: 120_000,
+      redisUrl: null,
     });
     expect(config.idleTimeoutSeconds).toBeLessThanOrEqual(30);
   });
@@ -20,6 +21,11 @@ describe('readConfig', () => {
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
   });
 
+  it('shares rooms through Redis only when REDIS_URL is set', () => {
+    expect(readConfig({ REDIS_URL: '' }).redisUrl).toBeNull();
+    expect(readConfig({ REDIS_URL: ' redis://:secret@redis:6379/0 ' }).redisUrl).toBe('redis://:secret@redis:6379/0');
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT: must be a number'],
     [{ PORT: '70000' }, 'PORT: must be at most 65535'],
@@ -28,6 +34,8 @@ describe('readConfig', () => {
     [{ TURN_URLS: 'https://turn.example' }, 'TURN_URLS: every URL must start with turn: or turns:'],
     [{ ALLOWED_ORIGINS: 'https://a.example/path' }, 'ALLOWED_ORIGINS: each entry must be an origin'],
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
+    [{ REDIS_URL: 'redis:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ REDIS_URL: 'http://redis:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
   ])('refuses %o with a clear message', (env, message) => {
     expect(() => readConfig(env)).toThrow(StartupError);
     expect(() => readConfig(env)).toThrow(message);

@@ -45,6 +45,14 @@ const EnvSchema = v.object({
   MAX_BACKPRESSURE_BYTES: integer(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: integer(5000, 0, 60_000),
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  REDIS_URL: v.pipe(
+    v.optional(v.string(), ''),
+    v.transform((text) => text.trim()),
+    v.check(
+      (url) => url === '' || (URL.canParse(url) && ['redis:', 'rediss:'].includes(new URL(url).protocol) && new URL(url).hostname !== ''),
+      'must be a redis:// or rediss:// URL, such as redis://redis:6379',
+    ),
+  ),
 });
 
 export type SignalConfig = ReturnType<typeof readConfig>;
@@ -82,5 +90,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     maxBackpressureBytes: e.MAX_BACKPRESSURE_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
+    redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,
   };
 }

@@ -9,7 +9,10 @@ import type { HandlerContext } from './handlers/context.js';
 import { MAX_MESSAGE_BYTES } from './protocol/limits.js';
 import { SignalMetrics } from './ops/metrics.js';
 import { attachOpsRoutes } from './ops/ops-routes.js';
+import { LocalRoomBus } from './rooms/local-room-bus.js';
+import { RedisRoomBus } from './rooms/redis-room-bus.js';
 import { RoomRegistry } from './rooms/room-registry.js';
+import { reportRelayFailure } from './handlers/signal.js';
 import { StaticSite } from './transport/static-site.js';
 import { WebSocketRoute } from './transport/websocket-route.js';
 import { respondText } from './transport/http-response.js';
@@ -35,11 +38,16 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   let site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
 
   let route: WebSocketRoute | null = null;
+  // Alone, rooms live in this process; with REDIS_URL, in Redis, shared with the other processes of the service.
+  const bus = config.redisUrl
+    ? new RedisRoomBus({ url: config.redisUrl, maxRoomSize: config.maxRoomSize, resumeGraceMs: config.resumeGraceMs, log })
+    : new LocalRoomBus({ maxRoomSize: config.maxRoomSize });
   const registry = new RoomRegistry({
-    maxRoomSize: config.maxRoomSize,
+    bus,
     resumeGraceMs: config.resumeGraceMs,
     pendingLimit: PENDING_SIGNALS_PER_PEER,
     onLeave: (session) => log.debug({ peer: session.id, room: roomTag(session.roomId) }, 'left'),
+    onRelayFailed: (session, failure) => reportRelayFailure(context, session, failure),
   });
   const metrics = new SignalMetrics({
     connections: () => route?.connectionCount ?? 0,
@@ -82,7 +90,10 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   let closing: Promise<void> | null = null;
   const app = uWS.App();
   ws.attach(app);
-  attachOpsRoutes(app, metrics, () => listenSocket !== null && closing === null);
+  attachOpsRoutes(app, metrics, () => {
+    if (listenSocket === null || closing !== null) return 'shutting down';
+    return bus.unavailable;
+  });
   if (site) {
     app.any('/*', (res, req) => {
       try {
@@ -102,7 +113,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
-  log.info({ host: config.host, port, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn }, 'listening');
+  log.info({ host: config.host, port, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);
@@ -112,6 +123,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     while (ws.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     ws.closeAll();
     registry.dispose();
+    await bus.close();
     log.info('stopped');
   };
 

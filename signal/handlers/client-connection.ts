@@ -13,6 +13,10 @@ export interface ConnectionLimits {
 /** One client socket as the protocol layer sees it, whatever the transport. */
 export class ClientConnection {
   session: PeerSession | null = null;
+  /** True while a join waits for the room directory's answer. */
+  joining = false;
+  /** True once the socket is gone. */
+  closed = false;
   iceRefreshTimer: ReturnType<typeof setTimeout> | null = null;
   /** True once the client was told it is rate-limited, until a message gets through again. */
   toldRateLimited = false;

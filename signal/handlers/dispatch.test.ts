@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalMetrics } from '../ops/metrics.js';
+import { LocalRoomBus } from '../rooms/local-room-bus.js';
 import { RoomRegistry, type ClientLink } from '../rooms/room-registry.js';
 import { IceServerIssuer, turnPassword } from '../turn/ice-servers.js';
 import { ClientConnection, type ConnectionLimits } from './client-connection.js';
@@ -25,7 +26,7 @@ const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
 const LIMITS: ConnectionLimits = { messagesPerSecond: 10, burst: 5, strikes: 3, strikesForgivenPerSecond: 1 };
 
 function makeContext(turn = false): HandlerContext {
-  const registry = new RoomRegistry({ maxRoomSize: 2, resumeGraceMs: 1000, pendingLimit: 8 });
+  const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 2 }), resumeGraceMs: 1000, pendingLimit: 8 });
   return {
     registry,
     metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0 }),

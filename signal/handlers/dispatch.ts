@@ -51,6 +51,7 @@ export function dispatchBinary(context: HandlerContext, connection: ClientConnec
 
 /** The socket is gone: the session waits out its grace period for a resume. */
 export function connectionClosed(context: HandlerContext, connection: ClientConnection): void {
+  connection.closed = true;
   connection.stopIceRefresh();
   const session = connection.session;
   connection.session = null;

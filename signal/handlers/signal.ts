@@ -1,8 +1,15 @@
-import { encodeSignalDelivery } from '../protocol/encode.js';
+import { encodeServerMessage, encodeSignalDelivery } from '../protocol/encode.js';
 import type { SignalRequest } from '../protocol/messages.js';
 import { memberText } from '../protocol/raw-json.js';
+import type { RelayFailure } from '../rooms/room-bus.js';
+import type { PeerSession } from '../rooms/room-registry.js';
 import type { ClientConnection } from './client-connection.js';
 import { replyError, type HandlerContext } from './context.js';
+
+const RELAY_FAILURES: Record<RelayFailure, string> = {
+  'unknown-peer': 'no such peer in this room',
+  'peer-unreachable': 'the peer is reconnecting and cannot take more messages now',
+};
 
 /**
  * Relays `data` to one peer of the sender's room. The server, not the client,
@@ -17,16 +24,21 @@ export function handleSignal(context: HandlerContext, connection: ClientConnecti
   }
   // The schema made sure that `data` is there and is an object.
   const text = encodeSignalDelivery(session.id, memberText(frame, 'data')!);
-  switch (context.registry.relay(session, message.to, text)) {
+  const outcome = context.registry.relay(session, message.to, text);
+  switch (outcome) {
     case 'delivered':
     case 'queued':
       context.metrics.countRelayed();
       return;
     case 'unknown-peer':
-      replyError(context, connection, 'unknown-peer', 'no such peer in this room');
-      return;
     case 'peer-unreachable':
-      replyError(context, connection, 'peer-unreachable', 'the peer is reconnecting and cannot take more messages now');
+      replyError(context, connection, outcome, RELAY_FAILURES[outcome]);
       return;
   }
+}
+
+/** A signal that went on to another process failed there: the sender hears it as it would have at once on one process. */
+export function reportRelayFailure(context: HandlerContext, session: PeerSession, failure: RelayFailure): void {
+  context.metrics.error(failure);
+  session.link?.send(encodeServerMessage({ type: 'error', code: failure, message: RELAY_FAILURES[failure] }));
 }

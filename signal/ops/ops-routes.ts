@@ -3,11 +3,13 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { respond, respondText } from '../transport/http-response.js';
 import type { SignalMetrics } from './metrics.js';
 
-export function attachOpsRoutes(app: TemplatedApp, metrics: SignalMetrics, isReady: () => boolean): void {
+/** `notReady` says why the process should get no new clients now (shutting down, Redis away), or null when it is ready. */
+export function attachOpsRoutes(app: TemplatedApp, metrics: SignalMetrics, notReady: () => string | null): void {
   app.get('/healthz', (res) => respondText(res, '200 OK', 'ok'));
   app.get('/readyz', (res) => {
-    if (isReady()) respondText(res, '200 OK', 'ready');
-    else respondText(res, '503 Service Unavailable', 'not ready: shutting down');
+    const reason = notReady();
+    if (reason === null) respondText(res, '200 OK', 'ready');
+    else respondText(res, '503 Service Unavailable', `not ready: ${reason}`);
   });
   app.get('/metrics', (res) => {
     let aborted = false;

@@ -1,11 +1,15 @@
 /**
- * Room state: who is in which room, their sessions, resume tokens and grace
- * periods. It knows nothing of uWebSockets.js; it talks to clients through
- * `ClientLink`, so it is unit-tested with fake links and fake timers.
+ * Room state of one signal process: its clients' sessions, their rooms, resume
+ * grace periods and the signals that wait for a peer who is away, plus what it
+ * knows of the members other processes serve. It knows nothing of
+ * uWebSockets.js (clients are `ClientLink`s) nor of Redis (the room directory
+ * is a `RoomBus`), so it is unit-tested with fake links, fake timers and the
+ * in-memory bus.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
 /** The registry's view of a live connection. */
 export interface ClientLink {
@@ -16,55 +20,103 @@ export interface ClientLink {
 export interface PeerSession {
   readonly id: PeerId;
   readonly roomId: RoomId;
+  /** The directory's name for the room. */
+  readonly roomKey: string;
   readonly name: string;
   /** The device key the client claimed; relayed to others as a hint, never trusted here. */
   readonly device: DeviceKey | undefined;
+  readonly info: PeerInfo;
   resumeToken: string;
   /** The live connection, or null while the peer is within its resume grace period. */
   link: ClientLink | null;
   graceTimer: ReturnType<typeof setTimeout> | null;
   /** Signals that arrived while the peer was away, delivered in order on resume. */
   pending: string[];
+  /**
+   * Set while the process this session was resumed from hands over the signals
+   * that waited for it there: signals arriving meanwhile wait behind those.
+   */
+  handover: { fresh: string[]; timer: ReturnType<typeof setTimeout> } | null;
+  /** True once the peer left, or once its session moved to another process. */
   left: boolean;
+}
+
+export interface JoinRequest {
+  roomId: RoomId;
+  name: string;
+  device?: DeviceKey | undefined;
+  /** The token of an earlier welcome, to resume that session. */
+  resumeToken?: string | undefined;
 }
 
 export type JoinOutcome =
   | { ok: true; session: PeerSession; resumed: boolean; peers: PeerInfo[] }
-  | { ok: false; code: 'room-full' };
+  | { ok: false; code: 'room-full' | 'unavailable' };
 
-export type RelayOutcome = 'delivered' | 'queued' | 'unknown-peer' | 'peer-unreachable';
+export type RelayOutcome = 'delivered' | 'queued' | RelayFailure;
 
 export interface RoomRegistryOptions {
-  maxRoomSize: number;
+  bus: RoomBus;
   /** How long a dropped peer keeps its place (and id) before the others see it leave. */
   resumeGraceMs: number;
   /** How many signals are kept for a peer within its grace period. */
   pendingLimit: number;
+  /** How long a join may wait for the directory before it is refused as unavailable. */
+  joinTimeoutMs?: number;
+  /** How long a resumed session waits for its previous process to hand over its signals. */
+  handoverTimeoutMs?: number;
   /** Called with the session whenever a peer really leaves (explicitly or after its grace period). */
   onLeave?: (session: PeerSession) => void;
+  /** A signal that went to another process could not be delivered there. */
+  onRelayFailed?: (session: PeerSession, failure: RelayFailure) => void;
 }
 
-function peerInfo(session: PeerSession): PeerInfo {
-  return session.device === undefined ? { id: session.id, name: session.name } : { id: session.id, name: session.name, device: session.device };
+/** A room as this process sees it: its own clients' sessions and the members other processes serve. */
+interface RoomView {
+  roomId: RoomId;
+  local: Map<PeerId, PeerSession>;
+  remote: Map<PeerId, MemberRecord>;
 }
+
+interface PendingJoin {
+  link: ClientLink;
+  roomId: RoomId;
+  /** Who the client becomes if it joins as a new member. */
+  info: PeerInfo;
+  newToken: string;
+  done: (outcome: JoinOutcome) => void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+const REPLACED = 4001;
 
 export const newRandomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
-export class RoomRegistry {
-  readonly #rooms = new Map<RoomId, Map<PeerId, PeerSession>>();
-  readonly #byToken = new Map<string, PeerSession>();
+function peerInfo(id: PeerId, name: string, device: DeviceKey | undefined): PeerInfo {
+  return device === undefined ? { id, name } : { id, name, device };
+}
+
+export class RoomRegistry implements RoomBusListener {
+  readonly #rooms = new Map<string, RoomView>();
+  readonly #joins = new Map<number, PendingJoin>();
+  readonly #bus: RoomBus;
   readonly #options: RoomRegistryOptions;
+  #nextTicket = 1;
   #sessionCount = 0;
   #awayCount = 0;
 
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
+    this.#bus = options.bus;
+    this.#bus.listen(this);
   }
 
+  /** Rooms this process has clients in. */
   get roomCount(): number {
     return this.#rooms.size;
   }
 
+  /** Sessions of this process's clients, including those within their grace period. */
   get sessionCount(): number {
     return this.#sessionCount;
   }
@@ -75,57 +127,34 @@ export class RoomRegistry {
   }
 
   /**
-   * Joins `roomId`, or resumes the session that `resumeToken` names when it is
-   * still alive in that room. A resumed session keeps its id and name; the
-   * others are not told anything, since for them the peer never left.
+   * Joins a room, or resumes the session that `resumeToken` names when it is
+   * still alive in that room, here or on another process. A resumed session
+   * keeps its id and name; the others are not told anything, since for them the
+   * peer never left. `done` is called once, when the directory has decided (at
+   * once in a single process).
    */
-  join(link: ClientLink, roomId: RoomId, name: string, resumeToken?: string, device?: DeviceKey): JoinOutcome {
-    const previous = resumeToken === undefined ? undefined : this.#byToken.get(resumeToken);
-    if (previous && previous.roomId === roomId && !previous.left) {
-      this.#resume(previous, link);
-      return { ok: true, session: previous, resumed: true, peers: this.#othersIn(previous) };
-    }
-
-    let members = this.#rooms.get(roomId);
-    if (members && members.size >= this.#options.maxRoomSize) return { ok: false, code: 'room-full' };
-    if (!members) {
-      members = new Map();
-      this.#rooms.set(roomId, members);
-    }
-    const session: PeerSession = {
-      id: this.#unusedId(members),
-      roomId,
-      name,
-      device,
-      resumeToken: this.#newToken(),
-      link,
-      graceTimer: null,
-      pending: [],
-      left: false,
-    };
-    this.#broadcast(members, encodeServerMessage({ type: 'peer-joined', peer: peerInfo(session) }));
-    members.set(session.id, session);
-    this.#byToken.set(session.resumeToken, session);
-    this.#sessionCount++;
-    return { ok: true, session, resumed: false, peers: this.#othersIn(session) };
+  join(link: ClientLink, request: JoinRequest, done: (outcome: JoinOutcome) => void): void {
+    const ticket = this.#nextTicket++;
+    // 128 bits: ids only need to differ within a room, and a collision is practically impossible.
+    const id = newRandomId(16);
+    const info = peerInfo(id, request.name, request.device);
+    const pending: PendingJoin = { link, roomId: request.roomId, info, newToken: newRandomId(32), done, timer: null };
+    this.#joins.set(ticket, pending);
+    this.#bus.join({ ticket, roomKey: this.#bus.roomKey(request.roomId), id, info, resumeToken: request.resumeToken, newToken: pending.newToken });
+    if (!this.#joins.has(ticket)) return;
+    pending.timer = setTimeout(() => {
+      if (this.#joins.delete(ticket)) done({ ok: false, code: 'unavailable' });
+    }, this.#options.joinTimeoutMs ?? 5000);
+    pending.timer.unref?.();
   }
 
   /** The peer said goodbye: the others see `peer-left` at once. */
   leave(session: PeerSession): void {
     if (session.left) return;
-    session.left = true;
-    if (session.graceTimer) clearTimeout(session.graceTimer);
-    if (!session.link) this.#awayCount--;
-    session.graceTimer = null;
-    session.link = null;
-    session.pending = [];
-    this.#byToken.delete(session.resumeToken);
-    this.#sessionCount--;
-    const members = this.#rooms.get(session.roomId);
-    if (!members) return;
-    members.delete(session.id);
-    if (members.size === 0) this.#rooms.delete(session.roomId);
-    else this.#broadcast(members, encodeServerMessage({ type: 'peer-left', id: session.id }));
+    this.#forget(session);
+    this.#bus.leave(session.roomKey, session.id);
+    const view = this.#rooms.get(session.roomKey);
+    if (view) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id: session.id }));
     this.#options.onLeave?.(session);
   }
 
@@ -145,44 +174,15 @@ export class RoomRegistry {
     session.graceTimer.unref?.();
   }
 
-  /** Delivers an encoded `signal` to a member of the sender's room. */
+  /** Delivers an encoded `signal` to a member of the sender's room, on this process or another. */
   relay(from: PeerSession, to: PeerId, text: string): RelayOutcome {
-    const target = this.#rooms.get(from.roomId)?.get(to);
-    if (!target || target === from) return 'unknown-peer';
-    if (target.link) {
-      target.link.send(text);
-      return 'delivered';
-    }
-    if (target.pending.length >= this.#options.pendingLimit) return 'peer-unreachable';
-    target.pending.push(text);
-    return 'queued';
-  }
-
-  /** Stops every grace timer (server shutdown). */
-  dispose(): void {
-    for (const session of this.#byToken.values()) {
-      if (session.graceTimer) clearTimeout(session.graceTimer);
-      session.graceTimer = null;
-    }
-  }
-
-  #resume(session: PeerSession, link: ClientLink): void {
-    if (session.graceTimer) {
-      clearTimeout(session.graceTimer);
-      session.graceTimer = null;
-    }
-    const old = session.link;
-    if (old && old !== link) {
-      // Detach first so that the old socket's close does not start a grace period.
-      session.link = null;
-      old.close(4001, 'session resumed elsewhere');
-    } else if (!old) {
-      this.#awayCount--;
-    }
-    this.#byToken.delete(session.resumeToken);
-    session.resumeToken = this.#newToken();
-    this.#byToken.set(session.resumeToken, session);
-    session.link = link;
+    const view = this.#rooms.get(from.roomKey);
+    const target = view?.local.get(to);
+    if (target) return target === from ? 'unknown-peer' : this.#deliver(target, text);
+    const remote = view?.remote.get(to);
+    if (!remote) return 'unknown-peer';
+    this.#bus.relay(remote.node, from.roomKey, to, text, { node: this.#bus.node, id: from.id });
+    return 'delivered';
   }
 
   /** Flushes what arrived while the peer was away; call after the welcome was sent. */
@@ -194,29 +194,248 @@ export class RoomRegistry {
     for (const text of pending) link.send(text);
   }
 
-  #othersIn(session: PeerSession): PeerInfo[] {
-    const members = this.#rooms.get(session.roomId);
-    if (!members) return [];
-    const peers: PeerInfo[] = [];
-    for (const member of members.values()) {
-      if (member !== session) peers.push(peerInfo(member));
+  /** Stops every timer (server shutdown). Sessions stay in the directory, so that clients can resume elsewhere. */
+  dispose(): void {
+    for (const view of this.#rooms.values()) {
+      for (const session of view.local.values()) this.#stopTimers(session);
     }
-    return peers;
+    for (const pending of this.#joins.values()) if (pending.timer) clearTimeout(pending.timer);
   }
 
-  #broadcast(members: Map<PeerId, PeerSession>, text: string): void {
-    for (const member of members.values()) member.link?.send(text);
-  }
+  // What the directory says, in the order it decided it.
 
-  #unusedId(members: Map<PeerId, PeerSession>): PeerId {
-    // 128 bits make a collision practically impossible; ids only need to differ within a room.
-    for (;;) {
-      const id = newRandomId(16);
-      if (!members.has(id)) return id;
+  answer(answer: JoinAnswer): void {
+    const pending = this.#joins.get(answer.ticket);
+    if (!pending) {
+      // The client was told the service is unavailable: nobody holds this session.
+      if (answer.kind === 'joined') this.#bus.leave(answer.roomKey, answer.id);
+      if (answer.kind === 'resumed') this.#bus.leave(answer.roomKey, answer.info.id);
+      return;
+    }
+    this.#joins.delete(answer.ticket);
+    if (pending.timer) clearTimeout(pending.timer);
+    switch (answer.kind) {
+      case 'full':
+        pending.done({ ok: false, code: 'room-full' });
+        return;
+      case 'unavailable':
+        pending.done({ ok: false, code: 'unavailable' });
+        return;
+      case 'joined': {
+        const view = this.#view(answer.roomKey, pending.roomId);
+        this.#learn(view, answer.peers);
+        const session = this.#newSession(view, answer.roomKey, pending, pending.info);
+        pending.done({ ok: true, session, resumed: false, peers: answer.peers.map((peer) => peer.info) });
+        return;
+      }
+      case 'resumed': {
+        const view = this.#view(answer.roomKey, pending.roomId);
+        const existing = view.local.get(answer.info.id);
+        let session: PeerSession;
+        if (existing) {
+          this.#takeOver(existing, pending.link, pending.newToken);
+          session = existing;
+        } else {
+          view.remote.delete(answer.info.id);
+          session = this.#newSession(view, answer.roomKey, pending, answer.info, false);
+          if (answer.previous !== this.#bus.node && answer.previousAlive) this.#awaitHandover(session);
+        }
+        this.#learn(view, answer.peers);
+        pending.done({ ok: true, session, resumed: true, peers: answer.peers.map((peer) => peer.info) });
+        return;
+      }
     }
   }
 
-  #newToken(): string {
-    return newRandomId(32);
+  peerJoined(roomKey: string, member: MemberRecord): void {
+    const view = this.#rooms.get(roomKey);
+    const id = member.info.id;
+    if (!view || view.local.has(id) || view.remote.has(id)) return;
+    view.remote.set(id, member);
+    this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer: member.info }));
+  }
+
+  peerLeft(roomKey: string, id: PeerId): void {
+    const view = this.#rooms.get(roomKey);
+    if (view?.remote.delete(id)) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id }));
+  }
+
+  peerMoved(roomKey: string, id: PeerId, node: string): void {
+    const view = this.#rooms.get(roomKey);
+    if (!view) return;
+    const session = view.local.get(id);
+    if (session) this.#movedAway(view, session, node);
+    else if (view.remote.has(id)) view.remote.get(id)!.node = node;
+  }
+
+  snapshot(roomKey: string, members: MemberRecord[], liveNodes: ReadonlySet<string>, settled: boolean): void {
+    const view = this.#rooms.get(roomKey);
+    if (!view) return;
+    const present = new Set<PeerId>();
+    for (const member of members) {
+      const id = member.info.id;
+      present.add(id);
+      // A member recorded here that this process does not hold is cleaned up by the directory's restore.
+      if (member.node === this.#bus.node) continue;
+      const session = view.local.get(id);
+      if (session) this.#movedAway(view, session, member.node);
+      else if (view.remote.has(id)) view.remote.get(id)!.node = member.node;
+      else this.peerJoined(roomKey, member);
+    }
+    for (const [id, member] of [...view.remote]) {
+      if (!present.has(id) && (settled || liveNodes.has(member.node))) this.peerLeft(roomKey, id);
+    }
+  }
+
+  signal(roomKey: string, to: PeerId, frame: string, from: { node: string; id: PeerId }): void {
+    const view = this.#rooms.get(roomKey);
+    const session = view?.local.get(to);
+    if (session) {
+      const outcome = this.#deliver(session, frame);
+      if (outcome === 'peer-unreachable') this.#bus.reportRelayFailure(from.node, roomKey, from.id, outcome);
+      return;
+    }
+    // The peer moved on (resumed elsewhere) just before the signal came: send it after the peer, once.
+    const remote = view?.remote.get(to);
+    if (remote && remote.node !== from.node) this.#bus.relay(remote.node, roomKey, to, frame, from);
+    else this.#bus.reportRelayFailure(from.node, roomKey, from.id, 'unknown-peer');
+  }
+
+  handover(roomKey: string, id: PeerId, frames: string[]): void {
+    const session = this.#rooms.get(roomKey)?.local.get(id);
+    if (!session) return;
+    const fresh = session.handover?.fresh ?? [];
+    if (session.handover) clearTimeout(session.handover.timer);
+    session.handover = null;
+    for (const frame of [...frames, ...fresh]) this.#deliver(session, frame);
+  }
+
+  relayFailed(roomKey: string, from: PeerId, failure: RelayFailure): void {
+    const session = this.#rooms.get(roomKey)?.local.get(from);
+    if (session) this.#options.onRelayFailed?.(session, failure);
+  }
+
+  localMembers(): Map<string, LocalMember[]> {
+    const rooms = new Map<string, LocalMember[]>();
+    for (const [roomKey, view] of this.#rooms) {
+      rooms.set(
+        roomKey,
+        [...view.local.values()].map((session) => ({ info: session.info, resumeToken: session.resumeToken })),
+      );
+    }
+    return rooms;
+  }
+
+  // Internals.
+
+  #view(roomKey: string, roomId: RoomId): RoomView {
+    let view = this.#rooms.get(roomKey);
+    if (!view) {
+      view = { roomId, local: new Map(), remote: new Map() };
+      this.#rooms.set(roomKey, view);
+    }
+    return view;
+  }
+
+  /** Takes in the other members the directory reported (those this process does not serve). */
+  #learn(view: RoomView, peers: MemberRecord[]): void {
+    for (const peer of peers) {
+      if (peer.node !== this.#bus.node && !view.local.has(peer.info.id)) view.remote.set(peer.info.id, peer);
+    }
+  }
+
+  #newSession(view: RoomView, roomKey: string, pending: PendingJoin, info: PeerInfo, announce = true): PeerSession {
+    const session: PeerSession = {
+      id: info.id,
+      roomId: view.roomId,
+      roomKey,
+      name: info.name,
+      device: info.device,
+      info,
+      resumeToken: pending.newToken,
+      link: pending.link,
+      graceTimer: null,
+      pending: [],
+      handover: null,
+      left: false,
+    };
+    if (announce) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer: info }));
+    view.local.set(session.id, session);
+    this.#sessionCount++;
+    return session;
+  }
+
+  /** A session of this process resumed on a new connection of this process. */
+  #takeOver(session: PeerSession, link: ClientLink, token: string): void {
+    if (session.graceTimer) {
+      clearTimeout(session.graceTimer);
+      session.graceTimer = null;
+    }
+    const old = session.link;
+    if (old && old !== link) {
+      // Detach first so that the old socket's close does not start a grace period.
+      session.link = null;
+      old.close(REPLACED, 'session resumed elsewhere');
+    } else if (!old) {
+      this.#awayCount--;
+    }
+    session.resumeToken = token;
+    session.link = link;
+  }
+
+  /** A session of this process was resumed on another process: hand it over and keep it as a remote member. */
+  #movedAway(view: RoomView, session: PeerSession, node: string): void {
+    const frames = [...session.pending, ...(session.handover?.fresh ?? [])];
+    const link = session.link;
+    this.#forget(session);
+    link?.close(REPLACED, 'session resumed elsewhere');
+    view.remote.set(session.id, { info: session.info, node });
+    this.#bus.handOver(node, session.roomKey, session.id, frames);
+  }
+
+  /** Removes a session from this process (it left, or moved away). */
+  #forget(session: PeerSession): void {
+    session.left = true;
+    this.#stopTimers(session);
+    if (!session.link) this.#awayCount--;
+    session.link = null;
+    session.pending = [];
+    session.handover = null;
+    this.#sessionCount--;
+    const view = this.#rooms.get(session.roomKey);
+    if (!view) return;
+    view.local.delete(session.id);
+    if (view.local.size === 0) this.#rooms.delete(session.roomKey);
+  }
+
+  #awaitHandover(session: PeerSession): void {
+    const timer = setTimeout(() => this.handover(session.roomKey, session.id, []), this.#options.handoverTimeoutMs ?? 1000);
+    timer.unref?.();
+    session.handover = { fresh: [], timer };
+  }
+
+  #deliver(session: PeerSession, text: string): RelayOutcome {
+    if (session.handover) {
+      if (session.handover.fresh.length >= this.#options.pendingLimit) return 'peer-unreachable';
+      session.handover.fresh.push(text);
+      return 'queued';
+    }
+    if (session.link) {
+      session.link.send(text);
+      return 'delivered';
+    }
+    if (session.pending.length >= this.#options.pendingLimit) return 'peer-unreachable';
+    session.pending.push(text);
+    return 'queued';
+  }
+
+  #stopTimers(session: PeerSession): void {
+    if (session.graceTimer) clearTimeout(session.graceTimer);
+    session.graceTimer = null;
+    if (session.handover) clearTimeout(session.handover.timer);
+  }
+
+  #tellLocal(view: RoomView, except: PeerSession | null, text: string): void {
+    for (const member of view.local.values()) if (member !== except) member.link?.send(text);
   }
 }

@@ -9,6 +9,7 @@ import { ClientConnection } from '../../../signal/handlers/client-connection.js'
 import type { HandlerContext } from '../../../signal/handlers/context.js';
 import { dispatchText } from '../../../signal/handlers/dispatch.js';
 import { SignalMetrics } from '../../../signal/ops/metrics.js';
+import { LocalRoomBus } from '../../../signal/rooms/local-room-bus.js';
 import { RoomRegistry, type ClientLink } from '../../../signal/rooms/room-registry.js';
 import { IceServerIssuer } from '../../../signal/turn/ice-servers.js';
 import { MESSAGE_MIX, WHISPER_WIRE } from './wire.js';
@@ -27,7 +28,7 @@ const MESSAGES = 200_000;
 const LIMITS = { messagesPerSecond: 1e9, burst: 1e9, strikes: 30, strikesForgivenPerSecond: 1 };
 const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
 
-const registry = new RoomRegistry({ maxRoomSize: 16, resumeGraceMs: 1000, pendingLimit: 64 });
+const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 16 }), resumeGraceMs: 1000, pendingLimit: 64 });
 const context: HandlerContext = {
   registry,
   metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0 }),
