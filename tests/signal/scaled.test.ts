@@ -209,9 +209,12 @@ describe('Redis restarting', () => {
       const ready = await one.readyz();
       return ready.status === 503 ? ready.text : undefined;
     })).toBe('not ready: redis unavailable');
-    // Rooms cannot cross processes meanwhile, and the sender is told.
+    // Rooms cannot cross processes meanwhile, and the sender is told; a join waits a few seconds, then is told to come back later.
     alice.send({ type: 'signal', to: b.id, data: { lost: true } });
     expect(await alice.next('error')).toMatchObject({ code: 'peer-unreachable' });
+    const newcomer = await TestClient.connect(three.wsUrl);
+    newcomer.send({ type: 'join', room, name: 'Newcomer' });
+    expect(await newcomer.closed).toEqual({ code: 1013, reason: 'rooms are unavailable; try again later' });
 
     await redis.start();
     for (const process of [one, two, three]) {
