@@ -38,6 +38,12 @@ class BobsChannel implements ChatTransport {
  */
 class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link'> {
   readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none' };
+  /** The calls asked for ("audio Bob", "video Bob"); no call is ever current here. */
+  readonly callsStarted: string[] = [];
+  readonly calls = Object.assign(new EventTarget(), {
+    current: null,
+    start: async (device: string, video: boolean) => void this.callsStarted.push(`${video ? 'video' : 'audio'} ${device === BOB ? 'Bob' : device}`),
+  });
   constructor(readonly chat: ChatService) {
     super();
   }
@@ -60,7 +66,7 @@ async function chatWithBob() {
     await chat.receive(BOB, JSON.stringify(frame));
     await view.updateComplete;
   };
-  return { channel, view, fromBob };
+  return { channel, view, fromBob, room };
 }
 
 async function messages(): Promise<string> {
@@ -150,5 +156,19 @@ describe('wh-chat-view', () => {
     expect(typing()).to.equal('Bob is typing…');
     await fromBob({ t: 'typing', on: false });
     expect(typing()).to.equal('');
+  });
+});
+
+describe('wh-chat-view calls', () => {
+  it('"Audio call" and "Video call" ring the person, and are unavailable while they are offline', async () => {
+    const { view, room } = await chatWithBob();
+    await click('button', 'Audio call');
+    await click('button', 'Video call');
+    expect(room.callsStarted).to.deep.equal(['audio Bob', 'video Bob']);
+    room.bob.online = false;
+    view.requestUpdate();
+    await view.updateComplete;
+    const disabled = view.renderRoot.querySelector<HTMLButtonElement>('button[aria-label="Video call"]')!.disabled;
+    expect(disabled).to.equal(true);
   });
 });
