@@ -102,11 +102,6 @@ export class WhChatView extends LitElement {
         background: var(--wh-warning-bg);
         color: var(--wh-warning-fg);
       }
-      @media (max-width: 420px) {
-        header button.icon {
-          min-width: 2.5rem;
-        }
-      }
       output {
         font-size: 0.8rem;
         font-variant-numeric: tabular-nums;
