@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalMetrics } from '../ops/metrics.js';
 import { LocalRoomBus } from '../rooms/local-room-bus.js';
-import { RoomRegistry, type ClientLink } from '../rooms/room-registry.js';
+import { RoomRegistry, type ClientLink, type Frame } from '../rooms/room-registry.js';
 import { IceServerIssuer, turnPassword } from '../turn/ice-servers.js';
 import { ClientConnection, type ConnectionLimits } from './client-connection.js';
 import type { HandlerContext } from './context.js';
@@ -11,8 +11,8 @@ import { connectionClosed, dispatchBinary, dispatchText } from './dispatch.js';
 class FakeSocket implements ClientLink {
   readonly inbox: Array<Record<string, unknown>> = [];
   closedWith: number | null = null;
-  send(text: string): void {
-    this.inbox.push(JSON.parse(text) as Record<string, unknown>);
+  send(frame: Frame): void {
+    this.inbox.push(JSON.parse(typeof frame === 'string' ? frame : Buffer.from(frame).toString()) as Record<string, unknown>);
   }
   close(code: number): void {
     this.closedWith = code;

@@ -1,27 +1,47 @@
 /**
  * The protocol layer's entry: a text frame from a client goes through the rate
- * limit, then validation, then to the handler of its type.
+ * limit, then validation, then to the handler of its type. A `signal` frame
+ * is read straight from its bytes when it can be (signal-frame.ts); every other
+ * frame, and every error, goes through the general decoder.
  */
 import { CloseCode } from '../protocol/codes.js';
 import { decodeClientMessage } from '../protocol/decode.js';
+import { memberText } from '../protocol/raw-json.js';
+import { readSignalFrame } from '../protocol/signal-frame.js';
 import type { ClientConnection } from './client-connection.js';
 import { reply, replyError, type HandlerContext } from './context.js';
 import { handleJoin } from './join.js';
 import { handleLeave } from './leave.js';
 import { handleSignal } from './signal.js';
 
+/** A text frame as the WebSocket delivered it: UTF-8 bytes, valid as UTF-8. */
+export function dispatchFrame(context: HandlerContext, connection: ClientConnection, frame: Uint8Array): void {
+  if (!admit(context, connection)) return;
+  const signal = readSignalFrame(frame);
+  if (signal) handleSignal(context, connection, signal.to, signal.data);
+  else route(context, connection, Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8'));
+}
+
 export function dispatchText(context: HandlerContext, connection: ClientConnection, text: string): void {
+  dispatchFrame(context, connection, Buffer.from(text));
+}
+
+/** The rate limit: false when the frame is dropped. */
+function admit(context: HandlerContext, connection: ClientConnection): boolean {
   if (!connection.allowMessage()) {
     context.metrics.rateLimited.inc();
-    if (!strike(context, connection)) return;
+    if (!strike(context, connection)) return false;
     if (!connection.toldRateLimited) {
       connection.toldRateLimited = true;
       replyError(context, connection, 'rate-limited', `slow down: at most ${context.limits.messagesPerSecond} messages per second`);
     }
-    return;
+    return false;
   }
   connection.toldRateLimited = false;
+  return true;
+}
 
+function route(context: HandlerContext, connection: ClientConnection, text: string): void {
   const decoded = decodeClientMessage(text);
   if (!decoded.ok) {
     if (strike(context, connection)) replyError(context, connection, 'bad-message', decoded.reason);
@@ -36,7 +56,8 @@ export function dispatchText(context: HandlerContext, connection: ClientConnecti
       handleLeave(context, connection);
       return;
     case 'signal':
-      handleSignal(context, connection, message, text);
+      // A signal the fast path left alone (a key written with escapes, say): its data, as written, from the text.
+      handleSignal(context, connection, message.to, memberText(text, 'data')!);
       return;
     case 'ping':
       reply(connection, message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });

@@ -1,6 +1,5 @@
 import { encodeServerMessage, encodeSignalDelivery } from '../protocol/encode.js';
-import type { SignalRequest } from '../protocol/messages.js';
-import { memberText } from '../protocol/raw-json.js';
+import type { PeerId } from '../protocol/messages.js';
 import type { RelayFailure } from '../rooms/room-bus.js';
 import type { PeerSession } from '../rooms/room-registry.js';
 import type { ClientConnection } from './client-connection.js';
@@ -13,18 +12,16 @@ const RELAY_FAILURES: Record<RelayFailure, string> = {
 
 /**
  * Relays `data` to one peer of the sender's room. The server, not the client,
- * sets `from`. `frame` is the text the message was decoded from: its `data`,
- * already parsed and validated, is forwarded as written rather than encoded again.
+ * sets `from`. `data` is the JSON object as the sender wrote it (text, or its
+ * bytes), already validated: it is forwarded, not encoded again.
  */
-export function handleSignal(context: HandlerContext, connection: ClientConnection, message: SignalRequest, frame: string): void {
+export function handleSignal(context: HandlerContext, connection: ClientConnection, to: PeerId, data: string | Uint8Array): void {
   const session = connection.activeSession;
   if (!session) {
     replyError(context, connection, 'not-in-room', 'join a room first');
     return;
   }
-  // The schema made sure that `data` is there and is an object.
-  const text = encodeSignalDelivery(session.id, memberText(frame, 'data')!);
-  const outcome = context.registry.relay(session, message.to, text);
+  const outcome = context.registry.relay(session, to, encodeSignalDelivery(session.id, data));
   switch (outcome) {
     case 'delivered':
     case 'queued':

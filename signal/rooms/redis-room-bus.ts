@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
 import type { JoinAnswer, JoinTicket, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 import { HEARTBEAT, JOIN, LEAVE, REAP, RESTORE, SNAPSHOT } from './redis-scripts.js';
-import { newRandomId } from './room-registry.js';
+import { newRandomId, type Frame } from './room-registry.js';
 
 const PREFIX = 'whisper:';
 const HEARTBEAT_MS = 1000;
@@ -91,7 +91,7 @@ export class RedisRoomBus implements RoomBus {
         (error: Error) => this.#problem(`subscribe: ${error.message}`),
       );
     });
-    this.#subscriber.on('message', (_channel: string, message: string) => this.#receive(message));
+    this.#subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#receive(message));
     this.#timer = setInterval(() => void this.#tick(), HEARTBEAT_MS);
     this.#timer.unref?.();
   }
@@ -122,9 +122,10 @@ export class RedisRoomBus implements RoomBus {
     );
   }
 
-  relay(node: string, roomKey: string, to: PeerId, frame: string, from: { node: string; id: PeerId }): void {
+  relay(node: string, roomKey: string, to: PeerId, frame: Frame, from: { node: string; id: PeerId }): void {
     // Header lines, then the frame as it goes to the client: the receiving process parses no JSON.
-    const message = `s${roomKey}\n${to}\n${from.node}\n${from.id}\n${frame}`;
+    const header = `s${roomKey}\n${to}\n${from.node}\n${from.id}\n`;
+    const message = typeof frame === 'string' ? header + frame : Buffer.concat([Buffer.from(header, 'latin1'), frame]);
     this.#commands.publish(key.channel(node), message).then(
       (receivers) => {
         if (receivers === 0) this.#listener!.relayFailed(roomKey, from.id, 'peer-unreachable');
@@ -133,8 +134,9 @@ export class RedisRoomBus implements RoomBus {
     );
   }
 
-  handOver(node: string, roomKey: string, id: PeerId, frames: string[]): void {
-    this.#publish(node, `h${JSON.stringify({ room: roomKey, id, frames })}`);
+  handOver(node: string, roomKey: string, id: PeerId, frames: Frame[]): void {
+    const texts = frames.map((frame) => (typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8')));
+    this.#publish(node, `h${JSON.stringify({ room: roomKey, id, frames: texts })}`);
   }
 
   reportRelayFailure(node: string, roomKey: string, from: PeerId, failure: RelayFailure): void {
@@ -171,17 +173,23 @@ export class RedisRoomBus implements RoomBus {
     this.#commands.publish(key.channel(node), message).catch((error: Error) => this.#lostWrite('publish', error));
   }
 
-  #receive(message: string): void {
+  #receive(bytes: Buffer): void {
     const listener = this.#listener!;
     try {
+      if (bytes[0] === 0x73 /* s */) {
+        const lines: string[] = [];
+        let at = 1;
+        for (let line = 0; line < 4; line++) {
+          const end = bytes.indexOf(0x0a, at);
+          lines.push(bytes.toString('latin1', at, end));
+          at = end + 1;
+        }
+        listener.signal(lines[0]!, lines[1]!, bytes.subarray(at), { node: lines[2]!, id: lines[3]! });
+        return;
+      }
+      const message = bytes.toString('utf8');
       const body = message.slice(1);
       switch (message[0]) {
-        case 's': {
-          const lines = body.split('\n', 4);
-          const frame = body.slice(lines.reduce((length, line) => length + line.length + 1, 0));
-          listener.signal(lines[0]!, lines[1]!, frame, { node: lines[2]!, id: lines[3]! });
-          return;
-        }
         case 'a': {
           const answer = JSON.parse(body) as { ticket: number; kind: 'full' } | ({ ticket: number } & Wire);
           listener.answer(toAnswer(answer));

@@ -11,6 +11,7 @@
  * and carries what crosses processes.
  */
 import type { PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import type { Frame } from './room-registry.js';
 
 /** A member of a room, and the process its session lives on. */
 export interface MemberRecord {
@@ -72,9 +73,9 @@ export interface RoomBusListener {
    */
   snapshot(roomKey: string, members: MemberRecord[], liveNodes: ReadonlySet<string>, settled: boolean): void;
   /** A signal from a peer on another process, already encoded for the receiver. */
-  signal(roomKey: string, to: PeerId, frame: string, from: { node: string; id: PeerId }): void;
+  signal(roomKey: string, to: PeerId, frame: Frame, from: { node: string; id: PeerId }): void;
   /** The signals that waited for a peer on its previous process, now that it resumed here. */
-  handover(roomKey: string, id: PeerId, frames: string[]): void;
+  handover(roomKey: string, id: PeerId, frames: Frame[]): void;
   /** A signal this process sent on for `from` could not be delivered. */
   relayFailed(roomKey: string, from: PeerId, failure: RelayFailure): void;
   /** Every session of this process, by room, for the directory to learn again after it lost them. */
@@ -92,8 +93,8 @@ export interface RoomBus {
   join(ticket: JoinTicket): void;
   /** The member left (or its grace period ended). Ignored when the session has moved to another process. */
   leave(roomKey: string, id: PeerId): void;
-  relay(node: string, roomKey: string, to: PeerId, frame: string, from: { node: string; id: PeerId }): void;
-  handOver(node: string, roomKey: string, id: PeerId, frames: string[]): void;
+  relay(node: string, roomKey: string, to: PeerId, frame: Frame, from: { node: string; id: PeerId }): void;
+  handOver(node: string, roomKey: string, id: PeerId, frames: Frame[]): void;
   reportRelayFailure(node: string, roomKey: string, from: PeerId, failure: RelayFailure): void;
   close(): Promise<void>;
 }

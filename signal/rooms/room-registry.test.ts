@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalRoomBus } from './local-room-bus.js';
 import type { JoinTicket, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
-import { RoomRegistry, type ClientLink, type JoinOutcome } from './room-registry.js';
+import { RoomRegistry, type ClientLink, type Frame, type JoinOutcome } from './room-registry.js';
 
 class FakeLink implements ClientLink {
   readonly sent: unknown[] = [];
   closedWith: [number, string] | null = null;
-  send(text: string): void {
-    this.sent.push(JSON.parse(text));
+  send(frame: Frame): void {
+    this.sent.push(JSON.parse(typeof frame === 'string' ? frame : Buffer.from(frame).toString()));
   }
   close(code: number, reason: string): void {
     this.closedWith = [code, reason];

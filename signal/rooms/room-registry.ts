@@ -11,9 +11,12 @@ import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
+/** A text frame for a client: a string, or its UTF-8 bytes. */
+export type Frame = string | Uint8Array;
+
 /** The registry's view of a live connection. */
 export interface ClientLink {
-  send(text: string): void;
+  send(frame: Frame): void;
   close(code: number, reason: string): void;
 }
 
@@ -31,12 +34,12 @@ export interface PeerSession {
   link: ClientLink | null;
   graceTimer: ReturnType<typeof setTimeout> | null;
   /** Signals that arrived while the peer was away, delivered in order on resume. */
-  pending: string[];
+  pending: Frame[];
   /**
    * Set while the process this session was resumed from hands over the signals
    * that waited for it there: signals arriving meanwhile wait behind those.
    */
-  handover: { fresh: string[]; timer: ReturnType<typeof setTimeout> } | null;
+  handover: { fresh: Frame[]; timer: ReturnType<typeof setTimeout> } | null;
   /** True once the peer left, or once its session moved to another process. */
   left: boolean;
 }
@@ -175,7 +178,7 @@ export class RoomRegistry implements RoomBusListener {
   }
 
   /** Delivers an encoded `signal` to a member of the sender's room, on this process or another. */
-  relay(from: PeerSession, to: PeerId, text: string): RelayOutcome {
+  relay(from: PeerSession, to: PeerId, text: Frame): RelayOutcome {
     const view = this.#rooms.get(from.roomKey);
     const target = view?.local.get(to);
     if (target) return target === from ? 'unknown-peer' : this.#deliver(target, text);
@@ -287,7 +290,7 @@ export class RoomRegistry implements RoomBusListener {
     }
   }
 
-  signal(roomKey: string, to: PeerId, frame: string, from: { node: string; id: PeerId }): void {
+  signal(roomKey: string, to: PeerId, frame: Frame, from: { node: string; id: PeerId }): void {
     const view = this.#rooms.get(roomKey);
     const session = view?.local.get(to);
     if (session) {
@@ -301,7 +304,7 @@ export class RoomRegistry implements RoomBusListener {
     else this.#bus.reportRelayFailure(from.node, roomKey, from.id, 'unknown-peer');
   }
 
-  handover(roomKey: string, id: PeerId, frames: string[]): void {
+  handover(roomKey: string, id: PeerId, frames: Frame[]): void {
     const session = this.#rooms.get(roomKey)?.local.get(id);
     if (!session) return;
     const fresh = session.handover?.fresh ?? [];
@@ -414,18 +417,15 @@ export class RoomRegistry implements RoomBusListener {
     session.handover = { fresh: [], timer };
   }
 
-  #deliver(session: PeerSession, text: string): RelayOutcome {
-    if (session.handover) {
-      if (session.handover.fresh.length >= this.#options.pendingLimit) return 'peer-unreachable';
-      session.handover.fresh.push(text);
-      return 'queued';
-    }
-    if (session.link) {
-      session.link.send(text);
+  #deliver(session: PeerSession, frame: Frame): RelayOutcome {
+    if (session.link && !session.handover) {
+      session.link.send(frame);
       return 'delivered';
     }
-    if (session.pending.length >= this.#options.pendingLimit) return 'peer-unreachable';
-    session.pending.push(text);
+    const queue = session.handover ? session.handover.fresh : session.pending;
+    if (queue.length >= this.#options.pendingLimit) return 'peer-unreachable';
+    // A frame's bytes may be a view into a larger buffer: keep a copy of its own.
+    queue.push(typeof frame === 'string' ? frame : new Uint8Array(frame));
     return 'queued';
   }
 

@@ -9,8 +9,8 @@ import { CloseCode } from '../protocol/codes.js';
 import { MAX_MESSAGE_BYTES } from '../protocol/limits.js';
 import { ClientConnection, type ConnectionLimits } from '../handlers/client-connection.js';
 import type { HandlerContext } from '../handlers/context.js';
-import { connectionClosed, dispatchBinary, dispatchText } from '../handlers/dispatch.js';
-import type { ClientLink } from '../rooms/room-registry.js';
+import { connectionClosed, dispatchBinary, dispatchFrame } from '../handlers/dispatch.js';
+import type { ClientLink, Frame } from '../rooms/room-registry.js';
 import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
@@ -44,10 +44,10 @@ class UwsLink implements ClientLink {
     private readonly metrics: SignalMetrics,
   ) {}
 
-  send(text: string): void {
+  send(frame: Frame): void {
     const data = this.data;
     if (data.closed) return;
-    const status = this.socket.send(text, false);
+    const status = this.socket.send(frame, false);
     if (status === SEND_SUCCESS) return;
     // Dropped over maxBackpressure, or buffered past it: a client that does not read is cut off, never buffered without bound.
     if (status === SEND_DROPPED || this.socket.getBufferedAmount() > this.maxBackpressure) {
@@ -127,7 +127,8 @@ export class WebSocketRoute {
         }
         try {
           if (isBinary) dispatchBinary(context, connection);
-          else dispatchText(context, connection, Buffer.from(message).toString('utf8'));
+          // uWS has checked that a text frame is valid UTF-8; the bytes are only valid during this call.
+          else dispatchFrame(context, connection, new Uint8Array(message));
         } catch (error) {
           // A bug must cost one connection, never the process and everyone on it.
           this.log.error({ err: error }, 'message handler failed');
