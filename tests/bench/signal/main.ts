@@ -2,6 +2,10 @@
  * npm run bench:signal — the Whisper signal server against the PeerJS server,
  * driven by the same load generator at the same connection count and message mix.
  *
+ * A third server, bare-uws, gives the floor under any relay on uWebSockets.js:
+ * it forwards frames unread (no validation, no rooms), so what it costs is the
+ * transport and the kernel, which Whisper pays too.
+ *
  * The machine has two cores: each server under test is pinned to core 0, the
  * load generator (a process of its own) and this script to core 1, so the
  * server's CPU time per relayed message is read from its own process
@@ -31,7 +35,8 @@ const SETTINGS = {
   windowMs: numberFrom('BENCH_WINDOW_S', quick ? 3 : 10) * 1000,
   sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '10000,20000,30000,40000,50000,60000,80000,100000')).split(',').filter(Boolean).map(Number),
   sweepWindowMs: quick ? 2000 : 3000,
-  servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs').split(',') as ServerKind[],
+  // bare-uws: the floor, a uWS.js relay that does no protocol work at all (bare-uws-relay.mjs).
+  servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs,bare-uws').split(',') as ServerKind[],
   concurrency: 32,
 };
 /** BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each server there (to see where its time goes). */
@@ -103,7 +108,8 @@ async function startServer(kind: ServerKind): Promise<ServerUnderTest> {
     const port = await signal.listening;
     return { pid: signal.child.pid!, port, stop: async () => void (await signal.stop()) };
   }
-  const child = track(spawn(process.execPath, [join(import.meta.dirname, 'peerjs-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...PROFILE_ENV } }));
+  const script = kind === 'peerjs' ? 'peerjs-server.mjs' : 'bare-uws-relay.mjs';
+  const child = track(spawn(process.execPath, [join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...PROFILE_ENV } }));
   pin(child.pid!, SERVER_CORE);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -112,7 +118,7 @@ async function startServer(kind: ServerKind): Promise<ServerUnderTest> {
       const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
       if (line) resolve((JSON.parse(line) as { port: number }).port);
     });
-    child.once('exit', (code) => reject(new Error(`PeerJS server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return {
     pid: child.pid!,
@@ -176,8 +182,9 @@ async function driveRate(generator: Generator, server: ServerUnderTest, rate: nu
   await generator.ask({ cmd: 'stop-load' });
   await sleep(1000);
   const { missing } = await generator.ask<LoadReport>({ cmd: 'report' });
+  // The generator's own limit: it cannot keep its schedule, or it has no core left to read replies in time.
   const verdict =
-    report.scheduleLagP99 > 5 || report.generatorCpu > 0.9
+    report.scheduleLagP99 > P99_BUDGET_MS || report.generatorCpu > 0.85
       ? 'generator saturated'
       : missing > 0 || report.received < 0.99 * report.sent
         ? 'messages lost'
@@ -261,14 +268,14 @@ function summary(results: ServerResult[]): string {
     '|---|---|---|---|---|---|',
     ...rows,
   ];
-  const whisper = results.find((r) => r.kind === 'whisper');
   const peerjs = results.find((r) => r.kind === 'peerjs');
-  if (whisper && peerjs) {
+  for (const r of results) {
+    if (!peerjs || r === peerjs) continue;
     lines.push(
       '',
-      `Whisper / PeerJS: CPU per message ${(whisper.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
-        `p99 ${(whisper.fixed.p99 / peerjs.fixed.p99).toFixed(2)}, RSS per connection ${(whisper.rssPerIdleConnection / peerjs.rssPerIdleConnection).toFixed(2)}, ` +
-        `setup rate ${(whisper.setupPerSecond / peerjs.setupPerSecond).toFixed(2)}, CPU per setup ${(whisper.setupCpuMicros / peerjs.setupCpuMicros).toFixed(2)}`,
+      `${r.kind} / PeerJS: CPU per message ${(r.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
+        `p99 ${(r.fixed.p99 / peerjs.fixed.p99).toFixed(2)}, RSS per connection ${(r.rssPerIdleConnection / peerjs.rssPerIdleConnection).toFixed(2)}, ` +
+        `setup rate ${(r.setupPerSecond / peerjs.setupPerSecond).toFixed(2)}, CPU per setup ${(r.setupCpuMicros / peerjs.setupCpuMicros).toFixed(2)}`,
     );
   }
   return lines.join('\n');

@@ -5,7 +5,7 @@
  * `dst` and `payload`, and a HEARTBEAT keeps the client registered).
  */
 
-export type ServerKind = 'whisper' | 'peerjs';
+export type ServerKind = 'whisper' | 'peerjs' | 'bare-uws';
 
 /** Signal kinds in the order the generator cycles through them: one negotiation is an offer, an answer and candidates. */
 export const MESSAGE_MIX = ['offer', 'answer', 'candidate', 'candidate', 'candidate', 'candidate'] as const;
@@ -81,7 +81,7 @@ export const PEERJS_WIRE: WireProtocol = {
   heartbeat: { frame: '{"type":"HEARTBEAT"}', everyMs: 5_000 },
 };
 
-export const WIRES: Record<ServerKind, WireProtocol> = { whisper: WHISPER_WIRE, peerjs: PEERJS_WIRE };
+export const WIRES: Record<ServerKind, WireProtocol> = { whisper: WHISPER_WIRE, peerjs: PEERJS_WIRE, 'bare-uws': WHISPER_WIRE };
 
 /** Reads the sequence number after SEQUENCE_MARK, or -1 when the frame carries none. */
 export function sequenceOf(frame: Buffer): number {
