@@ -1,3 +1,6 @@
+/** One clock for every bucket: a bound function per bucket would cost memory on every connection. */
+const monotonicNow = (): number => performance.now();
+
 /** A token bucket: `capacity` tokens, refilled at `perSecond`. */
 export class TokenBucket {
   #tokens: number;
@@ -6,7 +9,7 @@ export class TokenBucket {
   constructor(
     readonly capacity: number,
     readonly perSecond: number,
-    readonly now: () => number = performance.now.bind(performance),
+    readonly now: () => number = monotonicNow,
   ) {
     this.#tokens = capacity;
     this.#last = now();

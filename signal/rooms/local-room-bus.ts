@@ -6,6 +6,7 @@ import type { PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
 import type { JoinTicket, RoomBus, RoomBusListener } from './room-bus.js';
 
 interface LocalRecord {
+  roomKey: string;
   info: PeerInfo;
   token: string;
 }
@@ -14,7 +15,7 @@ export class LocalRoomBus implements RoomBus {
   readonly node = 'local';
   readonly unavailable = null;
   readonly #rooms = new Map<string, Map<PeerId, LocalRecord>>();
-  readonly #tokens = new Map<string, { roomKey: string; id: PeerId }>();
+  readonly #tokens = new Map<string, LocalRecord>();
   readonly #maxRoomSize: number;
   #listener: RoomBusListener | null = null;
 
@@ -33,14 +34,13 @@ export class LocalRoomBus implements RoomBus {
   join(request: JoinTicket): void {
     const listener = this.#listener!;
     const { ticket, roomKey } = request;
-    const at = request.resumeToken === undefined ? undefined : this.#tokens.get(request.resumeToken);
+    const previous = request.resumeToken === undefined ? undefined : this.#tokens.get(request.resumeToken);
     const members = this.#rooms.get(roomKey);
-    const previous = at?.roomKey === roomKey ? members?.get(at.id) : undefined;
-    if (previous) {
+    if (previous?.roomKey === roomKey) {
       this.#tokens.delete(previous.token);
       previous.token = request.newToken;
-      this.#tokens.set(request.newToken, at!);
-      listener.answer({ ticket, kind: 'resumed', roomKey, info: previous.info, previous: this.node, previousAlive: true, peers: this.#peers(members!, at!.id) });
+      this.#tokens.set(request.newToken, previous);
+      listener.answer({ ticket, kind: 'resumed', roomKey, info: previous.info, previous: this.node, previousAlive: true, peers: this.#peers(members!, previous.info.id) });
       return;
     }
     if (members && members.size >= this.#maxRoomSize) {
@@ -49,9 +49,10 @@ export class LocalRoomBus implements RoomBus {
     }
     const room = members ?? new Map<PeerId, LocalRecord>();
     const peers = this.#peers(room, request.id);
-    room.set(request.id, { info: request.info, token: request.newToken });
+    const record = { roomKey, info: request.info, token: request.newToken };
+    room.set(request.id, record);
     this.#rooms.set(roomKey, room);
-    this.#tokens.set(request.newToken, { roomKey, id: request.id });
+    this.#tokens.set(request.newToken, record);
     listener.answer({ ticket, kind: 'joined', roomKey, id: request.id, peers });
   }
 

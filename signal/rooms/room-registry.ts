@@ -78,7 +78,8 @@ export interface RoomRegistryOptions {
 interface RoomView {
   roomId: RoomId;
   local: Map<PeerId, PeerSession>;
-  remote: Map<PeerId, MemberRecord>;
+  /** Made on first use: a process alone never has any, and an empty Map on every room would cost memory. */
+  remote: Map<PeerId, MemberRecord> | null;
 }
 
 interface PendingJoin {
@@ -94,6 +95,10 @@ interface PendingJoin {
 const REPLACED = 4001;
 
 export const newRandomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+function remoteOf(view: RoomView): Map<PeerId, MemberRecord> {
+  return (view.remote ??= new Map());
+}
 
 function peerInfo(id: PeerId, name: string, device: DeviceKey | undefined): PeerInfo {
   return device === undefined ? { id, name } : { id, name, device };
@@ -182,7 +187,7 @@ export class RoomRegistry implements RoomBusListener {
     const view = this.#rooms.get(from.roomKey);
     const target = view?.local.get(to);
     if (target) return target === from ? 'unknown-peer' : this.#deliver(target, text);
-    const remote = view?.remote.get(to);
+    const remote = view?.remote?.get(to);
     if (!remote) return 'unknown-peer';
     this.#bus.relay(remote.node, from.roomKey, to, text, { node: this.#bus.node, id: from.id });
     return 'delivered';
@@ -239,7 +244,7 @@ export class RoomRegistry implements RoomBusListener {
           this.#takeOver(existing, pending.link, pending.newToken);
           session = existing;
         } else {
-          view.remote.delete(answer.info.id);
+          view.remote?.delete(answer.info.id);
           session = this.#newSession(view, answer.roomKey, pending, answer.info, false);
           if (answer.previous !== this.#bus.node && answer.previousAlive) this.#awaitHandover(session);
         }
@@ -253,22 +258,23 @@ export class RoomRegistry implements RoomBusListener {
   peerJoined(roomKey: string, member: MemberRecord): void {
     const view = this.#rooms.get(roomKey);
     const id = member.info.id;
-    if (!view || view.local.has(id) || view.remote.has(id)) return;
-    view.remote.set(id, member);
+    if (!view || view.local.has(id) || view.remote?.has(id)) return;
+    remoteOf(view).set(id, member);
     this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer: member.info }));
   }
 
   peerLeft(roomKey: string, id: PeerId): void {
     const view = this.#rooms.get(roomKey);
-    if (view?.remote.delete(id)) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id }));
+    if (view?.remote?.delete(id)) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id }));
   }
 
   peerMoved(roomKey: string, id: PeerId, node: string): void {
     const view = this.#rooms.get(roomKey);
     if (!view) return;
     const session = view.local.get(id);
+    const remote = view.remote?.get(id);
     if (session) this.#movedAway(view, session, node);
-    else if (view.remote.has(id)) view.remote.get(id)!.node = node;
+    else if (remote) remote.node = node;
   }
 
   snapshot(roomKey: string, members: MemberRecord[], liveNodes: ReadonlySet<string>, settled: boolean): void {
@@ -281,11 +287,12 @@ export class RoomRegistry implements RoomBusListener {
       // A member recorded here that this process does not hold is cleaned up by the directory's restore.
       if (member.node === this.#bus.node) continue;
       const session = view.local.get(id);
+      const remote = view.remote?.get(id);
       if (session) this.#movedAway(view, session, member.node);
-      else if (view.remote.has(id)) view.remote.get(id)!.node = member.node;
+      else if (remote) remote.node = member.node;
       else this.peerJoined(roomKey, member);
     }
-    for (const [id, member] of [...view.remote]) {
+    for (const [id, member] of [...(view.remote ?? [])]) {
       if (!present.has(id) && (settled || liveNodes.has(member.node))) this.peerLeft(roomKey, id);
     }
   }
@@ -299,7 +306,7 @@ export class RoomRegistry implements RoomBusListener {
       return;
     }
     // The peer moved on (resumed elsewhere) just before the signal came: send it after the peer, once.
-    const remote = view?.remote.get(to);
+    const remote = view?.remote?.get(to);
     if (remote && remote.node !== from.node) this.#bus.relay(remote.node, roomKey, to, frame, from);
     else this.#bus.reportRelayFailure(from.node, roomKey, from.id, 'unknown-peer');
   }
@@ -334,7 +341,7 @@ export class RoomRegistry implements RoomBusListener {
   #view(roomKey: string, roomId: RoomId): RoomView {
     let view = this.#rooms.get(roomKey);
     if (!view) {
-      view = { roomId, local: new Map(), remote: new Map() };
+      view = { roomId, local: new Map(), remote: null };
       this.#rooms.set(roomKey, view);
     }
     return view;
@@ -343,7 +350,7 @@ export class RoomRegistry implements RoomBusListener {
   /** Takes in the other members the directory reported (those this process does not serve). */
   #learn(view: RoomView, peers: MemberRecord[]): void {
     for (const peer of peers) {
-      if (peer.node !== this.#bus.node && !view.local.has(peer.info.id)) view.remote.set(peer.info.id, peer);
+      if (peer.node !== this.#bus.node && !view.local.has(peer.info.id)) remoteOf(view).set(peer.info.id, peer);
     }
   }
 
@@ -392,7 +399,7 @@ export class RoomRegistry implements RoomBusListener {
     const link = session.link;
     this.#forget(session);
     link?.close(REPLACED, 'session resumed elsewhere');
-    view.remote.set(session.id, { info: session.info, node });
+    remoteOf(view).set(session.id, { info: session.info, node });
     this.#bus.handOver(node, session.roomKey, session.id, frames);
   }
 
