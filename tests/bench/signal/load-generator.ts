@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { MESSAGE_MIX, WIRES, sequenceOf, type ServerKind, type WireProtocol } from './wire.js';
 
 export type GeneratorCommand =
+  /** Opens `connections` more clients (in rooms of two), beside those already open. */
   | { cmd: 'connect'; server: ServerKind; port: number; connections: number; concurrency: number }
   | { cmd: 'disconnect' }
   | { cmd: 'load'; rate: number }
@@ -135,13 +136,14 @@ async function connect(server: ServerKind, port: number, connections: number, co
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   const ms = performance.now() - started;
   for (const client of opened) client.frames = MESSAGE_MIX.map((kind) => wire.signalFrame(client.partner!.id, kind));
-  clients = opened;
+  clients.push(...opened);
   startHeartbeats();
   return { opened: opened.length, failed, ms };
 }
 
 /** Each client sends its server's heartbeat as the real client would, spread evenly over the interval. */
 function startHeartbeats(): void {
+  if (heartbeatTimer) clearInterval(heartbeatTimer);
   const { frame, everyMs } = wire.heartbeat;
   const tickMs = 100;
   const perTick = clients.length / (everyMs / tickMs);

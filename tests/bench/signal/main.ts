@@ -11,7 +11,8 @@
  * server's CPU time per relayed message is read from its own process
  * (/proc/<pid>/stat) and is not mixed with the generator's. Per server:
  *   1. RSS per idle connection and connection setup rate: BENCH_IDLE_CONNECTIONS
- *      clients open, in rooms of two (Whisper: connected and joined; PeerJS: registered).
+ *      clients open, in rooms of two (Whisper: connected and joined; PeerJS: registered);
+ *      RSS is read after a full garbage collection, before and after.
  *   2. A fixed open-loop rate (BENCH_RATE messages/s over BENCH_CONNECTIONS clients):
  *      CPU per relayed message and relay latency from send to receipt.
  *   3. Rising rates (BENCH_SWEEP) until p99 reaches 10 ms, messages are lost, or
@@ -39,12 +40,19 @@ const SETTINGS = {
   servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs,bare-uws').split(',') as ServerKind[],
   concurrency: 32,
 };
-/** BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each server there (to see where its time goes). */
-const PROFILE_ENV: Record<string, string> = process.env.BENCH_PROFILE_DIR
-  ? { NODE_OPTIONS: `--require ${join(import.meta.dirname, 'cpu-profile.cjs')}`, BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR }
-  : {};
+/**
+ * Every server gets a hook that collects its garbage on SIGUSR2 before its RSS is read, and with
+ * BENCH_PROFILE_DIR=<dir>, a V8 CPU profile written there (to see where its time goes).
+ */
+const SERVER_ENV: Record<string, string> = {
+  NODE_OPTIONS: [
+    `--expose-gc --require ${join(import.meta.dirname, 'gc-on-signal.cjs')}`,
+    process.env.BENCH_PROFILE_DIR ? `--require ${join(import.meta.dirname, 'cpu-profile.cjs')}` : '',
+  ].join(' '),
+  ...(process.env.BENCH_PROFILE_DIR ? { BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR } : {}),
+};
 /** Settings of the Whisper server for the run: room for the connections, and a per-connection rate limit above the sweep's top rate. */
-const WHISPER_ENV = { MAX_CONNECTIONS: '20000', MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000', ...PROFILE_ENV };
+const WHISPER_ENV = { MAX_CONNECTIONS: '20000', MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000', ...SERVER_ENV };
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
 const P99_BUDGET_MS = 10;
@@ -89,7 +97,10 @@ function busyShare(): number {
   return (100 * (total - delta[3]! - delta[4]!)) / total;
 }
 
-function rssBytes(pid: number): number {
+/** RSS once the process has collected its garbage (gc-on-signal.cjs). */
+async function rssBytes(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await sleep(500);
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
@@ -109,7 +120,7 @@ async function startServer(kind: ServerKind): Promise<ServerUnderTest> {
     return { pid: signal.child.pid!, port, stop: async () => void (await signal.stop()) };
   }
   const script = kind === 'peerjs' ? 'peerjs-server.mjs' : 'bare-uws-relay.mjs';
-  const child = track(spawn(process.execPath, [join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...PROFILE_ENV } }));
+  const child = track(spawn(process.execPath, [join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SERVER_ENV } }));
   pin(child.pid!, SERVER_CORE);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -214,15 +225,16 @@ async function measure(kind: ServerKind, generator: Generator): Promise<ServerRe
   console.log(`${kind}: listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
   try {
     await sleep(1000);
-    const rssBefore = rssBytes(server.pid);
+    const rssBefore = await rssBytes(server.pid);
     const cpuBefore = cpuMicros(server.pid);
     const idle = await generator.ask<ConnectReport>({ cmd: 'connect', server: kind, port: server.port, connections: SETTINGS.idleConnections, concurrency: SETTINGS.concurrency });
     const setupCpu = cpuMicros(server.pid).total - cpuBefore.total;
     if (idle.failed > 0) throw new Error(`${kind}: ${idle.failed} of ${SETTINGS.idleConnections} connections failed`);
     await sleep(3000);
-    const rssPerIdleConnection = (rssBytes(server.pid) - rssBefore) / idle.opened;
-    const setupPerSecond = idle.opened / (idle.ms / 1000);
-    console.log(`${kind}: ${idle.opened} idle connections, ${(rssPerIdleConnection / 1024).toFixed(2)} KiB RSS each; set up at ${setupPerSecond.toFixed(0)}/s, ${(setupCpu / idle.opened).toFixed(0)} us of server CPU each`);
+    const opened = idle.opened;
+    const rssPerIdleConnection = ((await rssBytes(server.pid)) - rssBefore) / opened;
+    const setupPerSecond = opened / (idle.ms / 1000);
+    console.log(`${kind}: ${opened} idle connections, ${(rssPerIdleConnection / 1024).toFixed(2)} KiB RSS each; set up at ${setupPerSecond.toFixed(0)}/s, ${(setupCpu / opened).toFixed(0)} us of server CPU each`);
     await generator.ask({ cmd: 'disconnect' });
     await sleep(1000);
 
@@ -243,7 +255,7 @@ async function measure(kind: ServerKind, generator: Generator): Promise<ServerRe
       kind,
       rssPerIdleConnection,
       setupPerSecond,
-      setupCpuMicros: setupCpu / idle.opened,
+      setupCpuMicros: setupCpu / opened,
       fixed,
       sweep,
       sustained: passed.length > 0 ? passed[passed.length - 1]!.rate : null,
