@@ -34,7 +34,7 @@ const SETTINGS = {
   connections: numberFrom('BENCH_CONNECTIONS', quick ? 400 : 2000),
   rate: numberFrom('BENCH_RATE', quick ? 2000 : 10_000),
   windowMs: numberFrom('BENCH_WINDOW_S', quick ? 3 : 10) * 1000,
-  sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '10000,20000,30000,40000,50000,60000,80000,100000')).split(',').filter(Boolean).map(Number),
+  sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '2500,5000,7500,10000,15000,20000,25000,30000,40000')).split(',').filter(Boolean).map(Number),
   sweepWindowMs: quick ? 2000 : 3000,
   // bare-uws: the floor, a uWS.js relay that does no protocol work at all (bare-uws-relay.mjs).
   servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs,bare-uws').split(',') as ServerKind[],
