@@ -38,14 +38,15 @@ describe('Caddyfile', () => {
     });
   const adapted = async (settings: Record<string, string>) => (await caddy('adapt', settings)).stdout;
 
-  it('is valid in domain mode: certificates from an ACME authority, HSTS, proxying to signal', async () => {
+  it('is valid in domain mode: certificates from an ACME authority, HSTS, proxying to every signal process', async () => {
     await caddy('validate', DOMAIN);
     const config = await adapted(DOMAIN);
     expect(config).toContain('"host":["chat.example.org"]');
     expect(config).toContain('"Strict-Transport-Security":["max-age=31536000"]');
     expect(config).not.toContain('"module":"internal"');
     expect(config).not.toContain('whisper-root.crt');
-    expect(config).toContain('"dial":"signal:8080"');
+    expect(config).toContain('"dynamic_upstreams":{"name":"signal","port":"8080","refresh":5000000000,"source":"a"}');
+    expect(config).toContain('"selection_policy":{"policy":"least_conn"}');
   });
 
   it('is valid in LAN mode: Caddy’s own authority, its root certificate to download, no HSTS', async () => {
@@ -55,7 +56,8 @@ describe('Caddyfile', () => {
     expect(config).toContain('"module":"internal"');
     expect(config).toContain('"path":["/whisper-root.crt"]');
     expect(config).not.toContain('Strict-Transport-Security');
-    expect(config).toContain('"dial":"signal:8080"');
+    expect(config).toContain('"dynamic_upstreams":{"name":"signal","port":"8080","refresh":5000000000,"source":"a"}');
+    expect(config).toContain('"selection_policy":{"policy":"least_conn"}');
   });
 
   it('refuses a mode it does not know, or none, instead of serving without the intended certificates', async () => {

@@ -27,6 +27,7 @@ export interface ComposeService {
   volumes?: string[];
   healthcheck?: { test: string[]; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
+  profiles?: string[];
   read_only?: boolean;
   cap_drop?: string[];
   security_opt?: string[];

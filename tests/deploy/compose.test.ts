@@ -43,9 +43,22 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  it('runs signal, Caddy and coturn, each restarted after a crash or a reboot', () => {
-    expect(Object.keys(config.services).sort()).toEqual(['caddy', 'coturn', 'signal']);
+  it('runs signal, Caddy and coturn (Redis only in the scaled profile), each restarted after a crash or a reboot', () => {
+    const always = Object.entries(config.services).filter(([, service]) => !service.profiles?.length);
+    expect(always.map(([name]) => name).sort()).toEqual(['caddy', 'coturn', 'signal']);
+    expect(config.services.redis?.profiles).toEqual(['scaled']);
     for (const service of Object.values(config.services)) expect(service.restart).toBe('unless-stopped');
+  });
+
+  it('scaled profile: Redis, unpublished and checked for health, shared by the signal replicas when REDIS_URL names it', async () => {
+    const redis = config.services.redis!;
+    expect(redis.ports ?? []).toEqual([]);
+    expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(signal.environment?.REDIS_URL).toBe('');
+    const scaled = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, REDIS_URL: 'redis://redis:6379' }));
+    expect(scaled.services.signal?.environment?.REDIS_URL).toBe('redis://redis:6379');
+    // Replicas need a name the compose network resolves to all of them, and no fixed container name.
+    expect(Object.keys(scaled.services.signal!)).not.toContain('container_name');
   });
 
   it('is reachable from outside only through Caddy (HTTP, HTTPS, HTTP/3, LAN port) and coturn', () => {
@@ -100,7 +113,7 @@ describe('docker-compose.yml', () => {
 
   it('hands Caddy the repo Caddyfile, the mode and address of the settings, signal as upstream, and keeps its certificates in volumes', () => {
     expect(caddy.volumes).toEqual(expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']));
-    expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM: 'signal:8080' });
+    expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM_HOST: 'signal', WHISPER_UPSTREAM_PORT: '8080' });
     expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data']);
   });
 
