@@ -66,6 +66,18 @@ describe('readSignalFrame', () => {
     );
   });
 
+  it('reads any bytes without throwing, nested however deep', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 300 }).map((text) => Buffer.from(text))), (bytes) => {
+        readSignalFrame(bytes);
+      }),
+      { numRuns: 3000 },
+    );
+    const deep = `{"type":"signal","to":"${TO}","data":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
+    expect(read(deep)?.to).toBe(TO);
+    expect(read(deep.slice(0, -3))).toBeNull();
+  });
+
   it.each([
     ['not JSON', `{"type":"signal","to":"${TO}","data":{"a":01}}`],
     ['a raw control character in a string', `{"type":"signal","to":"${TO}","data":{"a":"x\u0001"}}`],
