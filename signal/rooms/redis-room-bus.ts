@@ -126,12 +126,9 @@ export class RedisRoomBus implements RoomBus {
     // Header lines, then the frame as it goes to the client: the receiving process parses no JSON.
     const header = `s${roomKey}\n${to}\n${from.node}\n${from.id}\n`;
     const message = typeof frame === 'string' ? header + frame : Buffer.concat([Buffer.from(header, 'latin1'), frame]);
-    this.#commands.publish(key.channel(node), message).then(
-      (receivers) => {
-        if (receivers === 0) this.#listener!.relayFailed(roomKey, from.id, 'peer-unreachable');
-      },
-      () => this.#listener!.relayFailed(roomKey, from.id, 'peer-unreachable'),
-    );
+    // Nobody listening: that process has stopped. The sender hears it, wherever it is.
+    const unreachable = () => this.reportRelayFailure(from.node, roomKey, from.id, 'peer-unreachable');
+    this.#commands.publish(key.channel(node), message).then((receivers) => receivers === 0 && unreachable(), unreachable);
   }
 
   handOver(node: string, roomKey: string, id: PeerId, frames: Frame[]): void {
