@@ -51,7 +51,11 @@ test('on a phone the chat slides over the people list; Back, a swipe from the ed
   await personEntry(bob, 'Alice').click();
   await expect(heading).toBeInViewport();
   // A person swipes once the chat has slid into place.
-  await bob.page.waitForFunction(() => document.getAnimations().length === 0);
+  // (The slide is a transition inside the room view's shadow root, which document.getAnimations() does not list.)
+  await bob.page.waitForFunction(() => {
+    const room = document.querySelector('wh-app')?.shadowRoot?.querySelector('wh-room-view')?.shadowRoot;
+    return !!room && room.getAnimations().length === 0;
+  });
   await bob.page.mouse.move(4, 320);
   await bob.page.mouse.down();
   await bob.page.mouse.move(120, 325, { steps: 5 });
