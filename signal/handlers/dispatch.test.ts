@@ -45,7 +45,8 @@ function connect(context: HandlerContext, limits = LIMITS) {
   const socket = new FakeSocket();
   const connection = new ClientConnection(socket, limits);
   const send = (message: unknown) => dispatchText(context, connection, JSON.stringify(message));
-  return { socket, connection, send };
+  const sendText = (text: string) => dispatchText(context, connection, text);
+  return { socket, connection, send, sendText };
 }
 
 describe('dispatch', () => {
@@ -101,6 +102,9 @@ describe('dispatch', () => {
 
     bob.send({ type: 'signal', to: aliceId, from: 'forged-id-123', data: { sdp: 'v=0' } });
     expect(alice.socket.take()).toEqual([{ type: 'signal', from: bobId, data: { sdp: 'v=0' } }]);
+    // A frame the one-pass reader leaves to the general decoder (a key written with escapes) is relayed the same way.
+    bob.sendText(`{"type":"signal","to":"${aliceId}","from":"forged-id-123","d\\u0061ta":{"sdp":"v=1"}}`);
+    expect(alice.socket.take()).toEqual([{ type: 'signal', from: bobId, data: { sdp: 'v=1' } }]);
   });
 
   it('answers with stable error codes', () => {
