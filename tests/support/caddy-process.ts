@@ -15,6 +15,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { terminate } from './terminate.js';
 
 export const CADDYFILE = join(import.meta.dirname, '../../Caddyfile');
 
@@ -64,12 +65,7 @@ export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
   const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot run caddy (bash tests/support/system-deps.sh caddy installs it): ${error.message}`))));
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate(child, exited, 5000);
     await rm(dir, { recursive: true, force: true });
   };
 

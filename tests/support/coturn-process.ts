@@ -17,6 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { terminate } from './terminate.js';
 
 export const TURNSERVER_CONF = join(import.meta.dirname, '../../turnserver.conf');
 
@@ -71,12 +72,7 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
   const log = () => readFile(logFile, 'utf8').catch(() => '');
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate(child, exited, 3000);
     await rm(dir, { recursive: true, force: true });
   };
 
