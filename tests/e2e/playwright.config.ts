@@ -20,7 +20,10 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 2,
-  retries: 0,
+  // One retry, reported as "flaky" in the output (never hidden): on these shared 2-core machines a
+  // first connection between two busy browser contexts now and then stalls past a test's wait
+  // (docs/architecture.md, "Known issues").
+  retries: 1,
   reporter: 'list',
   outputDir: '../../test-results/e2e',
   projects: [
