@@ -256,8 +256,7 @@ export class WhApp extends LitElement {
       session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
       session.calls.addEventListener('wh-call-notice', (event) => (this.warning = event.detail));
       session.calls.addEventListener('wh-call', () => {
-        // The call screens load with the first call, not with the app.
-        if (session.calls.current) void Promise.all([import('./wh-incoming-call.js'), import('./wh-call-view.js')]);
+        if (session.calls.current) loadCallScreens();
         else this.callMinimized = false;
         this.requestUpdate();
         void this.#keepAwake();
@@ -363,6 +362,13 @@ export class WhApp extends LitElement {
   readonly #onNetwork = () => {
     this.online = navigator.onLine;
   };
+}
+
+let callScreens: Promise<unknown> | null = null;
+
+/** The call screens load with the first call, not with the app (once). */
+function loadCallScreens(): void {
+  callScreens ??= Promise.all([import('./wh-incoming-call.js'), import('./wh-call-view.js')]);
 }
 
 customElements.define('wh-app', WhApp);

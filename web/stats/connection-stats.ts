@@ -95,6 +95,7 @@ function summarizeMedia(stats: Map<string, Stat>, previous: MediaSummary[], pair
     const fractionLost = out ? num(report?.fractionLost) : null;
     const codec = stats.get(String(stat.codecId));
     const remoteRtt = num(report?.roundTripTime);
+    const jitter = num(report?.jitter);
     summaries.push({
       direction: out ? 'out' : 'in',
       kind: stat.kind,
@@ -107,7 +108,7 @@ function summarizeMedia(stats: Map<string, Stat>, previous: MediaSummary[], pair
       bitrate: before && elapsed > 0 ? Math.max(0, ((bytes - before.bytes) * 8) / elapsed) : null,
       packetsLost: lost,
       lossPercent: fractionLost !== null ? fractionLost * 100 : lost !== null && received !== null && lost + received > 0 ? (Math.max(0, lost) / (lost + received)) * 100 : null,
-      jitterMs: num(report?.jitter) === null ? null : num(report?.jitter)! * 1000,
+      jitterMs: jitter === null ? null : jitter * 1000,
       rttMs: remoteRtt !== null ? remoteRtt * 1000 : pairRttMs,
       timestamp: stat.timestamp,
     });
