@@ -1,4 +1,4 @@
-// Component tests: each web/components/*.browser-test.ts runs in a real Chromium page.
+// Component tests, and unit tests that need a browser's IndexedDB: each web/**/*.browser-test.ts runs in a real Chromium page.
 // (They are not *.test.ts, which vitest runs in Node.)
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
@@ -31,7 +31,7 @@ function byRoleCommands() {
 }
 
 export default {
-  files: ['web/components/**/*.browser-test.ts'],
+  files: ['web/**/*.browser-test.ts'],
   nodeResolve: true,
   // esbuild's resolveImport maps the '.js' in relative imports from .ts files to the .ts file that exists.
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }), byRoleCommands()],

@@ -333,3 +333,54 @@ test('files dropped onto the chat or pasted into the message box are offered', a
   }
   await expect(messages(alice).getByRole('paragraph')).toHaveCount(0);
 });
+
+test('both people reload at once and a file is attached right away: the receiver gets the offer with its size and Accept', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(alice.page.getByText('Direct (P2P)')).toBeVisible();
+  const file = await randomFile('after reload.bin', 96 * 1024 * 1024);
+  // Both reload within a second; Alice attaches the file as soon as her chat is back, while the two
+  // reconnect (the file's history entry must never travel as a chat message and take the offer's place).
+  await Promise.all([alice.page.reload(), bob.page.reload()]);
+  await Promise.all([openChat(alice, 'Bob'), openChat(bob, 'Alice')]);
+  await attach(alice, file.path);
+  const entry = fileEntry(bob, 'after reload.bin');
+  await expect(entry).toContainText('96.0 MiB');
+  await entry.getByRole('button', { name: 'Accept' }).click();
+  await expect(entry).toContainText('Received and verified.', { timeout: 100_000 });
+  await expect(fileEntry(alice, 'after reload.bin')).toContainText('Sent and verified.');
+  expect(await saved(bob, 'after reload.bin')).toBe(file.sha256);
+});
+
+test('a transfer cut five times (reloads and network drops on both sides) ends saved and verified on the receiver', async ({ browser, app }) => {
+  test.setTimeout(240_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  const file = await randomFile('cut five times.bin', 96 * 1024 * 1024);
+  await sendUntil(alice, bob, file, 'cut five times.bin', 5);
+  const drop = async (person: Person) => {
+    await person.context.setOffline(true);
+    await person.page.waitForTimeout(2000);
+    await person.context.setOffline(false);
+  };
+  const reload = async (person: Person) => {
+    await person.page.reload();
+    await openChat(person, person === bob ? 'Alice' : 'Bob');
+  };
+  for (const cut of [() => reload(bob), () => drop(alice), () => reload(bob), () => drop(bob), () => reload(bob)]) {
+    await cut();
+    await bob.page.waitForTimeout(3000);
+  }
+  const entry = fileEntry(bob, 'cut five times.bin');
+  await expect(entry).toContainText('Received and verified.', { timeout: 150_000 });
+  await expect(fileEntry(alice, 'cut five times.bin')).toContainText('Sent and verified.');
+  expect(await saved(bob, 'cut five times.bin')).toBe(file.sha256);
+  await reload(bob);
+  await expect(entry).toContainText('Received and verified.');
+  expect(await saved(bob, 'cut five times.bin')).toBe(file.sha256);
+});

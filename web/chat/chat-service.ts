@@ -93,7 +93,11 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
    */
   async record(message: StoredMessage): Promise<boolean> {
     const stored = { ...message, at: this.#clock() };
-    if (!(await this.#store.add(stored))) return false;
+    if (!(await this.#store.add(stored))) {
+      const repaired = message.transfer ? await this.#store.repairAsTransfer(message) : null;
+      if (repaired) this.#replace(repaired);
+      return false;
+    }
     this.#append(stored);
     if (message.direction === 'in' && message.status === 'delivered') {
       this.#unread.set(message.conversation, this.unread(message.conversation) + 1);
@@ -272,6 +276,12 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (!history) return;
     const wanted = new Set(ids);
     this.#histories.set(device, history.map((m) => (wanted.has(m.id) ? { ...m, status } : m)));
+  }
+
+  #replace(message: StoredMessage): void {
+    const history = this.#histories.get(message.conversation);
+    if (history) this.#histories.set(message.conversation, history.map((m) => (m.id === message.id ? message : m)));
+    this.#changed(message.conversation);
   }
 
   #append(message: StoredMessage): void {

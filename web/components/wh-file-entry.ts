@@ -101,7 +101,11 @@ export class WhFileEntry extends LitElement {
 
   override render() {
     const t = this.service.get(this.transferId);
-    if (!t) return html`<span class="state">File</span>`;
+    if (!t) {
+      // The history can be on screen before its transfers are read: read this one (its event renders it).
+      void this.service.find(this.transferId);
+      return html`<span class="state" role="status">Loading…</span>`;
+    }
     const done = Math.min(t.size, t.next * t.chunkSize);
     const percent = t.size === 0 ? (t.state === 'complete' ? 100 : 0) : Math.floor((done / t.size) * 100);
     return html`
@@ -124,7 +128,7 @@ export class WhFileEntry extends LitElement {
   }
 
   #stateText(t: StoredTransfer, done: number, percent: number): string {
-    if (t.direction === 'out' && (t.state === 'active' || t.state === 'paused') && !this.service.hasFile(t.id)) {
+    if (this.service.needsFile(t.id)) {
       return 'Pick the file again to continue sending it.';
     }
     switch (t.state) {
@@ -155,7 +159,7 @@ export class WhFileEntry extends LitElement {
       buttons.push(html`<button class="primary" @click=${() => void s.accept(t.id)}>${t.state === 'offered' ? 'Accept' : 'Resume'}</button>`);
     }
     if (t.direction === 'in' && t.state === 'offered') buttons.push(html`<button @click=${() => void s.decline(t.id)}>Decline</button>`);
-    if (t.direction === 'out' && (t.state === 'active' || t.state === 'paused') && !s.hasFile(t.id)) {
+    if (s.needsFile(t.id)) {
       buttons.push(html`<button class="primary" @click=${this.#pickAgain}>Pick the file again</button>`);
     }
     if (t.state === 'offered' || t.state === 'active' || t.state === 'paused') buttons.push(html`<button @click=${() => void s.cancel(t.id)}>Cancel</button>`);

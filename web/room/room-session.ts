@@ -303,8 +303,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     return device === this.#active || this.calls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device));
   }
 
+  /** Transfers first: the history shows each file by its transfer, which must be known when the entry appears. */
   async #load(device: string): Promise<void> {
-    await Promise.all([this.chat.load(device), this.transfers.load(device)]);
+    await this.transfers.load(device);
+    await this.chat.load(device);
   }
 
   /**

@@ -29,13 +29,32 @@ export class MessageStore {
     return this.db.getAllFromIndex('messages', 'by-conversation', IDBKeyRange.bound([conversation, -Infinity], [conversation, Infinity]));
   }
 
-  /** Own messages not yet acknowledged by the other device, oldest first: they go (again) when the channel opens. */
+  /**
+   * Own messages not yet acknowledged by the other device, oldest first: they go (again) when the channel opens.
+   * Entries for files and calls are history, not messages: they never go over the chat channel (a file's
+   * entry sent as text would reach the other side before its offer and take the offer's place).
+   */
   async undelivered(conversation: string): Promise<StoredMessage[]> {
     const [queued, sent] = await Promise.all([
       this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'queued']),
       this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'sent']),
     ]);
-    return [...queued, ...sent].sort((a, b) => a.at - b.at);
+    return [...queued, ...sent].filter((m) => !m.transfer && !m.call).sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * Makes a plain incoming text whose id is a transfer's into that transfer's entry. Earlier versions sent a
+   * file's entry as text when a channel opened; a device that stored it that way gets the file's buttons back.
+   */
+  async repairAsTransfer(entry: StoredMessage): Promise<StoredMessage | null> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const existing = await tx.store.get(entry.id);
+    const repairable =
+      !!existing && !existing.transfer && !existing.call && existing.direction === entry.direction && existing.conversation === entry.conversation && existing.text === entry.text;
+    const repaired = repairable ? { ...existing, transfer: entry.transfer } : null;
+    if (repaired) await tx.store.put(repaired);
+    await tx.done;
+    return repaired;
   }
 
   async unreadCount(conversation: string): Promise<number> {

@@ -15,7 +15,7 @@ import type { IHasher } from 'hash-wasm';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
-import { StorageFullError, isQuotaError, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
+import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
 import { CHUNK_SIZE, decodeChunk, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
@@ -84,6 +84,13 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #incoming = new Map<string, Incoming>();
   readonly #speed = new Map<string, { at: number; next: number; rate: number | null }>();
+  /**
+   * The transfers the receiver asked to go on over each channel: asked once per channel, since the sender
+   * goes back to the chunk named in every `accept` it gets (a repeat would send a window again).
+   */
+  readonly #askedOn = new WeakMap<RTCDataChannel, Set<string>>();
+  /** Per device, control frames are handled one after another, in the order they came. */
+  readonly #controlQueue = new Map<string, Promise<void>>();
   #xxhash: Promise<IHasher> | null = null;
 
   constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport) {
@@ -115,19 +122,37 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   hasPending(device: string): boolean {
     for (const t of this.#transfers.values()) {
       if (t.conversation !== device) continue;
-      if (t.state === 'active' || (t.direction === 'out' && t.state === 'offered')) return true;
+      if (t.state === 'active' || (t.direction === 'out' && (t.state === 'offered' || t.state === 'paused'))) return true;
     }
     return false;
   }
 
-  /** Whether this side still has the sender's file for a transfer (false after a reload). */
-  hasFile(id: string): boolean {
-    return this.#outgoing.has(id);
+  /** The sender must pick the file again: it is needed (chunks are left to send) and this page does not have it. */
+  needsFile(id: string): boolean {
+    const t = this.#transfers.get(id);
+    return !!t && t.direction === 'out' && (t.state === 'active' || t.state === 'paused') && !this.#outgoing.has(id) && !(t.sha256 && t.next >= t.chunkCount);
   }
 
   async load(conversation: string): Promise<void> {
     const stored = await this.#db.getAllFromIndex('transfers', 'by-conversation', conversation);
-    for (const transfer of stored) if (!this.#transfers.has(transfer.id)) this.#transfers.set(transfer.id, transfer);
+    for (const transfer of stored) this.#adopt(transfer);
+  }
+
+  /** The transfer, read from the database when it is not loaded yet (a history entry may be shown first). */
+  async find(id: string): Promise<StoredTransfer | undefined> {
+    const loaded = this.#transfers.get(id);
+    if (loaded) return loaded;
+    const stored = await this.#db.get('transfers', id);
+    return stored ? this.#adopt(stored) : undefined;
+  }
+
+  /** Keeps a transfer read from the database, unless this page has it already (its copy is the newer one). */
+  #adopt(stored: StoredTransfer): StoredTransfer {
+    const known = this.#transfers.get(stored.id);
+    if (known) return known;
+    this.#transfers.set(stored.id, stored);
+    this.emit('wh-transfer', stored);
+    return stored;
   }
 
   async send(device: string, files: readonly File[]): Promise<void> {
@@ -150,7 +175,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       };
       await this.#save(transfer);
       this.#outgoing.set(transfer.id, { file, block: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
-      await this.#chat.record({ id: transfer.id, conversation: device, direction: 'out', text: transfer.name, sentAt: transfer.createdAt, at: 0, status: 'sent', receiptSent: 0, transfer: transfer.id });
+      await this.#chat.record(this.#entry(transfer));
       this.#offer(transfer);
     }
   }
@@ -173,7 +198,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   async accept(id: string): Promise<void> {
     const transfer = this.#transfers.get(id);
     if (!transfer || transfer.direction !== 'in' || (transfer.state !== 'offered' && transfer.state !== 'paused')) return;
-    const estimate = await navigator.storage?.estimate?.().catch(() => null);
+    const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => null);
     const free = estimate?.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : Infinity;
     const needed = (transfer.size - transfer.next * transfer.chunkSize) * SPACE_MARGIN;
     if (needed > free) {
@@ -182,8 +207,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       return;
     }
     await this.#update(transfer, { state: 'active', reason: undefined });
-    await this.#openIncoming(transfer);
-    this.#control(transfer.conversation, { t: 'accept', id, from: transfer.next });
+    await this.#askForTheRest(transfer, true);
   }
 
   async decline(id: string): Promise<void> {
@@ -216,16 +240,19 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     await this.#update(transfer, { reason: 'Deleted from this device.', ...(transfer.state === 'complete' ? {} : { state: 'cancelled' as const }) });
   }
 
-  /** The files channel to `device` opened: offers and resumes pick up where they were. */
+  /**
+   * The files channel to `device` opened: every unfinished transfer picks up where it was. The sender
+   * offers each of its unfinished files again, and the receiver answers each with where it stands
+   * (accept from its first missing chunk, done, decline or cancel); the receiver asks again for the
+   * rest of each file it is receiving. Frames sent on the old channel may have been lost; these may
+   * arrive twice, and each side treats a repeat as a no-op.
+   */
   async channelOpened(device: string): Promise<void> {
     await this.load(device);
-    for (const transfer of this.#transfers.values()) {
+    for (const transfer of [...this.#transfers.values()]) {
       if (transfer.conversation !== device) continue;
-      if (transfer.direction === 'out' && transfer.state === 'offered') this.#offer(transfer);
-      if (transfer.direction === 'in' && transfer.state === 'active') {
-        await this.#openIncoming(transfer);
-        this.#control(device, { t: 'accept', id: transfer.id, from: transfer.next });
-      }
+      if (transfer.direction === 'out' && ['offered', 'active', 'paused'].includes(transfer.state)) this.#offer(transfer);
+      if (transfer.direction === 'in' && transfer.state === 'active') await this.#askForTheRest(transfer);
     }
   }
 
@@ -235,49 +262,65 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     }
   }
 
-  async receive(device: string, data: string | ArrayBuffer): Promise<void> {
-    if (typeof data !== 'string') {
-      await this.#receiveChunk(device, data);
-      return;
-    }
+  /**
+   * A frame from `device`'s files channel. Chunks are handled as they come (in order); control frames
+   * one after another, in the order they came.
+   */
+  receive(device: string, data: string | ArrayBuffer): Promise<void> {
+    if (typeof data !== 'string') return this.#receiveChunk(device, data);
     const frame = parseTransferFrame(data);
-    const transfer = frame ? this.#transfers.get(frame.id) ?? (await this.#db.get('transfers', frame.id)) : undefined;
-    if (transfer && !this.#transfers.has(transfer.id)) this.#transfers.set(transfer.id, transfer);
-    if (!frame) return;
+    if (!frame) return Promise.resolve();
+    const run = () => this.#handle(device, frame);
+    const next = (this.#controlQueue.get(device) ?? Promise.resolve()).then(run, run);
+    this.#controlQueue.set(device, next);
+    return next;
+  }
+
+  async #handle(device: string, frame: TransferFrame): Promise<void> {
+    const transfer = await this.find(frame.id);
+    // Another person's transfer, or one that goes the other way, is not theirs to act on.
     if (transfer && transfer.conversation !== device) return;
+    const outgoing = transfer?.direction === 'out' ? transfer : undefined;
+    const incoming = transfer?.direction === 'in' ? transfer : undefined;
     switch (frame.t) {
       case 'offer':
-        await this.#offered(device, frame, transfer);
+        if (!outgoing) await this.#offered(device, frame, incoming);
         return;
       case 'accept':
-        if (transfer?.direction === 'out') await this.#accepted(transfer, frame.from);
+        if (outgoing) await this.#accepted(outgoing, frame.from);
+        // A transfer this side no longer knows: tell the receiver, so that it does not wait for ever.
+        else if (!incoming) this.#control(device, { t: 'cancel', id: frame.id });
         return;
       case 'decline':
-        if (transfer?.direction === 'out' && transfer.state === 'offered') await this.#stop(transfer, 'declined');
+        if (outgoing?.state === 'offered') await this.#stop(outgoing, 'declined');
         return;
       case 'cancel':
         if (transfer && ['offered', 'active', 'paused'].includes(transfer.state)) await this.#stop(transfer, 'cancelled', 'Cancelled by the other side.');
         return;
       case 'progress':
-        if (transfer?.direction === 'out') this.#acknowledged(transfer, frame.next);
+        if (outgoing?.state === 'active') this.#acknowledged(outgoing, frame.next);
         return;
       case 'nack': {
-        const outgoing = this.#outgoing.get(frame.id);
-        if (transfer?.direction === 'out' && outgoing && frame.from < outgoing.cursor) {
-          outgoing.cursor = frame.from;
-          outgoing.wake?.();
+        const sending = this.#outgoing.get(frame.id);
+        if (outgoing?.state === 'active' && sending && frame.from < sending.cursor) {
+          sending.cursor = frame.from;
+          sending.wake?.();
           // The sender may have finished already: go again from there.
-          this.#pump(transfer);
+          this.#pump(outgoing);
         }
         return;
       }
       case 'end':
-        if (transfer?.direction === 'in') await this.#ended(transfer, frame.sha256);
+        if (incoming?.state === 'active') await this.#ended(incoming, frame.sha256);
+        // The receiver's verdict was lost on the way: say it again.
+        else if (incoming?.state === 'complete' || incoming?.state === 'failed') this.#control(device, { t: 'done', id: incoming.id, ok: incoming.state === 'complete' });
         return;
       case 'done':
-        if (transfer?.direction === 'out' && transfer.state === 'active') {
-          await this.#update(transfer, frame.ok ? { state: 'complete', next: transfer.chunkCount } : { state: 'failed', reason: 'The file arrived damaged.' });
-          this.#outgoing.delete(transfer.id);
+        // Only the receiver's word that it verified and stored the whole file makes a sent file "verified".
+        if (outgoing && ['offered', 'active', 'paused'].includes(outgoing.state)) {
+          this.#outgoing.get(outgoing.id)?.wake?.();
+          this.#outgoing.delete(outgoing.id);
+          await this.#update(outgoing, frame.ok ? { state: 'complete', next: outgoing.chunkCount, reason: undefined } : { state: 'failed', reason: 'The file arrived damaged.' });
         }
         return;
     }
@@ -291,11 +334,22 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   async #accepted(transfer: StoredTransfer, from: number): Promise<void> {
+    if (transfer.state === 'cancelled' || transfer.state === 'declined') {
+      // Cancelled here while the receiver could not hear it: it hears it now.
+      this.#control(transfer.conversation, { t: 'cancel', id: transfer.id });
+      return;
+    }
     if (!['offered', 'active', 'paused'].includes(transfer.state)) return;
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
     if (!outgoing) {
-      await this.#update(transfer, { state: 'paused', next: start });
+      // Every chunk is stored there and the file's hash is known here: the file itself is not needed to finish.
+      if (start === transfer.chunkCount && transfer.sha256) {
+        await this.#update(transfer, { state: 'active', next: start, reason: undefined });
+        this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256 });
+      } else {
+        await this.#update(transfer, { state: 'paused', next: start });
+      }
       return;
     }
     outgoing.cursor = start;
@@ -328,9 +382,13 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           const channel = this.#transport.channel(transfer.conversation);
           if (!channel) return;
           if (outgoing.cursor >= transfer.chunkCount) {
-            // Everything is out; the hash covers the whole file once every chunk was read in order.
-            await this.#hashUpTo(outgoing, transfer.chunkCount);
-            this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: outgoing.sha.digest('hex') });
+            // Everything is out; the hash covers the whole file once every chunk was read in order. It is
+            // kept, so that a lost `end` can be sent again without the file (after a reload).
+            if (!transfer.sha256) {
+              await this.#hashUpTo(outgoing, transfer.chunkCount);
+              await this.#update(transfer, { sha256: outgoing.sha.digest('hex') });
+            }
+            this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256! });
             return;
           }
           if (outgoing.cursor - outgoing.acked >= WINDOW_CHUNKS || channel.bufferedAmount > BUFFER_HIGH) {
@@ -394,11 +452,28 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   async #offered(device: string, frame: Extract<TransferFrame, { t: 'offer' }>, known: StoredTransfer | undefined): Promise<void> {
     if (known) {
+      if (known.size !== frame.size) return;
       // The sender offers again after a break: tell it where we are.
-      if (known.state === 'active') this.#control(device, { t: 'accept', id: known.id, from: known.next });
-      if (known.state === 'declined') this.#control(device, { t: 'decline', id: known.id });
-      if (known.state === 'cancelled') this.#control(device, { t: 'cancel', id: known.id });
-      if (known.state === 'complete') this.#control(device, { t: 'done', id: known.id, ok: true });
+      switch (known.state) {
+        case 'active':
+          await this.#askForTheRest(known);
+          break;
+        case 'declined':
+          this.#control(device, { t: 'decline', id: known.id });
+          break;
+        case 'cancelled':
+          this.#control(device, { t: 'cancel', id: known.id });
+          break;
+        case 'complete':
+        case 'failed':
+          this.#control(device, { t: 'done', id: known.id, ok: known.state === 'complete' });
+          break;
+        case 'offered':
+        case 'paused':
+          // The person decides (Accept, Decline, Resume); nothing to say yet.
+          break;
+      }
+      await this.#chat.record(this.#entry(known));
       return;
     }
     const transfer: StoredTransfer = {
@@ -415,7 +490,35 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       createdAt: Date.now(),
     };
     await this.#save(transfer);
-    await this.#chat.record({ id: transfer.id, conversation: device, direction: 'in', text: transfer.name, sentAt: transfer.createdAt, at: 0, status: 'delivered', receiptSent: 0, transfer: transfer.id });
+    await this.#chat.record(this.#entry(transfer));
+  }
+
+  /** The transfer's entry in the conversation's history (it shares the transfer's id). */
+  #entry(transfer: StoredTransfer): StoredMessage {
+    const incoming = transfer.direction === 'in';
+    return {
+      id: transfer.id,
+      conversation: transfer.conversation,
+      direction: transfer.direction,
+      text: transfer.name,
+      sentAt: transfer.createdAt,
+      at: 0,
+      status: incoming ? 'delivered' : 'sent',
+      receiptSent: 0,
+      transfer: transfer.id,
+    };
+  }
+
+  /** Asks the sender for the chunks from the first one not stored: once per channel, unless the person asks (Accept, Resume). */
+  async #askForTheRest(transfer: StoredTransfer, personAsked = false): Promise<void> {
+    await this.#openIncoming(transfer);
+    const channel = this.#transport.channel(transfer.conversation);
+    if (!channel || transfer.state !== 'active') return;
+    const asked = this.#askedOn.get(channel) ?? new Set<string>();
+    this.#askedOn.set(channel, asked);
+    if (asked.has(transfer.id) && !personAsked) return;
+    asked.add(transfer.id);
+    this.#control(transfer.conversation, { t: 'accept', id: transfer.id, from: transfer.next });
   }
 
   async #openIncoming(transfer: StoredTransfer): Promise<void> {

@@ -1,0 +1,353 @@
+/**
+ * The transfer state machine between two TransferServices, each with its own
+ * IndexedDB (real, in the browser) and chat, joined by a files channel whose
+ * frames the test delivers, drops, repeats or holds back. A "reload" is a new
+ * service on the same database; a channel that closes and opens again is a new
+ * channel, as a new peer connection gives.
+ */
+import { expect } from 'chai';
+import { ChatService } from '../chat/chat-service.js';
+import { openDatabase, type StoredTransfer, type TransferState, type WhisperDatabase } from '../storage/database.js';
+import { MessageStore } from '../storage/message-store.js';
+import { TransferService } from './transfer-service.js';
+import { CHUNK_SIZE, decodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+
+declare const describe: (title: string, body: () => void) => void;
+declare const it: (title: string, body: () => Promise<void>) => void;
+
+type Frame = string | ArrayBuffer;
+
+/** One end of a files channel: what the service sees of an RTCDataChannel. */
+class FakeChannel extends EventTarget {
+  readyState: RTCDataChannelState = 'open';
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  readonly sent: Frame[] = [];
+  send(data: Frame): void {
+    if (this.readyState !== 'open') throw new Error('channel not open');
+    this.sent.push(typeof data === 'string' ? data : data.slice(0));
+  }
+  close(): void {
+    this.readyState = 'closed';
+    this.dispatchEvent(new Event('close'));
+  }
+}
+
+interface Side {
+  /** The other person's device key: this side's conversation. */
+  peer: string;
+  db: WhisperDatabase;
+  chat: ChatService;
+  service: TransferService;
+  channel: FakeChannel | null;
+  chatFrames: string[];
+}
+
+let databases = 0;
+
+async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
+  const database = db ?? (await openDatabase(`transfer-test-${Date.now()}-${++databases}`));
+  const chatFrames: string[] = [];
+  const me = { peer, db: database, channel: null, chatFrames } as unknown as Side;
+  me.chat = new ChatService(new MessageStore(database), {
+    send: (_device, frame) => {
+      if (!me.channel) return false;
+      chatFrames.push(JSON.stringify(frame));
+      return true;
+    },
+    want: () => undefined,
+  });
+  me.service = new TransferService(database, me.chat, {
+    channel: () => (me.channel?.readyState === 'open' ? (me.channel as unknown as RTCDataChannel) : null),
+    want: () => undefined,
+  });
+  return me;
+}
+
+const ALICE = 'A11CE';
+const BOB = 'B0B';
+
+/** Alice's side (talking to Bob) and Bob's (talking to Alice). */
+async function pair(): Promise<[Side, Side]> {
+  return [await side(BOB), await side(ALICE)];
+}
+
+/** A new channel between the two, opened on both sides, as a new peer connection gives. */
+async function connect(a: Side, b: Side): Promise<void> {
+  a.channel?.close();
+  b.channel?.close();
+  a.channel = new FakeChannel();
+  b.channel = new FakeChannel();
+  await Promise.all([a.service.channelOpened(a.peer), b.service.channelOpened(b.peer)]);
+}
+
+function disconnect(a: Side, b: Side): void {
+  a.channel?.close();
+  b.channel?.close();
+  a.channel = null;
+  b.channel = null;
+}
+
+type Tamper = (frame: Frame, from: Side) => Frame[];
+const asIs: Tamper = (frame) => [frame];
+
+/** Delivers what each side sent until both are quiet (or `rounds` runs out); `tamper` may drop, repeat or change frames. */
+async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    let moved = false;
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      const frames = from.channel?.sent.splice(0) ?? [];
+      for (const frame of frames) {
+        for (const delivered of tamper(frame, from)) {
+          if (to.channel?.readyState !== 'open') continue;
+          moved = true;
+          await to.service.receive(to.peer, delivered);
+        }
+      }
+    }
+    // Let the receiver's block writes (IndexedDB) finish and their progress go out.
+    await new Promise((resolve) => setTimeout(resolve, moved ? 0 : 20));
+    if (!moved && a.channel?.sent.length === 0 && b.channel?.sent.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (a.channel?.sent.length === 0 && b.channel?.sent.length === 0) return;
+    }
+  }
+}
+
+function randomFile(bytes: number, name = 'photo.raw'): File {
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(bytes, i + 65536)));
+  return new File([data], name, { type: 'application/octet-stream' });
+}
+
+async function sha256(blob: Blob): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function only(s: Side): Promise<StoredTransfer> {
+  const all = await s.db.getAll('transfers');
+  expect(all).to.have.length(1);
+  return s.service.get(all[0]!.id) ?? all[0]!;
+}
+
+const state = async (s: Side): Promise<TransferState> => (await only(s)).state;
+const controlTypes = (frames: Frame[]) => frames.filter((f): f is string => typeof f === 'string').map((f) => parseTransferFrame(f)?.t);
+
+/** Alice offers `file` to Bob, Bob accepts; returns the transfer id. */
+async function offerAndAccept(alice: Side, bob: Side, file: File, tamper: Tamper = asIs): Promise<string> {
+  await alice.service.send(alice.peer, [file]);
+  await exchange(alice, bob, tamper, 1);
+  const id = (await only(bob)).id;
+  await bob.service.accept(id);
+  return id;
+}
+
+const FILE_BYTES = 40 * CHUNK_SIZE + 1234;
+
+describe('TransferService: the transfer state machine', () => {
+  it('offer, accept, chunks, end, done: byte-identical, and "complete" on the sender only after the receiver said done', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    let senderCompleteBeforeDone = false;
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob, (frame, from) => {
+      if (from === bob && typeof frame === 'string' && parseTransferFrame(frame)?.t === 'done') {
+        senderCompleteBeforeDone ||= alice.service.get(id)?.state === 'complete';
+      }
+      return [frame];
+    });
+    expect(senderCompleteBeforeDone).to.equal(false);
+    expect(await state(bob)).to.equal('complete');
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('every frame delivered twice: the same result, one entry in each history', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const twice: Tamper = (frame) => [frame, frame];
+    const id = await offerAndAccept(alice, bob, file, twice);
+    await exchange(alice, bob, twice);
+    expect(await state(bob)).to.equal('complete');
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    expect((await bob.db.getAll('messages')).map((m) => m.id)).to.deep.equal([id]);
+    expect((await alice.db.getAll('messages')).map((m) => m.id)).to.deep.equal([id]);
+  });
+
+  it('the channel drops mid-transfer and a new one opens: it resumes from what the receiver stored', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(alice, bob, file);
+    let chunks = 0;
+    // The connection dies after 20 chunks: whatever is still on its way is lost.
+    await exchange(alice, bob, (frame) => {
+      if (typeof frame !== 'string' && ++chunks > 20) return [];
+      return [frame];
+    });
+    disconnect(alice, bob);
+    expect(bob.service.get(id)!.next).to.be.within(16, 20);
+    await connect(alice, bob);
+    const resentFrom: number[] = [];
+    await exchange(alice, bob, (frame) => {
+      if (typeof frame !== 'string' && resentFrom.length === 0) resentFrom.push(decodeChunk(frame)!.index);
+      return [frame];
+    });
+    expect(resentFrom[0]).to.equal(16);
+    expect(await state(bob)).to.equal('complete');
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('the receiver reloads mid-transfer: its new page resumes from the stored blocks and hash state', async () => {
+    const [alice, firstBob] = await pair();
+    await connect(alice, firstBob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(alice, firstBob, file);
+    let chunks = 0;
+    await exchange(alice, firstBob, (frame) => (typeof frame !== 'string' && ++chunks > 24 ? [] : [frame]));
+    disconnect(alice, firstBob);
+    const bob = await side(ALICE, firstBob.db);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    expect(await state(bob)).to.equal('complete');
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('the receiver verified the file but its "done" was lost, and the sender reloaded: the sender learns it without the file', async () => {
+    const [firstAlice, bob] = await pair();
+    await connect(firstAlice, bob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(firstAlice, bob, file);
+    await exchange(firstAlice, bob, (frame, from) => (from === bob && typeof frame === 'string' && parseTransferFrame(frame)?.t === 'done' ? [] : [frame]));
+    expect(await state(bob)).to.equal('complete');
+    expect(firstAlice.service.get(id)!.state).to.equal('active');
+    disconnect(firstAlice, bob);
+    const alice = await side(BOB, firstAlice.db);
+    await alice.service.load(alice.peer);
+    // Every chunk was acknowledged and the hash is known: the person is not asked to pick the file again.
+    expect(alice.service.get(id)!.state).to.equal('active');
+    expect(alice.service.needsFile(id)).to.equal(false);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    expect(await state(alice)).to.equal('complete');
+  });
+
+  it('the sender\'s "end" was lost and the sender reloaded: every chunk is stored there, so it finishes without the file', async () => {
+    const [firstAlice, bob] = await pair();
+    await connect(firstAlice, bob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(firstAlice, bob, file);
+    await exchange(firstAlice, bob, (frame, from) => (from === firstAlice && typeof frame === 'string' && parseTransferFrame(frame)?.t === 'end' ? [] : [frame]));
+    expect(bob.service.get(id)!.state).to.equal('active');
+    expect(bob.service.get(id)!.next).to.equal(bob.service.get(id)!.chunkCount);
+    disconnect(firstAlice, bob);
+    const alice = await side(BOB, firstAlice.db);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    expect(await state(bob)).to.equal('complete');
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('over a new channel the receiver asks for the rest once, though the sender\'s new offer asks it too; an accept from an old channel, late, does no harm', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(alice, bob, file);
+    let chunks = 0;
+    await exchange(alice, bob, (frame) => (typeof frame !== 'string' && ++chunks > 20 ? [] : [frame]));
+    disconnect(alice, bob);
+    await connect(alice, bob);
+    const asked: Array<string | undefined> = [];
+    await exchange(alice, bob, (frame, from) => {
+      if (from === bob) asked.push(...controlTypes([frame]));
+      return [frame];
+    });
+    expect(asked.filter((t) => t === 'accept')).to.have.length(1);
+    expect(await state(bob)).to.equal('complete');
+    // A stale accept after the end changes nothing.
+    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id, from: 0 } satisfies TransferFrame));
+    await exchange(alice, bob);
+    expect(await state(alice)).to.equal('complete');
+    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('frames for transfers the other side does not know: an accept is answered with cancel, the rest is ignored', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const unknown = 'AAAAAAAAAAAAAAAAAAAAAA';
+    for (const frame of [
+      { t: 'progress', id: unknown, next: 3 },
+      { t: 'nack', id: unknown, from: 1 },
+      { t: 'end', id: unknown, sha256: '0'.repeat(64) },
+      { t: 'done', id: unknown, ok: true },
+      { t: 'decline', id: unknown },
+      { t: 'cancel', id: unknown },
+    ] satisfies TransferFrame[]) {
+      await alice.service.receive(alice.peer, JSON.stringify(frame));
+    }
+    expect(controlTypes(alice.channel!.sent)).to.deep.equal([]);
+    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id: unknown, from: 0 }));
+    expect(controlTypes(alice.channel!.sent)).to.deep.equal(['cancel']);
+    expect(await alice.db.getAll('transfers')).to.deep.equal([]);
+    // A chunk for nothing, and a malformed frame, are dropped without a word.
+    await bob.service.receive(bob.peer, new ArrayBuffer(100));
+    await bob.service.receive(bob.peer, '{"t":"offer","id":"x"}');
+    expect(bob.channel!.sent).to.deep.equal([]);
+  });
+
+  it('a sender that cancelled while the receiver could not hear it says so when the receiver accepts', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    await alice.service.send(alice.peer, [file]);
+    await exchange(alice, bob, asIs, 1);
+    disconnect(alice, bob);
+    const id = (await only(alice)).id;
+    await alice.service.cancel(id);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    expect(await state(bob)).to.equal('offered');
+    await bob.service.accept(id);
+    await exchange(alice, bob);
+    expect(await state(bob)).to.equal('cancelled');
+    expect(bob.service.get(id)!.reason).to.equal('Cancelled by the other side.');
+  });
+
+  it('a file offered while the other was away reaches them as an offer with its buttons, never as a text message', async () => {
+    const [alice, bob] = await pair();
+    await alice.service.send(alice.peer, [randomFile(1000, 'notes.txt')]);
+    // The chat opens first: nothing of the file goes over the chat channel.
+    alice.channel = new FakeChannel();
+    await alice.chat.channelOpened(alice.peer);
+    expect(alice.chatFrames).to.deep.equal([]);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    const entry = (await bob.db.getAll('messages'))[0]!;
+    expect(entry.transfer).to.equal(entry.id);
+    expect(await state(bob)).to.equal('offered');
+  });
+
+  it('a file entry an earlier version stored as plain text gets its transfer back when the offer comes', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    await alice.service.send(alice.peer, [randomFile(1000, 'notes.txt')]);
+    const id = (await only(alice)).id;
+    alice.channel!.sent.length = 0;
+    await bob.chat.load(bob.peer);
+    // What an earlier version sent: the file's entry as a chat message.
+    await bob.chat.receive(bob.peer, JSON.stringify({ t: 'msg', id, text: 'notes.txt', sentAt: Date.now() }));
+    expect((await bob.db.get('messages', id))!.transfer).to.equal(undefined);
+    await connect(alice, bob);
+    await exchange(alice, bob);
+    expect((await bob.db.get('messages', id))!.transfer).to.equal(id);
+    expect(bob.chat.history(bob.peer).map((m) => m.transfer)).to.deep.equal([id]);
+    expect(await state(bob)).to.equal('offered');
+  });
+});
