@@ -31,6 +31,9 @@ export interface SignalServer {
   reloadStaticFiles(): Promise<number>;
 }
 
+/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT (exported by the native module, missing from its typings). */
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 /** Signals kept for a peer that is reconnecting; enough for a renegotiation's candidates. */
 const PENDING_SIGNALS_PER_PEER = 64;
 
@@ -107,7 +110,11 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   else app.any('/*', (res) => respondText(res, '404 Not Found', 'not found'));
 
   listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
+    // Exclusive: by default uSockets sets SO_REUSEPORT, and a second process started on the same port would
+    // silently take half of the connections (and its own half of every room). uSockets sets SO_REUSEADDR
+    // either way, so a restarted process binds at once while the old connections sit in TIME_WAIT.
+    const listen = app.listen.bind(app) as unknown as (host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void) => void;
+    listen(config.host, config.port, LISTEN_EXCLUSIVE_PORT, (socket) => {
       if (socket) resolve(socket);
       else reject(new Error(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`));
     });
