@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from './fixtures.js';
+import { attach, fileEntry, randomFile as randomFileIn, saved } from './files.js';
 import { closeAll, meet, messages, openChat, type Person } from './people.js';
 
 let people: Person[] = [];
@@ -15,29 +16,7 @@ test.afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function randomFile(name: string, bytes: number): Promise<{ path: string; sha256: string }> {
-  const path = join(dir, name);
-  const data = randomBytes(bytes);
-  await writeFile(path, data);
-  return { path, sha256: createHash('sha256').update(data).digest('hex') };
-}
-
-async function attach(person: Person, ...paths: string[]): Promise<void> {
-  const chooser = person.page.waitForEvent('filechooser');
-  await person.page.getByRole('button', { name: 'Attach file' }).click();
-  await (await chooser).setFiles(paths);
-}
-
-function fileEntry(person: Person, name: string) {
-  return messages(person).getByRole('listitem').filter({ hasText: name });
-}
-
-async function saved(person: Person, name: string): Promise<string> {
-  const download = person.page.waitForEvent('download');
-  await fileEntry(person, name).getByRole('button', { name: 'Save' }).click();
-  const file = await (await download).path();
-  return createHash('sha256').update(await readFile(file)).digest('hex');
-}
+const randomFile = (name: string, bytes: number) => randomFileIn(dir, name, bytes);
 
 test('a 50 MB file arrives byte-identical, with progress on both sides', async ({ browser, app }) => {
   test.setTimeout(120_000);

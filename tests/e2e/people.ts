@@ -4,6 +4,7 @@
  * pick someone from the list, write.
  */
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { appendFileSync } from 'node:fs';
 import { watchForProblems } from './fixtures.js';
 
 export interface Person {
@@ -16,10 +17,12 @@ export interface Person {
 export const PHONE = { width: 360, height: 640 };
 export const DESKTOP = { width: 1280, height: 800 };
 
+/** WH_DEBUG=<file> appends every page's console to that file, by person. */
 export async function newPerson(browser: Browser, name: string, viewport = DESKTOP): Promise<Person> {
   const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
-  if (process.env.WH_DEBUG) context.on('console', (message) => console.log(`[${name}] ${message.type()}: ${message.text()}`));
+  const debugLog = process.env.WH_DEBUG;
+  if (debugLog) context.on('console', (message) => appendFileSync(debugLog, `[${name}] ${message.type()}: ${message.text()}\n`));
   return { name, context, page, problems: watchForProblems(page) };
 }
 
