@@ -326,7 +326,12 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   channelOpened(device: string): void {
     const call = this.#current;
     if (call?.device !== device) return;
-    if (call.phase === 'outgoing') this.#sendInvite(call);
+    if (call.phase === 'outgoing') {
+      // An invite written to a connection that was then replaced may never have arrived: say it again
+      // (the callee knows a call by its id, so a repeat rings nothing twice).
+      call.inviteSent = false;
+      this.#sendInvite(call);
+    }
     if (call.phase !== 'active') return;
     call.reconnecting = false;
     // A new connection has no transceivers: the callee adds them again, the caller fills them.

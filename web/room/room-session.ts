@@ -254,6 +254,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     link.addEventListener('wh-open', (event) => {
       if (event.detail.device !== device) {
         // The server said this was `device`, but DTLS proves another key: never talk to it as them.
+        console.warn(`whisper: peer ${link.remoteId} was announced as device ${device.slice(0, 16)}…, but DTLS proved ${event.detail.device?.slice(0, 16) ?? 'no key'}`);
         this.#setPerson(device, { link: 'mismatch' });
         this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
         link.close();
