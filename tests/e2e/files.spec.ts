@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { attach, fileEntry, randomFile as randomFileIn, saved } from './files.js';
 import { closeAll, meet, messages, openChat, type Person } from './people.js';
@@ -128,13 +129,19 @@ test('after the sender reloads, it picks the file again (the same one is checked
   expect(await bytesSentShown(alice)).toBeLessThan(0.9 * 30 * 1024 * 1024);
 });
 
-test('decline, cancel on either side, an empty file, an unusual name and many small files', async ({ browser, app }) => {
-  test.setTimeout(120_000);
-  const room = await meet(browser, app.url, 'Alice', 'Bob');
+/** Alice and Bob in a new room, each with the other's conversation open. */
+async function chatting(browser: Browser, appUrl: string): Promise<[Person, Person]> {
+  const room = await meet(browser, appUrl, 'Alice', 'Bob');
   people = room.people;
   const [alice, bob] = room.people as [Person, Person];
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
+  return [alice, bob];
+}
+
+test('decline, cancel on either side, an empty file, an unusual name and many small files', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const [alice, bob] = await chatting(browser, app.url);
 
   const declined = await randomFile('no thanks.txt', 1000);
   await attach(alice, declined.path);
@@ -315,11 +322,7 @@ test('files dropped onto the chat or pasted into the message box are offered', a
 
 test('both people reload at once and a file is attached right away: the receiver gets the offer with its size and Accept', async ({ browser, app }) => {
   test.setTimeout(120_000);
-  const room = await meet(browser, app.url, 'Alice', 'Bob');
-  people = room.people;
-  const [alice, bob] = room.people as [Person, Person];
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
+  const [alice, bob] = await chatting(browser, app.url);
   await expect(alice.page.getByText('Direct (P2P)')).toBeVisible();
   const file = await randomFile('after reload.bin', 96 * 1024 * 1024);
   // Both reload within a second; Alice attaches the file as soon as her chat is back, while the two

@@ -59,8 +59,14 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #signaling: SignalingClient;
   /** Everyone known in this room, online or not, by device key. */
   readonly #people = new Map<string, Person>();
-  /** Online peers: server peer id -> device key. */
+  /**
+   * The peer each online person is reached at: server peer id -> device key, one peer per device.
+   * A person who reloaded has two sessions in the room for a while (the old one within its grace
+   * period, the new one); the newest is the first guess, and the one that speaks is the live one.
+   */
   readonly #online = new Map<PeerId, string>();
+  /** Every session present in the room with the device it claims, including a person's older ones. */
+  readonly #present = new Map<PeerId, string>();
   readonly #links = new Map<string, PeerLink>();
   readonly #verified = new WeakSet<PeerLink>();
   readonly #turnErrorShown = new WeakSet<PeerLink>();
@@ -185,6 +191,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#setIceServers(iceServers);
     this.#warnIfNoRelay();
     const present = new Map(peers.filter((p) => p.device).map((p) => [p.id, p]));
+    this.#present.clear();
     for (const [peerId, device] of [...this.#online]) {
       if (present.get(peerId)?.device === device) continue;
       this.#online.delete(peerId);
@@ -199,10 +206,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   async #arrived(peer: PeerInfo): Promise<void> {
     const device = peer.device;
     if (!device || device === this.#options.identity.device) return;
-    for (const [peerId, known] of this.#online) if (known === device && peerId !== peer.id) this.#online.delete(peerId);
-    this.#online.set(peer.id, device);
-    const existing = this.#links.get(device);
-    if (existing && existing.remoteId !== peer.id) existing.close();
+    this.#present.set(peer.id, device);
+    this.#reachAt(device, peer.id);
     const isNew = !this.#people.has(device);
     this.#setPerson(device, { name: peer.name, online: true });
     await this.#options.contacts.saw(device, peer.name, this.room);
@@ -210,9 +215,24 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     if (await this.#wanted(device)) this.connect(device);
   }
 
+  /** From now on the person is reached at `peerId`; a link to another of their sessions is closed. */
+  #reachAt(device: string, peerId: PeerId): void {
+    for (const [id, known] of this.#online) if (known === device && id !== peerId) this.#online.delete(id);
+    this.#online.set(peerId, device);
+    const existing = this.#links.get(device);
+    if (existing && existing.remoteId !== peerId) existing.close();
+  }
+
   #departed(peerId: PeerId): void {
-    const device = this.#online.get(peerId);
-    if (!device) return;
+    const device = this.#present.get(peerId);
+    this.#present.delete(peerId);
+    if (!device || !this.#online.has(peerId)) return;
+    // An older session of someone who reloaded ended: they are still here in their newer one.
+    const other = [...this.#present].findLast(([, known]) => known === device);
+    if (other) {
+      this.#reachAt(device, other[0]);
+      return;
+    }
     this.#online.delete(peerId);
     const link = this.#links.get(device);
     if (link?.remoteId === peerId) link.close();
@@ -221,8 +241,14 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   #signal(from: PeerId, data: SignalData): void {
-    const device = this.#online.get(from);
-    if (!device) return;
+    let device = this.#online.get(from);
+    if (!device) {
+      // Another session of a person (they reloaded): it speaks, so it is the live one. Only an offer
+      // starts a connection, so a late signal from a dead session changes nothing.
+      device = this.#present.get(from);
+      if (!device || !isOffer(data)) return;
+      this.#reachAt(device, from);
+    }
     let link = this.#links.get(device);
     if (link && link.remoteId !== from) {
       link.close();

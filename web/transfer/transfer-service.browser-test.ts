@@ -143,6 +143,23 @@ async function offerAndAccept(alice: Side, bob: Side, file: File, tamper: Tamper
   return id;
 }
 
+/** Loses every chunk after the first `n`, as a connection that dies does. */
+function cutAfter(n: number): Tamper {
+  let chunks = 0;
+  return (frame) => (typeof frame !== 'string' && ++chunks > n ? [] : [frame]);
+}
+
+/** Loses every control frame of type `t` that `sender` writes. */
+const losing = (t: TransferFrame['t'], sender: Side): Tamper => (frame, from) =>
+  from === sender && typeof frame === 'string' && parseTransferFrame(frame)?.t === t ? [] : [frame];
+
+/** Both sides finished, and the receiver holds the very bytes that were sent. */
+async function expectDelivered(alice: Side, bob: Side, id: string, file: File): Promise<void> {
+  expect(await state(bob)).to.equal('complete');
+  expect(await state(alice)).to.equal('complete');
+  expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+}
+
 const FILE_BYTES = 40 * CHUNK_SIZE + 1234;
 
 describe('TransferService: the transfer state machine', () => {
@@ -159,9 +176,7 @@ describe('TransferService: the transfer state machine', () => {
       return [frame];
     });
     expect(senderCompleteBeforeDone).to.equal(false);
-    expect(await state(bob)).to.equal('complete');
-    expect(await state(alice)).to.equal('complete');
-    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    await expectDelivered(alice, bob, id, file);
   });
 
   it('every frame delivered twice: the same result, one entry in each history', async () => {
@@ -171,9 +186,7 @@ describe('TransferService: the transfer state machine', () => {
     const twice: Tamper = (frame) => [frame, frame];
     const id = await offerAndAccept(alice, bob, file, twice);
     await exchange(alice, bob, twice);
-    expect(await state(bob)).to.equal('complete');
-    expect(await state(alice)).to.equal('complete');
-    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    await expectDelivered(alice, bob, id, file);
     expect((await bob.db.getAll('messages')).map((m) => m.id)).to.deep.equal([id]);
     expect((await alice.db.getAll('messages')).map((m) => m.id)).to.deep.equal([id]);
   });
@@ -183,12 +196,8 @@ describe('TransferService: the transfer state machine', () => {
     await connect(alice, bob);
     const file = randomFile(FILE_BYTES);
     const id = await offerAndAccept(alice, bob, file);
-    let chunks = 0;
     // The connection dies after 20 chunks: whatever is still on its way is lost.
-    await exchange(alice, bob, (frame) => {
-      if (typeof frame !== 'string' && ++chunks > 20) return [];
-      return [frame];
-    });
+    await exchange(alice, bob, cutAfter(20));
     disconnect(alice, bob);
     expect(bob.service.get(id)!.next).to.be.within(16, 20);
     await connect(alice, bob);
@@ -198,9 +207,7 @@ describe('TransferService: the transfer state machine', () => {
       return [frame];
     });
     expect(resentFrom[0]).to.equal(16);
-    expect(await state(bob)).to.equal('complete');
-    expect(await state(alice)).to.equal('complete');
-    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    await expectDelivered(alice, bob, id, file);
   });
 
   it('the receiver reloads mid-transfer: its new page resumes from the stored blocks and hash state', async () => {
@@ -208,15 +215,12 @@ describe('TransferService: the transfer state machine', () => {
     await connect(alice, firstBob);
     const file = randomFile(FILE_BYTES);
     const id = await offerAndAccept(alice, firstBob, file);
-    let chunks = 0;
-    await exchange(alice, firstBob, (frame) => (typeof frame !== 'string' && ++chunks > 24 ? [] : [frame]));
+    await exchange(alice, firstBob, cutAfter(24));
     disconnect(alice, firstBob);
     const bob = await side(ALICE, firstBob.db);
     await connect(alice, bob);
     await exchange(alice, bob);
-    expect(await state(bob)).to.equal('complete');
-    expect(await state(alice)).to.equal('complete');
-    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    await expectDelivered(alice, bob, id, file);
   });
 
   it('the receiver verified the file but its "done" was lost, and the sender reloaded: the sender learns it without the file', async () => {
@@ -224,7 +228,7 @@ describe('TransferService: the transfer state machine', () => {
     await connect(firstAlice, bob);
     const file = randomFile(FILE_BYTES);
     const id = await offerAndAccept(firstAlice, bob, file);
-    await exchange(firstAlice, bob, (frame, from) => (from === bob && typeof frame === 'string' && parseTransferFrame(frame)?.t === 'done' ? [] : [frame]));
+    await exchange(firstAlice, bob, losing('done', bob));
     expect(await state(bob)).to.equal('complete');
     expect(firstAlice.service.get(id)!.state).to.equal('active');
     disconnect(firstAlice, bob);
@@ -243,16 +247,14 @@ describe('TransferService: the transfer state machine', () => {
     await connect(firstAlice, bob);
     const file = randomFile(FILE_BYTES);
     const id = await offerAndAccept(firstAlice, bob, file);
-    await exchange(firstAlice, bob, (frame, from) => (from === firstAlice && typeof frame === 'string' && parseTransferFrame(frame)?.t === 'end' ? [] : [frame]));
+    await exchange(firstAlice, bob, losing('end', firstAlice));
     expect(bob.service.get(id)!.state).to.equal('active');
     expect(bob.service.get(id)!.next).to.equal(bob.service.get(id)!.chunkCount);
     disconnect(firstAlice, bob);
     const alice = await side(BOB, firstAlice.db);
     await connect(alice, bob);
     await exchange(alice, bob);
-    expect(await state(bob)).to.equal('complete');
-    expect(await state(alice)).to.equal('complete');
-    expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+    await expectDelivered(alice, bob, id, file);
   });
 
   it('over a new channel the receiver asks for the rest once, though the sender\'s new offer asks it too; an accept from an old channel, late, does no harm', async () => {
@@ -260,8 +262,7 @@ describe('TransferService: the transfer state machine', () => {
     await connect(alice, bob);
     const file = randomFile(FILE_BYTES);
     const id = await offerAndAccept(alice, bob, file);
-    let chunks = 0;
-    await exchange(alice, bob, (frame) => (typeof frame !== 'string' && ++chunks > 20 ? [] : [frame]));
+    await exchange(alice, bob, cutAfter(20));
     disconnect(alice, bob);
     await connect(alice, bob);
     const asked: Array<string | undefined> = [];
