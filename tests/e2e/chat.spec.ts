@@ -172,3 +172,40 @@ test('Relay only without a TURN server says why nothing connects', async ({ brow
   await alice.page.getByRole('switch', { name: /Relay only/ }).uncheck();
   await expect(statusOf(alice, 'through the relay, please')).toHaveAccessibleName('Delivered');
 });
+
+test('channels that open before the answer is applied on the offerer’s page: no false "Key changed", and nothing lost', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  // What a busy page can see: the connection is up and its channels open while the task that applies
+  // the answer (and makes remoteDescription visible) has not run yet, on whichever side offers.
+  const slowToSeeTheAnswer = () => {
+    const apply = RTCPeerConnection.prototype.setRemoteDescription as (this: RTCPeerConnection, description?: RTCSessionDescriptionInit) => Promise<void>;
+    const hidden = new WeakSet<RTCPeerConnection>();
+    const remote = Object.getOwnPropertyDescriptor(RTCPeerConnection.prototype, 'remoteDescription')!;
+    Object.defineProperty(RTCPeerConnection.prototype, 'remoteDescription', {
+      get(this: RTCPeerConnection) {
+        return hidden.has(this) ? null : remote.get!.call(this);
+      },
+    });
+    RTCPeerConnection.prototype.setRemoteDescription = async function (this: RTCPeerConnection, description?: RTCSessionDescriptionInit) {
+      if (description?.type !== 'answer' || this.currentRemoteDescription) return apply.call(this, description);
+      hidden.add(this);
+      await apply.call(this, description);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      hidden.delete(this);
+    };
+  };
+  await alice.page.evaluate(slowToSeeTheAnswer);
+  await bob.page.evaluate(slowToSeeTheAnswer);
+  await openChat(bob, 'Alice');
+  await send(bob, 'written before Alice connects');
+  await openChat(alice, 'Bob');
+  await send(alice, 'first words');
+  await expect(statusOf(alice, 'first words')).toHaveAccessibleName('Read');
+  await expect(statusOf(bob, 'written before Alice connects')).toHaveAccessibleName('Read');
+  for (const person of [alice, bob]) {
+    await expect(person.page.getByText('Key changed')).toHaveCount(0);
+    await expect(person.page.getByRole('alert')).toHaveCount(0);
+  }
+});

@@ -23,7 +23,7 @@ export interface PeerLinkOptions {
 }
 
 export interface PeerLinkEventMap {
-  /** Both channels are open, and the remote device key was read from the DTLS fingerprint. */
+  /** Both channels are open, and the remote device key was read from the DTLS fingerprint (null: none could be read). */
   'wh-open': CustomEvent<{ device: string | null }>;
   'wh-message': CustomEvent<string>;
   /** A frame on the "files" channel: JSON control as text, chunks as binary. */
@@ -72,6 +72,9 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #setupTimers: Array<ReturnType<typeof setTimeout>>;
   #closed = false;
+  #announced = false;
+  /** Frames that arrived before `wh-open` was emitted. */
+  readonly #early: Array<() => void> = [];
 
   constructor(options: PeerLinkOptions) {
     super();
@@ -112,16 +115,39 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     const opened = () => {
       if (this.channel.readyState !== 'open' || this.files.readyState !== 'open') return;
       for (const timer of this.#setupTimers) clearTimeout(timer);
-      this.emit('wh-open', { device: fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '') });
+      const device = fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '');
+      if (device || this.#closed) {
+        this.#announceOpen(device);
+        return;
+      }
+      // The channels can open before the task that applies the answer has run here (under load, the
+      // offerer's remoteDescription may still be null): the key is read once that step has finished.
+      void this.#queue.then(() => this.#announceOpen(fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '')));
     };
     this.channel.addEventListener('open', opened);
     this.files.addEventListener('open', opened);
-    this.files.addEventListener('message', (event: MessageEvent) => this.emit('wh-file-frame', event.data as string | ArrayBuffer));
-    this.files.addEventListener('close', () => this.close());
+    this.files.addEventListener('message', (event: MessageEvent) => this.#deliver(() => this.emit('wh-file-frame', event.data as string | ArrayBuffer)));
     this.channel.addEventListener('message', (event: MessageEvent) => {
-      if (typeof event.data === 'string') this.emit('wh-message', event.data);
+      if (typeof event.data === 'string') {
+        const text = event.data;
+        this.#deliver(() => this.emit('wh-message', text));
+      }
     });
     this.channel.addEventListener('close', () => this.close());
+  }
+
+  /** Emits `wh-open` once; frames that came before it follow, in order. */
+  #announceOpen(device: string | null): void {
+    if (this.#announced || this.#closed) return;
+    this.#announced = true;
+    this.emit('wh-open', { device });
+    for (const emit of this.#early.splice(0)) emit();
+  }
+
+  /** A frame is passed on only after `wh-open`, so that its owner knows whose it is. */
+  #deliver(emit: () => void): void {
+    if (this.#announced) emit();
+    else this.#early.push(emit);
   }
 
   get isOpen(): boolean {

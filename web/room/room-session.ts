@@ -69,7 +69,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #present = new Map<PeerId, string>();
   readonly #links = new Map<string, PeerLink>();
   readonly #verified = new WeakSet<PeerLink>();
-  readonly #turnErrorShown = new WeakSet<PeerLink>();
+  /** The ICE servers (credentials) a TURN refusal was last reported for: reported once per set, not per connection attempt. */
+  #turnErrorShownFor: RTCIceServer[] | null = null;
   #iceServers: RTCIceServer[] = [];
   #relayOnly: boolean;
   #active: string | null = null;
@@ -278,9 +279,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#links.set(device, link);
     this.#setPerson(device, { link: 'connecting' });
     link.addEventListener('wh-open', (event) => {
+      if (event.detail.device === null) {
+        // No key could be read from this connection: nothing proves who it is, and nothing proves that
+        // someone else is there either. It is not used; a new connection is made while one is needed.
+        console.warn(`whisper: the connection to peer ${link.remoteId} proved no device key; connecting again`);
+        link.close();
+        return;
+      }
       if (event.detail.device !== device) {
         // The server said this was `device`, but DTLS proves another key: never talk to it as them.
-        console.warn(`whisper: peer ${link.remoteId} was announced as device ${device.slice(0, 16)}…, but DTLS proved ${event.detail.device?.slice(0, 16) ?? 'no key'}`);
+        console.warn(`whisper: peer ${link.remoteId} was announced as device ${device.slice(0, 16)}…, but DTLS proved ${event.detail.device.slice(0, 16)}…`);
         this.#setPerson(device, { link: 'mismatch' });
         this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
         link.close();
@@ -304,7 +312,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     link.addEventListener('wh-track', () => {
       if (this.#verified.has(link)) this.calls.remoteTrack(device);
     });
-    link.addEventListener('wh-ice-error', (event) => this.#iceError(link, event.detail));
+    link.addEventListener('wh-ice-error', (event) => this.#iceError(event.detail));
     link.addEventListener('wh-file-frame', (event) => {
       if (this.#verified.has(link)) void this.transfers.receive(device, event.detail);
     });
@@ -338,12 +346,13 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   /**
    * A TURN server refused us (wrong or expired credentials, quota): with Relay
-   * only on, nothing else can connect, so the person is told why, once per connection.
+   * only on, nothing else can connect, so the person is told why: once for the credentials in use, not
+   * again for every new connection attempt (which would also push aside whatever was said since).
    */
-  #iceError(link: PeerLink, error: { code: number; text: string; url: string }): void {
-    if (!/^turns?:/.test(error.url) || this.#turnErrorShown.has(link)) return;
+  #iceError(error: { code: number; text: string; url: string }): void {
+    if (!/^turns?:/.test(error.url) || this.#turnErrorShownFor === this.#iceServers) return;
     if (error.code !== 401 && error.code !== 403 && error.code !== 437 && error.code !== 486) return;
-    this.#turnErrorShown.add(link);
+    this.#turnErrorShownFor = this.#iceServers;
     const why =
       error.code === 401
         ? 'it refused the credentials this server gave (they are wrong or expired: the server’s TURN secret may not match the relay’s)'
