@@ -72,6 +72,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #setupTimers: Array<ReturnType<typeof setTimeout>>;
   #closed = false;
+  /** Remote offers received (a connection made to answer one does not offer itself). */
+  #remoteOffers = 0;
   #announced = false;
   /** Frames that arrived before `wh-open` was emitted. */
   readonly #early: Array<() => void> = [];
@@ -105,8 +107,9 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       setTimeout(() => {
         if (this.isOpen) return;
         if (!this.pc.remoteDescription || this.pc.signalingState !== 'stable') this.close();
-        // Agreed but not connected: candidates were lost (e.g. dropped during a glare rollback). Gather anew.
-        else this.restartIce();
+        // Agreed but not connected: candidates were lost. Gather anew, from one side only: both restarting at
+        // once would collide again, and the polite side's rollback would lose its candidates once more.
+        else if (!this.#options.polite) this.restartIce();
       }, NEGOTIATION_TIMEOUT_MS),
       setTimeout(() => {
         if (!this.isOpen) this.close();
@@ -180,6 +183,13 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     } else if (signal.session !== this.#remoteSession) {
       return !(signal.kind === 'description' && signal.description.type === 'offer');
     }
+    if (signal.kind === 'description' && signal.description.type === 'offer' && this.#options.polite && !this.pc.currentRemoteDescription && (this.#makingOffer || this.pc.signalingState !== 'stable')) {
+      // Both sides offered a first connection at once. Rolling ours back loses the ICE candidates gathered
+      // for it (Chromium gathers none again, and the connection never starts): the owner answers their
+      // offer with a fresh connection instead.
+      return false;
+    }
+    if (signal.kind === 'description' && signal.description.type === 'offer') this.#remoteOffers++;
     this.#queue = this.#queue.then(() => this.#apply(signal)).catch((error: unknown) => console.warn('whisper: negotiation step failed', error));
     return true;
   }
@@ -210,6 +220,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   async #offer(): Promise<void> {
+    // A connection made to answer their offer needs no offer of its own (the channels are in theirs).
+    if (this.#remoteOffers > 0 && !this.pc.currentRemoteDescription) return;
     try {
       this.#makingOffer = true;
       await this.pc.setLocalDescription();
@@ -236,7 +248,11 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     const readyForOffer = !this.#makingOffer && (this.pc.signalingState === 'stable' || this.#settingRemoteAnswer);
     const collision = description.type === 'offer' && !readyForOffer;
     this.#ignoreOffer = !this.#options.polite && collision;
-    if (this.#ignoreOffer) return;
+    if (this.#ignoreOffer) {
+      // Their first offer lost: they answer ours from a fresh connection of theirs, which is the one to know.
+      if (!this.pc.currentRemoteDescription) this.#remoteSession = null;
+      return;
+    }
     this.#settingRemoteAnswer = description.type === 'answer';
     await this.pc.setRemoteDescription(description);
     this.#settingRemoteAnswer = false;
