@@ -41,6 +41,11 @@ export interface TransferProgress {
 const createSHA256 = async (): Promise<IHasher> => (await import('hash-wasm')).createSHA256();
 const createXXHash64 = async (): Promise<IHasher> => (await import('hash-wasm')).createXXHash64();
 
+/** A transfer that can still move: not yet complete, failed, declined or cancelled. */
+function isUnfinished(transfer: StoredTransfer): boolean {
+  return transfer.state === 'offered' || transfer.state === 'active' || transfer.state === 'paused';
+}
+
 /** Chunks the sender may have in flight beyond what the receiver has stored (8 MiB). */
 const WINDOW_CHUNKS = 128;
 /** Chunks read from the file at once (1 MiB). */
@@ -219,7 +224,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   async cancel(id: string): Promise<void> {
     const transfer = this.#transfers.get(id);
-    if (!transfer || !['offered', 'active', 'paused'].includes(transfer.state)) return;
+    if (!transfer || !isUnfinished(transfer)) return;
     await this.#stop(transfer, 'cancelled');
     this.#control(transfer.conversation, { t: 'cancel', id });
   }
@@ -251,7 +256,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     await this.load(device);
     for (const transfer of [...this.#transfers.values()]) {
       if (transfer.conversation !== device) continue;
-      if (transfer.direction === 'out' && ['offered', 'active', 'paused'].includes(transfer.state)) this.#offer(transfer);
+      if (transfer.direction === 'out' && isUnfinished(transfer)) this.#offer(transfer);
       if (transfer.direction === 'in' && transfer.state === 'active') await this.#askForTheRest(transfer);
     }
   }
@@ -295,7 +300,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (outgoing?.state === 'offered') await this.#stop(outgoing, 'declined');
         return;
       case 'cancel':
-        if (transfer && ['offered', 'active', 'paused'].includes(transfer.state)) await this.#stop(transfer, 'cancelled', 'Cancelled by the other side.');
+        if (transfer && isUnfinished(transfer)) await this.#stop(transfer, 'cancelled', 'Cancelled by the other side.');
         return;
       case 'progress':
         if (outgoing?.state === 'active') this.#acknowledged(outgoing, frame.next);
@@ -313,11 +318,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       case 'end':
         if (incoming?.state === 'active') await this.#ended(incoming, frame.sha256);
         // The receiver's verdict was lost on the way: say it again.
-        else if (incoming?.state === 'complete' || incoming?.state === 'failed') this.#control(device, { t: 'done', id: incoming.id, ok: incoming.state === 'complete' });
+        else if (incoming?.state === 'complete' || incoming?.state === 'failed') this.#sayVerdict(incoming);
         return;
       case 'done':
         // Only the receiver's word that it verified and stored the whole file makes a sent file "verified".
-        if (outgoing && ['offered', 'active', 'paused'].includes(outgoing.state)) {
+        if (outgoing && isUnfinished(outgoing)) {
           this.#outgoing.get(outgoing.id)?.wake?.();
           this.#outgoing.delete(outgoing.id);
           await this.#update(outgoing, frame.ok ? { state: 'complete', next: outgoing.chunkCount, reason: undefined } : { state: 'failed', reason: 'The file arrived damaged.' });
@@ -339,7 +344,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       this.#control(transfer.conversation, { t: 'cancel', id: transfer.id });
       return;
     }
-    if (!['offered', 'active', 'paused'].includes(transfer.state)) return;
+    if (!isUnfinished(transfer)) return;
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
     if (!outgoing) {
@@ -466,7 +471,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           break;
         case 'complete':
         case 'failed':
-          this.#control(device, { t: 'done', id: known.id, ok: known.state === 'complete' });
+          this.#sayVerdict(known);
           break;
         case 'offered':
         case 'paused':
@@ -519,6 +524,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     if (asked.has(transfer.id) && !personAsked) return;
     asked.add(transfer.id);
     this.#control(transfer.conversation, { t: 'accept', id: transfer.id, from: transfer.next });
+  }
+
+  /** The receiver's verdict on a file it finished (complete or failed), said again. */
+  #sayVerdict(transfer: StoredTransfer): void {
+    this.#control(transfer.conversation, { t: 'done', id: transfer.id, ok: transfer.state === 'complete' });
   }
 
   async #openIncoming(transfer: StoredTransfer): Promise<void> {
