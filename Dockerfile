@@ -1,10 +1,10 @@
 # Whisper's signal process, serving the built PWA. Used by docker-compose.yml (README, "Self-hosting").
 #
-# glibc-based (Debian bookworm), on the Node.js major the tests run on (package.json "engines"):
-# the native uWebSockets.js build does not load on Alpine/musl, and the server refuses its slow
-# JavaScript fallback rather than serve on it.
+# Node.js 22 LTS, the exact release the tests run the server on (tests/support/node22.sh), on glibc
+# (Debian bookworm): uWebSockets.js's native core does not load on Alpine/musl, and the server refuses
+# to start without it.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22.23.5-bookworm-slim
 
 # Build the app (vite) and the server (tsc) with the dev dependencies.
 FROM ${NODE_IMAGE} AS build
@@ -25,11 +25,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
-# uWebSockets.js ships its native core for every platform and Node.js ABI (over 100 MB); keep the
-# one this image loads, and fail the build if there is none for it.
+# uWebSockets.js ships its native core for every platform and Node.js ABI (over 180 MB); keep the
+# one this image loads, and fail the build if there is none for it or it does not load here.
 RUN core="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
- && find node_modules/uWebSockets.js -name '*.node' ! -path "*/binaries/$core" -delete \
- && test -f "node_modules/uWebSockets.js/binaries/$core"
+ && find node_modules/uWebSockets.js -name '*.node' ! -name "$core" -delete \
+ && test -f "node_modules/uWebSockets.js/$core" \
+ && node -e "require('uWebSockets.js')"
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 STATIC_DIR=/app/dist

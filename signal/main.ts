@@ -1,12 +1,13 @@
 /** The signal process: `node build/signal/main.js` (see README). */
 import { StartupError, readConfig } from './config.js';
 import { createLogger } from './log.js';
-import { assertNativeUws } from './native-uws.js';
-import { startSignalServer } from './server.js';
+import { loadNativeUws } from './native-uws.js';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  assertNativeUws();
+  await loadNativeUws();
+  // Imported only now: the server imports uWebSockets.js, and loadNativeUws says clearly why that would fail.
+  const { startSignalServer } = await import('./server.js');
   const log = createLogger(config.logLevel);
   const server = await startSignalServer(config, log);
 

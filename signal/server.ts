@@ -120,7 +120,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
-  log.info({ host: config.host, port, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, redis: config.redisUrl !== null, node: bus.node }, 'listening');
+  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);

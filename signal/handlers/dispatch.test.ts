@@ -14,6 +14,9 @@ class FakeSocket implements ClientLink {
   send(frame: Frame): void {
     this.inbox.push(JSON.parse(typeof frame === 'string' ? frame : Buffer.from(frame).toString()) as Record<string, unknown>);
   }
+  batch(sends: () => void): void {
+    sends();
+  }
   close(code: number): void {
     this.closedWith = code;
   }

@@ -30,19 +30,21 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
     const { session } = outcome;
     connection.session = session;
     const ice = context.iceServers.issue();
-    reply(connection, {
-      type: 'welcome',
-      id: session.id,
-      room: session.roomId,
-      name: session.name,
-      peers: outcome.peers,
-      resumeToken: session.resumeToken,
-      resumed: outcome.resumed,
-      iceServers: ice.iceServers,
-      iceServersExpireAt: ice.expiresAt,
-      limits: context.limits,
+    connection.link.batch(() => {
+      reply(connection, {
+        type: 'welcome',
+        id: session.id,
+        room: session.roomId,
+        name: session.name,
+        peers: outcome.peers,
+        resumeToken: session.resumeToken,
+        resumed: outcome.resumed,
+        iceServers: ice.iceServers,
+        iceServersExpireAt: ice.expiresAt,
+        limits: context.limits,
+      });
+      context.registry.flushPending(session);
     });
-    context.registry.flushPending(session);
     scheduleIceRefresh(context, connection);
     context.log.debug({ peer: session.id, resumed: outcome.resumed }, 'joined');
   });

@@ -9,6 +9,9 @@ class FakeLink implements ClientLink {
   send(frame: Frame): void {
     this.sent.push(JSON.parse(typeof frame === 'string' ? frame : Buffer.from(frame).toString()));
   }
+  batch(sends: () => void): void {
+    sends();
+  }
   close(code: number, reason: string): void {
     this.closedWith = [code, reason];
   }

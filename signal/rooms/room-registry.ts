@@ -17,6 +17,8 @@ export type Frame = string | Uint8Array;
 /** The registry's view of a live connection. */
 export interface ClientLink {
   send(frame: Frame): void;
+  /** Runs `sends`, whose frames leave together (one write, where the transport can) rather than one by one. */
+  batch(sends: () => void): void;
   close(code: number, reason: string): void;
 }
 

@@ -5,7 +5,7 @@ export type Headers = ReadonlyArray<readonly [string, string]>;
 
 /** Writes a whole response, security headers included, in one corked write. */
 export function respond(res: HttpResponse, status: string, headers: Headers, body?: string | Uint8Array, head = false): void {
-  // uWS 20.30 does not count endWithoutBody as a response and aborts the process unless an abort handler is set.
+  // uWS (20.30 and 20.51 alike) does not count endWithoutBody as a response and aborts the process unless an abort handler is set.
   if (head) res.onAborted(() => {});
   res.cork(() => {
     res.writeStatus(status);

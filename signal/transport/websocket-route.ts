@@ -57,6 +57,13 @@ class UwsLink implements ClientLink {
     }
   }
 
+  batch(sends: () => void): void {
+    // Inside a uWS callback the socket is corked already, and cork() just runs `sends`; outside one (a join
+    // the Redis directory answered, a timer) it gathers the frames into one write instead of one per frame.
+    if (this.data.closed) sends();
+    else this.socket.cork(sends);
+  }
+
   close(code: number, reason: string): void {
     if (this.data.closed) return;
     this.socket.end(code, reason);

@@ -1,10 +1,10 @@
 /**
  * The Dockerfile, read instruction by instruction (no Docker engine can run
- * here): a glibc Node.js 20 image built in stages, running the signal process
+ * here): a glibc Node.js 22 image built in stages, on the exact release the tests run the server on, running the signal process
  * as an unprivileged user with production dependencies only, with a health
  * check, and a build context that leaves secrets out.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -84,13 +84,27 @@ describe('Dockerfile', () => {
   const run = (stage: Stage) => stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
   const stageNamed = (name: string) => stages.find((stage) => stage.name === name);
 
-  it('builds in stages on Debian slim (glibc) with the Node.js major the tests run on', async () => {
+  it('builds in stages on Debian slim (glibc), on the Node.js 22 release the server suites run on, which "engines" allows', async () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
+    const tested = /^VERSION=(\d+\.\d+\.\d+)$/m.exec(await readFile(join(REPO, 'tests/support/node22.sh'), 'utf8'))?.[1];
+    expect(tested).toMatch(/^22\./);
+    // uWebSockets.js's native core needs glibc: not Alpine (musl). A pinned release, not a moving tag.
+    for (const stage of stages) expect(stage.image).toBe(`node:${tested}-bookworm-slim`);
     const engines = (JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-    const major = process.versions.node.split('.')[0];
-    expect(engines).toMatch(new RegExp(`^>=${major}\\.\\d+ <${Number(major) + 1}$`));
-    // uWebSockets.js's native core needs glibc: not Alpine (musl).
-    for (const stage of stages) expect(stage.image).toBe(`node:${major}-bookworm-slim`);
+    expect(engines).toBe('>=20.19 <21 || >=22.12 <23');
+    const [major, minor] = tested!.split('.').map(Number);
+    expect(major === 22 && minor! >= 12).toBe(true);
+  });
+
+  it('keeps only the native uWebSockets.js core for the Node.js ABI of the image, and fails the build if it is missing or does not load', () => {
+    const commands = run(stageNamed('runtime-deps')!).join(' && ');
+    expect(commands).toContain("process.versions.modules");
+    expect(commands).toMatch(/find node_modules\/uWebSockets\.js -name '\*\.node' ! -name "\$core" -delete/);
+    expect(commands).toContain('test -f "node_modules/uWebSockets.js/$core"');
+    expect(commands).toContain(`node -e "require('uWebSockets.js')"`);
+    // The binary sits where the package loads it from.
+    const loader = readFileSync(join(REPO, 'node_modules/uWebSockets.js/uws.js'), 'utf8');
+    expect(loader).toContain("require('./uws_' + process.platform + '_' + process.arch + '_' + process.versions.modules + '.node')");
   });
 
   it('builds the app and the server with the dev dependencies, from the lock file', () => {

@@ -2,30 +2,75 @@
  * The signal process as it is deployed: `node build/signal/main.js`, configured
  * by environment variables, stopped by SIGTERM.
  */
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { SIGNAL_MAIN, launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { makeStaticSite } from './support/signal-harness.js';
 import { TestClient, randomRoom } from './support/test-client.js';
 
+const REPO = join(import.meta.dirname, '../..');
 const running: SignalProcess[] = [];
+const folders: string[] = [];
 
-function launch(env: Record<string, string>): SignalProcess {
-  const signal = launchSignal(env);
+function launch(env: Record<string, string>, main?: string): SignalProcess {
+  const signal = launchSignal(env, main);
   running.push(signal);
   return signal;
 }
 
-afterEach(() => {
+/**
+ * A copy of the compiled server beside its production dependencies, except that
+ * uWebSockets.js is the package made of `files`; returns the copy's main.js.
+ */
+async function serverWithUws(files: Record<string, string>): Promise<string> {
+  const app = await mkdtemp(join(tmpdir(), 'whisper-uws-'));
+  folders.push(app);
+  const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { type: string; dependencies: Record<string, string> };
+  await writeFile(join(app, 'package.json'), JSON.stringify({ type: manifest.type }));
+  await cp(dirname(SIGNAL_MAIN), join(app, 'build/signal'), { recursive: true });
+  await mkdir(join(app, 'node_modules'));
+  for (const name of Object.keys(manifest.dependencies)) {
+    if (name !== 'uWebSockets.js') await symlink(join(REPO, 'node_modules', name), join(app, 'node_modules', name));
+  }
+  const uws = join(app, 'node_modules/uWebSockets.js');
+  await mkdir(uws);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(uws, name), text);
+  return join(app, 'build/signal/main.js');
+}
+
+afterEach(async () => {
   for (const { child } of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const folder of folders.splice(0)) await rm(folder, { recursive: true, force: true });
 });
 
 describe('signal process', () => {
-  it('refuses to start on the slow JavaScript fallback of uWebSockets.js, saying why', async () => {
-    const { exited } = launch({ UWS_USE_FALLBACK: '1' });
-    const result = await exited;
+  it('refuses to start when uWebSockets.js has no native binary for this Node.js, naming the missing file in one line', async () => {
+    // The real package, less its binaries: what a Node.js major, platform or libc it was not built for meets.
+    const real = join(REPO, 'node_modules/uWebSockets.js');
+    const files: Record<string, string> = {};
+    for (const name of ['package.json', 'uws.js', 'ESM_wrapper.mjs']) files[name] = await readFile(join(real, name), 'utf8');
+    const result = await launch({}, await serverWithUws(files)).exited;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('uWebSockets.js did not load its native core');
+    const core = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+    expect(result.stderr.trim()).toMatch(new RegExp(`^whisper-signal: uWebSockets.js did not load its native core for Node.js ${process.version} .*${core.replace(/\./g, '\\.')}.*"engines"`));
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses to start on a JavaScript stand-in for uWebSockets.js, saying why', async () => {
+    // What builds with a JavaScript fallback load when their binary does not: an App that is not native code.
+    const fallback = 'exports.App = function App() { return {}; };\nexports.SSLApp = function SSLApp() { return {}; };\n';
+    const main = await serverWithUws({ 'package.json': JSON.stringify({ name: 'uws-fallback', main: 'index.cjs' }), 'index.cjs': fallback });
+    const result = await launch({}, main).exited;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^whisper-signal: uWebSockets.js did not load its native core .*: it fell back to a JavaScript implementation; /);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('starts on the native core of this Node.js', async () => {
+    const { listening } = launch({});
+    expect(await listening).toBeGreaterThan(0);
   });
 
   it('refuses a bad setting with one clear line', async () => {

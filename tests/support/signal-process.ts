@@ -2,6 +2,10 @@
  * Runs the signal process as it is deployed, `node build/signal/main.js`,
  * configured by environment variables, and reads the port it listens on
  * from its "listening" log line (so LOG_LEVEL must stay at info or below).
+ *
+ * It runs on the Node.js that runs the test, unless WH_SIGNAL_NODE names
+ * another binary: the browser suites run on the machine's Node.js 20 and
+ * start the server on the production runtime, Node.js 22 (tests/support/node22.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,9 +28,14 @@ export interface SignalProcess {
   stop(): Promise<SignalExit>;
 }
 
-export function launchSignal(env: Record<string, string>): SignalProcess {
-  if (!existsSync(SIGNAL_MAIN)) throw new Error('build/signal/main.js is missing: run "npm run build" first (npm test does)');
-  const child = spawn(process.execPath, [SIGNAL_MAIN], {
+/** The Node.js binary the signal process runs on. */
+export const SIGNAL_NODE = process.env.WH_SIGNAL_NODE || process.execPath;
+
+/** `main`: another copy of the compiled server (a test of how it boots with another uWebSockets.js). */
+export function launchSignal(env: Record<string, string>, main = SIGNAL_MAIN): SignalProcess {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
+  if (!existsSync(SIGNAL_NODE)) throw new Error(`WH_SIGNAL_NODE=${SIGNAL_NODE} does not exist: run "bash tests/support/node22.sh path"`);
+  const child = spawn(SIGNAL_NODE, [main], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

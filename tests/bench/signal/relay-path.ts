@@ -21,6 +21,9 @@ class CountingLink implements ClientLink {
     this.sent++;
     this.last = frame;
   }
+  batch(sends: () => void): void {
+    sends();
+  }
   close(): void {}
 }
 
