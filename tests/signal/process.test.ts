@@ -2,11 +2,12 @@
  * The signal process as it is deployed: `node build/signal/main.js`, configured
  * by environment variables, stopped by SIGTERM.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SIGNAL_MAIN, launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { copyServerWithUws } from '../support/server-copy.js';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { makeStaticSite } from './support/signal-harness.js';
 import { TestClient, randomRoom } from './support/test-client.js';
 
@@ -15,29 +16,15 @@ const running: SignalProcess[] = [];
 const folders: string[] = [];
 
 function launch(env: Record<string, string>, main?: string): SignalProcess {
-  const signal = launchSignal(env, main);
+  const signal = launchSignal(env, { main });
   running.push(signal);
   return signal;
 }
 
-/**
- * A copy of the compiled server beside its production dependencies, except that
- * uWebSockets.js is the package made of `files`; returns the copy's main.js.
- */
 async function serverWithUws(files: Record<string, string>): Promise<string> {
-  const app = await mkdtemp(join(tmpdir(), 'whisper-uws-'));
-  folders.push(app);
-  const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { type: string; dependencies: Record<string, string> };
-  await writeFile(join(app, 'package.json'), JSON.stringify({ type: manifest.type }));
-  await cp(dirname(SIGNAL_MAIN), join(app, 'build/signal'), { recursive: true });
-  await mkdir(join(app, 'node_modules'));
-  for (const name of Object.keys(manifest.dependencies)) {
-    if (name !== 'uWebSockets.js') await symlink(join(REPO, 'node_modules', name), join(app, 'node_modules', name));
-  }
-  const uws = join(app, 'node_modules/uWebSockets.js');
-  await mkdir(uws);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(uws, name), text);
-  return join(app, 'build/signal/main.js');
+  const folder = await mkdtemp(join(tmpdir(), 'whisper-uws-'));
+  folders.push(folder);
+  return copyServerWithUws(folder, { files });
 }
 
 afterEach(async () => {

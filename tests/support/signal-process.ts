@@ -31,11 +31,17 @@ export interface SignalProcess {
 /** The Node.js binary the signal process runs on. */
 export const SIGNAL_NODE = process.env.WH_SIGNAL_NODE || process.execPath;
 
-/** `main`: another copy of the compiled server (a test of how it boots with another uWebSockets.js). */
-export function launchSignal(env: Record<string, string>, main = SIGNAL_MAIN): SignalProcess {
+export interface LaunchOptions {
+  /** Another copy of the compiled server (server-copy.ts): the server on another uWebSockets.js. */
+  main?: string;
+  /** Another Node.js binary than SIGNAL_NODE. */
+  node?: string;
+}
+
+export function launchSignal(env: Record<string, string>, { main = SIGNAL_MAIN, node = SIGNAL_NODE }: LaunchOptions = {}): SignalProcess {
   if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
-  if (!existsSync(SIGNAL_NODE)) throw new Error(`WH_SIGNAL_NODE=${SIGNAL_NODE} does not exist: run "bash tests/support/node22.sh path"`);
-  const child = spawn(SIGNAL_NODE, [main], {
+  if (!existsSync(node)) throw new Error(`Node.js binary ${node} does not exist (WH_SIGNAL_NODE?): "bash tests/support/node22.sh path" fetches Node.js 22`);
+  const child = spawn(node, [main], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

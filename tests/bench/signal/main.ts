@@ -2,6 +2,12 @@
  * npm run bench:signal — the Whisper signal server against the PeerJS server,
  * driven by the same load generator at the same connection count and message mix.
  *
+ * Whisper runs twice: as deployed (Node.js 22 from tests/support/node22.sh, on
+ * the uWebSockets.js build in package.json) and on the runtime it replaced
+ * (this machine's Node.js 20, on uWS.js 20.30 from @trufflesuite/uws-js-unofficial,
+ * fetched from the registry into node_modules/.cache). PeerJS and bare-uws run
+ * on the deployed runtime.
+ *
  * A third server, bare-uws, gives the floor under any relay on uWebSockets.js:
  * it forwards frames unread (no validation, no rooms), so what it costs is the
  * transport and the kernel, which Whisper pays too.
@@ -21,8 +27,9 @@
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyServerWithUws } from '../../support/server-copy.js';
 import { launchSignal } from '../../support/signal-process.js';
 import type { ConnectReport, GeneratorCommand, LoadReport } from './load-generator.js';
 import type { ServerKind } from './wire.js';
@@ -37,7 +44,7 @@ const SETTINGS = {
   sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '2500,5000,7500,10000,15000,20000,25000,30000,40000')).split(',').filter(Boolean).map(Number),
   sweepWindowMs: quick ? 2000 : 3000,
   // bare-uws: the floor, a uWS.js relay that does no protocol work at all (bare-uws-relay.mjs).
-  servers: (process.env.BENCH_SERVERS ?? 'whisper,peerjs,bare-uws').split(',') as ServerKind[],
+  servers: (process.env.BENCH_SERVERS ?? 'whisper-previous,whisper,peerjs,bare-uws').split(',') as ContenderName[],
   concurrency: 32,
 };
 /**
@@ -56,6 +63,49 @@ const WHISPER_ENV = { MAX_CONNECTIONS: '20000', MESSAGES_PER_SECOND: '1000', MES
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
 const P99_BUDGET_MS = 10;
+
+const REPO = join(import.meta.dirname, '../../..');
+/** The uWebSockets.js build Whisper ran on before Node.js 22 (native for Node.js 20 at most). */
+const PREVIOUS_UWS = '@trufflesuite/uws-js-unofficial@20.30.0-unofficial.0';
+
+type ContenderName = 'whisper' | 'whisper-previous' | 'peerjs' | 'bare-uws';
+
+/** A server under test: what it speaks, the Node.js it runs on, and, for Whisper on another uWS build, its copy of the server. */
+interface Contender {
+  name: ContenderName;
+  kind: ServerKind;
+  node: string;
+  main?: string;
+  /** Runtime and uWS.js build, for the table. */
+  label: string;
+}
+
+const uwsVersion = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+const nodeVersion = (node: string) => execFileSync(node, ['-p', 'process.version']).toString().trim();
+
+/** The previous uWS build beside a copy of the compiled server (fetched once, then kept until the next `npm ci`). */
+async function previousServer(): Promise<{ main: string; version: string }> {
+  const cache = join(REPO, 'node_modules/.cache/bench-previous-uws');
+  const uws = join(cache, 'package');
+  if (!existsSync(join(uws, 'package.json'))) {
+    mkdirSync(cache, { recursive: true });
+    const tarball = execFileSync('npm', ['pack', '--silent', PREVIOUS_UWS], { cwd: cache }).toString().trim().split('\n').at(-1)!;
+    execFileSync('tar', ['-xzf', tarball], { cwd: cache });
+  }
+  return { main: await copyServerWithUws(join(cache, 'server'), { dir: uws }), version: uwsVersion(uws).replace(/-unofficial.*/, '') };
+}
+
+async function contender(name: ContenderName): Promise<Contender> {
+  const deployed = execFileSync('bash', [join(REPO, 'tests/support/node22.sh'), 'path']).toString().trim();
+  const current = uwsVersion(join(REPO, 'node_modules/uWebSockets.js'));
+  if (name === 'whisper-previous') {
+    if (!process.versions.node.startsWith('20.')) throw new Error(`whisper-previous runs on this machine's Node.js, which must be 20 (the build ${PREVIOUS_UWS} has no binary for ${process.version}); leave it out with BENCH_SERVERS`);
+    const previous = await previousServer();
+    return { name, kind: 'whisper', node: process.execPath, main: previous.main, label: `Node ${process.version}, uWS.js ${previous.version}` };
+  }
+  const kind = name === 'whisper' ? 'whisper' : name;
+  return { name, kind, node: deployed, label: `Node ${nodeVersion(deployed)}${name === 'peerjs' ? '' : `, @based/uws ${current}`}` };
+}
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,16 +161,16 @@ interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-async function startServer(kind: ServerKind): Promise<ServerUnderTest> {
+async function startServer({ kind, node, main }: Contender): Promise<ServerUnderTest> {
   if (kind === 'whisper') {
-    const signal = launchSignal(WHISPER_ENV);
+    const signal = launchSignal(WHISPER_ENV, { node, main });
     track(signal.child);
     pin(signal.child.pid!, SERVER_CORE);
     const port = await signal.listening;
     return { pid: signal.child.pid!, port, stop: async () => void (await signal.stop()) };
   }
   const script = kind === 'peerjs' ? 'peerjs-server.mjs' : 'bare-uws-relay.mjs';
-  const child = track(spawn(process.execPath, [join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SERVER_ENV } }));
+  const child = track(spawn(node, [join(import.meta.dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...SERVER_ENV } }));
   pin(child.pid!, SERVER_CORE);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -206,7 +256,7 @@ async function driveRate(generator: Generator, server: ServerUnderTest, rate: nu
 }
 
 interface ServerResult {
-  kind: ServerKind;
+  contender: Contender;
   rssPerIdleConnection: number;
   setupPerSecond: number;
   setupCpuMicros: number;
@@ -220,39 +270,40 @@ const describeRate = (r: RateResult) =>
   `${r.rate}/s: sent ${r.sent}, received ${r.received}, p50 ${ms(r.p50)} p99 ${ms(r.p99)} p99.9 ${ms(r.p999)} max ${ms(r.max)}, ` +
   `server ${(r.serverCpu * 100).toFixed(0)}% of a core, ${r.cpuMicrosPerMessage.toFixed(1)} us/message (${r.systemMicrosPerMessage.toFixed(1)} in the kernel); generator ${(r.generatorCpu * 100).toFixed(0)}%, lag p99 ${ms(r.scheduleLagP99)} -> ${r.verdict}`;
 
-async function measure(kind: ServerKind, generator: Generator): Promise<ServerResult> {
-  const server = await startServer(kind);
-  console.log(`${kind}: listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
+async function measure(contender: Contender, generator: Generator): Promise<ServerResult> {
+  const { kind, name } = contender;
+  const server = await startServer(contender);
+  console.log(`${name} (${contender.label}): listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
   try {
     await sleep(1000);
     const rssBefore = await rssBytes(server.pid);
     const cpuBefore = cpuMicros(server.pid);
     const idle = await generator.ask<ConnectReport>({ cmd: 'connect', server: kind, port: server.port, connections: SETTINGS.idleConnections, concurrency: SETTINGS.concurrency });
     const setupCpu = cpuMicros(server.pid).total - cpuBefore.total;
-    if (idle.failed > 0) throw new Error(`${kind}: ${idle.failed} of ${SETTINGS.idleConnections} connections failed`);
+    if (idle.failed > 0) throw new Error(`${name}: ${idle.failed} of ${SETTINGS.idleConnections} connections failed`);
     await sleep(3000);
     const opened = idle.opened;
     const rssPerIdleConnection = ((await rssBytes(server.pid)) - rssBefore) / opened;
     const setupPerSecond = opened / (idle.ms / 1000);
-    console.log(`${kind}: ${opened} idle connections, ${(rssPerIdleConnection / 1024).toFixed(2)} KiB RSS each; set up at ${setupPerSecond.toFixed(0)}/s, ${(setupCpu / opened).toFixed(0)} us of server CPU each`);
+    console.log(`${name}: ${opened} idle connections, ${(rssPerIdleConnection / 1024).toFixed(2)} KiB RSS each; set up at ${setupPerSecond.toFixed(0)}/s, ${(setupCpu / opened).toFixed(0)} us of server CPU each`);
     await generator.ask({ cmd: 'disconnect' });
     await sleep(1000);
 
     const relay = await generator.ask<ConnectReport>({ cmd: 'connect', server: kind, port: server.port, connections: SETTINGS.connections, concurrency: SETTINGS.concurrency });
-    if (relay.failed > 0) throw new Error(`${kind}: ${relay.failed} of ${SETTINGS.connections} connections failed`);
+    if (relay.failed > 0) throw new Error(`${name}: ${relay.failed} of ${SETTINGS.connections} connections failed`);
     const fixed = await driveRate(generator, server, SETTINGS.rate, 2000, SETTINGS.windowMs);
-    console.log(`${kind}: ${SETTINGS.connections} connections, ${describeRate(fixed)}`);
+    console.log(`${name}: ${SETTINGS.connections} connections, ${describeRate(fixed)}`);
     const sweep: RateResult[] = [];
     for (const rate of SETTINGS.sweep) {
       const step = await driveRate(generator, server, rate, 1000, SETTINGS.sweepWindowMs);
       sweep.push(step);
-      console.log(`${kind}: sweep ${describeRate(step)}`);
+      console.log(`${name}: sweep ${describeRate(step)}`);
       if (step.verdict !== 'ok') break;
     }
     await generator.ask({ cmd: 'disconnect' });
     const passed = sweep.filter((s) => s.verdict === 'ok');
     return {
-      kind,
+      contender,
       rssPerIdleConnection,
       setupPerSecond,
       setupCpuMicros: setupCpu / opened,
@@ -270,7 +321,7 @@ function summary(results: ServerResult[]): string {
     const last = r.sweep[r.sweep.length - 1];
     const limit = last && last.verdict !== 'ok' ? ` (next step: ${last.verdict})` : ' (top of the sweep)';
     return (
-      `| ${r.kind} | ${r.fixed.cpuMicrosPerMessage.toFixed(1)} us | ${r.fixed.p50.toFixed(2)} / ${r.fixed.p99.toFixed(2)} / ${r.fixed.p999.toFixed(2)} ms | ` +
+      `| ${r.contender.name} (${r.contender.label}) | ${r.fixed.cpuMicrosPerMessage.toFixed(1)} us | ${r.fixed.p50.toFixed(2)} / ${r.fixed.p99.toFixed(2)} / ${r.fixed.p999.toFixed(2)} ms | ` +
       `${(r.rssPerIdleConnection / 1024).toFixed(2)} KiB | ${r.setupPerSecond.toFixed(0)}/s, ${r.setupCpuMicros.toFixed(0)} us | ${r.sustained ?? '—'}/s${limit} |`
     );
   });
@@ -280,22 +331,31 @@ function summary(results: ServerResult[]): string {
     '|---|---|---|---|---|---|',
     ...rows,
   ];
-  const peerjs = results.find((r) => r.kind === 'peerjs');
+  const peerjs = results.find((r) => r.contender.name === 'peerjs');
   for (const r of results) {
     if (!peerjs || r === peerjs) continue;
     lines.push(
       '',
-      `${r.kind} / PeerJS: CPU per message ${(r.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
+      `${r.contender.name} / PeerJS: CPU per message ${(r.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
         `p99 ${(r.fixed.p99 / peerjs.fixed.p99).toFixed(2)}, RSS per connection ${(r.rssPerIdleConnection / peerjs.rssPerIdleConnection).toFixed(2)}, ` +
         `setup rate ${(r.setupPerSecond / peerjs.setupPerSecond).toFixed(2)}, CPU per setup ${(r.setupCpuMicros / peerjs.setupCpuMicros).toFixed(2)}`,
+    );
+  }
+  const [previous, deployed] = ['whisper-previous', 'whisper'].map((name) => results.find((r) => r.contender.name === name));
+  if (previous && deployed) {
+    lines.push(
+      '',
+      `whisper / whisper-previous (new runtime and build against the old, below 1 is better): CPU per message ${(deployed.fixed.cpuMicrosPerMessage / previous.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
+        `p99 ${(deployed.fixed.p99 / previous.fixed.p99).toFixed(2)}, RSS per connection ${(deployed.rssPerIdleConnection / previous.rssPerIdleConnection).toFixed(2)}, ` +
+        `CPU per setup ${(deployed.setupCpuMicros / previous.setupCpuMicros).toFixed(2)}`,
     );
   }
   return lines.join('\n');
 }
 
 /** The relay path's JavaScript alone (relay-path.ts), on the server's core. */
-async function relayPathNanos(): Promise<number> {
-  const child = track(fork(join(import.meta.dirname, 'relay-path.ts'), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+async function relayPathNanos(node: string): Promise<number> {
+  const child = track(fork(join(import.meta.dirname, 'relay-path.ts'), { execPath: node, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   pin(child.pid!, SERVER_CORE);
   const [result] = (await once(child, 'message')) as [{ nsPerMessage: number }];
   child.disconnect();
@@ -304,11 +364,15 @@ async function relayPathNanos(): Promise<number> {
 
 pin(process.pid, GENERATOR_CORE);
 console.log(`machine: ${busyShare().toFixed(0)}% of both cores busy before the run (other work shares them)`);
-if (SETTINGS.servers.includes('whisper')) console.log(`whisper: relay path in process, no sockets: ${(await relayPathNanos()).toFixed(0)} ns of JavaScript per message`);
+const contenders: Contender[] = [];
+for (const name of SETTINGS.servers) contenders.push(await contender(name));
+for (const c of contenders) {
+  if (c.kind === 'whisper') console.log(`${c.name} (${c.label}): relay path in process, no sockets: ${(await relayPathNanos(c.node)).toFixed(0)} ns of JavaScript per message`);
+}
 const generator = new Generator();
 try {
   const results: ServerResult[] = [];
-  for (const kind of SETTINGS.servers) results.push(await measure(kind, generator));
+  for (const c of contenders) results.push(await measure(c, generator));
   console.log(`\n${summary(results)}`);
 } finally {
   generator.stop();
