@@ -31,15 +31,18 @@ RUN core="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.v
  && find node_modules/uWebSockets.js -name '*.node' ! -name "$core" -delete \
  && test -f "node_modules/uWebSockets.js/$core" \
  && node -e "require('uWebSockets.js')"
-
+# The folder the VAPID keys are kept in (DATA_DIR), owned by the unprivileged user: compose mounts a
+# volume there, which starts with this folder's owner; the rest of the file system stays read-only.
+RUN mkdir /data
 FROM ${NODE_IMAGE}
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 STATIC_DIR=/app/dist
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 STATIC_DIR=/app/dist DATA_DIR=/data
 WORKDIR /app
 # package.json carries "type": "module", which the compiled server needs.
 COPY --from=runtime-deps /app/package.json ./
 COPY --from=runtime-deps /app/node_modules ./node_modules
 COPY --from=build /app/build/signal ./build/signal
 COPY --from=build /app/dist ./dist
+COPY --from=runtime-deps --chown=node:node /data /data
 # The image's unprivileged user; the files above stay owned by root, so the process cannot change them.
 USER node
 EXPOSE 8080

@@ -3,6 +3,7 @@
  * that a typo stops the server at boot with a clear message instead of later.
  */
 import * as v from 'valibot';
+import { DEFAULT_PUSH_HOSTS, parseAllowedHost } from './push/push-target.js';
 
 const integer = (fallback: number, min: number, max: number) =>
   v.pipe(
@@ -27,6 +28,20 @@ const list = v.pipe(
 const iceUrls = (scheme: string) =>
   v.pipe(list, v.check((urls) => urls.every((url) => url.startsWith(`${scheme}:`) || url.startsWith(`${scheme}s:`)), `every URL must start with ${scheme}: or ${scheme}s:`));
 
+const flag = v.pipe(
+  v.optional(v.string(), 'false'),
+  v.transform((text) => text.trim().toLowerCase()),
+  v.picklist(['true', 'false', '1', '0', ''], 'must be true or false'),
+  v.transform((text) => text === 'true' || text === '1'),
+);
+
+const base64url = (bytes: number, what: string) =>
+  v.pipe(
+    v.optional(v.string(), ''),
+    v.transform((text) => text.trim()),
+    v.check((text) => text === '' || (/^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, 'base64url').length === bytes), `must be ${what} (${bytes} bytes) in base64url`),
+  );
+
 const EnvSchema = v.object({
   PORT: integer(8080, 0, 65535),
   HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '0.0.0.0'),
@@ -45,6 +60,22 @@ const EnvSchema = v.object({
   MAX_BACKPRESSURE_BYTES: integer(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: integer(5000, 0, 60_000),
   LOG_LEVEL: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), 'data'),
+  VAPID_SUBJECT: v.pipe(
+    v.optional(v.string(), ''),
+    v.transform((text) => text.trim()),
+    v.check((text) => text === '' || /^mailto:[^@\s]+@[^@\s]+$/.test(text) || (URL.canParse(text) && new URL(text).protocol === 'https:'), 'must be a mailto: or https: address, such as mailto:admin@example.org'),
+    v.check((text) => !URL.canParse(text) || !/^(localhost|127\.|\[::1\])/.test(new URL(text).hostname) && !/@localhost$/.test(text), 'must not be localhost (Apple\'s push service refuses it): use an address people can reach you at'),
+  ),
+  VAPID_PUBLIC_KEY: base64url(65, 'an uncompressed P-256 point'),
+  VAPID_PRIVATE_KEY: base64url(32, 'a P-256 private key'),
+  PUSH_ALLOWED_HOSTS: v.pipe(
+    v.optional(v.string(), DEFAULT_PUSH_HOSTS.join(',')),
+    v.transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item.length > 0)),
+    v.check((hosts) => hosts.every((host) => parseAllowedHost(host) !== null), 'each entry must be a host name, or *.domain, optionally with :port'),
+  ),
+  PUSH_ALLOW_PRIVATE_ADDRESSES: flag,
+  PUSH_TIMEOUT_MS: integer(10_000, 500, 60_000),
   REDIS_URL: v.pipe(
     v.optional(v.string(), ''),
     v.transform((text) => text.trim()),
@@ -70,6 +101,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if ((e.TURN_SECRET === '') !== (e.TURN_URLS.length === 0)) {
     throw new StartupError('invalid configuration: TURN_SECRET and TURN_URLS must be set together');
   }
+  if ((e.VAPID_PUBLIC_KEY === '') !== (e.VAPID_PRIVATE_KEY === '')) {
+    throw new StartupError('invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -90,6 +124,19 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     maxBackpressureBytes: e.MAX_BACKPRESSURE_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    /** Web Push: off (null) unless VAPID_SUBJECT says who runs the server. */
+    push:
+      e.VAPID_SUBJECT === ''
+        ? null
+        : {
+            subject: e.VAPID_SUBJECT,
+            publicKey: e.VAPID_PUBLIC_KEY === '' ? null : e.VAPID_PUBLIC_KEY,
+            privateKey: e.VAPID_PRIVATE_KEY === '' ? null : e.VAPID_PRIVATE_KEY,
+            dataDir: e.DATA_DIR,
+            allowedHosts: e.PUSH_ALLOWED_HOSTS.map((host) => parseAllowedHost(host)!),
+            allowPrivateAddresses: e.PUSH_ALLOW_PRIVATE_ADDRESSES,
+            timeoutMs: e.PUSH_TIMEOUT_MS,
+          },
     /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
     redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,
   };

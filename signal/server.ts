@@ -17,6 +17,8 @@ import { StaticSite } from './transport/static-site.js';
 import { WebSocketRoute } from './transport/websocket-route.js';
 import { respondText } from './transport/http-response.js';
 import { IceServerIssuer } from './turn/ice-servers.js';
+import { PushSender } from './push/push-sender.js';
+import { VapidKeys } from './push/vapid.js';
 import { roomTag } from './log.js';
 
 export interface SignalServer {
@@ -39,6 +41,7 @@ const PENDING_SIGNALS_PER_PEER = 64;
 
 export async function startSignalServer(config: SignalConfig, log: Logger): Promise<SignalServer> {
   let site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
+  const push = config.push ? await startPush(config.push, log) : null;
 
   let route: WebSocketRoute | null = null;
   // Alone, rooms live in this process; with REDIS_URL, in Redis, shared with the other processes of the service.
@@ -70,6 +73,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       burst: config.messageBurst,
       resumeGraceMs: config.resumeGraceMs,
     },
+    push,
   };
   route = new WebSocketRoute(
     context,
@@ -120,7 +124,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
-  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, redis: config.redisUrl !== null, node: bus.node }, 'listening');
+  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, push: push !== null, redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);
@@ -130,6 +134,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     while (ws.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     ws.closeAll();
     registry.dispose();
+    push?.close();
     await bus.close();
     log.info('stopped');
   };
@@ -145,4 +150,17 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       return site.size;
     },
   };
+}
+
+async function startPush(settings: NonNullable<SignalConfig['push']>, log: Logger): Promise<PushSender> {
+  const { keys, created } = await VapidKeys.load(settings);
+  if (created) log.info({ dataDir: settings.dataDir }, 'made new VAPID keys for Web Push');
+  return new PushSender({
+    vapid: keys,
+    allowedHosts: settings.allowedHosts,
+    allowPrivateAddresses: settings.allowPrivateAddresses,
+    timeoutMs: settings.timeoutMs,
+    perEndpointBurst: 4,
+    perEndpointPerMinute: 6,
+  });
 }

@@ -1,6 +1,10 @@
 import type { ClientLink, PeerSession } from '../rooms/room-registry.js';
 import { TokenBucket } from './token-bucket.js';
 
+/** Pushes a connection may ask for: a few at once, then one every 10 s (a call rings at most a few times a minute). */
+export const PUSH_BURST = 6;
+export const PUSHES_PER_MINUTE = 6;
+
 export interface ConnectionLimits {
   messagesPerSecond: number;
   burst: number;
@@ -22,6 +26,7 @@ export class ClientConnection {
   toldRateLimited = false;
   readonly #rate: TokenBucket;
   readonly #strikes: TokenBucket;
+  #pushes: TokenBucket | null = null;
 
   constructor(
     readonly link: ClientLink,
@@ -39,6 +44,11 @@ export class ClientConnection {
 
   allowMessage(): boolean {
     return this.#rate.take();
+  }
+
+  /** Takes one of the connection's pushes; false when it has used them up. Made on first use: most connections never push. */
+  allowPush(): boolean {
+    return (this.#pushes ??= new TokenBucket(PUSH_BURST, PUSHES_PER_MINUTE / 60)).take();
   }
 
   /** Records a misbehaviour; false when the client has used up its tolerance. */

@@ -5,6 +5,7 @@ import type { Limits, ServerMessage } from '../protocol/messages.js';
 import type { SignalMetrics } from '../ops/metrics.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { IceServerIssuer } from '../turn/ice-servers.js';
+import type { PushSender } from '../push/push-sender.js';
 import type { ClientConnection } from './client-connection.js';
 
 /** What every handler may use. Transport-free, so handlers run in unit tests with fake links. */
@@ -14,6 +15,8 @@ export interface HandlerContext {
   limits: Limits;
   metrics: SignalMetrics;
   log: Logger;
+  /** Null when the server sends no pushes (no VAPID_SUBJECT). */
+  push: PushSender | null;
 }
 
 export function reply(connection: ClientConnection, message: ServerMessage): void {

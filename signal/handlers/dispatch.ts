@@ -11,6 +11,8 @@ import type { ClientConnection } from './client-connection.js';
 import { reply, replyError, type HandlerContext } from './context.js';
 import { handleJoin } from './join.js';
 import { handleLeave } from './leave.js';
+import { handleDeclineCall } from './decline-call.js';
+import { handlePush } from './push.js';
 import { handleSignal } from './signal.js';
 
 /** A text frame as the WebSocket delivered it: UTF-8 bytes, valid as UTF-8. */
@@ -61,6 +63,12 @@ function route(context: HandlerContext, connection: ClientConnection, text: stri
       return;
     case 'ping':
       reply(connection, message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
+      return;
+    case 'push':
+      handlePush(context, connection, message);
+      return;
+    case 'decline-call':
+      handleDeclineCall(context, connection, message);
       return;
   }
 }

@@ -42,6 +42,7 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
         iceServers: ice.iceServers,
         iceServersExpireAt: ice.expiresAt,
         limits: context.limits,
+        ...(context.push ? { vapidPublicKey: context.push.vapidPublicKey } : {}),
       });
       context.registry.flushPending(session);
     });

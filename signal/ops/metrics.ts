@@ -16,6 +16,7 @@ export class SignalMetrics {
   readonly rateLimited: Counter;
   readonly disconnects: Counter<'reason'>;
   readonly upgradesRefused: Counter<'reason'>;
+  readonly pushes: Counter<'outcome'>;
 
   constructor(state: StateGauges) {
     const registers = [this.registry];
@@ -47,6 +48,7 @@ export class SignalMetrics {
     this.errors = new Counter({ name: 'whisper_errors_total', help: 'Error messages sent to clients, by code.', labelNames: ['code'], registers });
     this.rateLimited = new Counter({ name: 'whisper_rate_limited_total', help: 'Messages dropped by the per-connection rate limit.', registers });
     this.disconnects = new Counter({ name: 'whisper_disconnects_total', help: 'Connections closed by the server, by reason.', labelNames: ['reason'], registers });
+    this.pushes = new Counter({ name: 'whisper_pushes_total', help: 'Web Push requests from clients, by outcome (sent, gone, rate-limited, too-large, rejected, refused, failed).', labelNames: ['outcome'], registers });
     this.upgradesRefused = new Counter({ name: 'whisper_upgrades_refused_total', help: 'WebSocket upgrades refused, by reason.', labelNames: ['reason'], registers });
   }
 

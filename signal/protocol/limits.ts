@@ -35,3 +35,15 @@ export const ROOM_ID_RANDOM_BYTES = 16;
  * against the fingerprint that DTLS proves once they connect.
  */
 export const DEVICE_KEY_PATTERN = /^[0-9A-F]{64}$/;
+
+/** Largest push payload: the aes128gcm body a push service must accept (RFC 8030 section 7.2). */
+export const PUSH_CIPHERTEXT_MAX_BYTES = 4096;
+
+/** Longest push time-to-live the server passes on: a day. A call's push lives 45 s. */
+export const PUSH_MAX_TTL_S = 86_400;
+
+/** Push endpoints are URLs of at most this many characters. */
+export const PUSH_ENDPOINT_MAX_LENGTH = 1024;
+
+/** A push's Topic (RFC 8030 section 5.4): up to 32 characters of the URL-safe base64 alphabet. */
+export const PUSH_TOPIC_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;

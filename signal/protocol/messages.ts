@@ -16,6 +16,10 @@ import {
   RESUME_TOKEN_PATTERN,
   DEVICE_KEY_PATTERN,
   ROOM_ID_PATTERN,
+  PUSH_CIPHERTEXT_MAX_BYTES,
+  PUSH_ENDPOINT_MAX_LENGTH,
+  PUSH_MAX_TTL_S,
+  PUSH_TOPIC_PATTERN,
 } from './limits.js';
 
 export const RoomIdSchema = v.pipe(v.string(), v.regex(ROOM_ID_PATTERN, 'room must be 16-64 characters of A-Z a-z 0-9 _ -'));
@@ -81,11 +85,47 @@ export const PingMessageSchema = v.object({
   t: v.optional(v.pipe(v.number(), v.finite())),
 });
 
+/** Who a push result belongs to: chosen by the client, echoed by the server. */
+export const PushIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 'id must be 1-32 characters of A-Z a-z 0-9 _ -'));
+
+/**
+ * A Web Push the client encrypted for another person's subscription (RFC 8291):
+ * the server signs it with its VAPID key and POSTs it to the endpoint.
+ */
+export const PushMessageSchema = v.object({
+  type: v.literal('push'),
+  id: PushIdSchema,
+  /** Bounded loosely here; the server refuses more than PUSH_ENDPOINT_MAX_LENGTH characters in a push-result. */
+  endpoint: v.pipe(v.string(), v.maxLength(4 * PUSH_ENDPOINT_MAX_LENGTH, 'endpoint is far too long')),
+  /** The aes128gcm body in base64url. Bounded loosely here; the server refuses more than PUSH_CIPHERTEXT_MAX_BYTES decoded, in a push-result. */
+  ciphertext: v.pipe(v.string(), v.maxLength(4 * PUSH_CIPHERTEXT_MAX_BYTES, 'ciphertext is far too long'), v.regex(/^[A-Za-z0-9_-]+$/, 'ciphertext must be base64url')),
+  ttl: v.pipe(v.number(), v.integer('ttl must be whole seconds'), v.minValue(0), v.maxValue(PUSH_MAX_TTL_S, `ttl must be at most ${PUSH_MAX_TTL_S} seconds`)),
+  urgency: v.picklist(['very-low', 'low', 'normal', 'high']),
+  topic: v.optional(v.pipe(v.string(), v.regex(PUSH_TOPIC_PATTERN, 'topic must be 1-32 characters of A-Z a-z 0-9 _ -'))),
+});
+
+/** A call's id, as the app makes them. */
+export const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,48}$/, 'call must be 16-48 characters of A-Z a-z 0-9 _ -'));
+
+/**
+ * "Decline" pressed on a call notification while the app is closed: the
+ * service worker tells the caller (`to`, in `room`, named in the push) without
+ * joining the room. Needs no join; delivered if the caller is known to this process.
+ */
+export const DeclineCallMessageSchema = v.object({
+  type: v.literal('decline-call'),
+  room: RoomIdSchema,
+  to: PeerIdSchema,
+  call: CallIdSchema,
+});
+
 export const ClientMessageSchema = v.variant('type', [
   JoinMessageSchema,
   LeaveMessageSchema,
   SignalRequestSchema,
   PingMessageSchema,
+  PushMessageSchema,
+  DeclineCallMessageSchema,
 ]);
 
 // Server -> client
@@ -116,6 +156,8 @@ export const WelcomeMessageSchema = v.object({
   /** Unix time (ms) at which the TURN credentials in `iceServers` expire; null when there are none. */
   iceServersExpireAt: v.nullable(v.number()),
   limits: LimitsSchema,
+  /** The server's VAPID public key (65-byte P-256 point, base64url) for PushManager.subscribe; absent when it sends no pushes. */
+  vapidPublicKey: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{87}$/, 'VAPID key must be 65 bytes in base64url'))),
 });
 
 export const PeerJoinedMessageSchema = v.object({ type: v.literal('peer-joined'), peer: PeerInfoSchema });
@@ -138,6 +180,25 @@ export const PongMessageSchema = v.object({
   t: v.optional(v.number()),
 });
 
+export const PUSH_OUTCOMES = ['sent', 'gone', 'rate-limited', 'too-large', 'rejected', 'refused', 'failed'] as const;
+
+/** What became of a `push`: `gone` means the subscription no longer exists, and the sender should forget it. */
+export const PushResultMessageSchema = v.object({
+  type: v.literal('push-result'),
+  id: PushIdSchema,
+  outcome: v.picklist(PUSH_OUTCOMES),
+  /** With `rate-limited`: seconds before the next try. */
+  retryAfter: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** With `refused`, `rejected` and `failed`: why, for people. */
+  message: v.optional(v.pipe(v.string(), v.maxLength(500))),
+});
+
+/** The callee declined `call` from a notification (see `decline-call`). */
+export const CallDeclinedMessageSchema = v.object({ type: v.literal('call-declined'), call: CallIdSchema });
+
+/** The answer to `decline-call`: whether the caller was reached. */
+export const DeclineResultMessageSchema = v.object({ type: v.literal('decline-result'), call: CallIdSchema, delivered: v.boolean() });
+
 export const ErrorMessageSchema = v.object({
   type: v.literal('error'),
   code: v.picklist(ERROR_CODES),
@@ -151,6 +212,9 @@ export const ServerMessageSchema = v.variant('type', [
   SignalDeliveryMessageSchema,
   IceServersMessageSchema,
   PongMessageSchema,
+  PushResultMessageSchema,
+  CallDeclinedMessageSchema,
+  DeclineResultMessageSchema,
   ErrorMessageSchema,
 ]);
 
@@ -166,6 +230,9 @@ export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 export type JoinMessage = v.InferOutput<typeof JoinMessageSchema>;
 export type SignalRequest = v.InferOutput<typeof SignalRequestSchema>;
 export type PingMessage = v.InferOutput<typeof PingMessageSchema>;
+export type PushMessage = v.InferOutput<typeof PushMessageSchema>;
+export type PushResultMessage = v.InferOutput<typeof PushResultMessageSchema>;
+export type DeclineCallMessage = v.InferOutput<typeof DeclineCallMessageSchema>;
 
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 export type WelcomeMessage = v.InferOutput<typeof WelcomeMessageSchema>;

@@ -195,6 +195,24 @@ export class RoomRegistry implements RoomBusListener {
     return 'delivered';
   }
 
+  /**
+   * Delivers `frame` to peer `to` of a room without a sender in it (a call
+   * declined from a notification): to a client of this process, or of another
+   * process this one knows to serve it. False when neither is known here.
+   */
+  deliverToMember(roomId: RoomId, to: PeerId, frame: Frame): boolean {
+    const roomKey = this.#bus.roomKey(roomId);
+    const view = this.#rooms.get(roomKey);
+    const target = view?.local.get(to);
+    // Queued counts: a caller whose connection dropped a moment ago gets it on resuming.
+    if (target) return this.#deliver(target, frame) !== 'peer-unreachable';
+    const remote = view?.remote?.get(to);
+    if (!remote) return false;
+    // No sender to report a failure to: the id given is the target's, which has no session here.
+    this.#bus.relay(remote.node, roomKey, to, frame, { node: this.#bus.node, id: to });
+    return true;
+  }
+
   /** Flushes what arrived while the peer was away; call after the welcome was sent. */
   flushPending(session: PeerSession): void {
     const { link } = session;

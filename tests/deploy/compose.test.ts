@@ -19,6 +19,7 @@ const DOMAIN_SETTINGS = {
   TURN_EXTERNAL_IP: EXTERNAL_IP,
   TURN_MIN_PORT: '50000',
   TURN_MAX_PORT: '50099',
+  VAPID_SUBJECT: 'mailto:ops@example.org',
 };
 
 function published(service: ComposeService): string[] {
@@ -40,6 +41,7 @@ describe('docker-compose.yml', () => {
       expect(composeConfig(await readFile(join(REPO, '.env.example'), 'utf8'))).rejects.toThrow(/set TURN_SECRET in \.env/),
       expect(composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, TURN_EXTERNAL_IP: '' }))).rejects.toThrow(/set TURN_EXTERNAL_IP in \.env/),
       expect(composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, WHISPER_MODE: '' }))).rejects.toThrow(/set WHISPER_MODE in \.env/),
+      expect(composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, VAPID_SUBJECT: '' }))).rejects.toThrow(/set VAPID_SUBJECT in \.env/),
     ]);
   });
 
@@ -114,17 +116,19 @@ describe('docker-compose.yml', () => {
   it('hands Caddy the repo Caddyfile, the mode and address of the settings, signal as upstream, and keeps its certificates in volumes', () => {
     expect(caddy.volumes).toEqual(expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']));
     expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM_HOST: 'signal', WHISPER_UPSTREAM_PORT: '8080' });
-    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data']);
+    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'signal_data']);
   });
 
-  it('runs signal without privileges and on a read-only file system', () => {
+  it('runs signal without privileges and on a read-only file system, but for the volume that keeps its VAPID keys', () => {
     expect(signal.read_only).toBe(true);
+    expect(signal.volumes).toEqual(['signal_data:/data:rw']);
+    expect(signal.environment).toMatchObject({ DATA_DIR: '/data', VAPID_SUBJECT: 'mailto:ops@example.org', VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '' });
     expect(signal.cap_drop).toEqual(['ALL']);
     expect(signal.security_opt).toEqual(['no-new-privileges:true']);
   });
 
   it('works for a home network as .env.example sets it up', async () => {
-    const lan = await composeConfig(await envExampleWith({ TURN_SECRET: SECRET }));
+    const lan = await composeConfig(await envExampleWith({ TURN_SECRET: SECRET, VAPID_SUBJECT: 'mailto:me@example.org' }));
     expect(lan.services.caddy!.environment).toMatchObject({ WHISPER_MODE: 'lan', WHISPER_ADDRESS: 'https://192.168.1.10:8080' });
     expect(lan.services.signal!.environment!.TURN_URLS).toBe('turn:192.168.1.10:3478?transport=udp,turn:192.168.1.10:3478?transport=tcp,');
     expect(lan.services.coturn!.command).toEqual(expect.arrayContaining(['--external-ip=192.168.1.10', '--allowed-peer-ip=192.168.1.10', '--min-port=49160', '--max-port=49359']));

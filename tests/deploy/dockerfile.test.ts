@@ -124,8 +124,11 @@ describe('Dockerfile', () => {
     expect(run(stageNamed(from!)!).some((command) => /^npm ci\b.*--omit=dev/.test(command))).toBe(true);
     // The final image holds the manifest (for "type": "module"), dependencies, the compiled server and the built app: no sources.
     const destinations = copies.map((args) => args.split(' ').at(-1));
-    expect(destinations.sort()).toEqual(['./', './build/signal', './dist', './node_modules']);
+    expect(destinations.sort()).toEqual(['./', './build/signal', './dist', './node_modules', '/data']);
     expect(copies.every((args) => args.startsWith('--from='))).toBe(true);
+    // The one folder it may write to (its VAPID keys), given to the unprivileged user.
+    expect(copies).toContain('--from=runtime-deps --chown=node:node /data /data');
+    expect(final.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ')).toMatch(/\bDATA_DIR=\/data\b/);
     expect(run(final)).toEqual([]);
   });
 

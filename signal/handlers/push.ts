@@ -1,0 +1,49 @@
+/**
+ * `push`: a member of a room asks the server to deliver a Web Push its device
+ * encrypted for someone's subscription (a call or a message for a person whose
+ * app is closed). The answer, `push-result`, carries the request's id.
+ */
+import { PUSH_CIPHERTEXT_MAX_BYTES } from '../protocol/limits.js';
+import type { PushMessage, PushResultMessage } from '../protocol/messages.js';
+import type { PushOutcome } from '../push/push-sender.js';
+import type { ClientConnection } from './client-connection.js';
+import { PUSHES_PER_MINUTE } from './client-connection.js';
+import { reply, replyError, type HandlerContext } from './context.js';
+
+export function handlePush(context: HandlerContext, connection: ClientConnection, message: PushMessage): void {
+  if (!connection.activeSession) {
+    replyError(context, connection, 'not-in-room', 'join a room before sending a push');
+    return;
+  }
+  const answer = (outcome: PushOutcome) => {
+    context.metrics.pushes.inc({ outcome: outcome.outcome });
+    context.log.debug({ outcome: outcome.outcome }, 'push');
+    if (!connection.closed) reply(connection, result(message.id, outcome));
+  };
+  const push = context.push;
+  if (!push) return answer({ outcome: 'refused', reason: 'this server does not send push notifications' });
+  if (!connection.allowPush()) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / PUSHES_PER_MINUTE) });
+  const ciphertext = Buffer.from(message.ciphertext, 'base64url');
+  if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
+  const request = { endpoint: message.endpoint, ciphertext, ttl: message.ttl, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) };
+  push.send(request).then(answer, (error: unknown) => {
+    context.log.error({ err: error }, 'push failed');
+    answer({ outcome: 'failed', reason: 'internal error' });
+  });
+}
+
+function result(id: string, outcome: PushOutcome): PushResultMessage {
+  switch (outcome.outcome) {
+    case 'rate-limited':
+      return { type: 'push-result', id, outcome: 'rate-limited', retryAfter: outcome.retryAfter };
+    case 'rejected':
+      return { type: 'push-result', id, outcome: 'rejected', message: `the push service refused the request (${outcome.status})` };
+    case 'refused':
+    case 'failed':
+      return { type: 'push-result', id, outcome: outcome.outcome, message: outcome.reason };
+    case 'too-large':
+      return { type: 'push-result', id, outcome: 'too-large', message: 'the push service refused the payload as too large' };
+    default:
+      return { type: 'push-result', id, outcome: outcome.outcome };
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Sends an encrypted push (RFC 8030) that an app built for another person's
+ * device: the server checks where it goes, adds its VAPID signature and POSTs
+ * the ciphertext unchanged. It cannot read the payload or make one of its own:
+ * the encryption key is the subscription's, which only the two devices know.
+ */
+import { Agent, request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { TokenBucket } from '../handlers/token-bucket.js';
+import type { PushMessage } from '../protocol/messages.js';
+import { checkEndpoint, publicOnlyLookup, PrivateAddressError, type AllowedHost } from './push-target.js';
+import type { VapidKeys } from './vapid.js';
+
+export type PushOutcome =
+  /** The push service took it. */
+  | { outcome: 'sent' }
+  /** 404/410: the subscription no longer exists. The sender forgets it. */
+  | { outcome: 'gone' }
+  /** 429 from the push service, or this server's own limit for the endpoint: try again after `retryAfter` seconds. */
+  | { outcome: 'rate-limited'; retryAfter: number }
+  /** 413: the payload is too large for the push service. */
+  | { outcome: 'too-large' }
+  /** 400, 401, 403 and other refusals of the request itself. */
+  | { outcome: 'rejected'; status: number }
+  /** This server would not send it: the endpoint or its address is not allowed. */
+  | { outcome: 'refused'; reason: string }
+  /** No answer, a redirect (never followed), or a failure of the push service. */
+  | { outcome: 'failed'; reason: string };
+
+export interface PushRequest extends Pick<PushMessage, 'endpoint' | 'ttl' | 'urgency' | 'topic'> {
+  /** The aes128gcm body (RFC 8188/8291), as the sender's device encrypted it. */
+  ciphertext: Uint8Array;
+}
+
+export interface PushSenderOptions {
+  vapid: VapidKeys;
+  allowedHosts: readonly AllowedHost[];
+  /** Only for tests and a push service inside your own network. */
+  allowPrivateAddresses: boolean;
+  timeoutMs: number;
+  /** Pushes per endpoint: a burst, then this many a minute. */
+  perEndpointBurst: number;
+  perEndpointPerMinute: number;
+}
+
+/** Endpoints whose limits are remembered; the oldest is forgotten first. */
+const MAX_TRACKED_ENDPOINTS = 10_000;
+const DEFAULT_RETRY_AFTER_S = 60;
+const MAX_RETRY_AFTER_S = 3600;
+
+interface EndpointState {
+  bucket: TokenBucket;
+  /** A 429's Retry-After: no push to it before then (ms, Date.now()). */
+  blockedUntil: number;
+}
+
+export class PushSender {
+  readonly #endpoints = new Map<string, EndpointState>();
+  readonly #agent: Agent;
+
+  constructor(private readonly options: PushSenderOptions) {
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 32, timeout: options.timeoutMs });
+  }
+
+  get vapidPublicKey(): string {
+    return this.options.vapid.publicKey;
+  }
+
+  async send(push: PushRequest): Promise<PushOutcome> {
+    const target = checkEndpoint(push.endpoint, this.options.allowedHosts);
+    if (!target.ok) return { outcome: 'refused', reason: target.reason };
+    const state = this.#state(push.endpoint);
+    const now = Date.now();
+    if (now < state.blockedUntil) return { outcome: 'rate-limited', retryAfter: Math.ceil((state.blockedUntil - now) / 1000) };
+    if (!state.bucket.take()) return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / this.options.perEndpointPerMinute) };
+    const outcome = await this.#post(target.url, push);
+    if (outcome.outcome === 'rate-limited') state.blockedUntil = Date.now() + outcome.retryAfter * 1000;
+    if (outcome.outcome === 'gone') this.#endpoints.delete(push.endpoint);
+    return outcome;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #state(endpoint: string): EndpointState {
+    let state = this.#endpoints.get(endpoint);
+    if (state) {
+      // Most recently used last, so that the first entry is the one to forget.
+      this.#endpoints.delete(endpoint);
+    } else {
+      state = { bucket: new TokenBucket(this.options.perEndpointBurst, this.options.perEndpointPerMinute / 60), blockedUntil: 0 };
+      if (this.#endpoints.size >= MAX_TRACKED_ENDPOINTS) this.#endpoints.delete(this.#endpoints.keys().next().value!);
+    }
+    this.#endpoints.set(endpoint, state);
+    return state;
+  }
+
+  #post(url: URL, push: PushRequest): Promise<PushOutcome> {
+    const headers: Record<string, string | number> = {
+      Authorization: this.options.vapid.authorization(url),
+      TTL: push.ttl,
+      Urgency: push.urgency,
+      'Content-Encoding': 'aes128gcm',
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': push.ciphertext.byteLength,
+    };
+    if (push.topic !== undefined) headers.Topic = push.topic;
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (outcome: PushOutcome) => {
+        if (settled) return;
+        settled = true;
+        resolve(outcome);
+      };
+      const req = request(
+        url,
+        { method: 'POST', headers, agent: this.#agent, lookup: publicOnlyLookup(this.options.allowPrivateAddresses) as never, timeout: this.options.timeoutMs },
+        (res) => {
+          // The body says nothing the status does not; read it (bounded) so the connection can be reused.
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > 64 * 1024) res.destroy();
+          });
+          res.on('error', () => undefined);
+          res.on('end', () => settle(outcomeOf(res)));
+          res.on('close', () => settle(outcomeOf(res)));
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy();
+        settle({ outcome: 'failed', reason: 'the push service did not answer in time' });
+      });
+      req.on('error', (error) => {
+        if (error instanceof PrivateAddressError || (error as { cause?: unknown }).cause instanceof PrivateAddressError) settle({ outcome: 'refused', reason: 'endpoint resolves to a private address' });
+        else settle({ outcome: 'failed', reason: 'could not reach the push service' });
+      });
+      req.end(push.ciphertext);
+    });
+  }
+}
+
+function outcomeOf(res: IncomingMessage): PushOutcome {
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300) return { outcome: 'sent' };
+  if (status === 404 || status === 410) return { outcome: 'gone' };
+  if (status === 429) return { outcome: 'rate-limited', retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+  if (status === 413) return { outcome: 'too-large' };
+  if (status >= 300 && status < 400) return { outcome: 'failed', reason: `the push service answered ${status} (redirects are not followed)` };
+  if (status >= 400 && status < 500) return { outcome: 'rejected', status };
+  return { outcome: 'failed', reason: `the push service answered ${status}` };
+}
+
+/** Retry-After as seconds or as an HTTP date (RFC 9110), bounded. */
+export function retryAfterSeconds(header: string | undefined, now = Date.now()): number {
+  if (header === undefined) return DEFAULT_RETRY_AFTER_S;
+  const trimmed = header.trim();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const at = Date.parse(trimmed);
+    seconds = Number.isNaN(at) ? DEFAULT_RETRY_AFTER_S : Math.ceil((at - now) / 1000);
+  }
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(1, seconds));
+}

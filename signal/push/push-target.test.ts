@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PUSH_HOSTS, checkEndpoint, isPrivateAddress, parseAllowedHost, publicOnlyLookup } from './push-target.js';
+import { retryAfterSeconds } from './push-sender.js';
+
+const allowed = DEFAULT_PUSH_HOSTS.map((host) => parseAllowedHost(host)!);
+
+describe('push endpoints', () => {
+  it('accepts the endpoints of the browsers push services', () => {
+    for (const endpoint of [
+      'https://fcm.googleapis.com/fcm/send/dGVzdA:APA91b',
+      'https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk',
+      'https://web.push.apple.com/QGuQyavXutnMFaOn7AqVmJVf',
+      'https://db5p.notify.windows.com/w/?token=BQYAAAD',
+      'https://FCM.googleapis.com:443/fcm/send/abc',
+    ]) {
+      expect(checkEndpoint(endpoint, allowed), endpoint).toMatchObject({ ok: true });
+    }
+  });
+
+  it('refuses other hosts, look-alikes, other ports, http, user info, IP addresses and long URLs', () => {
+    for (const [endpoint, reason] of [
+      ['https://fcm.googleapis.com.evil.example/x', 'not on a push service'],
+      ['https://evilfcm.googleapis.com/x', 'not on a push service'],
+      ['https://notify.windows.com/x', 'not on a push service'],
+      ['https://fcm.googleapis.com:8443/x', 'not on a push service'],
+      ['http://fcm.googleapis.com/x', 'must be https'],
+      ['https://a:b@fcm.googleapis.com/x', 'user name or password'],
+      ['https://a@fcm.googleapis.com/x', 'user name or password'],
+      ['https://10.0.0.1/x', 'IP address'],
+      ['https://[::1]/x', 'IP address'],
+      ['fcm.googleapis.com/x', 'not a URL'],
+      [`https://fcm.googleapis.com/${'a'.repeat(1024)}`, 'longer than 1024'],
+    ] as const) {
+      const result = checkEndpoint(endpoint, allowed);
+      expect(result.ok, endpoint).toBe(false);
+      expect((result as { reason: string }).reason, endpoint).toContain(reason);
+    }
+  });
+
+  it('reads allowlist entries: host, *.domain, and an explicit port', () => {
+    expect(parseAllowedHost('*.notify.windows.com')).toEqual({ host: 'notify.windows.com', wildcard: true, port: 443 });
+    expect(parseAllowedHost('localhost:8443')).toEqual({ host: 'localhost', wildcard: false, port: 8443 });
+    for (const bad of ['', 'https://fcm.googleapis.com', 'fcm.googleapis.com/x', '*', 'a..b', 'host:0', 'host:70000']) expect(parseAllowedHost(bad), bad).toBeNull();
+    expect(checkEndpoint('https://localhost:8443/push/1', [parseAllowedHost('localhost:8443')!])).toMatchObject({ ok: true });
+    expect(checkEndpoint('https://localhost/push/1', [parseAllowedHost('localhost:8443')!])).toMatchObject({ ok: false });
+  });
+});
+
+describe('private addresses', () => {
+  it('knows loopback, private, link-local, CGNAT, multicast and unique-local addresses, also IPv4 written as IPv6', () => {
+    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.10', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-address']) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+    for (const address of ['142.250.74.106', '17.253.144.10', '172.32.0.1', '2a00:1450:4001:82b::200a', '::ffff:8.8.8.8']) {
+      expect(isPrivateAddress(address), address).toBe(false);
+    }
+  });
+
+  it('refuses, at lookup, a name that resolves to loopback, unless private addresses are allowed', async () => {
+    const lookup = (allowPrivate: boolean) =>
+      new Promise<{ error: Error | null; address: unknown }>((resolve) => publicOnlyLookup(allowPrivate)('localhost', {}, (error, address) => resolve({ error, address })));
+    const refused = await lookup(false);
+    expect(refused.error?.message).toBe('localhost resolves to a private address');
+    const allowedLookup = await lookup(true);
+    expect(allowedLookup.error).toBeNull();
+    expect(['127.0.0.1', '::1']).toContain(allowedLookup.address);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates, bounded to 1 s to an hour, 60 s when missing or unreadable', () => {
+    const now = Date.parse('2026-12-01T12:00:00Z');
+    expect(retryAfterSeconds('120', now)).toBe(120);
+    expect(retryAfterSeconds('Tue, 01 Dec 2026 12:05:00 GMT', now)).toBe(300);
+    expect(retryAfterSeconds('0', now)).toBe(1);
+    expect(retryAfterSeconds('999999', now)).toBe(3600);
+    expect(retryAfterSeconds(undefined, now)).toBe(60);
+    expect(retryAfterSeconds('soon', now)).toBe(60);
+  });
+});

@@ -1,0 +1,299 @@
+/**
+ * Web Push through the signal process, against a real HTTPS push service of
+ * our own (tests/support/push-service.ts): the server signs with its VAPID key
+ * and forwards the ciphertext untouched; it sends only to allowed hosts, never
+ * to a private address, never follows a redirect; it limits pushes per
+ * connection and per endpoint, maps the push service's answers back, keeps
+ * endpoints out of its logs, and keeps serving through all of it.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PushService, PUSH_SERVICE_CA, type StubSubscription } from '../support/push-service.js';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { TestClient, randomRoom, type Message } from './support/test-client.js';
+
+const SUBJECT = 'mailto:ops@whisper.example';
+
+let service: PushService;
+let signal: SignalProcess;
+let url: string;
+let dataDir: string;
+let pushes = 0;
+
+function pushEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    VAPID_SUBJECT: SUBJECT,
+    DATA_DIR: dataDir,
+    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
+    // The push service of the tests lives on loopback; the default refuses private addresses (tested below).
+    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
+    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  service = await PushService.start();
+  dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-'));
+  signal = launchSignal(pushEnv());
+  url = `ws://127.0.0.1:${await signal.listening}/ws`;
+});
+
+afterAll(async () => {
+  await signal?.stop();
+  await service?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function member(name = 'Alice'): Promise<[TestClient, Message]> {
+  return TestClient.join(url, randomRoom(), name);
+}
+
+/** Sends a push and returns its push-result. */
+async function push(client: TestClient, fields: Record<string, unknown>): Promise<Message> {
+  const id = `p${++pushes}`;
+  client.send({ type: 'push', id, ttl: 45, urgency: 'high', ...fields });
+  const result = await client.next('push-result', 15_000);
+  expect(result.id).toBe(id);
+  return result;
+}
+
+const callPayload = (call: string) => JSON.stringify({ web_push: 8030, notification: { title: 'Alice is calling', navigate: 'https://whisper.example/r/room' }, whisper: { kind: 'call', call } });
+
+describe('Web Push through the signal server', () => {
+  it('gives its VAPID public key in welcome, made on first boot and kept in the data directory (readable by its user only)', async () => {
+    const [, welcome] = await member();
+    const stored = JSON.parse(await readFile(join(dataDir, 'vapid.json'), 'utf8')) as { publicKey: string; privateKey: string };
+    expect(welcome.vapidPublicKey).toBe(stored.publicKey);
+    expect(Buffer.from(stored.publicKey, 'base64url')).toHaveLength(65);
+    expect((await stat(join(dataDir, 'vapid.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps the same keys across a restart, so that subscriptions stay valid', async () => {
+    const again = launchSignal(pushEnv());
+    try {
+      const [client, welcome] = await TestClient.join(`ws://127.0.0.1:${await again.listening}/ws`, randomRoom(), 'Alice');
+      const [, first] = await member();
+      expect(welcome.vapidPublicKey).toBe(first.vapidPublicKey);
+      client.close();
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('delivers the ciphertext untouched, signed with a VAPID JWT for the push service, with TTL, Urgency and Topic', async () => {
+    const [alice, welcome] = await member();
+    const bob = service.subscribe();
+    const before = service.received.length;
+    const ciphertext = service.encryptFor(bob, callPayload('call-0123456789abcdef'));
+    const result = await push(alice, { endpoint: bob.endpoint, ciphertext: ciphertext.toString('base64url'), topic: 'call-0123456789abcdef' });
+    expect(result.outcome).toBe('sent');
+    const received = await service.waitFor(before + 1);
+    expect(received.problem).toBeNull();
+    expect(received.body.equals(ciphertext)).toBe(true);
+    expect(JSON.parse(service.decrypt(bob, received.body).toString())).toMatchObject({ web_push: 8030, whisper: { kind: 'call', call: 'call-0123456789abcdef' } });
+    expect(received.headers).toMatchObject({ ttl: '45', urgency: 'high', topic: 'call-0123456789abcdef', 'content-encoding': 'aes128gcm' });
+    expect(received.vapid).toMatchObject({ aud: service.origin, sub: SUBJECT, key: welcome.vapidPublicKey });
+    expect(received.vapid!.exp * 1000 - Date.now()).toBeLessThanOrEqual(24 * 3600 * 1000);
+    alice.close();
+  });
+
+  it('refuses an endpoint outside the allowlist, an IP address, plain http and a user name, without sending anything', async () => {
+    const [alice] = await member();
+    const before = service.received.length;
+    const ciphertext = Buffer.alloc(100, 1).toString('base64url');
+    for (const [endpoint, reason] of [
+      ['https://push.evil.example/push/abc', 'not on a push service this server sends to'],
+      [`https://127.0.0.1:${service.port}/push/abc`, 'not an IP address'],
+      [`http://localhost:${service.port}/push/abc`, 'must be https'],
+      [`https://user:secret@localhost:${service.port}/push/abc`, 'user name or password'],
+      [`https://localhost:${service.port + 1}/push/abc`, 'not on a push service'],
+      [`https://localhost:${service.port}/${'a'.repeat(1100)}`, 'longer than 1024'],
+    ] as const) {
+      const result = await push(alice, { endpoint, ciphertext });
+      expect(result.outcome, endpoint).toBe('refused');
+      expect(result.message).toContain(reason);
+    }
+    expect(service.received.length).toBe(before);
+    alice.send({ type: 'ping', t: 1 });
+    expect((await alice.next('pong')).t).toBe(1);
+    alice.close();
+  });
+
+  it('refuses a ciphertext over 4096 bytes, and a malformed push with a bad-message error', async () => {
+    const [alice] = await member();
+    const bob = service.subscribe();
+    const result = await push(alice, { endpoint: bob.endpoint, ciphertext: Buffer.alloc(4097, 7).toString('base64url') });
+    expect(result).toMatchObject({ outcome: 'refused', message: 'ciphertext is larger than 4096 bytes' });
+    alice.send({ type: 'push', id: 'x1', endpoint: bob.endpoint, ciphertext: 'not base64!', ttl: 45, urgency: 'high' });
+    expect(await alice.next('error')).toMatchObject({ code: 'bad-message', message: 'ciphertext: ciphertext must be base64url' });
+    alice.send({ type: 'push', id: 'x2', endpoint: bob.endpoint, ciphertext: 'AAAA', ttl: 90_000, urgency: 'high' });
+    expect(await alice.next('error')).toMatchObject({ code: 'bad-message', message: 'ttl: ttl must be at most 86400 seconds' });
+    alice.close();
+  });
+
+  it('answers only members of a room', async () => {
+    const client = await TestClient.connect(url);
+    client.send({ type: 'push', id: 'p0', endpoint: service.subscribe().endpoint, ciphertext: 'AAAA', ttl: 45, urgency: 'high' });
+    expect(await client.next('error')).toMatchObject({ code: 'not-in-room' });
+    client.close();
+  });
+
+  it('maps the push service answers back: 410 gone, 404 gone, 413 too large, 400 rejected, 429 rate-limited with its Retry-After, honoured', async () => {
+    const [alice] = await member();
+    const ciphertext = (subscription: StubSubscription) => service.encryptFor(subscription, 'hello').toString('base64url');
+    const gone = service.subscribe();
+    service.reply(gone, { status: 410 });
+    expect((await push(alice, { endpoint: gone.endpoint, ciphertext: ciphertext(gone) })).outcome).toBe('gone');
+    const missing = service.subscribe();
+    service.reply(missing, { status: 404 });
+    expect((await push(alice, { endpoint: missing.endpoint, ciphertext: ciphertext(missing) })).outcome).toBe('gone');
+    const large = service.subscribe();
+    service.reply(large, { status: 413 });
+    expect((await push(alice, { endpoint: large.endpoint, ciphertext: ciphertext(large) })).outcome).toBe('too-large');
+    const bad = service.subscribe();
+    service.reply(bad, { status: 400 });
+    expect(await push(alice, { endpoint: bad.endpoint, ciphertext: ciphertext(bad) })).toMatchObject({ outcome: 'rejected', message: 'the push service refused the request (400)' });
+
+    const busy = service.subscribe();
+    service.reply(busy, { status: 429, headers: { 'Retry-After': '120' } });
+    expect(await push(alice, { endpoint: busy.endpoint, ciphertext: ciphertext(busy) })).toMatchObject({ outcome: 'rate-limited', retryAfter: 120 });
+    // Honoured: the next push to that endpoint does not reach the push service.
+    const before = service.received.length;
+    const again = await push(alice, { endpoint: busy.endpoint, ciphertext: ciphertext(busy) });
+    expect(again.outcome).toBe('rate-limited');
+    expect(again.retryAfter).toBeGreaterThan(100);
+    expect(service.received.length).toBe(before);
+    alice.close();
+  });
+
+  it('never follows a redirect', async () => {
+    const [alice] = await member();
+    const moved = service.subscribe();
+    const target = service.subscribe();
+    service.reply(moved, { status: 307, headers: { Location: target.endpoint } });
+    const before = service.received.length;
+    const result = await push(alice, { endpoint: moved.endpoint, ciphertext: service.encryptFor(moved, 'hi').toString('base64url') });
+    expect(result).toMatchObject({ outcome: 'failed', message: 'the push service answered 307 (redirects are not followed)' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(service.received.slice(before).map((p) => p.subscription)).toEqual([moved.endpoint.split('/').at(-1)]);
+    alice.close();
+  });
+
+  it('limits pushes per endpoint and per connection, and keeps serving the flooder and everyone else', async () => {
+    const [alice] = await member();
+    const bob = service.subscribe();
+    const body = service.encryptFor(bob, 'ring').toString('base64url');
+    // Per endpoint: a burst of 4, then 6 a minute.
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push((await push(alice, { endpoint: bob.endpoint, ciphertext: body })).outcome);
+    expect(outcomes).toEqual(['sent', 'sent', 'sent', 'sent', 'rate-limited']);
+    // Per connection: 6 at once (one is left after the five above), whatever the endpoint.
+    const results: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const other = service.subscribe();
+      results.push((await push(alice, { endpoint: other.endpoint, ciphertext: service.encryptFor(other, 'x').toString('base64url') })).outcome);
+    }
+    expect(results).toEqual(['sent', 'rate-limited', 'rate-limited']);
+    alice.send({ type: 'ping', t: 2 });
+    expect((await alice.next('pong')).t).toBe(2);
+    const [carol] = await member('Carol');
+    const dave = service.subscribe();
+    expect((await push(carol, { endpoint: dave.endpoint, ciphertext: service.encryptFor(dave, 'x').toString('base64url') })).outcome).toBe('sent');
+    alice.close();
+    carol.close();
+  });
+
+});
+
+describe('"Decline" from a notification', () => {
+  it('reaches the caller without joining the room, and says whether it did', async () => {
+    const room = randomRoom();
+    const [alice, welcome] = await TestClient.join(url, room, 'Alice');
+    const [bob] = await TestClient.join(url, room, 'Bob');
+    await alice.next('peer-joined');
+    // The service worker of a third device (the callee's, app closed) opens a socket for this alone.
+    const worker = await TestClient.connect(url);
+    worker.send({ type: 'decline-call', room, to: welcome.id, call: 'call-0123456789abcdef' });
+    expect(await alice.next('call-declined')).toEqual({ type: 'call-declined', call: 'call-0123456789abcdef' });
+    expect(await worker.next('decline-result')).toEqual({ type: 'decline-result', call: 'call-0123456789abcdef', delivered: true });
+    // Nobody else hears it, and nobody saw the worker come or go.
+    expect((await bob.drain()).map((m) => m.type)).toEqual([]);
+    worker.send({ type: 'decline-call', room, to: 'AAAAAAAAAAAAAAAAAAAAAA', call: 'call-0123456789abcdef' });
+    expect(await worker.next('decline-result')).toMatchObject({ delivered: false });
+    worker.send({ type: 'decline-call', room: randomRoom(), to: welcome.id, call: 'call-0123456789abcdef' });
+    expect(await worker.next('decline-result')).toMatchObject({ delivered: false });
+    worker.send({ type: 'decline-call', room, to: welcome.id, call: 'short' });
+    expect(await worker.next('error')).toMatchObject({ code: 'bad-message' });
+    expect((await alice.drain()).map((m) => m.type)).toEqual([]);
+    for (const client of [alice, bob, worker]) client.close();
+  });
+});
+
+describe('Web Push to a private address', () => {
+  it('is refused at connect time when the endpoint resolves to loopback, though its host is allowed', async () => {
+    const guarded = launchSignal(pushEnv({ PUSH_ALLOW_PRIVATE_ADDRESSES: 'false' }));
+    try {
+      const [alice] = await TestClient.join(`ws://127.0.0.1:${await guarded.listening}/ws`, randomRoom(), 'Alice');
+      const bob = service.subscribe();
+      const before = service.received.length;
+      const result = await push(alice, { endpoint: bob.endpoint, ciphertext: service.encryptFor(bob, 'x').toString('base64url') });
+      expect(result).toMatchObject({ outcome: 'refused', message: 'endpoint resolves to a private address' });
+      expect(service.received.length).toBe(before);
+      alice.close();
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
+describe('Web Push switched off', () => {
+  it('without VAPID_SUBJECT, offers no key and refuses pushes with a clear reason', async () => {
+    const plain = launchSignal({});
+    try {
+      const [alice, welcome] = await TestClient.join(`ws://127.0.0.1:${await plain.listening}/ws`, randomRoom(), 'Alice');
+      expect(welcome.vapidPublicKey).toBeUndefined();
+      const result = await push(alice, { endpoint: 'https://fcm.googleapis.com/fcm/send/abc', ciphertext: 'AAAA' });
+      expect(result).toMatchObject({ outcome: 'refused', message: 'this server does not send push notifications' });
+      alice.close();
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it('refuses to start with a localhost subject, or with half a key pair', async () => {
+    for (const [env, message] of [
+      [{ VAPID_SUBJECT: 'mailto:admin@localhost' }, 'VAPID_SUBJECT: must not be localhost'],
+      [{ VAPID_SUBJECT: 'https://localhost:8443' }, 'VAPID_SUBJECT: must not be localhost'],
+      [{ VAPID_SUBJECT: 'admin@example.org' }, 'VAPID_SUBJECT: must be a mailto: or https: address'],
+      [{ VAPID_SUBJECT: SUBJECT, VAPID_PUBLIC_KEY: Buffer.alloc(65, 4).toString('base64url') }, 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together'],
+    ] as const) {
+      const result = await launchSignal({ ...env, DATA_DIR: dataDir }).exited;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(message);
+    }
+  });
+});
+
+describe('what the server keeps', () => {
+  it('counts pushes by outcome in its metrics, and logs no endpoint', async () => {
+    const text = await (await fetch(url.replace('ws://', 'http://').replace('/ws', '/metrics'))).text();
+    const count = (outcome: string) => Number(new RegExp(`whisper_pushes_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    expect(count('sent')).toBeGreaterThanOrEqual(7);
+    expect(count('refused')).toBeGreaterThanOrEqual(7);
+    expect(count('gone')).toBe(2);
+    expect(count('rate-limited')).toBeGreaterThanOrEqual(4);
+    const logs = await stopAndCollect();
+    expect(logs).toContain('"msg":"push"');
+    expect(logs).not.toContain('/push/');
+    expect(logs).not.toContain('evil.example');
+  });
+});
+
+async function stopAndCollect(): Promise<string> {
+  const { stdout } = await signal.stop();
+  return stdout;
+}
