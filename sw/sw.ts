@@ -2,14 +2,16 @@
 /**
  * Whisper's service worker: serves the app shell from the precache so the app
  * opens offline, waits for the page's word before taking over (the update
- * is offered, never forced mid-call), and turns clicks on incoming-call
- * notifications into messages to the page.
+ * is offered, never forced mid-call), shows what Web Push brings (calls and
+ * messages while the app is closed), and turns clicks on notifications into
+ * messages to the page, or opens it.
  */
 import { clientsClaim } from 'workbox-core';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { openDatabase } from '../web/storage/database.js';
 import { handleCallNotifications } from './call-notifications.js';
+import { handlePushes } from './push-notifications.js';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -26,6 +28,7 @@ registerRoute(
 clientsClaim();
 
 handleCallNotifications();
+handlePushes();
 
 self.addEventListener('message', (event) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();

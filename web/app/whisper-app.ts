@@ -63,6 +63,7 @@ export class WhisperApp {
       identity: this.identity,
       messages: this.messages,
       contacts: this.contacts,
+      settings: this.settings,
       signalingUrl: `${scheme}://${location.host}/ws`,
       relayOnly: await this.settings.get('relayOnly'),
     });

@@ -35,6 +35,12 @@ export interface CallTransport {
   name(device: string): string;
   /** Adds an entry to the conversation's history. */
   record(message: StoredMessage): Promise<unknown>;
+  /** Rings the device's closed app through Web Push; resolves true when a push went out. */
+  ringAway(call: Call): Promise<boolean>;
+  /** A call that was pushed ended unanswered: its notification becomes a missed call. */
+  ringEnded(call: Call): void;
+  /** A call was made or answered by a click: subscribe this device to pushes (synchronously, in the gesture). */
+  optIn(): void;
 }
 
 export interface CallEventMap {
@@ -78,6 +84,12 @@ export class Call {
   cameraDevice: string | null = null;
   /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
   mergedFrom: Call | null = null;
+  /** Outgoing: the callee's app said it rings. */
+  ringing = false;
+  /** Outgoing: the callee's closed app was rung through a push. */
+  pushed = false;
+  /** Incoming: answer as soon as it rings (the person pressed Accept on a notification before the app opened). */
+  answerOnArrival = false;
 
   constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase) {
     this.id = id;
@@ -100,6 +112,8 @@ export const RING_TIMEOUT_MS = 30_000;
 const REACH_TIMEOUT_MS = 15_000;
 /** How long a call may stay without a connection before it is ended. */
 const RECONNECT_TIMEOUT_MS = 20_000;
+/** A callee whose app has not said it rings by then is rung through a push (their app is closed or frozen). */
+export const AWAY_AFTER_MS = 2500;
 
 export class CallService extends TypedEventTarget<CallEventMap> {
   readonly #transport: CallTransport;
@@ -120,10 +134,14 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     return this.#current?.device === device;
   }
 
+  /** Calls that this device was asked to answer from a notification, before their invite arrived. */
+  readonly #answerWhenInvited = new Set<string>();
+
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
     if (this.#current) return;
     askToAnnounceCalls();
+    this.#transport.optIn();
     const call = new Call(randomId(16), device, 'out', video, 'outgoing');
     this.#current = call;
     this.#ringtone.start('outgoing');
@@ -148,6 +166,47 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     this.#useLocal(call, stream, notice);
     this.#sendInvite(call);
     if (!call.inviteSent) this.#transport.want(device);
+    // Offline, or their app does not say it rings: their phone may have closed it. Ring it through a push.
+    call.timers.push(setTimeout(() => void this.#ringAway(call), call.inviteSent ? AWAY_AFTER_MS : 0));
+  }
+
+  /**
+   * "Accept" on a notification opened the app: answer the call as soon as its
+   * invite comes (the caller keeps ringing while this app connects).
+   */
+  answerWhenInvited(id: string): void {
+    if (this.#current?.id === id && this.#current.phase === 'incoming') {
+      void this.accept();
+      return;
+    }
+    this.#answerWhenInvited.add(id);
+    setTimeout(() => this.#answerWhenInvited.delete(id), RING_TIMEOUT_MS + 15_000);
+  }
+
+  /** The callee declined from a notification, with their app closed (through the server). */
+  declinedAway(id: string): void {
+    const call = this.#current;
+    if (call?.id === id && call.direction === 'out' && call.phase === 'outgoing') void this.#finish(call, 'declined');
+  }
+
+  async #ringAway(call: Call): Promise<void> {
+    if (this.#current !== call || call.phase !== 'outgoing' || call.ringing || call.pushed) return;
+    call.pushed = true;
+    if (!(await this.#transport.ringAway(call))) {
+      call.pushed = false;
+      return;
+    }
+    if (this.#current !== call || call.phase !== 'outgoing') return;
+    // Their app must start, join and connect: the call rings for the full time from now.
+    this.#clearTimers(call);
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current !== call || call.phase !== 'outgoing') return;
+        if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+      }, RING_TIMEOUT_MS),
+    );
+    this.#changed();
   }
 
   /** The person answers the ringing call. */
@@ -155,6 +214,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     const call = this.#current;
     if (!call || call.phase !== 'incoming') return;
     askToAnnounceCalls();
+    this.#transport.optIn();
     this.#ringtone.stop();
     void closeCallNotification(call.id);
     call.phase = 'active';
@@ -192,6 +252,8 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   /** A click on the incoming-call notification, passed on by the service worker. */
   async notificationAction(id: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
+    // Accepted from a push before this page heard the invite (it was frozen, or just connecting).
+    if (this.#current?.id !== id && action === 'accept') return this.answerWhenInvited(id);
     if (this.#current?.id !== id) return;
     if (action === 'accept') await this.accept();
     else if (action === 'decline') await this.decline();
@@ -298,6 +360,9 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     switch (frame.t) {
       case 'call-invite':
         this.#invited(device, frame.call, frame.video);
+        return;
+      case 'call-ringing':
+        if (call?.phase === 'outgoing') call.ringing = true;
         return;
       case 'call-accept':
         if (call?.phase === 'outgoing') this.#accepted(call);
@@ -409,6 +474,13 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     }
     const call = new Call(id, device, 'in', video, 'incoming');
     this.#current = call;
+    this.#transport.send(device, { t: 'call-ringing', call: id });
+    if (this.#answerWhenInvited.delete(id)) {
+      // Accepted on the notification already.
+      this.#changed();
+      void this.accept();
+      return;
+    }
     this.#ringtone.start('incoming');
     if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video).catch(() => undefined);
     // The caller's own timeout normally ends it; this one covers a caller that vanished.
@@ -557,6 +629,8 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   async #finish(call: Call, outcome: CallOutcome, message?: string): Promise<void> {
     if (this.#current !== call) return;
     this.#current = null;
+    // Rung through a push and never answered: the callee's phone shows a missed call instead of the ringing.
+    if (call.pushed && call.phase === 'outgoing' && (outcome === 'missed' || outcome === 'cancelled' || outcome === 'failed')) this.#transport.ringEnded(call);
     this.#clearTimers(call);
     this.#ringtone.stop();
     void closeCallNotification(call.id).catch(() => undefined);

@@ -12,6 +12,8 @@ const CallId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,48}$/));
 export const CallFrameSchema = v.variant('t', [
   /** The caller rings the other device. */
   v.object({ t: v.literal('call-invite'), call: CallId, video: v.boolean() }),
+  /** The callee's app rings (it is open): the caller need not reach it through a push. */
+  v.object({ t: v.literal('call-ringing'), call: CallId }),
   /** The callee answered: its media follows. */
   v.object({ t: v.literal('call-accept'), call: CallId }),
   /** The callee said no, or was in another call. */

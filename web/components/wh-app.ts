@@ -249,7 +249,14 @@ export class WhApp extends LitElement {
       return;
     }
     const session = await app.enterRoom(room, this.#name);
+    // Opened by "Accept" on a call notification: answer that call once it rings here.
+    const answer = new URLSearchParams(location.search).get('answer');
+    if (answer) {
+      history.replaceState(history.state, '', location.pathname);
+      if (/^[A-Za-z0-9_-]{16,48}$/.test(answer)) session.calls.answerWhenInvited(answer);
+    }
     if (this.phase.kind !== 'room' || this.phase.session !== session) {
+      session.away.addEventListener('wh-away-notice', (event) => (this.warning = event.detail));
       session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));

@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import type { RoomSession } from '../room/room-session.js';
 import { shareIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
+import { needsHomeScreen } from '../push/own-subscription.js';
 import { controlStyles } from './shared.styles.js';
 import type { PersonEntry } from './wh-people-list.js';
 import './wh-chat-view.js';
@@ -33,6 +34,7 @@ export class WhRoomView extends LitElement {
     this.sharedCount = 0;
     new ListenController(this, () => this.session, ['wh-people', 'wh-signaling']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+    new ListenController(this, () => this.session?.away, ['wh-away-state']);
   }
 
   static override styles = [
@@ -151,6 +153,15 @@ export class WhRoomView extends LitElement {
         <div class="scroll">
           <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
         </div>
+        ${this.session.away.available
+          ? html`<label class="settings">
+              <input type="checkbox" role="switch" .checked=${this.session.away.subscribed} @change=${this.#notifyWhenAway} />
+              <span
+                >Notify me when I’m away
+                <small>${needsHomeScreen() ? '(on iPhone and iPad: add Whisper to your Home Screen first, and open it from there)' : '(calls ring and new messages show while Whisper is closed)'}</small></span
+              >
+            </label>`
+          : null}
         <label class="settings">
           <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
           <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
@@ -182,6 +193,14 @@ export class WhRoomView extends LitElement {
     // The phone's share sheet where there is one; elsewhere the link goes to the clipboard. The QR code is there either way.
     if (navigator.share) await navigator.share({ title: 'Whisper', text: 'Talk with me on Whisper', url }).catch(() => undefined);
     else await dialog.copy();
+  }
+
+  #notifyWhenAway(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const away = this.session.away;
+    // Subscribing must start in this handler (iOS allows it only from a user gesture).
+    const subscribing = input.checked ? away.subscribeInGesture() : null;
+    void away.setEnabled(input.checked, subscribing).then(() => (input.checked = away.subscribed));
   }
 
   #relayOnly(event: Event): void {

@@ -5,7 +5,8 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import ece from 'http_ece';
 import { describe, expect, it } from 'vitest';
-import { encryptPush, fromBase64url, toBase64url } from './push-crypto.js';
+import { fromBase64url, toBase64url } from './base64url.js';
+import { encryptPush } from './push-crypto.js';
 
 function subscription() {
   const ecdh = createECDH('prime256v1');

@@ -8,6 +8,8 @@
  * costs nothing on the app's first load.
  */
 
+import { fromBase64url } from './base64url.js';
+
 const RECORD_SIZE = 4096;
 /** Plaintexts are padded to a multiple of this, so that the push service cannot tell names apart by length. */
 const PAD_TO = 128;
@@ -20,19 +22,6 @@ export interface PushKeys {
 }
 
 const encoder = new TextEncoder();
-
-export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '='));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-export function toBase64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));

@@ -13,9 +13,12 @@ import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { PeerLink } from '../peers/peer-link.js';
 import { isOffer } from '../peers/peer-signal.js';
+import { AwayNotifier } from '../push/away-notifier.js';
+import { parsePushSubFrame, type PushSubFrame } from '../push/push-wire.js';
 import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
 import type { ContactStore } from '../storage/contact-store.js';
 import type { WhisperDatabase } from '../storage/database.js';
+import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
 
@@ -42,6 +45,7 @@ export interface RoomSessionOptions {
   identity: DeviceIdentity;
   messages: MessageStore;
   contacts: ContactStore;
+  settings: SettingsStore;
   signalingUrl: string;
   relayOnly: boolean;
   WebSocket?: WebSocketConstructor;
@@ -55,6 +59,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly chat: ChatService;
   readonly transfers: TransferService;
   readonly calls: CallService;
+  /** Web Push: this device's subscription handed to the others, and pushes to those who are away. */
+  readonly away: AwayNotifier;
   readonly #options: RoomSessionOptions;
   readonly #signaling: SignalingClient;
   /** Everyone known in this room, online or not, by device key. */
@@ -83,7 +89,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#relayOnly = options.relayOnly;
     this.chat = new ChatService(options.messages, {
       send: (device, frame) => this.#sendFrame(device, frame),
-      want: (device) => this.connect(device),
+      want: (device) => {
+        this.connect(device);
+        // They are not in the room: their app is closed. Tell them once that something waits.
+        if (!this.#people.get(device)?.online) void this.away.messageWaiting(device);
+      },
     });
     this.transfers = new TransferService(options.db, this.chat, {
       channel: (device) => {
@@ -101,6 +111,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       want: (device) => this.connect(device),
       name: (device) => this.#people.get(device)?.name || 'They',
       record: (message) => this.chat.record(message),
+      ringAway: (call) => this.away.ring(call),
+      ringEnded: (call) => void this.away.callEnded(call.id),
+      optIn: () => this.away.optInFromCall(),
     });
     this.#signaling = new SignalingClient({
       url: options.signalingUrl,
@@ -109,7 +122,20 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       device: options.identity.device,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
-    this.#signaling.addEventListener('wh-welcome', (event) => void this.#welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers));
+    this.away = new AwayNotifier({
+      room: options.room,
+      name: options.name,
+      contacts: options.contacts,
+      settings: options.settings,
+      server: this.#signaling,
+      send: (device, frame) => this.#sendFrame(device, frame),
+      connected: () => [...this.#links].filter(([, link]) => this.#verified.has(link) && link.isOpen).map(([device]) => device),
+    });
+    this.#signaling.addEventListener('wh-welcome', (event) => {
+      this.away.welcomed();
+      void this.#welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers);
+    });
+    this.#signaling.addEventListener('wh-call-declined', (event) => this.calls.declinedAway(event.detail.call));
     this.#signaling.addEventListener('wh-peer-joined', (event) => void this.#arrived(event.detail));
     this.#signaling.addEventListener('wh-peer-left', (event) => this.#departed(event.detail.id));
     this.#signaling.addEventListener('wh-signal', (event) => this.#signal(event.detail.from, event.detail.data));
@@ -299,11 +325,17 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       void this.chat.channelOpened(device);
       void this.transfers.channelOpened(device);
       this.calls.channelOpened(device);
+      void this.away.connected(device);
     });
     link.addEventListener('wh-message', (event) => {
       if (!this.#verified.has(link)) return;
       const call = parseCallFrame(event.detail);
-      if (call) this.calls.receive(device, call);
+      if (call) {
+        this.calls.receive(device, call);
+        return;
+      }
+      const subscription = parsePushSubFrame(event.detail);
+      if (subscription) void this.away.received(device, subscription);
       else void this.chat.receive(device, event.detail);
     });
     link.addEventListener('wh-remote-offer', () => {
@@ -362,7 +394,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.emit('wh-warning', `The TURN relay could not be used: ${why}.${this.#relayOnly ? ' With Relay only on, no connection can be made.' : ''}`);
   }
 
-  #sendFrame(device: string, frame: ChatFrame | CallFrame): boolean {
+  #sendFrame(device: string, frame: ChatFrame | CallFrame | PushSubFrame): boolean {
     const link = this.#links.get(device);
     return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
   }

@@ -12,6 +12,8 @@ import type {
   IceServer,
   PeerId,
   PeerInfo,
+  PushMessage,
+  PushResultMessage,
   RoomId,
   SignalData,
   WelcomeMessage,
@@ -27,7 +29,12 @@ export interface SignalingEventMap {
   'wh-ice-servers': CustomEvent<{ iceServers: IceServer[]; expiresAt: number | null }>;
   'wh-server-error': CustomEvent<ErrorMessage>;
   'wh-state': CustomEvent<SignalingState>;
+  /** The callee declined this call from a notification, with the app closed. */
+  'wh-call-declined': CustomEvent<{ call: string }>;
 }
+
+/** How long a push may take, the push service's answer included, before it counts as failed. */
+const PUSH_ANSWER_MS = 20_000;
 
 /** The subset of the WebSocket API the client uses, so tests can pass Node's `ws`. */
 export type WebSocketConstructor = new (url: string) => WebSocket;
@@ -56,6 +63,9 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   #lastHeard = 0;
   #stopped = true;
+  #vapidPublicKey: string | null = null;
+  #nextPush = 1;
+  readonly #pushes = new Map<string, (result: PushResultMessage) => void>();
 
   constructor(options: SignalingClientOptions) {
     super();
@@ -75,6 +85,28 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   /** This device's peer id in the room, once welcomed. It survives reconnects within the grace period. */
   get selfId(): PeerId | null {
     return this.#selfId;
+  }
+
+  /** The server's VAPID key for PushManager.subscribe, once welcomed by a server that sends pushes. */
+  get vapidPublicKey(): string | null {
+    return this.#vapidPublicKey;
+  }
+
+  /** Asks the server to send a Web Push (encrypted by the caller); resolves with what became of it. */
+  push(request: Omit<PushMessage, 'type' | 'id'>): Promise<PushResultMessage> {
+    const id = `p${this.#nextPush++}`;
+    const failed = (message: string): PushResultMessage => ({ type: 'push-result', id, outcome: 'failed', message });
+    if (!this.#send({ type: 'push', id, ...request })) return Promise.resolve(failed('not connected to the server'));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pushes.delete(id);
+        resolve(failed('no answer from the server'));
+      }, PUSH_ANSWER_MS);
+      this.#pushes.set(id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+    });
   }
 
   start(): void {
@@ -160,6 +192,7 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         this.#attempt = 0;
         this.#selfId = message.id;
         this.#resumeToken = message.resumeToken;
+        this.#vapidPublicKey = message.vapidPublicKey ?? null;
         this.#setState('open');
         this.emit('wh-welcome', message);
         return;
@@ -178,7 +211,17 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
       case 'error':
         this.emit('wh-server-error', message);
         return;
+      case 'push-result': {
+        const answer = this.#pushes.get(message.id);
+        this.#pushes.delete(message.id);
+        answer?.(message);
+        return;
+      }
+      case 'call-declined':
+        this.emit('wh-call-declined', { call: message.call });
+        return;
       case 'pong':
+      case 'decline-result':
         return;
     }
   }

@@ -13,6 +13,7 @@ export class ContactStore {
     const tx = this.db.transaction('contacts', 'readwrite');
     const existing = await tx.store.get(device);
     const contact: Contact = {
+      ...existing,
       device,
       name,
       rooms: existing?.rooms.includes(room) ? existing.rooms : [...(existing?.rooms ?? []), room],
@@ -21,5 +22,21 @@ export class ContactStore {
     await tx.store.put(contact);
     await tx.done;
     return contact;
+  }
+
+  async get(device: string): Promise<Contact | undefined> {
+    return this.db.get('contacts', device);
+  }
+
+  /** Changes fields of a contact this device knows; nothing for one it does not. */
+  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed'>>): Promise<void> {
+    const tx = this.db.transaction('contacts', 'readwrite');
+    const existing = await tx.store.get(device);
+    if (existing) {
+      const next: Contact = { ...existing, ...change };
+      for (const key of Object.keys(change) as Array<keyof typeof change>) if (change[key] === undefined) delete next[key];
+      await tx.store.put(next);
+    }
+    await tx.done;
   }
 }

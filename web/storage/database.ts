@@ -67,6 +67,10 @@ export interface Contact {
   /** Rooms where this person was seen. */
   rooms: string[];
   lastSeen: number;
+  /** Their device's Web Push subscription, as they handed it over the data channel; absent when none. */
+  push?: { endpoint: string; p256dh: string; auth: string };
+  /** A "New message" push went to them since they were last connected: no more until they are. */
+  messagePushed?: boolean;
 }
 
 export interface WhisperSchema extends DBSchema {

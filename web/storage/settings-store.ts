@@ -6,9 +6,11 @@ export interface Settings {
   relayOnly: boolean;
   /** Rooms opened on this device, most recent first. */
   recentRooms: string[];
+  /** "Notify me when I'm away" (Web Push): null until decided; a call made or answered turns it on. */
+  notifyWhenAway: boolean | null;
 }
 
-const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [] };
+const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [], notifyWhenAway: null };
 
 export class SettingsStore {
   constructor(private readonly db: WhisperDatabase) {}

@@ -1,0 +1,103 @@
+/// <reference lib="webworker" />
+/**
+ * Web Push in the service worker: every push shows a notification (iOS
+ * revokes subscriptions that push silently). A call rings with Accept and
+ * Decline until it expires; its "ended" push, sent with the same tag, turns it
+ * into a missed call; a message says only who wrote. The payload is validated
+ * like any input: something unreadable still shows a plain notification.
+ */
+import * as v from 'valibot';
+import type { CallNotificationData } from '../web/calls/call-notification.js';
+import { PushPayloadSchema, notificationText, pushTag, pushUrl, type PushData } from '../web/push/push-wire.js';
+
+declare const self: ServiceWorkerGlobalScope;
+
+/** Long enough to be felt in a pocket, repeated by the notification's requireInteraction. */
+const CALL_VIBRATION = [400, 200, 400, 200, 400, 1000, 400, 200, 400];
+
+export function handlePushes(): void {
+  self.addEventListener('push', (event) => {
+    event.waitUntil(show(event.data));
+  });
+}
+
+/** Shows what a push carries; exported for the tests of the worker's logic. */
+export async function show(message: PushMessageData | null): Promise<void> {
+  let raw: unknown = null;
+  try {
+    raw = message?.json();
+  } catch {
+    raw = null;
+  }
+  const result = v.safeParse(PushPayloadSchema, raw);
+  if (!result.success) {
+    await self.registration.showNotification('Whisper', { body: 'Something happened while you were away. Open Whisper to see it.', tag: 'whisper-unknown', icon: '/icons/icon-192.png' });
+    return;
+  }
+  const data = result.output.notification.data;
+  if (data.kind === 'call' && Date.now() < data.expires) await showCall(data);
+  else await showMissedOrMessage(data);
+}
+
+async function showCall(data: Extract<PushData, { kind: 'call' }>): Promise<void> {
+  const { title, body } = notificationText(data);
+  const notificationData: CallNotificationData & { push: PushData } = { call: data.call, url: pushUrl(self.location.origin, data), push: data };
+  await self.registration.showNotification(title, {
+    body,
+    tag: pushTag(data),
+    icon: '/icons/icon-192.png',
+    requireInteraction: true,
+    vibrate: CALL_VIBRATION,
+    data: notificationData,
+    actions: [
+      { action: 'accept', title: 'Accept' },
+      { action: 'decline', title: 'Decline' },
+    ],
+  } as NotificationOptions);
+}
+
+async function showMissedOrMessage(data: PushData): Promise<void> {
+  // A call that expired before it was shown is a missed call too.
+  const missed: PushData = data.kind === 'call' ? { kind: 'call-ended', room: data.room, from: data.from, call: data.call, video: data.video } : data;
+  const tag = pushTag(missed);
+  for (const old of await self.registration.getNotifications({ tag })) old.close();
+  const { title, body } = notificationText(missed);
+  await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url: pushUrl(self.location.origin, missed), push: missed } });
+}
+
+/**
+ * "Decline" with the app closed: tell the caller through the server, on a
+ * socket opened for that alone (no join, so nobody sees this device come or
+ * go). If the server cannot be reached in time, the caller's call times out.
+ */
+export function declineThroughServer(data: Extract<PushData, { kind: 'call' }>, timeoutMs = 5000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`${self.location.origin.replace(/^http/, 'ws')}/ws`);
+    } catch {
+      resolve(false);
+      return;
+    }
+    const finish = (delivered: boolean) => {
+      clearTimeout(timer);
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      socket.close();
+      resolve(delivered);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'decline-call', room: data.room, to: data.caller, call: data.call }));
+    socket.onmessage = (event) => {
+      const answer = (() => {
+        try {
+          return JSON.parse(String(event.data)) as { type?: string; delivered?: boolean };
+        } catch {
+          return null;
+        }
+      })();
+      if (answer?.type === 'decline-result') finish(answer.delivered === true);
+    };
+    socket.onerror = () => finish(false);
+    socket.onclose = () => finish(false);
+  });
+}

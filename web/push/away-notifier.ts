@@ -1,0 +1,206 @@
+/**
+ * Reaching people whose app is closed, through Web Push, for one room:
+ *
+ * - This device's subscription goes to each person over the data channel
+ *   (`push-sub`) when the connection opens, and theirs is kept with their
+ *   contact. The signal server never holds a subscription.
+ * - A call to someone offline, or whose app does not say it rings within a
+ *   moment, is pushed to their device: encrypted here (RFC 8291) for their
+ *   subscription, relayed by the server. When it ends unanswered, a second push
+ *   with the same topic turns the ringing into a missed call.
+ * - A message that waits for someone away is announced once ("New message from
+ *   Alice", no content) until they are connected again.
+ *
+ * Opting in (`optIn`) must be called from a click handler: see own-subscription.ts.
+ */
+import type { PushResultMessage } from '../../signal/protocol/messages.js';
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import type { ContactStore } from '../storage/contact-store.js';
+import type { SettingsStore } from '../storage/settings-store.js';
+import { toBase64url } from './base64url.js';
+import { currentSubscription, preparePush, pushSupported, subscribeNow, unsubscribe, type SubscribeResult } from './own-subscription.js';
+import { CALL_PUSH_TTL_S, ENDED_PUSH_TTL_S, MESSAGE_PUSH_TTL_S, buildPushPayload, callTopic, type PushData, type PushSubFrame, type PushSubscriptionKeys } from './push-wire.js';
+
+export interface PushChannel {
+  /** The server's VAPID key; null when it sends no pushes. */
+  readonly vapidPublicKey: string | null;
+  /** This device's peer id in the room. */
+  readonly selfId: string | null;
+  push(request: { endpoint: string; ciphertext: string; ttl: number; urgency: 'very-low' | 'low' | 'normal' | 'high'; topic?: string }): Promise<PushResultMessage>;
+}
+
+export interface AwayNotifierOptions {
+  room: string;
+  /** This person's display name, as the others see it. */
+  name: string;
+  contacts: ContactStore;
+  settings: SettingsStore;
+  server: PushChannel;
+  /** Writes a `push-sub` frame to the device's open chat channel; false when there is none. */
+  send(device: string, frame: PushSubFrame): boolean;
+  /** The devices with an open, verified chat channel. */
+  connected(): string[];
+  origin?: string;
+}
+
+export interface AwayNotifierEventMap {
+  /** Something the person should be told, in words. */
+  'wh-away-notice': CustomEvent<string>;
+  /** Whether this device is subscribed changed. */
+  'wh-away-state': CustomEvent<boolean>;
+}
+
+export interface RingableCall {
+  id: string;
+  device: string;
+  video: boolean;
+}
+
+export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
+  readonly #options: AwayNotifierOptions;
+  #own: PushSubscriptionKeys | null = null;
+  /** "Notify me when I'm away": null until the person decided (a call made or answered says yes). Read on welcome. */
+  #setting: boolean | null = null;
+  #checked: Promise<void> | null = null;
+  /** Calls pushed to the callee's device, by call id: their end is pushed too. */
+  readonly #rung = new Map<string, RingableCall>();
+
+  constructor(options: AwayNotifierOptions) {
+    super();
+    this.#options = options;
+    preparePush();
+  }
+
+  /** Whether this device would be notified while away. */
+  get subscribed(): boolean {
+    return this.#own !== null;
+  }
+
+  /** Whether the server sends pushes at all (it gave a VAPID key). */
+  get available(): boolean {
+    return pushSupported() && this.#options.server.vapidPublicKey !== null;
+  }
+
+  /** Welcomed by the server: reads this device's subscription (renewing it for a new server key) and hands it out again. */
+  welcomed(): void {
+    const key = this.#options.server.vapidPublicKey;
+    if (!key || !pushSupported()) return;
+    this.#checked = (async () => {
+      this.#setting = await this.#options.settings.get('notifyWhenAway');
+      this.#own = this.#setting ? await currentSubscription(key) : null;
+      this.emit('wh-away-state', this.#own !== null);
+      for (const device of this.#options.connected()) this.shareWith(device);
+    })();
+  }
+
+  /** The setting: on subscribes (call from the change handler), off unsubscribes and tells everyone. */
+  async setEnabled(on: boolean, subscribing?: Promise<SubscribeResult> | null): Promise<SubscribeResult | null> {
+    this.#setting = on;
+    await this.#options.settings.set('notifyWhenAway', on);
+    if (!on) {
+      this.#own = null;
+      await unsubscribe().catch(() => undefined);
+      this.emit('wh-away-state', false);
+      for (const device of this.#options.connected()) this.shareWith(device);
+      return null;
+    }
+    const result = await (subscribing ?? this.subscribeInGesture());
+    if (!result) return null;
+    if (result.ok) this.#adopt(result.keys);
+    else {
+      this.#setting = false;
+      await this.#options.settings.set('notifyWhenAway', false);
+      this.emit('wh-away-notice', result.reason);
+    }
+    this.emit('wh-away-state', this.#own !== null);
+    return result;
+  }
+
+  /** The synchronous first half of subscribing, for click handlers; null when the server sends no pushes. */
+  subscribeInGesture(): Promise<SubscribeResult> | null {
+    const key = this.#options.server.vapidPublicKey;
+    return key ? subscribeNow(key) : null;
+  }
+
+  /** A call was made or answered (a click): subscribe unless the person said no. Call synchronously in the handler. */
+  optInFromCall(): void {
+    if (this.#own || !this.available || this.#setting === false) return;
+    const subscribing = this.subscribeInGesture();
+    if (!subscribing) return;
+    void subscribing.then(async (result) => {
+      if (!result.ok) return;
+      this.#setting = true;
+      await this.#options.settings.set('notifyWhenAway', true);
+      this.#adopt(result.keys);
+      this.emit('wh-away-state', true);
+    });
+  }
+
+  /** Hands this device's subscription (or its absence) to the device, on its open channel. */
+  shareWith(device: string): void {
+    if (!this.#options.server.vapidPublicKey) return;
+    this.#options.send(device, this.#own ? { t: 'push-sub', ...this.#own } : { t: 'push-sub', endpoint: null });
+  }
+
+  /** Their subscription arrived (or its absence). */
+  async received(device: string, frame: PushSubFrame): Promise<void> {
+    const push = 'p256dh' in frame ? { endpoint: frame.endpoint, p256dh: frame.p256dh, auth: frame.auth } : undefined;
+    await this.#options.contacts.update(device, { push });
+  }
+
+  /** They are connected: they have seen what waited for them, and may be told of the next message again. */
+  async connected(device: string): Promise<void> {
+    await this.#checked;
+    this.shareWith(device);
+    const contact = await this.#options.contacts.get(device);
+    if (contact?.messagePushed) await this.#options.contacts.update(device, { messagePushed: undefined });
+  }
+
+  /** Rings the device's closed app. Resolves true when the push went out. */
+  async ring(call: RingableCall): Promise<boolean> {
+    const caller = this.#options.server.selfId;
+    if (!caller) return false;
+    const data: PushData = { kind: 'call', room: this.#options.room, from: this.#options.name, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
+    const sent = await this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
+    if (sent) this.#rung.set(call.id, call);
+    return sent;
+  }
+
+  /** The call ended unanswered: its notification becomes a missed call. */
+  async callEnded(id: string): Promise<void> {
+    const call = this.#rung.get(id);
+    if (!call) return;
+    this.#rung.delete(id);
+    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, from: this.#options.name, call: id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(id));
+  }
+
+  /** A message waits for the device: tell them once, until they are connected again. */
+  async messageWaiting(device: string): Promise<void> {
+    const contact = await this.#options.contacts.get(device);
+    if (!contact?.push || contact.messagePushed) return;
+    await this.#options.contacts.update(device, { messagePushed: true });
+    const sent = await this.#push(device, { kind: 'message', room: this.#options.room, from: this.#options.name }, MESSAGE_PUSH_TTL_S, 'normal');
+    if (!sent) await this.#options.contacts.update(device, { messagePushed: undefined });
+  }
+
+  #adopt(keys: PushSubscriptionKeys): void {
+    this.#own = keys;
+    for (const device of this.#options.connected()) this.shareWith(device);
+  }
+
+  async #push(device: string, data: PushData, ttl: number, urgency: 'normal' | 'high', topic?: string): Promise<boolean> {
+    const contact = await this.#options.contacts.get(device);
+    const target = contact?.push;
+    if (!target || !this.#options.server.vapidPublicKey) return false;
+    const { encryptPush } = await import('./push-crypto.js');
+    const body = await encryptPush(target, buildPushPayload(this.#options.origin ?? location.origin, data));
+    const result = await this.#options.server.push({ endpoint: target.endpoint, ciphertext: toBase64url(body), ttl, urgency, ...(topic ? { topic } : {}) });
+    if (result.outcome === 'gone') {
+      await this.#options.contacts.update(device, { push: undefined });
+      this.emit('wh-away-notice', `${contact.name} can’t be reached while they’re away: their device no longer takes notifications from Whisper.`);
+    } else if (result.outcome !== 'sent') {
+      console.warn(`whisper: a push to ${contact.name} was not sent (${result.outcome}${result.message ? `: ${result.message}` : ''})`);
+    }
+    return result.outcome === 'sent';
+  }
+}

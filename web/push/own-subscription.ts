@@ -1,0 +1,99 @@
+/**
+ * This device's Web Push subscription: made with the server's VAPID key when
+ * the person opts in (making or answering a call, or "Notify me when I'm
+ * away"), and checked on every start against the key the server gives, since
+ * a subscription made with an older key no longer works.
+ *
+ * `PushManager.subscribe` must run inside the click handler itself: Safari on
+ * iOS allows it only from a user gesture, and only in an app added to the Home
+ * Screen. So the service worker registration is fetched ahead of time, and
+ * `subscribeNow` calls subscribe before its first `await`.
+ */
+import { fromBase64url, toBase64url } from './base64url.js';
+import type { PushSubscriptionKeys } from './push-wire.js';
+
+let registration: ServiceWorkerRegistration | null = null;
+
+/** Fetches the service worker registration, so that a later click can subscribe at once. */
+export function preparePush(): void {
+  if (!pushSupported()) return;
+  void navigator.serviceWorker.ready.then((ready) => (registration = ready));
+}
+
+export function pushSupported(): boolean {
+  return typeof navigator !== 'undefined' && 'serviceWorker' in navigator && typeof PushManager !== 'undefined' && typeof Notification !== 'undefined';
+}
+
+/** iPhone and iPad: push works only in the app added to the Home Screen. */
+export function needsHomeScreen(): boolean {
+  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.userAgent.includes('Macintosh') && navigator.maxTouchPoints > 1);
+  const standalone = matchMedia('(display-mode: standalone)').matches || (navigator as { standalone?: boolean }).standalone === true;
+  return ios && !standalone;
+}
+
+export function keysOf(subscription: PushSubscription): PushSubscriptionKeys | null {
+  const p256dh = subscription.getKey('p256dh');
+  const auth = subscription.getKey('auth');
+  if (!p256dh || !auth) return null;
+  return { endpoint: subscription.endpoint, p256dh: toBase64url(new Uint8Array(p256dh)), auth: toBase64url(new Uint8Array(auth)) };
+}
+
+function sameKey(subscription: PushSubscription, vapidKey: string): boolean {
+  const key = subscription.options?.applicationServerKey;
+  return !key || toBase64url(new Uint8Array(key)) === vapidKey;
+}
+
+/**
+ * The current subscription, if it was made with `vapidKey`. One made with
+ * another key (the server's keys were replaced) is dropped, and, where
+ * notifications are allowed, replaced by a new one.
+ */
+export async function currentSubscription(vapidKey: string): Promise<PushSubscriptionKeys | null> {
+  if (!pushSupported()) return null;
+  const ready = registration ?? (await navigator.serviceWorker.ready);
+  registration = ready;
+  const existing = await ready.pushManager.getSubscription().catch(() => null);
+  if (!existing) return null;
+  if (sameKey(existing, vapidKey)) return keysOf(existing);
+  await existing.unsubscribe().catch(() => false);
+  if (Notification.permission !== 'granted') return null;
+  const renewed = await ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) }).catch(() => null);
+  return renewed ? keysOf(renewed) : null;
+}
+
+export type SubscribeResult = { ok: true; keys: PushSubscriptionKeys } | { ok: false; reason: string };
+
+/** Subscribes; call it synchronously from a click handler (see above). */
+export function subscribeNow(vapidKey: string): Promise<SubscribeResult> {
+  if (!pushSupported()) return Promise.resolve({ ok: false, reason: 'This browser cannot notify you while Whisper is closed.' });
+  if (needsHomeScreen()) return Promise.resolve({ ok: false, reason: 'On iPhone and iPad, add Whisper to your Home Screen first (Share, then Add to Home Screen), and open it from there.' });
+  const ready = registration;
+  // Before any await: the gesture must still be running when subscribe is called.
+  const subscribing = ready
+    ? ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) })
+    : navigator.serviceWorker.ready.then((late) => late.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) }));
+  return subscribing.then(
+    async (subscription) => {
+      if (!sameKey(subscription, vapidKey)) {
+        // Subscribed earlier with another key: the browser keeps that one. Replace it.
+        await subscription.unsubscribe();
+        return subscribeNow(vapidKey);
+      }
+      const keys = keysOf(subscription);
+      return keys ? { ok: true as const, keys } : { ok: false as const, reason: 'The browser gave a subscription without keys.' };
+    },
+    (error: unknown) => ({
+      ok: false as const,
+      reason:
+        Notification.permission === 'denied'
+          ? 'Notifications are blocked for Whisper: allow them in the browser’s site settings.'
+          : `The browser could not subscribe (${error instanceof Error ? error.message : String(error)}).`,
+    }),
+  );
+}
+
+export async function unsubscribe(): Promise<void> {
+  if (!pushSupported()) return;
+  const ready = registration ?? (await navigator.serviceWorker.ready);
+  await (await ready.pushManager.getSubscription())?.unsubscribe();
+}
