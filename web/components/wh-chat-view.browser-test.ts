@@ -37,7 +37,9 @@ class BobsChannel implements ChatTransport {
  * so Ping and Connection stats stay disabled.
  */
 class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link'> {
-  readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none' };
+  readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false };
+  /** This room's server sends no pushes. */
+  readonly away = { available: false };
   /** The calls asked for ("audio Bob", "video Bob"); no call is ever current here. */
   readonly callsStarted: string[] = [];
   readonly calls = Object.assign(new EventTarget(), {

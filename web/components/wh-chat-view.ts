@@ -207,7 +207,10 @@ export class WhChatView extends LitElement {
     const name = person?.name ?? 'Unknown';
     const history = this.session.chat.history(this.device);
     const connected = person?.link === 'connected';
-    const canCall = !!person?.online && person.link !== 'mismatch' && !this.session.calls.current;
+    // Offline, they can still be rung when their device gave a push subscription and the server sends pushes.
+    const reachable = !!person?.online || (!!person?.pushable && this.session.away.available);
+    const canCall = reachable && person?.link !== 'mismatch' && !this.session.calls.current;
+    const callTitle = (kind: string) => (person?.online ? kind : reachable ? `${kind} (rings their phone while Whisper is closed)` : `${name} is offline`);
     return html`
       <header>
         <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
@@ -225,10 +228,10 @@ export class WhChatView extends LitElement {
         </button>
         <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
         <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
-        <button class="icon" aria-label="Audio call" title=${person?.online ? 'Audio call' : `${name} is offline`} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
+        <button class="icon" aria-label="Audio call" title=${callTitle('Audio call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
           ${phoneIcon}
         </button>
-        <button class="icon" aria-label="Video call" title=${person?.online ? 'Video call' : `${name} is offline`} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, true)}>
+        <button class="icon" aria-label="Video call" title=${callTitle('Video call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, true)}>
           ${videoIcon}
         </button>
       </header>

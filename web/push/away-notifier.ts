@@ -48,6 +48,8 @@ export interface AwayNotifierEventMap {
   'wh-away-notice': CustomEvent<string>;
   /** Whether this device is subscribed changed. */
   'wh-away-state': CustomEvent<boolean>;
+  /** A person's device gave or withdrew its subscription (or the push service said it is gone). */
+  'wh-away-contact': CustomEvent<{ device: string; pushable: boolean }>;
 }
 
 export interface RingableCall {
@@ -146,6 +148,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   async received(device: string, frame: PushSubFrame): Promise<void> {
     const push = 'p256dh' in frame ? { endpoint: frame.endpoint, p256dh: frame.p256dh, auth: frame.auth } : undefined;
     await this.#options.contacts.update(device, { push });
+    this.emit('wh-away-contact', { device, pushable: push !== undefined });
   }
 
   /** They are connected: they have seen what waited for them, and may be told of the next message again. */
@@ -197,6 +200,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
     const result = await this.#options.server.push({ endpoint: target.endpoint, ciphertext: toBase64url(body), ttl, urgency, ...(topic ? { topic } : {}) });
     if (result.outcome === 'gone') {
       await this.#options.contacts.update(device, { push: undefined });
+      this.emit('wh-away-contact', { device, pushable: false });
       this.emit('wh-away-notice', `${contact.name} can’t be reached while they’re away: their device no longer takes notifications from Whisper.`);
     } else if (result.outcome !== 'sent') {
       console.warn(`whisper: a push to ${contact.name} was not sent (${result.outcome}${result.message ? `: ${result.message}` : ''})`);

@@ -29,6 +29,8 @@ export interface Person {
   name: string;
   online: boolean;
   link: LinkState;
+  /** Their device handed over a push subscription: a call rings it even while their app is closed. */
+  pushable: boolean;
 }
 
 export interface RoomSessionEventMap {
@@ -136,6 +138,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       void this.#welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers);
     });
     this.#signaling.addEventListener('wh-call-declined', (event) => this.calls.declinedAway(event.detail.call));
+    this.away.addEventListener('wh-away-contact', (event) => {
+      if (this.#people.has(event.detail.device)) this.#setPerson(event.detail.device, { pushable: event.detail.pushable });
+    });
     this.#signaling.addEventListener('wh-peer-joined', (event) => void this.#arrived(event.detail));
     this.#signaling.addEventListener('wh-peer-left', (event) => this.#departed(event.detail.id));
     this.#signaling.addEventListener('wh-signal', (event) => this.#signal(event.detail.from, event.detail.data));
@@ -168,7 +173,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   async start(): Promise<void> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
-      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none' });
+      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none', pushable: contact.push !== undefined });
       void this.#load(contact.device);
     }
     this.emit('wh-people', undefined);
@@ -415,7 +420,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   #setPerson(device: string, change: Partial<Person>): void {
-    const person = this.#people.get(device) ?? { device, name: '', online: false, link: 'none' as const };
+    const person = this.#people.get(device) ?? { device, name: '', online: false, link: 'none' as const, pushable: false };
     this.#people.set(device, { ...person, ...change });
     this.emit('wh-people', undefined);
   }

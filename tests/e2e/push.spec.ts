@@ -1,0 +1,293 @@
+/**
+ * Calls and messages for someone whose app is closed, through Web Push, with
+ * the real parts: the signal process (VAPID, the push relay), a real HTTPS push
+ * service of our own (tests/support/push-service.ts), and Bob's real service
+ * worker. Two things are stood in for, because nothing here can do them:
+ *
+ * - PushManager.subscribe cannot reach Google's push service, so Bob's browser
+ *   gets a stub subscription whose keys belong to our push service (it can
+ *   then decrypt what Alice's device encrypted, as Bob's browser would);
+ * - a push reaches Bob's service worker through the DevTools protocol
+ *   (ServiceWorker.deliverPushMessage), with the plaintext the push service
+ *   decrypted: what the browser's push client does on a phone;
+ * - a tap on a notification is a notificationclick dispatched in the worker; a
+ *   window it asks to open (clients.openWindow, refused to an event the
+ *   browser did not dispatch) is opened by the test at the same address.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, CDPSession, Worker } from '@playwright/test';
+import { PushService, PUSH_SERVICE_CA, type StubSubscription } from '../support/push-service.js';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
+import { expect, test } from './fixtures.js';
+import { closeAll, createRoom, newPerson, openRoom, personEntry, type Person } from './people.js';
+
+const DIST = join(import.meta.dirname, '../../dist');
+
+let service: PushService;
+let signal: SignalProcess;
+let dataDir: string;
+let appUrl: string;
+let people: Person[] = [];
+
+test.beforeAll(async () => {
+  service = await PushService.start();
+  dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-e2e-'));
+  signal = launchSignal({
+    STATIC_DIR: DIST,
+    VAPID_SUBJECT: 'mailto:ops@whisper.example',
+    DATA_DIR: dataDir,
+    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
+    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
+    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+  });
+  appUrl = `http://localhost:${await signal.listening}`;
+});
+
+test.afterAll(async () => {
+  await signal?.stop();
+  await service?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test.afterEach(async () => {
+  await closeAll(people);
+});
+
+/** Bob's browser subscribes to our push service instead of Google's (see above); kept across his page's reloads. */
+async function stubPushManager(person: Person, subscription: StubSubscription): Promise<void> {
+  await person.context.addInitScript((stub: StubSubscription) => {
+    const bytes = (text: string) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
+    const text = (buffer: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const KEY = 'wh-test-push-subscription';
+    const make = (applicationServerKey: string) => ({
+      endpoint: stub.endpoint,
+      expirationTime: null,
+      options: { userVisibleOnly: true, applicationServerKey: bytes(applicationServerKey) },
+      getKey: (name: string) => bytes(name === 'p256dh' ? stub.keys.p256dh : stub.keys.auth),
+      unsubscribe: async () => (localStorage.removeItem(KEY), true),
+      toJSON: () => ({ endpoint: stub.endpoint, keys: stub.keys }),
+    });
+    PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+      const key = options?.applicationServerKey;
+      const keyText = typeof key === 'string' ? key : text(key instanceof ArrayBuffer ? key : (key as Uint8Array).slice().buffer as ArrayBuffer);
+      localStorage.setItem(KEY, keyText);
+      return make(keyText) as unknown as PushSubscription;
+    };
+    PushManager.prototype.getSubscription = async function () {
+      const key = localStorage.getItem(KEY);
+      return (key ? make(key) : null) as unknown as PushSubscription | null;
+    };
+  }, subscription);
+}
+
+/** Alice and Bob in a room, talking; Bob turned "Notify me when I'm away" on, and Alice's device has his subscription. */
+async function bobSubscribed(browser: Browser): Promise<{ alice: Person; bob: Person; subscription: StubSubscription }> {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const subscription = service.subscribe();
+  await stubPushManager(bob, subscription);
+  // Alice's browser too: making a call subscribes her (Chromium's own Push API refuses a test's private profile).
+  await stubPushManager(alice, service.subscribe());
+  await bob.context.grantPermissions(['notifications'], { origin: appUrl });
+  await recordMediaTracks(alice);
+  await recordMediaTracks(bob);
+  const link = await createRoom(alice, appUrl);
+  await openRoom(bob, link);
+  await bob.page.evaluate(() => navigator.serviceWorker.ready);
+  await personEntry(alice, 'Bob').click();
+  await personEntry(bob, 'Alice').click();
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  const away = bob.page.getByRole('switch', { name: /Notify me when I’m away/ });
+  await expect(away).not.toBeChecked();
+  await away.click();
+  await expect(away).toBeChecked();
+  // Handed over the data channel, kept with Bob's contact on Alice's device.
+  await expect.poll(() => pushOf(alice, 'Bob')).toBe(subscription.endpoint);
+  return { alice, bob, subscription };
+}
+
+/** The push endpoint Alice's device keeps for a person, read from its IndexedDB. */
+function pushOf(person: Person, name: string): Promise<string | null> {
+  return person.page.evaluate(async (who) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('whisper');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const contacts = await new Promise<Array<{ name: string; push?: { endpoint: string } }>>((resolve) => {
+      const request = db.transaction('contacts').objectStore('contacts').getAll();
+      request.onsuccess = () => resolve(request.result as Array<{ name: string; push?: { endpoint: string } }>);
+    });
+    db.close();
+    return contacts.find((contact) => contact.name === who)?.push?.endpoint ?? null;
+  }, name);
+}
+
+/** Bob leaves: his page closes (the app is closed on his phone); his browser, with its service worker, stays. */
+async function bobClosesTheApp(alice: Person, bob: Person): Promise<void> {
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+}
+
+interface Phone {
+  cdp: CDPSession;
+  registrationId: string;
+  /** Whisper's service worker as it runs now (the browser stops an idle one and starts it again for a push). */
+  worker(): Worker;
+}
+
+/** Bob's browser, as the push client: a page outside Whisper holds the DevTools session. */
+async function bobsBrowser(bob: Person): Promise<Phone> {
+  const blank = await bob.context.newPage();
+  const cdp = await bob.context.newCDPSession(blank);
+  const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (event: { registrations: typeof registrations }) => registrations.push(...event.registrations));
+  await cdp.send('ServiceWorker.enable');
+  await expect.poll(() => registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)?.registrationId).toBeTruthy();
+  const registrationId = registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)!.registrationId;
+  const worker = () => bob.context.serviceWorkers().filter((w) => w.url().startsWith(appUrl)).at(-1)!;
+  return { cdp, registrationId, worker };
+}
+
+/** Takes the next push the push service received for Bob, decrypts it as his browser would, and hands it to his worker. */
+async function deliverNextPush(bob: Phone, subscription: StubSubscription, count: number): Promise<Record<string, unknown>> {
+  const received = await service.waitFor(count, 20_000);
+  expect(received.problem).toBeNull();
+  expect(received.subscription).toBe(subscription.endpoint.split('/').at(-1));
+  const plaintext = service.decrypt(subscription, received.body).toString();
+  await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
+  return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
+}
+
+interface Shown {
+  title: string;
+  body: string;
+  tag: string;
+  actions: string[];
+  requireInteraction: boolean;
+}
+
+function notifications(worker: Worker): Promise<Shown[]> {
+  return worker.evaluate(async () => {
+    const scope = self as unknown as { registration: ServiceWorkerRegistration };
+    const shown = (await scope.registration.getNotifications()) as Array<Notification & { actions: Array<{ title: string }> }>;
+    return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.title), requireInteraction: n.requireInteraction }));
+  });
+}
+
+/** Taps the notification (or one of its actions); returns the address the worker asked to open, if any. */
+async function tap(worker: Worker, action: '' | 'accept' | 'decline'): Promise<string | null> {
+  return worker.evaluate(async (chosen) => {
+    type Init = { notification: Notification; action: string };
+    const scope = self as unknown as { registration: ServiceWorkerRegistration; clients: { openWindow: (url: string | URL) => Promise<unknown> }; NotificationEvent: new (type: string, init: Init) => Event };
+    let opened: string | null = null;
+    let settle: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (settle = resolve));
+    // The browser opens a window only for a tap it dispatched itself: note the address instead.
+    scope.clients.openWindow = async (url: string | URL) => {
+      opened = String(url);
+      settle();
+      return null;
+    };
+    const [notification] = await scope.registration.getNotifications();
+    try {
+      self.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification: notification!, action: chosen }));
+    } catch {
+      // waitUntil() refuses an event the browser did not dispatch; the handler has run by then.
+    }
+    await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 6000))]);
+    return opened;
+  }, action);
+}
+
+test('a call to someone whose app is closed rings their phone; Accept on the notification opens the app in the room, which answers: both videos play', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  const before = service.received.length;
+  await bobClosesTheApp(alice, bob);
+  const phone = await bobsBrowser(bob);
+
+  // Offline, Bob can still be called: his phone rings.
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
+  const payload = await deliverNextPush(phone, subscription, before + 1);
+  expect(payload.headers).toMatchObject({ urgency: 'high', ttl: '45' });
+  expect(payload).toMatchObject({ web_push: 8030, notification: { title: 'Alice is calling', data: { kind: 'call', from: 'Alice', video: true } } });
+  await expect.poll(() => notifications(phone.worker())).toEqual([
+    expect.objectContaining({ title: 'Alice is calling', body: 'Incoming video call on Whisper', actions: ['Accept', 'Decline'], requireInteraction: true }),
+  ]);
+
+  // Accept: the app opens in the room and answers the call that is still ringing on Alice's side.
+  const opened = await tap(phone.worker(), 'accept');
+  expect(opened).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}\\?answer=[A-Za-z0-9_-]{16,48}$`));
+  bob.page = await bob.context.newPage();
+  await bob.page.goto(opened!);
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
+  await expect(bob.page).toHaveURL(/\/r\/[A-Za-z0-9_-]{22}$/);
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Hang up' }).click();
+  await expect(callEntry(alice, /Video call/)).toBeVisible();
+});
+
+test('Decline on the notification, with the app closed, tells the caller at once through the server', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  const before = service.received.length;
+  await bobClosesTheApp(alice, bob);
+  const phone = await bobsBrowser(bob);
+  await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
+  await deliverNextPush(phone, subscription, before + 1);
+  await expect.poll(() => notifications(phone.worker())).toHaveLength(1);
+  expect(await tap(phone.worker(), 'decline')).toBeNull();
+  await expect(alice.page.getByRole('alert')).toContainText('Bob declined the call.');
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+  await expect(callEntry(alice, 'Call declined')).toBeVisible();
+  await expect.poll(() => notifications(phone.worker())).toEqual([]);
+});
+
+test('an unanswered call becomes "Missed call from Alice" on the closed app, and a waiting message shows "New message from Alice", once', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  let count = service.received.length;
+  await bobClosesTheApp(alice, bob);
+  const phone = await bobsBrowser(bob);
+
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  await deliverNextPush(phone, subscription, ++count);
+  await expect.poll(() => notifications(phone.worker())).toHaveLength(1);
+  const ringing = (await notifications(phone.worker()))[0]!;
+  // Alice gives up: the same call's "ended" push (same topic, same tag) replaces the ringing.
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
+  const ended = await deliverNextPush(phone, subscription, ++count);
+  expect(ended).toMatchObject({ notification: { data: { kind: 'call-ended' } } });
+  expect((ended.headers as Record<string, string>).topic).toBe(service.received[count - 2]!.headers.topic);
+  await expect.poll(() => notifications(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: ringing.tag, actions: [] })]);
+
+  // A message to Bob waits (queued); his phone is told once, without the text.
+  const box = alice.page.getByRole('textbox', { name: 'Message' });
+  await box.fill('call me back when you can');
+  await box.press('Enter');
+  const message = await deliverNextPush(phone, subscription, ++count);
+  expect(JSON.stringify(message)).not.toContain('call me back');
+  await expect.poll(async () => (await notifications(phone.worker())).map((n) => n.title).sort()).toEqual(['Missed call from Alice', 'New message from Alice']);
+  await box.fill('are you there?');
+  await box.press('Enter');
+  await alice.page.waitForTimeout(1500);
+  expect(service.received.length).toBe(count);
+
+  // A tap on it opens the conversation.
+  expect(await tap(phone.worker(), '')).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
+});
+
+test('a subscription the push service says is gone (410) is forgotten, and the caller is told Bob cannot be reached while away', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  service.reply(subscription, { status: 410 });
+  await bobClosesTheApp(alice, bob);
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  await expect(alice.page.getByRole('alert')).toContainText('Bob can’t be reached while they’re away', { timeout: 20_000 });
+  await expect.poll(() => pushOf(alice, 'Bob')).toBeNull();
+  await expect(alice.page.getByRole('button', { name: 'Video call', exact: true })).toBeDisabled({ timeout: 20_000 });
+});
