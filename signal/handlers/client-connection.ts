@@ -1,9 +1,8 @@
 import type { ClientLink, PeerSession } from '../rooms/room-registry.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Pushes a connection may ask for: a few at once, then one every 10 s (a call rings at most a few times a minute). */
+/** Pushes a connection may ask for at once; then PUSHES_PER_MINUTE (6: a call rings at most a few times a minute). */
 export const PUSH_BURST = 6;
-export const PUSHES_PER_MINUTE = 6;
 
 export interface ConnectionLimits {
   messagesPerSecond: number;
@@ -47,8 +46,8 @@ export class ClientConnection {
   }
 
   /** Takes one of the connection's pushes; false when it has used them up. Made on first use: most connections never push. */
-  allowPush(): boolean {
-    return (this.#pushes ??= new TokenBucket(PUSH_BURST, PUSHES_PER_MINUTE / 60)).take();
+  allowPush(perMinute: number): boolean {
+    return (this.#pushes ??= new TokenBucket(PUSH_BURST, perMinute / 60)).take();
   }
 
   /** Records a misbehaviour; false when the client has used up its tolerance. */

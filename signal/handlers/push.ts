@@ -7,7 +7,6 @@ import { PUSH_CIPHERTEXT_MAX_BYTES } from '../protocol/limits.js';
 import type { PushMessage, PushResultMessage } from '../protocol/messages.js';
 import type { PushOutcome } from '../push/push-sender.js';
 import type { ClientConnection } from './client-connection.js';
-import { PUSHES_PER_MINUTE } from './client-connection.js';
 import { reply, replyError, type HandlerContext } from './context.js';
 
 export function handlePush(context: HandlerContext, connection: ClientConnection, message: PushMessage): void {
@@ -22,7 +21,7 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
   };
   const push = context.push;
   if (!push) return answer({ outcome: 'refused', reason: 'this server does not send push notifications' });
-  if (!connection.allowPush()) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / PUSHES_PER_MINUTE) });
+  if (!connection.allowPush(context.pushesPerMinute)) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / context.pushesPerMinute) });
   const ciphertext = Buffer.from(message.ciphertext, 'base64url');
   if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
   const request = { endpoint: message.endpoint, ciphertext, ttl: message.ttl, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) };

@@ -18,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Worker } from '@playwright/test';
-import { PushService, PUSH_SERVICE_CA, type StubSubscription } from '../support/push-service.js';
+import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
 import { expect, test } from './fixtures.js';
@@ -56,42 +56,15 @@ test.afterEach(async () => {
   await closeAll(people);
 });
 
-/** Bob's browser subscribes to our push service instead of Google's (see above); kept across his page's reloads. */
-async function stubPushManager(person: Person, subscription: StubSubscription): Promise<void> {
-  await person.context.addInitScript((stub: StubSubscription) => {
-    const bytes = (text: string) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
-    const text = (buffer: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-    const KEY = 'wh-test-push-subscription';
-    const make = (applicationServerKey: string) => ({
-      endpoint: stub.endpoint,
-      expirationTime: null,
-      options: { userVisibleOnly: true, applicationServerKey: bytes(applicationServerKey) },
-      getKey: (name: string) => bytes(name === 'p256dh' ? stub.keys.p256dh : stub.keys.auth),
-      unsubscribe: async () => (localStorage.removeItem(KEY), true),
-      toJSON: () => ({ endpoint: stub.endpoint, keys: stub.keys }),
-    });
-    PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
-      const key = options?.applicationServerKey;
-      const keyText = typeof key === 'string' ? key : text(key instanceof ArrayBuffer ? key : (key as Uint8Array).slice().buffer as ArrayBuffer);
-      localStorage.setItem(KEY, keyText);
-      return make(keyText) as unknown as PushSubscription;
-    };
-    PushManager.prototype.getSubscription = async function () {
-      const key = localStorage.getItem(KEY);
-      return (key ? make(key) : null) as unknown as PushSubscription | null;
-    };
-  }, subscription);
-}
-
 /** Alice and Bob in a room, talking; Bob turned "Notify me when I'm away" on, and Alice's device has his subscription. */
 async function bobSubscribed(browser: Browser): Promise<{ alice: Person; bob: Person; subscription: StubSubscription }> {
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const subscription = service.subscribe();
-  await stubPushManager(bob, subscription);
+  await stubPushManager(bob.context, subscription);
   // Alice's browser too: making a call subscribes her (Chromium's own Push API refuses a test's private profile).
-  await stubPushManager(alice, service.subscribe());
+  await stubPushManager(alice.context, service.subscribe());
   await bob.context.grantPermissions(['notifications'], { origin: appUrl });
   await recordMediaTracks(alice);
   await recordMediaTracks(bob);

@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import ece from 'http_ece';
+import type { BrowserContext } from 'playwright-core';
 
 const TLS = join(import.meta.dirname, 'push-service-tls');
 /** The CA the signal process must trust to reach this service (NODE_EXTRA_CA_CERTS). */
@@ -146,6 +147,39 @@ export class PushService {
     return subscriber;
   }
 }
+
+/**
+ * A browser that subscribes to this push service instead of its vendor's (which cannot be reached
+ * here): PushManager.subscribe and getSubscription give `subscription`, kept across the page's reloads.
+ * The page's code is source text: a loader such as tsx would otherwise add helpers the page lacks.
+ */
+export async function stubPushManager(context: BrowserContext, subscription: StubSubscription): Promise<void> {
+  await context.addInitScript({ content: `(${STUB_PUSH_MANAGER})(${JSON.stringify(subscription)});` });
+}
+
+const STUB_PUSH_MANAGER = `(stub) => {
+  const bytes = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)), (c) => c.charCodeAt(0)).buffer;
+  const text = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const KEY = 'wh-test-push-subscription';
+  const make = (applicationServerKey) => ({
+    endpoint: stub.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: bytes(applicationServerKey) },
+    getKey: (name) => bytes(name === 'p256dh' ? stub.keys.p256dh : stub.keys.auth),
+    unsubscribe: async () => (localStorage.removeItem(KEY), true),
+    toJSON: () => ({ endpoint: stub.endpoint, keys: stub.keys }),
+  });
+  PushManager.prototype.subscribe = async function (options) {
+    const key = options && options.applicationServerKey;
+    const keyText = typeof key === 'string' ? key : text(key instanceof ArrayBuffer ? key : key.slice().buffer);
+    localStorage.setItem(KEY, keyText);
+    return make(keyText);
+  };
+  PushManager.prototype.getSubscription = async function () {
+    const key = localStorage.getItem(KEY);
+    return key ? make(key) : null;
+  };
+}`;
 
 /** RFC 8292: `vapid t=<JWT>, k=<P-256 public key>`; the JWT signed by that key (ES256), for this origin, within 24 h. */
 function checkVapid(header: string | undefined, origin: string): { vapid: ReceivedPush['vapid']; problem: string | null } {

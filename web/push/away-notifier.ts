@@ -64,6 +64,8 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   /** "Notify me when I'm away": null until the person decided (a call made or answered says yes). Read on welcome. */
   #setting: boolean | null = null;
   #checked: Promise<void> | null = null;
+  /** Bumped by every change of this device's subscription, so that an older read does not undo a newer change. */
+  #generation = 0;
   /** Calls pushed to the callee's device, by call id: their end is pushed too. */
   readonly #rung = new Map<string, RingableCall>();
 
@@ -87,9 +89,14 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   welcomed(): void {
     const key = this.#options.server.vapidPublicKey;
     if (!key || !pushSupported()) return;
+    const generation = ++this.#generation;
     this.#checked = (async () => {
-      this.#setting = await this.#options.settings.get('notifyWhenAway');
-      this.#own = this.#setting ? await currentSubscription(key) : null;
+      const setting = await this.#options.settings.get('notifyWhenAway');
+      const own = setting ? await currentSubscription(key) : null;
+      // The person changed it meanwhile (a click subscribed or turned it off): theirs is the newer word.
+      if (generation !== this.#generation) return;
+      this.#setting = setting;
+      this.#own = own;
       this.emit('wh-away-state', this.#own !== null);
       for (const device of this.#options.connected()) this.shareWith(device);
     })();
@@ -97,6 +104,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
 
   /** The setting: on subscribes (call from the change handler), off unsubscribes and tells everyone. */
   async setEnabled(on: boolean, subscribing?: Promise<SubscribeResult> | null): Promise<SubscribeResult | null> {
+    this.#generation++;
     this.#setting = on;
     await this.#options.settings.set('notifyWhenAway', on);
     if (!on) {
@@ -187,6 +195,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   }
 
   #adopt(keys: PushSubscriptionKeys): void {
+    this.#generation++;
     this.#own = keys;
     for (const device of this.#options.connected()) this.shareWith(device);
   }
