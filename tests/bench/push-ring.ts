@@ -25,6 +25,7 @@ const stats = (samples: number[]) => {
   return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0]!, max: sorted.at(-1)! };
 };
 const ms = (v: number) => `${v.toFixed(0)} ms`;
+const step = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`  ${what}\n`);
 
 // Code for the service worker is source text: tsx would otherwise add helpers the worker lacks.
 const UNTIL_RINGING = `(async () => {
@@ -137,15 +138,21 @@ try {
   for (let i = 0; i < CALLS; i++) {
     const started = Date.now();
     await videoCall.click();
+    step('clicked');
     await deliver(++count);
+    step('delivered');
     await inWorker(UNTIL_RINGING);
     closed.push(Date.now() - started);
     process.stderr.write(`closed ${i + 1}: ${closed.at(-1)} ms\n`);
     await cancel.click();
+    step('cancelled');
     await deliver(++count);
+    step('ended delivered');
     await inWorker(UNTIL_MISSED_THEN_CLEAR);
+    step('missed shown');
     await videoCall.waitFor({ state: 'visible' });
     await alice.waitForFunction(() => !document.querySelector('wh-app')?.shadowRoot?.querySelector('wh-call-view'));
+    step('ready');
   }
 
   const push = stats(closed);
