@@ -28,18 +28,21 @@ const ms = (v: number) => `${v.toFixed(0)} ms`;
 const step = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`  ${what}\n`);
 
 // Code for the service worker is source text: tsx would otherwise add helpers the worker lacks.
+// Each gives up after 2 s, so that a worker the browser replaced meanwhile is left for the new one.
 const UNTIL_RINGING = `(async () => {
-  for (;;) {
-    if ((await self.registration.getNotifications()).some((n) => n.title === 'Alice is calling')) return;
+  for (const end = Date.now() + 2000; Date.now() < end; ) {
+    if ((await self.registration.getNotifications()).some((n) => n.title === 'Alice is calling')) return true;
     await new Promise((r) => setTimeout(r, 2));
   }
+  return false;
 })()`;
 const UNTIL_MISSED_THEN_CLEAR = `(async () => {
-  for (;;) {
+  for (const end = Date.now() + 2000; Date.now() < end; ) {
     const shown = await self.registration.getNotifications();
-    if (shown.some((n) => n.title === 'Missed call from Alice')) return shown.forEach((n) => n.close());
+    if (shown.some((n) => n.title === 'Missed call from Alice')) return (shown.forEach((n) => n.close()), true);
     await new Promise((r) => setTimeout(r, 5));
   }
+  return false;
 })()`;
 
 const service = await PushService.start();
@@ -117,15 +120,14 @@ try {
   const registrationId = registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)!.registrationId;
   /** Runs code in Bob's service worker as it runs now: the browser stops an idle worker and starts a new one for a push. */
   const inWorker = async (code: string): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
-      const worker = bobContext.serviceWorkers().filter((w) => w.url().startsWith(appUrl)).at(-1);
-      try {
-        if (worker) return void (await worker.evaluate(code));
-      } catch (error) {
-        if (attempt > 100) throw error;
+    for (const end = Date.now() + 30_000; Date.now() < end; ) {
+      for (const worker of bobContext.serviceWorkers().filter((w) => w.url().startsWith(appUrl)).reverse()) {
+        const done = await Promise.race([worker.evaluate(code).catch(() => false), new Promise((r) => setTimeout(() => r(false), 3000))]);
+        if (done === true) return;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+    throw new Error(`Bob's service worker did not show it in 30 s: ${code.slice(0, 80)}`);
   };
   const deliver = async (count: number) => {
     const received = await service.waitFor(count, 20_000);
