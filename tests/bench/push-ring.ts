@@ -132,7 +132,9 @@ try {
   const deliver = async (count: number) => {
     const received = await service.waitFor(count, 20_000);
     if (received.problem) throw new Error(`push service: ${received.problem}`);
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId, data: service.decrypt(bobSubscription, received.body).toString() });
+    const data = service.decrypt(bobSubscription, received.body).toString();
+    step(`push ${count}: ${(JSON.parse(data) as { notification: { data: { kind: string } } }).notification.data.kind}, ${service.received.length} received`);
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId, data });
   };
 
   const closed: number[] = [];
