@@ -74,7 +74,6 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       resumeGraceMs: config.resumeGraceMs,
     },
     push,
-    pushesPerMinute: config.push?.perMinute ?? 0,
   };
   route = new WebSocketRoute(
     context,
@@ -162,6 +161,6 @@ async function startPush(settings: NonNullable<SignalConfig['push']>, log: Logge
     allowPrivateAddresses: settings.allowPrivateAddresses,
     timeoutMs: settings.timeoutMs,
     perEndpointBurst: 4,
-    perEndpointPerMinute: settings.perMinute,
+    perMinute: settings.perMinute,
   });
 }

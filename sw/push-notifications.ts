@@ -21,8 +21,8 @@ export function handlePushes(): void {
   });
 }
 
-/** Shows what a push carries; exported for the tests of the worker's logic. */
-export async function show(message: PushMessageData | null): Promise<void> {
+/** Shows what a push carries. */
+async function show(message: PushMessageData | null): Promise<void> {
   let raw: unknown = null;
   try {
     raw = message?.json();

@@ -17,8 +17,6 @@ export interface HandlerContext {
   log: Logger;
   /** Null when the server sends no pushes (no VAPID_SUBJECT). */
   push: PushSender | null;
-  /** Pushes a connection (and an endpoint) may ask for per minute, after a small burst. */
-  pushesPerMinute: number;
 }
 
 export function reply(connection: ClientConnection, message: ServerMessage): void {

@@ -35,7 +35,6 @@ function makeContext(turn = false): HandlerContext {
     metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0 }),
     log: pino({ level: 'silent' }),
     push: null,
-    pushesPerMinute: 6,
     iceServers: new IceServerIssuer({
       stunUrls: ['stun:stun.example.org:3478'],
       turnUrls: turn ? ['turn:turn.example.org:3478?transport=udp'] : [],

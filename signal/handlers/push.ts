@@ -21,7 +21,7 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
   };
   const push = context.push;
   if (!push) return answer({ outcome: 'refused', reason: 'this server does not send push notifications' });
-  if (!connection.allowPush(context.pushesPerMinute)) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / context.pushesPerMinute) });
+  if (!connection.allowPush(push.perMinute)) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / push.perMinute) });
   const ciphertext = Buffer.from(message.ciphertext, 'base64url');
   if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
   const request = { endpoint: message.endpoint, ciphertext, ttl: message.ttl, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) };

@@ -38,9 +38,9 @@ export interface PushSenderOptions {
   /** Only for tests and a push service inside your own network. */
   allowPrivateAddresses: boolean;
   timeoutMs: number;
-  /** Pushes per endpoint: a burst, then this many a minute. */
+  /** Pushes per endpoint: a burst, then `perMinute` (also each connection's rate, after its own burst). */
   perEndpointBurst: number;
-  perEndpointPerMinute: number;
+  perMinute: number;
 }
 
 /** Endpoints whose limits are remembered; the oldest is forgotten first. */
@@ -66,13 +66,18 @@ export class PushSender {
     return this.options.vapid.publicKey;
   }
 
+  /** Pushes a minute, per endpoint and per connection. */
+  get perMinute(): number {
+    return this.options.perMinute;
+  }
+
   async send(push: PushRequest): Promise<PushOutcome> {
     const target = checkEndpoint(push.endpoint, this.options.allowedHosts);
     if (!target.ok) return { outcome: 'refused', reason: target.reason };
     const state = this.#state(push.endpoint);
     const now = Date.now();
     if (now < state.blockedUntil) return { outcome: 'rate-limited', retryAfter: Math.ceil((state.blockedUntil - now) / 1000) };
-    if (!state.bucket.take()) return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / this.options.perEndpointPerMinute) };
+    if (!state.bucket.take()) return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / this.options.perMinute) };
     const outcome = await this.#post(target.url, push);
     if (outcome.outcome === 'rate-limited') state.blockedUntil = Date.now() + outcome.retryAfter * 1000;
     if (outcome.outcome === 'gone') this.#endpoints.delete(push.endpoint);
@@ -89,7 +94,7 @@ export class PushSender {
       // Most recently used last, so that the first entry is the one to forget.
       this.#endpoints.delete(endpoint);
     } else {
-      state = { bucket: new TokenBucket(this.options.perEndpointBurst, this.options.perEndpointPerMinute / 60), blockedUntil: 0 };
+      state = { bucket: new TokenBucket(this.options.perEndpointBurst, this.options.perMinute / 60), blockedUntil: 0 };
       if (this.#endpoints.size >= MAX_TRACKED_ENDPOINTS) this.#endpoints.delete(this.#endpoints.keys().next().value!);
     }
     this.#endpoints.set(endpoint, state);

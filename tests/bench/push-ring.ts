@@ -10,14 +10,14 @@
  * Baseline in the same run: the same call to the callee while its app is
  * open, from "Video call" to its ringing screen (no push involved).
  */
-import { chromium, type Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { PushService, PUSH_SERVICE_CA, stubPushManager } from '../support/push-service.js';
 import { launchSignal } from '../support/signal-process.js';
-import { percentile } from './two-people.js';
+import { joinAs, percentile } from './two-people.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const stats = (samples: number[]) => {
@@ -59,12 +59,6 @@ const signal = launchSignal({
 });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 
-async function join_(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('textbox', { name: 'Your name' }).fill(name);
-  await page.getByRole('button', { name: 'Join' }).click();
-}
-
 try {
   const appUrl = `http://localhost:${await signal.listening}`;
   const aliceContext = await browser.newContext();
@@ -75,10 +69,10 @@ try {
   await bobContext.grantPermissions(['notifications'], { origin: appUrl });
   const alice = await aliceContext.newPage();
   const bob = await bobContext.newPage();
-  await join_(alice, appUrl, 'Alice');
+  await joinAs(alice, appUrl, 'Alice');
   await alice.getByRole('button', { name: 'New room' }).click();
   await alice.waitForURL(/\/r\//);
-  await join_(bob, alice.url(), 'Bob');
+  await joinAs(bob, alice.url(), 'Bob');
   await bob.evaluate(() => navigator.serviceWorker.ready);
   await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
   await bob.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, / }).click();

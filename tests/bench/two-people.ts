@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 
-async function joinAs(page: Page, url: string, name: string): Promise<void> {
+export async function joinAs(page: Page, url: string, name: string): Promise<void> {
   await page.goto(url);
   await page.getByRole('textbox', { name: 'Your name' }).fill(name);
   await page.getByRole('button', { name: 'Join' }).click();

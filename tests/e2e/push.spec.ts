@@ -136,6 +136,14 @@ async function deliverNextPush(bob: Phone, subscription: StubSubscription, count
   return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
 }
 
+/** Bob subscribed, then closed the app; `pushes` is how many the push service had received by then. */
+async function bobAway(browser: Browser): Promise<{ alice: Person; bob: Person; subscription: StubSubscription; phone: Phone; pushes: number }> {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  const pushes = service.received.length;
+  await bobClosesTheApp(alice, bob);
+  return { alice, bob, subscription, phone: await bobsBrowser(bob), pushes };
+}
+
 interface Shown {
   title: string;
   body: string;
@@ -179,15 +187,12 @@ async function tap(worker: Worker, action: '' | 'accept' | 'decline'): Promise<s
 
 test('a call to someone whose app is closed rings their phone; Accept on the notification opens the app in the room, which answers: both videos play', async ({ browser }) => {
   test.setTimeout(120_000);
-  const { alice, bob, subscription } = await bobSubscribed(browser);
-  const before = service.received.length;
-  await bobClosesTheApp(alice, bob);
-  const phone = await bobsBrowser(bob);
+  const { alice, bob, subscription, phone, pushes } = await bobAway(browser);
 
   // Offline, Bob can still be called: his phone rings.
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
   await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
-  const payload = await deliverNextPush(phone, subscription, before + 1);
+  const payload = await deliverNextPush(phone, subscription, pushes + 1);
   expect(payload.headers).toMatchObject({ urgency: 'high', ttl: '45' });
   expect(payload).toMatchObject({ web_push: 8030, notification: { title: 'Alice is calling', data: { kind: 'call', from: 'Alice', video: true } } });
   await expect.poll(() => notifications(phone.worker())).toEqual([
@@ -208,12 +213,9 @@ test('a call to someone whose app is closed rings their phone; Accept on the not
 });
 
 test('Decline on the notification, with the app closed, tells the caller at once through the server', async ({ browser }) => {
-  const { alice, bob, subscription } = await bobSubscribed(browser);
-  const before = service.received.length;
-  await bobClosesTheApp(alice, bob);
-  const phone = await bobsBrowser(bob);
+  const { alice, subscription, phone, pushes } = await bobAway(browser);
   await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
-  await deliverNextPush(phone, subscription, before + 1);
+  await deliverNextPush(phone, subscription, pushes + 1);
   await expect.poll(() => notifications(phone.worker())).toHaveLength(1);
   expect(await tap(phone.worker(), 'decline')).toBeNull();
   await expect(alice.page.getByRole('alert')).toContainText('Bob declined the call.');
@@ -223,10 +225,8 @@ test('Decline on the notification, with the app closed, tells the caller at once
 });
 
 test('an unanswered call becomes "Missed call from Alice" on the closed app, and a waiting message shows "New message from Alice", once', async ({ browser }) => {
-  const { alice, bob, subscription } = await bobSubscribed(browser);
-  let count = service.received.length;
-  await bobClosesTheApp(alice, bob);
-  const phone = await bobsBrowser(bob);
+  const { alice, subscription, phone, pushes } = await bobAway(browser);
+  let count = pushes;
 
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
   await deliverNextPush(phone, subscription, ++count);

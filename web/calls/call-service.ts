@@ -88,8 +88,6 @@ export class Call {
   ringing = false;
   /** Outgoing: the callee's closed app was rung through a push. */
   pushed = false;
-  /** Incoming: answer as soon as it rings (the person pressed Accept on a notification before the app opened). */
-  answerOnArrival = false;
 
   constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase) {
     this.id = id;

@@ -66,8 +66,6 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   #checked: Promise<void> | null = null;
   /** Bumped by every change of this device's subscription, so that an older read does not undo a newer change. */
   #generation = 0;
-  /** Calls pushed to the callee's device, by call id: their end is pushed too. */
-  readonly #rung = new Map<string, RingableCall>();
 
   constructor(options: AwayNotifierOptions) {
     super();
@@ -98,7 +96,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
       this.#setting = setting;
       this.#own = own;
       this.emit('wh-away-state', this.#own !== null);
-      for (const device of this.#options.connected()) this.shareWith(device);
+      this.#shareWithAll();
     })();
   }
 
@@ -111,7 +109,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
       this.#own = null;
       await unsubscribe().catch(() => undefined);
       this.emit('wh-away-state', false);
-      for (const device of this.#options.connected()) this.shareWith(device);
+      this.#shareWithAll();
       return null;
     }
     const result = await (subscribing ?? this.subscribeInGesture());
@@ -172,17 +170,12 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
     const caller = this.#options.server.selfId;
     if (!caller) return false;
     const data: PushData = { kind: 'call', room: this.#options.room, from: this.#options.name, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
-    const sent = await this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
-    if (sent) this.#rung.set(call.id, call);
-    return sent;
+    return this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
   }
 
-  /** The call ended unanswered: its notification becomes a missed call. */
-  async callEnded(id: string): Promise<void> {
-    const call = this.#rung.get(id);
-    if (!call) return;
-    this.#rung.delete(id);
-    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, from: this.#options.name, call: id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(id));
+  /** A call that `ring` pushed ended unanswered: its notification becomes a missed call. */
+  async callEnded(call: RingableCall): Promise<void> {
+    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, from: this.#options.name, call: call.id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(call.id));
   }
 
   /** A message waits for the device: tell them once, until they are connected again. */
@@ -197,6 +190,10 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   #adopt(keys: PushSubscriptionKeys): void {
     this.#generation++;
     this.#own = keys;
+    this.#shareWithAll();
+  }
+
+  #shareWithAll(): void {
     for (const device of this.#options.connected()) this.shareWith(device);
   }
 

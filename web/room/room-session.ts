@@ -114,7 +114,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       name: (device) => this.#people.get(device)?.name || 'They',
       record: (message) => this.chat.record(message),
       ringAway: (call) => this.away.ring(call),
-      ringEnded: (call) => void this.away.callEnded(call.id),
+      ringEnded: (call) => void this.away.callEnded(call),
       optIn: () => this.away.optInFromCall(),
     });
     this.#signaling = new SignalingClient({

@@ -37,7 +37,6 @@ const context: HandlerContext = {
   metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0 }),
   log: pino({ level: 'silent' }),
   push: null,
-  pushesPerMinute: 6,
   iceServers: new IceServerIssuer({ stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 600 }),
   limits: { maxMessageBytes: 65536, maxRoomSize: 16, messagesPerSecond: 1e9, burst: 1e9, resumeGraceMs: 1000 },
 };
