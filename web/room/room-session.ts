@@ -351,7 +351,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     });
     link.addEventListener('wh-ice-error', (event) => this.#iceError(event.detail));
     link.addEventListener('wh-file-frame', (event) => {
-      if (this.#verified.has(link)) void this.transfers.receive(device, event.detail);
+      if (this.#verified.has(link)) void this.transfers.receive(device, event.detail, link.files);
     });
     link.addEventListener('wh-closed', () => {
       if (this.#links.get(device) !== link) return;

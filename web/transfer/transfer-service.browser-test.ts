@@ -23,9 +23,13 @@ class FakeChannel extends EventTarget {
   bufferedAmount = 0;
   bufferedAmountLowThreshold = 0;
   readonly sent: Frame[] = [];
+  /** Called with each frame as it is sent (a live wire delivers it from here). */
+  onSend: ((frame: Frame) => void) | null = null;
   send(data: Frame): void {
     if (this.readyState !== 'open') throw new Error('channel not open');
-    this.sent.push(typeof data === 'string' ? data : data.slice(0));
+    const frame = typeof data === 'string' ? data : data.slice(0);
+    this.sent.push(frame);
+    this.onSend?.(frame);
   }
   close(): void {
     this.readyState = 'closed';
@@ -88,6 +92,9 @@ function disconnect(a: Side, b: Side): void {
   b.channel = null;
 }
 
+/** The channel a side's frames arrive on, as the service sees it. */
+const rtc = (s: Side) => s.channel as unknown as RTCDataChannel;
+
 type Tamper = (frame: Frame, from: Side) => Frame[];
 const asIs: Tamper = (frame) => [frame];
 
@@ -101,7 +108,7 @@ async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000):
         for (const delivered of tamper(frame, from)) {
           if (to.channel?.readyState !== 'open') continue;
           moved = true;
-          await to.service.receive(to.peer, delivered);
+          await to.service.receive(to.peer, delivered, rtc(to));
         }
       }
     }
@@ -273,10 +280,77 @@ describe('TransferService: the transfer state machine', () => {
     expect(asked.filter((t) => t === 'accept')).to.have.length(1);
     expect(await state(bob)).to.equal('complete');
     // A stale accept after the end changes nothing.
-    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id, from: 0 } satisfies TransferFrame));
+    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id, from: 0 } satisfies TransferFrame), rtc(alice));
     await exchange(alice, bob);
     expect(await state(alice)).to.equal('complete');
     expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
+  });
+
+  it('a corrupted chunk is asked for again, once, and the file arrives whole', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    let chunks = 0;
+    const nacks: number[] = [];
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob, (frame, from) => {
+      if (typeof frame === 'string') {
+        const control = parseTransferFrame(frame);
+        if (control?.t === 'nack') nacks.push(control.from);
+        return [frame];
+      }
+      if (++chunks !== 10) return [frame];
+      const copy = frame.slice(0);
+      new Uint8Array(copy)[500]! ^= 0xff;
+      return [copy];
+    });
+    expect(nacks).to.deep.equal([9]);
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('a chunk from beyond the one expected (the sender went on without it) makes the receiver ask for it, not wait for ever', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    let chunks = 0;
+    const id = await offerAndAccept(alice, bob, file);
+    // The 5th chunk is lost on the way, as no reliable channel would: the rest comes in order.
+    await exchange(alice, bob, (frame) => (typeof frame !== 'string' && ++chunks === 5 ? [] : [frame]));
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('a new channel opens while the sender waits on the old one: nothing goes out on it before the receiver says where it stands, then exactly the rest', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(alice, bob, file);
+    // The old channel's buffer fills after 20 chunks: the sender waits for it to drain.
+    const old = alice.channel!;
+    let sent = 0;
+    old.onSend = (frame) => {
+      if (typeof frame !== 'string' && ++sent === 20) old.bufferedAmount = 64 * 1024 * 1024;
+    };
+    await exchange(alice, bob, cutAfter(18));
+    expect(sent).to.equal(20);
+    const stored = bob.service.get(id)!.next;
+    // The new connection is up before the old one is seen to close.
+    alice.channel = new FakeChannel();
+    bob.channel?.close();
+    bob.channel = new FakeChannel();
+    old.bufferedAmount = 0;
+    old.dispatchEvent(new Event('bufferedamountlow'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alice.channel.sent.filter((f) => typeof f !== 'string')).to.have.length(0);
+    old.close();
+    await Promise.all([alice.service.channelOpened(alice.peer), bob.service.channelOpened(bob.peer)]);
+    const resent: number[] = [];
+    await exchange(alice, bob, (frame, from) => {
+      if (from === alice && typeof frame !== 'string') resent.push(decodeChunk(frame)!.index);
+      return [frame];
+    });
+    const total = Math.ceil(FILE_BYTES / CHUNK_SIZE);
+    expect(resent).to.deep.equal(Array.from({ length: total - stored }, (_, i) => stored + i));
+    await expectDelivered(alice, bob, id, file);
   });
 
   it('frames for transfers the other side does not know: an accept is answered with cancel, the rest is ignored', async () => {
@@ -291,15 +365,15 @@ describe('TransferService: the transfer state machine', () => {
       { t: 'decline', id: unknown },
       { t: 'cancel', id: unknown },
     ] satisfies TransferFrame[]) {
-      await alice.service.receive(alice.peer, JSON.stringify(frame));
+      await alice.service.receive(alice.peer, JSON.stringify(frame), rtc(alice));
     }
     expect(controlTypes(alice.channel!.sent)).to.deep.equal([]);
-    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id: unknown, from: 0 }));
+    await alice.service.receive(alice.peer, JSON.stringify({ t: 'accept', id: unknown, from: 0 }), rtc(alice));
     expect(controlTypes(alice.channel!.sent)).to.deep.equal(['cancel']);
     expect(await alice.db.getAll('transfers')).to.deep.equal([]);
     // A chunk for nothing, and a malformed frame, are dropped without a word.
-    await bob.service.receive(bob.peer, new ArrayBuffer(100));
-    await bob.service.receive(bob.peer, '{"t":"offer","id":"x"}');
+    await bob.service.receive(bob.peer, new ArrayBuffer(100), rtc(bob));
+    await bob.service.receive(bob.peer, '{"t":"offer","id":"x"}', rtc(bob));
     expect(bob.channel!.sent).to.deep.equal([]);
   });
 

@@ -94,6 +94,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
    * goes back to the chunk named in every `accept` it gets (a repeat would send a window again).
    */
   readonly #askedOn = new WeakMap<RTCDataChannel, Set<string>>();
+  /**
+   * The channel each outgoing transfer was last accepted on. Chunks go only there: on a new channel the
+   * sender waits for the receiver to say where it stands, rather than go on from where the old one was.
+   */
+  readonly #acceptedOn = new Map<string, RTCDataChannel>();
   /** Per device, control frames are handled one after another, in the order they came. */
   readonly #controlQueue = new Map<string, Promise<void>>();
   #xxhash: Promise<IHasher> | null = null;
@@ -268,21 +273,23 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   /**
-   * A frame from `device`'s files channel. Chunks are handled as they come (in order); control frames
-   * one after another, in the order they came.
+   * A frame that came on `channel`, `device`'s files channel. Chunks are handled as they come (in order);
+   * control frames one after another, in the order they came.
    */
-  receive(device: string, data: string | ArrayBuffer): Promise<void> {
+  receive(device: string, data: string | ArrayBuffer, channel: RTCDataChannel): Promise<void> {
     if (typeof data !== 'string') return this.#receiveChunk(device, data);
     const frame = parseTransferFrame(data);
     if (!frame) return Promise.resolve();
-    const run = () => this.#handle(device, frame);
+    const run = () => this.#handle(device, frame, channel);
     const next = (this.#controlQueue.get(device) ?? Promise.resolve()).then(run, run);
     this.#controlQueue.set(device, next);
     return next;
   }
 
-  async #handle(device: string, frame: TransferFrame): Promise<void> {
+  async #handle(device: string, frame: TransferFrame, channel: RTCDataChannel): Promise<void> {
     const transfer = await this.find(frame.id);
+    // What the receiver asked for on a channel that is gone no longer holds: it asks again on the new one.
+    const current = this.#transport.channel(device) === channel;
     // Another person's transfer, or one that goes the other way, is not theirs to act on.
     if (transfer && transfer.conversation !== device) return;
     const outgoing = transfer?.direction === 'out' ? transfer : undefined;
@@ -292,9 +299,9 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (!outgoing) await this.#offered(device, frame, incoming);
         return;
       case 'accept':
-        if (outgoing) await this.#accepted(outgoing, frame.from);
+        if (outgoing && current) await this.#accepted(outgoing, frame.from, channel);
         // A transfer this side no longer knows: tell the receiver, so that it does not wait for ever.
-        else if (!incoming) this.#control(device, { t: 'cancel', id: frame.id });
+        else if (!transfer) this.#control(device, { t: 'cancel', id: frame.id });
         return;
       case 'decline':
         if (outgoing?.state === 'offered') await this.#stop(outgoing, 'declined');
@@ -307,7 +314,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         return;
       case 'nack': {
         const sending = this.#outgoing.get(frame.id);
-        if (outgoing?.state === 'active' && sending && frame.from < sending.cursor) {
+        if (outgoing?.state === 'active' && sending && this.#acceptedOn.get(outgoing.id) === channel && frame.from < sending.cursor) {
           sending.cursor = frame.from;
           sending.wake?.();
           // The sender may have finished already: go again from there.
@@ -325,6 +332,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (outgoing && isUnfinished(outgoing)) {
           this.#outgoing.get(outgoing.id)?.wake?.();
           this.#outgoing.delete(outgoing.id);
+          this.#acceptedOn.delete(outgoing.id);
           await this.#update(outgoing, frame.ok ? { state: 'complete', next: outgoing.chunkCount, reason: undefined } : { state: 'failed', reason: 'The file arrived damaged.' });
         }
         return;
@@ -338,13 +346,14 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize: chunkSize as typeof CHUNK_SIZE })) this.#transport.want(transfer.conversation);
   }
 
-  async #accepted(transfer: StoredTransfer, from: number): Promise<void> {
+  async #accepted(transfer: StoredTransfer, from: number, channel: RTCDataChannel): Promise<void> {
     if (transfer.state === 'cancelled' || transfer.state === 'declined') {
       // Cancelled here while the receiver could not hear it: it hears it now.
       this.#control(transfer.conversation, { t: 'cancel', id: transfer.id });
       return;
     }
     if (!isUnfinished(transfer)) return;
+    this.#acceptedOn.set(transfer.id, channel);
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
     if (!outgoing) {
@@ -385,7 +394,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       try {
         while (transfer.state === 'active') {
           const channel = this.#transport.channel(transfer.conversation);
-          if (!channel) return;
+          // No channel, or one the receiver has not accepted on yet: its accept starts the pump again.
+          if (!channel || this.#acceptedOn.get(transfer.id) !== channel) return;
           if (outgoing.cursor >= transfer.chunkCount) {
             // Everything is out; the hash covers the whole file once every chunk was read in order. It is
             // kept, so that a lost `end` can be sent again without the file (after a reload).
@@ -407,8 +417,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
             outgoing.sha.update(data);
             outgoing.hashedUpTo++;
           }
+          const hash = await this.#chunkHash(data);
+          // A nack or an accept may have moved the cursor while the chunk was read and hashed: send only
+          // what is still next (checked after the last await, so that nothing moves it in between).
           if (channel.readyState !== 'open' || outgoing.cursor !== index) continue;
-          channel.send(encodeChunk(transfer.id, index, await this.#chunkHash(data), data));
+          channel.send(encodeChunk(transfer.id, index, hash, data));
           outgoing.cursor = index + 1;
         }
       } catch (error) {
@@ -536,6 +549,9 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     // Ready the chunk hasher now: checking a chunk must never wait, or chunks would be handled out of order.
     await (this.#xxhash ??= createXXHash64());
     const sha = await createSHA256();
+    // Another call (the person's Accept, the sender's new offer, a new channel) may have opened it meanwhile:
+    // replacing it would forget the chunks it took since.
+    if (this.#incoming.has(transfer.id)) return;
     if (transfer.hashState) sha.load(transfer.hashState);
     this.#incoming.set(transfer.id, { sha, received: transfer.next, batch: [], writing: Promise.resolve(), nackedAt: -1, expectedSha: transfer.sha256 ?? null });
   }
@@ -547,9 +563,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const incoming = this.#incoming.get(chunk.id);
     if (!transfer || !incoming || transfer.conversation !== device || transfer.direction !== 'in' || transfer.state !== 'active') return;
     const expected = incoming.received;
-    // Go-back-N: after a bad chunk, everything until its new copy is dropped.
-    if (chunk.index !== expected) return;
-    if ((await this.#chunkHash(chunk.data)) !== chunk.hash) {
+    // Go-back-N: after a bad chunk, everything until its new copy is dropped. A chunk from beyond it
+    // means the sender went on without the one expected: it is asked for, once.
+    if (chunk.index < expected) return;
+    if (chunk.index > expected || (await this.#chunkHash(chunk.data)) !== chunk.hash) {
       if (incoming.nackedAt !== expected) {
         incoming.nackedAt = expected;
         this.#control(device, { t: 'nack', id: transfer.id, from: expected });
@@ -620,6 +637,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   async #stop(transfer: StoredTransfer, state: 'declined' | 'cancelled', reason?: string): Promise<void> {
     this.#outgoing.get(transfer.id)?.wake?.();
     this.#outgoing.delete(transfer.id);
+    this.#acceptedOn.delete(transfer.id);
     this.#incoming.delete(transfer.id);
     if (transfer.direction === 'in') await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
     await this.#update(transfer, { state, hashState: undefined, ...(reason ? { reason } : {}) });
