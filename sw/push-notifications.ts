@@ -59,8 +59,9 @@ async function showCall(data: Extract<PushData, { kind: 'call' }>): Promise<void
 async function showMissedOrMessage(data: PushData): Promise<void> {
   // A call that expired before it was shown is a missed call too.
   const missed: PushData = data.kind === 'call' ? { kind: 'call-ended', room: data.room, from: data.from, call: data.call, video: data.video } : data;
+  // The same tag replaces the ringing notification (or an earlier message's) in place. Closing it first
+  // would race: the close can land after the new one is shown, under the same id, and remove it.
   const tag = pushTag(missed);
-  for (const old of await self.registration.getNotifications({ tag })) old.close();
   const { title, body } = notificationText(missed);
   await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url: pushUrl(self.location.origin, missed), push: missed } });
 }

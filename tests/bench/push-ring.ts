@@ -64,8 +64,8 @@ try {
   const aliceContext = await browser.newContext();
   const bobContext = await browser.newContext();
   const bobSubscription = service.subscribe();
-  await stubPushManager(aliceContext, service.subscribe());
-  await stubPushManager(bobContext, bobSubscription);
+  await stubPushManager(aliceContext, service, service.subscribe());
+  await stubPushManager(bobContext, service, bobSubscription);
   await bobContext.grantPermissions(['notifications'], { origin: appUrl });
   const alice = await aliceContext.newPage();
   const bob = await bobContext.newPage();

@@ -10,6 +10,9 @@ export interface AppServer {
   url: string;
 }
 
+/** The problems seen by each test's own `page`. */
+const pageProblems = new WeakMap<Page, string[]>();
+
 export const test = base.extend<{ problems: string[] }, { app: AppServer }>({
   app: [
     // eslint-disable-next-line no-empty-pattern
@@ -21,15 +24,20 @@ export const test = base.extend<{ problems: string[] }, { app: AppServer }>({
     },
     { scope: 'worker' },
   ],
-  /** Console errors, page errors and CSP violations seen by the test's page; checked empty after each test. */
-  problems: [
-    async ({ page }, use) => {
-      const problems = watchForProblems(page);
-      await use(problems);
-      expect(problems, 'the page reported errors').toEqual([]);
-    },
-    { auto: true },
-  ],
+  /**
+   * The test's own page, for the tests that use one (most open a context per person instead, so none is
+   * made for them): its console errors, page errors and CSP violations are checked empty after the test.
+   */
+  page: async ({ page }, use) => {
+    const problems = watchForProblems(page);
+    pageProblems.set(page, problems);
+    await use(page);
+    expect(problems, 'the page reported errors').toEqual([]);
+  },
+  /** What the test's page reported so far. */
+  problems: async ({ page }, use) => {
+    await use(pageProblems.get(page)!);
+  },
 });
 
 export function watchForProblems(page: Page): string[] {

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Worker } from '@playwright/test';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
 import { expect, test } from './fixtures.js';
@@ -32,8 +33,12 @@ let dataDir: string;
 let appUrl: string;
 let people: Person[] = [];
 
-test.beforeAll(async () => {
-  service = await PushService.start();
+/**
+ * The signal process with pushes on, its VAPID keys made in (and kept by) a data directory of its own. The
+ * port is chosen here, not by the system: uSockets marks its sockets reusable only for a port it is given,
+ * and a process restarted on the same port must bind beside the old one's closing connections.
+ */
+async function startSignal(port: number): Promise<void> {
   dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-e2e-'));
   signal = launchSignal({
     STATIC_DIR: DIST,
@@ -42,8 +47,14 @@ test.beforeAll(async () => {
     PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
     PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
     NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    PORT: String(port),
   });
   appUrl = `http://localhost:${await signal.listening}`;
+}
+
+test.beforeAll(async () => {
+  service = await PushService.start();
+  await startSignal(await freePort());
 });
 
 test.afterAll(async () => {
@@ -62,9 +73,9 @@ async function bobSubscribed(browser: Browser): Promise<{ alice: Person; bob: Pe
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const subscription = service.subscribe();
-  await stubPushManager(bob.context, subscription);
+  await stubPushManager(bob.context, service, subscription);
   // Alice's browser too: making a call subscribes her (Chromium's own Push API refuses a test's private profile).
-  await stubPushManager(alice.context, service.subscribe());
+  await stubPushManager(alice.context, service, service.subscribe());
   await bob.context.grantPermissions(['notifications'], { origin: appUrl });
   await recordMediaTracks(alice);
   await recordMediaTracks(bob);
@@ -263,4 +274,30 @@ test('a subscription the push service says is gone (410) is forgotten, and the c
   await expect(alice.page.getByRole('alert')).toContainText('Bob can’t be reached while they’re away', { timeout: 20_000 });
   await expect.poll(() => pushOf(alice, 'Bob')).toBeNull();
   await expect(alice.page.getByRole('button', { name: 'Video call', exact: true })).toBeDisabled({ timeout: 20_000 });
+});
+
+test('the server’s keys replaced: Bob’s app subscribes again with the new key when it reconnects, and a call still rings his closed app', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  const oldKey = service.keyOf(subscription);
+  expect(oldKey).toBeTruthy();
+  // The operator replaces the keys: the server restarts at the same address with new ones. A push signed
+  // with them to a subscription made with the old key is refused by the push service (403).
+  await signal.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  await startSignal(Number(new URL(appUrl).port));
+  // Bob's app reconnects, is given the new key, and subscribes again with it.
+  await expect.poll(() => service.keyOf(subscription), { timeout: 30_000 }).not.toBe(oldKey);
+  expect(service.keyOf(subscription)).toBeTruthy();
+  // While the server was away, their pages' attempts to reach it failed, as they should have.
+  for (const person of [alice, bob]) {
+    const refused = person.problems.filter((problem) => problem.includes('ERR_CONNECTION_REFUSED'));
+    person.problems.splice(0, person.problems.length, ...person.problems.filter((problem) => !refused.includes(problem)));
+  }
+  const pushes = service.received.length;
+  await bobClosesTheApp(alice, bob);
+  const phone = await bobsBrowser(bob);
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  expect(await deliverNextPush(phone, subscription, pushes + 1)).toMatchObject({ notification: { data: { kind: 'call' } } });
+  await expect.poll(async () => (await notifications(phone.worker())).map((n) => n.title)).toEqual(['Alice is calling']);
+  await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
 });

@@ -43,6 +43,11 @@ interface Subscriber {
   auth: Buffer;
   /** Replies to give, in order; then 201. */
   replies: ScriptedReply[];
+  /**
+   * The VAPID key the browser subscribed with (RFC 8292, section 4.2: a push signed by another key is
+   * refused with 403); null once it unsubscribed (410 Gone); undefined for one no browser made.
+   */
+  key?: string | null;
 }
 
 export class PushService {
@@ -79,7 +84,11 @@ export class PushService {
           push.problem = checked.problem ?? checkHeaders(req.headers, push.body.length);
           const scripted = subscriber.replies.shift();
           if (push.problem) status = push.vapid ? 400 : 401;
-          else if (scripted) ({ status, headers = {} } = scripted);
+          else if (subscriber.key === null) status = 410;
+          else if (subscriber.key !== undefined && subscriber.key !== push.vapid?.key) {
+            push.problem = 'signed with another VAPID key than the subscription was made with';
+            status = 403;
+          } else if (scripted) ({ status, headers = {} } = scripted);
         }
         service.received.push(push);
         res.writeHead(status, headers).end();
@@ -102,6 +111,16 @@ export class PushService {
     const auth = randomBytes(16);
     this.#subscribers.set(id, { ecdh, auth, replies: [] });
     return { endpoint: `${this.origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } };
+  }
+
+  /** The VAPID key `subscription` was last made with by the browser; null once it unsubscribed. */
+  keyOf(subscription: StubSubscription): string | null | undefined {
+    return this.#subscriber(subscription).key;
+  }
+
+  /** The browser (un)subscribed `subscription` with this key. */
+  bind(subscription: StubSubscription, key: string | null): void {
+    this.#subscriber(subscription).key = key;
   }
 
   /** The next pushes to `subscription` get these replies (404 Gone, 429 with Retry-After, a redirect...). */
@@ -150,10 +169,12 @@ export class PushService {
 
 /**
  * A browser that subscribes to this push service instead of its vendor's (which cannot be reached
- * here): PushManager.subscribe and getSubscription give `subscription`, kept across the page's reloads.
- * The page's code is source text: a loader such as tsx would otherwise add helpers the page lacks.
+ * here): PushManager.subscribe and getSubscription give `subscription`, kept across the page's reloads,
+ * and the push service learns the VAPID key it was made with (or that it was unsubscribed), as a real
+ * one does. The page's code is source text: a loader such as tsx would otherwise add helpers the page lacks.
  */
-export async function stubPushManager(context: BrowserContext, subscription: StubSubscription): Promise<void> {
+export async function stubPushManager(context: BrowserContext, service: PushService, subscription: StubSubscription): Promise<void> {
+  await context.exposeBinding('whTestPushKey', (_source, key: string | null) => service.bind(subscription, key));
   await context.addInitScript({ content: `(${STUB_PUSH_MANAGER})(${JSON.stringify(subscription)});` });
 }
 
@@ -166,13 +187,17 @@ const STUB_PUSH_MANAGER = `(stub) => {
     expirationTime: null,
     options: { userVisibleOnly: true, applicationServerKey: bytes(applicationServerKey) },
     getKey: (name) => bytes(name === 'p256dh' ? stub.keys.p256dh : stub.keys.auth),
-    unsubscribe: async () => (localStorage.removeItem(KEY), true),
+    unsubscribe: async () => (localStorage.removeItem(KEY), await window.whTestPushKey(null), true),
     toJSON: () => ({ endpoint: stub.endpoint, keys: stub.keys }),
   });
   PushManager.prototype.subscribe = async function (options) {
     const key = options && options.applicationServerKey;
     const keyText = typeof key === 'string' ? key : text(key instanceof ArrayBuffer ? key : key.slice().buffer);
+    // A browser keeps one subscription per registration: another key is refused until it is unsubscribed.
+    const held = localStorage.getItem(KEY);
+    if (held && held !== keyText) throw new DOMException('A subscription with a different applicationServerKey already exists.', 'InvalidStateError');
     localStorage.setItem(KEY, keyText);
+    await window.whTestPushKey(keyText);
     return make(keyText);
   };
   PushManager.prototype.getSubscription = async function () {

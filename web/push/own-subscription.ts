@@ -75,20 +75,25 @@ export function subscribeNow(vapidKey: string): Promise<SubscribeResult> {
   return subscribing.then(
     async (subscription) => {
       if (!sameKey(subscription, vapidKey)) {
-        // Subscribed earlier with another key: the browser keeps that one. Replace it.
+        // Subscribed earlier with another key, and the browser gave that one back: replace it.
         await subscription.unsubscribe();
         return subscribeNow(vapidKey);
       }
       const keys = keysOf(subscription);
       return keys ? { ok: true as const, keys } : { ok: false as const, reason: 'The browser gave a subscription without keys.' };
     },
-    (error: unknown) => ({
-      ok: false as const,
-      reason:
-        Notification.permission === 'denied'
-          ? 'Notifications are blocked for Whisper: allow them in the browser’s site settings.'
-          : `The browser could not subscribe (${error instanceof Error ? error.message : String(error)}).`,
-    }),
+    async (error: unknown) => {
+      // Chromium refuses a new key while a subscription made with another one exists: drop that one, once.
+      const held = Notification.permission === 'granted' ? await (registration ?? (await navigator.serviceWorker.ready)).pushManager.getSubscription().catch(() => null) : null;
+      if (held && !sameKey(held, vapidKey) && (await held.unsubscribe().catch(() => false))) return subscribeNow(vapidKey);
+      return {
+        ok: false as const,
+        reason:
+          Notification.permission === 'denied'
+            ? 'Notifications are blocked for Whisper: allow them in the browser’s site settings.'
+            : `The browser could not subscribe (${error instanceof Error ? error.message : String(error)}).`,
+      };
+    },
   );
 }
 
