@@ -1,7 +1,7 @@
 /**
  * A native restart of the signal process under load: clients connected in
  * rooms and relaying signals, SIGTERM, and a new process on the same port at
- * once, while the old connections sit in TIME_WAIT. Every client comes back
+ * once, while the old connections linger (TIME_WAIT, FIN-WAIT-2). Every client comes back
  * (the app's own SignalingClient, reconnecting by itself) and relays again.
  * A second process started on a port that one already serves is refused.
  */
@@ -30,9 +30,12 @@ function launch(port: number): SignalProcess {
   return signal;
 }
 
-/** Connections on the port in TIME_WAIT (what made a restart wait ~60 s on builds without SO_REUSEADDR). */
-function timeWaitCount(port: number): number {
-  const out = execFileSync('ss', ['-Htan', 'state', 'time-wait', `( sport = :${port} )`], { encoding: 'utf8' });
+/**
+ * The old process's connections still on the port after it exited: TIME_WAIT, or FIN-WAIT-2 while a client
+ * has not closed its side yet (either made a restart wait ~60 s on builds without SO_REUSEADDR).
+ */
+function lingeringCount(port: number): number {
+  const out = execFileSync('ss', ['-Htan', 'state', 'time-wait', 'state', 'fin-wait-1', 'state', 'fin-wait-2', 'state', 'closing', 'state', 'last-ack', `( sport = :${port} )`], { encoding: 'utf8' });
   return out.split('\n').filter((line) => line.trim()).length;
 }
 
@@ -113,7 +116,7 @@ describe('restarting the signal process', () => {
       // SIGTERM under load: clients are told to come back (1012) and the process exits.
       const stopped = await first.stop();
       expect(stopped.code).toBe(0);
-      expect(timeWaitCount(port)).toBeGreaterThan(0);
+      expect(lingeringCount(port)).toBeGreaterThan(0);
       const restartedAt = Date.now();
       const second = launch(port);
       expect(await second.listening).toBe(port);
