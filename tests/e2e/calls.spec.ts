@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures.js';
+import { notificationsOf, trackShows } from './notifications.js';
 import { call, callEntry, callScreen, callStatus, countNegotiations, expectRemoteVideoPlaying, incomingCall, liveCameras, mediaTracks, negotiations, recordMediaTracks, remoteVideo } from './calls.js';
 import { closeAll, meet, newPerson, openChat, openRoom, createRoom, type Person } from './people.js';
 
@@ -168,6 +169,7 @@ test('an incoming call while the page is hidden: a service worker notification w
   const [alice, bob] = await aliceAndBob(browser, app.url);
   await bob.context.grantPermissions(['notifications'], { origin: new URL(app.url).origin });
   await bob.page.evaluate(() => navigator.serviceWorker.ready);
+  await trackShows(bob.page);
   // Bob switches to another app: the page is hidden.
   await bob.page.evaluate(() => {
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
@@ -175,12 +177,7 @@ test('an incoming call while the page is hidden: a service worker notification w
     document.dispatchEvent(new Event('visibilitychange'));
   });
   await call(alice, 'Video call');
-  const shown = () =>
-    bob.page.evaluate(async () => {
-      const registration = await navigator.serviceWorker.ready;
-      const notifications = (await registration.getNotifications()) as Array<Notification & { actions: Array<{ title: string }> }>;
-      return notifications.map((n) => ({ title: n.title, body: n.body, actions: n.actions.map((a) => a.title) }));
-    });
+  const shown = async () => (await notificationsOf(bob.page)).map(({ title, body, actions }) => ({ title, body, actions }));
   await expect.poll(shown).toEqual([{ title: 'Alice is calling', body: 'Incoming video call on Whisper', actions: ['Accept', 'Decline'] }]);
 
   // Bob taps "Accept" on the notification: the service worker gets the click and tells the page.

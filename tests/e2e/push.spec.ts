@@ -23,6 +23,7 @@ import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
 import { expect, test } from './fixtures.js';
+import { notificationsOf, trackShows } from './notifications.js';
 import { closeAll, createRoom, newPerson, openRoom, personEntry, type Person } from './people.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
@@ -143,6 +144,7 @@ async function deliverNextPush(bob: Phone, subscription: StubSubscription, count
   expect(received.problem).toBeNull();
   expect(received.subscription).toBe(subscription.endpoint.split('/').at(-1));
   const plaintext = service.decrypt(subscription, received.body).toString();
+  await trackShows(bob.worker());
   await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
   return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
 }
@@ -153,22 +155,6 @@ async function bobAway(browser: Browser): Promise<{ alice: Person; bob: Person; 
   const pushes = service.received.length;
   await bobClosesTheApp(alice, bob);
   return { alice, bob, subscription, phone: await bobsBrowser(bob), pushes };
-}
-
-interface Shown {
-  title: string;
-  body: string;
-  tag: string;
-  actions: string[];
-  requireInteraction: boolean;
-}
-
-function notifications(worker: Worker): Promise<Shown[]> {
-  return worker.evaluate(async () => {
-    const scope = self as unknown as { registration: ServiceWorkerRegistration };
-    const shown = (await scope.registration.getNotifications()) as Array<Notification & { actions: Array<{ title: string }> }>;
-    return shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.title), requireInteraction: n.requireInteraction }));
-  });
 }
 
 /** Taps the notification (or one of its actions); returns the address the worker asked to open, if any. */
@@ -206,7 +192,7 @@ test('a call to someone whose app is closed rings their phone; Accept on the not
   const payload = await deliverNextPush(phone, subscription, pushes + 1);
   expect(payload.headers).toMatchObject({ urgency: 'high', ttl: '45' });
   expect(payload).toMatchObject({ web_push: 8030, notification: { title: 'Alice is calling', data: { kind: 'call', from: 'Alice', video: true } } });
-  await expect.poll(() => notifications(phone.worker())).toEqual([
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([
     expect.objectContaining({ title: 'Alice is calling', body: 'Incoming video call on Whisper', actions: ['Accept', 'Decline'], requireInteraction: true }),
   ]);
 
@@ -227,12 +213,12 @@ test('Decline on the notification, with the app closed, tells the caller at once
   const { alice, subscription, phone, pushes } = await bobAway(browser);
   await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
   await deliverNextPush(phone, subscription, pushes + 1);
-  await expect.poll(() => notifications(phone.worker())).toHaveLength(1);
+  await expect.poll(() => notificationsOf(phone.worker())).toHaveLength(1);
   expect(await tap(phone.worker(), 'decline')).toBeNull();
   await expect(alice.page.getByRole('alert')).toContainText('Bob declined the call.');
   await expect(callScreen(alice, 'Bob')).toBeHidden();
   await expect(callEntry(alice, 'Call declined')).toBeVisible();
-  await expect.poll(() => notifications(phone.worker())).toEqual([]);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([]);
 });
 
 test('an unanswered call becomes "Missed call from Alice" on the closed app, and a waiting message shows "New message from Alice", once', async ({ browser }) => {
@@ -241,14 +227,14 @@ test('an unanswered call becomes "Missed call from Alice" on the closed app, and
 
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
   await deliverNextPush(phone, subscription, ++count);
-  await expect.poll(() => notifications(phone.worker())).toHaveLength(1);
-  const ringing = (await notifications(phone.worker()))[0]!;
+  await expect.poll(() => notificationsOf(phone.worker())).toHaveLength(1);
+  const ringing = (await notificationsOf(phone.worker()))[0]!;
   // Alice gives up: the same call's "ended" push (same topic, same tag) replaces the ringing.
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
   const ended = await deliverNextPush(phone, subscription, ++count);
   expect(ended).toMatchObject({ notification: { data: { kind: 'call-ended' } } });
   expect((ended.headers as Record<string, string>).topic).toBe(service.received[count - 2]!.headers.topic);
-  await expect.poll(() => notifications(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: ringing.tag, actions: [] })]);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: ringing.tag, actions: [] })]);
 
   // A message to Bob waits (queued); his phone is told once, without the text.
   const box = alice.page.getByRole('textbox', { name: 'Message' });
@@ -256,7 +242,7 @@ test('an unanswered call becomes "Missed call from Alice" on the closed app, and
   await box.press('Enter');
   const message = await deliverNextPush(phone, subscription, ++count);
   expect(JSON.stringify(message)).not.toContain('call me back');
-  await expect.poll(async () => (await notifications(phone.worker())).map((n) => n.title).sort()).toEqual(['Missed call from Alice', 'New message from Alice']);
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title).sort()).toEqual(['Missed call from Alice', 'New message from Alice']);
   await box.fill('are you there?');
   await box.press('Enter');
   await alice.page.waitForTimeout(1500);
@@ -298,6 +284,6 @@ test('the server’s keys replaced: Bob’s app subscribes again with the new ke
   const phone = await bobsBrowser(bob);
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
   expect(await deliverNextPush(phone, subscription, pushes + 1)).toMatchObject({ notification: { data: { kind: 'call' } } });
-  await expect.poll(async () => (await notifications(phone.worker())).map((n) => n.title)).toEqual(['Alice is calling']);
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title)).toEqual(['Alice is calling']);
   await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
 });

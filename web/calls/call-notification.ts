@@ -22,12 +22,18 @@ export type CallActionMessage = v.InferOutput<typeof CallActionMessageSchema>;
 
 export const callNotificationTag = (call: string) => `whisper-call-${call}`;
 
+/**
+ * Shows in progress. Chromium forgets a notification whose show is still in progress when
+ * `getNotifications()` is called meanwhile: it would stay on screen, never found to be closed.
+ */
+const showing = new Set<Promise<void>>();
+
 export async function showCallNotification(call: string, name: string, video: boolean): Promise<void> {
   if (!('Notification' in globalThis) || Notification.permission !== 'granted' || !navigator.serviceWorker) return;
   const registration = await navigator.serviceWorker.getRegistration();
   if (!registration) return;
   const data: CallNotificationData = { call, url: location.href };
-  await registration.showNotification(`${name} is calling`, {
+  const shown = registration.showNotification(`${name} is calling`, {
     body: video ? 'Incoming video call on Whisper' : 'Incoming audio call on Whisper',
     tag: callNotificationTag(call),
     icon: '/icons/icon-192.png',
@@ -38,9 +44,16 @@ export async function showCallNotification(call: string, name: string, video: bo
       { action: 'decline', title: 'Decline' },
     ],
   } as NotificationOptions);
+  showing.add(shown);
+  try {
+    await shown;
+  } finally {
+    showing.delete(shown);
+  }
 }
 
 export async function closeCallNotification(call: string): Promise<void> {
+  await Promise.allSettled([...showing]);
   const registration = await navigator.serviceWorker?.getRegistration();
   for (const notification of (await registration?.getNotifications({ tag: callNotificationTag(call) })) ?? []) notification.close();
 }
