@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { registerSW } from 'virtual:pwa-register';
+import { InstallPrompt } from '../app/install-prompt.js';
 import { WhisperApp } from '../app/whisper-app.js';
 import type { RoomSession } from '../room/room-session.js';
 import { controlStyles } from './shared.styles.js';
@@ -39,6 +40,8 @@ export class WhApp extends LitElement {
   declare callMinimized: boolean;
   #stopCallActions: (() => void) | null = null;
   #app: WhisperApp | null = null;
+  /** From the page's start: the browser may offer installing before storage is open. */
+  readonly #install = new InstallPrompt();
   #name = '';
   #recentRooms: string[] = [];
   #applyUpdate: ((reload?: boolean) => Promise<void>) | null = null;
@@ -191,28 +194,32 @@ export class WhApp extends LitElement {
   #page() {
     switch (this.phase.kind) {
       case 'loading':
-        return html`<div class="center"><p class="muted" role="status">Opening Whisper…</p></div>`;
+        return html`<main class="center"><p class="muted" role="status">Opening Whisper…</p></main>`;
       case 'failed':
-        return html`<div class="center"><h1>Whisper cannot start</h1><p class="muted" role="alert">${this.phase.reason}</p></div>`;
+        return html`<main class="center"><h1>Whisper cannot start</h1><p class="muted" role="alert">${this.phase.reason}</p></main>`;
       case 'name':
-        return html`<div class="center">
+        return html`<main class="center">
           <h1>Whisper</h1>
           <p class="muted">Private conversations, straight from your device to theirs.</p>
           <wh-name-form .value=${this.#name} @wh-name=${this.#nameChosen}></wh-name-form>
-        </div>`;
+        </main>`;
       case 'home':
-        return html`<wh-home-view
-          .name=${this.#name}
-          .recentRooms=${this.#recentRooms}
-          .sharedCount=${this.sharedCount}
-          @wh-new-room=${this.#newRoom}
-        ></wh-home-view>`;
+        return html`<main>
+          <wh-home-view
+            .name=${this.#name}
+            .recentRooms=${this.#recentRooms}
+            .sharedCount=${this.sharedCount}
+            .install=${this.#install}
+            @wh-new-room=${this.#newRoom}
+          ></wh-home-view>
+        </main>`;
       case 'room':
         return html`<wh-room-view
           .session=${this.phase.session}
           .selected=${this.selected}
           .online=${this.online}
           .sharedCount=${this.sharedCount}
+          .install=${this.#install}
           @wh-send-shared=${this.#sendShared}
           @wh-select=${this.#select}
           @wh-close-chat=${this.#closeChat}
@@ -228,6 +235,7 @@ export class WhApp extends LitElement {
       this.phase = { kind: 'failed', reason: `This browser does not let Whisper keep data on this device (${error instanceof Error ? error.message : String(error)}).` };
       return;
     }
+    void this.#install.useSettings(this.#app.settings);
     this.#name = await this.#app.settings.get('name');
     await this.#route();
   }

@@ -60,13 +60,15 @@ export class WhCallView extends LitElement {
       :host([minimized]) {
         inset: 0 0 auto 0;
         height: var(--wh-call-bar);
-        background: var(--wh-accept);
+        background: var(--wh-accept-strong);
       }
       [hidden] {
         display: none !important;
       }
+      /* Inside the call's region, painted under its header, stage and controls. */
       video.remote {
         position: absolute;
+        z-index: -1;
         inset: 0;
         width: 100%;
         height: 100%;
@@ -82,7 +84,6 @@ export class WhCallView extends LitElement {
           object-fit: contain;
         }
       }
-      :host([minimized]) video.remote,
       :host([minimized]) .full,
       :host(:not([minimized])) .bar {
         display: none;
@@ -102,7 +103,7 @@ export class WhCallView extends LitElement {
         background: linear-gradient(rgb(0 0 0 / 0.55), transparent);
         text-align: center;
       }
-      h2 {
+      h1 {
         margin: 0;
         font-size: 1.4rem;
         overflow-wrap: anywhere;
@@ -261,20 +262,20 @@ export class WhCallView extends LitElement {
     const showRemoteVideo = call.video && call.remoteCameraOn && this.remotePlaying;
     const hasLocalVideo = !!call.local?.getVideoTracks().length;
     return html`
-      <video
-        class="remote ${call.remoteScreen ? 'whole' : ''}"
-        autoplay
-        playsinline
-        aria-label="${this.name}’s video"
-        .srcObject=${live(call.remote)}
-        ?hidden=${!showRemoteVideo}
-        @playing=${this.#remoteState}
-        @resize=${this.#remoteState}
-        @emptied=${this.#remoteState}
-      ></video>
       <section class="full" aria-label="Call with ${this.name}">
+        <video
+          class="remote ${call.remoteScreen ? 'whole' : ''}"
+          autoplay
+          playsinline
+          aria-label="${this.name}’s video"
+          .srcObject=${live(call.remote)}
+          ?hidden=${!showRemoteVideo}
+          @playing=${this.#remoteState}
+          @resize=${this.#remoteState}
+          @emptied=${this.#remoteState}
+        ></video>
         <header>
-          <h2>${this.name}</h2>
+          <h1>${this.name}</h1>
           <p class="status" role="status">${this.#status()}</p>
           <div class="chips">
             ${active && call.remoteMuted ? html`<span class="chip">${this.name} is muted</span>` : nothing}

@@ -74,7 +74,7 @@ export class WhChatView extends LitElement {
         display: grid;
         padding-inline: 0.25rem;
       }
-      h2 {
+      h1 {
         margin: 0;
         font-size: 1.05rem;
         overflow: hidden;
@@ -85,9 +85,9 @@ export class WhChatView extends LitElement {
         font-size: 0.8rem;
         color: var(--wh-muted);
         white-space: nowrap;
-        overflow: hidden;
         display: flex;
-        gap: 0.4rem;
+        flex-wrap: wrap;
+        column-gap: 0.4rem;
         align-items: center;
       }
       .badge {
@@ -217,7 +217,7 @@ export class WhChatView extends LitElement {
           ${backIcon}
         </button>
         <div class="title">
-          <h2>${name}</h2>
+          <h1>${name}</h1>
           <span class="presence">
             <span>${person?.online ? 'Online' : 'Offline'}</span>
             ${this.#badge(person?.link)}

@@ -1,14 +1,17 @@
 import { LitElement, css, html } from 'lit';
+import type { InstallPrompt } from '../app/install-prompt.js';
 import { plusIcon } from './icons.js';
 import { controlStyles } from './shared.styles.js';
+import './wh-install.js';
 
 /**
  * The start page: make a new room, or go back to a recent one.
  * @event wh-new-room - The user wants a new room.
  */
 export class WhHomeView extends LitElement {
-  static override properties = { name: {}, recentRooms: { attribute: false }, sharedCount: { type: Number } };
+  static override properties = { name: {}, recentRooms: { attribute: false }, sharedCount: { type: Number }, install: { attribute: false } };
   declare name: string;
+  declare install: InstallPrompt | null;
   declare recentRooms: string[];
   declare sharedCount: number;
 
@@ -17,6 +20,7 @@ export class WhHomeView extends LitElement {
     this.name = '';
     this.recentRooms = [];
     this.sharedCount = 0;
+    this.install = null;
   }
 
   static override styles = [
@@ -72,6 +76,7 @@ export class WhHomeView extends LitElement {
       <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>
         ${plusIcon} New room
       </button>
+      <wh-install .prompt=${this.install}></wh-install>
       ${this.recentRooms.length > 0
         ? html`<nav aria-label="Recent rooms">
             <ul>

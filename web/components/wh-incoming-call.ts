@@ -25,6 +25,9 @@ export class WhIncomingCall extends LitElement {
     css`
       :host {
         z-index: 30;
+      }
+      [role='dialog'] {
+        height: 100%;
         display: grid;
         grid-template-rows: 1fr auto;
         justify-items: center;
@@ -89,15 +92,17 @@ export class WhIncomingCall extends LitElement {
 
   override render() {
     return html`
-      <section class="who" role="dialog" aria-modal="true" aria-labelledby="caller" aria-describedby="kind">
-        <div class="avatar" aria-hidden="true">${initial(this.name)}</div>
-        <h2 id="caller">${this.name}</h2>
-        <p id="kind">${this.video ? 'Incoming video call' : 'Incoming audio call'}</p>
+      <section role="dialog" aria-modal="true" aria-labelledby="caller" aria-describedby="kind">
+        <div class="who">
+          <div class="avatar" aria-hidden="true">${initial(this.name)}</div>
+          <h2 id="caller">${this.name}</h2>
+          <p id="kind">${this.video ? 'Incoming video call' : 'Incoming audio call'}</p>
+        </div>
+        <div class="actions">
+          <button class="decline" @click=${() => this.#say('wh-decline')}><span class="round">${phoneIcon}</span>Decline</button>
+          <button class="accept" @click=${() => this.#say('wh-accept')}><span class="round">${this.video ? videoIcon : phoneIcon}</span>Accept</button>
+        </div>
       </section>
-      <div class="actions">
-        <button class="decline" @click=${() => this.#say('wh-decline')}><span class="round">${phoneIcon}</span>Decline</button>
-        <button class="accept" @click=${() => this.#say('wh-accept')}><span class="round">${this.video ? videoIcon : phoneIcon}</span>Accept</button>
-      </div>
     `;
   }
 

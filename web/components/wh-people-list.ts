@@ -59,6 +59,10 @@ export class WhPeopleList extends LitElement {
         background: var(--wh-surface-2);
         font-weight: 700;
       }
+      /* The initial is drawn, not written: the button's visible text is then its name's ("Bob, online"). */
+      .avatar::before {
+        content: attr(data-initial);
+      }
       .dot {
         position: absolute;
         right: -1px;
@@ -123,7 +127,7 @@ export class WhPeopleList extends LitElement {
               aria-label="${person.name}, ${state}${unread}"
               @click=${() => this.dispatchEvent(new CustomEvent('wh-select', { detail: person.device, bubbles: true, composed: true }))}
             >
-              <span class="avatar" aria-hidden="true">${initial(person.name)}<span class="dot"></span></span>
+              <span class="avatar" aria-hidden="true" data-initial=${initial(person.name)}><span class="dot"></span></span>
               <span class="who" aria-hidden="true">
                 <span class="name">${person.name}</span>
                 <span class="state">${person.online ? 'Online' : 'Offline'}</span>

@@ -1,4 +1,5 @@
 import { LitElement, css, html } from 'lit';
+import type { InstallPrompt } from '../app/install-prompt.js';
 import type { RoomSession } from '../room/room-session.js';
 import { shareIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
@@ -6,6 +7,7 @@ import { needsHomeScreen } from '../push/own-subscription.js';
 import { controlStyles } from './shared.styles.js';
 import type { PersonEntry } from './wh-people-list.js';
 import './wh-chat-view.js';
+import './wh-install.js';
 import './wh-people-list.js';
 
 /** A swipe that starts this close to the left edge and travels this far goes back to the list. */
@@ -20,7 +22,8 @@ const SWIPE_PX = 70;
  * @event wh-relay-only - The "Relay only" switch changed.
  */
 export class WhRoomView extends LitElement {
-  static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean }, sharedCount: { type: Number } };
+  static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean }, sharedCount: { type: Number }, install: { attribute: false } };
+  declare install: InstallPrompt | null;
   declare session: RoomSession;
   declare selected: string | null;
   declare online: boolean;
@@ -32,6 +35,7 @@ export class WhRoomView extends LitElement {
     this.selected = null;
     this.online = true;
     this.sharedCount = 0;
+    this.install = null;
     new ListenController(this, () => this.session, ['wh-people', 'wh-signaling']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
     new ListenController(this, () => this.session?.away, ['wh-away-state']);
@@ -41,20 +45,24 @@ export class WhRoomView extends LitElement {
     controlStyles,
     css`
       :host {
-        display: grid;
-        grid-template-columns: var(--wh-sidebar) 1fr;
+        display: block;
         height: var(--wh-page-height, 100dvh);
         overflow: hidden;
         --wh-back-display: none;
       }
-      aside {
+      main {
+        display: grid;
+        grid-template-columns: var(--wh-sidebar) 1fr;
+        height: 100%;
+      }
+      .side {
         display: flex;
         flex-direction: column;
         min-height: 0;
         background: var(--wh-surface);
         border-right: 1px solid var(--wh-border);
       }
-      aside header {
+      .side header {
         display: flex;
         align-items: center;
         gap: 0.25rem;
@@ -95,7 +103,7 @@ export class WhRoomView extends LitElement {
       .settings small {
         color: var(--wh-muted);
       }
-      main {
+      .chat {
         min-width: 0;
         min-height: 0;
         touch-action: pan-y;
@@ -110,30 +118,32 @@ export class WhRoomView extends LitElement {
       }
       @media (max-width: 768px) {
         :host {
-          grid-template-columns: 100%;
-          position: relative;
           --wh-back-display: inline-flex;
         }
-        aside {
+        main {
+          grid-template-columns: 100%;
+          position: relative;
+        }
+        .side {
           border-right: none;
         }
-        main {
+        .chat {
           position: absolute;
           inset: 0;
           transform: translateX(100%);
           transition: transform 220ms ease;
           visibility: hidden;
         }
-        :host([chat-open]) main {
+        :host([chat-open]) .chat {
           transform: none;
           visibility: visible;
         }
-        :host([chat-open]) aside {
+        :host([chat-open]) .side {
           visibility: hidden;
         }
       }
       @media (prefers-reduced-motion: reduce) {
-        main {
+        .chat {
           transition: none;
         }
       }
@@ -143,34 +153,39 @@ export class WhRoomView extends LitElement {
   override render() {
     const people: PersonEntry[] = this.session.people.map((person) => ({ ...person, unread: this.session.chat.unread(person.device) }));
     this.toggleAttribute('chat-open', this.selected !== null);
+    // One main landmark for the room, whichever half a phone shows: the room (people, settings) and the conversation.
     return html`
-      <aside>
-        <header>
-          <h1>Whisper</h1>
-          <button class="icon" aria-label="Share" @click=${this.#share}>${shareIcon}</button>
-        </header>
-        ${this.#banner()}
-        <div class="scroll">
-          <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
-        </div>
-        ${this.session.away.available
-          ? html`<label class="settings">
-              <input type="checkbox" role="switch" .checked=${this.session.away.subscribed} @change=${this.#notifyWhenAway} />
-              <span
-                >Notify me when I’m away
-                <small>${needsHomeScreen() ? '(on iPhone and iPad: add Whisper to your Home Screen first, and open it from there)' : '(calls ring and new messages show while Whisper is closed)'}</small></span
-              >
-            </label>`
-          : null}
-        <label class="settings">
-          <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
-          <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
-        </label>
-      </aside>
-      <main @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
-        ${this.selected
-          ? html`<wh-chat-view .session=${this.session} .device=${this.selected} .sharedCount=${this.sharedCount} @wh-back=${this.#back}></wh-chat-view>`
-          : html`<p class="placeholder">Choose someone to talk to.</p>`}
+      <main>
+        <section class="side" aria-label="Room">
+          <header>
+            <h1>Whisper</h1>
+            <wh-install compact .prompt=${this.install}></wh-install>
+            <button class="icon" aria-label="Share" @click=${this.#share}>${shareIcon}</button>
+          </header>
+          ${this.#banner()}
+          <wh-install guide .prompt=${this.install}></wh-install>
+          <div class="scroll">
+            <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
+          </div>
+          ${this.session.away.available
+            ? html`<label class="settings">
+                <input type="checkbox" role="switch" .checked=${this.session.away.subscribed} @change=${this.#notifyWhenAway} />
+                <span
+                  >Notify me when I’m away
+                  <small>${needsHomeScreen() ? '(on iPhone and iPad: add Whisper to your Home Screen first, and open it from there)' : '(calls ring and new messages show while Whisper is closed)'}</small></span
+                >
+              </label>`
+            : null}
+          <label class="settings">
+            <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
+            <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
+          </label>
+        </section>
+        <section class="chat" aria-label="Conversation" @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
+          ${this.selected
+            ? html`<wh-chat-view .session=${this.session} .device=${this.selected} .sharedCount=${this.sharedCount} @wh-back=${this.#back}></wh-chat-view>`
+            : html`<p class="placeholder">Choose someone to talk to.</p>`}
+        </section>
       </main>
     `;
   }

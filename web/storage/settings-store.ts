@@ -8,9 +8,11 @@ export interface Settings {
   recentRooms: string[];
   /** "Notify me when I'm away" (Web Push): null until decided; a call made or answered turns it on. */
   notifyWhenAway: boolean | null;
+  /** The "Add to Home Screen" guide (iPhone and iPad) was dismissed. */
+  installGuideDismissed: boolean;
 }
 
-const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [], notifyWhenAway: null };
+const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [], notifyWhenAway: null, installGuideDismissed: false };
 
 export class SettingsStore {
   constructor(private readonly db: WhisperDatabase) {}

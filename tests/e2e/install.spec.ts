@@ -1,0 +1,118 @@
+/**
+ * Installing Whisper. Chromium's own installability check (a persistent
+ * profile: an incognito one is never installable); the Install button, fed
+ * a `beforeinstallprompt` as Chromium gives it (headless Chromium never
+ * offers installing by itself); and the "Add to Home Screen" guide that an
+ * iPhone's Safari gets instead.
+ */
+import { chromium, type Page } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from './playwright.config.js';
+import { expect, test, watchForProblems } from './fixtures.js';
+import { closeAll, createRoom, newPerson, type Person } from './people.js';
+
+let people: Person[] = [];
+test.afterEach(() => closeAll(people));
+
+const IPHONE_SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.4 Mobile/15E148 Safari/604.1';
+
+/** What Chromium hands a page that may be installed: `prompt()` shows its dialog, `userChoice` says what the person chose. */
+async function offerInstall(page: Page, outcome: 'accepted' | 'dismissed'): Promise<void> {
+  await page.evaluate((choice) => {
+    const event = Object.assign(new Event('beforeinstallprompt', { cancelable: true }), {
+      prompt: async () => {
+        (window as unknown as { prompted: number }).prompted = ((window as unknown as { prompted?: number }).prompted ?? 0) + 1;
+      },
+      userChoice: Promise.resolve({ outcome: choice }),
+    });
+    window.dispatchEvent(event);
+  }, outcome);
+}
+
+const prompted = (page: Page) => page.evaluate(() => (window as unknown as { prompted?: number }).prompted ?? 0);
+
+test('Chromium finds Whisper installable: no installability error, in a persistent profile', async ({ app }) => {
+  const profile = await mkdtemp(join(tmpdir(), 'whisper-install-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(app.url);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] };
+    expect(installabilityErrors).toEqual([]);
+  } finally {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});
+
+test('the Install button: offered when the browser offers it, on the home screen and in the room, shows the browser’s prompt, and goes once installed', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  people = [alice];
+  const { page } = alice;
+  await page.goto(app.url);
+  await page.getByRole('textbox', { name: 'Your name' }).fill('Alice');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByRole('button', { name: 'New room' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+
+  // The person says no: the offer is used up, and the button goes until the browser offers again.
+  await offerInstall(page, 'dismissed');
+  await page.getByRole('button', { name: 'Install' }).click();
+  expect(await prompted(page)).toBe(1);
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+
+  // In a room it sits in the header, beside Share.
+  await page.getByRole('button', { name: 'New room' }).click();
+  await expect(page.getByRole('button', { name: 'Share' })).toBeVisible();
+  await offerInstall(page, 'accepted');
+  await page.getByRole('button', { name: 'Install' }).click();
+  expect(await prompted(page)).toBe(2);
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+
+  // Installed from the browser's own menu instead: the button goes too.
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Share' })).toBeVisible();
+  await offerInstall(page, 'accepted');
+  await expect(page.getByRole('button', { name: 'Install' })).toBeVisible();
+  await page.evaluate(() => window.dispatchEvent(new Event('appinstalled')));
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+});
+
+test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which says calls ring only from there, until dismissed', async ({ browser, app }) => {
+  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
+  people = [alice];
+  await createRoom(alice, app.url);
+  const guide = alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' });
+  await expect(guide).toContainText('tap Share, then Add to Home Screen');
+  await expect(guide).toContainText('Calls ring only in Whisper opened from the Home Screen.');
+  await expect(alice.page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+  await guide.getByRole('button', { name: 'Got it' }).click();
+  await expect(guide).toHaveCount(0);
+  await alice.page.reload();
+  await expect(alice.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  await expect(guide).toHaveCount(0);
+});
+
+test('installed, opened from the home screen (standalone): neither the button nor the guide', async ({ browser, app }) => {
+  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
+  people = [alice];
+  // What an app opened from the home screen reports.
+  await context.addInitScript(() => {
+    const matchMedia = window.matchMedia.bind(window);
+    window.matchMedia = (query: string) => (query === '(display-mode: standalone)' ? ({ ...matchMedia(query), matches: true, media: query, addEventListener: () => undefined } as unknown as MediaQueryList) : matchMedia(query));
+  });
+  await createRoom(alice, app.url);
+  await offerInstall(alice.page, 'accepted');
+  await expect(alice.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  await expect(alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' })).toHaveCount(0);
+  await expect(alice.page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+});

@@ -1,0 +1,87 @@
+/**
+ * Installing Whisper to the home screen. Chromium (desktop and Android) offers
+ * it through `beforeinstallprompt`, which is kept so that the app's own
+ * Install button can show the browser's prompt. iOS Safari has no such event:
+ * there, a short "Add to Home Screen" guide is shown once, until dismissed.
+ * Both go away once Whisper runs installed (`appinstalled`, or the page is in
+ * `display-mode: standalone`).
+ */
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import { needsHomeScreen } from '../push/own-subscription.js';
+import type { SettingsStore } from '../storage/settings-store.js';
+
+/** Chromium's event (not in TypeScript's DOM types). */
+interface BeforeInstallPromptEvent extends Event {
+  prompt(): Promise<void>;
+  readonly userChoice: Promise<{ outcome: 'accepted' | 'dismissed' }>;
+}
+
+export interface InstallPromptEventMap {
+  'wh-install-change': CustomEvent<void>;
+}
+
+export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
+  #offer: BeforeInstallPromptEvent | null = null;
+  #installed = matchMedia('(display-mode: standalone)').matches;
+  /** Read from the settings once they are open; hidden until then. */
+  #guideDismissed = true;
+  #settings: SettingsStore | null = null;
+
+  /** Listens from the page's start: the browser may offer installing before the app has opened its storage. */
+  constructor() {
+    super();
+    addEventListener('beforeinstallprompt', (event) => {
+      // Keep it for the Install button instead of the browser's own mini-infobar.
+      event.preventDefault();
+      this.#offer = event as BeforeInstallPromptEvent;
+      this.#changed();
+    });
+    addEventListener('appinstalled', () => this.#markInstalled());
+    matchMedia('(display-mode: standalone)').addEventListener('change', (event) => {
+      if (event.matches) this.#markInstalled();
+    });
+  }
+
+  /** The settings hold whether the iOS guide was dismissed. */
+  async useSettings(settings: SettingsStore): Promise<void> {
+    this.#settings = settings;
+    this.#guideDismissed = await settings.get('installGuideDismissed');
+    this.#changed();
+  }
+
+  /** The browser offers installing, and the app is not installed. */
+  get canInstall(): boolean {
+    return !this.#installed && this.#offer !== null;
+  }
+
+  /** iPhone or iPad, in Safari rather than the home-screen app, and the guide not dismissed yet. */
+  get showsGuide(): boolean {
+    return !this.#installed && !this.#guideDismissed && needsHomeScreen();
+  }
+
+  /** Shows the browser's install prompt (from a click); the offer can be used once. */
+  async install(): Promise<void> {
+    const offer = this.#offer;
+    if (!offer) return;
+    this.#offer = null;
+    this.#changed();
+    await offer.prompt();
+    if ((await offer.userChoice).outcome === 'accepted') this.#markInstalled();
+  }
+
+  async dismissGuide(): Promise<void> {
+    this.#guideDismissed = true;
+    this.#changed();
+    await this.#settings?.set('installGuideDismissed', true);
+  }
+
+  #markInstalled(): void {
+    this.#installed = true;
+    this.#offer = null;
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.emit('wh-install-change', undefined);
+  }
+}
