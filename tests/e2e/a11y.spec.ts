@@ -32,7 +32,8 @@ async function axe(person: Person, screen: string): Promise<string[]> {
 }
 
 test('axe finds no violation on any screen, on a desktop and on a phone', async ({ browser, app }) => {
-  test.setTimeout(120_000);
+  // 18 analyses, each injecting axe-core afresh: about 1.5 min alone, twice that beside the call tests.
+  test.setTimeout(300_000);
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob', PHONE_390);
   people = [alice, bob];
