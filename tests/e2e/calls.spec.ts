@@ -95,9 +95,38 @@ test('a call nobody answers times out and leaves "Missed call" in both histories
   await expect(callEntry(bob, 'Missed call')).toBeVisible();
 });
 
+/**
+ * Holds the call invites the page writes to its data channels until `releaseInvites`: both calls are then
+ * really started before either invite arrives, however slowly each page reacts to its click.
+ */
+async function holdInvites(person: Person): Promise<void> {
+  await person.page.evaluate(() => {
+    const held: Array<() => void> = [];
+    const send = RTCDataChannel.prototype.send;
+    (window as unknown as { whReleaseInvites: () => void }).whReleaseInvites = () => {
+      RTCDataChannel.prototype.send = send;
+      for (const release of held.splice(0)) release();
+    };
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+      if (typeof data === 'string' && (data as string).includes('"t":"call-invite"')) {
+        held.push(() => send.call(this, data));
+        return;
+      }
+      return send.call(this, data);
+    };
+  });
+}
+
+const releaseInvites = (person: Person) => person.page.evaluate(() => (window as unknown as { whReleaseInvites: () => void }).whReleaseInvites());
+
 test('both call each other at once: one call, connected on both sides', async ({ browser, app }) => {
   const [alice, bob] = await aliceAndBob(browser, app.url);
+  await holdInvites(alice);
+  await holdInvites(bob);
   await Promise.all([call(alice, 'Video call'), call(bob, 'Video call')]);
+  await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
+  await expect(callStatus(bob, 'Alice')).toHaveText('Calling…');
+  await Promise.all([releaseInvites(alice), releaseInvites(bob)]);
   await expectRemoteVideoPlaying(alice, 'Bob');
   await expectRemoteVideoPlaying(bob, 'Alice');
   await expect(callStatus(alice, 'Bob')).toHaveText(/^0:\d\d$/);
