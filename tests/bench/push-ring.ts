@@ -25,7 +25,6 @@ const stats = (samples: number[]) => {
   return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0]!, max: sorted.at(-1)! };
 };
 const ms = (v: number) => `${v.toFixed(0)} ms`;
-const step = (what: string) => process.env.BENCH_DEBUG && process.stderr.write(`  ${what}\n`);
 
 // Code for the service worker is source text: tsx would otherwise add helpers the worker lacks.
 /**
@@ -132,7 +131,6 @@ try {
     const received = await service.waitFor(count, 20_000);
     if (received.problem) throw new Error(`push service: ${received.problem}`);
     const data = service.decrypt(bobSubscription, received.body).toString();
-    step(`push ${count}: ${(JSON.parse(data) as { notification: { data: { kind: string } } }).notification.data.kind}, ${service.received.length} received`);
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId, data });
   };
 
@@ -141,14 +139,12 @@ try {
   for (let i = 1; i <= CALLS; i++) {
     const started = Date.now();
     await videoCall.click();
-    step('clicked');
     await deliver(++count);
     closed.push((await shown('Alice is calling', i)) - started);
     process.stderr.write(`closed ${i}: ${closed.at(-1)} ms\n`);
     await cancel.click();
     await deliver(++count);
     await shown('Missed call from Alice', i);
-    step('missed shown');
     await videoCall.waitFor({ state: 'visible' });
     await alice.waitForFunction(() => !document.querySelector('wh-app')?.shadowRoot?.querySelector('wh-call-view'));
   }

@@ -5,7 +5,7 @@
  * offers installing by itself); and the "Add to Home Screen" guide that an
  * iPhone's Safari gets instead.
  */
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,15 @@ async function offerInstall(page: Page, outcome: 'accepted' | 'dismissed'): Prom
     });
     window.dispatchEvent(event);
   }, outcome);
+}
+
+/** Alice, in Safari on an iPhone (as far as the page can tell). */
+async function aliceOnAnIPhone(browser: Browser): Promise<Person> {
+  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
+  people = [alice];
+  return alice;
 }
 
 const prompted = (page: Page) => page.evaluate(() => (window as unknown as { prompted?: number }).prompted ?? 0);
@@ -84,10 +93,7 @@ test('the Install button: offered when the browser offers it, on the home screen
 });
 
 test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which says calls ring only from there, until dismissed', async ({ browser, app }) => {
-  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
-  people = [alice];
+  const alice = await aliceOnAnIPhone(browser);
   await createRoom(alice, app.url);
   const guide = alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' });
   await expect(guide).toContainText('tap Share, then Add to Home Screen');
@@ -101,12 +107,9 @@ test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which 
 });
 
 test('installed, opened from the home screen (standalone): neither the button nor the guide', async ({ browser, app }) => {
-  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
-  people = [alice];
+  const alice = await aliceOnAnIPhone(browser);
   // What an app opened from the home screen reports.
-  await context.addInitScript(() => {
+  await alice.context.addInitScript(() => {
     const matchMedia = window.matchMedia.bind(window);
     window.matchMedia = (query: string) => (query === '(display-mode: standalone)' ? ({ ...matchMedia(query), matches: true, media: query, addEventListener: () => undefined } as unknown as MediaQueryList) : matchMedia(query));
   });

@@ -42,8 +42,8 @@ const READ = `(async () => {
   }));
 })()`;
 
-/** Runs source text in a page or a worker. */
-const run = (target: Page | Worker, code: string): Promise<unknown> => ('mainFrame' in target ? target.evaluate(code) : target.evaluate(code));
+/** Runs source text in a page or a worker (both take it; their typings differ in every other form). */
+const run = (target: Page | Worker, code: string): Promise<unknown> => (target as { evaluate(code: string): Promise<unknown> }).evaluate(code);
 
 /** Starts counting the shows of `target`: call it before anything may show a notification there. */
 export async function trackShows(target: Page | Worker): Promise<void> {

@@ -149,12 +149,17 @@ async function deliverNextPush(bob: Phone, subscription: StubSubscription, count
   return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
 }
 
-/** Bob subscribed, then closed the app; `pushes` is how many the push service had received by then. */
-async function bobAway(browser: Browser): Promise<{ alice: Person; bob: Person; subscription: StubSubscription; phone: Phone; pushes: number }> {
-  const { alice, bob, subscription } = await bobSubscribed(browser);
+/** Bob closes the app; `pushes` is how many the push service had received by then. */
+async function bobGoesAway(alice: Person, bob: Person): Promise<{ phone: Phone; pushes: number }> {
   const pushes = service.received.length;
   await bobClosesTheApp(alice, bob);
-  return { alice, bob, subscription, phone: await bobsBrowser(bob), pushes };
+  return { phone: await bobsBrowser(bob), pushes };
+}
+
+/** Bob subscribed, then closed the app. */
+async function bobAway(browser: Browser): Promise<{ alice: Person; bob: Person; subscription: StubSubscription; phone: Phone; pushes: number }> {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  return { alice, bob, subscription, ...(await bobGoesAway(alice, bob)) };
 }
 
 /** Taps the notification (or one of its actions); returns the address the worker asked to open, if any. */
@@ -275,13 +280,8 @@ test('the server’s keys replaced: Bob’s app subscribes again with the new ke
   await expect.poll(() => service.keyOf(subscription), { timeout: 30_000 }).not.toBe(oldKey);
   expect(service.keyOf(subscription)).toBeTruthy();
   // While the server was away, their pages' attempts to reach it failed, as they should have.
-  for (const person of [alice, bob]) {
-    const refused = person.problems.filter((problem) => problem.includes('ERR_CONNECTION_REFUSED'));
-    person.problems.splice(0, person.problems.length, ...person.problems.filter((problem) => !refused.includes(problem)));
-  }
-  const pushes = service.received.length;
-  await bobClosesTheApp(alice, bob);
-  const phone = await bobsBrowser(bob);
+  for (const person of [alice, bob]) person.problems.splice(0, Infinity, ...person.problems.filter((problem) => !problem.includes('ERR_CONNECTION_REFUSED')));
+  const { phone, pushes } = await bobGoesAway(alice, bob);
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
   expect(await deliverNextPush(phone, subscription, pushes + 1)).toMatchObject({ notification: { data: { kind: 'call' } } });
   await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title)).toEqual(['Alice is calling']);

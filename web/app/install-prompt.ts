@@ -21,8 +21,9 @@ export interface InstallPromptEventMap {
 }
 
 export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
+  readonly #standalone = matchMedia('(display-mode: standalone)');
   #offer: BeforeInstallPromptEvent | null = null;
-  #installed = matchMedia('(display-mode: standalone)').matches;
+  #installed = this.#standalone.matches;
   /** Read from the settings once they are open; hidden until then. */
   #guideDismissed = true;
   #settings: SettingsStore | null = null;
@@ -37,7 +38,7 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
       this.#changed();
     });
     addEventListener('appinstalled', () => this.#markInstalled());
-    matchMedia('(display-mode: standalone)').addEventListener('change', (event) => {
+    this.#standalone.addEventListener('change', (event) => {
       if (event.matches) this.#markInstalled();
     });
   }

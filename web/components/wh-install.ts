@@ -45,9 +45,7 @@ export class WhInstall extends LitElement {
       .guide p {
         margin: 0;
       }
-      .guide button {
-        border-color: var(--wh-border);
-      }
+      .guide button,
       button.install:not(.icon) {
         border-color: var(--wh-border);
       }

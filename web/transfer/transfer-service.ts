@@ -288,8 +288,6 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   async #handle(device: string, frame: TransferFrame, channel: RTCDataChannel): Promise<void> {
     const transfer = await this.find(frame.id);
-    // What the receiver asked for on a channel that is gone no longer holds: it asks again on the new one.
-    const current = this.#transport.channel(device) === channel;
     // Another person's transfer, or one that goes the other way, is not theirs to act on.
     if (transfer && transfer.conversation !== device) return;
     const outgoing = transfer?.direction === 'out' ? transfer : undefined;
@@ -299,7 +297,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (!outgoing) await this.#offered(device, frame, incoming);
         return;
       case 'accept':
-        if (outgoing && current) await this.#accepted(outgoing, frame.from, channel);
+        // What the receiver asked for on a channel that is gone no longer holds: it asks again on the new one.
+        if (outgoing && this.#transport.channel(device) === channel) await this.#accepted(outgoing, frame.from, channel);
         // A transfer this side no longer knows: tell the receiver, so that it does not wait for ever.
         else if (!transfer) this.#control(device, { t: 'cancel', id: frame.id });
         return;
