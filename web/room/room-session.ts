@@ -102,6 +102,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         const link = this.#links.get(device);
         return link && this.#verified.has(link) && link.files.readyState === 'open' ? link.files : null;
       },
+      maxMessageSize: (device) => this.#links.get(device)?.pc.sctp?.maxMessageSize ?? null,
       want: (device) => this.connect(device),
     });
     this.calls = new CallService({

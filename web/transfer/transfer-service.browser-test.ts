@@ -10,7 +10,7 @@ import { ChatService } from '../chat/chat-service.js';
 import { openDatabase, type StoredTransfer, type TransferState, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { TransferService } from './transfer-service.js';
-import { CHUNK_SIZE, decodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
@@ -22,11 +22,15 @@ class FakeChannel extends EventTarget {
   readyState: RTCDataChannelState = 'open';
   bufferedAmount = 0;
   bufferedAmountLowThreshold = 0;
+  /** What the connection's SCTP transport says the peer takes. */
+  maxMessageSize = DEFAULT_MESSAGE_SIZE;
   readonly sent: Frame[] = [];
   /** Called with each frame as it is sent (a live wire delivers it from here). */
   onSend: ((frame: Frame) => void) | null = null;
   send(data: Frame): void {
     if (this.readyState !== 'open') throw new Error('channel not open');
+    // As RTCDataChannel.send does for a message larger than the peer takes.
+    if (typeof data !== 'string' && data.byteLength > this.maxMessageSize) throw new TypeError('message too large');
     const frame = typeof data === 'string' ? data : data.slice(0);
     this.sent.push(frame);
     this.onSend?.(frame);
@@ -63,6 +67,7 @@ async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
   });
   me.service = new TransferService(database, me.chat, {
     channel: () => (me.channel?.readyState === 'open' ? (me.channel as unknown as RTCDataChannel) : null),
+    maxMessageSize: () => me.channel?.maxMessageSize ?? null,
     want: () => undefined,
   });
   return me;
@@ -77,11 +82,12 @@ async function pair(): Promise<[Side, Side]> {
 }
 
 /** A new channel between the two, opened on both sides, as a new peer connection gives. */
-async function connect(a: Side, b: Side): Promise<void> {
+async function connect(a: Side, b: Side, maxMessageSize = DEFAULT_MESSAGE_SIZE): Promise<void> {
   a.channel?.close();
   b.channel?.close();
   a.channel = new FakeChannel();
   b.channel = new FakeChannel();
+  a.channel.maxMessageSize = b.channel.maxMessageSize = maxMessageSize;
   await Promise.all([a.service.channelOpened(a.peer), b.service.channelOpened(b.peer)]);
 }
 
@@ -167,6 +173,7 @@ async function expectDelivered(alice: Side, bob: Side, id: string, file: File): 
   expect(await sha256((await bob.service.file(id))!)).to.equal(await sha256(file));
 }
 
+const CHUNK_SIZE = chunkSizeFor(DEFAULT_MESSAGE_SIZE);
 const FILE_BYTES = 40 * CHUNK_SIZE + 1234;
 
 describe('TransferService: the transfer state machine', () => {
@@ -306,6 +313,58 @@ describe('TransferService: the transfer state machine', () => {
     });
     expect(nacks).to.deep.equal([9]);
     await expectDelivered(alice, bob, id, file);
+  });
+
+  it('the chunk size follows the largest message the peer takes: 255 KiB chunks to a Chromium peer (256 KiB messages), byte-identical', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob, 256 * 1024);
+    const file = randomFile(5 * 255 * 1024 + 777);
+    const sizes: number[] = [];
+    const id = await offerAndAccept(alice, bob, file);
+    expect((await only(bob)).chunkSize).to.equal(255 * 1024);
+    await exchange(alice, bob, (frame, from) => {
+      if (from === alice && typeof frame !== 'string') sizes.push(frame.byteLength);
+      return [frame];
+    });
+    expect(sizes).to.have.length(6);
+    expect(Math.max(...sizes)).to.be.at.most(256 * 1024);
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('a chunk of the wrong length (a valid hash over too few bytes) is refused and asked for again', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const nacks: number[] = [];
+    let chunks = 0;
+    const id = await offerAndAccept(alice, bob, file);
+    const xxhash = await (await import('hash-wasm')).createXXHash64();
+    await exchange(alice, bob, (frame, from) => {
+      if (typeof frame === 'string') {
+        const control = parseTransferFrame(frame);
+        if (control?.t === 'nack') nacks.push(control.from);
+        return [frame];
+      }
+      if (from !== alice || ++chunks !== 3) return [frame];
+      const chunk = decodeChunk(frame)!;
+      const short = chunk.data.slice(0, 1000);
+      return [encodeChunk(chunk.id, chunk.index, xxhash.init().update(short).digest('hex'), short)];
+    });
+    expect(nacks).to.deep.equal([2]);
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('resumed over a connection that takes smaller messages than its chunks: the sender stops it with a reason, and the receiver is told', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob, 256 * 1024);
+    const file = randomFile(20 * 255 * 1024);
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob, cutAfter(3));
+    await connect(alice, bob, DEFAULT_MESSAGE_SIZE);
+    await exchange(alice, bob);
+    expect(alice.service.get(id)!.state).to.equal('failed');
+    expect(alice.service.get(id)!.reason).to.match(/smaller pieces/);
+    expect(await state(bob)).to.equal('cancelled');
   });
 
   it('a chunk from beyond the one expected (the sender went on without it) makes the receiver ask for it, not wait for ever', async () => {

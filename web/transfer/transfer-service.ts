@@ -17,11 +17,13 @@ import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
-import { CHUNK_SIZE, decodeChunk, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { chunkSizeFor, chunksFit, decodeChunk, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 export interface TransferTransport {
   /** The open, verified "files" channel to the device, or null. */
   channel(device: string): RTCDataChannel | null;
+  /** The largest message the device's connection takes (`RTCSctpTransport.maxMessageSize`), or null when unknown. */
+  maxMessageSize(device: string): number | null;
   want(device: string): void;
 }
 
@@ -46,12 +48,14 @@ function isUnfinished(transfer: StoredTransfer): boolean {
   return transfer.state === 'offered' || transfer.state === 'active' || transfer.state === 'paused';
 }
 
-/** Chunks the sender may have in flight beyond what the receiver has stored (8 MiB). */
-const WINDOW_CHUNKS = 128;
-/** Chunks read from the file at once (1 MiB). */
-const READ_CHUNKS = 16;
-/** Chunks written per IndexedDB transaction, as one stored block (1 MiB). A flush always starts on a block boundary. */
-const BATCH_CHUNKS = 16;
+/** Bytes the sender may have in flight beyond what the receiver has stored. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes read from the file at once, and written per IndexedDB transaction as one stored block. In whole
+ * chunks: a flush always starts on a block boundary, so the block size follows from the chunk size alone.
+ */
+const BLOCK_BYTES = 1024 * 1024;
+const chunksPer = (bytes: number, chunkSize: number): number => Math.max(1, Math.floor(bytes / chunkSize));
 /** The channel's buffer is kept between these marks. */
 const BUFFER_HIGH = 4 * 1024 * 1024;
 const BUFFER_LOW = 1024 * 1024;
@@ -166,8 +170,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   async send(device: string, files: readonly File[]): Promise<void> {
+    // The peer's limit when connected; otherwise the size every WebRTC stack takes.
+    const chunkSize = chunkSizeFor(this.#transport.channel(device) ? this.#transport.maxMessageSize(device) : null);
     for (const file of files) {
-      const first = await this.#chunkHash(await file.slice(0, CHUNK_SIZE).arrayBuffer());
+      const first = await this.#chunkHash(await file.slice(0, chunkSize).arrayBuffer());
       const transfer: StoredTransfer = {
         id: randomId(16),
         conversation: device,
@@ -175,8 +181,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         name: file.name || 'file',
         size: file.size,
         type: file.type,
-        chunkSize: CHUNK_SIZE,
-        chunkCount: Math.ceil(file.size / CHUNK_SIZE),
+        chunkSize,
+        chunkCount: Math.ceil(file.size / chunkSize),
         state: 'offered',
         next: 0,
         lastModified: file.lastModified,
@@ -194,7 +200,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   async provideFile(id: string, file: File): Promise<boolean> {
     const transfer = this.#transfers.get(id);
     if (!transfer || transfer.direction !== 'out') return false;
-    const first = await this.#chunkHash(await file.slice(0, CHUNK_SIZE).arrayBuffer());
+    const first = await this.#chunkHash(await file.slice(0, transfer.chunkSize).arrayBuffer());
     if (file.size !== transfer.size || first !== transfer.firstChunkHash) {
       this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
       return false;
@@ -342,7 +348,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   #offer(transfer: StoredTransfer): void {
     const { id, name, size, type, chunkSize } = transfer;
-    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize: chunkSize as typeof CHUNK_SIZE })) this.#transport.want(transfer.conversation);
+    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize })) this.#transport.want(transfer.conversation);
   }
 
   async #accepted(transfer: StoredTransfer, from: number, channel: RTCDataChannel): Promise<void> {
@@ -352,6 +358,12 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       return;
     }
     if (!isUnfinished(transfer)) return;
+    if (!chunksFit(transfer.chunkSize, this.#transport.maxMessageSize(transfer.conversation))) {
+      // Resumed on a connection that takes smaller messages than the one it started on (another browser).
+      await this.#stop(transfer, 'failed', 'Their browser now takes smaller pieces than this transfer uses: send the file again.');
+      this.#control(transfer.conversation, { t: 'cancel', id: transfer.id });
+      return;
+    }
     this.#acceptedOn.set(transfer.id, channel);
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
@@ -399,19 +411,19 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
             // Everything is out; the hash covers the whole file once every chunk was read in order. It is
             // kept, so that a lost `end` can be sent again without the file (after a reload).
             if (!transfer.sha256) {
-              await this.#hashUpTo(outgoing, transfer.chunkCount);
+              await this.#hashUpTo(outgoing, transfer, transfer.chunkCount);
               await this.#update(transfer, { sha256: outgoing.sha.digest('hex') });
             }
             this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256! });
             return;
           }
-          if (outgoing.cursor - outgoing.acked >= WINDOW_CHUNKS || channel.bufferedAmount > BUFFER_HIGH) {
+          if (outgoing.cursor - outgoing.acked >= chunksPer(WINDOW_BYTES, transfer.chunkSize) || channel.bufferedAmount > BUFFER_HIGH) {
             await this.#waitForRoom(outgoing, channel);
             continue;
           }
           const index = outgoing.cursor;
-          await this.#hashUpTo(outgoing, index);
-          const data = await this.#readChunk(outgoing, index);
+          await this.#hashUpTo(outgoing, transfer, index);
+          const data = await this.#readChunk(outgoing, transfer, index);
           if (outgoing.hashedUpTo === index) {
             outgoing.sha.update(data);
             outgoing.hashedUpTo++;
@@ -432,22 +444,24 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   /** Feeds chunks [hashedUpTo, index) to the file's SHA-256 (after a resume from the middle). */
-  async #hashUpTo(outgoing: Outgoing, index: number): Promise<void> {
+  async #hashUpTo(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<void> {
     while (outgoing.hashedUpTo < index) {
-      outgoing.sha.update(await this.#readChunk(outgoing, outgoing.hashedUpTo));
+      outgoing.sha.update(await this.#readChunk(outgoing, transfer, outgoing.hashedUpTo));
       outgoing.hashedUpTo++;
     }
   }
 
-  async #readChunk(outgoing: Outgoing, index: number): Promise<Uint8Array> {
-    const start = index * CHUNK_SIZE;
+  async #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
+    const { chunkSize } = transfer;
+    const start = index * chunkSize;
     let block = outgoing.block;
     if (!block || start < block.start || start >= block.start + block.data.byteLength) {
-      const blockStart = Math.floor(index / READ_CHUNKS) * READ_CHUNKS * CHUNK_SIZE;
-      block = { start: blockStart, data: new Uint8Array(await outgoing.file.slice(blockStart, blockStart + READ_CHUNKS * CHUNK_SIZE).arrayBuffer()) };
+      const blockBytes = chunksPer(BLOCK_BYTES, chunkSize) * chunkSize;
+      const blockStart = Math.floor(start / blockBytes) * blockBytes;
+      block = { start: blockStart, data: new Uint8Array(await outgoing.file.slice(blockStart, blockStart + blockBytes).arrayBuffer()) };
       outgoing.block = block;
     }
-    return block.data.subarray(start - block.start, start - block.start + CHUNK_SIZE);
+    return block.data.subarray(start - block.start, start - block.start + chunkSize);
   }
 
   #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
@@ -565,7 +579,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     // Go-back-N: after a bad chunk, everything until its new copy is dropped. A chunk from beyond it
     // means the sender went on without the one expected: it is asked for, once.
     if (chunk.index < expected) return;
-    if (chunk.index > expected || (await this.#chunkHash(chunk.data)) !== chunk.hash) {
+    const length = Math.min(transfer.chunkSize, transfer.size - chunk.index * transfer.chunkSize);
+    if (chunk.index > expected || chunk.data.byteLength !== length || (await this.#chunkHash(chunk.data)) !== chunk.hash) {
       if (incoming.nackedAt !== expected) {
         incoming.nackedAt = expected;
         this.#control(device, { t: 'nack', id: transfer.id, from: expected });
@@ -575,7 +590,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     incoming.sha.update(chunk.data);
     incoming.received++;
     incoming.batch.push({ index: chunk.index, data: chunk.data });
-    if (incoming.batch.length >= BATCH_CHUNKS || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
+    if (incoming.batch.length >= chunksPer(BLOCK_BYTES, transfer.chunkSize) || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
   }
 
   /** Writes the batch, the progress and the hash state in one transaction, then tells the sender. */
@@ -590,7 +605,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         // One stored block per batch: far fewer records than wire chunks, and the same [transfer, index] keys.
         const block = new Blob(batch.map(({ data }) => data as Uint8Array<ArrayBuffer>));
         const tx = this.#db.transaction(['chunks', 'transfers'], 'readwrite');
-        void tx.objectStore('chunks').put(block, [transfer.id, batch[0]!.index / BATCH_CHUNKS]);
+        void tx.objectStore('chunks').put(block, [transfer.id, batch[0]!.index / chunksPer(BLOCK_BYTES, transfer.chunkSize)]);
         void tx.objectStore('transfers').put({ ...transfer, next, hashState });
         await tx.done;
       } catch (error) {
@@ -633,7 +648,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   // Both sides
 
-  async #stop(transfer: StoredTransfer, state: 'declined' | 'cancelled', reason?: string): Promise<void> {
+  async #stop(transfer: StoredTransfer, state: 'declined' | 'cancelled' | 'failed', reason?: string): Promise<void> {
     this.#outgoing.get(transfer.id)?.wake?.();
     this.#outgoing.delete(transfer.id);
     this.#acceptedOn.delete(transfer.id);

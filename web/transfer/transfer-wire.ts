@@ -9,10 +9,31 @@
 import * as v from 'valibot';
 import { parseJsonFrame } from '../peers/json-frame.js';
 
-export const CHUNK_SIZE = 64 * 1024;
 export const MAX_FILE_SIZE = 2 ** 40;
 const HEADER_BYTES = 1 + 16 + 4 + 8;
 const VERSION = 1;
+
+/**
+ * A transfer's chunk size is chosen by the sender from the largest message the peer takes
+ * (`RTCSctpTransport.maxMessageSize`: 256 KiB in Chromium, far more in Firefox), in whole KiB, so that
+ * a chunk and its header fit one message; it is fixed for the transfer, including its resumes.
+ */
+export const MIN_CHUNK_SIZE = 16 * 1024;
+export const MAX_CHUNK_SIZE = 256 * 1024;
+/** What every WebRTC stack takes when the peer says nothing (RFC 8841's default max-message-size). */
+export const DEFAULT_MESSAGE_SIZE = 64 * 1024;
+
+/** The chunk size for a peer that takes messages up to `maxMessageSize` bytes (0 means no limit). */
+export function chunkSizeFor(maxMessageSize: number | null): number {
+  const limit = maxMessageSize === null ? DEFAULT_MESSAGE_SIZE : maxMessageSize === 0 ? Infinity : maxMessageSize;
+  const kib = Math.floor(Math.min(MAX_CHUNK_SIZE, limit - HEADER_BYTES) / 1024) * 1024;
+  return Math.max(MIN_CHUNK_SIZE, kib);
+}
+
+/** Whether a transfer's chunks fit the messages this peer takes now (after a resume on a new connection). */
+export function chunksFit(chunkSize: number, maxMessageSize: number | null): boolean {
+  return chunkSizeFor(maxMessageSize) >= chunkSize;
+}
 
 const TransferId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/));
 const Index = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 32 - 1));
@@ -25,7 +46,7 @@ export const TransferFrameSchema = v.variant('t', [
     name: v.pipe(v.string(), v.minLength(1), v.maxLength(1000)),
     size: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_FILE_SIZE)),
     type: v.pipe(v.string(), v.maxLength(200)),
-    chunkSize: v.literal(CHUNK_SIZE),
+    chunkSize: v.pipe(v.number(), v.integer(), v.minValue(MIN_CHUNK_SIZE), v.maxValue(MAX_CHUNK_SIZE), v.multipleOf(1024)),
   }),
   /** The receiver wants the chunks from `from` on (accept, and resume after a break). */
   v.object({ t: v.literal('accept'), id: TransferId, from: Index }),
@@ -66,7 +87,7 @@ export function encodeChunk(id: string, index: number, hashHex: string, data: Ui
 }
 
 export function decodeChunk(buffer: ArrayBuffer): ChunkFrame | null {
-  if (buffer.byteLength < HEADER_BYTES || buffer.byteLength > HEADER_BYTES + CHUNK_SIZE) return null;
+  if (buffer.byteLength < HEADER_BYTES || buffer.byteLength > HEADER_BYTES + MAX_CHUNK_SIZE) return null;
   const bytes = new Uint8Array(buffer);
   if (bytes[0] !== VERSION) return null;
   const view = new DataView(buffer);
