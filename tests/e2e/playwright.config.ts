@@ -25,11 +25,13 @@ export default defineConfig({
   reporter: 'list',
   outputDir: '../../test-results/e2e',
   projects: [
-    { name: 'app', testIgnore: /(files|faults)\.spec\.ts/ },
+    { name: 'app', testIgnore: /(files|faults|firefox|webkit)\.spec\.ts/ },
     // File transfers load both cores for a while: they run after the latency-sensitive suites, not beside them.
     { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'] },
+    // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, after the files.
+    { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['files'] },
     // The fault-injection suite starves a page's CPU on purpose: it runs alone, last.
-    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['files'] },
+    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['engines'] },
   ],
   use: {
     browserName: 'chromium',

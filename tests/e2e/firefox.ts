@@ -1,0 +1,204 @@
+/**
+ * Firefox for the cross-browser suite: Debian's Firefox ESR, driven over
+ * WebDriver BiDi by puppeteer-core (Playwright's own Firefox does not run
+ * here), with fake camera and microphone, and downloads saved to a folder the
+ * test reads. A person is a browser context of their own (own storage, own
+ * device) with one page, acted on by role and accessible name through the
+ * shadow-root-walking finder of by-role.ts.
+ */
+import { appendFileSync, existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core';
+import { BY_ROLE_SOURCE, describeName, nameArg, type NameArg } from './by-role.js';
+
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/lib/firefox-esr/firefox-esr';
+
+export async function launchFirefox(downloads: string): Promise<Browser> {
+  if (!existsSync(FIREFOX_PATH)) throw new Error(`No Firefox at ${FIREFOX_PATH}: run 'sudo apt-get install -y firefox-esr' (npm test installs it as root).`);
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_PATH,
+    headless: true,
+    protocolTimeout: 60_000,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      // A file saved with Save goes straight into `downloads`, as a person's Downloads folder.
+      'browser.download.folderList': 2,
+      'browser.download.dir': downloads,
+      'browser.download.useDownloadDir': true,
+      'browser.download.always_ask_before_handling_new_types': false,
+      'browser.download.start_downloads_in_tmp_dir': false,
+      // Notifications are answered as a person who allowed them.
+      'permissions.default.desktop-notification': 1,
+    },
+  });
+}
+
+export interface Find {
+  /** Only inside this element. */
+  within?: ElementHandle;
+  /** Only elements whose text contains this. */
+  hasText?: string;
+  timeout?: number;
+}
+
+const TIMEOUT = 15_000;
+
+/** One person in Firefox: their own context and page; console errors and page errors are collected. */
+export class FirefoxPerson {
+  readonly problems: string[] = [];
+
+  private constructor(
+    readonly name: string,
+    readonly context: BrowserContext,
+    public page: Page,
+  ) {}
+
+  static async open(browser: Browser, name: string, viewport = { width: 1280, height: 800 }): Promise<FirefoxPerson> {
+    const context = await browser.createBrowserContext();
+    const person = new FirefoxPerson(name, context, await context.newPage());
+    await person.page.setViewport(viewport);
+    await person.page.evaluateOnNewDocument(BY_ROLE_SOURCE);
+    person.page.on('console', (message) => {
+      const debugLog = process.env.WH_DEBUG;
+      if (debugLog) appendFileSync(debugLog, `[${name} firefox] ${message.type()}: ${message.text()}\n`);
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) person.problems.push(`console: ${message.text()}`);
+    });
+    person.page.on('pageerror', (error) => person.problems.push(`page error: ${error instanceof Error ? `${error.message} ${error.stack ?? ''}` : String(error)}`));
+    return person;
+  }
+
+  /** The first visible element with the role and name; waits for it. */
+  async find(role: string, name?: string | RegExp, options: Find = {}): Promise<ElementHandle> {
+    const handle = await this.page
+      .waitForFunction(
+        (r: string, n: NameArg, scope: Element | null, hasText: string | null) =>
+          (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y?.all(r, n, scope, hasText)[0],
+        { timeout: options.timeout ?? TIMEOUT, polling: 100 },
+        role,
+        nameArg(name),
+        options.within ?? null,
+        options.hasText ?? null,
+      )
+      .catch((error: Error) => {
+        throw new Error(`${this.name} (Firefox): no visible ${role}${describeName(name)}${options.hasText ? ` with “${options.hasText}”` : ''}: ${error.message}`);
+      });
+    return handle.asElement() as ElementHandle;
+  }
+
+  /** How many visible elements have the role and name now. */
+  count(role: string, name?: string | RegExp, options: Find = {}): Promise<number> {
+    return this.page.evaluate(
+      (r: string, n: NameArg, scope: Element | null, hasText: string | null) => (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y.all(r, n, scope, hasText).length,
+      role,
+      nameArg(name),
+      options.within ?? null,
+      options.hasText ?? null,
+    );
+  }
+
+  /** Waits until no visible element has the role and name. */
+  async gone(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
+    await this.page.waitForFunction(
+      (r: string, n: NameArg, scope: Element | null) => (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y.all(r, n, scope, null).length === 0,
+      { timeout: options.timeout ?? TIMEOUT, polling: 100 },
+      role,
+      nameArg(name),
+      options.within ?? null,
+    );
+  }
+
+  async click(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
+    await (await this.find(role, name, options)).click();
+  }
+
+  async fill(role: string, name: string | RegExp, text: string): Promise<void> {
+    const box = await this.find(role, name);
+    await box.evaluate((element) => {
+      (element as HTMLInputElement).value = '';
+    });
+    await box.type(text);
+  }
+
+  /** The element's rendered text (across shadow roots). */
+  text(element: ElementHandle): Promise<string> {
+    return element.evaluate((e) => (globalThis as unknown as { whA11y: { text(e: Element): string } }).whA11y.text(e));
+  }
+
+  accessibleName(element: ElementHandle): Promise<string> {
+    return element.evaluate((e) => (globalThis as unknown as { whA11y: { name(e: Element): string } }).whA11y.name(e));
+  }
+
+  /** Waits until the element's text matches. */
+  async waitForText(element: ElementHandle, text: RegExp, timeout = TIMEOUT): Promise<void> {
+    await this.page
+      .waitForFunction((e: Element, source: string, flags: string) => new RegExp(source, flags).test((globalThis as unknown as { whA11y: { text(e: Element): string } }).whA11y.text(e)), { timeout, polling: 200 }, element, text.source, text.flags)
+      .catch(async (error: Error) => {
+        throw new Error(`${this.name} (Firefox): the text never matched ${String(text)}; it is “${await this.text(element).catch(() => '?')}”: ${error.message}`);
+      });
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+}
+
+// What a person does in the app, in Firefox (the same steps as people.ts, for Playwright's pages).
+
+export async function openRoomIn(person: FirefoxPerson, url: string): Promise<void> {
+  await person.page.goto(url);
+  await person.find('button', 'Share', { timeout: 1 }).catch(async () => {
+    await person.fill('textbox', 'Your name', person.name);
+    await person.click('button', 'Join');
+  });
+  await person.find('button', 'Share');
+}
+
+export function personEntryIn(person: FirefoxPerson, other: string, timeout?: number): Promise<ElementHandle> {
+  return person.find('list', 'People').then((list) => person.find('button', new RegExp(`^${other}, `), { within: list, ...(timeout ? { timeout } : {}) }));
+}
+
+export async function openChatIn(person: FirefoxPerson, other: string): Promise<void> {
+  await (await personEntryIn(person, other)).click();
+  await person.find('heading', other);
+}
+
+export async function sendIn(person: FirefoxPerson, text: string): Promise<void> {
+  await person.fill('textbox', 'Message', text);
+  await person.page.keyboard.press('Enter');
+}
+
+/** The entry in the open conversation with these words. */
+export async function entryIn(person: FirefoxPerson, text: string, timeout?: number): Promise<ElementHandle> {
+  const list = await person.find('list', 'Messages');
+  return person.find('listitem', undefined, { within: list, hasText: text, ...(timeout ? { timeout } : {}) });
+}
+
+/** Waits for the status mark of one of my messages ("Delivered", "Read"...). */
+export async function statusIn(person: FirefoxPerson, text: string, status: string): Promise<void> {
+  await person.find('img', status, { within: await entryIn(person, text) });
+}
+
+/** Attaches files as the Attach button would (the file input it opens). */
+export async function attachIn(person: FirefoxPerson, ...paths: string[]): Promise<void> {
+  const input = (await person.page.evaluateHandle(() => (globalThis as unknown as { whA11y: { fileInput(): Element | null } }).whA11y.fileInput())).asElement() as ElementHandle<HTMLInputElement> | null;
+  if (!input) throw new Error(`${person.name} (Firefox): no file input to attach with`);
+  await input.uploadFile(...paths);
+}
+
+/** Presses Save on the file's entry and waits for the file in the downloads folder; its SHA-256. */
+export async function savedIn(person: FirefoxPerson, downloads: string, name: string): Promise<string> {
+  await person.click('button', 'Save', { within: await entryIn(person, name) });
+  const path = join(downloads, name);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const files = await readdir(downloads);
+    if (files.includes(name) && !files.some((file) => file.startsWith(name) && file.endsWith('.part'))) break;
+    if (Date.now() > deadline) throw new Error(`${person.name} (Firefox): “${name}” never arrived in the downloads folder (${files.join(', ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
