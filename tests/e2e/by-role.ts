@@ -11,6 +11,7 @@
  *   (explicit or implicit) whose accessible name equals `name` (whitespace
  *   collapsed) or matches `{ source, flags }`, inside `scope`, whose text
  *   contains `hasText`;
+ * - `whA11y.labelled(name, scope)`: the visible elements of any role with that name;
  * - `whA11y.name(element)`, `whA11y.text(element)`: the accessible name, and
  *   the rendered text across shadow roots;
  * - `whA11y.fileInput(scope)`: the first file input, hidden or not.
@@ -174,6 +175,10 @@ export const BY_ROLE_SOURCE = String.raw`
         if (!found.includes(element)) found.push(element);
       }
       return found;
+    },
+    /** Visible elements of any role (a video, say) by accessible name. */
+    labelled(name, scope) {
+      return [...walk(scope || document)].filter((element) => visible(element) && matches(nameOf(element), name));
     },
     name: nameOf,
     text: (element) => norm(textOf(element, element)),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { attach, fileEntry, randomFile as randomFileIn, saved } from './files.js';
+import { attach, bytesSentShown, fileEntry, randomFile as randomFileIn, saved } from './files.js';
 import { closeAll, meet, messages, openChat, type Person } from './people.js';
 
 let people: Person[] = [];
@@ -67,16 +67,6 @@ async function sendUntil(alice: Person, bob: Person, file: { path: string }, nam
   await expect.poll(async () => Number(await progress.getAttribute('value')), { timeout: 60_000 }).toBeGreaterThanOrEqual(percent);
 }
 
-/** Bytes this connection has sent, as the Connection stats panel shows them. */
-async function bytesSentShown(person: Person): Promise<number> {
-  await person.page.getByRole('button', { name: 'Connection stats' }).click();
-  const panel = person.page.getByRole('dialog', { name: 'Connection stats' });
-  const sent = panel.getByRole('definition').nth(5);
-  await expect(sent).not.toHaveText('0 B');
-  const [value, unit] = (await sent.textContent())!.split(' ');
-  await panel.getByRole('button', { name: 'Close' }).click();
-  return Number(value) * ({ B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as Record<string, number>)[unit!]!;
-}
 
 test('a transfer cut by the receiver closing its page resumes where it stopped, and arrives intact', async ({ browser, app }) => {
   test.setTimeout(120_000);

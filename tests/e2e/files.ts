@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from '@playwright/test';
 import { messages, type Person } from './people.js';
 
 export interface TestFile {
@@ -36,4 +37,15 @@ export async function saved(person: Person, name: string): Promise<string> {
   await fileEntry(person, name).getByRole('button', { name: 'Save' }).click();
   const file = await (await download).path();
   return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/** Bytes this connection has sent, as the Connection stats panel shows them. */
+export async function bytesSentShown(person: Person): Promise<number> {
+  await person.page.getByRole('button', { name: 'Connection stats' }).click();
+  const panel = person.page.getByRole('dialog', { name: 'Connection stats' });
+  const sent = panel.getByRole('definition').nth(5);
+  await expect(sent).not.toHaveText('0 B');
+  const [value, unit] = (await sent.textContent())!.split(' ');
+  await panel.getByRole('button', { name: 'Close' }).click();
+  return Number(value) * ({ B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as Record<string, number>)[unit!]!;
 }

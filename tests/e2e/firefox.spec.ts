@@ -8,8 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
+import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
+import { attach, bytesSentShown, fileEntry, randomFile, saved } from './files.js';
 import { test as base, expect } from './fixtures.js';
-import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn, personEntryIn, savedIn, sendIn, statusIn } from './firefox.js';
+import { attachIn, entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn, personEntryIn, savedIn, sendIn, statusIn } from './firefox.js';
 import { closeAll, createRoom, messages, messageTexts, newPerson, openChat, personEntry, send, statusOf, type Person } from './people.js';
 
 interface Firefox {
@@ -85,4 +87,89 @@ test('Chromium and Firefox: presence, chat both ways with receipts to Read, and 
   await send(alice, 'Me too');
   await entryIn(bob, 'Me too');
   await statusIn(bob, 'Still here', 'Read');
+});
+
+test('a 32 MiB file each way, hashed on Save; the Firefox receiver reloads mid-transfer and it resumes where it stopped', async ({ browser, firefox, app }) => {
+  test.setTimeout(150_000);
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-cross-files-'));
+  try {
+    const [alice, bob] = await chromiumAndFirefox(browser, firefox, app.url);
+    const toFirefox = await randomFile(dir, 'to firefox.bin', 32 * 1024 * 1024);
+    const toChromium = await randomFile(dir, 'to chromium.bin', 32 * 1024 * 1024 + 12_345);
+
+    await openChat(alice, 'Bob');
+    await attach(alice, toFirefox.path);
+    await openChatIn(bob, 'Alice');
+    await bob.click('button', 'Accept', { within: await entryIn(bob, 'to firefox.bin') });
+    await bob.page.waitForFunction(
+      (entryText: string) => {
+        const a11y = (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y;
+        const entry = a11y.all('listitem', null, null, entryText)[0];
+        const bar = entry && (a11y.all('progressbar', null, entry, null)[0] as HTMLProgressElement | undefined);
+        return bar && Number(bar.getAttribute('value')) >= 30;
+      },
+      { timeout: 60_000, polling: 100 },
+      'to firefox.bin',
+    );
+    await bob.page.reload();
+    await openChatIn(bob, 'Alice');
+    await bob.waitForText(await entryIn(bob, 'to firefox.bin'), /Received and verified\./, 90_000);
+    await expect(fileEntry(alice, 'to firefox.bin')).toContainText('Sent and verified.');
+    expect(await savedIn(bob, firefox.downloads, 'to firefox.bin', 32 * 1024 * 1024)).toBe(toFirefox.sha256);
+    // The connection made after the reload carried the rest, not the whole file again.
+    expect(await bytesSentShown(alice)).toBeLessThan(0.8 * 32 * 1024 * 1024);
+
+    await attachIn(bob, toChromium.path);
+    const entry = fileEntry(alice, 'to chromium.bin');
+    await expect(entry).toContainText('32.0 MiB');
+    await entry.getByRole('button', { name: 'Accept' }).click();
+    await expect(entry).toContainText('Received and verified.', { timeout: 90_000 });
+    await bob.waitForText(await entryIn(bob, 'to chromium.bin'), /Sent and verified\./);
+    expect(await saved(alice, 'to chromium.bin')).toBe(toChromium.sha256);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a video call started from each side: both videos decode, mute shows on the other side, hang up ends it on both', async ({ browser, firefox, app }) => {
+  test.setTimeout(120_000);
+  const alice = await newPerson(browser, 'Alice');
+  people = [alice];
+  await recordMediaTracks(alice);
+  const bob = await FirefoxPerson.open(firefox.browser, 'Bob');
+  foxes = [bob];
+  await openRoomIn(bob, await createRoom(alice, app.url));
+  await openChat(alice, 'Bob');
+  await openChatIn(bob, 'Alice');
+
+  // Chromium calls Firefox.
+  await call(alice, 'Video call');
+  const ringing = await bob.find('dialog', 'Alice');
+  await bob.waitForText(ringing, /Incoming video call/);
+  await bob.click('button', 'Accept', { within: ringing });
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlayingIn(bob, 'Alice');
+  await bob.click('button', 'Mute');
+  await expect(callScreen(alice, 'Bob')).toContainText('Bob is muted');
+  await alice.page.getByRole('button', { name: 'Mute' }).click();
+  await bob.waitForText(await bob.find('region', 'Call with Alice'), /Alice is muted/);
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+  await bob.gone('region', 'Call with Alice');
+  await expect.poll(() => mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
+
+  // Firefox calls Chromium.
+  await bob.click('button', 'Video call');
+  const incoming = incomingCall(alice, 'Bob');
+  await expect(incoming).toContainText('Incoming video call');
+  await incoming.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlayingIn(bob, 'Alice');
+  await alice.page.getByRole('button', { name: 'Mute' }).click();
+  await bob.waitForText(await bob.find('region', 'Call with Alice'), /Alice is muted/);
+  await bob.click('button', 'Hang up');
+  await expect(callScreen(alice, 'Bob')).toBeHidden();
+  await bob.gone('region', 'Call with Alice');
+  await expect.poll(() => mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
+  await expect(callEntry(alice, /Video call · 0:\d\d/)).toHaveCount(2);
 });

@@ -7,7 +7,7 @@
  * shadow-root-walking finder of by-role.ts.
  */
 import { appendFileSync, existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core';
@@ -67,6 +67,8 @@ export class FirefoxPerson {
       if (debugLog) appendFileSync(debugLog, `[${name} firefox] ${message.type()}: ${message.text()}\n`);
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) person.problems.push(`console: ${message.text()}`);
     });
+    // Leaving a page that warns (a transfer under way) is confirmed, as a person who reloads on purpose does.
+    person.page.on('dialog', (dialog) => void (dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()));
     person.page.on('pageerror', (error) => person.problems.push(`page error: ${error instanceof Error ? `${error.message} ${error.stack ?? ''}` : String(error)}`));
     return person;
   }
@@ -182,6 +184,39 @@ export async function statusIn(person: FirefoxPerson, text: string, status: stri
   await person.find('img', status, { within: await entryIn(person, text) });
 }
 
+/**
+ * Waits until the other person's video (found by its name, “Alice’s video”) decodes frames of a real size
+ * and more keep coming, as calls.ts checks it in Chromium.
+ */
+export async function expectRemoteVideoPlayingIn(person: FirefoxPerson, other: string): Promise<void> {
+  const frames = () =>
+    person.page.evaluate((name: string) => {
+      const video = (globalThis as unknown as { whA11y: { labelled(n: string): Element[] } }).whA11y.labelled(name)[0] as HTMLVideoElement | undefined;
+      // Firefox counts no frames in getVideoPlaybackQuality() for a MediaStream: count the frames presented.
+      const counted = video as (HTMLVideoElement & { whFrames?: number }) | undefined;
+      if (counted && counted.whFrames === undefined) {
+        counted.whFrames = 0;
+        const count = () => {
+          counted.whFrames!++;
+          counted.requestVideoFrameCallback(count);
+        };
+        counted.requestVideoFrameCallback(count);
+      }
+      return counted ? { width: counted.videoWidth, height: counted.videoHeight, decoded: counted.whFrames! } : null;
+    }, `${other}’s video`);
+  const deadline = Date.now() + 20_000;
+  let first: { width: number; height: number; decoded: number } | null = null;
+  for (;;) {
+    const now = await frames();
+    if (now && now.width > 0 && now.height > 0) {
+      first ??= now;
+      if (now.decoded > first.decoded) return;
+    }
+    if (Date.now() > deadline) throw new Error(`${person.name} (Firefox): ${other}’s video is not playing (${JSON.stringify(now)})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Attaches files as the Attach button would (the file input it opens). */
 export async function attachIn(person: FirefoxPerson, ...paths: string[]): Promise<void> {
   const input = (await person.page.evaluateHandle(() => (globalThis as unknown as { whA11y: { fileInput(): Element | null } }).whA11y.fileInput())).asElement() as ElementHandle<HTMLInputElement> | null;
@@ -189,15 +224,19 @@ export async function attachIn(person: FirefoxPerson, ...paths: string[]): Promi
   await input.uploadFile(...paths);
 }
 
-/** Presses Save on the file's entry and waits for the file in the downloads folder; its SHA-256. */
-export async function savedIn(person: FirefoxPerson, downloads: string, name: string): Promise<string> {
+/**
+ * Presses Save on the file's entry and waits until the downloads folder holds all `bytes` of it (Firefox
+ * creates the file first, empty, and writes it through a .part file); its SHA-256.
+ */
+export async function savedIn(person: FirefoxPerson, downloads: string, name: string, bytes: number): Promise<string> {
   await person.click('button', 'Save', { within: await entryIn(person, name) });
   const path = join(downloads, name);
   const deadline = Date.now() + 60_000;
   for (;;) {
     const files = await readdir(downloads);
-    if (files.includes(name) && !files.some((file) => file.startsWith(name) && file.endsWith('.part'))) break;
-    if (Date.now() > deadline) throw new Error(`${person.name} (Firefox): “${name}” never arrived in the downloads folder (${files.join(', ')})`);
+    const size = files.includes(name) ? (await stat(path)).size : -1;
+    if (size === bytes && !files.some((file) => file.endsWith('.part'))) break;
+    if (Date.now() > deadline) throw new Error(`${person.name} (Firefox): “${name}” never arrived whole in the downloads folder (${files.join(', ')}; ${size} bytes)`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return createHash('sha256').update(await readFile(path)).digest('hex');
