@@ -75,7 +75,7 @@ test('Chromium and Firefox: presence, chat both ways with receipts to Read, and 
   await openChatIn(bob, 'Alice');
   const list = await bob.find('list', 'Messages');
   await bob.waitForText(list, /Hello Firefox.*Hello Chromium/);
-  expect(await bob.count('listitem', undefined, { within: list })).toBe(2);
+  for (const text of ['Hello Firefox', 'Hello Chromium']) expect(await bob.count('listitem', undefined, { within: list, hasText: text })).toBe(1);
   await statusIn(bob, 'Hello Chromium', 'Read');
   await alice.page.reload();
   await openChat(alice, 'Bob');
@@ -172,4 +172,30 @@ test('a video call started from each side: both videos decode, mute shows on the
   await bob.gone('region', 'Call with Alice');
   await expect.poll(() => mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
   await expect(callEntry(alice, /Video call · 0:\d\d/)).toHaveCount(2);
+});
+
+test('Firefox installs the service worker; offline, a reload shows the history, and what is written waits, then goes when back online', async ({ browser, firefox, app }) => {
+  const [alice, bob] = await chromiumAndFirefox(browser, firefox, app.url);
+  await openChatIn(bob, 'Alice');
+  await sendIn(bob, 'written online');
+  await statusIn(bob, 'written online', 'Delivered');
+  expect(await bob.page.evaluate(async () => (await navigator.serviceWorker.ready).scope)).toBe(`${app.url}/`);
+  await bob.page.waitForFunction(async () => (await caches.keys()).length > 0, { polling: 200, timeout: 15_000 });
+
+  await bob.page.setOfflineMode(true);
+  await bob.page.reload();
+  await bob.find('status', undefined, { hasText: 'You are offline' });
+  await bob.find('heading', 'Alice');
+  const list = await bob.find('list', 'Messages');
+  await bob.waitForText(list, /written online/);
+  await sendIn(bob, 'written offline');
+  await statusIn(bob, 'written offline', 'Queued');
+
+  await bob.page.setOfflineMode(false);
+  await statusIn(bob, 'written offline', 'Delivered');
+  await openChat(alice, 'Bob');
+  await expect(messageTexts(alice)).toHaveText(['written online', 'written offline']);
+  // Failed connection attempts while offline are expected; anything else is not.
+  bob.problems.splice(0, Infinity, ...bob.problems.filter((p) => !/can’t establish a connection to the server at ws:/.test(p)));
+  for (const text of ['written online', 'written offline']) expect(await bob.count('listitem', undefined, { within: list, hasText: text })).toBe(1);
 });
