@@ -103,15 +103,18 @@ export const BY_ROLE_SOURCE = String.raw`
     return getComputedStyle(element).visibility !== 'hidden' && !hiddenFromTree(element);
   }
 
-  /** Rendered text, across shadow roots and slots, as the name from content sees it. */
-  function textOf(node, top) {
+  /**
+   * Rendered text, across shadow roots and slots: as the name from content sees it (\`naming\`: a labelled
+   * descendant counts by its label, hidden ones not at all), or as a person reads it on screen.
+   */
+  function textOf(node, top, naming = true) {
     if (node.nodeType === Node.TEXT_NODE) return node.data;
-    if (node.nodeType === Node.DOCUMENT_FRAGMENT_NODE) return [...node.childNodes].map((child) => textOf(child, top)).join('');
+    if (node.nodeType === Node.DOCUMENT_FRAGMENT_NODE) return [...node.childNodes].map((child) => textOf(child, top, naming)).join('');
     if (node.nodeType !== Node.ELEMENT_NODE) return '';
-    if (node.getAttribute('aria-hidden') === 'true' || ['style', 'script', 'template'].includes(node.localName)) return '';
+    if ((naming && node.getAttribute('aria-hidden') === 'true') || ['style', 'script', 'template'].includes(node.localName)) return '';
     const style = getComputedStyle(node);
     if (style.display === 'none' || style.visibility === 'hidden') return '';
-    if (node !== top) {
+    if (node !== top && naming) {
       const label = node.getAttribute('aria-label');
       if (label && norm(label)) return ' ' + label + ' ';
       if (node.localName === 'img') return ' ' + (node.getAttribute('alt') || '') + ' ';
@@ -120,11 +123,11 @@ export const BY_ROLE_SOURCE = String.raw`
     let inner;
     if (node.localName === 'slot') {
       const assigned = node.assignedNodes({ flatten: true });
-      inner = (assigned.length ? assigned : [...node.childNodes]).map((child) => textOf(child, top)).join('');
+      inner = (assigned.length ? assigned : [...node.childNodes]).map((child) => textOf(child, top, naming)).join('');
     } else if (node.shadowRoot) {
-      inner = textOf(node.shadowRoot, top);
+      inner = textOf(node.shadowRoot, top, naming);
     } else {
-      inner = [...node.childNodes].map((child) => textOf(child, top)).join('');
+      inner = [...node.childNodes].map((child) => textOf(child, top, naming)).join('');
     }
     return style.display.startsWith('inline') ? inner : ' ' + inner + ' ';
   }
@@ -171,7 +174,7 @@ export const BY_ROLE_SOURCE = String.raw`
       for (const element of candidates) {
         if (element === root || roleOf(element) !== role || !visible(element)) continue;
         if (!matches(nameOf(element), name)) continue;
-        if (hasText && !norm(textOf(element, element)).includes(hasText)) continue;
+        if (hasText && !norm(textOf(element, element, false)).includes(hasText)) continue;
         if (!found.includes(element)) found.push(element);
       }
       return found;
@@ -181,7 +184,7 @@ export const BY_ROLE_SOURCE = String.raw`
       return [...walk(scope || document)].filter((element) => visible(element) && matches(nameOf(element), name));
     },
     name: nameOf,
-    text: (element) => norm(textOf(element, element)),
+    text: (element) => norm(textOf(element, element, false)),
     fileInput(scope) {
       for (const element of walk(scope || document)) if (element.localName === 'input' && element.type === 'file') return element;
       return null;

@@ -31,12 +31,17 @@ export interface CoturnProcess {
   stop(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
+/**
+ * The private network namespace's own address (tests/support/in-private-network.sh). Firefox gathers no
+ * loopback candidates and reaches no TURN server on loopback, so the suites with Firefox run coturn here.
+ */
+export const NAMESPACE_ADDRESS = '10.231.0.1';
 const READY_TIMEOUT_MS = 10_000;
 
-export async function launchCoturn(secret: string): Promise<CoturnProcess> {
+export async function launchCoturn(secret: string, host = LOOPBACK): Promise<CoturnProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
-  const port = await freePort(HOST);
+  const port = await freePort(host);
   const logFile = join(dir, 'turnserver.log');
   const child = spawn(
     'turnserver',
@@ -45,11 +50,11 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
       TURNSERVER_CONF,
       // As docker-compose.yml, with TURN_EXTERNAL_IP=127.0.0.1:
       `--static-auth-secret=${secret}`,
-      `--external-ip=${HOST}`,
-      `--allowed-peer-ip=${HOST}`,
+      `--external-ip=${host}`,
+      `--allowed-peer-ip=${host}`,
       // Test only:
-      `--listening-ip=${HOST}`,
-      `--relay-ip=${HOST}`,
+      `--listening-ip=${host}`,
+      `--relay-ip=${host}`,
       `--listening-port=${port}`,
       '--allow-loopback-peers',
       '--no-tls',
@@ -78,7 +83,7 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
 
   try {
     await Promise.race([
-      answersStun(port),
+      answersStun(host, port),
       spawnFailed,
       exited.then(async (code) => {
         throw new Error(`turnserver exited with ${code}: ${stderr}\n${await log()}`);
@@ -92,16 +97,16 @@ export async function launchCoturn(secret: string): Promise<CoturnProcess> {
   }
 
   return {
-    host: HOST,
+    host,
     port,
-    urls: [`turn:${HOST}:${port}?transport=udp`, `turn:${HOST}:${port}?transport=tcp`],
+    urls: [`turn:${host}:${port}?transport=udp`, `turn:${host}:${port}?transport=tcp`],
     log,
     stop,
   };
 }
 
 /** Resolves when a STUN Binding request to the port gets a Binding success response (RFC 5389). */
-async function answersStun(port: number): Promise<void> {
+async function answersStun(host: string, port: number): Promise<void> {
   const socket = createSocket('udp4');
   const transaction = randomBytes(12);
   const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), transaction]);
@@ -112,8 +117,8 @@ async function answersStun(port: number): Promise<void> {
         if (message.readUInt16BE(0) === 0x0101 && message.subarray(8, 20).equals(transaction)) resolve();
       });
       const ask = () => {
-        if (Date.now() > deadline) return reject(new Error(`turnserver did not answer STUN on ${HOST}:${port} within ${READY_TIMEOUT_MS} ms`));
-        socket.send(request, port, HOST);
+        if (Date.now() > deadline) return reject(new Error(`turnserver did not answer STUN on ${host}:${port} within ${READY_TIMEOUT_MS} ms`));
+        socket.send(request, port, host);
         timer = setTimeout(ask, 100);
       };
       let timer = setTimeout(ask, 0);
