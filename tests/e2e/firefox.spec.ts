@@ -4,7 +4,8 @@
  * signal server in the private network namespace. Everything a pair of people
  * does is done once each way where the direction matters.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -237,4 +238,47 @@ test('Relay only on both sides: Chromium and Firefox chat through the real cotur
   const stats = alice.page.getByRole('dialog', { name: 'Connection stats' });
   await expect(stats.getByRole('term').filter({ hasText: /^Path$/ }).locator('xpath=following-sibling::dd[1]')).toHaveText('Relay (TURN)');
   await expect(stats.getByRole('term').filter({ hasText: /^Local candidate$/ }).locator('xpath=following-sibling::dd[1]')).toHaveText('relay');
+});
+
+/** What axe-core finds on the Firefox page now, one line per rule and element (violations only). */
+async function axeIn(person: FirefoxPerson, screen: string): Promise<string[]> {
+  const source = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await person.page.evaluate(() => 'axe' in globalThis))) await person.page.evaluate(source);
+  const violations = await person.page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
+  });
+  return violations.flatMap((v) => v.nodes.map((node) => `${screen} (Firefox): ${v.id} [${v.impact}] ${node.target.join(' ')}: ${v.help}`));
+}
+
+test('axe in Firefox finds no violation: the name form, the room, a conversation, the Share dialog and Connection stats', async ({ browser, firefox, app }) => {
+  test.setTimeout(120_000);
+  const alice = await newPerson(browser, 'Alice');
+  people = [alice];
+  const bob = await FirefoxPerson.open(firefox.browser, 'Bob');
+  foxes = [bob];
+  const link = await createRoom(alice, app.url);
+  const found: string[] = [];
+  await bob.page.goto(link);
+  await bob.find('textbox', 'Your name');
+  found.push(...(await axeIn(bob, 'name form')));
+  await bob.fill('textbox', 'Your name', 'Bob');
+  await bob.click('button', 'Join');
+  await personEntryIn(bob, 'Alice');
+  found.push(...(await axeIn(bob, 'room')));
+  await openChat(alice, 'Bob');
+  await send(alice, 'Hello, see https://example.org');
+  await openChatIn(bob, 'Alice');
+  await entryIn(bob, 'Hello');
+  await sendIn(bob, 'Hi!');
+  await statusIn(bob, 'Hi!', 'Read');
+  found.push(...(await axeIn(bob, 'conversation')));
+  await bob.click('button', 'Share');
+  await bob.find('dialog', 'Share this room');
+  found.push(...(await axeIn(bob, 'Share dialog')));
+  await bob.click('button', 'Close', { within: await bob.find('dialog', 'Share this room') });
+  await bob.click('button', 'Connection stats');
+  await bob.waitForText(await bob.find('dialog', 'Connection stats'), /Direct \(P2P\)/);
+  found.push(...(await axeIn(bob, 'Connection stats')));
+  expect(found).toEqual([]);
 });
