@@ -2,10 +2,12 @@ import { LitElement, css, html } from 'lit';
 import { registerSW } from 'virtual:pwa-register';
 import { InstallPrompt } from '../app/install-prompt.js';
 import { WhisperApp } from '../app/whisper-app.js';
+import { hasWebRTC } from '../peers/webrtc-support.js';
 import type { RoomSession } from '../room/room-session.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-home-view.js';
 import './wh-name-form.js';
+import './wh-no-webrtc.js';
 import './wh-room-view.js';
 import './wh-update-prompt.js';
 import { listenForCallActions } from '../calls/call-notification.js';
@@ -84,6 +86,19 @@ export class WhApp extends LitElement {
       .muted {
         color: var(--wh-muted);
         margin: 0;
+      }
+      main.home {
+        display: flex;
+        flex-direction: column;
+        min-height: 100dvh;
+      }
+      main.home wh-home-view {
+        flex: 1;
+        min-height: 0;
+      }
+      main.home wh-no-webrtc {
+        margin: max(1rem, env(safe-area-inset-top)) max(1rem, env(safe-area-inset-right)) 0 max(1rem, env(safe-area-inset-left));
+        align-self: center;
       }
       .toast {
         position: fixed;
@@ -202,9 +217,11 @@ export class WhApp extends LitElement {
           <h1>Whisper</h1>
           <p class="muted">Private conversations, straight from your device to theirs.</p>
           <wh-name-form .value=${this.#name} @wh-name=${this.#nameChosen}></wh-name-form>
+          ${hasWebRTC() ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
         </main>`;
       case 'home':
-        return html`<main>
+        return html`<main class="home">
+          ${hasWebRTC() ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
           <wh-home-view
             .name=${this.#name}
             .recentRooms=${this.#recentRooms}

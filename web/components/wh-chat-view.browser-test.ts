@@ -36,7 +36,7 @@ class BobsChannel implements ChatTransport {
  * a real MessageStore in this browser's IndexedDB. There is no peer connection,
  * so Ping and Connection stats stay disabled.
  */
-class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link'> {
+class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link' | 'canConnect'> {
   readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false };
   /** This room's server sends no pushes. */
   readonly away = { available: false };
@@ -46,7 +46,11 @@ class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'per
     current: null,
     start: async (device: string, video: boolean) => void this.callsStarted.push(`${video ? 'video' : 'audio'} ${device === BOB ? 'Bob' : device}`),
   });
-  constructor(readonly chat: ChatService) {
+  /** False: a browser without WebRTC. */
+  constructor(
+    readonly chat: ChatService,
+    readonly canConnect: boolean,
+  ) {
     super();
   }
   person(device: string): Person | undefined {
@@ -57,11 +61,11 @@ class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'per
   }
 }
 
-async function chatWithBob() {
+async function chatWithBob({ canConnect = true } = {}) {
   const channel = new BobsChannel();
   const chat = new ChatService(new MessageStore(await openDatabase(`chat-view-test-${randomId(8)}`)), channel);
   await chat.load(BOB);
-  const room = new RoomWithBob(chat);
+  const room = new RoomWithBob(chat, canConnect);
   const view = await fixture<WhChatView>(html`<wh-chat-view .session=${room as unknown as RoomSession} device=${BOB}></wh-chat-view>`);
   /** A frame arriving from Bob, then the view redrawn. */
   const fromBob = async (frame: ChatFrame) => {
@@ -172,5 +176,30 @@ describe('wh-chat-view calls', () => {
     await view.updateComplete;
     const disabled = view.renderRoot.querySelector<HTMLButtonElement>('button[aria-label="Video call"]')!.disabled;
     expect(disabled).to.equal(true);
+  });
+});
+
+describe('wh-chat-view without WebRTC', () => {
+  it('shows the history on this device, offers nothing that needs a connection, and says why', async () => {
+    const { fromBob } = await chatWithBob({ canConnect: false });
+    expect(await messages()).to.contain('No messages on this device.');
+    await fromBob({ t: 'msg', id: randomId(16), text: 'From before', sentAt: Date.now() });
+    expect(await messages()).to.contain('From before');
+    expect(await read('heading', 'Bob')).to.have.length(1);
+    for (const control of ['Message', 'Send', 'Attach file', 'Audio call', 'Video call', 'Ping', 'Connection stats']) {
+      expect(await read('textbox', control), control).to.deep.equal([]);
+      expect(await read('button', control), control).to.deep.equal([]);
+    }
+    expect(await read('button', 'Back')).to.have.length(1);
+    const [note] = await read('note');
+    expect(note).to.contain('Messages, files and calls to Bob cannot be sent from this browser: they need WebRTC');
+    expect(note).to.contain('Chrome, Firefox, Safari or Edge');
+  });
+
+  it('keeps the composer and the calls where WebRTC is there', async () => {
+    await chatWithBob();
+    expect(await read('textbox', 'Message')).to.have.length(1);
+    expect(await read('button', 'Audio call')).to.have.length(1);
+    expect(await read('note')).to.deep.equal([]);
   });
 });

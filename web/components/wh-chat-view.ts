@@ -22,6 +22,8 @@ const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 /**
  * One conversation: header (Back, name, presence, connection badge, Ping,
  * Connection stats), the messages with their statuses, typing, and the composer.
+ * In a browser without WebRTC, only the history: no control that would need a
+ * connection, and a note in the composer's place that says why.
  * @event wh-back - The user wants the people list (phone layout).
  */
 export class WhChatView extends LitElement {
@@ -193,6 +195,14 @@ export class WhChatView extends LitElement {
         color: var(--wh-muted);
         font-style: italic;
       }
+      .cannot-send {
+        margin: 0;
+        padding: 0.75rem max(1rem, env(safe-area-inset-right)) max(0.75rem, env(safe-area-inset-bottom)) max(1rem, env(safe-area-inset-left));
+        font-size: 0.9rem;
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+        border-top: 1px solid var(--wh-border);
+      }
       .empty {
         margin: auto;
         color: var(--wh-muted);
@@ -223,26 +233,34 @@ export class WhChatView extends LitElement {
             ${this.#badge(person?.link)}
           </span>
         </div>
-        <button class="icon" aria-label="Ping" title="Measure the round-trip time over the direct connection" ?disabled=${!connected} @click=${this.#ping}>
-          ${boltIcon}
-        </button>
-        <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
-        <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
-        <button class="icon" aria-label="Audio call" title=${callTitle('Audio call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
-          ${phoneIcon}
-        </button>
-        <button class="icon" aria-label="Video call" title=${callTitle('Video call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, true)}>
-          ${videoIcon}
-        </button>
+        ${this.session.canConnect
+          ? html`<button class="icon" aria-label="Ping" title="Measure the round-trip time over the direct connection" ?disabled=${!connected} @click=${this.#ping}>
+                ${boltIcon}
+              </button>
+              <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
+              <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
+              <button class="icon" aria-label="Audio call" title=${callTitle('Audio call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
+                ${phoneIcon}
+              </button>
+              <button class="icon" aria-label="Video call" title=${callTitle('Video call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, true)}>
+                ${videoIcon}
+              </button>`
+          : null}
       </header>
       <ol aria-label="Messages">
-        ${history.length === 0 ? html`<li class="empty">No messages yet. Say hello!</li>` : null}
+        ${history.length === 0 ? html`<li class="empty">${this.session.canConnect ? 'No messages yet. Say hello!' : 'No messages on this device.'}</li>` : null}
         ${repeat(
           withDays(history),
           (entry) => entry.key,
           (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
         )}
       </ol>
+      ${this.session.canConnect ? this.#composer(name) : this.#cannotSend(name)}
+    `;
+  }
+
+  #composer(name: string) {
+    return html`
       ${this.sharedCount > 0
         ? html`<button class="primary shared" @click=${() => this.dispatchEvent(new CustomEvent('wh-send-shared', { bubbles: true, composed: true }))}>
             Send ${sharedText(this.sharedCount)} to ${name}
@@ -251,6 +269,13 @@ export class WhChatView extends LitElement {
       <div class="typing" aria-live="polite">${this.session.chat.isTyping(this.device) ? `${name} is typing…` : ''}</div>
       <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing} @wh-attach=${this.#attach}></wh-composer>
     `;
+  }
+
+  #cannotSend(name: string) {
+    return html`<p class="cannot-send" role="note">
+      Messages, files and calls to ${name} cannot be sent from this browser: they need WebRTC, which it does not have. Open this room in a current
+      Chrome, Firefox, Safari or Edge to talk with ${name}.
+    </p>`;
   }
 
   #badge(link: string | undefined) {
@@ -350,7 +375,7 @@ export class WhChatView extends LitElement {
   }
 
   #dragOver(event: DragEvent): void {
-    if (!event.dataTransfer?.types.includes('Files')) return;
+    if (!this.session.canConnect || !event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
   }

@@ -8,6 +8,7 @@ import { controlStyles } from './shared.styles.js';
 import type { PersonEntry } from './wh-people-list.js';
 import './wh-chat-view.js';
 import './wh-install.js';
+import './wh-no-webrtc.js';
 import './wh-people-list.js';
 
 /** A swipe that starts this close to the left edge and travels this far goes back to the list. */
@@ -17,7 +18,9 @@ const SWIPE_PX = 70;
 /**
  * A room: the people list beside the open conversation on a desktop; on a
  * phone (<= 768 px) the list fills the screen and the conversation slides
- * over it, and Back or a swipe from the left edge returns.
+ * over it, and Back or a swipe from the left edge returns. In a browser
+ * without WebRTC the list comes with the explanation, and the settings of
+ * connections (Relay only, Notify me when I'm away) are left out.
  * @event wh-close-chat - Back to the list.
  * @event wh-relay-only - The "Relay only" switch changed.
  */
@@ -78,6 +81,9 @@ export class WhRoomView extends LitElement {
       .scroll {
         flex: 1;
         overflow-y: auto;
+      }
+      wh-no-webrtc {
+        margin: 0.5rem;
       }
       .banner {
         margin: 0;
@@ -152,6 +158,7 @@ export class WhRoomView extends LitElement {
 
   override render() {
     const people: PersonEntry[] = this.session.people.map((person) => ({ ...person, unread: this.session.chat.unread(person.device) }));
+    const canConnect = this.session.canConnect;
     this.toggleAttribute('chat-open', this.selected !== null);
     // One main landmark for the room, whichever half a phone shows: the room (people, settings) and the conversation.
     return html`
@@ -165,9 +172,10 @@ export class WhRoomView extends LitElement {
           ${this.#banner()}
           <wh-install guide .prompt=${this.install}></wh-install>
           <div class="scroll">
+            ${canConnect ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
             <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
           </div>
-          ${this.session.away.available
+          ${canConnect && this.session.away.available
             ? html`<label class="settings">
                 <input type="checkbox" role="switch" .checked=${this.session.away.subscribed} @change=${this.#notifyWhenAway} />
                 <span
@@ -176,10 +184,12 @@ export class WhRoomView extends LitElement {
                 >
               </label>`
             : null}
-          <label class="settings">
-            <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
-            <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
-          </label>
+          ${canConnect
+            ? html`<label class="settings">
+                <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
+                <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
+              </label>`
+            : null}
         </section>
         <section class="chat" aria-label="Conversation" @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
           ${this.selected
@@ -191,7 +201,10 @@ export class WhRoomView extends LitElement {
   }
 
   #banner() {
-    if (!this.online) return html`<p class="banner" role="status">You are offline. Your history is here, and messages you write will be sent when you are back.</p>`;
+    if (!this.online) {
+      const later = this.session.canConnect ? ', and messages you write will be sent when you are back' : '';
+      return html`<p class="banner" role="status">You are offline. Your history is here${later}.</p>`;
+    }
     const state = this.session.signalingState;
     if (state === 'connecting' || state === 'reconnecting') return html`<p class="banner" role="status">Connecting to the room…</p>`;
     if (state === 'replaced') return html`<p class="banner" role="status">This room is open in another tab or window.</p>`;

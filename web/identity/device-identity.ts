@@ -4,11 +4,13 @@
  * DTLS proves it, so history follows a person across reloads and reconnects,
  * and a changed key can be noticed.
  */
+import { hasWebRTC } from '../peers/webrtc-support.js';
 import type { WhisperDatabase } from '../storage/database.js';
 
 export interface DeviceIdentity {
-  certificate: RTCCertificate;
-  /** SHA-256 fingerprint of the certificate, 64 upper-case hex digits. */
+  /** None in a browser without WebRTC (see webrtc-support.ts): it connects to no one. */
+  certificate: RTCCertificate | null;
+  /** SHA-256 fingerprint of the certificate (without one, a random stand-in), 64 upper-case hex digits. */
   device: string;
 }
 
@@ -17,6 +19,7 @@ const CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 const RENEW_BEFORE_MS = 7 * 24 * 3600 * 1000;
 
 export async function loadDeviceIdentity(db: WhisperDatabase): Promise<DeviceIdentity> {
+  if (!hasWebRTC()) return { certificate: null, device: await keyWithoutWebRTC(db) };
   const stored = (await db.get('settings', 'certificate')) as RTCCertificate | undefined;
   if (stored && stored.expires - Date.now() > RENEW_BEFORE_MS) return { certificate: stored, device: deviceKeyOf(stored) };
   const certificate = await RTCPeerConnection.generateCertificate({
@@ -26,6 +29,19 @@ export async function loadDeviceIdentity(db: WhisperDatabase): Promise<DeviceIde
   } as AlgorithmIdentifier);
   await db.put('settings', certificate, 'certificate');
   return { certificate, device: deviceKeyOf(certificate) };
+}
+
+/**
+ * A browser without WebRTC has no certificate to take a key from, yet the others need a key to list the
+ * person and keep them as a contact. It gets a random one, kept like the certificate. Nothing proves it,
+ * and nothing has to: no connection is ever made to it, so nothing is ever sent to whoever claims it.
+ */
+async function keyWithoutWebRTC(db: WhisperDatabase): Promise<string> {
+  const stored = (await db.get('settings', 'deviceKeyWithoutWebRTC')) as string | undefined;
+  if (stored) return stored;
+  const key = [...crypto.getRandomValues(new Uint8Array(32))].map((byte) => byte.toString(16).padStart(2, '0')).join('').toUpperCase();
+  await db.put('settings', key, 'deviceKeyWithoutWebRTC');
+  return key;
 }
 
 function deviceKeyOf(certificate: RTCCertificate): string {

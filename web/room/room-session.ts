@@ -2,7 +2,8 @@
  * Being in a room: presence through the signal server, one peer connection per
  * person opened when needed, and the chat over it. People met before stay in
  * the list (offline) with their history; a person is their device key, which
- * their DTLS certificate proves once connected.
+ * their DTLS certificate proves once connected. In a browser without WebRTC
+ * (`canConnect` false) it is presence and history only: no connection is made.
  */
 import type { PeerId, PeerInfo, RoomId, SignalData } from '../../signal/protocol/messages.js';
 import { CallService } from '../calls/call-service.js';
@@ -152,6 +153,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     });
   }
 
+  /** False in a browser without WebRTC: people are listed and history is read, but nothing can be sent. */
+  get canConnect(): boolean {
+    return this.#options.identity.certificate !== null;
+  }
+
   get signalingState(): SignalingState {
     return this.#signaling.state;
   }
@@ -199,9 +205,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   /** Opens a connection to the person, if they are online and none is open or opening. */
   connect(device: string): void {
-    if (this.#links.has(device)) return;
+    const certificate = this.#options.identity.certificate;
+    if (!certificate || this.#links.has(device)) return;
     const peerId = this.#peerIdOf(device);
-    if (peerId) this.#createLink(device, peerId);
+    if (peerId) this.#createLink(device, peerId, certificate);
   }
 
   /** Sends everything through TURN from now on (closing the current connections). */
@@ -215,7 +222,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** Relay only without a TURN server can connect to no one: say so instead of spinning. */
   #warnIfNoRelay(): void {
     const hasTurn = this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
-    if (this.#relayOnly && !hasTurn && this.#signaling.state === 'open') {
+    if (this.#relayOnly && !hasTurn && this.canConnect && this.#signaling.state === 'open') {
       this.emit('wh-warning', 'Relay only is on, but this server offers no TURN relay, so no connection can be made. Turn Relay only off, or ask the server’s owner to set up TURN.');
     }
   }
@@ -274,6 +281,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   #signal(from: PeerId, data: SignalData): void {
+    // Without WebRTC an offer goes unanswered: the other side gives up after its setup timeout.
+    const certificate = this.#options.identity.certificate;
+    if (!certificate) return;
     let device = this.#online.get(from);
     if (!device) {
       // Another session of a person (they reloaded): it speaks, so it is the live one. Only an offer
@@ -289,21 +299,21 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }
     if (!link) {
       if (!isOffer(data)) return;
-      link = this.#createLink(device, from);
+      link = this.#createLink(device, from, certificate);
     }
     if (!link.handleSignal(data)) {
       // They started a new connection: follow them.
       link.close();
-      this.#createLink(device, from).handleSignal(data);
+      this.#createLink(device, from, certificate).handleSignal(data);
     }
   }
 
-  #createLink(device: string, peerId: PeerId): PeerLink {
+  #createLink(device: string, peerId: PeerId, certificate: RTCCertificate): PeerLink {
     const selfId = this.#signaling.selfId ?? '';
     const link = new PeerLink({
       remoteId: peerId,
       polite: selfId > peerId,
-      certificate: this.#options.identity.certificate,
+      certificate,
       iceServers: this.#iceServers,
       relayOnly: this.#relayOnly,
       sendSignal: (data) => this.#signaling.sendSignal(peerId, data),
