@@ -1,11 +1,15 @@
 /**
  * npm run bench:transfer — a real Whisper file transfer against a raw
- * DataChannel blast of the same size, in one run, between two Chromium
- * contexts on loopback. The blast does nothing but send and count bytes (no
- * storage, no hashing); the transfer reads the file, hashes every chunk and
- * the whole file on both sides, and writes every chunk to IndexedDB.
- * Prints both throughputs, their ratio and the receiver's peak JS heap.
- * BENCH_MIB sets the size (default 256).
+ * DataChannel blast of the same size, in one run, between the same two
+ * browsers: Chromium → Chromium, Chromium → Firefox and Firefox → Chromium
+ * (Firefox ESR over WebDriver BiDi), in the private network namespace. The
+ * blast does nothing but send and count bytes (no storage, no hashing), in
+ * messages as large as the peer takes (`RTCSctpTransport.maxMessageSize`, at
+ * most 256 KiB, as Whisper's chunks); the transfer reads the file, hashes every
+ * chunk and the whole file on both sides, and writes every chunk to IndexedDB.
+ * Prints the throughputs, their ratio and, for a Chromium receiver, the peak
+ * JS heap. BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs
+ * (e.g. "chromium-firefox,firefox-chromium").
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,9 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
+import type { Browser as FirefoxBrowser } from 'puppeteer-core';
+import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
-import { twoPeople } from './two-people.js';
+import { joinAs, twoPeople } from './two-people.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
@@ -74,8 +80,9 @@ const RECEIVE = `(total) => new Promise((resolve) => {
 const BLAST = `async (total) => {
   const channel = window.__channel;
   if (channel.readyState !== 'open') await new Promise((r) => channel.addEventListener('open', r, { once: true }));
-  const chunk = new Uint8Array(64 * 1024);
-  crypto.getRandomValues(chunk);
+  const chunk = new Uint8Array(Math.min(256 * 1024, window.__pc.sctp?.maxMessageSize || 64 * 1024));
+  // getRandomValues fills at most 64 KiB at a time.
+  for (let i = 0; i < chunk.byteLength; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
   channel.bufferedAmountLowThreshold = 1024 * 1024;
   for (let sent = 0; sent < total; sent += chunk.byteLength) {
     if (channel.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => channel.addEventListener('bufferedamountlow', r, { once: true }));
@@ -84,7 +91,12 @@ const BLAST = `async (total) => {
   return null;
 }`;
 
-async function rawBlast(sender: Page, receiver: Page, bytes: number): Promise<number> {
+/** What the blast needs of a page, in either browser: evaluating source text. */
+interface Evaluator {
+  evaluate(source: string): Promise<unknown>;
+}
+
+async function rawBlast(sender: Evaluator, receiver: Evaluator, bytes: number): Promise<number> {
   await sender.evaluate(`(${RAW_PEER})('offer')`);
   await receiver.evaluate(`(${RAW_PEER})('answer')`);
   const offer = await sender.evaluate(`(${GATHERED})()`);
@@ -105,16 +117,24 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
 }
 
 const bytes = SIZE_MIB * MIB;
+const PAIRS = (process.env.BENCH_PAIRS ?? 'chromium-chromium,chromium-firefox,firefox-chromium').split(',');
 const dir = await mkdtemp(join(tmpdir(), 'whisper-bench-'));
 const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-try {
-  const port = await signal.listening;
-  const url = `http://localhost:${port}/`;
-  const file = join(dir, 'bench.bin');
-  await writeRandomFile(file, bytes);
+/** Launched for the first pair that needs it. */
+const firefox: { browser: FirefoxBrowser | null } = { browser: null };
+const mib = (value: number) => `${(value / MIB).toFixed(1)} MB`;
 
-  // Raw blast between two fresh contexts.
+interface Result {
+  pair: string;
+  raw: number;
+  whisper: number;
+  rawHeap: string;
+  heap: string;
+}
+
+/** Chromium → Chromium: the blast and the transfer between two fresh contexts, with the receiver's heap. */
+async function chromiumToChromium(url: string, file: string): Promise<Result> {
   const rawSender = await (await browser.newContext()).newPage();
   const rawReceiver = await (await browser.newContext()).newPage();
   await Promise.all([rawSender.goto(url), rawReceiver.goto(url)]);
@@ -124,7 +144,6 @@ try {
   await rawSender.context().close();
   await rawReceiver.context().close();
 
-  // A real Whisper transfer of the same size.
   const { alice, bob } = await twoPeople(browser, url, 'both');
   const chooser = alice.waitForEvent('filechooser');
   await alice.getByRole('button', { name: 'Attach file' }).click();
@@ -136,14 +155,74 @@ try {
   await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
   const whisperSeconds = (performance.now() - started) / 1000;
   const peak = await heap.stop();
+  await alice.context().close();
+  await bob.context().close();
+  return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak) };
+}
 
-  const raw = SIZE_MIB / rawSeconds;
-  const whisper = SIZE_MIB / whisperSeconds;
-  console.log(`File transfer of ${SIZE_MIB} MiB on loopback (Chromium ${browser.version()}):`);
-  console.log(`  raw DataChannel blast: ${raw.toFixed(1)} MiB/s (${rawSeconds.toFixed(1)} s), receiver peak JS heap ${(rawPeak / MIB).toFixed(1)} MB`);
-  console.log(`  Whisper transfer:      ${whisper.toFixed(1)} MiB/s (${whisperSeconds.toFixed(1)} s, hashed, stored, verified), receiver peak JS heap ${(peak / MIB).toFixed(1)} MB`);
-  console.log(`  ratio Whisper / raw: ${(whisper / raw).toFixed(2)} (goal >= 0.85)`);
+/** Between Chromium and Firefox, one way: the blast, then the transfer, each between a fresh page in each browser. */
+async function withFirefox(url: string, file: string, direction: 'to-firefox' | 'from-firefox'): Promise<Result> {
+  const launched = (firefox.browser ??= await launchFirefox(dir));
+  const chromiumPage = await (await browser.newContext()).newPage();
+  const fox = await FirefoxPerson.open(launched, 'Bob');
+  await Promise.all([chromiumPage.goto(url), fox.page.goto(url)]);
+  const rawSeconds = direction === 'to-firefox' ? await rawBlast(chromiumPage, fox.page, bytes) : await rawBlast(fox.page, chromiumPage, bytes);
+  await chromiumPage.context().close();
+  await fox.close();
+
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await FirefoxPerson.open(launched, 'Bob');
+  await joinAs(alice, url, 'Alice');
+  await alice.getByRole('button', { name: 'New room' }).click();
+  await alice.waitForURL(/\/r\//);
+  await openRoomIn(bob, alice.url());
+  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
+  await openChatIn(bob, 'Alice');
+  let whisperSeconds: number;
+  if (direction === 'to-firefox') {
+    const chooser = alice.waitForEvent('filechooser');
+    await alice.getByRole('button', { name: 'Attach file' }).click();
+    await (await chooser).setFiles(file);
+    const entry = await entryIn(bob, 'bench.bin', 60_000);
+    await bob.click('button', 'Accept', { within: entry });
+    const started = performance.now();
+    await bob.waitForText(entry, /Received and verified\./, 30 * 60_000);
+    whisperSeconds = (performance.now() - started) / 1000;
+  } else {
+    await attachIn(bob, file);
+    const entry = alice.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
+    await entry.getByRole('button', { name: 'Accept' }).click();
+    const started = performance.now();
+    await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
+    whisperSeconds = (performance.now() - started) / 1000;
+  }
+  await alice.context().close();
+  await bob.close();
+  const pair = direction === 'to-firefox' ? 'Chromium → Firefox' : 'Firefox → Chromium';
+  return { pair, raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: 'n/a', heap: 'n/a' };
+}
+
+try {
+  const port = await signal.listening;
+  const url = `http://localhost:${port}/`;
+  const file = join(dir, 'bench.bin');
+  await writeRandomFile(file, bytes);
+  const results: Result[] = [];
+  for (const pair of PAIRS) {
+    if (pair === 'chromium-chromium') results.push(await chromiumToChromium(url, file));
+    else if (pair === 'chromium-firefox') results.push(await withFirefox(url, file, 'to-firefox'));
+    else if (pair === 'firefox-chromium') results.push(await withFirefox(url, file, 'from-firefox'));
+    else throw new Error(`unknown pair ${pair} (chromium-chromium, chromium-firefox, firefox-chromium)`);
+  }
+  console.log(`File transfer of ${SIZE_MIB} MiB in the private network namespace (Chromium ${browser.version()}${firefox.browser ? `, ${await firefox.browser.version()}` : ''}):`);
+  for (const r of results) {
+    console.log(`  ${r.pair}:`);
+    console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s, receiver peak JS heap ${r.rawHeap}`);
+    console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}`);
+    console.log(`    ratio Whisper / raw:   ${(r.whisper / r.raw).toFixed(2)}`);
+  }
 } finally {
+  await firefox.browser?.close();
   await browser.close();
   await signal.stop();
   await rm(dir, { recursive: true, force: true });
