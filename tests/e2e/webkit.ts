@@ -1,0 +1,298 @@
+/**
+ * WebKit for the cross-browser suite: Debian's WebKitGTK (its MiniBrowser),
+ * driven over classic WebDriver by selenium-webdriver through WebKitWebDriver,
+ * on a virtual display (xvfb-run). Playwright's own WebKit does not run here.
+ * This build has no WebRTC (no RTCPeerConnection, whatever its settings say),
+ * but has IndexedDB, service workers and navigator.mediaDevices: it is the
+ * suite's browser without WebRTC. A person is a WebDriver session of their own,
+ * that is a MiniBrowser with its own storage, acted on by role and accessible
+ * name through the shadow-root-walking finder of by-role.ts. WebKitWebDriver
+ * runs one session at a time: one WebKit person at once per driver.
+ *
+ * WebDriver here has no log endpoint and no BiDi, so a page's errors are
+ * recorded by the page itself, from a recorder installed right after each load
+ * (an error while the page loads shows as a screen that never comes). Scripts
+ * sent with executeScript run although the app's CSP allows no inline script.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Builder, type WebDriver, type WebElement } from 'selenium-webdriver';
+import { freePort } from '../support/free-port.js';
+import { BY_ROLE_SOURCE, describeName, nameArg } from './by-role.js';
+
+export const WEBKIT_DRIVER_PATH = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
+export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+const STARTUP_MS = 20_000;
+const TIMEOUT = 15_000;
+
+/** A WebKitWebDriver on its own virtual display, serving WebDriver sessions on `url`. */
+export interface WebKitDriver {
+  url: string;
+  /** Ends the driver, its display and any browser still open: the whole process group. */
+  stop(): Promise<void>;
+}
+
+export async function startWebKitDriver(): Promise<WebKitDriver> {
+  for (const [path, fix] of [
+    [WEBKIT_DRIVER_PATH, 'webkit2gtk-driver'],
+    [MINIBROWSER_PATH, 'libwebkit2gtk-4.1-0'],
+    ['/usr/bin/xvfb-run', 'xvfb'],
+  ] as const) {
+    if (!existsSync(path)) throw new Error(`No ${path}: run 'sudo apt-get install -y ${fix}'.`);
+  }
+  const port = await freePort();
+  // Its own process group, so that everything it starts (Xvfb, the browsers and their web processes) can be ended together.
+  const child = spawn('xvfb-run', ['-a', WEBKIT_DRIVER_PATH, `--port=${port}`], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => stopGroup(child, exited);
+  const deadline = Date.now() + STARTUP_MS;
+  for (;;) {
+    const ready = await fetch(`${url}/status`)
+      .then(async (response) => ((await response.json()) as { value?: { ready?: boolean } }).value?.ready === true)
+      .catch(() => false);
+    if (ready) return { url, stop };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`WebKitWebDriver did not start on port ${port}: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The driver is asked to stop (SIGTERM to it alone, so that xvfb-run then stops Xvfb and removes its
+ * temporary directory), the group is killed if that takes more than a few seconds, and whatever of the
+ * group outlived it (a browser whose session was never ended) is killed too.
+ */
+async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  const group = child.pid!;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  if (child.exitCode === null && child.signalCode === null) {
+    const driver = await driverProcessOf(group);
+    if (driver) process.kill(driver, 'SIGTERM');
+    else signalGroup('SIGTERM');
+    const timer = setTimeout(() => signalGroup('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  signalGroup('SIGKILL');
+}
+
+/** The WebKitWebDriver that xvfb-run started (its other child is Xvfb). */
+async function driverProcessOf(xvfbRun: number): Promise<number | null> {
+  const children = await readFile(`/proc/${xvfbRun}/task/${xvfbRun}/children`, 'utf8').catch(() => '');
+  for (const pid of children.split(' ').filter(Boolean).map(Number)) {
+    const name = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (name.trim() === 'WebKitWebDriver') return pid;
+  }
+  return null;
+}
+
+export interface Find {
+  /** Only inside this element. */
+  within?: WebElement;
+  /** Only elements whose text contains this. */
+  hasText?: string;
+  timeout?: number;
+}
+
+/** Installs the page's error recorder (once per document): uncaught errors, unhandled rejections, console.error, CSP violations. */
+const RECORD_ERRORS = String.raw`
+if (!globalThis.whErrors) {
+  const errors = (globalThis.whErrors = []);
+  addEventListener('error', (event) => errors.push('page error: ' + event.message));
+  addEventListener('unhandledrejection', (event) => errors.push('unhandled rejection: ' + ((event.reason && event.reason.message) || event.reason)));
+  document.addEventListener('securitypolicyviolation', (event) => errors.push('CSP violation: ' + event.violatedDirective + ' blocked ' + event.blockedURI));
+  const consoleError = console.error.bind(console);
+  console.error = (...args) => {
+    errors.push('console: ' + args.map(String).join(' '));
+    consoleError(...args);
+  };
+}`;
+
+/** One person in WebKit: their own WebDriver session (a browser of their own); the page's errors are collected. */
+export class WebKitPerson {
+  readonly problems: string[] = [];
+
+  private constructor(
+    readonly name: string,
+    readonly driver: WebDriver,
+  ) {}
+
+  /** `windows`: scripts may open windows (`openWindow`), which MiniBrowser otherwise blocks as pop-ups. */
+  static async open(server: WebKitDriver, name: string, { windows = false } = {}): Promise<WebKitPerson> {
+    const args = ['--automation', ...(windows ? ['--javascript-can-open-windows-automatically=true'] : [])];
+    const driver = await new Builder()
+      .usingServer(server.url)
+      .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args } })
+      .build();
+    await driver.manage().setTimeouts({ script: TIMEOUT });
+    return new WebKitPerson(name, driver);
+  }
+
+  /** Opens `url` in the current window; the errors of the page left behind are kept. */
+  async goto(url: string): Promise<void> {
+    await this.collectErrors();
+    await this.driver.get(url);
+    await this.recordErrors();
+  }
+
+  async reload(): Promise<void> {
+    await this.collectErrors();
+    await this.driver.navigate().refresh();
+    await this.recordErrors();
+  }
+
+  /** Starts recording the errors of the page in the current window (after a load). */
+  async recordErrors(): Promise<void> {
+    await this.driver.executeScript(RECORD_ERRORS);
+  }
+
+  /** Moves what the current page recorded into `problems`. */
+  async collectErrors(): Promise<void> {
+    const errors = await this.driver.executeScript<string[] | null>('return globalThis.whErrors ? globalThis.whErrors.splice(0) : null').catch(() => null);
+    if (errors) this.problems.push(...errors);
+  }
+
+  /** Runs `body` (a function body that may use `whA11y` and `arguments`) in the page. */
+  run<T>(body: string, ...args: unknown[]): Promise<T> {
+    return this.driver.executeScript<T>(`${BY_ROLE_SOURCE};\n${body}`, ...args);
+  }
+
+  /** The visible elements with the role and name now. */
+  all(role: string, name?: string | RegExp, options: Omit<Find, 'timeout'> = {}): Promise<WebElement[]> {
+    return this.run<WebElement[]>('return whA11y.all(arguments[0], arguments[1], arguments[2], arguments[3]);', role, nameArg(name), options.within ?? null, options.hasText ?? null);
+  }
+
+  /** The first visible element with the role and name; waits for it. */
+  async find(role: string, name?: string | RegExp, options: Find = {}): Promise<WebElement> {
+    return this.driver.wait(
+      async () => (await this.all(role, name, options))[0] ?? null,
+      options.timeout ?? TIMEOUT,
+      `${this.name} (WebKit): no visible ${role}${describeName(name)}${options.hasText ? ` with “${options.hasText}”` : ''}`,
+      100,
+    ) as Promise<WebElement>;
+  }
+
+  /** How many visible elements have the role and name now. */
+  async count(role: string, name?: string | RegExp, options: Omit<Find, 'timeout'> = {}): Promise<number> {
+    return (await this.all(role, name, options)).length;
+  }
+
+  /** Waits until no visible element has the role and name. */
+  async gone(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
+    await this.driver.wait(
+      async () => (await this.all(role, name, options)).length === 0,
+      options.timeout ?? TIMEOUT,
+      `${this.name} (WebKit): a ${role}${describeName(name)} is still visible`,
+      100,
+    );
+  }
+
+  async click(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
+    await (await this.find(role, name, options)).click();
+  }
+
+  async fill(role: string, name: string | RegExp, text: string): Promise<void> {
+    const box = await this.find(role, name);
+    await box.clear();
+    await box.sendKeys(text);
+  }
+
+  /** The element's rendered text (across shadow roots). */
+  text(element: WebElement): Promise<string> {
+    return this.run<string>('return whA11y.text(arguments[0]);', element);
+  }
+
+  accessibleName(element: WebElement): Promise<string> {
+    return this.run<string>('return whA11y.name(arguments[0]);', element);
+  }
+
+  /** Waits until the element's text matches. */
+  async waitForText(element: WebElement, text: RegExp, timeout = TIMEOUT): Promise<void> {
+    await this.driver
+      .wait(async () => text.test(await this.text(element)), timeout, undefined, 200)
+      .catch(async (error: Error) => {
+        throw new Error(`${this.name} (WebKit): the text never matched ${String(text)}; it is “${await this.text(element).catch(() => '?')}”: ${error.message}`);
+      });
+  }
+
+  /**
+   * Opens `url` in a window of its own, `width` × `height` CSS pixels with no toolbar (MiniBrowser's
+   * toolbar keeps its main window at least 447 px wide), and works in that window from now on. The
+   * session must have been opened with `windows`.
+   */
+  async openWindow(url: string, width: number, height: number): Promise<void> {
+    await this.collectErrors();
+    const before = await this.driver.getAllWindowHandles();
+    await this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height);
+    const opened = await this.driver.wait(
+      async () => (await this.driver.getAllWindowHandles()).find((handle) => !before.includes(handle)) ?? null,
+      TIMEOUT,
+      `${this.name} (WebKit): no window opened`,
+      100,
+    );
+    await this.driver.switchTo().window(opened as string);
+    await this.driver.wait(async () => (await this.driver.executeScript('return document.readyState')) === 'complete', TIMEOUT, undefined, 100);
+    await this.recordErrors();
+  }
+
+  /** Ends the session; what its page recorded is in `problems`. */
+  async close(): Promise<void> {
+    await this.collectErrors();
+    await this.driver.quit();
+  }
+}
+
+// What a person does in the app, in WebKit (the same steps as people.ts, for Playwright's pages).
+
+/** Opens `url`, gives a name when asked, and waits for the room to be there. */
+export async function openRoomIn(person: WebKitPerson, url: string): Promise<void> {
+  await person.goto(url);
+  const screen = await person.driver.wait(
+    async () => ((await person.count('button', 'Share')) > 0 ? 'room' : (await person.count('textbox', 'Your name')) > 0 ? 'name' : null),
+    TIMEOUT,
+    `${person.name} (WebKit): neither the room nor the name form opened`,
+    100,
+  );
+  if (screen === 'name') {
+    await person.fill('textbox', 'Your name', person.name);
+    await person.click('button', 'Join');
+  }
+  await person.find('button', 'Share');
+}
+
+export async function personEntryIn(person: WebKitPerson, other: string, timeout?: number): Promise<WebElement> {
+  const list = await person.find('list', 'People');
+  return person.find('button', new RegExp(`^${other}, `), { within: list, ...(timeout ? { timeout } : {}) });
+}
+
+/** Waits until the person's entry in the list is named `name` ("Alice, online"); read in one step, as the list redraws. */
+export async function waitForEntryIn(person: WebKitPerson, other: string, name: string): Promise<void> {
+  const names = () =>
+    person.run<string[]>(
+      "const list = whA11y.all('list', 'People', null, null)[0]; return list ? whA11y.all('button', arguments[0], list, null).map((entry) => whA11y.name(entry)) : [];",
+      nameArg(new RegExp(`^${other}, `)),
+    );
+  await person.driver.wait(async () => (await names()).includes(name), TIMEOUT, undefined, 200).catch(async (error: Error) => {
+    throw new Error(`${person.name} (WebKit): the People list names ${JSON.stringify(await names().catch(() => '?'))}, not “${name}”: ${error.message}`);
+  });
+}
+
+export async function openChatIn(person: WebKitPerson, other: string): Promise<void> {
+  await (await personEntryIn(person, other)).click();
+  await person.find('heading', other);
+}
