@@ -104,6 +104,22 @@ test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which 
   await alice.page.reload();
   await expect(alice.page.getByRole('button', { name: 'Share' })).toBeVisible();
   await expect(guide).toHaveCount(0);
+
+  // What Safari reads when the app is added: the full-screen web-app tags, its title, and a 180 px icon that loads.
+  const meta = (name: string) => alice.page.locator(`meta[name="${name}"]`).getAttribute('content');
+  expect(await meta('apple-mobile-web-app-capable')).toBe('yes');
+  expect(await meta('mobile-web-app-capable')).toBe('yes');
+  expect(await meta('apple-mobile-web-app-status-bar-style')).toBe('black-translucent');
+  expect(await meta('apple-mobile-web-app-title')).toBe('Whisper');
+  expect(await alice.page.locator('meta[name="viewport"]').getAttribute('content')).toContain('viewport-fit=cover');
+  const icon = await alice.page.locator('link[rel="apple-touch-icon"]').getAttribute('href');
+  const size = await alice.page.evaluate(async (src) => {
+    const image = new Image();
+    image.src = src;
+    await image.decode();
+    return [image.naturalWidth, image.naturalHeight];
+  }, icon!);
+  expect(size).toEqual([180, 180]);
 });
 
 test('installed, opened from the home screen (standalone): neither the button nor the guide', async ({ browser, app }) => {
