@@ -268,7 +268,8 @@ test('not enough space: the receiver is told before the transfer, or when space 
   await entry.getByRole('button', { name: 'Accept' }).click();
   await expect(bob.page.getByRole('alert')).toContainText('out of storage space');
   await expect(entry).toContainText('out of storage space');
-  await expect(entry.getByRole('progressbar')).toHaveAttribute('value', '20');
+  // Four stored blocks of whole chunks: 4 MiB of 20 with 64 KiB chunks, 3.98 MiB with Chromium's 255 KiB ones.
+  await expect(entry.getByRole('progressbar')).toHaveAttribute('value', /^(19|20)$/);
   await bob.page.getByRole('button', { name: 'Dismiss' }).click();
 
   // Space again: Resume goes on from what was kept.

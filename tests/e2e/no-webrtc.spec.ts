@@ -63,6 +63,11 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   // A task of Bob's page after the one that received the offer: had it tried to connect, it has thrown.
   await bob.page.evaluate(() => undefined);
   await expect(statusOf(alice, 'Hello Bob')).toHaveAccessibleName('Queued');
+  // Bob's app answers that it has no WebRTC: Alice's stops trying, and says why.
+  await expect(alice.page.getByText('No WebRTC there')).toBeVisible();
+  await expect(alice.page.getByRole('note')).toHaveText(
+    'Bob’s browser cannot connect directly: it has no WebRTC, so nothing can reach Bob there. In a current Chrome, Firefox, Safari or Edge, Bob can join this room as a new device.',
+  );
 
   await openChat(bob, 'Alice');
   await expect(messages(bob)).toContainText('No messages on this device.');

@@ -28,10 +28,10 @@ export default defineConfig({
     { name: 'app', testIgnore: /(files|faults|firefox|webkit)\.spec\.ts/ },
     // File transfers load both cores for a while: they run after the latency-sensitive suites, not beside them.
     { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'] },
-    // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, after the files.
-    { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['files'] },
+    // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, beside the files.
+    { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['app'] },
     // The fault-injection suite starves a page's CPU on purpose: it runs alone, last.
-    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['engines'] },
+    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['files', 'engines'] },
   ],
   use: {
     browserName: 'chromium',

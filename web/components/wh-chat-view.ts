@@ -255,6 +255,7 @@ export class WhChatView extends LitElement {
           (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
         )}
       </ol>
+      ${person?.link === 'unsupported' ? this.#cannotReach(name) : null}
       ${this.session.canConnect ? this.#composer(name) : this.#cannotSend(name)}
     `;
   }
@@ -271,6 +272,14 @@ export class WhChatView extends LitElement {
     `;
   }
 
+  /** They answered from a browser without WebRTC: say so, and what would reach them. */
+  #cannotReach(name: string) {
+    return html`<p class="cannot-send" role="note">
+      ${name}’s browser cannot connect directly: it has no WebRTC, so nothing can reach ${name} there. In a current Chrome, Firefox, Safari
+      or Edge, ${name} can join this room as a new device.
+    </p>`;
+  }
+
   #cannotSend(name: string) {
     return html`<p class="cannot-send" role="note">
       Messages, files and calls to ${name} cannot be sent from this browser: they need WebRTC, which it does not have. Open this room in a current
@@ -280,6 +289,7 @@ export class WhChatView extends LitElement {
 
   #badge(link: string | undefined) {
     if (link === 'mismatch') return html`<span class="badge warning">Key changed</span>`;
+    if (link === 'unsupported') return html`<span class="badge warning">No WebRTC there</span>`;
     if (link === 'connecting') return html`<span class="badge">Connecting…</span>`;
     if (link !== 'connected' || !this.summary?.path) return null;
     return this.summary.path === 'relay'

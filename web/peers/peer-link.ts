@@ -174,7 +174,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
    */
   handleSignal(data: SignalData): boolean {
     const signal = parsePeerSignal(data);
-    if (!signal || (signal.re !== undefined && signal.re !== this.session)) return true;
+    // `no-webrtc` is for the room session, which stops connecting: nothing for the connection itself.
+    if (!signal || signal.kind === 'no-webrtc' || (signal.re !== undefined && signal.re !== this.session)) return true;
     if (this.#remoteSession === null) {
       // The remote connection is known by its first description (its offer, or its answer to ours);
       // a candidate before that belongs to a connection of theirs that is already gone.
@@ -235,7 +236,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   async #apply(signal: PeerSignal): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || signal.kind === 'no-webrtc') return;
     if (signal.kind === 'candidate') {
       try {
         await this.pc.addIceCandidate(signal.candidate);

@@ -26,6 +26,8 @@ export const PeerSignalSchema = v.variant('kind', [
       usernameFragment: v.nullish(v.pipe(v.string(), v.maxLength(256))),
     }),
   }),
+  /** The answer of a browser without WebRTC to an offer: it can make no connection, so stop trying. */
+  v.object({ kind: v.literal('no-webrtc') }),
 ]);
 
 export type PeerSignal = v.InferOutput<typeof PeerSignalSchema>;

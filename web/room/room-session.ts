@@ -13,7 +13,7 @@ import type { ChatFrame } from '../chat/chat-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { PeerLink } from '../peers/peer-link.js';
-import { isOffer } from '../peers/peer-signal.js';
+import { isOffer, parsePeerSignal } from '../peers/peer-signal.js';
 import { AwayNotifier } from '../push/away-notifier.js';
 import { parsePushSubFrame, type PushSubFrame } from '../push/push-wire.js';
 import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
@@ -23,7 +23,8 @@ import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
 
-export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch';
+/** `unsupported`: their browser has no WebRTC (they said so in answer to an offer): no connection is tried. */
+export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch' | 'unsupported';
 
 export interface Person {
   device: string;
@@ -206,7 +207,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** Opens a connection to the person, if they are online and none is open or opening. */
   connect(device: string): void {
     const certificate = this.#options.identity.certificate;
-    if (!certificate || this.#links.has(device)) return;
+    if (!certificate || this.#links.has(device) || this.#people.get(device)?.link === 'unsupported') return;
     const peerId = this.#peerIdOf(device);
     if (peerId) this.#createLink(device, peerId, certificate);
   }
@@ -276,14 +277,25 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#online.delete(peerId);
     const link = this.#links.get(device);
     if (link?.remoteId === peerId) link.close();
-    this.#setPerson(device, { online: false });
+    // Gone from that browser: next time they may come in one that has WebRTC.
+    this.#setPerson(device, { online: false, ...(this.#people.get(device)?.link === 'unsupported' ? { link: 'none' as const } : {}) });
     this.calls.peerLeft(device);
   }
 
   #signal(from: PeerId, data: SignalData): void {
-    // Without WebRTC an offer goes unanswered: the other side gives up after its setup timeout.
     const certificate = this.#options.identity.certificate;
-    if (!certificate) return;
+    if (!certificate) {
+      // Without WebRTC an offer is answered with why no connection can come, so that the other side stops trying.
+      if (isOffer(data)) this.#signaling.sendSignal(from, { kind: 'no-webrtc' });
+      return;
+    }
+    if (parsePeerSignal(data)?.kind === 'no-webrtc') {
+      const device = this.#online.get(from);
+      if (!device) return;
+      this.#setPerson(device, { link: 'unsupported' });
+      this.#links.get(device)?.close();
+      return;
+    }
     let device = this.#online.get(from);
     if (!device) {
       // Another session of a person (they reloaded): it speaks, so it is the live one. Only an offer
@@ -370,14 +382,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.chat.channelClosed(device);
       this.transfers.channelClosed(device);
       this.calls.channelClosed(device);
-      if (this.#people.get(device)?.link !== 'mismatch') this.#setPerson(device, { link: 'none' });
+      const state = this.#people.get(device)?.link;
+      if (state !== 'mismatch' && state !== 'unsupported') this.#setPerson(device, { link: 'none' });
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
     return link;
   }
 
   async #relinkIfNeeded(device: string): Promise<void> {
-    if (this.#links.has(device) || this.#people.get(device)?.link === 'mismatch') return;
+    const state = this.#people.get(device)?.link;
+    if (this.#links.has(device) || state === 'mismatch' || state === 'unsupported') return;
     if (await this.#wanted(device)) this.connect(device);
   }
 
