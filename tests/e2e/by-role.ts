@@ -24,6 +24,17 @@
 /** A name as it is sent to the page: the exact text, or a regular expression's parts. */
 export type NameArg = string | { source: string; flags: string } | null;
 
+/** What the finder puts in the page, for the functions that drivers send there (types only: they run in the page). */
+export interface InPage {
+  whA11y: {
+    all(role: string, name: NameArg, scope: Element | null, hasText: string | null): Element[];
+    labelled(name: NameArg): Element[];
+    name(element: Element): string;
+    text(element: Element): string;
+    fileInput(): Element | null;
+  };
+}
+
 export function nameArg(name: string | RegExp | undefined): NameArg {
   if (name === undefined) return null;
   return typeof name === 'string' ? name : { source: name.source, flags: name.flags };

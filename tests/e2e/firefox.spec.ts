@@ -14,6 +14,7 @@ import { launchSignal } from '../support/signal-process.js';
 import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
 import { attach, bytesSentShown, fileEntry, randomFile, saved } from './files.js';
 import { test as base, expect } from './fixtures.js';
+import type { InPage } from './by-role.js';
 import { attachIn, entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn, personEntryIn, savedIn, sendIn, statusIn } from './firefox.js';
 import { closeAll, createRoom, messages, messageTexts, newPerson, openChat, personEntry, send, statusOf, type Person } from './people.js';
 
@@ -120,7 +121,7 @@ test('a 32 MiB file each way, hashed on Save; the Firefox receiver reloads mid-t
     await bob.click('button', 'Accept', { within: await entryIn(bob, 'to firefox.bin') });
     await bob.page.waitForFunction(
       (entryText: string) => {
-        const a11y = (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y;
+        const a11y = (globalThis as unknown as InPage).whA11y;
         const entry = a11y.all('listitem', null, null, entryText)[0];
         const bar = entry && (a11y.all('progressbar', null, entry, null)[0] as HTMLProgressElement | undefined);
         return bar && Number(bar.getAttribute('value')) >= 50;

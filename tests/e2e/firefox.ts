@@ -11,7 +11,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type ElementHandle, type Page } from 'puppeteer-core';
-import { BY_ROLE_SOURCE, describeName, nameArg, type NameArg } from './by-role.js';
+import { BY_ROLE_SOURCE, describeName, nameArg, type InPage, type NameArg } from './by-role.js';
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/lib/firefox-esr/firefox-esr';
 
@@ -78,7 +78,7 @@ export class FirefoxPerson {
     const handle = await this.page
       .waitForFunction(
         (r: string, n: NameArg, scope: Element | null, hasText: string | null) =>
-          (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y?.all(r, n, scope, hasText)[0],
+          (globalThis as unknown as InPage).whA11y?.all(r, n, scope, hasText)[0],
         { timeout: options.timeout ?? TIMEOUT, polling: 100 },
         role,
         nameArg(name),
@@ -94,7 +94,7 @@ export class FirefoxPerson {
   /** How many visible elements have the role and name now. */
   count(role: string, name?: string | RegExp, options: Find = {}): Promise<number> {
     return this.page.evaluate(
-      (r: string, n: NameArg, scope: Element | null, hasText: string | null) => (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y.all(r, n, scope, hasText).length,
+      (r: string, n: NameArg, scope: Element | null, hasText: string | null) => (globalThis as unknown as InPage).whA11y.all(r, n, scope, hasText).length,
       role,
       nameArg(name),
       options.within ?? null,
@@ -105,7 +105,7 @@ export class FirefoxPerson {
   /** Waits until no visible element has the role and name. */
   async gone(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
     await this.page.waitForFunction(
-      (r: string, n: NameArg, scope: Element | null) => (globalThis as unknown as { whA11y: { all(...args: unknown[]): Element[] } }).whA11y.all(r, n, scope, null).length === 0,
+      (r: string, n: NameArg, scope: Element | null) => (globalThis as unknown as InPage).whA11y.all(r, n, scope, null).length === 0,
       { timeout: options.timeout ?? TIMEOUT, polling: 100 },
       role,
       nameArg(name),
@@ -127,17 +127,17 @@ export class FirefoxPerson {
 
   /** The element's rendered text (across shadow roots). */
   text(element: ElementHandle): Promise<string> {
-    return element.evaluate((e) => (globalThis as unknown as { whA11y: { text(e: Element): string } }).whA11y.text(e));
+    return element.evaluate((e) => (globalThis as unknown as InPage).whA11y.text(e));
   }
 
   accessibleName(element: ElementHandle): Promise<string> {
-    return element.evaluate((e) => (globalThis as unknown as { whA11y: { name(e: Element): string } }).whA11y.name(e));
+    return element.evaluate((e) => (globalThis as unknown as InPage).whA11y.name(e));
   }
 
   /** Waits until the element's text matches. */
   async waitForText(element: ElementHandle, text: RegExp, timeout = TIMEOUT): Promise<void> {
     await this.page
-      .waitForFunction((e: Element, source: string, flags: string) => new RegExp(source, flags).test((globalThis as unknown as { whA11y: { text(e: Element): string } }).whA11y.text(e)), { timeout, polling: 200 }, element, text.source, text.flags)
+      .waitForFunction((e: Element, source: string, flags: string) => new RegExp(source, flags).test((globalThis as unknown as InPage).whA11y.text(e)), { timeout, polling: 200 }, element, text.source, text.flags)
       .catch(async (error: Error) => {
         throw new Error(`${this.name} (Firefox): the text never matched ${String(text)}; it is “${await this.text(element).catch(() => '?')}”: ${error.message}`);
       });
@@ -191,7 +191,7 @@ export async function statusIn(person: FirefoxPerson, text: string, status: stri
 export async function expectRemoteVideoPlayingIn(person: FirefoxPerson, other: string): Promise<void> {
   const frames = () =>
     person.page.evaluate((name: string) => {
-      const video = (globalThis as unknown as { whA11y: { labelled(n: string): Element[] } }).whA11y.labelled(name)[0] as HTMLVideoElement | undefined;
+      const video = (globalThis as unknown as InPage).whA11y.labelled(name)[0] as HTMLVideoElement | undefined;
       // Firefox counts no frames in getVideoPlaybackQuality() for a MediaStream: count the frames presented.
       const counted = video as (HTMLVideoElement & { whFrames?: number }) | undefined;
       if (counted && counted.whFrames === undefined) {
@@ -219,7 +219,7 @@ export async function expectRemoteVideoPlayingIn(person: FirefoxPerson, other: s
 
 /** Attaches files as the Attach button would (the file input it opens). */
 export async function attachIn(person: FirefoxPerson, ...paths: string[]): Promise<void> {
-  const input = (await person.page.evaluateHandle(() => (globalThis as unknown as { whA11y: { fileInput(): Element | null } }).whA11y.fileInput())).asElement() as ElementHandle<HTMLInputElement> | null;
+  const input = (await person.page.evaluateHandle(() => (globalThis as unknown as InPage).whA11y.fileInput())).asElement() as ElementHandle<HTMLInputElement> | null;
   if (!input) throw new Error(`${person.name} (Firefox): no file input to attach with`);
   await input.uploadFile(...paths);
 }

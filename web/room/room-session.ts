@@ -25,6 +25,8 @@ import type { MessageStore } from '../storage/message-store.js';
 
 /** `unsupported`: their browser has no WebRTC (they said so in answer to an offer): no connection is tried. */
 export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch' | 'unsupported';
+/** States a closed connection keeps: no new one is made by itself (the key changed, or they cannot connect). */
+const HELD: ReadonlySet<LinkState> = new Set(['mismatch', 'unsupported']);
 
 export interface Person {
   device: string;
@@ -382,16 +384,14 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.chat.channelClosed(device);
       this.transfers.channelClosed(device);
       this.calls.channelClosed(device);
-      const state = this.#people.get(device)?.link;
-      if (state !== 'mismatch' && state !== 'unsupported') this.#setPerson(device, { link: 'none' });
+      if (!HELD.has(this.#people.get(device)?.link ?? 'none')) this.#setPerson(device, { link: 'none' });
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
     return link;
   }
 
   async #relinkIfNeeded(device: string): Promise<void> {
-    const state = this.#people.get(device)?.link;
-    if (this.#links.has(device) || state === 'mismatch' || state === 'unsupported') return;
+    if (this.#links.has(device) || HELD.has(this.#people.get(device)?.link ?? 'none')) return;
     if (await this.#wanted(device)) this.connect(device);
   }
 
