@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS } from './playwright.config.js';
+import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
 import { expect, test, watchForProblems } from './fixtures.js';
 import { closeAll, createRoom, newPerson, type Person } from './people.js';
 
@@ -45,7 +45,7 @@ const prompted = (page: Page) => page.evaluate(() => (window as unknown as { pro
 
 test('Chromium finds Whisper installable: no installability error, in a persistent profile', async ({ app }) => {
   const profile = await mkdtemp(join(tmpdir(), 'whisper-install-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: TEST_CHROMIUM_ARGS });
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(app.url);

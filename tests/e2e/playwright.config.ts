@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 /** Debian's Chromium (test tools cannot download their own browser here), with fake camera and microphone. */
-export const CHROMIUM_ARGS = [
+const BASE_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -10,9 +10,20 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
   '--use-fake-ui-for-media-stream',
-  // Two fake cameras, so that "Switch camera" has somewhere to go.
-  '--use-fake-device-for-media-stream=device-count=2',
 ];
+
+/**
+ * For benchmarks: two fake cameras at their own rate (20 fps, 720p when asked, as the app asks), so that
+ * "Switch camera" has somewhere to go and a call costs what it would.
+ */
+export const CHROMIUM_ARGS = [...BASE_ARGS, '--use-fake-device-for-media-stream=device-count=2'];
+
+/**
+ * For tests: the same two cameras at 5 fps. Each frame is encoded, decoded and drawn in software on these
+ * two cores: a video call between two pages took 1.55 cores at 20 fps and 0.85 at 5 fps (measured per
+ * process). Every check of "video playing" still sees frames advance.
+ */
+export const TEST_CHROMIUM_ARGS = [...BASE_ARGS, '--use-fake-device-for-media-stream=device-count=2,fps=5'];
 
 export default defineConfig({
   testDir: '.',
@@ -27,9 +38,12 @@ export default defineConfig({
   reporter: 'list',
   outputDir: '../../test-results/e2e',
   projects: [
-    { name: 'app', testIgnore: /(files|faults|firefox|webkit)\.spec\.ts/ },
+    // Test by test across both workers, not file by file: the app suite ends with both workers busy until its
+    // last test, since the next suites wait for all of it.
+    { name: 'app', testIgnore: /(files|faults|firefox|webkit)\.spec\.ts/, fullyParallel: true },
     // File transfers load both cores for a while: they run after the latency-sensitive suites, not beside them.
-    { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'] },
+    // Test by test too: beside the engines, which end first, the files would otherwise leave a worker idle.
+    { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'], fullyParallel: true },
     // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, beside the files.
     { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['app'] },
     // The fault-injection suite starves a page's CPU on purpose: it runs alone, last.
@@ -37,8 +51,10 @@ export default defineConfig({
   ],
   use: {
     browserName: 'chromium',
-    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
-    trace: 'retain-on-failure',
+    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: TEST_CHROMIUM_ARGS },
+    // A trace of every test, kept when it fails, without screenshots: those are a screencast of every page
+    // for the whole test, and took Chromium's GPU process 1.3 cores of these two during a video call.
+    trace: { mode: 'retain-on-failure', screenshots: false, snapshots: true },
     screenshot: 'only-on-failure',
   },
 });
