@@ -8,8 +8,10 @@
  * most 256 KiB, as Whisper's chunks); the transfer reads the file, hashes every
  * chunk and the whole file on both sides, and writes every chunk to IndexedDB.
  * Prints the throughputs, their ratio and, for a Chromium receiver, the peak
- * JS heap. BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs
- * (e.g. "chromium-firefox,firefox-chromium").
+ * JS heap and the CPU per MiB (all of Chromium by process type, and each page's
+ * main thread). BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs
+ * (e.g. "chromium-firefox,firefox-chromium"); BENCH_PROFILE=1 prints where the
+ * main threads of a Chromium → Chromium transfer spend their time.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -45,6 +47,77 @@ function watchHeap(cdp: CDPSession): { stop(): Promise<number> } {
     },
   };
 }
+
+/** CPU seconds used so far by Chromium's processes, by type (browser, renderer, gpu-process, utility). */
+async function cpuByType(cdp: CDPSession): Promise<Map<string, number>> {
+  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; cpuTime: number }> };
+  const byType = new Map<string, number>();
+  for (const p of processInfo) byType.set(p.type, (byType.get(p.type) ?? 0) + p.cpuTime);
+  return byType;
+}
+
+/** Seconds the page's main thread spent in tasks so far (CDP Performance metrics). */
+async function mainThreadSeconds(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
+  await cdp.detach();
+  return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
+}
+
+/** What a transfer cost in CPU, per MiB moved: all of Chromium by process type, and each page's main thread. */
+interface CpuCost {
+  byType: Map<string, number>;
+  sender: number;
+  receiver: number;
+}
+
+/** Measures CPU around `work` (which moves `mib` MiB from `sender` to `receiver`), in ms per MiB. */
+async function cpuPerMiB(cdp: CDPSession, sender: Page, receiver: Page, mib: number, work: () => Promise<void>): Promise<CpuCost> {
+  const [before, s0, r0] = await Promise.all([cpuByType(cdp), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
+  await work();
+  const [after, s1, r1] = await Promise.all([cpuByType(cdp), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
+  const byType = new Map([...after].map(([type, seconds]) => [type, ((seconds - (before.get(type) ?? 0)) * 1000) / mib]));
+  return { byType, sender: ((s1 - s0) * 1000) / mib, receiver: ((r1 - r0) * 1000) / mib };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/**
+ * With BENCH_PROFILE=1: the page's main thread sampled (CDP Profiler) around `work`, printed as a table of
+ * the functions where it spent its own time, by share of the samples.
+ */
+async function profiled(page: Page, who: string, work: () => Promise<void>): Promise<void> {
+  if (!process.env.BENCH_PROFILE) return work();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  await work();
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[] } };
+  await cdp.detach();
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  for (const id of profile.samples) {
+    const frame = byNode.get(id)!.callFrame;
+    const file = frame.url.split('/').pop() || '(native)';
+    const name = `${frame.functionName || '(anonymous)'} ${file}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+    self.set(name, (self.get(name) ?? 0) + 1);
+  }
+  const total = profile.samples.length;
+  console.log(`  ${who}'s main thread, by self time (${total} samples):`);
+  for (const [name, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
+}
+
+const describeCost = (cost: CpuCost): string => {
+  const total = [...cost.byType.values()].reduce((a, b) => a + b, 0);
+  const parts = [...cost.byType].filter(([, ms]) => ms >= 0.5).map(([type, ms]) => `${type} ${ms.toFixed(0)}`);
+  return `${total.toFixed(0)} ms CPU per MiB (${parts.join(', ')}); main threads: sender ${cost.sender.toFixed(1)}, receiver ${cost.receiver.toFixed(1)}`;
+};
 
 // In-page code is kept as source text (tsx would add helpers that do not exist in the page).
 const RAW_PEER = `async (role) => {
@@ -131,6 +204,8 @@ interface Result {
   whisper: number;
   rawHeap: string;
   heap: string;
+  rawCpu?: CpuCost;
+  cpu?: CpuCost;
 }
 
 /** Chromium → Chromium: the blast and the transfer between two fresh contexts, with the receiver's heap. */
@@ -139,7 +214,11 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
   const rawReceiver = await (await browser.newContext()).newPage();
   await Promise.all([rawSender.goto(url), rawReceiver.goto(url)]);
   const rawHeap = watchHeap(await rawReceiver.context().newCDPSession(rawReceiver));
-  const rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
+  const browserCdp = await browser.newBrowserCDPSession();
+  let rawSeconds = 0;
+  const rawCpu = await cpuPerMiB(browserCdp, rawSender, rawReceiver, SIZE_MIB, async () => {
+    rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
+  });
   const rawPeak = await rawHeap.stop();
   await rawSender.context().close();
   await rawReceiver.context().close();
@@ -150,14 +229,22 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
   await (await chooser).setFiles(file);
   const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
   const heap = watchHeap(await bob.context().newCDPSession(bob));
-  await entry.getByRole('button', { name: 'Accept' }).click();
-  const started = performance.now();
-  await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
-  const whisperSeconds = (performance.now() - started) / 1000;
+  let whisperSeconds = 0;
+  const cpu = await cpuPerMiB(browserCdp, alice, bob, SIZE_MIB, () =>
+    profiled(alice, 'Sender', () =>
+      profiled(bob, 'Receiver', async () => {
+        await entry.getByRole('button', { name: 'Accept' }).click();
+        const started = performance.now();
+        await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
+        whisperSeconds = (performance.now() - started) / 1000;
+      }),
+    ),
+  );
   const peak = await heap.stop();
+  await browserCdp.detach();
   await alice.context().close();
   await bob.context().close();
-  return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak) };
+  return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), rawCpu, cpu };
 }
 
 /** Between Chromium and Firefox, one way: the blast, then the transfer, each between a fresh page in each browser. */
@@ -220,6 +307,8 @@ try {
     console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s, receiver peak JS heap ${r.rawHeap}`);
     console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}`);
     console.log(`    ratio Whisper / raw:   ${(r.whisper / r.raw).toFixed(2)}`);
+    if (r.rawCpu) console.log(`    raw blast CPU:         ${describeCost(r.rawCpu)}`);
+    if (r.cpu) console.log(`    Whisper CPU:           ${describeCost(r.cpu)}`);
   }
 } finally {
   await firefox.browser?.close();

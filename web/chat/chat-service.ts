@@ -8,12 +8,19 @@
  * seen on its screen, which answers `read` ("read"). Whenever a channel opens,
  * every message not yet acknowledged goes again, in order; the receiver keeps
  * one copy per id and acknowledges again.
+ *
+ * The path from Send to "Delivered" holds one IndexedDB transaction on each
+ * side, each committed before the next step: the message is stored here before
+ * it goes out, and there before the `ack`. A status is shown as soon as it is
+ * known and stored after (a crash in between costs only the status, which the
+ * next `ack` brings back: the message goes again and is acknowledged again).
  */
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { StoredMessage } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
+import { STATUS_RANK as RANK } from '../storage/message-store.js';
 
 export interface ChatTransport {
   /** Writes a frame to the device's open channel; false when there is none. */
@@ -31,6 +38,19 @@ export interface ChatEventMap {
 /** How long "typing…" stays up after the last sign of it. */
 const TYPING_SHOWN_MS = 5000;
 const PING_SAMPLES = 5;
+/** Messages read within this time of each other get one `read` receipt, and one write. */
+const READ_RECEIPT_DELAY_MS = 100;
+
+/**
+ * Benchmarks only: when the page defines `whTimings` (an array), each message sent records when `send` was
+ * called and when "Delivered" was known (`performance.now()`), so that the app is measured, not the driver.
+ */
+interface DeliveryTiming {
+  id: string;
+  sent: number;
+  delivered: number;
+}
+const timings = (): DeliveryTiming[] | undefined => (globalThis as { whTimings?: DeliveryTiming[] }).whTimings;
 
 export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #store: MessageStore;
@@ -42,6 +62,16 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   /** Per device, the work in progress in each direction: frames are handled, and messages go out, one at a time in order. */
   readonly #outgoing = new Map<string, Promise<void>>();
   readonly #incoming = new Map<string, Promise<void>>();
+  /**
+   * Devices whose channel refused a message since it last opened: what waits there goes, in order, when it
+   * opens again, and a new message waits behind it.
+   */
+  readonly #held = new Set<string>();
+  /** Own messages written to a channel on this page and not yet acknowledged: a new message goes once, not again behind a replay that took it. */
+  readonly #wentOut = new Set<string>();
+  /** Per device, the pending pass that marks what is on screen read (one for a burst of messages). */
+  readonly #reading = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #sentAt = new Map<string, number>();
   #lastAt = 0;
   #pingCounter = 0;
   #active: string | null = null;
@@ -112,15 +142,30 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (!trimmed) return;
     if (trimmed.length > MAX_MESSAGE_TEXT) throw new Error(`A message can be at most ${MAX_MESSAGE_TEXT} characters.`);
     const message: StoredMessage = { id: randomId(16), conversation: device, direction: 'out', text: trimmed, sentAt: Date.now(), at: this.#clock(), status: 'queued', receiptSent: 0 };
+    const started = performance.now();
     try {
       await this.#store.add(message);
     } catch (error) {
       this.emit('wh-storage-error', error instanceof Error ? error.message : String(error));
       return;
     }
+    if (timings()) this.#sentAt.set(message.id, started);
+    // Out first, then on screen: the message goes in the microtask before the one that redraws the list.
+    const sending = this.#inTurn(device, async () => {
+      // A replay of what waited (the channel opened meanwhile) may have taken it already.
+      if (this.#wentOut.has(message.id)) return;
+      // Behind messages that wait for the channel: they go first, when it opens.
+      if (this.#held.has(device) || !this.#transport.send(device, { t: 'msg', id: message.id, text: message.text, sentAt: message.sentAt })) {
+        this.#held.add(device);
+        this.#transport.want(device);
+        return;
+      }
+      this.#wentOut.add(message.id);
+      this.#transport.send(device, { t: 'typing', on: false });
+      await this.#advance(device, [message.id], 'sent');
+    });
     this.#append(message);
-    this.#transport.send(device, { t: 'typing', on: false });
-    await this.#pump(device, false);
+    await sending;
   }
 
   /**
@@ -129,24 +174,33 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
    * the read receipts that wait.
    */
   async channelOpened(device: string): Promise<void> {
-    await this.#pump(device, true);
+    await this.#pump(device);
     await this.#sendReceipts(device);
   }
 
-  /** Sends waiting messages in order, one run at a time per device. */
-  #pump(device: string, resendUnacknowledged: boolean): Promise<void> {
-    const run = async () => {
-      const waiting = await this.#store.undelivered(device);
-      for (const message of waiting) {
-        if (message.status === 'sent' && !resendUnacknowledged) continue;
+  /** Sends every stored message not yet acknowledged, in order, after what is already going out. */
+  #pump(device: string): Promise<void> {
+    return this.#inTurn(device, async () => {
+      const sent: string[] = [];
+      let refused = false;
+      for (const message of await this.#store.undelivered(device)) {
         if (!this.#transport.send(device, { t: 'msg', id: message.id, text: message.text, sentAt: message.sentAt })) {
+          refused = true;
           this.#transport.want(device);
-          return;
+          break;
         }
-        if (message.status === 'queued') await this.#advance(device, [message.id], 'sent');
+        this.#wentOut.add(message.id);
+        if (message.status === 'queued') sent.push(message.id);
       }
-    };
-    const next = (this.#outgoing.get(device) ?? Promise.resolve()).then(run, run);
+      if (refused) this.#held.add(device);
+      else this.#held.delete(device);
+      if (sent.length > 0) await this.#advance(device, sent, 'sent');
+    });
+  }
+
+  /** Runs `work` after the device's earlier outgoing work: messages go out one at a time, in order. */
+  #inTurn(device: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.#outgoing.get(device) ?? Promise.resolve()).then(work, work);
     this.#outgoing.set(device, next);
     return next;
   }
@@ -159,6 +213,11 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   receive(device: string, text: string): Promise<void> {
     const frame = parseChatFrame(text);
     if (!frame) return Promise.resolve();
+    // Pings and typing wait for nothing stored: answered at once, a ping measures the channel alone.
+    if (frame.t === 'ping' || frame.t === 'pong' || frame.t === 'typing') {
+      void this.#handle(device, frame, 0);
+      return Promise.resolve();
+    }
     const at = this.#clock();
     const run = () => this.#handle(device, frame, at);
     const next = (this.#incoming.get(device) ?? Promise.resolve()).then(run, run);
@@ -245,9 +304,22 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     this.#stopTyping(device);
     if (!isNew) return;
     this.#append(message);
-    this.#unread.set(device, this.unread(device) + 1);
+    // On screen, it is read in a moment (with whatever else comes meanwhile): it never counts as unread.
+    if (this.#active === device && this.#visible) this.#readSoon(device);
+    else this.#unread.set(device, this.unread(device) + 1);
     this.#changed(device);
-    if (this.#active === device && this.#visible) await this.#readVisible(device);
+  }
+
+  /** Marks what is on screen read shortly, once for a burst of messages: one write and one receipt. */
+  #readSoon(device: string): void {
+    if (this.#reading.has(device)) return;
+    this.#reading.set(
+      device,
+      setTimeout(() => {
+        this.#reading.delete(device);
+        if (this.#active === device && this.#visible) void this.#readVisible(device).catch((error: unknown) => this.emit('wh-storage-error', String(error)));
+      }, READ_RECEIPT_DELAY_MS),
+    );
   }
 
   async #readVisible(device: string): Promise<void> {
@@ -264,18 +336,45 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (this.#transport.send(device, { t: 'read', ids })) await this.#store.markReceiptsSent(ids);
   }
 
+  /**
+   * Moves own messages forward to `status`: shown at once (the message itself is stored on both sides by
+   * now), then stored. Receipts name only own messages: an id of theirs is ignored.
+   */
   async #advance(device: string, ids: readonly string[], status: StoredMessage['status']): Promise<void> {
-    const changed = await this.#store.advance(ids, status, device);
-    if (changed.length === 0) return;
-    this.#patch(device, changed.map((m) => m.id), status);
-    this.#changed(device);
+    if (status === 'delivered' || status === 'read') for (const id of ids) this.#wentOut.delete(id);
+    const shown = this.#patch(device, ids, status, 'out');
+    if (shown.length > 0) {
+      this.#changed(device);
+      const list = timings();
+      if (list && (status === 'delivered' || status === 'read')) {
+        const now = performance.now();
+        for (const id of shown) {
+          const sent = this.#sentAt.get(id);
+          if (sent === undefined) continue;
+          this.#sentAt.delete(id);
+          list.push({ id, sent, delivered: now });
+        }
+      }
+    }
+    const stored = await this.#store.advance(ids, status, device, 'out');
+    // Not loaded on this page (or loaded since): what changed in storage is shown now.
+    const missed = stored.filter((m) => !shown.includes(m.id));
+    if (missed.length > 0 && this.#patch(device, missed.map((m) => m.id), status, 'out').length > 0) this.#changed(device);
   }
 
-  #patch(device: string, ids: readonly string[], status: StoredMessage['status']): void {
+  /** Moves the loaded messages with these ids (and this direction, when given) forward to `status`; returns those that moved. */
+  #patch(device: string, ids: readonly string[], status: StoredMessage['status'], direction?: StoredMessage['direction']): string[] {
     const history = this.#histories.get(device);
-    if (!history) return;
+    if (!history) return [];
     const wanted = new Set(ids);
-    this.#histories.set(device, history.map((m) => (wanted.has(m.id) ? { ...m, status } : m)));
+    const moved: string[] = [];
+    const next = history.map((m) => {
+      if (!wanted.has(m.id) || (direction && m.direction !== direction) || RANK[m.status] >= RANK[status]) return m;
+      moved.push(m.id);
+      return { ...m, status };
+    });
+    if (moved.length > 0) this.#histories.set(device, next);
+    return moved;
   }
 
   #replace(message: StoredMessage): void {

@@ -364,7 +364,8 @@ export class WhChatView extends LitElement {
   async #ping(): Promise<void> {
     this.pingResult = '…';
     const rtt = await this.session.chat.ping(this.device);
-    this.pingResult = rtt === null ? 'No answer' : `${Math.max(1, Math.round(rtt))} ms`;
+    // Tenths below 10 ms: on a LAN or one machine, the round trip is well under one.
+    this.pingResult = rtt === null ? 'No answer' : rtt < 10 ? `${rtt.toFixed(1)} ms` : `${Math.round(rtt)} ms`;
   }
 
   async #openStats(): Promise<void> {

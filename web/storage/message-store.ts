@@ -5,20 +5,24 @@
  */
 import { StorageFullError, isQuotaError, type MessageStatus, type StoredMessage, type WhisperDatabase } from './database.js';
 
-const RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
+/** A message's statuses in order: a status never moves back. */
+export const STATUS_RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
+const RANK = STATUS_RANK;
 
 export class MessageStore {
   constructor(private readonly db: WhisperDatabase) {}
 
-  /** Stores a message unless one with its id exists; true when it was new. */
+  /**
+   * Stores a message unless one with its id exists; true when it was new. One request: a repeat fails the
+   * `add` on its key (and aborts the transaction, which wrote nothing else).
+   */
   async add(message: StoredMessage): Promise<boolean> {
+    const tx = this.db.transaction('messages', 'readwrite');
     try {
-      const tx = this.db.transaction('messages', 'readwrite');
-      const existing = await tx.store.get(message.id);
-      if (!existing) await tx.store.add(message);
-      await tx.done;
-      return !existing;
+      await Promise.all([tx.store.add(message), tx.done]);
+      return true;
     } catch (error) {
+      if (error instanceof DOMException && error.name === 'ConstraintError') return false;
       if (isQuotaError(error)) throw new StorageFullError();
       throw error;
     }
@@ -65,13 +69,14 @@ export class MessageStore {
    * Moves messages forward to `status` (never back: a late "sent" cannot undo
    * "read"). Returns the messages that changed.
    */
-  async advance(ids: readonly string[], status: MessageStatus, conversation?: string): Promise<StoredMessage[]> {
+  async advance(ids: readonly string[], status: MessageStatus, conversation?: string, direction?: StoredMessage['direction']): Promise<StoredMessage[]> {
     const tx = this.db.transaction('messages', 'readwrite');
     const changed: StoredMessage[] = [];
     for (const id of ids) {
       const message = await tx.store.get(id);
       if (!message || RANK[message.status] >= RANK[status]) continue;
       if (conversation !== undefined && message.conversation !== conversation) continue;
+      if (direction !== undefined && message.direction !== direction) continue;
       message.status = status;
       await tx.store.put(message);
       changed.push(message);

@@ -1,0 +1,197 @@
+/**
+ * Delivery between two ChatServices, each with its own IndexedDB (real, in the
+ * browser), joined by a chat channel whose frames the test delivers or drops. A
+ * "reload" is a new service on the same database.
+ */
+import { expect } from 'chai';
+import { openDatabase, type StoredMessage, type WhisperDatabase } from '../storage/database.js';
+import { MessageStore } from '../storage/message-store.js';
+import { ChatService } from './chat-service.js';
+import type { ChatFrame } from './chat-wire.js';
+
+declare const describe: (title: string, body: () => void) => void;
+declare const it: (title: string, body: () => Promise<void>) => void;
+
+interface Side {
+  peer: string;
+  db: WhisperDatabase;
+  chat: ChatService;
+  /** Frames this side wrote to its channel, in order. */
+  sent: ChatFrame[];
+  /** Whether its channel is open; when it is, frames go to `deliver`. */
+  open: boolean;
+  deliver: ((frame: ChatFrame) => void) | null;
+}
+
+let databases = 0;
+
+async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
+  const database = db ?? (await openDatabase(`chat-test-${Date.now()}-${++databases}`));
+  const me: Side = { peer, db: database, chat: null as unknown as ChatService, sent: [], open: false, deliver: null };
+  me.chat = new ChatService(new MessageStore(database), {
+    send: (_device, frame) => {
+      if (!me.open) return false;
+      me.sent.push(frame);
+      me.deliver?.(frame);
+      return true;
+    },
+    want: () => undefined,
+  });
+  await me.chat.load(peer);
+  return me;
+}
+
+const ALICE = 'A11CE';
+const BOB = 'B0B';
+
+/** Frames from `from` reach `to` (as text, as a data channel gives them), and the reverse. */
+function connect(a: Side, b: Side): void {
+  a.open = b.open = true;
+  a.deliver = (frame) => void b.chat.receive(b.peer, JSON.stringify(frame));
+  b.deliver = (frame) => void a.chat.receive(a.peer, JSON.stringify(frame));
+}
+
+function disconnect(a: Side, b: Side): void {
+  a.open = b.open = false;
+  a.deliver = b.deliver = null;
+}
+
+async function pair(): Promise<[Side, Side]> {
+  return [await side(BOB), await side(ALICE)];
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> => {
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** Keeps a write transaction on the messages store open (other writes wait for it) until the returned function is called. */
+function hold(db: WhisperDatabase): () => Promise<void> {
+  let holding = true;
+  const tx = db.transaction('messages', 'readwrite');
+  const spin = (): void => void (holding ? tx.store.get('nothing').then(spin) : undefined);
+  spin();
+  return async () => {
+    holding = false;
+    await tx.done;
+  };
+}
+
+/** Lets pending events, timers and IndexedDB requests run. */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+const stored = (s: Side, id: string): Promise<StoredMessage | undefined> => s.db.get('messages', id);
+const shown = (s: Side, text: string) => s.chat.history(s.peer).find((m) => m.text === text);
+const messagesSent = (s: Side) => s.sent.filter((f): f is Extract<ChatFrame, { t: 'msg' }> => f.t === 'msg');
+
+describe('ChatService', () => {
+  it('sends a message only once it is stored here, and shows "Delivered" only once it is stored there', async () => {
+    const [alice, bob] = await pair();
+    connect(alice, bob);
+    // Alice's store is busy: her message does not go out before it is stored.
+    const releaseAlice = hold(alice.db);
+    const sending = alice.chat.send(BOB, 'hello');
+    await settle();
+    expect(messagesSent(alice), 'nothing on the wire before it is stored').to.deep.equal([]);
+    // Now Bob's store is busy: the message reaches him, and no "Delivered" before he has stored it.
+    const releaseBob = hold(bob.db);
+    await releaseAlice();
+    await sending;
+    await until(() => messagesSent(alice).length === 1, 'the message on its way');
+    await settle();
+    expect(shown(alice, 'hello')?.status).to.equal('sent');
+    expect(bob.sent.filter((f) => f.t === 'ack'), 'no ack before it is stored').to.deep.equal([]);
+    await releaseBob();
+    await until(() => shown(alice, 'hello')?.status === 'delivered', 'Delivered');
+    expect(await stored(bob, shown(alice, 'hello')!.id)).to.include({ text: 'hello', status: 'delivered' });
+    // The status is stored here too, just after it is shown.
+    await until(async () => (await stored(alice, shown(alice, 'hello')!.id))?.status === 'delivered', 'the stored status');
+  });
+
+  it('keeps the order of messages written while the channel was closed, ahead of new ones, with no repeats', async () => {
+    const [alice, bob] = await pair();
+    await alice.chat.send(BOB, 'one');
+    await alice.chat.send(BOB, 'two');
+    expect(shown(alice, 'one')?.status).to.equal('queued');
+    connect(alice, bob);
+    // A message written as the channel opens goes after the ones that waited.
+    const opened = alice.chat.channelOpened(BOB);
+    const three = alice.chat.send(BOB, 'three');
+    await Promise.all([opened, three]);
+    await until(() => bob.chat.history(ALICE).length === 3, 'three messages there');
+    expect(bob.chat.history(ALICE).map((m) => m.text)).to.deep.equal(['one', 'two', 'three']);
+    expect(messagesSent(alice).map((m) => m.text)).to.deep.equal(['one', 'two', 'three']);
+    await until(() => alice.chat.history(BOB).every((m) => m.status === 'delivered'), 'all Delivered');
+  });
+
+  it('after a channel breaks, a new message waits behind the one not acknowledged, and a repeat is stored once', async () => {
+    const [alice, bob] = await pair();
+    connect(alice, bob);
+    // Bob's acknowledgements are lost: "first" reaches him, Alice never hears.
+    bob.deliver = null;
+    await alice.chat.send(BOB, 'first');
+    await until(() => bob.chat.history(ALICE).length === 1, 'first there');
+    disconnect(alice, bob);
+    await alice.chat.send(BOB, 'second');
+    expect(shown(alice, 'second')?.status).to.equal('queued');
+    connect(alice, bob);
+    await alice.chat.channelOpened(BOB);
+    await until(() => alice.chat.history(BOB).every((m) => m.status === 'delivered'), 'both Delivered');
+    expect(bob.chat.history(ALICE).map((m) => m.text)).to.deep.equal(['first', 'second']);
+    expect(await bob.db.count('messages')).to.equal(2);
+  });
+
+  it('a reload keeps what waits, and sends it when the channel opens', async () => {
+    const [alice, bob] = await pair();
+    await alice.chat.send(BOB, 'kept');
+    const reloaded = await side(BOB, alice.db);
+    expect(shown(reloaded, 'kept')?.status).to.equal('queued');
+    connect(reloaded, bob);
+    await reloaded.chat.channelOpened(BOB);
+    await until(() => shown(reloaded, 'kept')?.status === 'delivered', 'Delivered after the reload');
+    expect(bob.chat.history(ALICE).map((m) => m.text)).to.deep.equal(['kept']);
+  });
+
+  it('messages read on screen in a burst get one "read" receipt, and never count as unread', async () => {
+    const [alice, bob] = await pair();
+    connect(alice, bob);
+    await bob.chat.setActive(ALICE, true);
+    const unreadSeen: number[] = [];
+    bob.chat.addEventListener('wh-conversation', () => unreadSeen.push(bob.chat.unread(ALICE)));
+    await Promise.all(['a', 'b', 'c', 'd'].map((text) => alice.chat.send(BOB, text)));
+    await until(() => alice.chat.history(BOB).every((m) => m.status === 'read'), 'all Read');
+    const receipts = bob.sent.filter((f) => f.t === 'read');
+    expect(receipts.length, 'read receipts').to.equal(1);
+    expect(unreadSeen.every((n) => n === 0), `unread counts seen: ${unreadSeen.join(',')}`).to.equal(true);
+  });
+
+  it('ignores receipts that name the other side’s own messages', async () => {
+    const [alice, bob] = await pair();
+    connect(alice, bob);
+    await alice.chat.send(BOB, 'mine');
+    await until(() => bob.chat.history(ALICE).length === 1, 'there');
+    const id = bob.chat.history(ALICE)[0]!.id;
+    // Alice (or whoever holds her channel) says she read... Bob's copy of her own message: it is not Bob's to move.
+    await bob.chat.receive(ALICE, JSON.stringify({ t: 'read', ids: [id] }));
+    expect(bob.chat.history(ALICE)[0]!.status).to.equal('delivered');
+    expect((await stored(bob, id))?.status).to.equal('delivered');
+    expect(bob.chat.unread(ALICE)).to.equal(1);
+  });
+
+  it('answers a ping at once, while a message before it waits to be stored', async () => {
+    const [alice, bob] = await pair();
+    connect(alice, bob);
+    // Bob's message store is busy with another transaction: the message waits for it.
+    const release = hold(bob.db);
+    void alice.chat.send(BOB, 'behind');
+    await until(() => messagesSent(alice).length === 1, 'the message on its way');
+    const rtt = await alice.chat.ping(BOB);
+    expect(rtt, 'answered').to.be.a('number');
+    expect(bob.chat.history(ALICE), 'still not stored').to.deep.equal([]);
+    await release();
+    await until(() => shown(alice, 'behind')?.status === 'delivered', 'Delivered once stored');
+  });
+});
