@@ -56,12 +56,23 @@ async function cpuByType(cdp: CDPSession): Promise<Map<string, number>> {
   return byType;
 }
 
-/** Seconds the page's main thread spent in tasks so far (CDP Performance metrics). */
+/** One DevTools session per page, with its Performance domain on from the first reading. */
+const performanceSessions = new WeakMap<Page, Promise<CDPSession>>();
+
+/** Seconds the page's main thread spent in tasks so far (CDP Performance metrics, counted from the first call). */
 async function mainThreadSeconds(page: Page): Promise<number> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
-  await cdp.detach();
+  let session = performanceSessions.get(page);
+  if (!session) {
+    session = page
+      .context()
+      .newCDPSession(page)
+      .then(async (cdp) => {
+        await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
+        return cdp;
+      });
+    performanceSessions.set(page, session);
+  }
+  const { metrics } = (await (await session).send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> };
   return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
 }
 

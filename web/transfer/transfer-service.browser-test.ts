@@ -27,11 +27,12 @@ class FakeChannel extends EventTarget {
   readonly sent: Frame[] = [];
   /** Called with each frame as it is sent (a live wire delivers it from here). */
   onSend: ((frame: Frame) => void) | null = null;
-  send(data: Frame): void {
+  send(data: Frame | Uint8Array<ArrayBuffer>): void {
     if (this.readyState !== 'open') throw new Error('channel not open');
     // As RTCDataChannel.send does for a message larger than the peer takes.
     if (typeof data !== 'string' && data.byteLength > this.maxMessageSize) throw new TypeError('message too large');
-    const frame = typeof data === 'string' ? data : data.slice(0);
+    // Copied as it is sent, as RTCDataChannel.send does (the sender reuses its buffer), and received as an ArrayBuffer.
+    const frame = typeof data === 'string' ? data : data instanceof ArrayBuffer ? data.slice(0) : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
     this.sent.push(frame);
     this.onSend?.(frame);
   }
@@ -348,7 +349,7 @@ describe('TransferService: the transfer state machine', () => {
       if (from !== alice || ++chunks !== 3) return [frame];
       const chunk = decodeChunk(frame)!;
       const short = chunk.data.slice(0, 1000);
-      return [encodeChunk(chunk.id, chunk.index, xxhash.init().update(short).digest('hex'), short)];
+      return [encodeChunk(chunk.id, chunk.index, xxhash.init().update(short).digest('hex'), short).buffer];
     });
     expect(nacks).to.deep.equal([2]);
     await expectDelivered(alice, bob, id, file);

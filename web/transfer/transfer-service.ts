@@ -17,7 +17,7 @@ import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
-import { chunkSizeFor, chunksFit, decodeChunk, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { chunkSizeFor, chunksFit, decodeChunk, encodeChunk, HEADER_BYTES, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 export interface TransferTransport {
   /** The open, verified "files" channel to the device, or null. */
@@ -66,6 +66,8 @@ interface Outgoing {
   file: File;
   /** The file is read a block (many chunks) at a time: fewer, larger reads. */
   block: { start: number; data: Uint8Array } | null;
+  /** Each chunk's frame is written here, then sent (the channel copies it). */
+  frame: Uint8Array<ArrayBuffer> | null;
   sha: IHasher;
   hashedUpTo: number;
   /** Next chunk to send, and the receiver's stored count (the window's start). */
@@ -190,7 +192,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         createdAt: Date.now(),
       };
       await this.#save(transfer);
-      this.#outgoing.set(transfer.id, { file, block: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
+      this.#outgoing.set(transfer.id, { file, block: null, frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
       await this.#chat.record(this.#entry(transfer));
       this.#offer(transfer);
     }
@@ -205,7 +207,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
       return false;
     }
-    this.#outgoing.set(id, { file, block: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
+    this.#outgoing.set(id, { file, block: null, frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
     if (transfer.state === 'paused') await this.#update(transfer, { state: 'active', reason: undefined });
     this.#pump(transfer);
     return true;
@@ -432,7 +434,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           // A nack or an accept may have moved the cursor while the chunk was read and hashed: send only
           // what is still next (checked after the last await, so that nothing moves it in between).
           if (channel.readyState !== 'open' || outgoing.cursor !== index) continue;
-          channel.send(encodeChunk(transfer.id, index, hash, data));
+          outgoing.frame ??= new Uint8Array(HEADER_BYTES + transfer.chunkSize);
+          channel.send(encodeChunk(transfer.id, index, hash, data, outgoing.frame));
           outgoing.cursor = index + 1;
         }
       } catch (error) {

@@ -10,7 +10,7 @@ import * as v from 'valibot';
 import { parseJsonFrame } from '../peers/json-frame.js';
 
 export const MAX_FILE_SIZE = 2 ** 40;
-const HEADER_BYTES = 1 + 16 + 4 + 8;
+export const HEADER_BYTES = 1 + 16 + 4 + 8;
 const VERSION = 1;
 
 /**
@@ -75,15 +75,21 @@ export interface ChunkFrame {
   data: Uint8Array;
 }
 
-export function encodeChunk(id: string, index: number, hashHex: string, data: Uint8Array): ArrayBuffer {
-  const frame = new Uint8Array(HEADER_BYTES + data.byteLength);
-  const view = new DataView(frame.buffer);
+/**
+ * The chunk's frame, written into `into` when given (a buffer of at least `HEADER_BYTES` + the chunk size,
+ * reused for every chunk of a transfer: `RTCDataChannel.send` copies what it is given, and a fresh 256 KiB
+ * buffer per chunk cost the sender more than the copy), otherwise into a new one.
+ */
+export function encodeChunk(id: string, index: number, hashHex: string, data: Uint8Array, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const length = HEADER_BYTES + data.byteLength;
+  const frame = into && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   frame[0] = VERSION;
   frame.set(idToBytes(id), 1);
   view.setUint32(17, index);
   frame.set(hexToBytes(hashHex), 21);
   frame.set(data, HEADER_BYTES);
-  return frame.buffer;
+  return frame;
 }
 
 export function decodeChunk(buffer: ArrayBuffer): ChunkFrame | null {
