@@ -236,18 +236,34 @@ export class WebKitPerson {
    * session must have been opened with `windows`.
    */
   async openWindow(url: string, width: number, height: number): Promise<void> {
-    await this.collectErrors();
-    const before = await this.driver.getAllWindowHandles();
-    await this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height);
-    const opened = await this.driver.wait(
-      async () => (await this.driver.getAllWindowHandles()).find((handle) => !before.includes(handle)) ?? null,
-      TIMEOUT,
-      `${this.name} (WebKit): no window opened`,
-      100,
+    // Once in four full runs one of these WebDriver commands never returned: each step is bounded and named,
+    // so that a hang says where it is.
+    await this.#step('collect errors', this.collectErrors());
+    const before = await this.#step('list windows', this.driver.getAllWindowHandles());
+    await this.#step('window.open', this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height));
+    const opened = await this.#step(
+      'wait for the new window',
+      this.driver.wait(async () => (await this.driver.getAllWindowHandles()).find((handle) => !before.includes(handle)) ?? null, TIMEOUT, `${this.name} (WebKit): no window opened`, 100),
     );
-    await this.driver.switchTo().window(opened as string);
-    await this.driver.wait(async () => (await this.driver.executeScript('return document.readyState')) === 'complete', TIMEOUT, undefined, 100);
-    await this.recordErrors();
+    await this.#step('switch to the new window', this.driver.switchTo().window(opened as string));
+    await this.#step(
+      'wait for its load',
+      this.driver.wait(async () => (await this.driver.executeScript('return document.readyState')) === 'complete', TIMEOUT, undefined, 100),
+    );
+    await this.#step('record errors', this.recordErrors());
+  }
+
+  /** `command`, or an error naming `what` when it has not returned within TIMEOUT (plus a little). */
+  async #step<T>(what: string, command: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name} (WebKit): "${what}" did not return within ${TIMEOUT + 2000} ms`)), TIMEOUT + 2000);
+    });
+    try {
+      return await Promise.race([command, hung]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Ends the session; what its page recorded is in `problems`. */
