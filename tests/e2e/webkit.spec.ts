@@ -28,7 +28,9 @@ const NOTICE = 'This browser cannot connect to people directly';
 
 let people: Person[] = [];
 let kits: WebKitPerson[] = [];
-test.afterEach(async () => {
+test.afterEach(async ({ webkit }, testInfo) => {
+  // What WebKitWebDriver and MiniBrowser said, beside a failure (a hang leaves nothing else to read).
+  if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach('webkitwebdriver-output', { body: webkit.output(), contentType: 'text/plain' });
   await closeAll(people);
   for (const kit of kits.splice(0)) {
     await kit.close();

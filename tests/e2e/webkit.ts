@@ -30,6 +30,8 @@ const TIMEOUT = 15_000;
 /** A WebKitWebDriver on its own virtual display, serving WebDriver sessions on `url`. */
 export interface WebKitDriver {
   url: string;
+  /** The last 4000 characters the driver, its display and its browsers wrote (kept for a failing test). */
+  output(): string;
   /** Ends the driver, its display and any browser still open: the whole process group. */
   stop(): Promise<void>;
 }
@@ -57,7 +59,7 @@ export async function startWebKitDriver(): Promise<WebKitDriver> {
     const ready = await fetch(`${url}/status`)
       .then(async (response) => ((await response.json()) as { value?: { ready?: boolean } }).value?.ready === true)
       .catch(() => false);
-    if (ready) return { url, stop };
+    if (ready) return { url, output: () => output, stop };
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`WebKitWebDriver did not start on port ${port}: ${output}`);
