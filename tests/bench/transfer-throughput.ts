@@ -95,7 +95,6 @@ async function cpuPerMiB(cdp: CDPSession, sender: Page, receiver: Page, mib: num
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
 }
 
 /**

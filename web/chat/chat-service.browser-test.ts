@@ -44,7 +44,7 @@ async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
 const ALICE = 'A11CE';
 const BOB = 'B0B';
 
-/** Frames from `from` reach `to` (as text, as a data channel gives them), and the reverse. */
+/** Frames from `a` reach `b` (as text, as a data channel gives them), and the reverse. */
 function connect(a: Side, b: Side): void {
   a.open = b.open = true;
   a.deliver = (frame) => void b.chat.receive(b.peer, JSON.stringify(frame));

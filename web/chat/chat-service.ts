@@ -18,9 +18,8 @@
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { StoredMessage } from '../storage/database.js';
-import type { MessageStore } from '../storage/message-store.js';
+import { STATUS_RANK, type MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
-import { STATUS_RANK as RANK } from '../storage/message-store.js';
 
 export interface ChatTransport {
   /** Writes a frame to the device's open channel; false when there is none. */
@@ -345,21 +344,25 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     const shown = this.#patch(device, ids, status, 'out');
     if (shown.length > 0) {
       this.#changed(device);
-      const list = timings();
-      if (list && (status === 'delivered' || status === 'read')) {
-        const now = performance.now();
-        for (const id of shown) {
-          const sent = this.#sentAt.get(id);
-          if (sent === undefined) continue;
-          this.#sentAt.delete(id);
-          list.push({ id, sent, delivered: now });
-        }
-      }
+      if (status === 'delivered' || status === 'read') this.#recordDelivery(shown);
     }
     const stored = await this.#store.advance(ids, status, device, 'out');
     // Not loaded on this page (or loaded since): what changed in storage is shown now.
     const missed = stored.filter((m) => !shown.includes(m.id));
     if (missed.length > 0 && this.#patch(device, missed.map((m) => m.id), status, 'out').length > 0) this.#changed(device);
+  }
+
+  /** Benchmarks only (`whTimings`): when each of these own messages was known to be delivered. */
+  #recordDelivery(ids: readonly string[]): void {
+    const list = timings();
+    if (!list) return;
+    const now = performance.now();
+    for (const id of ids) {
+      const sent = this.#sentAt.get(id);
+      if (sent === undefined) continue;
+      this.#sentAt.delete(id);
+      list.push({ id, sent, delivered: now });
+    }
   }
 
   /** Moves the loaded messages with these ids (and this direction, when given) forward to `status`; returns those that moved. */
@@ -369,7 +372,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     const wanted = new Set(ids);
     const moved: string[] = [];
     const next = history.map((m) => {
-      if (!wanted.has(m.id) || (direction && m.direction !== direction) || RANK[m.status] >= RANK[status]) return m;
+      if (!wanted.has(m.id) || (direction && m.direction !== direction) || STATUS_RANK[m.status] >= STATUS_RANK[status]) return m;
       moved.push(m.id);
       return { ...m, status };
     });

@@ -7,7 +7,6 @@ import { StorageFullError, isQuotaError, type MessageStatus, type StoredMessage,
 
 /** A message's statuses in order: a status never moves back. */
 export const STATUS_RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
-const RANK = STATUS_RANK;
 
 export class MessageStore {
   constructor(private readonly db: WhisperDatabase) {}
@@ -74,7 +73,7 @@ export class MessageStore {
     const changed: StoredMessage[] = [];
     for (const id of ids) {
       const message = await tx.store.get(id);
-      if (!message || RANK[message.status] >= RANK[status]) continue;
+      if (!message || STATUS_RANK[message.status] >= STATUS_RANK[status]) continue;
       if (conversation !== undefined && message.conversation !== conversation) continue;
       if (direction !== undefined && message.direction !== direction) continue;
       message.status = status;
