@@ -41,6 +41,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
   },
+  // The receiving worker (web/transfer/transfer-receiver.worker.ts) is a module worker, as every engine has them.
+  worker: { format: 'es' },
   server: {
     proxy: { '/ws': { target: `ws://127.0.0.1:${DEV_SIGNAL_PORT}`, ws: true } },
   },

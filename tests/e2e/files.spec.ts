@@ -255,19 +255,36 @@ test('not enough space: the receiver is told before the transfer, or when space 
   await expect(fileEntry(alice, 'too big.bin')).toContainText('Waiting for them to accept');
   await bob.page.getByRole('button', { name: 'Dismiss' }).click();
 
-  // Space is freed, but the disk fills up again after 4 MiB have been stored.
+  // Space is freed, but the disk fills up again after 4 MiB have been stored. The file is written by the
+  // receiving worker, which starts with the transfer: chunks wait in the page until the test has filled its disk.
   await bob.page.evaluate(() => {
-    (window as unknown as { freeSpace: number | null }).freeSpace = null;
-    const put = IDBObjectStore.prototype.put;
-    let blocks = 0;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-      if (this.name === 'chunks' && ++blocks > 4 && (window as unknown as { diskFull: boolean }).diskFull !== false) {
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    const page = window as unknown as { freeSpace: number | null; release: () => void };
+    page.freeSpace = null;
+    let hold = true;
+    const held: Array<() => void> = [];
+    page.release = () => {
+      hold = false;
+      for (const send of held.splice(0)) send();
+    };
+    window.Worker = class extends Worker {
+      override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
+        if (hold && (message as { t?: string }).t === 'chunk') held.push(() => super.postMessage(message, transfer as Transferable[]));
+        else super.postMessage(message, transfer as Transferable[]);
       }
-      return put.apply(this, args);
     };
   });
+  const worker = bob.page.waitForEvent('worker');
   await entry.getByRole('button', { name: 'Accept' }).click();
+  await (await worker).evaluate(() => {
+    const scope = self as unknown as { diskFull: boolean };
+    const handle = (self as unknown as { FileSystemSyncAccessHandle: { prototype: { write: (data: Uint8Array, options: { at: number }) => number } } }).FileSystemSyncAccessHandle.prototype;
+    const write = handle.write;
+    handle.write = function (data, options) {
+      if (options.at >= 4 * 1024 * 1024 && scope.diskFull !== false) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return write.call(this, data, options);
+    };
+  });
+  await bob.page.evaluate(() => (window as unknown as { release: () => void }).release());
   await expect(bob.page.getByRole('alert')).toContainText('out of storage space');
   await expect(entry).toContainText('out of storage space');
   // Four stored blocks of whole chunks: 4 MiB of 20 with 64 KiB chunks, 3.98 MiB with Chromium's 255 KiB ones.
@@ -275,8 +292,8 @@ test('not enough space: the receiver is told before the transfer, or when space 
   await bob.page.getByRole('button', { name: 'Dismiss' }).click();
 
   // Space again: Resume goes on from what was kept.
-  await bob.page.evaluate(() => {
-    (window as unknown as { diskFull: boolean }).diskFull = false;
+  await (await worker).evaluate(() => {
+    (self as unknown as { diskFull: boolean }).diskFull = false;
   });
   await entry.getByRole('button', { name: 'Resume' }).click();
   await expect(entry).toContainText('Received and verified.', { timeout: 60_000 });

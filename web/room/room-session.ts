@@ -193,6 +193,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   stop(): void {
     this.calls.stop();
+    this.transfers.stop();
     removeEventListener('online', this.#onNetworkBack);
     for (const link of this.#links.values()) link.close();
     this.#links.clear();

@@ -59,6 +59,8 @@ export interface StoredTransfer {
   /** Why it stopped, in words for the user. */
   reason?: string;
   createdAt: number;
+  /** Receiver: 'opfs' when the data is a file in the origin private file system; absent, blocks in the `chunks` store. */
+  store?: 'opfs';
 }
 
 export interface Contact {
@@ -85,7 +87,7 @@ export interface WhisperSchema extends DBSchema {
   };
   contacts: { key: string; value: Contact; indexes: { 'by-room': string } };
   transfers: { key: string; value: StoredTransfer; indexes: { 'by-conversation': string } };
-  /** Received file data in fixed-size chunks, keyed by [transfer id, chunk index]. */
+  /** Received file data where the origin private file system cannot take it: 1 MiB blocks, keyed by [transfer id, block index]. */
   chunks: { key: [string, number]; value: Blob };
   /** Files shared into Whisper from the system share sheet, waiting for the person to pick a recipient. */
   shared: { key: number; value: File };

@@ -1,19 +1,24 @@
 /**
  * The transfer state machine between two TransferServices, each with its own
- * IndexedDB (real, in the browser) and chat, joined by a files channel whose
- * frames the test delivers, drops, repeats or holds back. A "reload" is a new
- * service on the same database; a channel that closes and opens again is a new
- * channel, as a new peer connection gives.
+ * IndexedDB and receiving worker (real, in the browser) and chat, joined by a
+ * files channel whose frames the test delivers, drops, repeats or holds back.
+ * A "reload" stops a service (its worker ends, as a closed page's does) and
+ * starts a new one on the same database; a channel that closes and opens again
+ * is a new channel, as a new peer connection gives. The whole suite runs once
+ * with received files in the origin private file system and once in IndexedDB
+ * (where a browser cannot write files from a worker).
  */
 import { expect } from 'chai';
 import { ChatService } from '../chat/chat-service.js';
 import { openDatabase, type StoredTransfer, type TransferState, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
+import { filesDirectory, type ReceiveStore } from './receiver-messages.js';
 import { TransferService } from './transfer-service.js';
 import { chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
+declare const before: (body: () => void) => void;
 
 type Frame = string | ArrayBuffer;
 
@@ -53,6 +58,8 @@ interface Side {
 }
 
 let databases = 0;
+/** Where received files go in the tests being run. */
+let store: ReceiveStore = 'opfs';
 
 async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
   const database = db ?? (await openDatabase(`transfer-test-${Date.now()}-${++databases}`));
@@ -70,8 +77,14 @@ async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
     channel: () => (me.channel?.readyState === 'open' ? (me.channel as unknown as RTCDataChannel) : null),
     maxMessageSize: () => me.channel?.maxMessageSize ?? null,
     want: () => undefined,
-  });
+  }, { store });
   return me;
+}
+
+/** The page closes (its worker with it) and opens again on the same database. */
+async function reload(s: Side): Promise<Side> {
+  s.service.stop();
+  return side(s.peer, s.db);
 }
 
 const ALICE = 'A11CE';
@@ -115,7 +128,8 @@ async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000):
         for (const delivered of tamper(frame, from)) {
           if (to.channel?.readyState !== 'open') continue;
           moved = true;
-          await to.service.receive(to.peer, delivered, rtc(to));
+          // Each message arrives in a buffer of its own, as from a real channel (the receiver hands it on to its worker).
+          await to.service.receive(to.peer, typeof delivered === 'string' ? delivered : delivered.slice(0), rtc(to));
         }
       }
     }
@@ -177,7 +191,11 @@ async function expectDelivered(alice: Side, bob: Side, id: string, file: File): 
 const CHUNK_SIZE = chunkSizeFor(DEFAULT_MESSAGE_SIZE);
 const FILE_BYTES = 40 * CHUNK_SIZE + 1234;
 
-describe('TransferService: the transfer state machine', () => {
+for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: the transfer state machine (received files in ${where})`, () => {
+  before(() => {
+    store = where;
+  });
+
   it('offer, accept, chunks, end, done: byte-identical, and "complete" on the sender only after the receiver said done', async () => {
     const [alice, bob] = await pair();
     await connect(alice, bob);
@@ -192,6 +210,9 @@ describe('TransferService: the transfer state machine', () => {
     });
     expect(senderCompleteBeforeDone).to.equal(false);
     await expectDelivered(alice, bob, id, file);
+    // Kept where this run says: one file on disk, or 1 MiB blocks in IndexedDB.
+    expect((await fileOnDisk(bob, id))?.size ?? null).to.equal(store === 'opfs' ? FILE_BYTES : null);
+    expect(await bob.db.count('chunks')).to.equal(store === 'opfs' ? 0 : 3);
   });
 
   it('every frame delivered twice: the same result, one entry in each history', async () => {
@@ -232,7 +253,7 @@ describe('TransferService: the transfer state machine', () => {
     const id = await offerAndAccept(alice, firstBob, file);
     await exchange(alice, firstBob, cutAfter(24));
     disconnect(alice, firstBob);
-    const bob = await side(ALICE, firstBob.db);
+    const bob = await reload(firstBob);
     await connect(alice, bob);
     await exchange(alice, bob);
     await expectDelivered(alice, bob, id, file);
@@ -247,7 +268,7 @@ describe('TransferService: the transfer state machine', () => {
     expect(await state(bob)).to.equal('complete');
     expect(firstAlice.service.get(id)!.state).to.equal('active');
     disconnect(firstAlice, bob);
-    const alice = await side(BOB, firstAlice.db);
+    const alice = await reload(firstAlice);
     await alice.service.load(alice.peer);
     // Every chunk was acknowledged and the hash is known: the person is not asked to pick the file again.
     expect(alice.service.get(id)!.state).to.equal('active');
@@ -266,7 +287,7 @@ describe('TransferService: the transfer state machine', () => {
     expect(bob.service.get(id)!.state).to.equal('active');
     expect(bob.service.get(id)!.next).to.equal(bob.service.get(id)!.chunkCount);
     disconnect(firstAlice, bob);
-    const alice = await side(BOB, firstAlice.db);
+    const alice = await reload(firstAlice);
     await connect(alice, bob);
     await exchange(alice, bob);
     await expectDelivered(alice, bob, id, file);
@@ -484,5 +505,57 @@ describe('TransferService: the transfer state machine', () => {
     expect((await bob.db.get('messages', id))!.transfer).to.equal(id);
     expect(bob.chat.history(bob.peer).map((m) => m.transfer)).to.deep.equal([id]);
     expect(await state(bob)).to.equal('offered');
+  });
+});
+
+/** The received file as the origin private file system holds it, or null. */
+async function fileOnDisk(s: Side, id: string): Promise<File | null> {
+  const root = await navigator.storage.getDirectory();
+  try {
+    return await (await (await root.getDirectoryHandle(filesDirectory(s.db.name))).getFileHandle(id)).getFile();
+  } catch {
+    return null;
+  }
+}
+
+describe('TransferService: received files in the origin private file system', () => {
+  before(() => {
+    store = 'opfs';
+  });
+
+  it('the data is one file of the exact size on disk and none of it in IndexedDB; Delete removes the file', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES, 'clip.mp4');
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob);
+    await expectDelivered(alice, bob, id, file);
+    expect((await fileOnDisk(bob, id))?.size).to.equal(FILE_BYTES);
+    expect(await bob.db.count('chunks')).to.equal(0);
+    expect((await bob.service.file(id))?.type).to.equal('application/octet-stream');
+    await bob.service.deleteData(id);
+    expect(await fileOnDisk(bob, id)).to.equal(null);
+    expect(await bob.service.file(id)).to.equal(null);
+  });
+
+  it('the file was deleted while the page was closed: the transfer starts again from the first chunk and arrives whole', async () => {
+    const [alice, firstBob] = await pair();
+    await connect(alice, firstBob);
+    const file = randomFile(FILE_BYTES);
+    const id = await offerAndAccept(alice, firstBob, file);
+    await exchange(alice, firstBob, cutAfter(24));
+    disconnect(alice, firstBob);
+    expect((await only(firstBob)).next).to.be.greaterThan(0);
+    firstBob.service.stop();
+    await (await (await navigator.storage.getDirectory()).getDirectoryHandle(filesDirectory(firstBob.db.name))).removeEntry(id);
+    const bob = await side(ALICE, firstBob.db);
+    await connect(alice, bob);
+    const indexes: number[] = [];
+    await exchange(alice, bob, (frame) => {
+      if (typeof frame !== 'string') indexes.push(decodeChunk(frame)!.index);
+      return [frame];
+    });
+    expect(indexes[0]).to.equal(0);
+    await expectDelivered(alice, bob, id, file);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * Files of any size between two devices, over their "files" data channel.
  *
- * The sender reads the file in 64 KiB chunks, each with an xxhash64, and sends
- * them in order, never more than a window ahead of what the receiver has
- * stored, and never more than the channel's buffer allows. The receiver checks
- * each chunk, feeds it to a running SHA-256, and writes them in 1 MiB blocks
- * to IndexedDB (keyed by [transfer, block index]) together with its progress
- * and the hash state, so memory stays flat and a break (network, reload on either side)
- * resumes from the first chunk not stored. A chunk that fails its check is
- * asked for again; a file whose SHA-256 differs from the sender's is never
- * shown as complete.
+ * The sender reads the file in chunks as large as the peer's messages, each
+ * with an xxhash64, and sends them in order, never more than a window ahead of
+ * what the receiver has stored, and never more than the channel's buffer
+ * allows. The receiver's worker (`TransferReceiver`) checks each chunk, feeds
+ * it to a running SHA-256 and writes it to disk (a file in the origin private
+ * file system, or 1 MiB blocks in IndexedDB); the page then records the
+ * progress and the hash state, so memory stays flat and a break (network,
+ * reload on either side) resumes from the first chunk not stored. A chunk that
+ * fails its check is asked for again; a file whose SHA-256 differs from the
+ * sender's is never shown as complete.
  */
 import type { IHasher } from 'hash-wasm';
 import { TypedEventTarget } from '../events/typed-event-target.js';
@@ -17,7 +18,10 @@ import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
-import { chunkSizeFor, chunksFit, decodeChunk, encodeChunk, HEADER_BYTES, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { chunksPer, type ReceiverReply, type ReceiveStore } from './receiver-messages.js';
+import { ChunkReader } from './chunk-reader.js';
+import { TransferReceiver } from './transfer-receiver.js';
+import { chunkSizeFor, chunksFit, encodeChunk, HEADER_BYTES, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 export interface TransferTransport {
   /** The open, verified "files" channel to the device, or null. */
@@ -50,12 +54,6 @@ function isUnfinished(transfer: StoredTransfer): boolean {
 
 /** Bytes the sender may have in flight beyond what the receiver has stored. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
-/**
- * Bytes read from the file at once, and written per IndexedDB transaction as one stored block. In whole
- * chunks: a flush always starts on a block boundary, so the block size follows from the chunk size alone.
- */
-const BLOCK_BYTES = 1024 * 1024;
-const chunksPer = (bytes: number, chunkSize: number): number => Math.max(1, Math.floor(bytes / chunkSize));
 /** The channel's buffer is kept between these marks. */
 const BUFFER_HIGH = 4 * 1024 * 1024;
 const BUFFER_LOW = 1024 * 1024;
@@ -63,10 +61,9 @@ const BUFFER_LOW = 1024 * 1024;
 const SPACE_MARGIN = 1.05;
 
 interface Outgoing {
-  file: File;
-  /** The file is read a block (many chunks) at a time: fewer, larger reads. */
-  block: { start: number; data: Uint8Array } | null;
-  /** Each chunk's frame is written here, then sent (the channel copies it). */
+  /** The file, read chunk after chunk through one stream, into the frame. */
+  reader: ChunkReader;
+  /** Each chunk is read into this frame (after the header) and sent from it (the channel copies it). */
   frame: Uint8Array<ArrayBuffer> | null;
   sha: IHasher;
   hashedUpTo: number;
@@ -77,13 +74,12 @@ interface Outgoing {
   wake: (() => void) | null;
 }
 
+/** A transfer this page receives (its chunks go to the worker). */
 interface Incoming {
-  sha: IHasher;
-  /** Chunks checked and hashed so far (stored, or in a batch being stored). */
-  received: number;
-  batch: Array<{ index: number; data: Uint8Array }>;
+  /** Progress recorded one block after another, in order. */
   writing: Promise<void>;
-  nackedAt: number;
+  /** The SHA-256 of what was stored, once every chunk is; and the sender's, once `end` said it. */
+  digest: string | null;
   expectedSha: string | null;
 }
 
@@ -94,6 +90,9 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #transfers = new Map<string, StoredTransfer>();
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #incoming = new Map<string, Incoming>();
+  /** Incoming transfers whose worker side is being opened, so that two callers open it once. */
+  readonly #opening = new Map<string, Promise<void>>();
+  readonly #receiver: TransferReceiver;
   readonly #speed = new Map<string, { at: number; next: number; rate: number | null }>();
   /**
    * The transfers the receiver asked to go on over each channel: asked once per channel, since the sender
@@ -109,11 +108,19 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #controlQueue = new Map<string, Promise<void>>();
   #xxhash: Promise<IHasher> | null = null;
 
-  constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport) {
+  /** `store` says where received files go; by default, the best this browser has (`TransferReceiver.store`). */
+  constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport, { store }: { store?: ReceiveStore } = {}) {
     super();
     this.#db = db;
     this.#chat = chat;
     this.#transport = transport;
+    this.#receiver = new TransferReceiver(db.name, store);
+  }
+
+  /** The room is left: the receiving worker ends, so that a new session can open the same files. */
+  stop(): void {
+    this.#receiver.stop();
+    this.#incoming.clear();
   }
 
   get(id: string): StoredTransfer | undefined {
@@ -192,7 +199,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         createdAt: Date.now(),
       };
       await this.#save(transfer);
-      this.#outgoing.set(transfer.id, { file, block: null, frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
+      this.#outgoing.set(transfer.id, { reader: new ChunkReader(file, chunkSize), frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
       await this.#chat.record(this.#entry(transfer));
       this.#offer(transfer);
     }
@@ -207,7 +214,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
       return false;
     }
-    this.#outgoing.set(id, { file, block: null, frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
+    this.#outgoing.get(id)?.reader.close();
+    this.#outgoing.set(id, { reader: new ChunkReader(file, transfer.chunkSize), frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
     if (transfer.state === 'paused') await this.#update(transfer, { state: 'active', reason: undefined });
     this.#pump(transfer);
     return true;
@@ -242,19 +250,20 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#control(transfer.conversation, { t: 'cancel', id });
   }
 
-  /** The received file, assembled from its stored chunks (disk-backed: nothing is read into memory). */
+  /** The received file (disk-backed: nothing is read into memory). */
   async file(id: string): Promise<Blob | null> {
     const transfer = this.#transfers.get(id);
     if (!transfer || transfer.direction !== 'in' || transfer.state !== 'complete') return null;
-    const chunks = await this.#db.getAll('chunks', IDBKeyRange.bound([id, 0], [id, Infinity]));
-    return new Blob(chunks, { type: transfer.type || 'application/octet-stream' });
+    if (transfer.store === 'opfs') return this.#receiver.file(id, transfer.type);
+    const blocks = await this.#db.getAll('chunks', IDBKeyRange.bound([id, 0], [id, Infinity]));
+    return new Blob(blocks, { type: transfer.type || 'application/octet-stream' });
   }
 
   /** Frees the space a received file takes; the entry stays in the history. */
   async deleteData(id: string): Promise<void> {
     const transfer = this.#transfers.get(id);
     if (!transfer) return;
-    await this.#db.delete('chunks', IDBKeyRange.bound([id, 0], [id, Infinity]));
+    await this.#deleteReceived(transfer);
     await this.#update(transfer, { reason: 'Deleted from this device.', ...(transfer.state === 'complete' ? {} : { state: 'cancelled' as const }) });
   }
 
@@ -285,7 +294,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
    * control frames one after another, in the order they came.
    */
   receive(device: string, data: string | ArrayBuffer, channel: RTCDataChannel): Promise<void> {
-    if (typeof data !== 'string') return this.#receiveChunk(device, data);
+    if (typeof data !== 'string') return this.#receiver.chunk(device, data).then((reply) => this.#chunkHandled(reply));
     const frame = parseTransferFrame(data);
     if (!frame) return Promise.resolve();
     const run = () => this.#handle(device, frame, channel);
@@ -337,9 +346,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       case 'done':
         // Only the receiver's word that it verified and stored the whole file makes a sent file "verified".
         if (outgoing && isUnfinished(outgoing)) {
-          this.#outgoing.get(outgoing.id)?.wake?.();
-          this.#outgoing.delete(outgoing.id);
-          this.#acceptedOn.delete(outgoing.id);
+          this.#forgetFile(outgoing.id);
           await this.#update(outgoing, frame.ok ? { state: 'complete', next: outgoing.chunkCount, reason: undefined } : { state: 'failed', reason: 'The file arrived damaged.' });
         }
         return;
@@ -434,8 +441,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           // A nack or an accept may have moved the cursor while the chunk was read and hashed: send only
           // what is still next (checked after the last await, so that nothing moves it in between).
           if (channel.readyState !== 'open' || outgoing.cursor !== index) continue;
-          outgoing.frame ??= new Uint8Array(HEADER_BYTES + transfer.chunkSize);
-          channel.send(encodeChunk(transfer.id, index, hash, data, outgoing.frame));
+          channel.send(encodeChunk(transfer.id, index, hash, data, outgoing.frame!));
           outgoing.cursor = index + 1;
         }
       } catch (error) {
@@ -454,17 +460,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     }
   }
 
-  async #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
-    const { chunkSize } = transfer;
-    const start = index * chunkSize;
-    let block = outgoing.block;
-    if (!block || start < block.start || start >= block.start + block.data.byteLength) {
-      const blockBytes = chunksPer(BLOCK_BYTES, chunkSize) * chunkSize;
-      const blockStart = Math.floor(start / blockBytes) * blockBytes;
-      block = { start: blockStart, data: new Uint8Array(await outgoing.file.slice(blockStart, blockStart + blockBytes).arrayBuffer()) };
-      outgoing.block = block;
-    }
-    return block.data.subarray(start - block.start, start - block.start + chunkSize);
+  /** Chunk `index`, read into the transfer's frame, after the header. */
+  #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
+    outgoing.frame ??= new Uint8Array(HEADER_BYTES + transfer.chunkSize);
+    return outgoing.reader.read(index, outgoing.frame.subarray(HEADER_BYTES));
   }
 
   #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
@@ -560,71 +559,72 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#control(transfer.conversation, { t: 'done', id: transfer.id, ok: transfer.state === 'complete' });
   }
 
-  async #openIncoming(transfer: StoredTransfer): Promise<void> {
-    if (this.#incoming.has(transfer.id)) return;
-    // Ready the chunk hasher now: checking a chunk must never wait, or chunks would be handled out of order.
-    await (this.#xxhash ??= createXXHash64());
-    const sha = await createSHA256();
-    // Another call (the person's Accept, the sender's new offer, a new channel) may have opened it meanwhile:
-    // replacing it would forget the chunks it took since.
-    if (this.#incoming.has(transfer.id)) return;
-    if (transfer.hashState) sha.load(transfer.hashState);
-    this.#incoming.set(transfer.id, { sha, received: transfer.next, batch: [], writing: Promise.resolve(), nackedAt: -1, expectedSha: transfer.sha256 ?? null });
-  }
-
-  async #receiveChunk(device: string, buffer: ArrayBuffer): Promise<void> {
-    const chunk = decodeChunk(buffer);
-    if (!chunk) return;
-    const transfer = this.#transfers.get(chunk.id);
-    const incoming = this.#incoming.get(chunk.id);
-    if (!transfer || !incoming || transfer.conversation !== device || transfer.direction !== 'in' || transfer.state !== 'active') return;
-    const expected = incoming.received;
-    // Go-back-N: after a bad chunk, everything until its new copy is dropped. A chunk from beyond it
-    // means the sender went on without the one expected: it is asked for, once.
-    if (chunk.index < expected) return;
-    const length = Math.min(transfer.chunkSize, transfer.size - chunk.index * transfer.chunkSize);
-    if (chunk.index > expected || chunk.data.byteLength !== length || (await this.#chunkHash(chunk.data)) !== chunk.hash) {
-      if (incoming.nackedAt !== expected) {
-        incoming.nackedAt = expected;
-        this.#control(device, { t: 'nack', id: transfer.id, from: expected });
-      }
-      return;
+  /** Readies the worker for the transfer's chunks, from the first one not stored. */
+  #openIncoming(transfer: StoredTransfer): Promise<void> {
+    if (this.#incoming.has(transfer.id)) return Promise.resolve();
+    let opening = this.#opening.get(transfer.id);
+    if (!opening) {
+      opening = this.#startIncoming(transfer).finally(() => this.#opening.delete(transfer.id));
+      this.#opening.set(transfer.id, opening);
     }
-    incoming.sha.update(chunk.data);
-    incoming.received++;
-    incoming.batch.push({ index: chunk.index, data: chunk.data });
-    if (incoming.batch.length >= chunksPer(BLOCK_BYTES, transfer.chunkSize) || expected + 1 === transfer.chunkCount) this.#flush(transfer, incoming);
+    return opening;
   }
 
-  /** Writes the batch, the progress and the hash state in one transaction, then tells the sender. */
-  #flush(transfer: StoredTransfer, incoming: Incoming): void {
-    const batch = incoming.batch;
-    incoming.batch = [];
-    const hashState = incoming.sha.save();
+  async #startIncoming(transfer: StoredTransfer): Promise<void> {
+    // A transfer with nothing stored yet goes where this browser stores best; one under way stays where it is.
+    if (!transfer.store && transfer.next === 0 && (await this.#receiver.store()) === 'opfs') await this.#update(transfer, { store: 'opfs' });
+    const reply = await this.#receiver.open(transfer, transfer.store ?? 'indexeddb');
+    if (reply.t === 'failed') return this.#cannotStore(transfer, reply);
+    // Stopped meanwhile: a cancel removed what the worker opened; a pause leaves it for Resume, which opens it again.
+    if (transfer.state !== 'active') return;
+    // What was recorded as stored is gone (the file was deleted): it starts again from the first chunk.
+    if (reply.next !== transfer.next) await this.#update(transfer, { next: reply.next, hashState: undefined });
+    this.#incoming.set(transfer.id, { writing: Promise.resolve(), digest: reply.sha256 ?? null, expectedSha: transfer.sha256 ?? null });
+  }
+
+  /** What the worker did with a chunk: the sender is asked again, told of a stored block, or the transfer stops. */
+  #chunkHandled(reply: ReceiverReply): Promise<void> {
+    if (reply.t === 'failed') {
+      // An empty id: the worker itself failed, and every transfer it held with it.
+      const failed = reply.id ? [this.#transfers.get(reply.id)] : [...this.#incoming.keys()].map((id) => this.#transfers.get(id));
+      return Promise.all(failed.map((transfer) => transfer && this.#cannotStore(transfer, reply))).then(() => undefined);
+    }
+    if (reply.t !== 'nack' && reply.t !== 'stored') return Promise.resolve();
+    const transfer = this.#transfers.get(reply.id);
+    const incoming = this.#incoming.get(reply.id);
+    if (!transfer || !incoming || transfer.state !== 'active') return Promise.resolve();
+    if (reply.t === 'nack') {
+      this.#control(transfer.conversation, { t: 'nack', id: transfer.id, from: reply.from });
+      return Promise.resolve();
+    }
+    const { next, hashState } = reply;
     incoming.writing = incoming.writing.then(async () => {
-      if (transfer.state !== 'active') return;
-      const next = batch.at(-1)!.index + 1;
+      if (transfer.state !== 'active' || this.#incoming.get(transfer.id) !== incoming) return;
       try {
-        // One stored block per batch: far fewer records than wire chunks, and the same [transfer, index] keys.
-        const block = new Blob(batch.map(({ data }) => data as Uint8Array<ArrayBuffer>));
-        const tx = this.#db.transaction(['chunks', 'transfers'], 'readwrite');
-        void tx.objectStore('chunks').put(block, [transfer.id, batch[0]!.index / chunksPer(BLOCK_BYTES, transfer.chunkSize)]);
-        void tx.objectStore('transfers').put({ ...transfer, next, hashState });
-        await tx.done;
+        await this.#db.put('transfers', { ...transfer, next, hashState });
       } catch (error) {
-        const reason = isQuotaError(error) ? new StorageFullError().message : `Saving “${transfer.name}” failed: ${String(error)}`;
-        this.#incoming.delete(transfer.id);
-        await this.#update(transfer, { state: 'paused', reason });
-        this.emit('wh-transfer-error', reason);
-        return;
+        return this.#cannotStore(transfer, { reason: String(error), quota: isQuotaError(error) });
       }
       transfer.next = next;
       transfer.hashState = hashState;
       this.#measure(transfer, next);
       this.#control(transfer.conversation, { t: 'progress', id: transfer.id, next });
       this.emit('wh-transfer', transfer);
-      if (next === transfer.chunkCount && incoming.expectedSha) await this.#finish(transfer, incoming);
+      if (reply.sha256) {
+        incoming.digest = reply.sha256;
+        if (incoming.expectedSha) await this.#finish(transfer, incoming);
+      }
     });
+    return incoming.writing;
+  }
+
+  /** The data could not be stored: the transfer waits (paused) until the person frees space and presses Resume. */
+  async #cannotStore(transfer: StoredTransfer, failure: { reason: string; quota: boolean }): Promise<void> {
+    this.#incoming.delete(transfer.id);
+    if (transfer.state !== 'active') return;
+    const reason = failure.quota ? new StorageFullError().message : `Saving “${transfer.name}” failed: ${failure.reason}`;
+    await this.#update(transfer, { state: 'paused', reason });
+    this.emit('wh-transfer-error', reason);
   }
 
   async #ended(transfer: StoredTransfer, sha256: string): Promise<void> {
@@ -633,31 +633,44 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     incoming.expectedSha = sha256;
     await this.#update(transfer, { sha256 });
     await incoming.writing;
-    if (transfer.next === transfer.chunkCount && transfer.state === 'active') await this.#finish(transfer, incoming);
+    if (incoming.digest && transfer.state === 'active') await this.#finish(transfer, incoming);
   }
 
   async #finish(transfer: StoredTransfer, incoming: Incoming): Promise<void> {
     if (transfer.state !== 'active') return;
-    const ok = incoming.sha.digest('hex') === incoming.expectedSha;
+    const ok = incoming.digest === incoming.expectedSha;
     this.#incoming.delete(transfer.id);
     if (ok) {
       await this.#update(transfer, { state: 'complete', hashState: undefined });
     } else {
-      await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+      await this.#deleteReceived(transfer);
       await this.#update(transfer, { state: 'failed', hashState: undefined, reason: 'The file did not match what was sent, so it was not kept.' });
     }
     this.#control(transfer.conversation, { t: 'done', id: transfer.id, ok });
   }
 
+  /** Deletes what was stored of a received file, wherever it is. */
+  async #deleteReceived(transfer: StoredTransfer): Promise<void> {
+    if (transfer.store === 'opfs') await this.#receiver.remove(transfer.id);
+    await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+  }
+
   // Both sides
 
   async #stop(transfer: StoredTransfer, state: 'declined' | 'cancelled' | 'failed', reason?: string): Promise<void> {
-    this.#outgoing.get(transfer.id)?.wake?.();
-    this.#outgoing.delete(transfer.id);
-    this.#acceptedOn.delete(transfer.id);
+    this.#forgetFile(transfer.id);
     this.#incoming.delete(transfer.id);
-    if (transfer.direction === 'in') await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+    if (transfer.direction === 'in') await this.#deleteReceived(transfer);
     await this.#update(transfer, { state, hashState: undefined, ...(reason ? { reason } : {}) });
+  }
+
+  /** The sender is done with the picked file: its pump stops waiting, and its stream is closed. */
+  #forgetFile(id: string): void {
+    const outgoing = this.#outgoing.get(id);
+    outgoing?.wake?.();
+    outgoing?.reader.close();
+    this.#outgoing.delete(id);
+    this.#acceptedOn.delete(id);
   }
 
   #control(device: string, frame: TransferFrame): boolean {

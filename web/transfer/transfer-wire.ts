@@ -78,7 +78,8 @@ export interface ChunkFrame {
 /**
  * The chunk's frame, written into `into` when given (a buffer of at least `HEADER_BYTES` + the chunk size,
  * reused for every chunk of a transfer: `RTCDataChannel.send` copies what it is given, and a fresh 256 KiB
- * buffer per chunk cost the sender more than the copy), otherwise into a new one.
+ * buffer per chunk cost the sender more than the copy), otherwise into a new one. Data already in place
+ * (`into` after the header) is not copied again.
  */
 export function encodeChunk(id: string, index: number, hashHex: string, data: Uint8Array, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const length = HEADER_BYTES + data.byteLength;
@@ -88,7 +89,8 @@ export function encodeChunk(id: string, index: number, hashHex: string, data: Ui
   frame.set(idToBytes(id), 1);
   view.setUint32(17, index);
   frame.set(hexToBytes(hashHex), 21);
-  frame.set(data, HEADER_BYTES);
+  // The data may have been read into the frame already (the sender reads each chunk there).
+  if (data.buffer !== frame.buffer || data.byteOffset !== frame.byteOffset + HEADER_BYTES) frame.set(data, HEADER_BYTES);
   return frame;
 }
 
