@@ -4,7 +4,7 @@
  * "reload" is a new service on the same database.
  */
 import { expect } from 'chai';
-import { openDatabase, type StoredMessage, type WhisperDatabase } from '../storage/database.js';
+import { openDatabase, StorageFullError, type StoredMessage, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { ChatService } from './chat-service.js';
 import type { ChatFrame } from './chat-wire.js';
@@ -25,10 +25,10 @@ interface Side {
 
 let databases = 0;
 
-async function side(peer: string, db?: WhisperDatabase): Promise<Side> {
+async function side(peer: string, db?: WhisperDatabase, Store: typeof MessageStore = MessageStore): Promise<Side> {
   const database = db ?? (await openDatabase(`chat-test-${Date.now()}-${++databases}`));
   const me: Side = { peer, db: database, chat: null as unknown as ChatService, sent: [], open: false, deliver: null };
-  me.chat = new ChatService(new MessageStore(database), {
+  me.chat = new ChatService(new Store(database), {
     send: (_device, frame) => {
       if (!me.open) return false;
       me.sent.push(frame);
@@ -88,27 +88,35 @@ const shown = (s: Side, text: string) => s.chat.history(s.peer).find((m) => m.te
 const messagesSent = (s: Side) => s.sent.filter((f): f is Extract<ChatFrame, { t: 'msg' }> => f.t === 'msg');
 
 describe('ChatService', () => {
-  it('sends a message only once it is stored here, and shows "Delivered" only once it is stored there', async () => {
+  it('sends a message while it is stored here, and shows "Delivered" only once it is stored on both sides', async () => {
     const [alice, bob] = await pair();
     connect(alice, bob);
-    // Alice's store is busy: her message does not go out before it is stored.
+    // Alice's store is busy: her message goes out meanwhile, and Bob stores and acknowledges it...
     const releaseAlice = hold(alice.db);
     const sending = alice.chat.send(BOB, 'hello');
+    await until(() => bob.sent.some((f) => f.t === 'ack'), 'the ack');
+    const id = messagesSent(alice)[0]!.id;
     await settle();
-    expect(messagesSent(alice), 'nothing on the wire before it is stored').to.deep.equal([]);
-    // Now Bob's store is busy: the message reaches him, and no "Delivered" before he has stored it.
-    const releaseBob = hold(bob.db);
+    // ...but "Delivered" waits for her own copy.
+    expect(shown(alice, 'hello')?.status, 'not Delivered before it is stored here').to.equal('queued');
     await releaseAlice();
     await sending;
-    await until(() => messagesSent(alice).length === 1, 'the message on its way');
-    await settle();
-    expect(shown(alice, 'hello')?.status).to.equal('sent');
-    expect(bob.sent.filter((f) => f.t === 'ack'), 'no ack before it is stored').to.deep.equal([]);
-    await releaseBob();
     await until(() => shown(alice, 'hello')?.status === 'delivered', 'Delivered');
-    expect(await stored(bob, shown(alice, 'hello')!.id)).to.include({ text: 'hello', status: 'delivered' });
+    expect(await stored(alice, id)).to.include({ text: 'hello' });
+    expect(await stored(bob, id)).to.include({ text: 'hello', status: 'delivered' });
     // The status is stored here too, just after it is shown.
-    await until(async () => (await stored(alice, shown(alice, 'hello')!.id))?.status === 'delivered', 'the stored status');
+    await until(async () => (await stored(alice, id))?.status === 'delivered', 'the stored status');
+
+    // Now Bob's store is busy: the message reaches him, and no "Delivered" before he has stored it.
+    const releaseBob = hold(bob.db);
+    await alice.chat.send(BOB, 'again');
+    await until(() => messagesSent(alice).length === 2, 'the message on its way');
+    await settle();
+    expect(shown(alice, 'again')?.status).to.equal('sent');
+    expect(bob.sent.filter((f) => f.t === 'ack'), 'no ack before it is stored').to.have.length(1);
+    await releaseBob();
+    await until(() => shown(alice, 'again')?.status === 'delivered', 'Delivered');
+    expect(await stored(bob, shown(alice, 'again')!.id)).to.include({ text: 'again', status: 'delivered' });
   });
 
   it('keeps the order of messages written while the channel was closed, ahead of new ones, with no repeats', async () => {
@@ -193,5 +201,24 @@ describe('ChatService', () => {
     expect(bob.chat.history(ALICE), 'still not stored').to.deep.equal([]);
     await release();
     await until(() => shown(alice, 'behind')?.status === 'delivered', 'Delivered once stored');
+  });
+
+  it('a message this device cannot store leaves the screen with the reason, and is never shown as Delivered', async () => {
+    /** A disk that is full for new messages. */
+    class FullStore extends MessageStore {
+      override add(): Promise<boolean> {
+        return Promise.reject(new StorageFullError());
+      }
+    }
+    const alice = await side(BOB, undefined, FullStore);
+    const bob = await side(ALICE);
+    connect(alice, bob);
+    const errors: string[] = [];
+    alice.chat.addEventListener('wh-storage-error', (event) => errors.push(event.detail));
+    await alice.chat.send(BOB, 'lost?');
+    await settle();
+    expect(errors).to.deep.equal([new StorageFullError().message]);
+    expect(shown(alice, 'lost?')).to.equal(undefined);
+    expect(alice.chat.history(BOB)).to.deep.equal([]);
   });
 });

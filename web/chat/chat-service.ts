@@ -10,10 +10,14 @@
  * one copy per id and acknowledges again.
  *
  * The path from Send to "Delivered" holds one IndexedDB transaction on each
- * side, each committed before the next step: the message is stored here before
- * it goes out, and there before the `ack`. A status is shown as soon as it is
- * known and stored after (a crash in between costs only the status, which the
- * next `ack` brings back: the message goes again and is acknowledged again).
+ * side: the message goes out while it is being stored here (the two overlap),
+ * it is stored there before the `ack`, and "Delivered" is shown only once both
+ * are committed. A crash in the few milliseconds before the local commit can
+ * cost this device its own copy of a message the other side received; it never
+ * shows a message as Delivered that is not stored on both sides. A status is
+ * shown as soon as it is known and stored after (a crash in between costs only
+ * the status, which the next `ack` brings back: the message goes again and is
+ * acknowledged again).
  */
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
@@ -71,6 +75,11 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   /** Per device, the pending pass that marks what is on screen read (one for a burst of messages). */
   readonly #reading = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #sentAt = new Map<string, number>();
+  /**
+   * Own messages being stored here, with the furthest status heard for them meanwhile (an `ack` can come
+   * back before this side's own write has committed): applied the moment the write commits.
+   */
+  readonly #storing = new Map<string, StoredMessage['status']>();
   #lastAt = 0;
   #pingCounter = 0;
   #active: string | null = null;
@@ -141,14 +150,22 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (!trimmed) return;
     if (trimmed.length > MAX_MESSAGE_TEXT) throw new Error(`A message can be at most ${MAX_MESSAGE_TEXT} characters.`);
     const message: StoredMessage = { id: randomId(16), conversation: device, direction: 'out', text: trimmed, sentAt: Date.now(), at: this.#clock(), status: 'queued', receiptSent: 0 };
-    const started = performance.now();
-    try {
-      await this.#store.add(message);
-    } catch (error) {
-      this.emit('wh-storage-error', error instanceof Error ? error.message : String(error));
-      return;
-    }
-    if (timings()) this.#sentAt.set(message.id, started);
+    if (timings()) this.#sentAt.set(message.id, performance.now());
+    // Stored while it goes out. A replay (`#pump`) reads the store in a transaction opened after this one,
+    // so it sees the message whenever it runs.
+    this.#storing.set(message.id, 'queued');
+    const storing = this.#store.add(message).then(
+      () => {
+        const heard = this.#storing.get(message.id)!;
+        this.#storing.delete(message.id);
+        if (heard !== 'queued') return this.#advance(device, [message.id], heard);
+      },
+      (error: unknown) => {
+        this.#storing.delete(message.id);
+        this.#remove(message);
+        this.emit('wh-storage-error', error instanceof Error ? error.message : String(error));
+      },
+    );
     // Out first, then on screen: the message goes in the microtask before the one that redraws the list.
     const sending = this.#inTurn(device, async () => {
       // A replay of what waited (the channel opened meanwhile) may have taken it already.
@@ -164,7 +181,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       await this.#advance(device, [message.id], 'sent');
     });
     this.#append(message);
-    await sending;
+    await Promise.all([storing, sending]);
   }
 
   /**
@@ -339,7 +356,15 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
    * Moves own messages forward to `status`: shown at once (the message itself is stored on both sides by
    * now), then stored. Receipts name only own messages: an id of theirs is ignored.
    */
-  async #advance(device: string, ids: readonly string[], status: StoredMessage['status']): Promise<void> {
+  async #advance(device: string, allIds: readonly string[], status: StoredMessage['status']): Promise<void> {
+    // Messages whose own write has not committed yet take the status when it does (in `send`).
+    const ids = allIds.filter((id) => {
+      const heard = this.#storing.get(id);
+      if (heard === undefined) return true;
+      if (STATUS_RANK[status] > STATUS_RANK[heard]) this.#storing.set(id, status);
+      return false;
+    });
+    if (ids.length === 0) return;
     if (status === 'delivered' || status === 'read') for (const id of ids) this.#wentOut.delete(id);
     const shown = this.#patch(device, ids, status, 'out');
     if (shown.length > 0) {
@@ -383,6 +408,13 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   #replace(message: StoredMessage): void {
     const history = this.#histories.get(message.conversation);
     if (history) this.#histories.set(message.conversation, history.map((m) => (m.id === message.id ? message : m)));
+    this.#changed(message.conversation);
+  }
+
+  /** An own message that could not be stored leaves the screen (the error says why). */
+  #remove(message: StoredMessage): void {
+    const history = this.#histories.get(message.conversation);
+    if (history) this.#histories.set(message.conversation, history.filter((m) => m.id !== message.id));
     this.#changed(message.conversation);
   }
 

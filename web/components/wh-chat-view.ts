@@ -40,6 +40,8 @@ export class WhChatView extends LitElement {
   declare pingResult: string;
   declare summary: ConnectionSummary | null;
   #pollTimer: ReturnType<typeof setInterval> | null = null;
+  /** The conversation and its last entry when the list was last scrolled to the end. */
+  #lastEntry = '';
 
   constructor() {
     super();
@@ -350,9 +352,19 @@ export class WhChatView extends LitElement {
     }
   }
 
+  /**
+   * A new entry at the end (or another conversation) scrolls the list to it, at the next frame: reading the
+   * list's height forces a layout, which a status change (Sent, Delivered, Read) must not pay, and which the
+   * frame does anyway.
+   */
   protected override updated(): void {
-    const list = this.renderRoot.querySelector('ol');
-    if (list) list.scrollTop = list.scrollHeight;
+    const last = `${this.device} ${this.session.chat.history(this.device).at(-1)?.id ?? ''}`;
+    if (last === this.#lastEntry) return;
+    this.#lastEntry = last;
+    requestAnimationFrame(() => {
+      const list = this.renderRoot.querySelector('ol');
+      if (list) list.scrollTop = list.scrollHeight;
+    });
   }
 
   async #poll(): Promise<void> {
