@@ -14,7 +14,7 @@
  * main threads of a Chromium → Chromium transfer spend their time.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,7 @@ import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
-import { joinAs, twoPeople } from './two-people.js';
+import { joinAs, meet } from './two-people.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
@@ -48,11 +48,38 @@ function watchHeap(cdp: CDPSession): { stop(): Promise<number> } {
   };
 }
 
-/** CPU seconds used so far by Chromium's processes, by type (browser, renderer, gpu-process, utility). */
-async function cpuByType(cdp: CDPSession): Promise<Map<string, number>> {
-  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; cpuTime: number }> };
+/**
+ * CPU seconds used so far by the Chromium instances started with these profile folders, all their processes
+ * by type (browser, renderer, gpu-process, the network service...), read from /proc (a persistent context
+ * has no browser-wide DevTools session).
+ */
+async function cpuByType(profiles: readonly string[]): Promise<Map<string, number>> {
+  const processes = new Map<number, { parent: number; cmdline: string; seconds: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      // utime + stime, in clock ticks (100 per second on Linux).
+      processes.set(Number(entry), { parent: Number(fields[1]), cmdline, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const roots = [...processes].filter(([, p]) => !p.cmdline.includes('--type=') && profiles.some((dir) => p.cmdline.includes(`--user-data-dir=${dir}`)));
+  const ours = new Set(roots.map(([pid]) => pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of processes) if (!ours.has(pid) && ours.has(p.parent)) grew = ours.add(pid).size > 0;
+  }
   const byType = new Map<string, number>();
-  for (const p of processInfo) byType.set(p.type, (byType.get(p.type) ?? 0) + p.cpuTime);
+  for (const pid of ours) {
+    const p = processes.get(pid)!;
+    const type = /--utility-sub-type=(\S+)/.exec(p.cmdline)?.[1] ?? /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
+    if (type === 'zygote') continue;
+    byType.set(type, (byType.get(type) ?? 0) + p.seconds);
+  }
   return byType;
 }
 
@@ -84,10 +111,10 @@ interface CpuCost {
 }
 
 /** Measures CPU around `work` (which moves `mib` MiB from `sender` to `receiver`), in ms per MiB. */
-async function cpuPerMiB(cdp: CDPSession, sender: Page, receiver: Page, mib: number, work: () => Promise<void>): Promise<CpuCost> {
-  const [before, s0, r0] = await Promise.all([cpuByType(cdp), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
+async function cpuPerMiB(profiles: readonly string[], sender: Page, receiver: Page, mib: number, work: () => Promise<void>): Promise<CpuCost> {
+  const [before, s0, r0] = await Promise.all([cpuByType(profiles), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
   await work();
-  const [after, s1, r1] = await Promise.all([cpuByType(cdp), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
+  const [after, s1, r1] = await Promise.all([cpuByType(profiles), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
   const byType = new Map([...after].map(([type, seconds]) => [type, ((seconds - (before.get(type) ?? 0)) * 1000) / mib]));
   return { byType, sender: ((s1 - s0) * 1000) / mib, receiver: ((r1 - r0) * 1000) / mib };
 }
@@ -203,7 +230,8 @@ const bytes = SIZE_MIB * MIB;
 const PAIRS = (process.env.BENCH_PAIRS ?? 'chromium-chromium,chromium-firefox,firefox-chromium').split(',');
 const dir = await mkdtemp(join(tmpdir(), 'whisper-bench-'));
 const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 /** Launched for the first pair that needs it. */
 const firefox: { browser: FirefoxBrowser | null } = { browser: null };
 const mib = (value: number) => `${(value / MIB).toFixed(1)} MB`;
@@ -218,43 +246,51 @@ interface Result {
   cpu?: CpuCost;
 }
 
-/** Chromium → Chromium: the blast and the transfer between two fresh contexts, with the receiver's heap. */
+/**
+ * Chromium → Chromium: the blast and the transfer between two pages of one Chromium whose profile is on disk,
+ * as a person's browser is (a fresh Playwright context keeps IndexedDB and the origin private file system in
+ * memory, where writing costs far more CPU than a real disk). Alice is at localhost and Bob at 127.0.0.1: two
+ * origins of the same app, so two devices with their own storage. Reports the receiver's heap.
+ */
 async function chromiumToChromium(url: string, file: string): Promise<Result> {
-  const rawSender = await (await browser.newContext()).newPage();
-  const rawReceiver = await (await browser.newContext()).newPage();
-  await Promise.all([rawSender.goto(url), rawReceiver.goto(url)]);
-  const rawHeap = watchHeap(await rawReceiver.context().newCDPSession(rawReceiver));
-  const browserCdp = await browser.newBrowserCDPSession();
-  let rawSeconds = 0;
-  const rawCpu = await cpuPerMiB(browserCdp, rawSender, rawReceiver, SIZE_MIB, async () => {
-    rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
-  });
-  const rawPeak = await rawHeap.stop();
-  await rawSender.context().close();
-  await rawReceiver.context().close();
+  const profiles = [join(dir, 'profile')];
+  const context = await chromium.launchPersistentContext(profiles[0]!, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const bobOrigin = url.replace('localhost', '127.0.0.1');
+  try {
+    const rawSender = await context.newPage();
+    const rawReceiver = await context.newPage();
+    await Promise.all([rawSender.goto(url), rawReceiver.goto(bobOrigin)]);
+    const rawHeap = watchHeap(await context.newCDPSession(rawReceiver));
+    let rawSeconds = 0;
+    const rawCpu = await cpuPerMiB(profiles, rawSender, rawReceiver, SIZE_MIB, async () => {
+      rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
+    });
+    const rawPeak = await rawHeap.stop();
+    await rawSender.close();
+    await rawReceiver.close();
 
-  const { alice, bob } = await twoPeople(browser, url, 'both');
-  const chooser = alice.waitForEvent('filechooser');
-  await alice.getByRole('button', { name: 'Attach file' }).click();
-  await (await chooser).setFiles(file);
-  const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
-  const heap = watchHeap(await bob.context().newCDPSession(bob));
-  let whisperSeconds = 0;
-  const cpu = await cpuPerMiB(browserCdp, alice, bob, SIZE_MIB, () =>
-    profiled(alice, 'Sender', () =>
-      profiled(bob, 'Receiver', async () => {
-        await entry.getByRole('button', { name: 'Accept' }).click();
-        const started = performance.now();
-        await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
-        whisperSeconds = (performance.now() - started) / 1000;
-      }),
-    ),
-  );
-  const peak = await heap.stop();
-  await browserCdp.detach();
-  await alice.context().close();
-  await bob.context().close();
-  return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), rawCpu, cpu };
+    const { alice, bob } = await meet(await context.newPage(), await context.newPage(), url, 'both', bobOrigin);
+    const chooser = alice.waitForEvent('filechooser');
+    await alice.getByRole('button', { name: 'Attach file' }).click();
+    await (await chooser).setFiles(file);
+    const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
+    const heap = watchHeap(await context.newCDPSession(bob));
+    let whisperSeconds = 0;
+    const cpu = await cpuPerMiB(profiles, alice, bob, SIZE_MIB, () =>
+      profiled(alice, 'Sender', () =>
+        profiled(bob, 'Receiver', async () => {
+          await entry.getByRole('button', { name: 'Accept' }).click();
+          const started = performance.now();
+          await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
+          whisperSeconds = (performance.now() - started) / 1000;
+        }),
+      ),
+    );
+    const peak = await heap.stop();
+    return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), rawCpu, cpu };
+  } finally {
+    await context.close();
+  }
 }
 
 /** Between Chromium and Firefox, one way: the blast, then the transfer, each between a fresh page in each browser. */

@@ -460,10 +460,13 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     }
   }
 
-  /** Chunk `index`, read into the transfer's frame, after the header. */
-  #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
-    outgoing.frame ??= new Uint8Array(HEADER_BYTES + transfer.chunkSize);
-    return outgoing.reader.read(index, outgoing.frame.subarray(HEADER_BYTES));
+  /** Chunk `index`, read into the transfer's frame, after the header (the read may hand the frame a new buffer). */
+  async #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
+    const frame = outgoing.frame ?? new Uint8Array(HEADER_BYTES + transfer.chunkSize);
+    outgoing.frame = null;
+    const data = await outgoing.reader.read(index, frame.subarray(HEADER_BYTES));
+    outgoing.frame = new Uint8Array(data.buffer);
+    return data;
   }
 
   #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
