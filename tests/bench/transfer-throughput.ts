@@ -8,7 +8,7 @@
  * most 256 KiB, as Whisper's chunks); the transfer reads the file, hashes every
  * chunk and the whole file on both sides, and writes every chunk to IndexedDB.
  * Prints the throughputs, their ratio and, for a Chromium receiver, the peak
- * JS heap and the CPU per MiB (all of Chromium by process type, and each page's
+ * JS heaps (receiver, and the sender's in the transfer) and the CPU per MiB (all of Chromium by process type, and each page's
  * main thread). BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs
  * (e.g. "chromium-firefox,firefox-chromium"); BENCH_PROFILE=1 prints where the
  * main threads of a Chromium → Chromium transfer spend their time.
@@ -242,6 +242,8 @@ interface Result {
   whisper: number;
   rawHeap: string;
   heap: string;
+  /** The sender's peak JS heap in the transfer (Chromium only). */
+  senderHeap?: string;
   rawCpu?: CpuCost;
   cpu?: CpuCost;
 }
@@ -275,6 +277,7 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
     await (await chooser).setFiles(file);
     const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
     const heap = watchHeap(await context.newCDPSession(bob));
+    const senderHeap = watchHeap(await context.newCDPSession(alice));
     let whisperSeconds = 0;
     const cpu = await cpuPerMiB(profiles, alice, bob, SIZE_MIB, () =>
       profiled(alice, 'Sender', () =>
@@ -287,7 +290,8 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
       ),
     );
     const peak = await heap.stop();
-    return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), rawCpu, cpu };
+    const senderPeak = await senderHeap.stop();
+    return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), senderHeap: mib(senderPeak), rawCpu, cpu };
   } finally {
     await context.close();
   }
@@ -351,7 +355,7 @@ try {
   for (const r of results) {
     console.log(`  ${r.pair}:`);
     console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s, receiver peak JS heap ${r.rawHeap}`);
-    console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}`);
+    console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}${r.senderHeap ? `, sender ${r.senderHeap}` : ''}`);
     console.log(`    ratio Whisper / raw:   ${(r.whisper / r.raw).toFixed(2)}`);
     if (r.rawCpu) console.log(`    raw blast CPU:         ${describeCost(r.rawCpu)}`);
     if (r.cpu) console.log(`    Whisper CPU:           ${describeCost(r.cpu)}`);
