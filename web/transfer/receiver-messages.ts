@@ -6,9 +6,8 @@
 import type { StoredTransfer } from '../storage/database.js';
 
 /**
- * Bytes read from a file at once by the sender, and stored at once by the receiver (one IndexedDB block,
- * or one flush of the file to disk), in whole chunks: a block always starts on a block boundary, so its
- * size follows from the chunk size alone.
+ * Bytes the receiver stores at once (one IndexedDB block, or one flush of the file to disk), in whole
+ * chunks: a block always starts on a block boundary, so its size follows from the chunk size alone.
  */
 export const BLOCK_BYTES = 1024 * 1024;
 export const chunksPer = (bytes: number, chunkSize: number): number => Math.max(1, Math.floor(bytes / chunkSize));

@@ -652,10 +652,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#control(transfer.conversation, { t: 'done', id: transfer.id, ok });
   }
 
-  /** Deletes what was stored of a received file, wherever it is. */
+  /** Deletes what was stored of a received file, where its store says (a transfer never changes store once data is kept). */
   async #deleteReceived(transfer: StoredTransfer): Promise<void> {
     if (transfer.store === 'opfs') await this.#receiver.remove(transfer.id);
-    await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
+    else await this.#db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
   }
 
   // Both sides
