@@ -6,12 +6,16 @@
  * blast does nothing but send and count bytes (no storage, no hashing), in
  * messages as large as the peer takes (`RTCSctpTransport.maxMessageSize`, at
  * most 256 KiB, as Whisper's chunks); the transfer reads the file, hashes every
- * chunk and the whole file on both sides, and writes every chunk to IndexedDB.
+ * chunk and the whole file on both sides, and writes it to disk. Between two
+ * Chromium pages the blast runs before and after the transfer, and the baseline
+ * is the mean of the two.
  * Prints the throughputs, their ratio and, for a Chromium receiver, the peak
- * JS heaps (receiver, and the sender's in the transfer) and the CPU per MiB (all of Chromium by process type, and each page's
- * main thread). BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs
- * (e.g. "chromium-firefox,firefox-chromium"); BENCH_PROFILE=1 prints where the
- * main threads of a Chromium → Chromium transfer spend their time.
+ * JS heaps (receiver, and the sender's in the transfer) and the CPU per MiB
+ * (all of Chromium by process type, and each page's main thread). BENCH_MIB
+ * sets the size (default 256); BENCH_PAIRS picks pairs (e.g.
+ * "chromium-firefox,firefox-chromium"); BENCH_THREADS=1 splits the CPU by
+ * thread; BENCH_PROFILE=1 prints where the main threads of a Chromium →
+ * Chromium transfer spend their time.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -78,9 +82,38 @@ async function cpuByType(profiles: readonly string[]): Promise<Map<string, numbe
     const p = processes.get(pid)!;
     const type = /--utility-sub-type=(\S+)/.exec(p.cmdline)?.[1] ?? /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
     if (type === 'zygote') continue;
-    byType.set(type, (byType.get(type) ?? 0) + p.seconds);
+    if (!BY_THREAD) {
+      byType.set(type, (byType.get(type) ?? 0) + p.seconds);
+      continue;
+    }
+    let live = 0;
+    for (const [thread, seconds] of await threadSeconds(pid)) {
+      live += seconds;
+      byType.set(`${type}/${thread}`, (byType.get(`${type}/${thread}`) ?? 0) + seconds);
+    }
+    // A thread that has ended (a worker closed) still counts in its process's total.
+    byType.set(`${type}/(ended threads)`, (byType.get(`${type}/(ended threads)`) ?? 0) + p.seconds - live);
   }
   return byType;
+}
+
+/** BENCH_THREADS=1: CPU reported by thread name within each process type (e.g. renderer/DedicatedWorker thread). */
+const BY_THREAD = Boolean(process.env.BENCH_THREADS);
+
+/** CPU seconds of each thread of a process so far, summed by thread name (digits dropped: pools count as one). */
+async function threadSeconds(pid: number): Promise<Map<string, number>> {
+  const byName = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+/g, '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return byName;
 }
 
 /** One DevTools session per page, with its Performance domain on from the first reading. */
@@ -149,6 +182,13 @@ async function profiled(page: Page, who: string, work: () => Promise<void>): Pro
   console.log(`  ${who}'s main thread, by self time (${total} samples):`);
   for (const [name, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
+
+/** The mean of two measurements of the same work. */
+const meanCost = (a: CpuCost, b: CpuCost): CpuCost => ({
+  byType: new Map([...new Set([...a.byType.keys(), ...b.byType.keys()])].map((type) => [type, ((a.byType.get(type) ?? 0) + (b.byType.get(type) ?? 0)) / 2])),
+  sender: (a.sender + b.sender) / 2,
+  receiver: (a.receiver + b.receiver) / 2,
+});
 
 const describeCost = (cost: CpuCost): string => {
   const total = [...cost.byType.values()].reduce((a, b) => a + b, 0);
@@ -245,6 +285,8 @@ interface Result {
   /** The sender's peak JS heap in the transfer (Chromium only). */
   senderHeap?: string;
   rawCpu?: CpuCost;
+  /** The raw blasts the baseline is the mean of (before and after the transfer). */
+  rawRuns?: [number, number];
   cpu?: CpuCost;
 }
 
@@ -258,19 +300,25 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
   const profiles = [join(dir, 'profile')];
   const context = await chromium.launchPersistentContext(profiles[0]!, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const bobOrigin = url.replace('localhost', '127.0.0.1');
-  try {
+  /** One raw blast between two new pages (Alice's origin to Bob's): MiB/s, its CPU and the receiver's peak heap. */
+  const blast = async (): Promise<{ rate: number; cpu: CpuCost; heap: number }> => {
     const rawSender = await context.newPage();
     const rawReceiver = await context.newPage();
     await Promise.all([rawSender.goto(url), rawReceiver.goto(bobOrigin)]);
     const rawHeap = watchHeap(await context.newCDPSession(rawReceiver));
     let rawSeconds = 0;
-    const rawCpu = await cpuPerMiB(profiles, rawSender, rawReceiver, SIZE_MIB, async () => {
+    const cpu = await cpuPerMiB(profiles, rawSender, rawReceiver, SIZE_MIB, async () => {
       rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
     });
-    const rawPeak = await rawHeap.stop();
+    const heap = await rawHeap.stop();
     await rawSender.close();
     await rawReceiver.close();
-
+    return { rate: SIZE_MIB / rawSeconds, cpu, heap };
+  };
+  try {
+    // A raw blast before the transfer and one after: the baseline is their mean, so that the machine's
+    // drift over the run (a shared, noisy one) weighs on both sides of the ratio alike.
+    const before = await blast();
     const { alice, bob } = await meet(await context.newPage(), await context.newPage(), url, 'both', bobOrigin);
     const chooser = alice.waitForEvent('filechooser');
     await alice.getByRole('button', { name: 'Attach file' }).click();
@@ -291,7 +339,21 @@ async function chromiumToChromium(url: string, file: string): Promise<Result> {
     );
     const peak = await heap.stop();
     const senderPeak = await senderHeap.stop();
-    return { pair: 'Chromium → Chromium', raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: mib(rawPeak), heap: mib(peak), senderHeap: mib(senderPeak), rawCpu, cpu };
+    await alice.close();
+    await bob.close();
+    const after = await blast();
+    return {
+      pair: 'Chromium → Chromium',
+      raw: (before.rate + after.rate) / 2,
+      rawRuns: [before.rate, after.rate],
+      whisper: SIZE_MIB / whisperSeconds,
+      // The page before the transfer: the one after loads an origin that has stored a room by then.
+      rawHeap: mib(before.heap),
+      heap: mib(peak),
+      senderHeap: mib(senderPeak),
+      rawCpu: meanCost(before.cpu, after.cpu),
+      cpu,
+    };
   } finally {
     await context.close();
   }
@@ -354,7 +416,8 @@ try {
   console.log(`File transfer of ${SIZE_MIB} MiB in the private network namespace (Chromium ${browser.version()}${firefox.browser ? `, ${await firefox.browser.version()}` : ''}):`);
   for (const r of results) {
     console.log(`  ${r.pair}:`);
-    console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s, receiver peak JS heap ${r.rawHeap}`);
+    const runs = r.rawRuns ? ` (mean of ${r.rawRuns.map((rate) => rate.toFixed(1)).join(' before and ')} after)` : '';
+    console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s${runs}, receiver peak JS heap ${r.rawHeap}`);
     console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}${r.senderHeap ? `, sender ${r.senderHeap}` : ''}`);
     console.log(`    ratio Whisper / raw:   ${(r.whisper / r.raw).toFixed(2)}`);
     if (r.rawCpu) console.log(`    raw blast CPU:         ${describeCost(r.rawCpu)}`);

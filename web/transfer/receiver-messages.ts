@@ -6,10 +6,17 @@
 import type { StoredTransfer } from '../storage/database.js';
 
 /**
- * Bytes the receiver stores at once (one IndexedDB block, or one flush of the file to disk), in whole
- * chunks: a block always starts on a block boundary, so its size follows from the chunk size alone.
+ * Bytes the receiver stores at once in IndexedDB (one block), in whole chunks: a block always starts on a
+ * block boundary, so its size follows from the chunk size alone (and must not change: blocks are keyed by
+ * their index).
  */
 export const BLOCK_BYTES = 1024 * 1024;
+/**
+ * Chunks the receiver writes to its file between two flushes to disk, each followed by a progress record
+ * (IndexedDB on both sides) and a `progress` frame: 4 MiB of 255 KiB chunks, 1 MiB of the 63 KiB ones a
+ * browser that says nothing of its message size gets. A crash or a reload costs at most that much again.
+ */
+export const FLUSH_CHUNKS = 16;
 export const chunksPer = (bytes: number, chunkSize: number): number => Math.max(1, Math.floor(bytes / chunkSize));
 
 /** Where a received file's data is kept: a file in the origin private file system, or blocks in IndexedDB. */

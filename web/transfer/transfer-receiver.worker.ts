@@ -11,7 +11,7 @@
 import type { IHasher } from 'hash-wasm';
 import { createSHA256, createXXHash64 } from 'hash-wasm';
 import { isQuotaError, openDatabase, type WhisperDatabase } from '../storage/database.js';
-import { BLOCK_BYTES, chunksPer, filesDirectory, type ReceiverReply, type ReceiverRequest } from './receiver-messages.js';
+import { BLOCK_BYTES, chunksPer, FLUSH_CHUNKS, filesDirectory, type ReceiverReply, type ReceiverRequest } from './receiver-messages.js';
 import { decodeChunk } from './transfer-wire.js';
 
 /** The synchronous file API that only dedicated workers have (not in TypeScript's DOM library). */
@@ -170,15 +170,15 @@ async function chunk(seq: number, device: string, buffer: ArrayBuffer): Promise<
   transfer.sha.update(frame.data);
   transfer.received++;
   const last = transfer.received === transfer.chunkCount;
-  const perBlock = chunksPer(BLOCK_BYTES, transfer.chunkSize);
   try {
     if (transfer.handle) {
       const written = transfer.handle.write(frame.data, { at: frame.index * transfer.chunkSize });
       if (written !== length) throw new DOMException('The file could not be written whole.', 'QuotaExceededError');
-      if (++transfer.unflushed < perBlock && !last) return scope.postMessage({ t: 'handled', seq });
+      if (++transfer.unflushed < FLUSH_CHUNKS && !last) return scope.postMessage({ t: 'handled', seq });
       transfer.handle.flush();
       transfer.unflushed = 0;
     } else {
+      const perBlock = chunksPer(BLOCK_BYTES, transfer.chunkSize);
       transfer.batch.push(frame.data);
       if (transfer.batch.length < perBlock && !last) return scope.postMessage({ t: 'handled', seq });
       const block = transfer.batch;

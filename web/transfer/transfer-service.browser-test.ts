@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { ChatService } from '../chat/chat-service.js';
 import { openDatabase, type StoredTransfer, type TransferState, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
-import { filesDirectory, type ReceiveStore } from './receiver-messages.js';
+import { BLOCK_BYTES, chunksPer, filesDirectory, FLUSH_CHUNKS, type ReceiveStore } from './receiver-messages.js';
 import { TransferService } from './transfer-service.js';
 import { chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
@@ -348,6 +348,22 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: t
     });
     expect(sizes).to.have.length(6);
     expect(Math.max(...sizes)).to.be.at.most(256 * 1024);
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('the receiver records and reports its progress every 16 chunks written to its file (4 MiB of 255 KiB chunks), every 1 MiB block in IndexedDB', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob, 256 * 1024);
+    const file = randomFile(40 * 255 * 1024 + 5);
+    const reported: number[] = [];
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob, (frame, from) => {
+      const parsed = from === bob && typeof frame === 'string' ? parseTransferFrame(frame) : null;
+      if (parsed?.t === 'progress') reported.push(parsed.next);
+      return [frame];
+    });
+    const every = store === 'opfs' ? FLUSH_CHUNKS : chunksPer(BLOCK_BYTES, 255 * 1024);
+    expect(reported).to.deep.equal(Array.from({ length: Math.ceil(41 / every) }, (_, i) => Math.min(41, (i + 1) * every)));
     await expectDelivered(alice, bob, id, file);
   });
 

@@ -6,7 +6,7 @@
  * what the receiver has stored, and never more than the channel's buffer
  * allows. The receiver's worker (`TransferReceiver`) checks each chunk, feeds
  * it to a running SHA-256 and writes it to disk (a file in the origin private
- * file system, or 1 MiB blocks in IndexedDB); the page then records the
+ * file system, flushed every 16 chunks, or 1 MiB blocks in IndexedDB); the page then records the
  * progress and the hash state, so memory stays flat and a break (network,
  * reload on either side) resumes from the first chunk not stored. A chunk that
  * fails its check is asked for again; a file whose SHA-256 differs from the
@@ -52,8 +52,11 @@ function isUnfinished(transfer: StoredTransfer): boolean {
   return transfer.state === 'offered' || transfer.state === 'active' || transfer.state === 'paused';
 }
 
-/** Bytes the sender may have in flight beyond what the receiver has stored. */
-const WINDOW_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes the sender may have in flight beyond what the receiver has stored: more than the channel's buffer
+ * plus what the receiver writes between two flushes (`FLUSH_CHUNKS`), so that the sender never waits on one.
+ */
+const WINDOW_BYTES = 16 * 1024 * 1024;
 /** The channel's buffer is kept between these marks. */
 const BUFFER_HIGH = 4 * 1024 * 1024;
 const BUFFER_LOW = 1024 * 1024;
