@@ -49,9 +49,14 @@ export interface StoredTransfer {
   state: TransferState;
   /** Chunks 0..next-1 are stored and verified (receiver) or acknowledged (sender). */
   next: number;
-  /** Receiver: saved SHA-256 state over chunks 0..next-1, so hashing resumes after a reload. */
+  /**
+   * How chunks are checked: 2, a SHA-256 per chunk and the file's hash over those; absent, version 1 (an
+   * xxhash64 per chunk and the whole file's SHA-256), as every transfer stored before version 2 existed.
+   */
+  integrity?: 2;
+  /** Receiver: saved SHA-256 state over chunks 0..next-1 (their data, or their SHA-256), so hashing resumes after a reload. */
   hashState?: Uint8Array;
-  /** The whole file's SHA-256 (hex), once known. */
+  /** The file's hash (hex) as its integrity version computes it, once known. */
   sha256?: string;
   /** Sender: what identifies the picked file, to check a file picked again after a reload. */
   lastModified?: number;

@@ -1,6 +1,7 @@
 /**
  * The receiving end of file transfers, off the page's main thread: each chunk
- * is checked (index, length, xxhash64), fed to the file's running SHA-256 and
+ * is checked (index, length, and its SHA-256 by the browser's own WebCrypto, or
+ * its xxhash64 for a version 1 transfer), fed to the file's running hash and
  * written at its place in the file, in the origin private file system through
  * a synchronous access handle (no copy through the browser process, no Blob
  * assembled), or, where a browser has no such handle, in 1 MiB blocks in
@@ -12,7 +13,7 @@ import type { IHasher } from 'hash-wasm';
 import { createSHA256, createXXHash64 } from 'hash-wasm';
 import { isQuotaError, openDatabase, type WhisperDatabase } from '../storage/database.js';
 import { BLOCK_BYTES, chunksPer, FLUSH_CHUNKS, filesDirectory, type ReceiverReply, type ReceiverRequest } from './receiver-messages.js';
-import { decodeChunk } from './transfer-wire.js';
+import { bytesToHex, chunkDigest, decodeChunk, type Integrity } from './transfer-wire.js';
 
 /** The synchronous file API that only dedicated workers have (not in TypeScript's DOM library). */
 interface SyncAccessHandle {
@@ -38,10 +39,12 @@ interface Receiving {
   size: number;
   chunkSize: number;
   chunkCount: number;
+  integrity: Integrity;
   /** Chunks checked, hashed and written (or batched) so far: the next one expected. */
   received: number;
   /** The chunk a `nack` last asked for: asked once until it comes. */
   nackedAt: number;
+  /** The file's running hash: over the chunks' data (version 1), or over their SHA-256 (version 2). */
   sha: IHasher;
   /** OPFS: the file, open for this transfer's life here; and the chunks written since its last flush. */
   handle: SyncAccessHandle | null;
@@ -110,7 +113,8 @@ async function directory(create: boolean): Promise<FileSystemDirectoryHandle | n
 async function open(request: Extract<ReceiverRequest, { t: 'open' }>): Promise<void> {
   const { seq, transfer } = request;
   close(transfer.id);
-  xxhash ??= await createXXHash64();
+  const integrity = transfer.integrity ?? 1;
+  if (integrity === 1) xxhash ??= await createXXHash64();
   const sha = await createSHA256();
   let from = transfer.hashState ? transfer.next : 0;
   let handle: SyncAccessHandle | null = null;
@@ -137,6 +141,7 @@ async function open(request: Extract<ReceiverRequest, { t: 'open' }>): Promise<v
     size: transfer.size,
     chunkSize: transfer.chunkSize,
     chunkCount: transfer.chunkCount,
+    integrity,
     received: from,
     nackedAt: -1,
     sha,
@@ -162,12 +167,15 @@ async function chunk(seq: number, device: string, buffer: ArrayBuffer): Promise<
   // the sender went on without the one expected: it is asked for, once.
   if (frame.index < expected) return scope.postMessage({ t: 'handled', seq });
   const length = Math.min(transfer.chunkSize, transfer.size - frame.index * transfer.chunkSize);
-  if (frame.index > expected || frame.data.byteLength !== length || chunkHash(frame.data) !== frame.hash) {
+  // A chunk checked the other way (sent before the sender heard this side's accept) is asked for again.
+  const good = frame.index === expected && frame.data.byteLength === length && frame.integrity === transfer.integrity;
+  const digest = good && transfer.integrity === 2 ? await chunkDigest(frame.data) : null;
+  if (!good || (digest ? bytesToHex(digest) : chunkHash(frame.data)) !== frame.hash) {
     if (transfer.nackedAt === expected) return scope.postMessage({ t: 'handled', seq });
     transfer.nackedAt = expected;
     return scope.postMessage({ t: 'nack', seq, id: frame.id, from: expected });
   }
-  transfer.sha.update(frame.data);
+  transfer.sha.update(digest ?? frame.data);
   transfer.received++;
   const last = transfer.received === transfer.chunkCount;
   try {

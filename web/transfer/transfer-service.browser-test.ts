@@ -14,7 +14,7 @@ import { openDatabase, type StoredTransfer, type TransferState, type WhisperData
 import { MessageStore } from '../storage/message-store.js';
 import { BLOCK_BYTES, chunksPer, filesDirectory, FLUSH_CHUNKS, type ReceiveStore } from './receiver-messages.js';
 import { TransferService } from './transfer-service.js';
-import { chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { bytesToHex, chunkDigest, chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
@@ -320,6 +320,8 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: t
     let chunks = 0;
     const nacks: number[] = [];
     const id = await offerAndAccept(alice, bob, file);
+    // The third chunk (index 2) cut to its first 1000 bytes, with their SHA-256.
+    const shortDigest = await chunkDigest(new Uint8Array(await file.slice(2 * CHUNK_SIZE, 2 * CHUNK_SIZE + 1000).arrayBuffer()));
     await exchange(alice, bob, (frame, from) => {
       if (typeof frame === 'string') {
         const control = parseTransferFrame(frame);
@@ -367,6 +369,60 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: t
     await expectDelivered(alice, bob, id, file);
   });
 
+  it('chunks carry their SHA-256 (version 2), and `end` the SHA-256 of those in order: the test vector of docs/protocol.md', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    // 2 chunks of 63 KiB and 5 bytes, byte i = i mod 251.
+    const bytes = Uint8Array.from({ length: 2 * CHUNK_SIZE + 5 }, (_, i) => i % 251);
+    const file = new File([bytes], 'vector.bin');
+    const chunks: Array<{ integrity: number; hash: string }> = [];
+    const ends: string[] = [];
+    const id = await offerAndAccept(alice, bob, file);
+    await exchange(alice, bob, (frame, from) => {
+      if (from === alice && typeof frame !== 'string') {
+        const chunk = decodeChunk(frame)!;
+        chunks.push({ integrity: chunk.integrity, hash: chunk.hash });
+      }
+      const control = typeof frame === 'string' ? parseTransferFrame(frame) : null;
+      if (control?.t === 'end') ends.push(control.sha256);
+      return [frame];
+    });
+    expect(chunks.map((c) => c.integrity)).to.deep.equal([2, 2, 2]);
+    expect(chunks.map((c) => c.hash)).to.deep.equal([
+      '2411470ad8cd352844881661e51a43093e53546dce478267bfede64aaca22fae',
+      'b393e26d02879f41950da0237e28bb68ce2ea01c63aaddf37577f8541b37ea6d',
+      'cbd6e04d9a303d64640a8415f5dfd6a8d90fa7e6c6be2c06ed20901f4cea4601',
+    ]);
+    expect(ends).to.deep.equal(['9027566cb4dc376ea52fa0a18f84a3b866ebc2b93caea4dd387a80f400de89fb']);
+    await expectDelivered(alice, bob, id, file);
+  });
+
+  it('a receiver whose app knows only version 1 (its accept says nothing of integrity): the sender follows with xxhash64 chunks and the whole file\'s SHA-256', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(FILE_BYTES);
+    const versions = new Set<number>();
+    const ends: string[] = [];
+    // What an app of before version 2 sees and says: the offer's `integrity` is dropped, as its schema drops what it does not know.
+    const olderBob: Tamper = (frame, from) => {
+      if (typeof frame !== 'string') {
+        versions.add(decodeChunk(frame)!.integrity);
+        return [frame];
+      }
+      const control = parseTransferFrame(frame);
+      if (control?.t === 'end') ends.push(control.sha256);
+      if (from === alice && control?.t === 'offer') return [JSON.stringify({ ...control, integrity: undefined })];
+      return [frame];
+    };
+    const id = await offerAndAccept(alice, bob, file, olderBob);
+    expect((await only(bob)).integrity).to.equal(undefined);
+    await exchange(alice, bob, olderBob);
+    expect([...versions]).to.deep.equal([1]);
+    expect(ends).to.deep.equal([await sha256(file)]);
+    expect(alice.service.get(id)!.integrity).to.equal(undefined);
+    await expectDelivered(alice, bob, id, file);
+  });
+
   it('a chunk of the wrong length (a valid hash over too few bytes) is refused and asked for again', async () => {
     const [alice, bob] = await pair();
     await connect(alice, bob);
@@ -374,7 +430,8 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: t
     const nacks: number[] = [];
     let chunks = 0;
     const id = await offerAndAccept(alice, bob, file);
-    const xxhash = await (await import('hash-wasm')).createXXHash64();
+    // The third chunk (index 2) cut to its first 1000 bytes, with their SHA-256.
+    const shortDigest = await chunkDigest(new Uint8Array(await file.slice(2 * CHUNK_SIZE, 2 * CHUNK_SIZE + 1000).arrayBuffer()));
     await exchange(alice, bob, (frame, from) => {
       if (typeof frame === 'string') {
         const control = parseTransferFrame(frame);
@@ -384,7 +441,7 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`TransferService: t
       if (from !== alice || ++chunks !== 3) return [frame];
       const chunk = decodeChunk(frame)!;
       const short = chunk.data.slice(0, 1000);
-      return [encodeChunk(chunk.id, chunk.index, xxhash.init().update(short).digest('hex'), short).buffer];
+      return [encodeChunk(chunk.id, chunk.index, bytesToHex(shortDigest), short).buffer];
     });
     expect(nacks).to.deep.equal([2]);
     await expectDelivered(alice, bob, id, file);

@@ -2,14 +2,15 @@
  * Files of any size between two devices, over their "files" data channel.
  *
  * The sender reads the file in chunks as large as the peer's messages, each
- * with an xxhash64, and sends them in order, never more than a window ahead of
- * what the receiver has stored, and never more than the channel's buffer
- * allows. The receiver's worker (`TransferReceiver`) checks each chunk, feeds
- * it to a running SHA-256 and writes it to disk (a file in the origin private
- * file system, flushed every 16 chunks, or 1 MiB blocks in IndexedDB); the page then records the
+ * with its SHA-256 (or an xxhash64, for a peer whose app knows only version 1),
+ * and sends them in order, never more than a window ahead of what the receiver
+ * has stored, and never more than the channel's buffer allows. The receiver's
+ * worker (`TransferReceiver`) checks each chunk, feeds the file's running hash
+ * and writes it to disk (a file in the origin private file system, flushed
+ * every 16 chunks, or 1 MiB blocks in IndexedDB); the page then records the
  * progress and the hash state, so memory stays flat and a break (network,
  * reload on either side) resumes from the first chunk not stored. A chunk that
- * fails its check is asked for again; a file whose SHA-256 differs from the
+ * fails its check is asked for again; a file whose hash differs from the
  * sender's is never shown as complete.
  */
 import type { IHasher } from 'hash-wasm';
@@ -21,7 +22,7 @@ import { formatBytes } from '../stats/connection-stats.js';
 import { chunksPer, type ReceiverReply, type ReceiveStore } from './receiver-messages.js';
 import { ChunkReader } from './chunk-reader.js';
 import { TransferReceiver } from './transfer-receiver.js';
-import { chunkSizeFor, chunksFit, encodeChunk, HEADER_BYTES, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
+import { bytesToHex, chunkDigest, chunkSizeFor, chunksFit, encodeChunk, headerBytes, parseTransferFrame, type Integrity, type TransferFrame } from './transfer-wire.js';
 
 export interface TransferTransport {
   /** The open, verified "files" channel to the device, or null. */
@@ -47,6 +48,9 @@ export interface TransferProgress {
 const createSHA256 = async (): Promise<IHasher> => (await import('hash-wasm')).createSHA256();
 const createXXHash64 = async (): Promise<IHasher> => (await import('hash-wasm')).createXXHash64();
 
+/** How a transfer's chunks are checked (absent: version 1, as every transfer stored before version 2). */
+const integrityOf = (transfer: StoredTransfer): Integrity => transfer.integrity ?? 1;
+
 /** A transfer that can still move: not yet complete, failed, declined or cancelled. */
 function isUnfinished(transfer: StoredTransfer): boolean {
   return transfer.state === 'offered' || transfer.state === 'active' || transfer.state === 'paused';
@@ -68,6 +72,7 @@ interface Outgoing {
   reader: ChunkReader;
   /** Each chunk is read into this frame (after the header) and sent from it (the channel copies it). */
   frame: Uint8Array<ArrayBuffer> | null;
+  /** The file's hash so far: over the chunks' data (version 1), or over their SHA-256 (version 2). */
   sha: IHasher;
   hashedUpTo: number;
   /** Next chunk to send, and the receiver's stored count (the window's start). */
@@ -185,7 +190,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     // The peer's limit when connected; otherwise the size every WebRTC stack takes.
     const chunkSize = chunkSizeFor(this.#transport.channel(device) ? this.#transport.maxMessageSize(device) : null);
     for (const file of files) {
-      const first = await this.#chunkHash(await file.slice(0, chunkSize).arrayBuffer());
+      const first = await this.#xxhash64(await file.slice(0, chunkSize).arrayBuffer());
       const transfer: StoredTransfer = {
         id: randomId(16),
         conversation: device,
@@ -197,6 +202,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         chunkCount: Math.ceil(file.size / chunkSize),
         state: 'offered',
         next: 0,
+        integrity: 2,
         lastModified: file.lastModified,
         firstChunkHash: first,
         createdAt: Date.now(),
@@ -212,7 +218,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   async provideFile(id: string, file: File): Promise<boolean> {
     const transfer = this.#transfers.get(id);
     if (!transfer || transfer.direction !== 'out') return false;
-    const first = await this.#chunkHash(await file.slice(0, transfer.chunkSize).arrayBuffer());
+    const first = await this.#xxhash64(await file.slice(0, transfer.chunkSize).arrayBuffer());
     if (file.size !== transfer.size || first !== transfer.firstChunkHash) {
       this.emit('wh-transfer-error', `That is not the same file as “${transfer.name}”. Pick the file you sent.`);
       return false;
@@ -318,7 +324,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         return;
       case 'accept':
         // What the receiver asked for on a channel that is gone no longer holds: it asks again on the new one.
-        if (outgoing && this.#transport.channel(device) === channel) await this.#accepted(outgoing, frame.from, channel);
+        if (outgoing && this.#transport.channel(device) === channel) await this.#accepted(outgoing, frame.from, frame.integrity ?? 1, channel);
         // A transfer this side no longer knows: tell the receiver, so that it does not wait for ever.
         else if (!transfer) this.#control(device, { t: 'cancel', id: frame.id });
         return;
@@ -359,11 +365,11 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   // Sender side
 
   #offer(transfer: StoredTransfer): void {
-    const { id, name, size, type, chunkSize } = transfer;
-    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize })) this.#transport.want(transfer.conversation);
+    const { id, name, size, type, chunkSize, integrity } = transfer;
+    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize, ...(integrity ? { integrity } : {}) })) this.#transport.want(transfer.conversation);
   }
 
-  async #accepted(transfer: StoredTransfer, from: number, channel: RTCDataChannel): Promise<void> {
+  async #accepted(transfer: StoredTransfer, from: number, integrity: Integrity, channel: RTCDataChannel): Promise<void> {
     if (transfer.state === 'cancelled' || transfer.state === 'declined') {
       // Cancelled here while the receiver could not hear it: it hears it now.
       this.#control(transfer.conversation, { t: 'cancel', id: transfer.id });
@@ -379,6 +385,14 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#acceptedOn.set(transfer.id, channel);
     const start = Math.min(from, transfer.chunkCount);
     const outgoing = this.#outgoing.get(transfer.id);
+    if (integrity !== integrityOf(transfer)) {
+      // The receiver checks chunks another way (its app knows only version 1): the sender follows, and
+      // hashes the file again that way from the first chunk (the hash it may have kept was the other kind).
+      // Both change in one step, so that the pump never feeds one kind of hash to the other.
+      const sha = outgoing ? await createSHA256() : null;
+      if (outgoing && sha) Object.assign(outgoing, { sha, hashedUpTo: 0, frame: null });
+      await this.#update(transfer, { integrity: integrity === 2 ? 2 : undefined, sha256: undefined });
+    }
     if (!outgoing) {
       // Every chunk is stored there and the file's hash is known here: the file itself is not needed to finish.
       if (start === transfer.chunkCount && transfer.sha256) {
@@ -424,6 +438,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
             // kept, so that a lost `end` can be sent again without the file (after a reload).
             if (!transfer.sha256) {
               await this.#hashUpTo(outgoing, transfer, transfer.chunkCount);
+              // The receiver's accept changed how chunks are checked meanwhile: it starts over.
+              if (outgoing.hashedUpTo < transfer.chunkCount) continue;
               await this.#update(transfer, { sha256: outgoing.sha.digest('hex') });
             }
             this.#control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256! });
@@ -434,17 +450,19 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
             continue;
           }
           const index = outgoing.cursor;
+          const sha = outgoing.sha;
           await this.#hashUpTo(outgoing, transfer, index);
           const data = await this.#readChunk(outgoing, transfer, index);
+          const hash = await this.#chunkHash(transfer, data);
+          // A nack or an accept may have moved the cursor, or changed how chunks are checked, while the chunk
+          // was read and hashed: send only what is still next (checked after the last await, so that nothing
+          // moves it in between).
+          if (channel.readyState !== 'open' || outgoing.cursor !== index || outgoing.sha !== sha || hash.integrity !== integrityOf(transfer)) continue;
           if (outgoing.hashedUpTo === index) {
-            outgoing.sha.update(data);
+            sha.update(hash.digest ?? data);
             outgoing.hashedUpTo++;
           }
-          const hash = await this.#chunkHash(data);
-          // A nack or an accept may have moved the cursor while the chunk was read and hashed: send only
-          // what is still next (checked after the last await, so that nothing moves it in between).
-          if (channel.readyState !== 'open' || outgoing.cursor !== index) continue;
-          channel.send(encodeChunk(transfer.id, index, hash, data, outgoing.frame!));
+          channel.send(encodeChunk(transfer.id, index, hash.hex, data, outgoing.frame!));
           outgoing.cursor = index + 1;
         }
       } catch (error) {
@@ -455,19 +473,25 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     })();
   }
 
-  /** Feeds chunks [hashedUpTo, index) to the file's SHA-256 (after a resume from the middle). */
+  /** Feeds chunks [hashedUpTo, index) to the file's hash (after a resume from the middle); stops if the way chunks are checked changes meanwhile. */
   async #hashUpTo(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<void> {
+    const sha = outgoing.sha;
     while (outgoing.hashedUpTo < index) {
-      outgoing.sha.update(await this.#readChunk(outgoing, transfer, outgoing.hashedUpTo));
-      outgoing.hashedUpTo++;
+      const at = outgoing.hashedUpTo;
+      const data = await this.#readChunk(outgoing, transfer, at);
+      const hash = await this.#chunkHash(transfer, data);
+      if (outgoing.sha !== sha || outgoing.hashedUpTo !== at || hash.integrity !== integrityOf(transfer)) return;
+      sha.update(hash.digest ?? data);
+      outgoing.hashedUpTo = at + 1;
     }
   }
 
   /** Chunk `index`, read into the transfer's frame, after the header (the read may hand the frame a new buffer). */
   async #readChunk(outgoing: Outgoing, transfer: StoredTransfer, index: number): Promise<Uint8Array> {
-    const frame = outgoing.frame ?? new Uint8Array(HEADER_BYTES + transfer.chunkSize);
+    const header = headerBytes(integrityOf(transfer));
+    const frame = outgoing.frame && outgoing.frame.byteLength >= header + transfer.chunkSize ? outgoing.frame : new Uint8Array(header + transfer.chunkSize);
     outgoing.frame = null;
-    const data = await outgoing.reader.read(index, frame.subarray(HEADER_BYTES));
+    const data = await outgoing.reader.read(index, frame.subarray(header, header + transfer.chunkSize));
     outgoing.frame = new Uint8Array(data.buffer);
     return data;
   }
@@ -526,6 +550,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       chunkCount: Math.ceil(frame.size / frame.chunkSize),
       state: 'offered',
       next: 0,
+      // Checked as the sender says: version 2 when it offers it, else version 1.
+      ...(frame.integrity ? { integrity: frame.integrity } : {}),
       createdAt: Date.now(),
     };
     await this.#save(transfer);
@@ -557,7 +583,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#askedOn.set(channel, asked);
     if (asked.has(transfer.id) && !personAsked) return;
     asked.add(transfer.id);
-    this.#control(transfer.conversation, { t: 'accept', id: transfer.id, from: transfer.next });
+    this.#control(transfer.conversation, { t: 'accept', id: transfer.id, from: transfer.next, ...(transfer.integrity ? { integrity: transfer.integrity } : {}) });
   }
 
   /** The receiver's verdict on a file it finished (complete or failed), said again. */
@@ -699,7 +725,17 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     this.#speed.set(transfer.id, { at: now, next, rate: last.rate === null ? sample : last.rate * 0.6 + sample * 0.4 });
   }
 
-  async #chunkHash(data: ArrayBuffer | Uint8Array): Promise<string> {
+  /** A chunk's hash for its frame, as the transfer checks chunks: its SHA-256 (version 2, also fed to the file's hash), or its xxhash64. */
+  async #chunkHash(transfer: StoredTransfer, data: Uint8Array): Promise<{ integrity: Integrity; hex: string; digest: Uint8Array | null }> {
+    if (integrityOf(transfer) === 2) {
+      const digest = await chunkDigest(data);
+      return { integrity: 2, hex: bytesToHex(digest), digest };
+    }
+    return { integrity: 1, hex: await this.#xxhash64(data), digest: null };
+  }
+
+  /** An xxhash64 (hex): a version 1 chunk's hash, and what identifies a picked file (its first chunk's). */
+  async #xxhash64(data: ArrayBuffer | Uint8Array): Promise<string> {
     const hasher = await (this.#xxhash ??= createXXHash64());
     hasher.init();
     hasher.update(data instanceof Uint8Array ? data : new Uint8Array(data));
