@@ -78,21 +78,22 @@ async function cpuByType(profiles: readonly string[]): Promise<Map<string, numbe
     for (const [pid, p] of processes) if (!ours.has(pid) && ours.has(p.parent)) grew = ours.add(pid).size > 0;
   }
   const byType = new Map<string, number>();
+  const add = (key: string, seconds: number) => byType.set(key, (byType.get(key) ?? 0) + seconds);
   for (const pid of ours) {
     const p = processes.get(pid)!;
     const type = /--utility-sub-type=(\S+)/.exec(p.cmdline)?.[1] ?? /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
     if (type === 'zygote') continue;
     if (!BY_THREAD) {
-      byType.set(type, (byType.get(type) ?? 0) + p.seconds);
+      add(type, p.seconds);
       continue;
     }
     let live = 0;
     for (const [thread, seconds] of await threadSeconds(pid)) {
       live += seconds;
-      byType.set(`${type}/${thread}`, (byType.get(`${type}/${thread}`) ?? 0) + seconds);
+      add(`${type}/${thread}`, seconds);
     }
     // A thread that has ended (a worker closed) still counts in its process's total.
-    byType.set(`${type}/(ended threads)`, (byType.get(`${type}/(ended threads)`) ?? 0) + p.seconds - live);
+    add(`${type}/(ended threads)`, p.seconds - live);
   }
   return byType;
 }

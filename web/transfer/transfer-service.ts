@@ -388,7 +388,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     if (integrity !== integrityOf(transfer)) {
       // The receiver checks chunks another way (its app knows only version 1): the sender follows, and
       // hashes the file again that way from the first chunk (the hash it may have kept was the other kind).
-      // Both change in one step, so that the pump never feeds one kind of hash to the other.
+      // Both change in one step: a new `sha` is what tells the pump that the way changed, so that it never
+      // feeds one kind of hash to the other.
       const sha = outgoing ? await createSHA256() : null;
       if (outgoing && sha) Object.assign(outgoing, { sha, hashedUpTo: 0, frame: null });
       await this.#update(transfer, { integrity: integrity === 2 ? 2 : undefined, sha256: undefined });
@@ -454,10 +455,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           await this.#hashUpTo(outgoing, transfer, index);
           const data = await this.#readChunk(outgoing, transfer, index);
           const hash = await this.#chunkHash(transfer, data);
-          // A nack or an accept may have moved the cursor, or changed how chunks are checked, while the chunk
-          // was read and hashed: send only what is still next (checked after the last await, so that nothing
-          // moves it in between).
-          if (channel.readyState !== 'open' || outgoing.cursor !== index || outgoing.sha !== sha || hash.integrity !== integrityOf(transfer)) continue;
+          // A nack or an accept may have moved the cursor, or changed how chunks are checked (a new `sha`), while
+          // the chunk was read and hashed: send only what is still next (checked after the last await, so that
+          // nothing moves it in between).
+          if (channel.readyState !== 'open' || outgoing.cursor !== index || outgoing.sha !== sha) continue;
           if (outgoing.hashedUpTo === index) {
             sha.update(hash.digest ?? data);
             outgoing.hashedUpTo++;
@@ -480,7 +481,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       const at = outgoing.hashedUpTo;
       const data = await this.#readChunk(outgoing, transfer, at);
       const hash = await this.#chunkHash(transfer, data);
-      if (outgoing.sha !== sha || outgoing.hashedUpTo !== at || hash.integrity !== integrityOf(transfer)) return;
+      if (outgoing.sha !== sha || outgoing.hashedUpTo !== at) return;
       sha.update(hash.digest ?? data);
       outgoing.hashedUpTo = at + 1;
     }
@@ -726,12 +727,12 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   /** A chunk's hash for its frame, as the transfer checks chunks: its SHA-256 (version 2, also fed to the file's hash), or its xxhash64. */
-  async #chunkHash(transfer: StoredTransfer, data: Uint8Array): Promise<{ integrity: Integrity; hex: string; digest: Uint8Array | null }> {
+  async #chunkHash(transfer: StoredTransfer, data: Uint8Array): Promise<{ hex: string; digest: Uint8Array | null }> {
     if (integrityOf(transfer) === 2) {
       const digest = await chunkDigest(data);
-      return { integrity: 2, hex: bytesToHex(digest), digest };
+      return { hex: bytesToHex(digest), digest };
     }
-    return { integrity: 1, hex: await this.#xxhash64(data), digest: null };
+    return { hex: await this.#xxhash64(data), digest: null };
   }
 
   /** An xxhash64 (hex): a version 1 chunk's hash, and what identifies a picked file (its first chunk's). */
