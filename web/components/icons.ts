@@ -23,3 +23,6 @@ export const screenIcon = icon(svg`<rect x="2" y="3" width="20" height="14" rx="
 export const pipIcon = icon(svg`<rect x="2" y="4" width="20" height="16" rx="2"/><rect x="12" y="12" width="7" height="5" rx="1"/>`);
 export const chatIcon = icon(svg`<path d="M21 11.5a8.4 8.4 0 0 1-9 8.4 8.9 8.9 0 0 1-3.8-.9L3 21l1.9-5.2A8.4 8.4 0 1 1 21 11.5z"/>`);
 export const installIcon = icon(svg`<path d="M12 3v12"/><path d="M7 10l5 5 5-5"/><path d="M5 21h14"/>`);
+/** A shield with a check: the person's safety number was verified; the shield alone: "Verify". */
+export const verifiedIcon = icon(svg`<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/><path d="M9 12l2 2 4-4"/>`);
+export const shieldIcon = icon(svg`<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/>`);

@@ -37,7 +37,7 @@ class BobsChannel implements ChatTransport {
  * so Ping and Connection stats stay disabled.
  */
 class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link' | 'canConnect'> {
-  readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false };
+  readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false, verified: false };
   /** This room's server sends no pushes. */
   readonly away = { available: false };
   /** The calls asked for ("audio Bob", "video Bob"); no call is ever current here. */

@@ -5,7 +5,7 @@ import type { MessageStatus, StoredMessage } from '../storage/database.js';
 import type { RoomSession } from '../room/room-session.js';
 import { summarize, type ConnectionSummary } from '../stats/connection-stats.js';
 import { formatDuration } from '../calls/call-service.js';
-import { backIcon, boltIcon, phoneIcon, statsIcon, videoIcon } from './icons.js';
+import { backIcon, boltIcon, phoneIcon, shieldIcon, statsIcon, verifiedIcon, videoIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-composer.js';
@@ -84,6 +84,17 @@ export class WhChatView extends LitElement {
         overflow: hidden;
         text-overflow: ellipsis;
         white-space: nowrap;
+      }
+      .verified {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.15rem;
+        color: var(--wh-verified);
+        font-weight: 600;
+      }
+      .verified svg {
+        width: 0.9rem;
+        height: 0.9rem;
       }
       .presence {
         font-size: 0.8rem;
@@ -231,6 +242,7 @@ export class WhChatView extends LitElement {
         <div class="title">
           <h1>${name}</h1>
           <span class="presence">
+            ${person?.verified ? html`<span class="verified">${verifiedIcon} Verified</span>` : null}
             <span>${person?.online ? 'Online' : 'Offline'}</span>
             ${this.#badge(person?.link)}
           </span>
@@ -241,6 +253,9 @@ export class WhChatView extends LitElement {
               </button>
               <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
               <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
+              <button class="icon" aria-label="Verify" title=${person?.verified ? `${name} is verified: show the safety number` : `Check that no one is in the middle of your connection to ${name}`} ?disabled=${!connected} @click=${this.#openVerify}>
+                ${person?.verified ? verifiedIcon : shieldIcon}
+              </button>
               <button class="icon" aria-label="Audio call" title=${callTitle('Audio call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
                 ${phoneIcon}
               </button>
@@ -385,8 +400,18 @@ export class WhChatView extends LitElement {
     const panel = document.createElement('wh-stats-panel');
     panel.link = this.session.link(this.device) ?? null;
     panel.name = this.session.person(this.device)?.name ?? '';
+    panel.addEventListener('wh-verify', () => void this.#openVerify());
     document.body.append(panel);
     panel.show();
+  }
+
+  async #openVerify(): Promise<void> {
+    await import('./wh-verify-dialog.js');
+    const dialog = document.createElement('wh-verify-dialog');
+    dialog.session = this.session;
+    dialog.device = this.device;
+    document.body.append(dialog);
+    await dialog.show();
   }
 
   #send(event: CustomEvent<string>): void {

@@ -16,7 +16,7 @@ const BOB = 'B'.repeat(64);
 const CAROL = 'C'.repeat(64);
 
 function person(device: string, name: string, online: boolean, unread: number): PersonEntry {
-  return { device, name, online, unread, link: 'none', pushable: false };
+  return { device, name, online, unread, link: 'none', pushable: false, verified: false };
 }
 
 describe('wh-people-list', () => {

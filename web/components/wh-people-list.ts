@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { Person } from '../room/room-session.js';
+import { verifiedIcon } from './icons.js';
 import { controlStyles } from './shared.styles.js';
 
 export interface PersonEntry extends Person {
@@ -87,6 +88,19 @@ export class WhPeopleList extends LitElement {
         text-overflow: ellipsis;
         white-space: nowrap;
       }
+      .verified {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.15rem;
+        font-size: 0.75rem;
+        font-weight: 600;
+        color: var(--wh-verified);
+        vertical-align: middle;
+      }
+      .verified svg {
+        width: 0.9rem;
+        height: 0.9rem;
+      }
       .state {
         font-size: 0.8rem;
         color: var(--wh-muted);
@@ -120,16 +134,17 @@ export class WhPeopleList extends LitElement {
         ${this.people.map((person) => {
           const state = person.online ? 'online' : 'offline';
           const unread = person.unread > 0 ? `, ${person.unread} unread` : '';
+          const verified = person.verified ? ', verified' : '';
           return html`<li>
             <button
               class=${state}
               aria-current=${this.selected === person.device ? 'true' : 'false'}
-              aria-label="${person.name}, ${state}${unread}"
+              aria-label="${person.name}${verified}, ${state}${unread}"
               @click=${() => this.dispatchEvent(new CustomEvent('wh-select', { detail: person.device, bubbles: true, composed: true }))}
             >
               <span class="avatar" aria-hidden="true" data-initial=${initial(person.name)}><span class="dot"></span></span>
               <span class="who" aria-hidden="true">
-                <span class="name">${person.name}</span>
+                <span class="name">${person.name}${person.verified ? html` <span class="verified">${verifiedIcon} Verified</span>` : null}</span>
                 <span class="state">${person.online ? 'Online' : 'Offline'}</span>
               </span>
               ${person.unread > 0 ? html`<span class="unread" aria-hidden="true">${person.unread}</span>` : null}

@@ -1,12 +1,11 @@
-import { LitElement, css, html, svg } from 'lit';
-import { encode } from 'uqr';
+import { LitElement, css, html } from 'lit';
 import { dialogStyles } from './dialog.styles.js';
 import { closeIcon } from './icons.js';
+import { qrCode, qrStyles } from './qr-code.js';
 import { controlStyles } from './shared.styles.js';
 
 /**
- * The room's link as text and as a QR code, with "Copy link". Drawn from the
- * QR matrix as SVG rectangles: nothing is parsed as markup. Removes itself when closed.
+ * The room's link as text and as a QR code, with "Copy link". Removes itself when closed.
  */
 export class WhShareDialog extends LitElement {
   static override properties = { url: {}, copyResult: { state: true } };
@@ -22,14 +21,8 @@ export class WhShareDialog extends LitElement {
   static override styles = [
     controlStyles,
     dialogStyles,
+    qrStyles,
     css`
-      .qr {
-        display: block;
-        width: min(100%, 16rem);
-        margin: 0.5rem auto 1rem;
-        background: #fff;
-        border-radius: 8px;
-      }
       .link {
         font-family: ui-monospace, monospace;
         font-size: 0.8rem;
@@ -53,9 +46,6 @@ export class WhShareDialog extends LitElement {
   }
 
   override render() {
-    const { data, size } = encode(this.url, { border: 2 });
-    const cells = [];
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) if (data[y]![x]) cells.push(svg`<rect x=${x} y=${y} width="1" height="1"/>`);
     return html`
       <dialog aria-labelledby="title" @close=${() => this.remove()}>
         <header>
@@ -63,9 +53,7 @@ export class WhShareDialog extends LitElement {
           <button class="icon" aria-label="Close" @click=${() => this.renderRoot.querySelector('dialog')?.close()}>${closeIcon}</button>
         </header>
         <div class="body">
-          <svg class="qr" role="img" aria-label="QR code of the room link" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges">
-            <g fill="#000">${cells}</g>
-          </svg>
+          ${qrCode(this.url, 'QR code of the room link')}
           <p class="link">${this.url}</p>
           <p role="status">${this.copyResult}</p>
           <div class="actions">

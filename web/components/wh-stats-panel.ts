@@ -10,6 +10,7 @@ const REFRESH_MS = 1000;
 /**
  * Live connection stats of one peer connection, in a dialog named "Connection stats".
  * Removes itself when closed.
+ * @event wh-verify - The person wants to verify this connection's safety number.
  */
 export class WhStatsPanel extends LitElement {
   static override properties = { link: { attribute: false }, name: {}, summary: { state: true } };
@@ -67,6 +68,11 @@ export class WhStatsPanel extends LitElement {
         text-align: end;
         white-space: nowrap;
       }
+      .actions {
+        display: flex;
+        justify-content: flex-end;
+        margin-top: 1rem;
+      }
       th[scope='row'] {
         text-align: start;
         color: var(--wh-muted);
@@ -114,6 +120,9 @@ export class WhStatsPanel extends LitElement {
             <dd>${formatBitrate(s?.bitrateIn ?? null)}</dd>
           </dl>
           ${s && s.media.length > 0 ? mediaTable(s.media) : null}
+          <div class="actions">
+            <button @click=${this.#verify}>Verify</button>
+          </div>
         </div>
       </dialog>
     `;
@@ -122,6 +131,12 @@ export class WhStatsPanel extends LitElement {
   async #refresh(): Promise<void> {
     if (!this.link || this.link.closed) return;
     this.summary = summarize(await this.link.pc.getStats(), this.summary);
+  }
+
+  /** Verify opens over the conversation: this panel closes for it. */
+  #verify(): void {
+    this.dispatchEvent(new CustomEvent('wh-verify'));
+    this.renderRoot.querySelector('dialog')?.close();
   }
 
   #closed(): void {
@@ -165,5 +180,8 @@ customElements.define('wh-stats-panel', WhStatsPanel);
 declare global {
   interface HTMLElementTagNameMap {
     'wh-stats-panel': WhStatsPanel;
+  }
+  interface HTMLElementEventMap {
+    'wh-verify': CustomEvent<void>;
   }
 }

@@ -12,13 +12,14 @@ import { ChatService } from '../chat/chat-service.js';
 import type { ChatFrame } from '../chat/chat-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
+import { safetyNumber } from '../identity/safety-number.js';
 import { PeerLink } from '../peers/peer-link.js';
 import { isOffer, parsePeerSignal } from '../peers/peer-signal.js';
 import { AwayNotifier } from '../push/away-notifier.js';
 import { parsePushSubFrame, type PushSubFrame } from '../push/push-wire.js';
 import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
 import type { ContactStore } from '../storage/contact-store.js';
-import type { WhisperDatabase } from '../storage/database.js';
+import type { Contact, WhisperDatabase } from '../storage/database.js';
 import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
@@ -35,6 +36,8 @@ export interface Person {
   link: LinkState;
   /** Their device handed over a push subscription: a call rings it even while their app is closed. */
   pushable: boolean;
+  /** This person's safety number was checked on this device, for this very key. */
+  verified: boolean;
 }
 
 export interface RoomSessionEventMap {
@@ -181,9 +184,25 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     return this.#links.get(device);
   }
 
+  /**
+   * The safety number with the person, from this device's key and the key DTLS proved on the open
+   * connection to them; null while no connection proves one.
+   */
+  async safetyNumber(device: string): Promise<string | null> {
+    const link = this.#links.get(device);
+    if (!link || !this.#verified.has(link) || !link.isOpen) return null;
+    return safetyNumber(this.#options.identity.device, device);
+  }
+
+  /** The person compared safety numbers and they matched: kept with the key they were made for. */
+  async markVerified(device: string): Promise<void> {
+    await this.#options.contacts.update(device, { verified: { key: device, at: Date.now() } });
+    this.#setPerson(device, { verified: true });
+  }
+
   async start(): Promise<void> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
-      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none', pushable: contact.push !== undefined });
+      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none', pushable: contact.push !== undefined, verified: isVerified(contact) });
       void this.#load(contact.device);
     }
     this.emit('wh-people', undefined);
@@ -254,7 +273,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#reachAt(device, peer.id);
     const isNew = !this.#people.has(device);
     this.#setPerson(device, { name: peer.name, online: true });
-    await this.#options.contacts.saw(device, peer.name, this.room);
+    const contact = await this.#options.contacts.saw(device, peer.name, this.room);
+    this.#setPerson(device, { verified: isVerified(contact) });
     if (isNew) await this.#load(device);
     if (await this.#wanted(device)) this.connect(device);
   }
@@ -446,8 +466,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   #setPerson(device: string, change: Partial<Person>): void {
-    const person = this.#people.get(device) ?? { device, name: '', online: false, link: 'none' as const, pushable: false };
+    const person = this.#people.get(device) ?? { device, name: '', online: false, link: 'none' as const, pushable: false, verified: false };
     this.#people.set(device, { ...person, ...change });
     this.emit('wh-people', undefined);
   }
 }
+
+/** A verification holds for the key it was made for only. */
+const isVerified = (contact: Contact): boolean => contact.verified?.key === contact.device;

@@ -29,7 +29,7 @@ export class ContactStore {
   }
 
   /** Changes fields of a contact this device knows; nothing for one it does not. */
-  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed'>>): Promise<void> {
+  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed' | 'verified'>>): Promise<void> {
     const tx = this.db.transaction('contacts', 'readwrite');
     const existing = await tx.store.get(device);
     if (existing) {

@@ -78,6 +78,8 @@ export interface Contact {
   push?: { endpoint: string; p256dh: string; auth: string };
   /** A "New message" push went to them since they were last connected: no more until they are. */
   messagePushed?: boolean;
+  /** The person verified this device by its safety number: the key it was made for, and when. */
+  verified?: { key: string; at: number };
 }
 
 export interface WhisperSchema extends DBSchema {
