@@ -66,6 +66,7 @@ export class WhisperApp {
       settings: this.settings,
       signalingUrl: `${scheme}://${location.host}/ws`,
       relayOnly: await this.settings.get('relayOnly'),
+      onlyVerified: await this.settings.get('onlyVerified'),
     });
     await this.session.start();
     return this.session;

@@ -111,6 +111,12 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     this.#changed(device);
   }
 
+  /** The conversation is no longer this device's to show (it moved to another key). */
+  forget(device: string): void {
+    this.#histories.delete(device);
+    this.#unread.delete(device);
+  }
+
   /** Whether `device` has anything waiting to go to it (messages or read receipts). */
   async hasPending(device: string): Promise<boolean> {
     const [undelivered, receipts] = await Promise.all([this.#store.undelivered(device), this.#store.pendingReceipts(device)]);

@@ -241,6 +241,7 @@ export class WhApp extends LitElement {
           @wh-select=${this.#select}
           @wh-close-chat=${this.#closeChat}
           @wh-relay-only=${this.#relayOnly}
+          @wh-only-verified=${this.#onlyVerified}
         ></wh-room-view>`;
     }
   }
@@ -283,6 +284,13 @@ export class WhApp extends LitElement {
     if (this.phase.kind !== 'room' || this.phase.session !== session) {
       session.away.addEventListener('wh-away-notice', (event) => (this.warning = event.detail));
       session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
+      session.addEventListener('wh-key-replaced', (event) => {
+        // The open conversation moved to the person's new key: it stays open, under that key.
+        if (this.selected !== event.detail.from) return;
+        history.replaceState({ chat: event.detail.to }, '');
+        this.selected = event.detail.to;
+        void this.#syncActive();
+      });
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
@@ -340,6 +348,12 @@ export class WhApp extends LitElement {
   async #relayOnly(event: CustomEvent<boolean>): Promise<void> {
     await this.#app?.settings.set('relayOnly', event.detail);
     this.#app?.session?.setRelayOnly(event.detail);
+    this.requestUpdate();
+  }
+
+  async #onlyVerified(event: CustomEvent<boolean>): Promise<void> {
+    await this.#app?.settings.set('onlyVerified', event.detail);
+    this.#app?.session?.setOnlyVerified(event.detail);
     this.requestUpdate();
   }
 

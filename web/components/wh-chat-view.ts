@@ -208,6 +208,35 @@ export class WhChatView extends LitElement {
         color: var(--wh-muted);
         font-style: italic;
       }
+      .key-changed {
+        padding: 0.75rem max(1rem, env(safe-area-inset-right)) 0.75rem max(1rem, env(safe-area-inset-left));
+        background: var(--wh-danger);
+        color: #fff;
+      }
+      .key-changed h2 {
+        margin: 0 0 0.25rem;
+        font-size: 1rem;
+      }
+      .key-changed p {
+        margin: 0 0 0.5rem;
+        font-size: 0.9rem;
+      }
+      .key-changed .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+      }
+      li.notice {
+        align-self: center;
+        max-width: 36rem;
+        margin: 0.25rem auto;
+        padding: 0.4rem 0.75rem;
+        border-radius: 8px;
+        background: var(--wh-warning-bg);
+        color: var(--wh-warning-fg);
+        font-size: 0.85rem;
+        text-align: center;
+      }
       .cannot-send {
         margin: 0;
         padding: 0.75rem max(1rem, env(safe-area-inset-right)) max(0.75rem, env(safe-area-inset-bottom)) max(1rem, env(safe-area-inset-left));
@@ -232,7 +261,10 @@ export class WhChatView extends LitElement {
     const connected = person?.link === 'connected';
     // Offline, they can still be rung when their device gave a push subscription and the server sends pushes.
     const reachable = !!person?.online || (!!person?.pushable && this.session.away.available);
-    const canCall = reachable && person?.link !== 'mismatch' && !this.session.calls.current;
+    const held = person?.link === 'held' || !!person?.keyChangeFrom || (this.session.onlyVerified && !person?.verified);
+    const canCall = reachable && person?.link !== 'mismatch' && !held && !this.session.calls.current;
+    // The new key of a verified contact who changed devices: this conversation (theirs or the old one) waits on the person.
+    const newKey = person?.keyChangeFrom ? this.device : this.session.keyChangeOf(this.device);
     const callTitle = (kind: string) => (person?.online ? kind : reachable ? `${kind} (rings their phone while Whisper is closed)` : `${name} is offline`);
     return html`
       <header>
@@ -253,7 +285,7 @@ export class WhChatView extends LitElement {
               </button>
               <output aria-label="Round-trip time" aria-live="polite">${this.pingResult}</output>
               <button class="icon" aria-label="Connection stats" ?disabled=${!connected} @click=${this.#openStats}>${statsIcon}</button>
-              <button class="icon" aria-label="Verify" title=${person?.verified ? `${name} is verified: show the safety number` : `Check that no one is in the middle of your connection to ${name}`} ?disabled=${!connected} @click=${this.#openVerify}>
+              <button class="icon" aria-label="Verify" title=${person?.verified ? `${name} is verified: show the safety number` : `Check that no one is in the middle of your connection to ${name}`} ?disabled=${!connected && person?.link !== 'held'} @click=${() => void this.#openVerify(this.device)}>
                 ${person?.verified ? verifiedIcon : shieldIcon}
               </button>
               <button class="icon" aria-label="Audio call" title=${callTitle('Audio call')} ?disabled=${!canCall} @click=${() => void this.session.calls.start(this.device, false)}>
@@ -264,6 +296,7 @@ export class WhChatView extends LitElement {
               </button>`
           : null}
       </header>
+      ${newKey ? this.#keyChanged(name, newKey) : null}
       <ol aria-label="Messages">
         ${history.length === 0 ? html`<li class="empty">${this.session.canConnect ? 'No messages yet. Say hello!' : 'No messages on this device.'}</li>` : null}
         ${repeat(
@@ -273,6 +306,7 @@ export class WhChatView extends LitElement {
         )}
       </ol>
       ${person?.link === 'unsupported' ? this.#cannotReach(name) : null}
+      ${held && !newKey ? this.#notVerified(name) : null}
       ${this.session.canConnect ? this.#composer(name) : this.#cannotSend(name)}
     `;
   }
@@ -287,6 +321,29 @@ export class WhChatView extends LitElement {
       <div class="typing" aria-live="polite">${this.session.chat.isTyping(this.device) ? `${name} is typing…` : ''}</div>
       <wh-composer @wh-send=${this.#send} @wh-typing=${this.#typing} @wh-attach=${this.#attach}></wh-composer>
     `;
+  }
+
+  /** A verified contact's key changed: nothing goes to the new one until the person decides. */
+  #keyChanged(name: string, newKey: string) {
+    return html`<section class="key-changed" role="alert" aria-labelledby="key-changed-title">
+      <h2 id="key-changed-title">${name}’s safety number changed</h2>
+      <p>
+        A device with a new key joined as ${name}. It may be a new phone or a reinstall of Whisper, or someone in the middle of your connection. Nothing is
+        sent to it, and no calls or files are taken from it, until you verify ${name} again or accept the new key.
+      </p>
+      <div class="actions">
+        <button class="primary" @click=${() => void this.#verifyAgain(newKey)}>Verify again</button>
+        <button @click=${() => void this.session.acceptNewKey(newKey)}>Accept new key</button>
+      </div>
+    </section>`;
+  }
+
+  /** Only verified contacts may connect, and this one is not: say so, with the way forward. */
+  #notVerified(name: string) {
+    return html`<p class="cannot-send" role="note">
+      ${name} is not verified. With “Only connect to verified contacts” on, nothing goes to or comes from ${name} until you verify them.
+      <button @click=${() => void this.#openVerify(this.device)}>Verify ${name}</button>
+    </p>`;
   }
 
   /** They answered from a browser without WebRTC: say so, and what would reach them. */
@@ -306,6 +363,7 @@ export class WhChatView extends LitElement {
 
   #badge(link: string | undefined) {
     if (link === 'mismatch') return html`<span class="badge warning">Key changed</span>`;
+    if (link === 'held') return html`<span class="badge warning">Held back</span>`;
     if (link === 'unsupported') return html`<span class="badge warning">No WebRTC there</span>`;
     if (link === 'connecting') return html`<span class="badge">Connecting…</span>`;
     if (link !== 'connected' || !this.summary?.path) return null;
@@ -316,6 +374,7 @@ export class WhChatView extends LitElement {
 
   #message(message: StoredMessage) {
     const time = html`<time datetime=${new Date(message.sentAt).toISOString()}>${timeFormat.format(message.sentAt)}</time>`;
+    if (message.notice) return html`<li class="notice">${message.text} ${time}</li>`;
     if (message.call) {
       const { video, outcome, duration } = message.call;
       return html`<li class="message call ${message.direction} ${outcome}">
@@ -400,16 +459,22 @@ export class WhChatView extends LitElement {
     const panel = document.createElement('wh-stats-panel');
     panel.link = this.session.link(this.device) ?? null;
     panel.name = this.session.person(this.device)?.name ?? '';
-    panel.addEventListener('wh-verify', () => void this.#openVerify());
+    panel.addEventListener('wh-verify', () => void this.#openVerify(this.device));
     document.body.append(panel);
     panel.show();
   }
 
-  async #openVerify(): Promise<void> {
+  /** "Verify again" from the old conversation: the new key's connection is made for its safety number. */
+  async #verifyAgain(newKey: string): Promise<void> {
+    this.session.connect(newKey);
+    await this.#openVerify(newKey);
+  }
+
+  async #openVerify(device: string): Promise<void> {
     await import('./wh-verify-dialog.js');
     const dialog = document.createElement('wh-verify-dialog');
     dialog.session = this.session;
-    dialog.device = this.device;
+    dialog.device = device;
     document.body.append(dialog);
     await dialog.show();
   }

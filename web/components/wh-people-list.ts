@@ -101,6 +101,10 @@ export class WhPeopleList extends LitElement {
         width: 0.9rem;
         height: 0.9rem;
       }
+      .changed {
+        color: var(--wh-danger);
+        font-weight: 600;
+      }
       .state {
         font-size: 0.8rem;
         color: var(--wh-muted);
@@ -135,17 +139,18 @@ export class WhPeopleList extends LitElement {
           const state = person.online ? 'online' : 'offline';
           const unread = person.unread > 0 ? `, ${person.unread} unread` : '';
           const verified = person.verified ? ', verified' : '';
+          const changed = person.keyChangeFrom ? ', safety number changed' : '';
           return html`<li>
             <button
               class=${state}
               aria-current=${this.selected === person.device ? 'true' : 'false'}
-              aria-label="${person.name}${verified}, ${state}${unread}"
+              aria-label="${person.name}${verified}, ${state}${changed}${unread}"
               @click=${() => this.dispatchEvent(new CustomEvent('wh-select', { detail: person.device, bubbles: true, composed: true }))}
             >
               <span class="avatar" aria-hidden="true" data-initial=${initial(person.name)}><span class="dot"></span></span>
               <span class="who" aria-hidden="true">
                 <span class="name">${person.name}${person.verified ? html` <span class="verified">${verifiedIcon} Verified</span>` : null}</span>
-                <span class="state">${person.online ? 'Online' : 'Offline'}</span>
+                <span class="state">${person.online ? 'Online' : 'Offline'}${person.keyChangeFrom ? html` · <span class="changed">Safety number changed</span>` : null}</span>
               </span>
               ${person.unread > 0 ? html`<span class="unread" aria-hidden="true">${person.unread}</span>` : null}
             </button>

@@ -23,6 +23,7 @@ const SWIPE_PX = 70;
  * connections (Relay only, Notify me when I'm away) are left out.
  * @event wh-close-chat - Back to the list.
  * @event wh-relay-only - The "Relay only" switch changed.
+ * @event wh-only-verified - The "Only connect to verified contacts" switch changed.
  */
 export class WhRoomView extends LitElement {
   static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean }, sharedCount: { type: Number }, install: { attribute: false } };
@@ -189,6 +190,12 @@ export class WhRoomView extends LitElement {
                 <input type="checkbox" role="switch" .checked=${this.session.relayOnly} @change=${this.#relayOnly} />
                 <span>Relay only <small>(hide your IP address; needs a TURN server)</small></span>
               </label>`
+                       : null}
+          ${canConnect
+            ? html`<label class="settings">
+                <input type="checkbox" role="switch" .checked=${this.session.onlyVerified} @change=${this.#onlyVerified} />
+                <span>Only connect to verified contacts <small>(others can be verified, but nothing else goes to or comes from them)</small></span>
+              </label>`
             : null}
         </section>
         <section class="chat" aria-label="Conversation" @pointerdown=${this.#pointerDown} @pointerup=${this.#pointerUp} @pointercancel=${() => (this.#swipeStart = null)}>
@@ -236,6 +243,11 @@ export class WhRoomView extends LitElement {
     this.dispatchEvent(new CustomEvent('wh-relay-only', { detail: on, bubbles: true, composed: true }));
   }
 
+  #onlyVerified(event: Event): void {
+    const on = (event.target as HTMLInputElement).checked;
+    this.dispatchEvent(new CustomEvent('wh-only-verified', { detail: on, bubbles: true, composed: true }));
+  }
+
   #back(): void {
     this.dispatchEvent(new CustomEvent('wh-close-chat', { bubbles: true, composed: true }));
   }
@@ -261,6 +273,7 @@ declare global {
   }
   interface HTMLElementEventMap {
     'wh-relay-only': CustomEvent<boolean>;
+    'wh-only-verified': CustomEvent<boolean>;
     'wh-close-chat': CustomEvent<void>;
   }
 }

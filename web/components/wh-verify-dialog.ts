@@ -39,6 +39,16 @@ export class WhVerifyDialog extends LitElement {
     new ListenController(this, () => this.session, ['wh-people']);
   }
 
+  /** A connection that opens while the dialog is up proves their key: the number follows. */
+  protected override willUpdate(): void {
+    if (this.number === null && this.session.person(this.device)?.link !== 'none') void this.#derive();
+  }
+
+  async #derive(): Promise<void> {
+    const number = await this.session.safetyNumber(this.device);
+    if (number !== null) this.number = number;
+  }
+
   static override styles = [
     controlStyles,
     dialogStyles,
@@ -96,7 +106,7 @@ export class WhVerifyDialog extends LitElement {
   async show(): Promise<void> {
     await this.updateComplete;
     this.renderRoot.querySelector('dialog')?.showModal();
-    this.number = await this.session.safetyNumber(this.device);
+    this.number = (await this.session.safetyNumber(this.device)) ?? this.number ?? null;
   }
 
   override disconnectedCallback(): void {

@@ -12,6 +12,7 @@ import { ChatService } from '../chat/chat-service.js';
 import type { ChatFrame } from '../chat/chat-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
+import { randomId } from '../identity/random-id.js';
 import { safetyNumber } from '../identity/safety-number.js';
 import { PeerLink } from '../peers/peer-link.js';
 import { isOffer, parsePeerSignal } from '../peers/peer-signal.js';
@@ -24,8 +25,12 @@ import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
 
-/** `unsupported`: their browser has no WebRTC (they said so in answer to an offer): no connection is tried. */
-export type LinkState = 'none' | 'connecting' | 'connected' | 'mismatch' | 'unsupported';
+/**
+ * `unsupported`: their browser has no WebRTC (they said so in answer to an offer): no connection is tried.
+ * `held`: connected, and DTLS proved their key, but nothing goes either way until the person decides: the
+ * key is a verified contact's new one, or only verified contacts may connect and this one is not.
+ */
+export type LinkState = 'none' | 'connecting' | 'connected' | 'held' | 'mismatch' | 'unsupported';
 /** States a closed connection keeps: no new one is made by itself (the key changed, or they cannot connect). */
 const HELD: ReadonlySet<LinkState> = new Set(['mismatch', 'unsupported']);
 
@@ -38,6 +43,8 @@ export interface Person {
   pushable: boolean;
   /** This person's safety number was checked on this device, for this very key. */
   verified: boolean;
+  /** This key joined as the verified contact with that key, who was away: held until the person decides. */
+  keyChangeFrom?: string;
 }
 
 export interface RoomSessionEventMap {
@@ -45,6 +52,8 @@ export interface RoomSessionEventMap {
   'wh-signaling': CustomEvent<SignalingState>;
   /** Something the user must know, in words for them. */
   'wh-warning': CustomEvent<string>;
+  /** The person took a new key for a contact: their conversation moved from the old key to the new one. */
+  'wh-key-replaced': CustomEvent<{ from: string; to: string }>;
 }
 
 export interface RoomSessionOptions {
@@ -57,6 +66,8 @@ export interface RoomSessionOptions {
   settings: SettingsStore;
   signalingUrl: string;
   relayOnly: boolean;
+  /** "Only connect to verified contacts": links to anyone not verified here are held. */
+  onlyVerified?: boolean;
   WebSocket?: WebSocketConstructor;
 }
 
@@ -83,11 +94,15 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** Every session present in the room with the device it claims, including a person's older ones. */
   readonly #present = new Map<PeerId, string>();
   readonly #links = new Map<string, PeerLink>();
+  /** Links on which DTLS proved the key the person was announced with. */
+  readonly #proven = new WeakSet<PeerLink>();
+  /** Proven links that carry chat, files and calls (not held). */
   readonly #verified = new WeakSet<PeerLink>();
   /** The ICE servers (credentials) a TURN refusal was last reported for: reported once per set, not per connection attempt. */
   #turnErrorShownFor: RTCIceServer[] | null = null;
   #iceServers: RTCIceServer[] = [];
   #relayOnly: boolean;
+  #onlyVerified: boolean;
   #active: string | null = null;
   #onNetworkBack = () => this.#networkBack();
 
@@ -96,6 +111,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#options = options;
     this.room = options.room;
     this.#relayOnly = options.relayOnly;
+    this.#onlyVerified = options.onlyVerified ?? false;
     this.chat = new ChatService(options.messages, {
       send: (device, frame) => this.#sendFrame(device, frame),
       want: (device) => {
@@ -172,6 +188,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     return this.#relayOnly;
   }
 
+  get onlyVerified(): boolean {
+    return this.#onlyVerified;
+  }
+
   get people(): Person[] {
     return [...this.#people.values()].sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
   }
@@ -190,19 +210,108 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
    */
   async safetyNumber(device: string): Promise<string | null> {
     const link = this.#links.get(device);
-    if (!link || !this.#verified.has(link) || !link.isOpen) return null;
+    if (!link || !this.#proven.has(link) || !link.isOpen) return null;
     return safetyNumber(this.#options.identity.device, device);
   }
 
-  /** The person compared safety numbers and they matched: kept with the key they were made for. */
+  /**
+   * The person compared safety numbers and they matched: kept with the key they were made for. For a
+   * verified contact's new key, that is "Verify again": the conversation moves to it.
+   */
   async markVerified(device: string): Promise<void> {
-    await this.#options.contacts.update(device, { verified: { key: device, at: Date.now() } });
+    const verified = { key: device, at: Date.now() };
+    if (this.#people.get(device)?.keyChangeFrom) {
+      await this.#replaceKey(device, verified);
+      return;
+    }
+    await this.#options.contacts.update(device, { verified });
     this.#setPerson(device, { verified: true });
+    this.#release(device);
+  }
+
+  /** "Accept new key": the verified contact's new key becomes theirs, unverified, and their conversation moves to it. */
+  async acceptNewKey(device: string): Promise<void> {
+    if (this.#people.get(device)?.keyChangeFrom) await this.#replaceKey(device, undefined);
+  }
+
+  /** The new key of a verified contact who changed devices, when one waits for the person's decision. */
+  keyChangeOf(oldDevice: string): string | null {
+    for (const person of this.#people.values()) if (person.keyChangeFrom === oldDevice) return person.device;
+    return null;
+  }
+
+  /** "Only connect to verified contacts": links to others are held from now on, or released. */
+  setOnlyVerified(on: boolean): void {
+    if (on === this.#onlyVerified) return;
+    this.#onlyVerified = on;
+    for (const [device, link] of [...this.#links]) {
+      if (!this.#proven.has(link)) continue;
+      if (this.#isHeld(device)) {
+        // Whatever was under way with them stops: the link is made again, held.
+        if (this.#verified.has(link)) link.close();
+      } else this.#release(device);
+    }
+  }
+
+  async #replaceKey(device: string, verified: { key: string; at: number } | undefined): Promise<void> {
+    const from = this.#people.get(device)?.keyChangeFrom;
+    if (!from) return;
+    const name = this.#people.get(device)?.name || this.#people.get(from)?.name || 'They';
+    await this.#options.contacts.replaceKey(from, device, verified);
+    this.#links.get(from)?.close();
+    this.#people.delete(from);
+    this.chat.forget(from);
+    this.#setPerson(device, { keyChangeFrom: undefined, verified: !!verified });
+    await this.chat.load(device);
+    await this.#note(
+      device,
+      verified
+        ? `${name}’s safety number changed, and you verified the new one.`
+        : `${name}’s safety number changed, and you accepted the new key. ${name} is no longer verified: verify the new number to mark them again.`,
+    );
+    this.emit('wh-key-replaced', { from, to: device });
+    this.#release(device);
+  }
+
+  /** Whether nothing may go to or come from the person over a proven link. */
+  #isHeld(device: string): boolean {
+    const person = this.#people.get(device);
+    return !!person?.keyChangeFrom || (this.#onlyVerified && !person?.verified);
+  }
+
+  /** A held person is no longer held: their open link starts carrying what waits. */
+  #release(device: string): void {
+    const link = this.#links.get(device);
+    if (!link || !link.isOpen || !this.#proven.has(link) || this.#verified.has(link) || this.#isHeld(device)) return;
+    this.#use(device, link);
+  }
+
+  #use(device: string, link: PeerLink): void {
+    this.#verified.add(link);
+    this.#setPerson(device, { link: 'connected' });
+    void this.chat.channelOpened(device);
+    void this.transfers.channelOpened(device);
+    this.calls.channelOpened(device);
+    void this.away.connected(device);
+  }
+
+  /** A line of this device's own in the conversation's history. */
+  async #note(device: string, text: string): Promise<void> {
+    const now = Date.now();
+    await this.chat.record({ id: randomId(16), conversation: device, direction: 'in', text, sentAt: now, at: now, status: 'read', receiptSent: 1, notice: 'key-changed' });
   }
 
   async start(): Promise<void> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
-      this.#people.set(contact.device, { device: contact.device, name: contact.name, online: false, link: 'none', pushable: contact.push !== undefined, verified: isVerified(contact) });
+      this.#people.set(contact.device, {
+        device: contact.device,
+        name: contact.name,
+        online: false,
+        link: 'none',
+        pushable: contact.push !== undefined,
+        verified: isVerified(contact),
+        ...(contact.keyChangeFrom ? { keyChangeFrom: contact.keyChangeFrom } : {}),
+      });
       void this.#load(contact.device);
     }
     this.emit('wh-people', undefined);
@@ -272,11 +381,36 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#present.set(peer.id, device);
     this.#reachAt(device, peer.id);
     const isNew = !this.#people.has(device);
+    const firstMet = isNew && !(await this.#options.contacts.get(device));
     this.#setPerson(device, { name: peer.name, online: true });
     const contact = await this.#options.contacts.saw(device, peer.name, this.room);
     this.#setPerson(device, { verified: isVerified(contact) });
+    if (firstMet) await this.#newKeyFor(device, peer.name);
     if (isNew) await this.#load(device);
     if (await this.#wanted(device)) this.connect(device);
+  }
+
+  /**
+   * A key never met before joined under the name of someone met in this room who is away: a new phone, a
+   * reinstall, or someone in the middle (a server can announce anyone under any name). A verified contact's
+   * new key is held until the person verifies it again or accepts it; for anyone else it is said, and the
+   * old conversation keeps a line about it. Two devices of one person online at once are not a change.
+   */
+  async #newKeyFor(device: string, name: string): Promise<void> {
+    const sameName = (other: Person) => other.device !== device && !other.online && other.name.trim().toLocaleLowerCase() === name.trim().toLocaleLowerCase();
+    const earlier = [...this.#people.values()].filter(sameName);
+    const old = earlier.find((person) => person.verified) ?? earlier[0];
+    if (!old) return;
+    if (old.verified) {
+      await this.#options.contacts.update(device, { keyChangeFrom: old.device });
+      this.#setPerson(device, { keyChangeFrom: old.device });
+      this.#links.get(device)?.close();
+      await this.#note(old.device, `${name}’s safety number changed: a device with a new key joined as ${name}. Nothing goes to it until you verify ${name} again or accept the new key.`);
+      this.emit('wh-warning', `${name}’s safety number changed. Nothing is sent to ${name} until you verify them again or accept the new key.`);
+      return;
+    }
+    await this.#note(old.device, `A device with a new key joined as ${name}: a new phone or a reinstall, or someone else using the name. What you said here stays with the key you knew.`);
+    this.emit('wh-warning', `A device with a new key joined as ${name}. It is listed apart from the ${name} you knew until you verify who it is.`);
   }
 
   /** From now on the person is reached at `peerId`; a link to another of their sessions is closed. */
@@ -371,12 +505,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         link.close();
         return;
       }
-      this.#verified.add(link);
-      this.#setPerson(device, { link: 'connected' });
-      void this.chat.channelOpened(device);
-      void this.transfers.channelOpened(device);
-      this.calls.channelOpened(device);
-      void this.away.connected(device);
+      this.#proven.add(link);
+      if (this.#isHeld(device)) this.#setPerson(device, { link: 'held' });
+      else this.#use(device, link);
     });
     link.addEventListener('wh-message', (event) => {
       if (!this.#verified.has(link)) return;

@@ -24,6 +24,8 @@ export interface StoredMessage {
   transfer?: string;
   /** For a call: how it went (the text then says it in words). */
   call?: CallRecord;
+  /** A line of this device's own in the history (a key changed): never sent, never unread. */
+  notice?: 'key-changed';
 }
 
 export type CallOutcome = 'answered' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed';
@@ -80,6 +82,11 @@ export interface Contact {
   messagePushed?: boolean;
   /** The person verified this device by its safety number: the key it was made for, and when. */
   verified?: { key: string; at: number };
+  /**
+   * This key joined under the name of a verified contact (the device key given) who was away: a new phone,
+   * a reinstall, or someone in the middle. Nothing goes to it until the person verifies it or accepts it.
+   */
+  keyChangeFrom?: string;
 }
 
 export interface WhisperSchema extends DBSchema {

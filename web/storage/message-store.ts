@@ -34,7 +34,7 @@ export class MessageStore {
 
   /**
    * Own messages not yet acknowledged by the other device, oldest first: they go (again) when the channel opens.
-   * Entries for files and calls are history, not messages: they never go over the chat channel (a file's
+   * Entries for files, calls and notices are history, not messages: they never go over the chat channel (a file's
    * entry sent as text would reach the other side before its offer and take the offer's place).
    */
   async undelivered(conversation: string): Promise<StoredMessage[]> {
@@ -42,7 +42,7 @@ export class MessageStore {
       this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'queued']),
       this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'sent']),
     ]);
-    return [...queued, ...sent].filter((m) => !m.transfer && !m.call).sort((a, b) => a.at - b.at);
+    return [...queued, ...sent].filter((m) => !m.transfer && !m.call && !m.notice).sort((a, b) => a.at - b.at);
   }
 
   /**

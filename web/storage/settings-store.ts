@@ -4,6 +4,8 @@ import type { WhisperDatabase } from './database.js';
 export interface Settings {
   name: string;
   relayOnly: boolean;
+  /** Connections to people whose safety number was not verified here carry nothing until they are. */
+  onlyVerified: boolean;
   /** Rooms opened on this device, most recent first. */
   recentRooms: string[];
   /** "Notify me when I'm away" (Web Push): null until decided; a call made or answered turns it on. */
@@ -12,7 +14,7 @@ export interface Settings {
   installGuideDismissed: boolean;
 }
 
-const DEFAULTS: Settings = { name: '', relayOnly: false, recentRooms: [], notifyWhenAway: null, installGuideDismissed: false };
+const DEFAULTS: Settings = { name: '', relayOnly: false, onlyVerified: false, recentRooms: [], notifyWhenAway: null, installGuideDismissed: false };
 
 export class SettingsStore {
   constructor(private readonly db: WhisperDatabase) {}
