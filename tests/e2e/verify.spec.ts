@@ -1,0 +1,182 @@
+/**
+ * Verified contacts: safety numbers compared by scanning each other's QR code through a camera (Chromium's
+ * fake camera, fed the other page's code), a verified contact who comes back with a new key, and a signal
+ * server in the middle.
+ */
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blankCamera, showOnCamera } from '../support/fake-camera.js';
+import { startMitmRelay, type MitmRelay } from '../support/mitm-relay.js';
+import { expect, test } from './fixtures.js';
+import { closeAll, createRoom, meet, messages, newPerson, openChat, openRoom, peopleList, PHONE, send, statusOf, type Person } from './people.js';
+import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
+
+let people: Person[] = [];
+const browsers: Browser[] = [];
+let relay: MitmRelay | null = null;
+let cameras = '';
+test.beforeEach(() => {
+  cameras = mkdtempSync(join(tmpdir(), 'wh-cameras-'));
+});
+test.afterEach(async () => {
+  await closeAll(people);
+  for (const browser of browsers.splice(0)) await browser.close();
+  await relay?.close();
+  relay = null;
+  rmSync(cameras, { recursive: true, force: true });
+});
+
+/** A browser of its own whose camera shows what is put in `camera` (a Y4M file) when it is opened. */
+async function browserWithCamera(camera: string): Promise<Browser> {
+  blankCamera(camera);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...TEST_CHROMIUM_ARGS, `--use-file-for-fake-video-capture=${camera}`],
+  });
+  browsers.push(browser);
+  return browser;
+}
+
+function verifyDialog(person: Person, other: string) {
+  return person.page.getByRole('dialog', { name: `Verify ${other}` });
+}
+
+/** Opens Verify in the open conversation and reads the safety number it shows (60 digits). */
+async function openVerify(person: Person, other: string): Promise<string> {
+  await person.page.getByRole('button', { name: 'Verify', exact: true }).click();
+  const number = verifyDialog(person, other).getByRole('group', { name: 'Safety number' });
+  await expect(number).toHaveText(/^\s*(\d{5}\s*){12}$/);
+  return ((await number.textContent()) ?? '').replace(/\s/g, '');
+}
+
+/** `scanner` scans the code that `shower`'s Verify shows, through its camera. */
+async function scan(scanner: Person, scannerOther: string, shower: Person, showerOther: string, camera: string): Promise<void> {
+  await showOnCamera(verifyDialog(shower, showerOther).getByRole('img', { name: `QR code of your safety number with ${showerOther}` }), camera);
+  await verifyDialog(scanner, scannerOther).getByRole('button', { name: 'Scan their code' }).click();
+}
+
+async function waitConnected(page: Page): Promise<void> {
+  await expect(page.getByRole('button', { name: 'Verify', exact: true })).toBeEnabled();
+}
+
+test('two people verify each other by scanning their QR codes: both see Verified, after a reload too', async ({ app }) => {
+  const aliceCamera = join(cameras, 'alice.y4m');
+  const bobCamera = join(cameras, 'bob.y4m');
+  const alice = await newPerson(await browserWithCamera(aliceCamera), 'Alice', PHONE);
+  const bob = await newPerson(await browserWithCamera(bobCamera), 'Bob');
+  people = [alice, bob];
+  await openRoom(bob, await createRoom(alice, app.url));
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await waitConnected(alice.page);
+  await waitConnected(bob.page);
+
+  const aliceSees = await openVerify(alice, 'Bob');
+  const bobSees = await openVerify(bob, 'Alice');
+  expect(aliceSees).toBe(bobSees);
+
+  await scan(alice, 'Bob', bob, 'Alice', aliceCamera);
+  await expect(verifyDialog(alice, 'Bob').getByRole('status')).toHaveText('The numbers match: Bob is verified.');
+  await scan(bob, 'Alice', alice, 'Bob', bobCamera);
+  await expect(verifyDialog(bob, 'Alice').getByRole('status')).toHaveText('The numbers match: Alice is verified.');
+
+  for (const [person, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+    await verifyDialog(person, other).getByRole('button', { name: 'Close' }).click();
+    await expect(person.page.getByRole('region', { name: 'Conversation' }).getByText('Verified', { exact: true })).toBeVisible();
+  }
+  await alice.page.getByRole('button', { name: 'Back' }).click();
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
+
+  await bob.page.reload();
+  await expect(peopleList(bob).getByRole('button', { name: 'Alice, verified, online' })).toBeVisible();
+});
+
+test('a verified contact who comes back with a new key is held behind a warning: nothing goes to it until Accept new key', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await waitConnected(alice.page);
+  await openVerify(alice, 'Bob');
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
+  await expect(verifyDialog(alice, 'Bob').getByRole('status')).toHaveText('Marked as verified: Bob.');
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
+
+  // Bob clears his browser's storage: a new device key, under the same name.
+  await bob.page.close();
+  await bob.context.close();
+  people = [alice];
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, offline' })).toBeVisible();
+  await openChat(alice, 'Bob');
+  await send(alice, 'Are you there?');
+  await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName('Queued');
+
+  const newBob = await newPerson(browser, 'Bob');
+  people.push(newBob);
+  await openRoom(newBob, room.link);
+  const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
+  await expect(warning).toBeVisible();
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' })).toBeVisible();
+  await expect(messages(alice).getByText('Bob’s safety number changed: a device with a new key joined as Bob.', { exact: false })).toBeVisible();
+
+  // The new key's connection is made (its safety number can be checked), but nothing goes over it.
+  await peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' }).click();
+  await expect(alice.page.getByText('Held back')).toBeVisible();
+  await expect(alice.page.getByRole('button', { name: 'Audio call' })).toBeDisabled();
+  await send(alice, 'Is that you?');
+  await openChat(newBob, 'Alice');
+  // Connected on both sides for a while (the badge waits for the connection's stats): whatever Alice's app
+  // would send went when the channel opened.
+  await expect(newBob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect(messages(newBob).getByText(/Are you there\?|Is that you\?/)).toHaveCount(0);
+  await expect(statusOf(alice, 'Is that you?')).toHaveAccessibleName('Queued');
+
+  await warning.getByRole('button', { name: 'Accept new key' }).click();
+  await expect(warning).toHaveCount(0);
+  await expect(messages(newBob).getByRole('paragraph')).toHaveText(['Are you there?', 'Is that you?']);
+  await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName(/Delivered|Read/);
+  await expect(messages(alice).getByText('Bob’s safety number changed, and you accepted the new key.', { exact: false })).toBeVisible();
+  await expect(peopleList(alice).getByRole('button', { name: /^Bob, / })).toHaveAccessibleName('Bob, online');
+});
+
+test('a signal server in the middle: the two safety numbers differ, and scanning says so', async ({ app }) => {
+  const aliceCamera = join(cameras, 'alice.y4m');
+  const alice = await newPerson(await browserWithCamera(aliceCamera), 'Alice');
+  const bob = await newPerson(await browserWithCamera(join(cameras, 'bob.y4m')), 'Bob');
+  // The attacker: one page posing as Bob to Alice, one posing as Alice to Bob, each in a room the lying server made.
+  const attacker = await browserWithCamera(join(cameras, 'mallory.y4m'));
+  const asBob = await newPerson(attacker, 'Bob');
+  const asAlice = await newPerson(attacker, 'Alice');
+  people = [alice, bob, asBob, asAlice];
+
+  const roomOfAlice = await createRoom(asBob, app.url);
+  const roomOfBob = await createRoom(asAlice, app.url);
+  const room = 'Zm9vYmFyYmF6cXV4MTIzNA';
+  relay = await startMitmRelay(app.url, room, { Alice: roomOfAlice.split('/r/')[1]!, Bob: roomOfBob.split('/r/')[1]! });
+  await openRoom(alice, `${relay.url}/r/${room}`);
+  await openRoom(bob, `${relay.url}/r/${room}`);
+
+  // Both believe they talk to each other; the attacker reads and passes on what they say.
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await openChat(asBob, 'Alice');
+  await openChat(asAlice, 'Bob');
+  await send(alice, 'Meet at noon');
+  await expect(messages(asBob).getByText('Meet at noon')).toBeVisible();
+  await send(asAlice, 'Meet at noon');
+  await expect(messages(bob).getByText('Meet at noon')).toBeVisible();
+  await expect(statusOf(alice, 'Meet at noon')).toHaveAccessibleName(/Delivered|Read/);
+
+  const aliceSees = await openVerify(alice, 'Bob');
+  const bobSees = await openVerify(bob, 'Alice');
+  expect(aliceSees).not.toBe(bobSees);
+
+  await scan(alice, 'Bob', bob, 'Alice', aliceCamera);
+  await expect(verifyDialog(alice, 'Bob').getByRole('alert')).toHaveText(/^These safety numbers do not match\. Someone may be in the middle of your connection to Bob\./);
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+  await expect(alice.page.getByRole('region', { name: 'Conversation' }).getByText('Verified', { exact: true })).toHaveCount(0);
+});
