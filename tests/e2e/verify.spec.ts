@@ -180,3 +180,32 @@ test('a signal server in the middle: the two safety numbers differ, and scanning
   await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
   await expect(alice.page.getByRole('region', { name: 'Conversation' }).getByText('Verified', { exact: true })).toHaveCount(0);
 });
+
+test('with “Only connect to verified contacts” on, nothing goes to or comes from someone until they are verified', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await alice.page.getByRole('switch', { name: /^Only connect to verified contacts/ }).check();
+  await openChat(alice, 'Bob');
+  await expect(alice.page.getByRole('note').filter({ hasText: 'Bob is not verified.' })).toBeVisible();
+  await send(alice, 'Held until verified');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect(alice.page.getByText('Held back')).toBeVisible();
+  await expect(messages(bob).getByText('Held until verified')).toHaveCount(0);
+  await expect(statusOf(alice, 'Held until verified')).toHaveAccessibleName('Queued');
+
+  await alice.page.getByRole('button', { name: 'Verify Bob' }).click();
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+  await expect(messages(bob).getByText('Held until verified')).toBeVisible();
+  await expect(statusOf(alice, 'Held until verified')).toHaveAccessibleName(/Delivered|Read/);
+  await expect(alice.page.getByRole('note').filter({ hasText: 'Bob is not verified.' })).toHaveCount(0);
+
+  // The setting is kept: after a reload, the verified contact connects, and so does nothing else.
+  await alice.page.reload();
+  await expect(alice.page.getByRole('switch', { name: /^Only connect to verified contacts/ })).toBeChecked();
+  await send(bob, 'After the reload');
+  await openChat(alice, 'Bob');
+  await expect(messages(alice).getByText('After the reload')).toBeVisible();
+});

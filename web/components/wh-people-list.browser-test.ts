@@ -29,6 +29,15 @@ describe('wh-people-list', () => {
     expect(await read('button')).to.have.length(2);
   });
 
+  it('says who is verified, and whose safety number changed', async () => {
+    const people = [{ ...person(BOB, 'Bob', false, 0), verified: true }, { ...person(CAROL, 'Bob', true, 1), keyChangeFrom: BOB }];
+    await fixture<WhPeopleList>(html`<wh-people-list .people=${people}></wh-people-list>`);
+    const [verified] = await read('button', 'Bob, verified, offline');
+    expect(verified).to.contain('Verified');
+    const [changed] = await read('button', 'Bob, online, safety number changed, 1 unread');
+    expect(changed).to.contain('Safety number changed');
+  });
+
   it("opens a person's conversation when they are clicked", async () => {
     const people = [person(BOB, 'Bob', true, 0), person(CAROL, 'Carol', true, 0)];
     const list = await fixture<WhPeopleList>(html`<wh-people-list .people=${people}></wh-people-list>`);
