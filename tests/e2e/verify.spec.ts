@@ -209,3 +209,30 @@ test('with “Only connect to verified contacts” on, nothing goes to or comes 
   await openChat(alice, 'Bob');
   await expect(messages(alice).getByText('After the reload')).toBeVisible();
 });
+
+test('an unverified contact back with a new key: a warning, a line in the old conversation, and the new key apart', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await send(alice, 'Before');
+  await expect(statusOf(alice, 'Before')).toHaveAccessibleName(/Delivered|Read/);
+  // Verify is also in the connection's stats.
+  await alice.page.getByRole('button', { name: 'Connection stats' }).click();
+  await alice.page.getByRole('dialog', { name: 'Connection stats' }).getByRole('button', { name: 'Verify' }).click();
+  await expect(verifyDialog(alice, 'Bob').getByRole('group', { name: 'Safety number' })).toHaveText(/^\s*(\d{5}\s*){12}$/);
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+
+  await bob.page.close();
+  await bob.context.close();
+  const newBob = await newPerson(browser, 'Bob');
+  people = [alice, newBob];
+  await openRoom(newBob, room.link);
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'A device with a new key joined as Bob.' })).toBeVisible();
+  await expect(messages(alice).getByText('A device with a new key joined as Bob: a new phone or a reinstall, or someone else using the name.', { exact: false })).toBeVisible();
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, offline' })).toBeVisible();
+  await peopleList(alice).getByRole('button', { name: 'Bob, online' }).click();
+  await expect(messages(alice).getByText('Before')).toHaveCount(0);
+  await send(alice, 'Hello again');
+  await expect(statusOf(alice, 'Hello again')).toHaveAccessibleName(/Delivered|Read/);
+});
