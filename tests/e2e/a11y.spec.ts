@@ -33,7 +33,7 @@ async function axe(person: Person, screen: string): Promise<string[]> {
 }
 
 test('axe finds no violation on any screen, on a desktop and on a phone', async ({ browser, app }) => {
-  // 18 analyses, each injecting axe-core afresh: about 1.5 min alone, twice that beside the call tests.
+  // 20 analyses, each injecting axe-core afresh: about 1.5 min alone, twice that beside the call tests.
   test.setTimeout(300_000);
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob', PHONE_390);
@@ -78,6 +78,13 @@ test('axe finds no violation on any screen, on a desktop and on a phone', async 
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
   await check(alice, 'chat');
   await check(bob, 'chat');
+  for (const [person, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+    await person.page.getByRole('button', { name: 'Verify', exact: true }).click();
+    const verify = person.page.getByRole('dialog', { name: `Verify ${other}` });
+    await expect(verify.getByRole('img', { name: `QR code of your safety number with ${other}` })).toBeVisible();
+    await check(person, 'verify dialog');
+    await verify.getByRole('button', { name: 'Close' }).click();
+  }
 
   // A file offered, then on its way (Alice's page goes away mid-transfer, so Bob's progress stays put).
   const file = await randomFile(dir, 'photos.zip', 24 * 1024 * 1024);

@@ -1,9 +1,11 @@
 /**
  * What Chromium's fake camera shows: a Y4M file given with `--use-file-for-fake-video-capture`, which the
- * browser opens at each `getUserMedia` (not at launch), so a test can put on it a picture that exists only
- * once the pages are up, such as the QR code one page shows for the other to scan.
+ * browser opens each time the camera starts (not at launch), so a test can put on it a picture that exists
+ * only once the pages are up, such as the QR code one page shows for the other to scan. A camera already
+ * open keeps showing what it read: the file is changed only while none is. Sizes must be even (an odd one
+ * makes `getUserMedia` hang), and only 4:2:0 is read.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Locator } from '@playwright/test';
 
 const WIDTH = 640;
@@ -24,12 +26,18 @@ export async function showOnCamera(element: Locator, path: string): Promise<void
     for (let i = 0; i < data.length; i += 0x8000) binary += String.fromCharCode(...data.subarray(i, i + 0x8000));
     return { width: bitmap.width, height: bitmap.height, rgba: btoa(binary) };
   }, png.toString('base64'));
-  writeFileSync(path, frameY4m(centred(Buffer.from(rgba, 'base64'), width, height)));
+  writeCamera(path, frameY4m(centred(Buffer.from(rgba, 'base64'), width, height)));
 }
 
 /** A plain grey picture, for a camera that has nothing to show yet. */
 export function blankCamera(path: string): void {
-  writeFileSync(path, frameY4m(Buffer.alloc(WIDTH * HEIGHT * 4, 0x80)));
+  writeCamera(path, frameY4m(Buffer.alloc(WIDTH * HEIGHT * 4, 0x80)));
+}
+
+/** Whole or not at all: the browser may open the file at any moment (a camera it finds half written shows nothing). */
+function writeCamera(path: string, y4m: Buffer): void {
+  writeFileSync(`${path}.tmp`, y4m);
+  renameSync(`${path}.tmp`, path);
 }
 
 /** The picture (scaled down if it is larger) in the middle of a white frame. */

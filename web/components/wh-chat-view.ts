@@ -459,6 +459,7 @@ export class WhChatView extends LitElement {
     const panel = document.createElement('wh-stats-panel');
     panel.link = this.session.link(this.device) ?? null;
     panel.name = this.session.person(this.device)?.name ?? '';
+    panel.verifiable = true;
     panel.addEventListener('wh-verify', () => void this.#openVerify(this.device));
     document.body.append(panel);
     panel.show();

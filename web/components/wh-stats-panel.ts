@@ -13,9 +13,11 @@ const REFRESH_MS = 1000;
  * @event wh-verify - The person wants to verify this connection's safety number.
  */
 export class WhStatsPanel extends LitElement {
-  static override properties = { link: { attribute: false }, name: {}, summary: { state: true } };
+  static override properties = { link: { attribute: false }, name: {}, verifiable: { type: Boolean }, summary: { state: true } };
   declare link: PeerLink | null;
   declare name: string;
+  /** Offers "Verify" (the conversation listens for `wh-verify`). */
+  declare verifiable: boolean;
   declare summary: ConnectionSummary | null;
   #timer: ReturnType<typeof setInterval> | null = null;
 
@@ -23,6 +25,7 @@ export class WhStatsPanel extends LitElement {
     super();
     this.link = null;
     this.name = '';
+    this.verifiable = false;
     this.summary = null;
   }
 
@@ -120,9 +123,11 @@ export class WhStatsPanel extends LitElement {
             <dd>${formatBitrate(s?.bitrateIn ?? null)}</dd>
           </dl>
           ${s && s.media.length > 0 ? mediaTable(s.media) : null}
-          <div class="actions">
-            <button @click=${this.#verify}>Verify</button>
-          </div>
+          ${this.verifiable
+            ? html`<div class="actions">
+                <button @click=${this.#verify}>Verify</button>
+              </div>`
+            : null}
         </div>
       </dialog>
     `;
