@@ -36,7 +36,7 @@ class BobsChannel implements ChatTransport {
  * a real MessageStore in this browser's IndexedDB. There is no peer connection,
  * so Ping and Connection stats stay disabled.
  */
-class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link' | 'canConnect'> {
+class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link' | 'canConnect' | 'onlyVerified' | 'keyChangeOf'> {
   readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false, verified: false };
   /** This room's server sends no pushes. */
   readonly away = { available: false };
@@ -58,6 +58,11 @@ class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'per
   }
   link(): undefined {
     return undefined;
+  }
+  /** Everyone connects; no key changed. */
+  readonly onlyVerified = false;
+  keyChangeOf(): null {
+    return null;
   }
 }
 
