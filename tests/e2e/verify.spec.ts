@@ -236,3 +236,35 @@ test('an unverified contact back with a new key: a warning, a line in the old co
   await send(alice, 'Hello again');
   await expect(statusOf(alice, 'Hello again')).toHaveAccessibleName(/Delivered|Read/);
 });
+
+test('Verify again: the new key of a verified contact, once verified, takes over their conversation and stays verified', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await send(alice, 'First');
+  await expect(statusOf(alice, 'First')).toHaveAccessibleName(/Delivered|Read/);
+  await openVerify(alice, 'Bob');
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+
+  await bob.page.close();
+  await bob.context.close();
+  const newBob = await newPerson(browser, 'Bob');
+  people = [alice, newBob];
+  await openRoom(newBob, room.link);
+  // From the old conversation, still open: Verify again reaches the new key.
+  const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
+  await warning.getByRole('button', { name: 'Verify again' }).click();
+  await expect(verifyDialog(alice, 'Bob').getByRole('group', { name: 'Safety number' })).toHaveText(/^\s*(\d{5}\s*){12}$/);
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
+  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+
+  await expect(warning).toHaveCount(0);
+  await expect(peopleList(alice).getByRole('button', { name: /^Bob, / })).toHaveAccessibleName('Bob, verified, online');
+  await expect(messages(alice).getByText('First')).toBeVisible();
+  await expect(messages(alice).getByText('Bob’s safety number changed, and you verified the new one.')).toBeVisible();
+  await send(alice, 'Second');
+  await openChat(newBob, 'Alice');
+  await expect(messages(newBob).getByText('Second')).toBeVisible();
+});
