@@ -24,6 +24,7 @@ import { randomId } from '../identity/random-id.js';
 import type { StoredMessage } from '../storage/database.js';
 import { STATUS_RANK, type MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
+import { TypingIndicator } from './typing-indicator.js';
 
 export interface ChatTransport {
   /** Writes a frame to the device's open channel; false when there is none. */
@@ -38,8 +39,6 @@ export interface ChatEventMap {
   'wh-storage-error': CustomEvent<string>;
 }
 
-/** How long "typing…" stays up after the last sign of it. */
-const TYPING_SHOWN_MS = 5000;
 const PING_SAMPLES = 5;
 /** Messages read within this time of each other get one `read` receipt, and one write. */
 const READ_RECEIPT_DELAY_MS = 100;
@@ -60,7 +59,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #transport: ChatTransport;
   readonly #histories = new Map<string, StoredMessage[]>();
   readonly #unread = new Map<string, number>();
-  readonly #typingUntil = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #typing = new TypingIndicator((device) => this.#changed(device));
   readonly #pings = new Map<number, (at: number) => void>();
   /** Per device, the work in progress in each direction: frames are handled, and messages go out, one at a time in order. */
   readonly #outgoing = new Map<string, Promise<void>>();
@@ -101,7 +100,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   }
 
   isTyping(device: string): boolean {
-    return this.#typingUntil.has(device);
+    return this.#typing.has(device);
   }
 
   async load(device: string): Promise<void> {
@@ -228,7 +227,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   }
 
   channelClosed(device: string): void {
-    this.#stopTyping(device);
+    this.#typing.stop(device);
   }
 
   /** A frame from `device`'s channel. Frames are handled one after another, in the order they came. */
@@ -259,8 +258,8 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
         await this.#advance(device, frame.ids, 'read');
         return;
       case 'typing':
-        if (frame.on) this.#startTyping(device);
-        else this.#stopTyping(device);
+        if (frame.on) this.#typing.start(device);
+        else this.#typing.stop(device);
         return;
       case 'ping':
         this.#transport.send(device, { t: 'pong', n: frame.n, at: frame.at });
@@ -323,7 +322,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       return;
     }
     this.#transport.send(device, { t: 'ack', ids: [frame.id] });
-    this.#stopTyping(device);
+    this.#typing.stop(device);
     if (!isNew) return;
     this.#append(message);
     // On screen, it is read in a moment (with whatever else comes meanwhile): it never counts as unread.
@@ -428,21 +427,6 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     const history = this.#histories.get(message.conversation);
     if (history) this.#histories.set(message.conversation, [...history, message]);
     this.#changed(message.conversation);
-  }
-
-  #startTyping(device: string): void {
-    const previous = this.#typingUntil.get(device);
-    if (previous) clearTimeout(previous);
-    this.#typingUntil.set(device, setTimeout(() => this.#stopTyping(device), TYPING_SHOWN_MS));
-    if (!previous) this.#changed(device);
-  }
-
-  #stopTyping(device: string): void {
-    const timer = this.#typingUntil.get(device);
-    if (!timer) return;
-    clearTimeout(timer);
-    this.#typingUntil.delete(device);
-    this.#changed(device);
   }
 
   /** Local time in ms, strictly increasing, so that the stored order is the order of events here. */

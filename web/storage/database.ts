@@ -26,6 +26,13 @@ export interface StoredMessage {
   call?: CallRecord;
   /** A line of this device's own in the history (a key changed): never sent, never unread. */
   notice?: 'key-changed';
+  /** A room message from someone else: their device key (the channel it came on proved it). */
+  author?: string;
+  /**
+   * An own room message: how far it got with each member who was in the room when it was written (each
+   * gets it separately; `status` is the least of these, so a message waits while anyone has not got it).
+   */
+  recipients?: Record<string, MessageStatus>;
 }
 
 export type CallOutcome = 'answered' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed';

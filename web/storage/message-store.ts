@@ -93,8 +93,48 @@ export class MessageStore {
 
   /** Incoming messages read here whose read receipt has not gone out yet. */
   async pendingReceipts(conversation: string): Promise<string[]> {
+    return (await this.readUnreceipted(conversation)).map((m) => m.id);
+  }
+
+  /** The same messages, whole (a room's receipts go to each message's author). */
+  async readUnreceipted(conversation: string): Promise<StoredMessage[]> {
     const read = await this.db.getAllFromIndex('messages', 'by-status', [conversation, 'in', 'read']);
-    return read.filter((m) => m.receiptSent === 0).map((m) => m.id);
+    return read.filter((m) => m.receiptSent === 0 && !m.notice);
+  }
+
+  /** Own room messages that `device` has not acknowledged yet, oldest first: they go to it when its channel opens. */
+  async pendingFor(conversation: string, device: string): Promise<StoredMessage[]> {
+    const [queued, sent] = await Promise.all([
+      this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'queued']),
+      this.db.getAllFromIndex('messages', 'by-status', [conversation, 'out', 'sent']),
+    ]);
+    return [...queued, ...sent]
+      .filter((m) => {
+        const status = m.recipients && Object.hasOwn(m.recipients, device) ? m.recipients[device] : undefined;
+        return status === 'queued' || status === 'sent';
+      })
+      .sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * Moves one member's status of own room messages forward (never back), and the message's own status to
+   * the least of its members'. Returns the messages that changed. Ids of messages that are not own room
+   * messages of `conversation` sent to `device` are ignored: a member answers only for itself.
+   */
+  async advanceRecipient(ids: readonly string[], conversation: string, device: string, status: MessageStatus): Promise<StoredMessage[]> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const changed: StoredMessage[] = [];
+    for (const id of ids) {
+      const message = await tx.store.get(id);
+      if (!message || message.conversation !== conversation || message.direction !== 'out' || !message.recipients) continue;
+      if (!Object.hasOwn(message.recipients, device) || STATUS_RANK[message.recipients[device]!] >= STATUS_RANK[status]) continue;
+      const recipients = { ...message.recipients, [device]: status };
+      const next: StoredMessage = { ...message, recipients, status: leastStatus(recipients) };
+      await tx.store.put(next);
+      changed.push(next);
+    }
+    await tx.done;
+    return changed;
   }
 
   async markReceiptsSent(ids: readonly string[]): Promise<void> {
@@ -105,4 +145,11 @@ export class MessageStore {
     }
     await tx.done;
   }
+}
+
+/** The status of a room message: the least of its members' (all of them must have it for "Delivered"). */
+export function leastStatus(recipients: Record<string, MessageStatus>): MessageStatus {
+  let least: MessageStatus = 'read';
+  for (const status of Object.values(recipients)) if (STATUS_RANK[status] < STATUS_RANK[least]) least = status;
+  return least;
 }
