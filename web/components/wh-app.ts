@@ -292,6 +292,7 @@ export class WhApp extends LitElement {
         void this.#syncActive();
       });
       session.chat.addEventListener('wh-storage-error', (event) => (this.warning = event.detail));
+      session.roomChat.addEventListener('wh-room-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
       session.calls.addEventListener('wh-call-notice', (event) => (this.warning = event.detail));

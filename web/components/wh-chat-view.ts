@@ -42,6 +42,8 @@ export class WhChatView extends LitElement {
   #pollTimer: ReturnType<typeof setInterval> | null = null;
   /** The conversation and its last entry when the list was last scrolled to the end. */
   #lastEntry = '';
+  /** Own room messages whose list of who has them is open. */
+  readonly #receiptsOpen = new Set<string>();
 
   constructor() {
     super();
@@ -50,6 +52,7 @@ export class WhChatView extends LitElement {
     this.sharedCount = 0;
     new ListenController(this, () => this.session, ['wh-people']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+    new ListenController(this, () => this.session?.roomChat, ['wh-room-conversation']);
     new ListenController(this, () => this.session?.calls, ['wh-call']);
   }
 
@@ -188,6 +191,28 @@ export class WhChatView extends LitElement {
         opacity: 0.8;
         font-variant-numeric: tabular-nums;
       }
+      .author {
+        margin: 0 0 0.1rem;
+        font-size: 0.75rem;
+        font-weight: 700;
+        color: var(--wh-accent);
+      }
+      .receipts {
+        min-height: 0;
+        padding: 0;
+        border: none;
+        background: none;
+        color: inherit;
+        font: inherit;
+        text-decoration: underline dotted;
+        cursor: pointer;
+      }
+      .who {
+        margin: 0.25rem 0 0;
+        padding: 0;
+        list-style: none;
+        font-size: 0.75rem;
+      }
       .status.read {
         font-weight: 700;
         color: var(--wh-read);
@@ -254,7 +279,13 @@ export class WhChatView extends LitElement {
     `,
   ];
 
+  /** The room's own conversation, with everyone in it, rather than one person's. */
+  get #isRoom(): boolean {
+    return this.device === this.session.roomChat?.conversation;
+  }
+
   override render() {
+    if (this.#isRoom) return this.#renderRoom();
     const person = this.session.person(this.device);
     const name = person?.name ?? 'Unknown';
     const history = this.session.chat.history(this.device);
@@ -297,18 +328,86 @@ export class WhChatView extends LitElement {
           : null}
       </header>
       ${newKey ? this.#keyChanged(name, newKey) : null}
-      <ol aria-label="Messages">
-        ${history.length === 0 ? html`<li class="empty">${this.session.canConnect ? 'No messages yet. Say hello!' : 'No messages on this device.'}</li>` : null}
-        ${repeat(
-          withDays(history),
-          (entry) => entry.key,
-          (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
-        )}
-      </ol>
+      ${this.#list(history, null)}
       ${person?.link === 'unsupported' ? this.#cannotReach(name) : null}
       ${held && !newKey ? this.#notVerified(name) : null}
       ${this.session.canConnect ? this.#composer(name) : this.#cannotSend(name)}
     `;
+  }
+
+  /** The messages, by day; `intro` heads the list (the room says whose messages it holds). */
+  #list(history: readonly StoredMessage[], intro: string | null) {
+    return html`<ol aria-label="Messages">
+      ${intro ? html`<li class="notice">${intro}</li>` : null}
+      ${history.length === 0 ? html`<li class="empty">${this.session.canConnect ? 'No messages yet. Say hello!' : 'No messages on this device.'}</li>` : null}
+      ${repeat(
+        withDays(history),
+        (entry) => entry.key,
+        (entry) => (entry.kind === 'day' ? html`<li class="day">${entry.label}</li>` : this.#message(entry.message)),
+      )}
+    </ol>`;
+  }
+
+  #renderRoom() {
+    const room = this.session.roomChat;
+    const others = this.session.people;
+    const names = (devices: readonly string[]) => devices.map((device) => this.session.person(device)?.name || 'Someone');
+    const typing = names(room.typing());
+    const online = others.filter((p) => p.online).length;
+    return html`
+      <header>
+        <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
+          ${backIcon}
+        </button>
+        <div class="title">
+          <h1>Room</h1>
+          <span class="presence">${others.length === 0 ? 'No one else yet' : `${peopleCount(others.length + 1)}, ${online + 1} online`}</span>
+        </div>
+      </header>
+      ${this.#list(room.history(), 'Everyone in the room gets what is written here, device to device. Each device keeps the room’s messages from when it joined on.')}
+      ${this.session.canConnect
+        ? html`<div class="typing" aria-live="polite">${typing.length === 0 ? '' : `${listOf(typing)} ${typing.length === 1 ? 'is' : 'are'} typing…`}</div>
+            <wh-composer text-only ?disabled=${others.length === 0} @wh-send=${this.#sendToRoom} @wh-typing=${this.#typingInRoom}></wh-composer>`
+        : this.#cannotSend('the room')}
+    `;
+  }
+
+  /** An own room message's receipts: how many members have it and have read it; a tap lists who. */
+  #receipts(message: StoredMessage & { recipients: Record<string, MessageStatus> }) {
+    const members = Object.entries(message.recipients);
+    const count = (...statuses: MessageStatus[]) => members.filter(([, status]) => statuses.includes(status)).length;
+    const delivered = count('delivered', 'read');
+    const read = count('read');
+    const sent = count('sent', 'delivered', 'read');
+    const summary =
+      delivered === 0
+        ? sent === 0
+          ? 'Queued'
+          : `Sent to ${sent} of ${members.length}`
+        : `Delivered to ${delivered} of ${members.length}${read > 0 ? `, read by ${read}` : ''}`;
+    const open = this.#receiptsOpen.has(message.id);
+    return html`<button class="receipts" aria-expanded=${open ? 'true' : 'false'} @click=${() => this.#toggleReceipts(message.id)}>${summary}</button>`;
+  }
+
+  /** Each member's status of an own room message, once its receipts were tapped. */
+  #whoHasIt(message: StoredMessage) {
+    if (!message.recipients || !this.#receiptsOpen.has(message.id)) return null;
+    return html`<ul class="who" aria-label="Who has it">
+      ${Object.entries(message.recipients).map(([device, status]) => html`<li>${this.session.person(device)?.name || 'Someone'}: ${status === 'queued' ? 'Waiting' : STATUS_LABEL[status]}</li>`)}
+    </ul>`;
+  }
+
+  #toggleReceipts(id: string): void {
+    if (!this.#receiptsOpen.delete(id)) this.#receiptsOpen.add(id);
+    this.requestUpdate();
+  }
+
+  #sendToRoom(event: CustomEvent<string>): void {
+    void this.session.roomChat.send(event.detail);
+  }
+
+  #typingInRoom(event: CustomEvent<boolean>): void {
+    this.session.roomChat.sendTyping(event.detail);
   }
 
   #composer(name: string) {
@@ -392,17 +491,21 @@ export class WhChatView extends LitElement {
       </li>`;
     }
     return html`<li class="message ${message.direction}">
+      ${message.author ? html`<p class="author">${this.session.person(message.author)?.name || 'Someone'}</p>` : null}
       <p class="text">${linkify(message.text).map((part) =>
         part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer nofollow">${part.text}</a>` : part.text,
       )}</p>
       <span class="meta">
         ${time}
-        ${message.direction === 'out'
+        ${message.recipients
+          ? this.#receipts({ ...message, recipients: message.recipients })
+          : message.direction === 'out'
           ? html`<span class="status ${message.status}" role="img" aria-label=${STATUS_LABEL[message.status]} title=${STATUS_LABEL[message.status]}
               >${STATUS_MARK[message.status]}</span
             >`
           : null}
       </span>
+      ${this.#whoHasIt(message)}
     </li>`;
   }
 
@@ -432,7 +535,8 @@ export class WhChatView extends LitElement {
    * frame does anyway.
    */
   protected override updated(): void {
-    const last = `${this.device} ${this.session.chat.history(this.device).at(-1)?.id ?? ''}`;
+    const history = this.#isRoom ? this.session.roomChat.history() : this.session.chat.history(this.device);
+    const last = `${this.device} ${history.at(-1)?.id ?? ''}`;
     if (last === this.#lastEntry) return;
     this.#lastEntry = last;
     requestAnimationFrame(() => {
@@ -489,14 +593,14 @@ export class WhChatView extends LitElement {
   }
 
   #dragOver(event: DragEvent): void {
-    if (!this.session.canConnect || !event.dataTransfer?.types.includes('Files')) return;
+    if (this.#isRoom || !this.session.canConnect || !event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
   }
 
   #drop(event: DragEvent): void {
     const files = [...(event.dataTransfer?.files ?? [])];
-    if (files.length === 0) return;
+    if (files.length === 0 || this.#isRoom) return;
     event.preventDefault();
     void this.session.transfers.send(this.device, files);
   }
@@ -532,4 +636,13 @@ declare global {
     'wh-back': CustomEvent<void>;
     'wh-send-shared': CustomEvent<void>;
   }
+}
+
+function peopleCount(n: number): string {
+  return `${n} ${n === 1 ? 'person' : 'people'}`;
+}
+
+/** "Bob", "Bob and Carol", "Bob, Carol and Dave". */
+function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }

@@ -14,14 +14,17 @@ const TYPING_IDLE_MS = 4000;
  * @event wh-attach - Files to send (picked with "Attach file" or pasted).
  */
 export class WhComposer extends LitElement {
-  static override properties = { disabled: { type: Boolean } };
+  static override properties = { disabled: { type: Boolean }, textOnly: { type: Boolean, attribute: 'text-only' } };
   declare disabled: boolean;
+  /** Text only: no "Attach file", and pasted files are left to the page. */
+  declare textOnly: boolean;
   #lastTyping = 0;
   #idle: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
     super();
     this.disabled = false;
+    this.textOnly = false;
   }
 
   static override styles = [
@@ -64,7 +67,7 @@ export class WhComposer extends LitElement {
   override render() {
     return html`
       <form @submit=${this.#submit}>
-        <button class="icon attach" type="button" aria-label="Attach file" ?disabled=${this.disabled} @click=${this.#pick}>${attachIcon}</button>
+        ${this.textOnly ? null : html`<button class="icon attach" type="button" aria-label="Attach file" ?disabled=${this.disabled} @click=${this.#pick}>${attachIcon}</button>`}
         <input type="file" multiple hidden @change=${this.#picked} />
         <textarea
           aria-label="Message"
@@ -98,7 +101,7 @@ export class WhComposer extends LitElement {
 
   #paste(event: ClipboardEvent): void {
     const files = [...(event.clipboardData?.files ?? [])];
-    if (files.length === 0) return;
+    if (files.length === 0 || this.textOnly) return;
     event.preventDefault();
     this.#attach(files);
   }

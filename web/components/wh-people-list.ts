@@ -7,19 +7,28 @@ export interface PersonEntry extends Person {
   unread: number;
 }
 
+/** The room's own conversation, at the head of the list. */
+export interface RoomEntry {
+  conversation: string;
+  unread: number;
+}
+
 /**
  * Everyone in the room, online or not, with unread counts.
  * @summary The list named "People".
  * @event wh-select - A person's device key: open the conversation.
  */
 export class WhPeopleList extends LitElement {
-  static override properties = { people: { attribute: false }, selected: {} };
+  static override properties = { people: { attribute: false }, room: { attribute: false }, selected: {} };
   declare people: PersonEntry[];
+  /** The room's conversation, listed first once someone else is in the room. */
+  declare room: RoomEntry | null;
   declare selected: string | null;
 
   constructor() {
     super();
     this.people = [];
+    this.room = null;
     this.selected = null;
   }
 
@@ -135,6 +144,7 @@ export class WhPeopleList extends LitElement {
     }
     return html`
       <ul role="list" aria-label="People">
+        ${this.room ? this.#roomEntry(this.room) : null}
         ${this.people.map((person) => {
           const state = person.online ? 'online' : 'offline';
           const unread = person.unread > 0 ? `, ${person.unread} unread` : '';
@@ -158,6 +168,26 @@ export class WhPeopleList extends LitElement {
         })}
       </ul>
     `;
+  }
+
+  #roomEntry(room: RoomEntry) {
+    const unread = room.unread > 0 ? `, ${room.unread} unread` : '';
+    const everyone = this.people.length + 1;
+    return html`<li>
+      <button
+        class="room online"
+        aria-current=${this.selected === room.conversation ? 'true' : 'false'}
+        aria-label="Room, ${everyone} people${unread}"
+        @click=${() => this.dispatchEvent(new CustomEvent('wh-select', { detail: room.conversation, bubbles: true, composed: true }))}
+      >
+        <span class="avatar" aria-hidden="true" data-initial="#"></span>
+        <span class="who" aria-hidden="true">
+          <span class="name">Room</span>
+          <span class="state">Everyone here · ${everyone} people</span>
+        </span>
+        ${room.unread > 0 ? html`<span class="unread" aria-hidden="true">${room.unread}</span>` : null}
+      </button>
+    </li>`;
   }
 }
 

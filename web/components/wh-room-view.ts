@@ -42,6 +42,7 @@ export class WhRoomView extends LitElement {
     this.install = null;
     new ListenController(this, () => this.session, ['wh-people', 'wh-signaling']);
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
+    new ListenController(this, () => this.session?.roomChat, ['wh-room-conversation']);
     new ListenController(this, () => this.session?.away, ['wh-away-state']);
   }
 
@@ -174,7 +175,11 @@ export class WhRoomView extends LitElement {
           <wh-install guide .prompt=${this.install}></wh-install>
           <div class="scroll">
             ${canConnect ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
-            <wh-people-list .people=${people} .selected=${this.selected}></wh-people-list>
+            <wh-people-list
+              .people=${people}
+              .room=${people.length > 0 ? { conversation: this.session.roomChat.conversation, unread: this.session.roomChat.unread() } : null}
+              .selected=${this.selected}
+            ></wh-people-list>
           </div>
           ${canConnect && this.session.away.available
             ? html`<label class="settings">

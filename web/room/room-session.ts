@@ -10,6 +10,8 @@ import { CallService } from '../calls/call-service.js';
 import { parseCallFrame, type CallFrame } from '../calls/call-wire.js';
 import { ChatService } from '../chat/chat-service.js';
 import type { ChatFrame } from '../chat/chat-wire.js';
+import { RoomChat } from '../chat/room-chat.js';
+import { parseRoomFrame, type RoomFrame } from '../chat/room-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { randomId } from '../identity/random-id.js';
@@ -77,6 +79,8 @@ const RELINK_DELAY_MS = 1000;
 export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly room: RoomId;
   readonly chat: ChatService;
+  /** The room's own conversation, with everyone in it. */
+  readonly roomChat: RoomChat;
   readonly transfers: TransferService;
   readonly calls: CallService;
   /** Web Push: this device's subscription handed to the others, and pushes to those who are away. */
@@ -119,6 +123,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         // They are not in the room: their app is closed. Tell them once that something waits.
         if (!this.#people.get(device)?.online) void this.away.messageWaiting(device);
       },
+    });
+    this.roomChat = new RoomChat(options.room, options.messages, {
+      send: (device, frame) => this.#sendFrame(device, frame),
+      want: (device) => {
+        this.connect(device);
+        if (!this.#people.get(device)?.online) void this.away.messageWaiting(device);
+      },
+      // Everyone this room knows, but not a device that cannot take a message (no WebRTC, a key that does
+      // not match) nor a new key no one has accepted yet.
+      members: () => [...this.#people.values()].filter((p) => p.link !== 'unsupported' && p.link !== 'mismatch' && !p.keyChangeFrom).map((p) => p.device),
     });
     this.transfers = new TransferService(options.db, this.chat, {
       channel: (device) => {
@@ -290,6 +304,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#verified.add(link);
     this.#setPerson(device, { link: 'connected' });
     void this.chat.channelOpened(device);
+    void this.roomChat.channelOpened(device);
     void this.transfers.channelOpened(device);
     this.calls.channelOpened(device);
     void this.away.connected(device);
@@ -314,6 +329,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       });
       void this.#load(contact.device);
     }
+    await this.roomChat.load();
     this.emit('wh-people', undefined);
     addEventListener('online', this.#onNetworkBack);
     this.#signaling.start();
@@ -331,8 +347,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** The conversation on screen, and whether the page is visible (for read receipts and eager connecting). */
   async setActive(device: string | null, visible: boolean): Promise<void> {
     this.#active = device;
-    if (device) this.connect(device);
-    await this.chat.setActive(device, visible);
+    const room = device === this.roomChat.conversation;
+    // The room's conversation is open: everyone online is connected (their messages, receipts and typing).
+    if (room) for (const person of this.#people.values()) if (person.online) this.connect(person.device);
+    if (device && !room) this.connect(device);
+    await Promise.all([this.chat.setActive(room ? null : device, visible), this.roomChat.setActive(room, visible)]);
   }
 
   /** Opens a connection to the person, if they are online and none is open or opening. */
@@ -516,6 +535,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         this.calls.receive(device, call);
         return;
       }
+      const roomFrame = parseRoomFrame(event.detail);
+      if (roomFrame) {
+        void this.roomChat.receive(device, roomFrame);
+        return;
+      }
       const subscription = parsePushSubFrame(event.detail);
       if (subscription) void this.away.received(device, subscription);
       else void this.chat.receive(device, event.detail);
@@ -534,6 +558,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       if (this.#links.get(device) !== link) return;
       this.#links.delete(device);
       this.chat.channelClosed(device);
+      this.roomChat.channelClosed(device);
       this.transfers.channelClosed(device);
       this.calls.channelClosed(device);
       if (!HELD.has(this.#people.get(device)?.link ?? 'none')) this.#setPerson(device, { link: 'none' });
@@ -549,7 +574,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   /** A connection to the person is needed: their chat is open, or something waits to go to them. */
   async #wanted(device: string): Promise<boolean> {
-    return device === this.#active || this.calls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device));
+    if (device === this.#active || (this.#active === this.roomChat.conversation && this.#people.get(device)?.online)) return true;
+    return this.calls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device)) || (await this.roomChat.hasPending(device));
   }
 
   /** Transfers first: the history shows each file by its transfer, which must be known when the entry appears. */
@@ -576,7 +602,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.emit('wh-warning', `The TURN relay could not be used: ${why}.${this.#relayOnly ? ' With Relay only on, no connection can be made.' : ''}`);
   }
 
-  #sendFrame(device: string, frame: ChatFrame | CallFrame | PushSubFrame): boolean {
+  #sendFrame(device: string, frame: ChatFrame | RoomFrame | CallFrame | PushSubFrame): boolean {
     const link = this.#links.get(device);
     return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
   }

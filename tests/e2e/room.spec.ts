@@ -1,0 +1,69 @@
+/**
+ * The room's conversation: three people, each message to everyone over the pairwise channels, receipts
+ * per member, a member away and back, typing by name, and the history across a reload.
+ */
+import { expect, test } from './fixtures.js';
+import { closeAll, meet, messages, openRoom, peopleList, send, type Person } from './people.js';
+
+let people: Person[] = [];
+test.afterEach(() => closeAll(people));
+
+async function openRoomChat(person: Person): Promise<void> {
+  await peopleList(person).getByRole('button', { name: /^Room, / }).click();
+  await expect(person.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
+}
+
+/** An own room message's receipts, a button named by what it says ("Delivered to 1 of 2, read by 1"). */
+function receipts(person: Person, text: string) {
+  return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('button');
+}
+
+function roomMessage(person: Person, text: string) {
+  return messages(person).getByRole('listitem').filter({ hasText: text });
+}
+
+test('three people talk in the room: everyone gets each message, receipts count who has it, and a member away gets what was written when back', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol');
+  people = room.people;
+  const [alice, bob, carol] = room.people as [Person, Person, Person];
+  await openRoomChat(alice);
+  await openRoomChat(bob);
+  await expect(alice.page.getByText('3 people, 3 online')).toBeVisible();
+
+  await send(alice, 'Hello everyone');
+  await expect(roomMessage(bob, 'Hello everyone')).toContainText('Alice');
+  await expect(peopleList(carol).getByRole('button', { name: 'Room, 3 people, 1 unread' })).toBeVisible();
+  await expect(receipts(alice, 'Hello everyone')).toHaveAccessibleName('Delivered to 2 of 2, read by 1');
+  await receipts(alice, 'Hello everyone').click();
+  await expect(alice.page.getByRole('list', { name: 'Who has it' }).getByRole('listitem')).toHaveText(['Bob: Read', 'Carol: Delivered']);
+
+  await bob.page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hey there');
+  await expect(alice.page.getByText('Bob is typing…')).toBeVisible();
+  await bob.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(roomMessage(alice, 'Hey there')).toContainText('Bob');
+  await expect(alice.page.getByText('Bob is typing…')).toBeHidden();
+
+  // Carol closes the app; what is written meanwhile waits for her on each writer's device.
+  const carolPage = carol.page;
+  carol.page = await carol.context.newPage();
+  carol.problems = [];
+  await carolPage.close();
+  await expect(peopleList(alice).getByRole('button', { name: /^Carol, offline/ })).toBeVisible();
+  await send(alice, 'While Carol is away');
+  await send(bob, 'Me too');
+  await expect(receipts(alice, 'While Carol is away')).toHaveAccessibleName('Delivered to 1 of 2, read by 1');
+
+  await openRoom(carol, room.link);
+  await openRoomChat(carol);
+  for (const text of ['Hello everyone', 'Hey there', 'While Carol is away', 'Me too']) await expect(roomMessage(carol, text)).toHaveCount(1);
+  await expect(receipts(alice, 'While Carol is away')).toHaveAccessibleName('Delivered to 2 of 2, read by 2');
+  await expect(receipts(bob, 'Me too')).toHaveAccessibleName('Delivered to 2 of 2, read by 2');
+
+  // A reload brings the same history back: nothing lost, nothing twice, in the order it came.
+  await alice.page.reload();
+  await openRoomChat(alice);
+  const texts = messages(alice).getByRole('listitem').filter({ hasText: /Hello everyone|Hey there|While Carol is away|Me too/ });
+  await expect(texts).toHaveCount(4);
+  await expect(texts.nth(0)).toContainText('Hello everyone');
+  await expect(texts.nth(3)).toContainText('Me too');
+});
