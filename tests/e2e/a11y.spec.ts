@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { call, callScreen, incomingCall } from './calls.js';
 import { attach, fileEntry, randomFile } from './files.js';
 import { expect, test } from './fixtures.js';
-import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, send, type Person } from './people.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, peopleList, personEntry, send, type Person } from './people.js';
 
 const PHONE_390 = { width: 390, height: 844 };
 
@@ -33,7 +33,7 @@ async function axe(person: Person, screen: string): Promise<string[]> {
 }
 
 test('axe finds no violation on any screen, on a desktop and on a phone', async ({ browser, app }) => {
-  // 20 analyses, each injecting axe-core afresh: about 1.5 min alone, twice that beside the call tests.
+  // 21 analyses, each injecting axe-core afresh: about 1.5 min alone, twice that beside the call tests.
   test.setTimeout(300_000);
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob', PHONE_390);
@@ -85,6 +85,13 @@ test('axe finds no violation on any screen, on a desktop and on a phone', async 
     await check(person, 'verify dialog');
     await verify.getByRole('button', { name: 'Close' }).click();
   }
+  // The room's conversation, on the phone: Back to the list, Room, then Alice's conversation again.
+  await bob.page.getByRole('button', { name: 'Back' }).click();
+  await peopleList(bob).getByRole('button', { name: /^Room, / }).click();
+  await expect(bob.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
+  await check(bob, 'room conversation');
+  await bob.page.getByRole('button', { name: 'Back' }).click();
+  await openChat(bob, 'Alice');
 
   // A file offered, then on its way (Alice's page goes away mid-transfer, so Bob's progress stays put).
   const file = await randomFile(dir, 'photos.zip', 24 * 1024 * 1024);

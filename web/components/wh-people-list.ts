@@ -183,7 +183,7 @@ export class WhPeopleList extends LitElement {
         <span class="avatar" aria-hidden="true" data-initial="#"></span>
         <span class="who" aria-hidden="true">
           <span class="name">Room</span>
-          <span class="state">Everyone here · ${everyone} people</span>
+          <span class="state">${everyone} people</span>
         </span>
         ${room.unread > 0 ? html`<span class="unread" aria-hidden="true">${room.unread}</span>` : null}
       </button>
