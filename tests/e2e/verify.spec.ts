@@ -57,6 +57,28 @@ async function scan(scanner: Person, scannerOther: string, shower: Person, showe
   await verifyDialog(scanner, scannerOther).getByRole('button', { name: 'Scan their code' }).click();
 }
 
+/** Opens Verify in the open conversation and marks them verified there, as after reading the numbers aloud. */
+async function markVerified(person: Person, other: string): Promise<void> {
+  await openVerify(person, other);
+  await verifyDialog(person, other).getByRole('button', { name: 'Mark as verified' }).click();
+  await expect(verifyDialog(person, other).getByRole('status')).toHaveText(`Marked as verified: ${other}.`);
+  await verifyDialog(person, other).getByRole('button', { name: 'Close' }).click();
+}
+
+/** The person clears their browser's storage: their device, and its key, are gone. */
+async function clearStorage(person: Person): Promise<void> {
+  await person.page.close();
+  await person.context.close();
+}
+
+/** They come back to the room from a fresh browser: a new device key, under the same name. */
+async function comeBack(browser: Browser, name: string, link: string): Promise<Person> {
+  const person = await newPerson(browser, name);
+  people.push(person);
+  await openRoom(person, link);
+  return person;
+}
+
 async function waitConnected(page: Page): Promise<void> {
   await expect(page.getByRole('button', { name: 'Verify', exact: true })).toBeEnabled();
 }
@@ -100,24 +122,17 @@ test('a verified contact who comes back with a new key is held behind a warning:
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await waitConnected(alice.page);
-  await openVerify(alice, 'Bob');
-  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
-  await expect(verifyDialog(alice, 'Bob').getByRole('status')).toHaveText('Marked as verified: Bob.');
-  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+  await markVerified(alice, 'Bob');
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
 
-  // Bob clears his browser's storage: a new device key, under the same name.
-  await bob.page.close();
-  await bob.context.close();
+  await clearStorage(bob);
   people = [alice];
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, offline' })).toBeVisible();
   await openChat(alice, 'Bob');
   await send(alice, 'Are you there?');
   await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName('Queued');
 
-  const newBob = await newPerson(browser, 'Bob');
-  people.push(newBob);
-  await openRoom(newBob, room.link);
+  const newBob = await comeBack(browser, 'Bob', room.link);
   const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
   await expect(warning).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' })).toBeVisible();
@@ -223,11 +238,9 @@ test('an unverified contact back with a new key: a warning, a line in the old co
   await expect(verifyDialog(alice, 'Bob').getByRole('group', { name: 'Safety number' })).toHaveText(/^\s*(\d{5}\s*){12}$/);
   await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
 
-  await bob.page.close();
-  await bob.context.close();
-  const newBob = await newPerson(browser, 'Bob');
-  people = [alice, newBob];
-  await openRoom(newBob, room.link);
+  await clearStorage(bob);
+  people = [alice];
+  await comeBack(browser, 'Bob', room.link);
   await expect(alice.page.getByRole('alert').filter({ hasText: 'A device with a new key joined as Bob.' })).toBeVisible();
   await expect(messages(alice).getByText('A device with a new key joined as Bob: a new phone or a reinstall, or someone else using the name.', { exact: false })).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, offline' })).toBeVisible();
@@ -244,15 +257,11 @@ test('Verify again: the new key of a verified contact, once verified, takes over
   await openChat(alice, 'Bob');
   await send(alice, 'First');
   await expect(statusOf(alice, 'First')).toHaveAccessibleName(/Delivered|Read/);
-  await openVerify(alice, 'Bob');
-  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Mark as verified' }).click();
-  await verifyDialog(alice, 'Bob').getByRole('button', { name: 'Close' }).click();
+  await markVerified(alice, 'Bob');
 
-  await bob.page.close();
-  await bob.context.close();
-  const newBob = await newPerson(browser, 'Bob');
-  people = [alice, newBob];
-  await openRoom(newBob, room.link);
+  await clearStorage(bob);
+  people = [alice];
+  const newBob = await comeBack(browser, 'Bob', room.link);
   // From the old conversation, still open: Verify again reaches the new key.
   const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
   await warning.getByRole('button', { name: 'Verify again' }).click();

@@ -299,9 +299,7 @@ export class WhChatView extends LitElement {
     const callTitle = (kind: string) => (person?.online ? kind : reachable ? `${kind} (rings their phone while Whisper is closed)` : `${name} is offline`);
     return html`
       <header>
-        <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
-          ${backIcon}
-        </button>
+        ${this.#backButton()}
         <div class="title">
           <h1>${name}</h1>
           <span class="presence">
@@ -335,6 +333,13 @@ export class WhChatView extends LitElement {
     `;
   }
 
+  /** Back to the people list (shown on a phone only). */
+  #backButton() {
+    return html`<button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
+      ${backIcon}
+    </button>`;
+  }
+
   /** The messages, by day; `intro` heads the list (the room says whose messages it holds). */
   #list(history: readonly StoredMessage[], intro: string | null) {
     return html`<ol aria-label="Messages">
@@ -356,9 +361,7 @@ export class WhChatView extends LitElement {
     const online = others.filter((p) => p.online).length;
     return html`
       <header>
-        <button class="icon back" aria-label="Back" @click=${() => this.dispatchEvent(new CustomEvent('wh-back', { bubbles: true, composed: true }))}>
-          ${backIcon}
-        </button>
+        ${this.#backButton()}
         <div class="title">
           <h1>Room</h1>
           <span class="presence">${others.length === 0 ? 'No one else yet' : `${peopleCount(others.length + 1)}, ${online + 1} online`}</span>

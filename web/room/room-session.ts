@@ -423,6 +423,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     if (old.verified) {
       await this.#options.contacts.update(device, { keyChangeFrom: old.device });
       this.#setPerson(device, { keyChangeFrom: old.device });
+      // Their offer may have opened a link during the awaits above, before it was to be held: it is made again, held.
       this.#links.get(device)?.close();
       await this.#note(old.device, `${name}’s safety number changed: a device with a new key joined as ${name}. Nothing goes to it until you verify ${name} again or accept the new key.`);
       this.emit('wh-warning', `${name}’s safety number changed. Nothing is sent to ${name} until you verify them again or accept the new key.`);
