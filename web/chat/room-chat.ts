@@ -12,7 +12,7 @@
  */
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
-import type { StoredMessage } from '../storage/database.js';
+import type { StoredMessage, StoredTransfer } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT } from './chat-wire.js';
 import { roomConversation, type RoomFrame } from './room-wire.js';
@@ -71,6 +71,11 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     return this.#unread;
   }
 
+  /** Who something written or sent to the room now goes to: everyone known in the room but this device, online or away. */
+  members(): string[] {
+    return this.#transport.members();
+  }
+
   /** The members writing to the room now. */
   typing(): string[] {
     return this.#typing.who();
@@ -120,6 +125,18 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     this.#history = [...this.#history, message];
     this.#changed();
     await Promise.all(members.map((device) => this.#inTurn(device, () => this.#sendTo(device, message))));
+  }
+
+  /**
+   * Adds an entry made elsewhere (a file sent to the room, or offered to this device in it) to the room's
+   * conversation, with the transfers it shows written in the same transaction; false when it was there
+   * already. An incoming entry that is still 'delivered' counts as unread. A full disk throws.
+   */
+  async record(entry: StoredMessage, transfers: readonly StoredTransfer[] = []): Promise<boolean> {
+    const stored: StoredMessage = { ...entry, conversation: this.conversation, at: this.#clock() };
+    if (!(await this.#store.add(stored, transfers))) return false;
+    this.#append(stored);
+    return true;
   }
 
   /** A channel to the member opened (their key verified): what they have not acknowledged goes, in order, then the receipts for theirs. */
@@ -213,9 +230,16 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     this.#transport.send(device, { t: 'room-ack', ids: [frame.id] });
     this.#typing.stop(device);
     if (!isNew) return;
+    this.#append(message);
+  }
+
+  /** A new entry at the end of the history; one from someone else is read at once when on screen, else unread. */
+  #append(message: StoredMessage): void {
     this.#history = [...this.#history, message];
-    if (this.#active && this.#visible) this.#readSoon();
-    else this.#unread++;
+    if (message.direction === 'in' && message.status === 'delivered') {
+      if (this.#active && this.#visible) this.#readSoon();
+      else this.#unread++;
+    }
     this.#changed();
   }
 

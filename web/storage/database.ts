@@ -22,6 +22,11 @@ export interface StoredMessage {
   receiptSent: 0 | 1;
   /** For a file: the transfer's id (the text is then the file's name). */
   transfer?: string;
+  /**
+   * For a file this device sent to the room: each member's own transfer of it, by their device key (the text
+   * is then the file's name). The entry and these transfers are written in one transaction.
+   */
+  transfers?: Record<string, string>;
   /** For a call: how it went (the text then says it in words). */
   call?: CallRecord;
   /** A line of this device's own in the history (a key changed): never sent, never unread. */
@@ -48,7 +53,10 @@ export type TransferState = 'offered' | 'active' | 'paused' | 'complete' | 'decl
 
 export interface StoredTransfer {
   id: string;
+  /** The other device's key: the transfer goes between this device and that one, whatever its entry's conversation. */
   conversation: string;
+  /** A file sent to a room (this room id): its entry is in the room's conversation, not the one-to-one. */
+  room?: string;
   direction: 'out' | 'in';
   name: string;
   size: number;

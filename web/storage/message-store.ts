@@ -3,7 +3,7 @@
  * delivery state. Writes wait for their transaction to commit (`tx.done`), so
  * "delivered" is only ever acknowledged for messages that are really stored.
  */
-import { StorageFullError, isQuotaError, type MessageStatus, type StoredMessage, type WhisperDatabase } from './database.js';
+import { StorageFullError, isQuotaError, type MessageStatus, type StoredMessage, type StoredTransfer, type WhisperDatabase } from './database.js';
 
 /** A message's statuses in order: a status never moves back. */
 export const STATUS_RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
@@ -12,13 +12,14 @@ export class MessageStore {
   constructor(private readonly db: WhisperDatabase) {}
 
   /**
-   * Stores a message unless one with its id exists; true when it was new. One request: a repeat fails the
-   * `add` on its key (and aborts the transaction, which wrote nothing else).
+   * Stores a message unless one with its id exists; true when it was new. A file's entry comes with its
+   * `transfers`, written in the same transaction: never one without the other. A repeat fails the `add` on
+   * its key (and aborts the transaction, which then writes nothing else).
    */
-  async add(message: StoredMessage): Promise<boolean> {
-    const tx = this.db.transaction('messages', 'readwrite');
+  async add(message: StoredMessage, transfers: readonly StoredTransfer[] = []): Promise<boolean> {
+    const tx = this.db.transaction(transfers.length > 0 ? ['messages', 'transfers'] : ['messages'], 'readwrite');
     try {
-      await Promise.all([tx.store.add(message), tx.done]);
+      await Promise.all([tx.objectStore('messages').add(message), ...transfers.map((transfer) => tx.objectStore('transfers').put(transfer)), tx.done]);
       return true;
     } catch (error) {
       if (error instanceof DOMException && error.name === 'ConstraintError') return false;

@@ -13,39 +13,13 @@ import { ChatService } from '../chat/chat-service.js';
 import { openDatabase, type StoredTransfer, type TransferState, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { BLOCK_BYTES, chunksPer, filesDirectory, FLUSH_CHUNKS, type ReceiveStore } from './receiver-messages.js';
+import { FakeChannel, randomFile, sha256, type Frame } from './transfer-test-support.js';
 import { TransferService } from './transfer-service.js';
 import { bytesToHex, chunkDigest, chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
 declare const before: (body: () => void) => void;
-
-type Frame = string | ArrayBuffer;
-
-/** One end of a files channel: what the service sees of an RTCDataChannel. */
-class FakeChannel extends EventTarget {
-  readyState: RTCDataChannelState = 'open';
-  bufferedAmount = 0;
-  bufferedAmountLowThreshold = 0;
-  /** What the connection's SCTP transport says the peer takes. */
-  maxMessageSize = DEFAULT_MESSAGE_SIZE;
-  readonly sent: Frame[] = [];
-  /** Called with each frame as it is sent (a live wire delivers it from here). */
-  onSend: ((frame: Frame) => void) | null = null;
-  send(data: Frame | Uint8Array<ArrayBuffer>): void {
-    if (this.readyState !== 'open') throw new Error('channel not open');
-    // As RTCDataChannel.send does for a message larger than the peer takes.
-    if (typeof data !== 'string' && data.byteLength > this.maxMessageSize) throw new TypeError('message too large');
-    // Copied as it is sent, as RTCDataChannel.send does (the sender reuses its buffer), and received as an ArrayBuffer.
-    const frame = typeof data === 'string' ? data : data instanceof ArrayBuffer ? data.slice(0) : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-    this.sent.push(frame);
-    this.onSend?.(frame);
-  }
-  close(): void {
-    this.readyState = 'closed';
-    this.dispatchEvent(new Event('close'));
-  }
-}
 
 interface Side {
   /** The other person's device key: this side's conversation. */
@@ -140,17 +114,6 @@ async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000):
       if (a.channel?.sent.length === 0 && b.channel?.sent.length === 0) return;
     }
   }
-}
-
-function randomFile(bytes: number, name = 'photo.raw'): File {
-  const data = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(bytes, i + 65536)));
-  return new File([data], name, { type: 'application/octet-stream' });
-}
-
-async function sha256(blob: Blob): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function only(s: Side): Promise<StoredTransfer> {

@@ -17,6 +17,7 @@ import type { IHasher } from 'hash-wasm';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
+import { roomConversation } from '../chat/room-wire.js';
 import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
 import { chunksPer, type ReceiverReply, type ReceiveStore } from './receiver-messages.js';
@@ -30,6 +31,18 @@ export interface TransferTransport {
   /** The largest message the device's connection takes (`RTCSctpTransport.maxMessageSize`), or null when unknown. */
   maxMessageSize(device: string): number | null;
   want(device: string): void;
+}
+
+/**
+ * The room's conversation (`RoomChat`): a file sent to the room is one transfer per member, each as between
+ * two people, shown under one entry there; a file offered to this device in the room is entered there too.
+ */
+export interface RoomFileHistory {
+  readonly room: string;
+  /** Who a file sent to the room now goes to: everyone known in the room but this device, online or away. */
+  members(): string[];
+  /** Adds an entry to the room's conversation, with the transfers it shows, in one transaction; false when it was there. */
+  record(entry: StoredMessage, transfers?: readonly StoredTransfer[]): Promise<boolean>;
 }
 
 export interface TransferEventMap {
@@ -94,6 +107,7 @@ interface Incoming {
 export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #db: WhisperDatabase;
   readonly #chat: ChatService;
+  readonly #room: RoomFileHistory | null;
   readonly #transport: TransferTransport;
   readonly #transfers = new Map<string, StoredTransfer>();
   readonly #outgoing = new Map<string, Outgoing>();
@@ -116,11 +130,15 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #controlQueue = new Map<string, Promise<void>>();
   #xxhash: Promise<IHasher> | null = null;
 
-  /** `store` says where received files go; by default, the best this browser has (`TransferReceiver.store`). */
-  constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport, { store }: { store?: ReceiveStore } = {}) {
+  /**
+   * `store` says where received files go; by default, the best this browser has (`TransferReceiver.store`).
+   * `room`: the room's conversation, for files sent to the whole room and offered in it (none: one to one only).
+   */
+  constructor(db: WhisperDatabase, chat: ChatService, transport: TransferTransport, { store, room }: { store?: ReceiveStore; room?: RoomFileHistory } = {}) {
     super();
     this.#db = db;
     this.#chat = chat;
+    this.#room = room ?? null;
     this.#transport = transport;
     this.#receiver = new TransferReceiver(db.name, store);
   }
@@ -187,31 +205,84 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   }
 
   async send(device: string, files: readonly File[]): Promise<void> {
-    // The peer's limit when connected; otherwise the size every WebRTC stack takes.
-    const chunkSize = chunkSizeFor(this.#transport.channel(device) ? this.#transport.maxMessageSize(device) : null);
     for (const file of files) {
-      const first = await this.#xxhash64(await file.slice(0, chunkSize).arrayBuffer());
-      const transfer: StoredTransfer = {
-        id: randomId(16),
-        conversation: device,
-        direction: 'out',
-        name: file.name || 'file',
-        size: file.size,
-        type: file.type,
-        chunkSize,
-        chunkCount: Math.ceil(file.size / chunkSize),
-        state: 'offered',
-        next: 0,
-        integrity: 2,
-        lastModified: file.lastModified,
-        firstChunkHash: first,
-        createdAt: Date.now(),
-      };
+      const transfer = await this.#newOutgoing(device, file);
       await this.#save(transfer);
-      this.#outgoing.set(transfer.id, { reader: new ChunkReader(file, chunkSize), frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: 0, acked: 0, pumping: false, wake: null });
+      this.#outgoing.set(transfer.id, await this.#sending(transfer, file, 0));
       await this.#chat.record(this.#entry(transfer));
       this.#offer(transfer);
     }
+  }
+
+  /**
+   * Offers each file to everyone in the room: one transfer per member, each accepted or declined, sent,
+   * resumed and verified on its own as between two people, all shown under one entry in the room's
+   * conversation, written with them in one transaction. A member who is away gets theirs when their
+   * connection opens.
+   */
+  async sendToRoom(files: readonly File[]): Promise<void> {
+    const room = this.#room;
+    const members = room?.members() ?? [];
+    if (!room || members.length === 0) {
+      this.emit('wh-transfer-error', 'No one else is in this room yet: share its link first.');
+      return;
+    }
+    for (const file of files) {
+      const transfers = await Promise.all(members.map((device) => this.#newOutgoing(device, file, room.room)));
+      const entry: StoredMessage = {
+        id: randomId(16),
+        conversation: roomConversation(room.room),
+        direction: 'out',
+        text: transfers[0]!.name,
+        sentAt: Date.now(),
+        at: 0,
+        status: 'sent',
+        receiptSent: 0,
+        transfers: Object.fromEntries(transfers.map((transfer) => [transfer.conversation, transfer.id])),
+      };
+      // Known here before the entry that shows them is on screen.
+      for (const transfer of transfers) this.#transfers.set(transfer.id, transfer);
+      try {
+        await room.record(entry, transfers);
+      } catch (error) {
+        for (const transfer of transfers) this.#transfers.delete(transfer.id);
+        this.emit('wh-transfer-error', error instanceof Error ? error.message : String(error));
+        return;
+      }
+      for (const transfer of transfers) {
+        this.#outgoing.set(transfer.id, await this.#sending(transfer, file, 0));
+        this.emit('wh-transfer', transfer);
+        this.#offer(transfer);
+      }
+    }
+  }
+
+  /** A new transfer of `file` to `device` (not stored yet), in chunks as large as their connection takes. */
+  async #newOutgoing(device: string, file: File, room?: string): Promise<StoredTransfer> {
+    // The peer's limit when connected; otherwise the size every WebRTC stack takes.
+    const chunkSize = chunkSizeFor(this.#transport.channel(device) ? this.#transport.maxMessageSize(device) : null);
+    return {
+      id: randomId(16),
+      conversation: device,
+      ...(room ? { room } : {}),
+      direction: 'out',
+      name: file.name || 'file',
+      size: file.size,
+      type: file.type,
+      chunkSize,
+      chunkCount: Math.ceil(file.size / chunkSize),
+      state: 'offered',
+      next: 0,
+      integrity: 2,
+      lastModified: file.lastModified,
+      firstChunkHash: await this.#xxhash64(await file.slice(0, chunkSize).arrayBuffer()),
+      createdAt: Date.now(),
+    };
+  }
+
+  /** The picked file of an outgoing transfer, read from chunk `from` on. */
+  async #sending(transfer: StoredTransfer, file: File, from: number): Promise<Outgoing> {
+    return { reader: new ChunkReader(file, transfer.chunkSize), frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: from, acked: from, pumping: false, wake: null };
   }
 
   /** The sender picked the file again after a reload: it must be the same one. */
@@ -224,7 +295,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       return false;
     }
     this.#outgoing.get(id)?.reader.close();
-    this.#outgoing.set(id, { reader: new ChunkReader(file, transfer.chunkSize), frame: null, sha: await createSHA256(), hashedUpTo: 0, cursor: transfer.next, acked: transfer.next, pumping: false, wake: null });
+    this.#outgoing.set(id, await this.#sending(transfer, file, transfer.next));
     if (transfer.state === 'paused') await this.#update(transfer, { state: 'active', reason: undefined });
     this.#pump(transfer);
     return true;
@@ -365,8 +436,9 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   // Sender side
 
   #offer(transfer: StoredTransfer): void {
-    const { id, name, size, type, chunkSize, integrity } = transfer;
-    if (!this.#control(transfer.conversation, { t: 'offer', id, name, size, type, chunkSize, ...(integrity ? { integrity } : {}) })) this.#transport.want(transfer.conversation);
+    const { id, name, size, type, chunkSize, integrity, room } = transfer;
+    const frame: TransferFrame = { t: 'offer', id, name, size, type, chunkSize, ...(integrity ? { integrity } : {}), ...(room ? { room } : {}) };
+    if (!this.#control(transfer.conversation, frame)) this.#transport.want(transfer.conversation);
   }
 
   async #accepted(transfer: StoredTransfer, from: number, integrity: Integrity, channel: RTCDataChannel): Promise<void> {
@@ -515,6 +587,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   // Receiver side
 
   async #offered(device: string, frame: Extract<TransferFrame, { t: 'offer' }>, known: StoredTransfer | undefined): Promise<void> {
+    // A file for a room is taken only in that room (no member puts a file into another), and a transfer
+    // stays where it was first filed: a one-to-one file never moves into a room, nor a room's out of it.
+    if (frame.room !== undefined && frame.room !== this.#room?.room) return;
+    if (known && known.room !== frame.room) return;
     if (known) {
       if (known.size !== frame.size) return;
       // The sender offers again after a break: tell it where we are.
@@ -537,7 +613,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
           // The person decides (Accept, Decline, Resume); nothing to say yet.
           break;
       }
-      await this.#chat.record(this.#entry(known));
+      await this.#record(known);
       return;
     }
     const transfer: StoredTransfer = {
@@ -553,10 +629,25 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       next: 0,
       // Checked as the sender says: version 2 when it offers it, else version 1.
       ...(frame.integrity ? { integrity: frame.integrity } : {}),
+      ...(frame.room ? { room: frame.room } : {}),
       createdAt: Date.now(),
     };
-    await this.#save(transfer);
-    await this.#chat.record(this.#entry(transfer));
+    if (!transfer.room) {
+      await this.#save(transfer);
+      await this.#chat.record(this.#entry(transfer));
+      return;
+    }
+    // The room's entry and its transfer, in one transaction.
+    this.#transfers.set(transfer.id, transfer);
+    try {
+      await this.#record(transfer, [transfer]);
+    } catch (error) {
+      // Not stored: the sender offers it again on the next connection.
+      this.#transfers.delete(transfer.id);
+      this.emit('wh-transfer-error', error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.emit('wh-transfer', transfer);
   }
 
   /** The transfer's entry in the conversation's history (it shares the transfer's id). */
@@ -564,15 +655,23 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const incoming = transfer.direction === 'in';
     return {
       id: transfer.id,
-      conversation: transfer.conversation,
+      conversation: transfer.room ? roomConversation(transfer.room) : transfer.conversation,
       direction: transfer.direction,
       text: transfer.name,
       sentAt: transfer.createdAt,
       at: 0,
       status: incoming ? 'delivered' : 'sent',
-      receiptSent: 0,
+      // A file offered in the room: its author is who offers it, and no read receipt goes for it (the sender sees Accept or Decline).
+      receiptSent: transfer.room ? 1 : 0,
       transfer: transfer.id,
+      ...(transfer.room && incoming ? { author: transfer.conversation } : {}),
     };
+  }
+
+  /** Adds the transfer's entry to its conversation, the room's or the person's (with `transfers` in the same transaction); false when it was there. */
+  async #record(transfer: StoredTransfer, transfers: readonly StoredTransfer[] = []): Promise<boolean> {
+    if (!transfer.room) return this.#chat.record(this.#entry(transfer));
+    return (await this.#room?.record(this.#entry(transfer), transfers)) ?? false;
   }
 
   /** Asks the sender for the chunks from the first one not stored: once per channel, unless the person asks (Accept, Resume). */

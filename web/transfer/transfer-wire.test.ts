@@ -33,6 +33,13 @@ describe('chunk size from the peer’s largest message', () => {
     expect(parseTransferFrame(offer(65_000))).toBeNull();
   });
 
+  it('a file to the room names a valid room id; anything else in its place is refused', () => {
+    const withRoom = (room: unknown) => JSON.stringify({ ...JSON.parse(offer(63 * 1024)), room });
+    expect(parseTransferFrame(withRoom('Zm9vYmFyYmF6cXV4MTIzNA'))).toMatchObject({ t: 'offer', room: 'Zm9vYmFyYmF6cXV4MTIzNA' });
+    expect(parseTransferFrame(offer(63 * 1024))).not.toHaveProperty('room');
+    for (const room of ['short', 'Zm9vYmFyYmF6cXV4MTIz/A', '', true, 42, null]) expect(parseTransferFrame(withRoom(room))).toBeNull();
+  });
+
   it('a chunk frame larger than the largest chunk is refused, one of that size is read, in either version', () => {
     expect(decodeChunk(encodeChunk(ID, 7, HASH, new Uint8Array(MAX_CHUNK_SIZE)).buffer)).toMatchObject({ integrity: 1, id: ID, index: 7, hash: HASH });
     expect(decodeChunk(encodeChunk(ID, 7, HASH, new Uint8Array(MAX_CHUNK_SIZE + 1)).buffer)).toBeNull();

@@ -11,6 +11,7 @@
  * buffers), several times cheaper than SHA-256 in WebAssembly.
  */
 import * as v from 'valibot';
+import { RoomIdSchema } from '../../signal/protocol/messages.js';
 import { parseJsonFrame } from '../peers/json-frame.js';
 
 export const MAX_FILE_SIZE = 2 ** 40;
@@ -57,6 +58,11 @@ export const TransferFrameSchema = v.variant('t', [
     chunkSize: v.pipe(v.number(), v.integer(), v.minValue(MIN_CHUNK_SIZE), v.maxValue(MAX_CHUNK_SIZE), v.multipleOf(1024)),
     /** Chunks checked with SHA-256 (version 2); absent from a sender that knows only version 1. */
     integrity: v.optional(v.literal(2)),
+    /**
+     * A file sent to this room (one transfer per member): the receiver files it under the room's conversation,
+     * and takes it only in that very room. Absent: a file to this person alone.
+     */
+    room: v.optional(RoomIdSchema),
   }),
   /**
    * The receiver wants the chunks from `from` on (accept, and resume after a break), checked as `integrity`
