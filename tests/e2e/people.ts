@@ -102,3 +102,14 @@ export function messageTexts(person: Person) {
 export function statusOf(person: Person, text: string) {
   return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('img');
 }
+
+/** Opens the room's conversation from the Room entry at the top of the people list. */
+export async function openRoomChat(person: Person): Promise<void> {
+  await peopleList(person).getByRole('button', { name: /^Room, / }).click();
+  await expect(person.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
+}
+
+/** An own room message's receipts, a button named by what it says ("Delivered to 1 of 2, read by 1"). */
+export function receipts(person: Person, text: string) {
+  return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('button');
+}

@@ -3,20 +3,10 @@
  * per member, a member away and back, typing by name, and the history across a reload.
  */
 import { expect, test } from './fixtures.js';
-import { closeAll, meet, messages, openRoom, peopleList, send, type Person } from './people.js';
+import { closeAll, meet, messages, openRoom, openRoomChat, peopleList, receipts, send, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
-
-async function openRoomChat(person: Person): Promise<void> {
-  await peopleList(person).getByRole('button', { name: /^Room, / }).click();
-  await expect(person.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
-}
-
-/** An own room message's receipts, a button named by what it says ("Delivered to 1 of 2, read by 1"). */
-function receipts(person: Person, text: string) {
-  return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('button');
-}
 
 function roomMessage(person: Person, text: string) {
   return messages(person).getByRole('listitem').filter({ hasText: text });
