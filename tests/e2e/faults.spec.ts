@@ -1,13 +1,20 @@
 /**
  * Faults as phones have them, on a seeded random schedule, while two people
- * chat, send files both ways (one of 64 MiB) and make a call: page reloads,
+ * chat (one to one and in the room's conversation, in turns), send files both
+ * ways (one of 64 MiB) and make a call: page reloads,
  * a tab closed and opened again, network drops of 0.5–5 s, both reloading at
  * once, a CPU-starved page, and the signal server restarted (SIGTERM, then a
  * new process on the same port). After each fault the person writes, and the
  * time until that message is Delivered is the time until chat works again.
  *
+ * A third person, Carol, writes in the room and closes her tab as each round
+ * begins, and opens it again as it ends: what the two write in the room
+ * meanwhile waits for her on their devices, through their faults.
+ *
  * Afterwards: every message is on both sides exactly once and in order (also
- * after a final reload), every file is byte-identical after the person pressed
+ * after a final reload); each person's room history holds every room message
+ * once, in each writer's order, under its writer's name, and each is Delivered
+ * to both other members; every file is byte-identical after the person pressed
  * whatever the app offered (Accept, Resume, Pick the file again), and no
  * "Key changed" appeared between devices that did not change.
  *
@@ -25,7 +32,7 @@ import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { watchForProblems } from './fixtures.js';
 import { attach, fileEntry, randomFile, saved, type TestFile } from './files.js';
-import { createRoom, messageTexts, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
+import { createRoom, messageTexts, newPerson, openChat, openRoom, openRoomChat, receipts, send, statusOf, type Person } from './people.js';
 
 const SOAK_MINUTES = Number(process.env.SOAK_MINUTES ?? 0);
 const FIXED_SEED = 20261129;
@@ -48,24 +55,36 @@ function seeded(seed: number): () => number {
 }
 
 interface Actor extends Person {
+  /** The person this one talks to one to one. */
   other: string;
   /** Problems of pages this person opened after the first one (a tab closed and opened again). */
   laterProblems: string[][];
 }
 
+type Conversation = 'pair' | 'room';
+
 class World {
   signal!: SignalProcess;
   port = 0;
   link = '';
+  /** By writer, what they wrote one to one, and to the room, in order. */
   readonly sent = new Map<string, string[]>();
+  readonly sentToRoom = new Map<string, string[]>();
   readonly recovery = new Map<FaultKind, number[]>();
   readonly files = new Map<string, TestFile & { from: Actor; to: Actor }>();
+  carolAway = false;
   #counter = 0;
+  #turns = 0;
 
-  constructor(readonly alice: Actor, readonly bob: Actor, readonly dir: string) {}
+  constructor(readonly alice: Actor, readonly bob: Actor, readonly carol: Actor, readonly dir: string) {}
 
+  /** The two who chat one to one, through the faults. */
   get people(): Actor[] {
     return [this.alice, this.bob];
+  }
+
+  get everyone(): Actor[] {
+    return [this.alice, this.bob, this.carol];
   }
 
   async startSignal(): Promise<void> {
@@ -73,19 +92,27 @@ class World {
     expect(await this.signal.listening).toBe(this.port);
   }
 
-  /** Writes a numbered message; it must reach the other side exactly once. */
-  async write(person: Actor): Promise<string> {
+  /**
+   * Writes a numbered message, one to one and to the room in turns; it must reach every other member
+   * exactly once.
+   */
+  async write(person: Actor, where: Conversation = ++this.#turns % 2 === 1 ? 'pair' : 'room'): Promise<{ text: string; where: Conversation }> {
     const text = `${person.name} #${String(++this.#counter).padStart(4, '0')}`;
-    await ensureChat(person);
+    await (where === 'pair' ? ensureChat(person) : ensureRoomChat(person));
     await send(person, text);
-    this.sent.set(person.name, [...(this.sent.get(person.name) ?? []), text]);
-    return text;
+    const sent = where === 'pair' ? this.sent : this.sentToRoom;
+    sent.set(person.name, [...(sent.get(person.name) ?? []), text]);
+    return { text, where };
   }
 
-  /** Writes, and waits until the message is Delivered: chat works again. Returns the ms it took from `since`. */
-  async probe(person: Actor, since: number): Promise<number> {
-    const text = await this.write(person);
-    await expect(statusOf(person, text)).toHaveAttribute('aria-label', /^(Delivered|Read)$/, { timeout: 90_000 });
+  /**
+   * Writes, and waits until the message is Delivered to whoever is there (in the room, everyone but Carol
+   * while she is away): chat works again. Returns the ms it took from `since`.
+   */
+  async probe(person: Actor, since: number, where?: Conversation): Promise<number> {
+    const { text, where: written } = await this.write(person, where);
+    if (written === 'pair') await expect(statusOf(person, text)).toHaveAttribute('aria-label', /^(Delivered|Read)$/, { timeout: 90_000 });
+    else await expect(receipts(person, text)).toHaveAccessibleName(new RegExp(`^Delivered to ${this.carolAway ? 1 : 2} of 2\\b`), { timeout: 90_000 });
     return Date.now() - since;
   }
 
@@ -97,6 +124,28 @@ class World {
 async function ensureChat(person: Actor): Promise<void> {
   const heading = person.page.getByRole('heading', { name: person.other });
   if (!(await heading.isVisible())) await openChat(person, person.other);
+}
+
+async function ensureRoomChat(person: Actor): Promise<void> {
+  const heading = person.page.getByRole('heading', { name: 'Room', exact: true });
+  if (!(await heading.isVisible())) await openRoomChat(person);
+}
+
+/** Carol writes in the room, waits until both have it, and closes her tab. */
+async function carolLeaves(world: World): Promise<void> {
+  await world.probe(world.carol, Date.now(), 'room');
+  await world.carol.page.close();
+  world.carolAway = true;
+}
+
+/** Carol opens the room again, in a new tab, and its conversation: what waits for her comes. */
+async function carolReturns(world: World): Promise<void> {
+  const { carol } = world;
+  carol.page = await carol.context.newPage();
+  carol.laterProblems.push(watchForProblems(carol.page));
+  await openRoom(carol, world.link);
+  await openRoomChat(carol);
+  world.carolAway = false;
 }
 
 /** Whatever the app offers to move a file forward, a person presses: Accept, Resume, Pick the file again. */
@@ -118,14 +167,34 @@ async function tendTransfers(world: World, person: Actor): Promise<void> {
   }
 }
 
-async function reload(person: Actor): Promise<void> {
+async function reload(person: Actor, where: Conversation = 'pair'): Promise<void> {
   await person.page.reload();
   await expect(person.page.getByRole('button', { name: 'Share' })).toBeVisible();
-  await ensureChat(person);
+  await (where === 'pair' ? ensureChat(person) : ensureRoomChat(person));
+}
+
+/**
+ * Messages on their way as pages go: each writer's room message is stored before it is on screen, then
+ * goes out, so the page may go before it left, before it arrived, or before its acknowledgement came
+ * back. (Not one to one: there a page gone in the instant its own write commits may lose its copy.)
+ * The other side's one-to-one message may likewise be cut on the way in.
+ */
+async function writeAsPagesGo(world: World, going: Actor[]): Promise<void> {
+  const others = world.people.filter((p) => !going.includes(p));
+  await Promise.all([
+    ...going.map(async (person) => {
+      const { text } = await world.write(person, 'room');
+      await expect(messageTexts(person).filter({ hasText: text })).toHaveCount(1);
+    }),
+    ...others.map((person) => world.write(person)),
+  ]);
 }
 
 async function inject(world: World, kind: FaultKind, random: () => number): Promise<void> {
   const person = random() < 0.5 ? world.alice : world.bob;
+  // The recovery time runs from the fault, after what was written as it hit.
+  if (kind === 'reload' || kind === 'close-reopen') await writeAsPagesGo(world, [person]);
+  if (kind === 'both-reload') await writeAsPagesGo(world, world.people);
   const started = Date.now();
   switch (kind) {
     case 'reload':
@@ -244,8 +313,34 @@ async function expectConversationIntact(world: World): Promise<void> {
   }
 }
 
+/**
+ * Each person's room history: every room message once, each writer's in the order written, under the
+ * writer's name (an own message has none); and each one Delivered to both other members.
+ */
+async function expectRoomIntact(world: World): Promise<void> {
+  const writers = world.everyone.map((p) => p.name);
+  const expected = Object.fromEntries(writers.map((writer) => [writer, world.sentToRoom.get(writer) ?? []]));
+  for (const person of world.everyone) {
+    await ensureRoomChat(person);
+    // A message from someone else is two paragraphs, its author's name and its text; an own one is its text.
+    const byWriter = async () => {
+      const paragraphs = await messageTexts(person).allTextContents();
+      const found: Record<string, string[]> = Object.fromEntries(writers.map((writer) => [writer, []]));
+      paragraphs.forEach((text, i) => {
+        const writer = /^(\w+) #\d+$/.exec(text)?.[1];
+        if (!writer) return;
+        const author = i > 0 && writers.includes(paragraphs[i - 1]!) ? paragraphs[i - 1]! : person.name;
+        found[writer]?.push(author === writer ? text : `${text} (shown as ${author}'s)`);
+      });
+      return found;
+    };
+    await expect.poll(byWriter, { message: `${person.name}'s room history`, timeout: 60_000 }).toEqual(expected);
+    for (const text of expected[person.name]!) await expect(receipts(person, text)).toHaveAccessibleName(/^Delivered to 2 of 2\b/, { timeout: 60_000 });
+  }
+}
+
 async function expectNoKeyChange(world: World): Promise<void> {
-  for (const person of world.people) {
+  for (const person of world.everyone.filter((p) => !p.page.isClosed())) {
     await expect(person.page.getByText('Key changed')).toHaveCount(0);
     await expect(person.page.getByText(/is not the one you know/)).toHaveCount(0);
   }
@@ -275,21 +370,22 @@ test.beforeEach(async () => {
 });
 test.afterEach(async () => {
   if (world) {
-    for (const person of world.people) await person.context.close();
+    for (const person of world.everyone) await person.context.close();
     await world.signal.stop();
   }
   world = null;
   await rm(dir, { recursive: true, force: true });
 });
 
-test('chat, files both ways and a call survive reloads, closed tabs, network drops, a starved CPU and a server restart', async ({ browser }) => {
+test('chat one to one and in the room, files both ways and a call survive reloads, closed tabs, network drops, a starved CPU and a server restart', async ({ browser }) => {
   test.setTimeout(SOAK_MINUTES > 0 ? (SOAK_MINUTES + 10) * 60_000 : 600_000);
   const actor = async (name: string, other: string): Promise<Actor> => ({ ...(await newPerson(browser, name)), other, laterProblems: [] });
-  world = new World(await actor('Alice', 'Bob'), await actor('Bob', 'Alice'), dir);
+  world = new World(await actor('Alice', 'Bob'), await actor('Bob', 'Alice'), await actor('Carol', 'Alice'), dir);
   world.port = await freePort();
   await world.startSignal();
   world.link = await createRoom(world.alice, `http://localhost:${world.port}`);
   await openRoom(world.bob, world.link);
+  await openRoom(world.carol, world.link);
   await world.probe(world.alice, Date.now());
   await world.probe(world.bob, Date.now());
 
@@ -303,6 +399,7 @@ test('chat, files both ways and a call survive reloads, closed tabs, network dro
     // Every kind once in each round, in a seeded order, then seeded picks.
     const order = KINDS.map((kind) => ({ kind, key: random() })).sort((a, b) => a.key - b.key).map(({ kind }) => kind);
     while (order.length < FAULTS_PER_ROUND) order.push(KINDS[Math.floor(random() * KINDS.length)]!);
+    await carolLeaves(world);
     await sendFiles(world, round, 'a');
     for (const [i, kind] of order.entries()) {
       console.log(`fault ${i + 1}: ${kind}`);
@@ -317,17 +414,20 @@ test('chat, files both ways and a call survive reloads, closed tabs, network dro
     }
     await settle(world, round);
     await expectConversationIntact(world);
+    await carolReturns(world);
+    await expectRoomIntact(world);
     await expectNoKeyChange(world);
     if (SOAK_MINUTES <= 0 || Date.now() - began > SOAK_MINUTES * 60_000) break;
   }
-  await Promise.all([reload(world.alice), reload(world.bob)]);
+  await Promise.all([reload(world.alice), reload(world.bob), reload(world.carol, 'room')]);
   await expectConversationIntact(world);
+  await expectRoomIntact(world);
   await expectNoKeyChange(world);
   report(world, seeds, (Date.now() - began) / 60_000);
 
   // While the server was down, pages reported their failed WebSocket connections; nothing else may be wrong.
   const expected = /WebSocket connection to .* failed/;
-  for (const person of world.people) {
+  for (const person of world.everyone) {
     expect([...person.problems, ...person.laterProblems.flat()].filter((p) => !expected.test(p)), `${person.name}'s pages reported errors`).toEqual([]);
   }
 });
