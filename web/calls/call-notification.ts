@@ -28,13 +28,14 @@ export const callNotificationTag = (call: string) => `whisper-call-${call}`;
  */
 const showing = new Set<Promise<void>>();
 
-export async function showCallNotification(call: string, name: string, video: boolean): Promise<void> {
+/** `room`: the call is the room's (a group call), which "Accept" joins. */
+export async function showCallNotification(call: string, name: string, video: boolean, room = false): Promise<void> {
   if (!('Notification' in globalThis) || Notification.permission !== 'granted' || !navigator.serviceWorker) return;
   const registration = await navigator.serviceWorker.getRegistration();
   if (!registration) return;
   const data: CallNotificationData = { call, url: location.href };
-  const shown = registration.showNotification(`${name} is calling`, {
-    body: video ? 'Incoming video call on Whisper' : 'Incoming audio call on Whisper',
+  const shown = registration.showNotification(room ? `${name} is calling the room` : `${name} is calling`, {
+    body: room ? 'Group call on Whisper' : video ? 'Incoming video call on Whisper' : 'Incoming audio call on Whisper',
     tag: callNotificationTag(call),
     icon: '/icons/icon-192.png',
     requireInteraction: true,

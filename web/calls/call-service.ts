@@ -20,7 +20,8 @@ import type { PeerLink } from '../peers/peer-link.js';
 import type { CallOutcome, StoredMessage } from '../storage/database.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import type { CallFrame } from './call-wire.js';
-import { acquireMedia, canShareScreen, mediaProblem, openCamera, videoInputs, type Facing } from './local-media.js';
+import { acquireMedia } from './local-media.js';
+import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
 export type CallPhase = 'outgoing' | 'incoming' | 'active';
@@ -41,6 +42,8 @@ export interface CallTransport {
   ringEnded(call: Call): void;
   /** A call was made or answered by a click: subscribe this device to pushes (synchronously, in the gesture). */
   optIn(): void;
+  /** The room's call rings or runs on this device: a one-to-one call is refused as busy. */
+  busy(): boolean;
 }
 
 export interface CallEventMap {
@@ -50,38 +53,24 @@ export interface CallEventMap {
   'wh-call-notice': CustomEvent<string>;
 }
 
-/** A call: its state is read by the call screens and changed only by the service. */
-export class Call {
+/** A call: its state is read by the call screens and changed only by the service (and its own media controls). */
+export class Call extends OwnMedia {
   readonly id: string;
   readonly device: string;
   readonly direction: 'out' | 'in';
-  readonly video: boolean;
   phase: CallPhase;
   /** Date.now() when it was answered: the duration runs from there. */
   answeredAt: number | null = null;
-  /** What this device sends (and shows as its preview); null until acquired. */
-  local: MediaStream | null = null;
   /** What arrives from the other device. A new stream whenever its tracks change. */
   remote: MediaStream = new MediaStream();
-  muted = false;
-  cameraOn: boolean;
-  screen = false;
-  facing: Facing = 'user';
-  cameras = 0;
   remoteMuted = false;
   remoteCameraOn: boolean;
   remoteScreen = false;
   /** The connection dropped mid-call and is being made again. */
   reconnecting = false;
-  /** A device problem and what the call does instead. */
-  notice = '';
-  readonly canShareScreen = canShareScreen();
   /** Internal: timers and flags of the service. */
   inviteSent = false;
   timers: Array<ReturnType<typeof setTimeout>> = [];
-  cameraTrack: MediaStreamTrack | null = null;
-  /** The camera in use before screen sharing released it. */
-  cameraDevice: string | null = null;
   /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
   mergedFrom: Call | null = null;
   /** Outgoing: the callee's app said it rings. */
@@ -89,18 +78,13 @@ export class Call {
   /** Outgoing: the callee's closed app was rung through a push. */
   pushed = false;
 
-  constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase) {
+  constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase, host: OwnMediaHost<Call>) {
+    super(video, host as OwnMediaHost<OwnMedia>);
     this.id = id;
     this.device = device;
     this.direction = direction;
-    this.video = video;
     this.phase = phase;
-    this.cameraOn = video;
     this.remoteCameraOn = video;
-  }
-
-  get kinds(): Array<'audio' | 'video'> {
-    return this.video ? ['audio', 'video'] : ['audio'];
   }
 }
 
@@ -117,6 +101,20 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   readonly #transport: CallTransport;
   readonly #ringtone = new Ringtone();
   #current: Call | null = null;
+  /** How a call's own media reaches the other side, and who hears of its changes. */
+  readonly #media: OwnMediaHost<Call> = {
+    isCurrent: (call) => this.#current === call,
+    sendVideo: async (call, track) => {
+      const link = call.phase === 'active' ? this.#transport.link(call.device) : null;
+      const sender = link ? mediaTransceiver(link.pc, 'video')?.sender : undefined;
+      await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+    },
+    changed: (call, tell) => {
+      if (tell) this.#sendMediaState(call);
+      this.#changed();
+    },
+    notice: (text) => this.emit('wh-call-notice', text),
+  };
 
   constructor(transport: CallTransport) {
     super();
@@ -137,10 +135,10 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
-    if (this.#current) return;
+    if (this.#current || this.#transport.busy()) return;
     askToAnnounceCalls();
     this.#transport.optIn();
-    const call = new Call(randomId(16), device, 'out', video, 'outgoing');
+    const call = new Call(randomId(16), device, 'out', video, 'outgoing', this.#media);
     this.#current = call;
     this.#ringtone.start('outgoing');
     call.timers.push(
@@ -153,7 +151,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     const merged = this.#current?.mergedFrom === call ? this.#current : null;
     if (merged) {
       // They called us meanwhile and their call won: it goes on with this media.
-      this.#useLocal(merged, stream, notice);
+      merged.useLocal(stream, notice);
       this.#answer(merged);
       return;
     }
@@ -161,7 +159,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       stopTracks(stream);
       return;
     }
-    this.#useLocal(call, stream, notice);
+    call.useLocal(stream, notice);
     this.#sendInvite(call);
     if (!call.inviteSent) this.#transport.want(device);
     // Offline, or their app does not say it rings: their phone may have closed it. Ring it through a push.
@@ -223,7 +221,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       stopTracks(stream);
       return;
     }
-    this.#useLocal(call, stream, notice);
+    call.useLocal(stream, notice);
     this.#answer(call);
   }
 
@@ -258,97 +256,23 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 
   setMuted(muted: boolean): void {
-    const call = this.#current;
-    if (!call?.local) return;
-    call.muted = muted;
-    for (const track of call.local.getAudioTracks()) track.enabled = !muted;
-    this.#sendMediaState(call);
-    this.#changed();
+    this.#current?.setMuted(muted);
   }
 
   /** Camera off releases it (its light goes out); camera on opens it again. */
   async setCamera(on: boolean): Promise<void> {
-    const call = this.#current;
-    if (!call?.video || call.cameraOn === on) return;
-    if (!on) {
-      call.cameraOn = false;
-      await this.#setCameraTrack(call, null);
-    } else if (call.screen) {
-      call.cameraOn = true; // opened when the screen sharing stops
-    } else {
-      try {
-        const track = await openCamera(call.facing);
-        if (this.#current !== call) return track.stop();
-        call.cameraOn = true;
-        call.notice = '';
-        await this.#setCameraTrack(call, track);
-      } catch (error) {
-        call.notice = mediaProblem(error, 'camera');
-        this.emit('wh-call-notice', call.notice);
-      }
-    }
-    this.#sendMediaState(call);
-    this.#changed();
+    await this.#current?.setCamera(on);
   }
 
   /** The other camera: front/back on a phone, the next one on a desktop. */
   async switchCamera(): Promise<void> {
-    const call = this.#current;
-    if (!call?.video || !call.cameraOn) return;
-    const cameras = await videoInputs();
-    if (cameras.length < 2) return;
-    const currentId = call.cameraTrack?.getSettings().deviceId;
-    const next = cameras[(cameras.findIndex((camera) => camera.deviceId === currentId) + 1) % cameras.length]!;
-    const facing: Facing = call.facing === 'user' ? 'environment' : 'user';
-    try {
-      let track: MediaStreamTrack;
-      try {
-        track = await openCamera(facing, next.deviceId || undefined);
-      } catch {
-        // Many phones cannot open both cameras at once: release this one, then try again.
-        await this.#setCameraTrack(call, null);
-        track = await openCamera(facing, next.deviceId || undefined);
-      }
-      if (this.#current !== call) return track.stop();
-      call.facing = facing;
-      await this.#setCameraTrack(call, track);
-    } catch (error) {
-      call.notice = mediaProblem(error, 'camera');
-      this.emit('wh-call-notice', call.notice);
-      if (!call.cameraTrack) {
-        call.cameraOn = false;
-        await this.setCamera(true);
-      }
-    }
-    this.#changed();
+    await this.#current?.switchCamera();
   }
 
-  /**
-   * Sends the screen instead of the camera (on the same sender, without
-   * renegotiation), and back. The camera is released while the screen is shared.
-   */
+  /** Sends the screen instead of the camera, and back; only once the call is answered. */
   async setScreenSharing(on: boolean): Promise<void> {
     const call = this.#current;
-    if (!call?.video || call.phase !== 'active' || call.screen === on) return;
-    if (!on) return this.#stopScreen(call);
-    let screen: MediaStreamTrack;
-    try {
-      screen = (await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false })).getVideoTracks()[0]!;
-    } catch (error) {
-      if (!(error instanceof DOMException && error.name === 'NotAllowedError')) this.emit('wh-call-notice', mediaProblem(error, 'screen'));
-      return;
-    }
-    if (this.#current !== call) return screen.stop();
-    call.screen = true;
-    // The browser's own "Stop sharing" ends the track: back to the camera then too.
-    screen.addEventListener('ended', () => {
-      if (this.#current === call && call.screen) void this.#stopScreen(call);
-    });
-    call.cameraDevice = call.cameraTrack?.getSettings().deviceId ?? call.cameraDevice;
-    await this.#putVideo(call, screen);
-    await this.#setCameraTrack(call, null);
-    this.#sendMediaState(call);
-    this.#changed();
+    if (call?.phase === 'active') await call.setScreenSharing(on);
   }
 
   // ---- from the room session ----
@@ -452,25 +376,25 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       // Both called each other: the smaller id wins on both sides.
       if (current.id < id) return;
       this.#clearTimers(current);
-      const call = new Call(id, device, 'in', video || current.video, 'active');
+      const call = new Call(id, device, 'in', video || current.video, 'active', this.#media);
       call.answeredAt = Date.now();
       call.mergedFrom = current;
       this.#current = call;
       this.#ringtone.stop();
       // Our media may still be on its way (start() hands it over then).
       if (current.local) {
-        this.#useLocal(call, current.local, current.notice);
+        call.useLocal(current.local, current.notice);
         this.#answer(call);
       }
       this.#changed();
       return;
     }
-    if (current) {
+    if (current || this.#transport.busy()) {
       this.#transport.send(device, { t: 'call-decline', call: id, reason: 'busy' });
-      void this.#record(new Call(id, device, 'in', video, 'incoming'), 'missed');
+      void this.#record(new Call(id, device, 'in', video, 'incoming', this.#media), 'missed');
       return;
     }
-    const call = new Call(id, device, 'in', video, 'incoming');
+    const call = new Call(id, device, 'in', video, 'incoming', this.#media);
     this.#current = call;
     this.#transport.send(device, { t: 'call-ringing', call: id });
     if (this.#answerWhenInvited.delete(id)) {
@@ -525,99 +449,21 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     this.#sendMediaState(call);
   }
 
-  /**
-   * Puts the call's local tracks into the connection's audio and video
-   * transceivers, creating them (callee) when the connection has none yet.
-   * Directions are set synchronously: inside `wh-remote-offer` they shape the answer.
-   */
+  /** Puts the call's tracks into the connection's transceivers, creating them (callee) when it has none yet. */
   #attach(call: Call, create: boolean): void {
     const link = this.#transport.link(call.device);
     if (!link) return;
-    for (const kind of call.kinds) {
-      const track = call.local?.getTracks().find((t) => t.kind === kind && t.readyState === 'live') ?? null;
-      const transceiver = mediaTransceiver(link.pc, kind);
-      if (!transceiver) {
-        if (create) link.pc.addTransceiver(track ?? kind, { direction: 'sendrecv' });
-        continue;
-      }
-      if (transceiver.direction !== 'sendrecv') transceiver.direction = 'sendrecv';
-      if (transceiver.sender.track !== track) void transceiver.sender.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
-    }
+    attachTracks(link.pc, call, create);
     this.#refreshRemote(call);
-  }
-
-  /** Empties the senders when a call ends; the transceivers stay for the next call. */
-  #detach(call: Call): void {
-    const link = this.#transport.link(call.device);
-    if (!link) return;
-    for (const transceiver of link.pc.getTransceivers()) {
-      if (transceiver.currentDirection !== 'stopped' && transceiver.sender.track) void transceiver.sender.replaceTrack(null).catch(() => undefined);
-    }
   }
 
   #refreshRemote(call: Call): void {
     const link = this.#transport.link(call.device);
     if (!link) return;
-    const tracks = call.kinds.map((kind) => mediaTransceiver(link.pc, kind)?.receiver.track).filter((track): track is MediaStreamTrack => !!track);
-    const present = call.remote.getTracks();
-    if (tracks.length === present.length && tracks.every((track) => present.includes(track))) return;
+    const tracks = receivedTracks(link.pc, call.kinds);
+    if (holdsTracks(call.remote, tracks)) return;
     call.remote = new MediaStream(tracks);
     this.#changed();
-  }
-
-  #useLocal(call: Call, stream: MediaStream, notice: string): void {
-    call.local = stream;
-    call.cameraTrack = stream.getVideoTracks()[0] ?? null;
-    call.cameraOn = call.video && call.cameraTrack !== null;
-    call.notice = notice;
-    for (const track of stream.getAudioTracks()) track.enabled = !call.muted;
-    if (notice) this.emit('wh-call-notice', notice);
-    if (call.video) void videoInputs().then((cameras) => {
-      call.cameras = cameras.length;
-      this.#changed();
-    });
-    this.#changed();
-  }
-
-  async #setCameraTrack(call: Call, track: MediaStreamTrack | null): Promise<void> {
-    const old = call.cameraTrack;
-    call.cameraTrack = track;
-    if (!call.screen) await this.#putVideo(call, track);
-    old?.stop();
-  }
-
-  /** Back from the screen to the camera (opened again, the one that was in use), or to no video. */
-  async #stopScreen(call: Call): Promise<void> {
-    call.screen = false;
-    let camera: MediaStreamTrack | null = null;
-    if (call.cameraOn) {
-      try {
-        camera = await openCamera(call.facing, call.cameraDevice ?? undefined);
-      } catch (error) {
-        call.cameraOn = false;
-        call.notice = mediaProblem(error, 'camera');
-        this.emit('wh-call-notice', call.notice);
-      }
-    }
-    if (this.#current !== call) return camera?.stop();
-    call.cameraTrack = camera;
-    await this.#putVideo(call, camera);
-    this.#sendMediaState(call);
-    this.#changed();
-  }
-
-  /**
-   * The one video track this side sends (camera, screen or none), in the
-   * preview and on the sender. Tracks it replaces are stopped once the sender
-   * has let go of them (except the camera kept for later).
-   */
-  async #putVideo(call: Call, track: MediaStreamTrack | null): Promise<void> {
-    const replaced = call.local?.getVideoTracks() ?? [];
-    call.local = new MediaStream([...(call.local?.getAudioTracks() ?? []), ...(track ? [track] : [])]);
-    const link = this.#transport.link(call.device);
-    const sender = link && call.phase === 'active' ? mediaTransceiver(link.pc, 'video')?.sender : undefined;
-    await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
-    for (const old of replaced) if (old !== track && old !== call.cameraTrack) old.stop();
   }
 
   #sendMediaState(call: Call): void {
@@ -632,9 +478,9 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     this.#clearTimers(call);
     this.#ringtone.stop();
     void closeCallNotification(call.id).catch(() => undefined);
-    this.#detach(call);
-    if (call.local) stopTracks(call.local);
-    call.cameraTrack?.stop();
+    const link = this.#transport.link(call.device);
+    if (link) detachTracks(link.pc);
+    call.release();
     this.#changed();
     const name = this.#transport.name(call.device);
     const notice = message ?? (call.direction === 'out' ? { busy: `${name} is in another call.`, declined: `${name} declined the call.` }[outcome as 'busy' | 'declined'] : undefined);
@@ -669,11 +515,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 }
 
-function mediaTransceiver(pc: RTCPeerConnection, kind: 'audio' | 'video'): RTCRtpTransceiver | undefined {
-  return pc.getTransceivers().find((transceiver) => transceiver.receiver.track.kind === kind && transceiver.currentDirection !== 'stopped');
-}
-
-function stopTracks(stream: MediaStream): void {
+export function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
 }
 

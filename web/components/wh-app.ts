@@ -132,7 +132,7 @@ export class WhApp extends LitElement {
     addEventListener('pagehide', this.#onPageHide);
     addEventListener('beforeunload', this.#onBeforeUnload);
     addEventListener('pageshow', this.#onPageShow);
-    this.#stopCallActions = listenForCallActions((message) => void this.#app?.session?.calls.notificationAction(message.call, message.action));
+    this.#stopCallActions = listenForCallActions((message) => void this.#callAction(message.call, message.action));
     this.#applyUpdate = registerSW({
       onNeedRefresh: () => {
         this.updateReady = true;
@@ -162,8 +162,10 @@ export class WhApp extends LitElement {
   }
 
   override render() {
-    const call = this.phase.kind === 'room' ? this.phase.session.calls.current : null;
-    const minimized = !!call && call.phase !== 'incoming' && this.callMinimized;
+    const session = this.phase.kind === 'room' ? this.phase.session : null;
+    const group = session?.groupCalls.current;
+    const call = session?.calls.current;
+    const minimized = this.callMinimized && ((!!group && group.phase === 'joined') || (!!call && call.phase !== 'incoming'));
     this.toggleAttribute('call-bar', minimized);
     return html`
       <div class="page">${this.#page()}</div>
@@ -178,6 +180,28 @@ export class WhApp extends LitElement {
   #call() {
     if (this.phase.kind !== 'room') return null;
     const session = this.phase.session;
+    const group = session.groupCalls.current;
+    if (group?.phase === 'incoming') {
+      return html`<wh-incoming-call
+        .name=${session.person(group.ringer ?? '')?.name ?? ''}
+        .video=${true}
+        room
+        @wh-accept=${() => void session.groupCalls.join()}
+        @wh-decline=${() => session.groupCalls.decline()}
+      ></wh-incoming-call>`;
+    }
+    if (group) {
+      return html`<wh-group-call-view
+        .call=${group}
+        .service=${session.groupCalls}
+        .names=${(device: string) => session.person(device)?.name ?? ''}
+        .links=${(device: string) => session.link(device) ?? null}
+        .selfName=${this.#name}
+        .minimized=${this.callMinimized}
+        @wh-minimize=${() => void this.#showCallChat(session.roomChat.conversation)}
+        @wh-restore=${() => (this.callMinimized = false)}
+      ></wh-group-call-view>`;
+    }
     const call = session.calls.current;
     if (!call) return null;
     const name = session.person(call.device)?.name ?? '';
@@ -296,12 +320,15 @@ export class WhApp extends LitElement {
       session.transfers.addEventListener('wh-transfer-error', (event) => (this.warning = event.detail));
       session.transfers.addEventListener('wh-transfer', () => void this.#keepAwake());
       session.calls.addEventListener('wh-call-notice', (event) => (this.warning = event.detail));
-      session.calls.addEventListener('wh-call', () => {
-        if (session.calls.current) loadCallScreens();
-        else this.callMinimized = false;
-        this.requestUpdate();
-        void this.#keepAwake();
-      });
+      session.groupCalls.addEventListener('wh-call-notice', (event) => (this.warning = event.detail));
+      for (const service of [session.calls, session.groupCalls]) {
+        service.addEventListener(service === session.calls ? 'wh-call' : 'wh-group-call', () => {
+          if (session.calls.current || session.groupCalls.current) loadCallScreens();
+          else this.callMinimized = false;
+          this.requestUpdate();
+          void this.#keepAwake();
+        });
+      }
       this.phase = { kind: 'room', session };
     }
     this.selected = (history.state as { chat?: string } | null)?.chat ?? null;
@@ -387,17 +414,23 @@ export class WhApp extends LitElement {
   /** Leaving mid-transfer or mid-call asks first (a transfer would resume later, but people expect to be asked). */
   readonly #onBeforeUnload = (event: BeforeUnloadEvent) => {
     const session = this.#app?.session;
-    if (!session?.transfers.busy && !session?.calls.current) return;
+    if (!session?.transfers.busy && !session?.calls.current && !session?.groupCalls.current) return;
     event.preventDefault();
     event.returnValue = '';
   };
 
   #wakeLock: WakeLockSentinel | null = null;
 
+  /** A click on a call notification: the room's call's, or a one-to-one call's. */
+  async #callAction(call: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
+    const session = this.#app?.session;
+    if (session && !(await session.groupCalls.notificationAction(call, action))) await session.calls.notificationAction(call, action);
+  }
+
   /** Keeps a phone's screen on while a file moves or a call runs, where the browser allows it. */
   async #keepAwake(): Promise<void> {
     const session = this.#app?.session;
-    const busy = !!session && (session.transfers.busy || session.calls.current?.phase === 'active');
+    const busy = !!session && (session.transfers.busy || session.calls.current?.phase === 'active' || session.groupCalls.current?.phase === 'joined');
     if (busy && !this.#wakeLock && document.visibilityState === 'visible' && 'wakeLock' in navigator) {
       this.#wakeLock = await navigator.wakeLock.request('screen').catch(() => null);
     } else if (!busy && this.#wakeLock) {
@@ -415,7 +448,7 @@ let callScreens: Promise<unknown> | null = null;
 
 /** The call screens load with the first call, not with the app (once). */
 function loadCallScreens(): void {
-  callScreens ??= Promise.all([import('./wh-incoming-call.js'), import('./wh-call-view.js')]);
+  callScreens ??= Promise.all([import('./wh-incoming-call.js'), import('./wh-call-view.js'), import('./wh-group-call-view.js')]);
 }
 
 customElements.define('wh-app', WhApp);

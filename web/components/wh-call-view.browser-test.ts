@@ -2,6 +2,7 @@ import { fixture, html } from '@open-wc/testing-helpers';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import { Call, type CallService } from '../calls/call-service.js';
+import type { OwnMediaHost } from '../calls/own-media.js';
 import type { WhCallView } from './wh-call-view.js';
 import './wh-call-view.js';
 
@@ -20,6 +21,9 @@ function fakeService(asked: string[]) {
   }) as unknown as CallService;
 }
 
+/** A call's media that goes nowhere: the view is tested alone. */
+const idle: OwnMediaHost<Call> = { isCurrent: () => true, sendVideo: async () => undefined, changed: () => undefined, notice: () => undefined };
+
 async function callView(call: Call, asked: string[] = [], minimized = false): Promise<WhCallView> {
   return fixture<WhCallView>(html`<wh-call-view .call=${call} .service=${fakeService(asked)} name="Alice" .minimized=${minimized}></wh-call-view>`);
 }
@@ -27,7 +31,7 @@ async function callView(call: Call, asked: string[] = [], minimized = false): Pr
 describe('wh-call-view', () => {
   it('while calling: "Calling…", and Cancel hangs up', async () => {
     const asked: string[] = [];
-    await callView(new Call('c'.repeat(16), 'device', 'out', true, 'outgoing'), asked);
+    await callView(new Call('c'.repeat(16), 'device', 'out', true, 'outgoing', idle), asked);
     expect(await read('status')).to.deep.equal(['Calling…']);
     expect(await read('button', 'Hang up')).to.deep.equal([]);
     await click('button', 'Cancel');
@@ -35,7 +39,7 @@ describe('wh-call-view', () => {
   });
 
   it('in a call: the duration, and controls named for what they will do', async () => {
-    const call = new Call('c'.repeat(16), 'device', 'in', true, 'active');
+    const call = new Call('c'.repeat(16), 'device', 'in', true, 'active', idle);
     call.answeredAt = Date.now() - 65_000;
     call.muted = true;
     call.cameraOn = false;
@@ -49,7 +53,7 @@ describe('wh-call-view', () => {
   });
 
   it('shows what the other side turned off', async () => {
-    const call = new Call('c'.repeat(16), 'device', 'out', true, 'active');
+    const call = new Call('c'.repeat(16), 'device', 'out', true, 'active', idle);
     call.answeredAt = Date.now();
     call.remoteMuted = true;
     call.remoteCameraOn = false;
@@ -60,7 +64,7 @@ describe('wh-call-view', () => {
   });
 
   it('minimized, it is a bar that returns to the call', async () => {
-    const call = new Call('c'.repeat(16), 'device', 'out', false, 'active');
+    const call = new Call('c'.repeat(16), 'device', 'out', false, 'active', idle);
     call.answeredAt = Date.now();
     const view = await callView(call, [], true);
     let restored = 0;

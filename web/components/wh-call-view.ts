@@ -2,8 +2,9 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
 import type { PeerLink } from '../peers/peer-link.js';
-import { chatIcon, hangUpIcon, micIcon, micOffIcon, pipIcon, screenIcon, statsIcon, switchCameraIcon, videoIcon, videoOffIcon } from './icons.js';
-import { callScreenStyles } from './call.styles.js';
+import { cameraButton, muteButton, videoSourceButtons } from './call-controls.js';
+import { chatIcon, hangUpIcon, pipIcon, statsIcon } from './icons.js';
+import { callScreenStyles, callViewStyles } from './call.styles.js';
 import { controlStyles } from './shared.styles.js';
 import { ListenController } from './listen-controller.js';
 import { initial } from './wh-incoming-call.js';
@@ -52,19 +53,8 @@ export class WhCallView extends LitElement {
   static override styles = [
     controlStyles,
     callScreenStyles,
+    callViewStyles,
     css`
-      :host {
-        z-index: 25;
-        overflow: hidden;
-      }
-      :host([minimized]) {
-        inset: 0 0 auto 0;
-        height: var(--wh-call-bar);
-        background: var(--wh-accept-strong);
-      }
-      [hidden] {
-        display: none !important;
-      }
       /* Inside the call's region, painted under its header, stage and controls. */
       video.remote {
         position: absolute;
@@ -84,10 +74,6 @@ export class WhCallView extends LitElement {
           object-fit: contain;
         }
       }
-      :host([minimized]) .full,
-      :host(:not([minimized])) .bar {
-        display: none;
-      }
       .full {
         position: absolute;
         inset: 0;
@@ -97,21 +83,6 @@ export class WhCallView extends LitElement {
       }
       .full > * {
         pointer-events: auto;
-      }
-      header {
-        padding: max(1rem, env(safe-area-inset-top)) 1rem 2rem;
-        background: linear-gradient(rgb(0 0 0 / 0.55), transparent);
-        text-align: center;
-      }
-      h1 {
-        margin: 0;
-        font-size: 1.4rem;
-        overflow-wrap: anywhere;
-      }
-      .status {
-        margin: 0.2rem 0 0;
-        color: var(--wh-call-muted);
-        font-variant-numeric: tabular-nums;
       }
       .chips {
         display: flex;
@@ -133,18 +104,6 @@ export class WhCallView extends LitElement {
         position: relative;
         display: grid;
         pointer-events: none;
-      }
-      .notice {
-        align-self: end;
-        justify-self: center;
-        max-width: 30rem;
-        margin: 0 1rem 0.75rem;
-        padding: 0.5rem 0.8rem;
-        border-radius: var(--wh-radius);
-        background: var(--wh-warning-bg);
-        color: var(--wh-warning-fg);
-        font-size: 0.9rem;
-        pointer-events: auto;
       }
       video.local {
         position: absolute;
@@ -174,67 +133,6 @@ export class WhCallView extends LitElement {
       video.local.dragging {
         transition: none;
         cursor: grabbing;
-      }
-      .controls {
-        display: flex;
-        flex-wrap: wrap;
-        justify-content: center;
-        gap: 0.6rem;
-        padding: 1.5rem 1rem max(1.25rem, env(safe-area-inset-bottom));
-        background: linear-gradient(transparent, rgb(0 0 0 / 0.6));
-      }
-      .controls button {
-        width: 3.3rem;
-        height: 3.3rem;
-        border-radius: 50%;
-        padding: 0;
-        background: var(--wh-call-control);
-        color: var(--wh-call-fg);
-      }
-      .controls button.on {
-        background: var(--wh-call-control-on);
-        color: var(--wh-call-control-on-fg);
-      }
-      button.hang-up {
-        background: var(--wh-hang-up) !important;
-        color: #fff;
-      }
-      button.hang-up svg {
-        transform: rotate(135deg);
-      }
-      .bar {
-        display: flex;
-        align-items: center;
-        gap: 0.25rem;
-        height: 100%;
-        padding: 0 0.5rem 0 max(1rem, env(safe-area-inset-left));
-        color: #fff;
-      }
-      .bar .label {
-        flex: 1;
-        min-width: 0;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-        font-weight: 600;
-        font-variant-numeric: tabular-nums;
-      }
-      .bar button {
-        min-height: 2.4rem;
-      }
-      .bar .return {
-        background: rgb(0 0 0 / 0.2);
-      }
-      @media (max-width: 420px) {
-        .controls {
-          gap: 0.45rem;
-          padding-inline: 0.5rem;
-        }
-        .controls button {
-          width: 2.9rem;
-          height: 2.9rem;
-          min-width: 0;
-        }
       }
       @media (prefers-reduced-motion: reduce) {
         video.local.placed {
@@ -305,7 +203,7 @@ export class WhCallView extends LitElement {
       <div class="bar" role="region" aria-label="Call with ${this.name}">
         <span class="label">${this.name} · ${this.#status()}</span>
         <button class="return" @click=${() => this.#say('wh-restore')}>Return to call</button>
-        ${this.#muteButton()}
+        ${muteButton(this.call, this.service)}
         <button class="icon hang-up" aria-label="Hang up" @click=${() => void this.service.hangUp()}>${hangUpIcon}</button>
       </div>
     `;
@@ -319,48 +217,17 @@ export class WhCallView extends LitElement {
     return '';
   }
 
-  #muteButton() {
-    const muted = this.call.muted;
-    return html`<button class="icon ${muted ? 'on' : ''}" aria-label=${muted ? 'Unmute' : 'Mute'} title=${muted ? 'Unmute' : 'Mute'} @click=${() => this.service.setMuted(!muted)}>
-      ${muted ? micOffIcon : micIcon}
-    </button>`;
-  }
-
   #controls() {
     const call = this.call;
     const active = call.phase === 'active';
-    const camera = call.video
-      ? html`<button
-          class="icon ${call.cameraOn ? '' : 'on'}"
-          aria-label=${call.cameraOn ? 'Camera off' : 'Camera on'}
-          title=${call.cameraOn ? 'Camera off' : 'Camera on'}
-          @click=${() => void this.service.setCamera(!call.cameraOn)}
-        >
-          ${call.cameraOn ? videoIcon : videoOffIcon}
-        </button>`
-      : nothing;
     const hangUp = html`<button class="icon hang-up" aria-label=${active ? 'Hang up' : 'Cancel'} title=${active ? 'Hang up' : 'Cancel'} @click=${() => void this.service.hangUp()}>
       ${hangUpIcon}
     </button>`;
-    if (!active) return [this.#muteButton(), camera, hangUp];
+    if (!active) return [muteButton(call, this.service), cameraButton(call, this.service), hangUp];
     return [
-      this.#muteButton(),
-      camera,
-      call.video && call.cameras > 1
-        ? html`<button class="icon" aria-label="Switch camera" title="Switch camera" ?disabled=${!call.cameraOn || call.screen} @click=${() => void this.service.switchCamera()}>
-            ${switchCameraIcon}
-          </button>`
-        : nothing,
-      call.video && call.canShareScreen
-        ? html`<button
-            class="icon ${call.screen ? 'on' : ''}"
-            aria-label=${call.screen ? 'Stop sharing' : 'Share screen'}
-            title=${call.screen ? 'Stop sharing' : 'Share screen'}
-            @click=${() => void this.service.setScreenSharing(!call.screen)}
-          >
-            ${screenIcon}
-          </button>`
-        : nothing,
+      muteButton(call, this.service),
+      cameraButton(call, this.service),
+      ...videoSourceButtons(call, this.service),
       call.video && document.pictureInPictureEnabled
         ? html`<button class="icon" aria-label="Picture in picture" title="Picture in picture" @click=${this.#pictureInPicture}>${pipIcon}</button>`
         : nothing,

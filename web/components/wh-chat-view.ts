@@ -54,6 +54,7 @@ export class WhChatView extends LitElement {
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
     new ListenController(this, () => this.session?.roomChat, ['wh-room-conversation']);
     new ListenController(this, () => this.session?.calls, ['wh-call']);
+    new ListenController(this, () => this.session?.groupCalls, ['wh-group-call']);
   }
 
   static override styles = [
@@ -226,6 +227,24 @@ export class WhChatView extends LitElement {
       .shared {
         margin: 0 0.75rem 0.25rem;
       }
+      button.join-call {
+        gap: 0.35rem;
+        background: var(--wh-accept-strong);
+        color: #fff;
+        font-weight: 600;
+      }
+      button.join-call svg {
+        width: 1.1rem;
+        height: 1.1rem;
+      }
+      .call-limit {
+        margin: 0;
+        padding: 0.4rem max(1rem, env(safe-area-inset-right)) 0.4rem max(1rem, env(safe-area-inset-left));
+        background: var(--wh-surface);
+        border-bottom: 1px solid var(--wh-border);
+        color: var(--wh-muted);
+        font-size: 0.8rem;
+      }
       .typing {
         min-height: 1.4rem;
         padding: 0 1rem;
@@ -366,13 +385,38 @@ export class WhChatView extends LitElement {
           <h1>Room</h1>
           <span class="presence">${others.length === 0 ? 'No one else yet' : `${peopleCount(others.length + 1)}, ${online + 1} online`}</span>
         </div>
+        ${this.session.canConnect ? this.#roomCallButton() : null}
       </header>
+      ${this.#roomCallLimit()}
       ${this.#list(room.history(), 'Everyone in the room gets what is written here, device to device. Each device keeps the room’s messages from when it joined on.')}
       ${this.session.canConnect
         ? html`<div class="typing" aria-live="polite">${typing.length === 0 ? '' : `${listOf(typing)} ${typing.length === 1 ? 'is' : 'are'} typing…`}</div>
             <wh-composer text-only ?disabled=${others.length === 0} @wh-send=${this.#sendToRoom} @wh-typing=${this.#typingInRoom}></wh-composer>`
         : this.#cannotSend('the room')}
     `;
+  }
+
+  /** "Call the room", or "Join call" while one is under way without this device; disabled with the reason as its title. */
+  #roomCallButton() {
+    const calls = this.session.groupCalls;
+    if (calls.current?.phase === 'joined') return null;
+    const refusal = calls.refusal();
+    const underWay = calls.underWay;
+    if (underWay) {
+      const inCall = listOf(underWay.devices.map((device) => this.session.person(device)?.name || 'Someone'));
+      return html`<button class="join-call" title=${refusal ?? `${inCall} ${underWay.devices.length === 1 ? 'is' : 'are'} in the call`} ?disabled=${!!refusal} aria-describedby="call-limit" @click=${() => void calls.join()}>
+        ${videoIcon} Join call
+      </button>`;
+    }
+    return html`<button class="icon" aria-label="Call the room" title=${refusal ?? 'Call everyone online in the room'} ?disabled=${!!refusal} aria-describedby="call-limit" @click=${() => void calls.start()}>
+      ${videoIcon}
+    </button>`;
+  }
+
+  /** Why the room cannot have a call now, in words, when it is the size of the call (a disabled button says nothing on a phone). */
+  #roomCallLimit() {
+    const refusal = this.session.canConnect ? this.session.groupCalls.limit() : null;
+    return refusal ? html`<p class="call-limit" id="call-limit">${refusal}</p>` : null;
   }
 
   /** An own room message's receipts: how many members have it and have read it; a tap lists who. */

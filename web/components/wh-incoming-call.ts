@@ -9,14 +9,17 @@ import { controlStyles } from './shared.styles.js';
  * @event wh-decline - The person declines.
  */
 export class WhIncomingCall extends LitElement {
-  static override properties = { name: {}, video: { type: Boolean } };
+  static override properties = { name: {}, video: { type: Boolean }, room: { type: Boolean } };
   declare name: string;
   declare video: boolean;
+  /** The room's call rings: Accept joins it. */
+  declare room: boolean;
 
   constructor() {
     super();
     this.name = '';
     this.video = false;
+    this.room = false;
   }
 
   static override styles = [
@@ -96,11 +99,11 @@ export class WhIncomingCall extends LitElement {
         <div class="who">
           <div class="avatar" aria-hidden="true">${initial(this.name)}</div>
           <h2 id="caller">${this.name}</h2>
-          <p id="kind">${this.video ? 'Incoming video call' : 'Incoming audio call'}</p>
+          <p id="kind">${this.room ? 'Calling the room' : this.video ? 'Incoming video call' : 'Incoming audio call'}</p>
         </div>
         <div class="actions">
           <button class="decline" @click=${() => this.#say('wh-decline')}><span class="round">${phoneIcon}</span>Decline</button>
-          <button class="accept" @click=${() => this.#say('wh-accept')}><span class="round">${this.video ? videoIcon : phoneIcon}</span>Accept</button>
+          <button class="accept" @click=${() => this.#say('wh-accept')}><span class="round">${this.video ? videoIcon : phoneIcon}</span>${this.room ? 'Join' : 'Accept'}</button>
         </div>
       </section>
     `;

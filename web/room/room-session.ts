@@ -8,6 +8,8 @@
 import type { PeerId, PeerInfo, RoomId, SignalData } from '../../signal/protocol/messages.js';
 import { CallService } from '../calls/call-service.js';
 import { parseCallFrame, type CallFrame } from '../calls/call-wire.js';
+import { GroupCallService } from '../calls/group-call.js';
+import { parseGroupCallFrame, type GroupCallFrame } from '../calls/group-call-wire.js';
 import { ChatService } from '../chat/chat-service.js';
 import type { ChatFrame } from '../chat/chat-wire.js';
 import { RoomChat } from '../chat/room-chat.js';
@@ -83,6 +85,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly roomChat: RoomChat;
   readonly transfers: TransferService;
   readonly calls: CallService;
+  /** The room's call: everyone in it, a mesh of up to four. */
+  readonly groupCalls: GroupCallService;
   /** Web Push: this device's subscription handed to the others, and pushes to those who are away. */
   readonly away: AwayNotifier;
   readonly #options: RoomSessionOptions;
@@ -154,6 +158,20 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       ringAway: (call) => this.away.ring(call),
       ringEnded: (call) => void this.away.callEnded(call),
       optIn: () => this.away.optInFromCall(),
+      busy: () => this.groupCalls.current !== null,
+    });
+    this.groupCalls = new GroupCallService({
+      self: options.identity.device,
+      send: (device, frame) => this.#sendFrame(device, frame),
+      link: (device) => {
+        const link = this.#links.get(device);
+        return link && this.#verified.has(link) && link.isOpen ? link : null;
+      },
+      want: (device) => this.connect(device),
+      name: (device) => this.#people.get(device)?.name || 'They',
+      online: () => [...this.#people.values()].filter((p) => p.online && p.link !== 'unsupported' && p.link !== 'mismatch' && p.link !== 'held').map((p) => p.device),
+      busy: () => this.calls.current !== null,
+      record: (entry) => this.roomChat.record({ ...entry, conversation: this.roomChat.conversation }),
     });
     this.#signaling = new SignalingClient({
       url: options.signalingUrl,
@@ -307,6 +325,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     void this.roomChat.channelOpened(device);
     void this.transfers.channelOpened(device);
     this.calls.channelOpened(device);
+    this.groupCalls.channelOpened(device);
     void this.away.connected(device);
   }
 
@@ -337,6 +356,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   stop(): void {
     this.calls.stop();
+    this.groupCalls.stop();
     this.transfers.stop();
     removeEventListener('online', this.#onNetworkBack);
     for (const link of this.#links.values()) link.close();
@@ -457,6 +477,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     // Gone from that browser: next time they may come in one that has WebRTC.
     this.#setPerson(device, { online: false, ...(this.#people.get(device)?.link === 'unsupported' ? { link: 'none' as const } : {}) });
     this.calls.peerLeft(device);
+    this.groupCalls.peerLeft(device);
   }
 
   #signal(from: PeerId, data: SignalData): void {
@@ -536,6 +557,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
         this.calls.receive(device, call);
         return;
       }
+      const groupCall = parseGroupCallFrame(event.detail);
+      if (groupCall) {
+        this.groupCalls.receive(device, groupCall);
+        return;
+      }
       const roomFrame = parseRoomFrame(event.detail);
       if (roomFrame) {
         void this.roomChat.receive(device, roomFrame);
@@ -546,10 +572,14 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       else void this.chat.receive(device, event.detail);
     });
     link.addEventListener('wh-remote-offer', () => {
-      if (this.#verified.has(link)) this.calls.remoteOffer(device);
+      if (!this.#verified.has(link)) return;
+      this.calls.remoteOffer(device);
+      this.groupCalls.remoteOffer(device);
     });
     link.addEventListener('wh-track', () => {
-      if (this.#verified.has(link)) this.calls.remoteTrack(device);
+      if (!this.#verified.has(link)) return;
+      this.calls.remoteTrack(device);
+      this.groupCalls.remoteTrack(device);
     });
     link.addEventListener('wh-ice-error', (event) => this.#iceError(event.detail));
     link.addEventListener('wh-file-frame', (event) => {
@@ -562,6 +592,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.roomChat.channelClosed(device);
       this.transfers.channelClosed(device);
       this.calls.channelClosed(device);
+      this.groupCalls.channelClosed(device);
       if (!HELD.has(this.#people.get(device)?.link ?? 'none')) this.#setPerson(device, { link: 'none' });
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
@@ -576,7 +607,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** A connection to the person is needed: their chat is open, or something waits to go to them. */
   async #wanted(device: string): Promise<boolean> {
     if (device === this.#active || (this.#active === this.roomChat.conversation && this.#people.get(device)?.online)) return true;
-    return this.calls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device)) || (await this.roomChat.hasPending(device));
+    return this.calls.involves(device) || this.groupCalls.involves(device) || this.transfers.hasPending(device) || (await this.chat.hasPending(device)) || (await this.roomChat.hasPending(device));
   }
 
   /** Transfers first: the history shows each file by its transfer, which must be known when the entry appears. */
@@ -603,7 +634,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.emit('wh-warning', `The TURN relay could not be used: ${why}.${this.#relayOnly ? ' With Relay only on, no connection can be made.' : ''}`);
   }
 
-  #sendFrame(device: string, frame: ChatFrame | RoomFrame | CallFrame | PushSubFrame): boolean {
+  #sendFrame(device: string, frame: ChatFrame | RoomFrame | CallFrame | GroupCallFrame | PushSubFrame): boolean {
     const link = this.#links.get(device);
     return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
   }

@@ -1,0 +1,116 @@
+/**
+ * The room's call, a mesh of up to four: three people, then a fourth who joins mid-call, each decoding
+ * everyone else's video; someone leaving; the active speaker following who is heard (the others muted);
+ * and a fifth who finds the call full.
+ */
+import { expect, test } from './fixtures.js';
+import { expectRemoteVideoPlaying, incomingCall } from './calls.js';
+import { closeAll, meet, newPerson, openRoom, peopleList, type Person } from './people.js';
+
+let people: Person[] = [];
+test.afterEach(() => closeAll(people));
+
+async function openRoomChat(person: Person): Promise<void> {
+  await peopleList(person).getByRole('button', { name: /^Room, / }).click();
+  await expect(person.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
+}
+
+function tiles(person: Person) {
+  return person.page.getByRole('list', { name: 'People in the call' }).getByRole('listitem');
+}
+
+function tile(person: Person, name: string) {
+  return tiles(person).filter({ has: person.page.getByText(name, { exact: true }) });
+}
+
+function controls(person: Person) {
+  return person.page.getByRole('toolbar', { name: 'Call controls' });
+}
+
+/** Everyone in `who` sees the video of everyone else in `who` decoding. */
+async function everyoneSeesEveryone(who: Person[]): Promise<void> {
+  for (const viewer of who) {
+    await expect(tiles(viewer)).toHaveCount(who.length);
+    for (const other of who) if (other !== viewer) await expectRemoteVideoPlaying(viewer, other.name);
+  }
+}
+
+test('three people call the room, a fourth joins mid-call, one leaves; everyone decodes everyone; the active speaker follows who is heard', async ({ browser, app }) => {
+  test.setTimeout(150_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol', 'Dan');
+  people = room.people;
+  const [alice, bob, carol, dan] = room.people as [Person, Person, Person, Person];
+  // Dan stays out of the room at first: four online would be the limit, and the call is meant to start with three.
+  const danPage = dan.page;
+  dan.page = await dan.context.newPage();
+  await danPage.close();
+  await openRoomChat(alice);
+  await expect(alice.page.getByText('4 people, 3 online')).toBeVisible();
+
+  await alice.page.getByRole('button', { name: 'Call the room' }).click();
+  await expect(alice.page.getByRole('region', { name: 'Room call' }).getByRole('status')).toHaveText('Waiting for others to join…');
+  // Bob answers the ring; Carol declines it, then joins from the room's conversation.
+  await incomingCall(bob, 'Alice').getByRole('button', { name: 'Join' }).click();
+  await incomingCall(carol, 'Alice').getByRole('button', { name: 'Decline' }).click();
+  await openRoomChat(carol);
+  await carol.page.getByRole('button', { name: 'Join call' }).click();
+  await everyoneSeesEveryone([alice, bob, carol]);
+  await expect(alice.page.getByRole('region', { name: 'Room call' }).getByRole('status')).toContainText('3 people');
+
+  // Only Bob is heard: he becomes the active speaker everywhere; then only Carol.
+  await controls(alice).getByRole('button', { name: 'Mute' }).click();
+  await controls(carol).getByRole('button', { name: 'Mute' }).click();
+  await expect(tile(alice, 'Bob')).toHaveAccessibleName(/^Bob, speaking/);
+  await expect(tile(carol, 'Bob')).toHaveAccessibleName(/^Bob, speaking/);
+  await expect(tile(bob, 'Alice')).toHaveAccessibleName('Alice, muted');
+  await controls(bob).getByRole('button', { name: 'Mute' }).click();
+  await controls(carol).getByRole('button', { name: 'Unmute' }).click();
+  await expect(tile(alice, 'Carol')).toHaveAccessibleName(/^Carol, speaking/);
+  await expect(tile(alice, 'Bob')).toHaveAccessibleName('Bob, muted');
+  await expect(tile(bob, 'Carol')).toHaveAccessibleName(/^Carol, speaking/);
+
+  // Dan opens the app mid-call: he sees "Join call", joins, and everyone sees everyone.
+  await openRoom(dan, room.link);
+  await openRoomChat(dan);
+  await dan.page.getByRole('button', { name: 'Join call' }).click();
+  await everyoneSeesEveryone([alice, bob, carol, dan]);
+  await expect(alice.page.getByRole('region', { name: 'Room call' }).getByRole('status')).toContainText('4 people');
+
+  // A fifth finds the call full, and says why.
+  const erin = await newPerson(browser, 'Erin');
+  people.push(erin);
+  await openRoom(erin, room.link);
+  await openRoomChat(erin);
+  await expect(erin.page.getByRole('button', { name: 'Join call' })).toBeDisabled();
+  await expect(erin.page.getByText(/The call is full: a group call connects each person directly to each other, which works for up to 4 people/)).toBeVisible();
+
+  // Bob leaves: the others go on with three tiles; Bob may join again.
+  await controls(bob).getByRole('button', { name: 'Leave call' }).click();
+  for (const person of [alice, carol, dan]) await expect(tiles(person)).toHaveCount(3);
+  await expect(tile(alice, 'Bob')).toHaveCount(0);
+  await openRoomChat(bob);
+  await expect(bob.page.getByRole('button', { name: 'Join call' })).toBeEnabled();
+  await expectRemoteVideoPlaying(dan, 'Alice');
+  await expectRemoteVideoPlaying(alice, 'Dan');
+
+  // Alice and Carol leave: Dan, alone, is out of the call too, and told why. The room's history says there was a call.
+  for (const person of [alice, carol]) await controls(person).getByRole('button', { name: 'Leave call' }).click();
+  await expect(dan.page.getByRole('alert').filter({ hasText: 'Everyone else left the call.' })).toBeVisible();
+  await expect(dan.page.getByRole('region', { name: 'Room call' })).toHaveCount(0);
+  await openRoomChat(alice);
+  await expect(alice.page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'Group call' })).toHaveCount(1);
+});
+
+test('calling the room is refused above four people online, with the reason in words', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol', 'Dan', 'Erin');
+  people = room.people;
+  const alice = room.people[0]!;
+  await openRoomChat(alice);
+  await expect(alice.page.getByText('5 people, 5 online')).toBeVisible();
+  await expect(alice.page.getByRole('button', { name: 'Call the room' })).toBeDisabled();
+  await expect(alice.page.getByText(/Calling the room works for up to 4 people, and 5 are online/)).toBeVisible();
+  // One leaves: four may call.
+  await room.people[4]!.context.close();
+  room.people.pop();
+  await expect(alice.page.getByRole('button', { name: 'Call the room' })).toBeEnabled();
+});

@@ -1,0 +1,644 @@
+/**
+ * The room's call: up to four people, each sending to each other directly (a mesh over the pairwise
+ * connections that already exist: no media server). Every pair's media goes in the audio and video
+ * transceivers one-to-one calls use, added by the member with the smaller device key when the connection
+ * has none yet, and reused otherwise (`replaceTrack`, no renegotiation).
+ *
+ * Nobody holds the call: each participant says where it stands (`gcall-state`) to every member it is
+ * connected to, again whenever that changes and whenever a channel opens; so everyone learns who is in,
+ * and a member who comes later sees "Join call". Two people who call the room at the same moment end in
+ * one call: the call with the smaller id wins, and those in the other move to it.
+ *
+ * Each sender's video bitrate and resolution shrink with the number of peers (`setParameters`), so that
+ * four people on a phone uplink stay usable (docs/architecture.md, "Group calls"). The active speaker is
+ * the loudest remote audio, read from each receiver's synchronization sources.
+ */
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import { randomId } from '../identity/random-id.js';
+import type { PeerLink } from '../peers/peer-link.js';
+import type { StoredMessage } from '../storage/database.js';
+import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
+import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
+import type { GroupCallFrame } from './group-call-wire.js';
+import { acquireMedia } from './local-media.js';
+import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, type OwnMediaHost } from './own-media.js';
+import { Ringtone } from './ringtone.js';
+
+/** A mesh beyond four people costs each phone more uplink and encoding than it has. */
+export const MAX_GROUP_CALL = 4;
+/** How long a call may keep a participant whose connection dropped before counting them gone. */
+const RECONNECT_TIMEOUT_MS = 20_000;
+/** How often the active speaker is looked for (and the senders' budgets checked). */
+const SPEAKER_POLL_MS = 400;
+/** An audio level (0–1, linear) above which someone counts as speaking: about -40 dBov. */
+const SPEAKING_LEVEL = 0.01;
+/** Polls in a row someone must be the loudest to become the active speaker: no flapping on a cough. */
+const SPEAKER_HOLD_POLLS = 2;
+
+/**
+ * The video budget per peer, by the number of peers each sender sends to. The total uplink stays
+ * about 1.5–1.8 Mbit/s, what a phone keeps on a fair mobile link; each copy gets smaller as more are sent.
+ */
+export const VIDEO_BUDGET: ReadonlyArray<{ maxBitrate: number; scaleResolutionDownBy: number }> = [
+  { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 }, // 1 peer: 720p
+  { maxBitrate: 900_000, scaleResolutionDownBy: 1.5 }, // 2 peers: 480p each
+  { maxBitrate: 600_000, scaleResolutionDownBy: 2 }, // 3 peers: 360p each
+];
+
+export type GroupCallPhase = 'incoming' | 'joined';
+
+export interface GroupCallTransport {
+  /** This device's key. */
+  readonly self: string;
+  /** Writes a frame to the member's open, verified channel; false when there is none. */
+  send(device: string, frame: GroupCallFrame): boolean;
+  /** The member's open, verified connection, if any. */
+  link(device: string): PeerLink | null;
+  /** Asks for a connection to the member. */
+  want(device: string): void;
+  name(device: string): string;
+  /** Members of the room online now (not this device). */
+  online(): string[];
+  /** A one-to-one call rings or runs on this device. */
+  busy(): boolean;
+  /** Adds an entry to the room's history. */
+  record(message: Omit<StoredMessage, 'conversation'>): Promise<unknown>;
+}
+
+export interface GroupCallEventMap {
+  /** The call, its participants, their media or the active speaker changed. */
+  'wh-group-call': CustomEvent<void>;
+  /** Something the person should be told about the call, in words. */
+  'wh-call-notice': CustomEvent<string>;
+}
+
+/** Another participant, as their last `gcall-state` says and as their media arrives. */
+export interface Participant {
+  device: string;
+  since: number;
+  muted: boolean;
+  camera: boolean;
+  screen: boolean;
+  /** What arrives from them: a new stream whenever its tracks change. */
+  stream: MediaStream;
+  /** Their connection dropped and is being made again. */
+  reconnecting: boolean;
+}
+
+/** What a member said of their place in a call. */
+interface MemberState {
+  call: string;
+  since: number;
+  muted: boolean;
+  camera: boolean;
+  screen: boolean;
+}
+
+/** The room's call as this device sees it: ringing here, or joined. */
+export class GroupCall extends OwnMedia {
+  /** Changes once, when this call merges into one that started at the same moment. */
+  id: string;
+  phase: GroupCallPhase;
+  /** Who rang this device (incoming). */
+  readonly ringer: string | null;
+  /** Date.now() when this device joined. */
+  joinedAt: number | null = null;
+  /** Everyone else in the call, in the order they joined. */
+  participants: Participant[] = [];
+  /** The participant heard the loudest lately, or null before anyone spoke. */
+  speaker: string | null = null;
+  /** Someone other than this device joined while it was in: the call counts as answered. */
+  answered = false;
+  timers: Array<ReturnType<typeof setTimeout>> = [];
+
+  constructor(id: string, phase: GroupCallPhase, ringer: string | null, host: OwnMediaHost<GroupCall>) {
+    super(true, host as OwnMediaHost<OwnMedia>);
+    this.id = id;
+    this.phase = phase;
+    this.ringer = ringer;
+  }
+
+  participant(device: string): Participant | undefined {
+    return this.participants.find((p) => p.device === device);
+  }
+}
+
+export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
+  readonly #transport: GroupCallTransport;
+  readonly #ringtone = new Ringtone();
+  #current: GroupCall | null = null;
+  /** What each member last said of a call they are in (members in none are absent). */
+  readonly #members = new Map<string, MemberState>();
+  /** Members this device rang for its call who have not answered yet: rung again when their channel opens. */
+  readonly #toRing = new Set<string>();
+  /** Reconnect deadlines of participants whose connection dropped. */
+  readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Per participant: their smoothed audio level, polls in a row they were the loudest, and the audio energy received so far. */
+  readonly #levels = new Map<string, { level: number; loudest: number; energy: AudioEnergy | null }>();
+  #poll: ReturnType<typeof setInterval> | null = null;
+  readonly #media: OwnMediaHost<GroupCall> = {
+    isCurrent: (call) => this.#current === call,
+    sendVideo: async (call, track) => {
+      if (call.phase !== 'joined') return;
+      await Promise.all(
+        call.participants.map((p) => {
+          const sender = this.#transport.link(p.device) && mediaTransceiver(this.#transport.link(p.device)!.pc, 'video')?.sender;
+          return sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+        }),
+      );
+    },
+    changed: (call, tell) => {
+      if (tell) this.#announce(call);
+      this.#changed();
+    },
+    notice: (text) => this.emit('wh-call-notice', text),
+  };
+
+  constructor(transport: GroupCallTransport) {
+    super();
+    this.#transport = transport;
+  }
+
+  /** The call ringing here or joined here. */
+  get current(): GroupCall | null {
+    return this.#current;
+  }
+
+  /** A call under way in the room that this device is not in: its id and who is in it (for "Join call"). */
+  get underWay(): { call: string; devices: string[] } | null {
+    const calls = [...this.#members.values()].map((state) => state.call).sort();
+    const call = calls[0];
+    if (!call || this.#current?.phase === 'joined') return null;
+    return { call, devices: [...this.#members].filter(([, state]) => state.call === call).map(([device]) => device) };
+  }
+
+  /** Why this device cannot start or join the room's call now, in words; null when it can. */
+  refusal(): string | null {
+    if (this.#transport.busy()) return 'You are in a call already.';
+    if (!this.underWay && this.#transport.online().length === 0) return 'No one else is online in this room.';
+    return this.limit();
+  }
+
+  /** Why the room's call cannot take this device, when it is the mesh's size: the call is full, or too many are online to start one. */
+  limit(): string | null {
+    const underWay = this.underWay;
+    if (underWay) {
+      return underWay.devices.length >= MAX_GROUP_CALL
+        ? `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`
+        : null;
+    }
+    const everyone = this.#transport.online().length + 1;
+    return everyone > MAX_GROUP_CALL
+      ? `Calling the room works for up to ${MAX_GROUP_CALL} people, and ${everyone} are online: a group call connects each person directly to each other, which is more than phones can send. Call people one to one instead.`
+      : null;
+  }
+
+  /**
+   * Whether a connection to the member is needed for the call: in a call, to everyone online (so that who
+   * is in reaches everyone, and who comes later sees "Join call"); while it rings here, to the one ringing.
+   */
+  involves(device: string): boolean {
+    const call = this.#current;
+    return !!call && (call.phase === 'joined' || call.ringer === device);
+  }
+
+  /** "Call the room": joins the call under way, or starts one and rings everyone online. */
+  async start(): Promise<void> {
+    if (this.#current?.phase === 'joined' || this.refusal()) return;
+    if (this.underWay) return this.join();
+    askToAnnounceCalls();
+    const call = new GroupCall(randomId(16), 'joined', null, this.#media);
+    this.#enter(call);
+    for (const device of this.#transport.online()) this.#toRing.add(device);
+    this.#ringtone.start('outgoing');
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current === call && !call.answered) void this.#finish(call, 'No one joined the call.');
+      }, RING_TIMEOUT_MS),
+    );
+    if (!(await this.#acquire(call))) return;
+    for (const device of this.#toRing) this.#ring(call, device);
+  }
+
+  /** Joins the call ringing here, or the one under way ("Join call"). */
+  async join(): Promise<void> {
+    const ringing = this.#current?.phase === 'incoming' ? this.#current : null;
+    const id = ringing?.id ?? this.underWay?.call;
+    if (!id || this.#transport.busy()) return;
+    if (!ringing && this.refusal()) return;
+    askToAnnounceCalls();
+    if (ringing) this.#stopRinging(ringing);
+    const call = new GroupCall(id, 'joined', ringing?.ringer ?? null, this.#media);
+    this.#enter(call);
+    await this.#acquire(call);
+  }
+
+  /** Not now: the ringing stops; the call stays open to join. */
+  decline(): void {
+    const call = this.#current;
+    if (call?.phase !== 'incoming') return;
+    if (call.ringer) this.#transport.send(call.ringer, { t: 'gcall-decline', call: call.id });
+    this.#stopRinging(call);
+    this.#current = null;
+    void this.#record(call, 'Missed group call');
+    this.#changed();
+  }
+
+  /** Leaves the call (the others go on). */
+  async leave(): Promise<void> {
+    const call = this.#current;
+    if (!call) return;
+    if (call.phase === 'incoming') return this.decline();
+    await this.#finish(call, '');
+  }
+
+  /** A click on the incoming-call notification, passed on by the service worker. */
+  async notificationAction(id: string, action: 'accept' | 'decline' | 'open'): Promise<boolean> {
+    if (this.#current?.id !== id || this.#current.phase !== 'incoming') return false;
+    if (action === 'accept') await this.join();
+    else if (action === 'decline') this.decline();
+    return true;
+  }
+
+  setMuted(muted: boolean): void {
+    this.#current?.setMuted(muted);
+  }
+
+  async setCamera(on: boolean): Promise<void> {
+    await this.#current?.setCamera(on);
+  }
+
+  async switchCamera(): Promise<void> {
+    await this.#current?.switchCamera();
+  }
+
+  async setScreenSharing(on: boolean): Promise<void> {
+    if (this.#current?.phase === 'joined') await this.#current.setScreenSharing(on);
+  }
+
+  // ---- from the room session ----
+
+  receive(device: string, frame: GroupCallFrame): void {
+    switch (frame.t) {
+      case 'gcall-ring':
+        this.#rung(device, frame.call);
+        return;
+      case 'gcall-decline': {
+        const call = this.#current;
+        if (call?.id === frame.call && call.phase === 'joined' && this.#toRing.delete(device)) {
+          this.emit('wh-call-notice', `${this.#transport.name(device)} declined the call.`);
+        }
+        return;
+      }
+      case 'gcall-state':
+        if (frame.in) this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen });
+        else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
+        this.#toRing.delete(device);
+        this.#settle();
+        return;
+    }
+  }
+
+  /** The member's connection opened (or opened again). */
+  channelOpened(device: string): void {
+    const call = this.#current;
+    if (call?.phase !== 'joined' || !call.local) return;
+    this.#send(call, device);
+    if (this.#toRing.has(device)) this.#ring(call, device);
+    const participant = call.participant(device);
+    if (!participant) return;
+    clearTimeout(this.#dropped.get(device));
+    this.#dropped.delete(device);
+    participant.reconnecting = false;
+    this.#attach(call, device, this.#creates(device));
+    this.#changed();
+  }
+
+  channelClosed(device: string): void {
+    const participant = this.#current?.participant(device);
+    if (!participant || this.#dropped.has(device)) return;
+    participant.reconnecting = true;
+    this.#dropped.set(
+      device,
+      setTimeout(() => {
+        this.#dropped.delete(device);
+        this.#members.delete(device);
+        this.#settle();
+      }, RECONNECT_TIMEOUT_MS),
+    );
+    this.#transport.want(device);
+    this.#changed();
+  }
+
+  /** The remote side offered a (re)negotiation: put our tracks into its transceivers before answering. */
+  remoteOffer(device: string): void {
+    const call = this.#current;
+    if (call?.phase === 'joined' && call.participant(device)) this.#attach(call, device, false);
+  }
+
+  remoteTrack(device: string): void {
+    const call = this.#current;
+    if (call?.phase === 'joined' && call.participant(device)) this.#refreshRemote(call, device);
+  }
+
+  /** The member left the room: out of any call too. */
+  peerLeft(device: string): void {
+    clearTimeout(this.#dropped.get(device));
+    this.#dropped.delete(device);
+    this.#toRing.delete(device);
+    if (!this.#members.delete(device) && this.#current?.ringer !== device) return;
+    this.#settle();
+  }
+
+  /** Leaving the room: leave the call. */
+  stop(): void {
+    if (this.#current) void this.leave();
+    this.#ringtone.stop();
+  }
+
+  // ---- internals ----
+
+  #enter(call: GroupCall): void {
+    this.#current = call;
+    call.joinedAt = Date.now();
+    this.#changed();
+  }
+
+  /** Microphone and camera for the call, then everyone hears that this device is in. */
+  async #acquire(call: GroupCall): Promise<boolean> {
+    const { stream, notice } = await acquireMedia(true);
+    if (this.#current !== call) {
+      stopTracks(stream);
+      return false;
+    }
+    call.useLocal(stream, notice);
+    this.#announce(call);
+    // Who else is in comes with each member's channel: connect to everyone online.
+    for (const device of this.#transport.online()) if (!this.#transport.link(device)) this.#transport.want(device);
+    this.#settle();
+    this.#poll ??= setInterval(() => void this.#pollSpeakers(), SPEAKER_POLL_MS);
+    return true;
+  }
+
+  #rung(device: string, id: string): void {
+    const current = this.#current;
+    if (current?.id === id) return;
+    // In the room's call already, or ringing for it: a call rung at the same moment merges by its state frames.
+    if (current) return;
+    if (this.#transport.busy()) {
+      this.#transport.send(device, { t: 'gcall-decline', call: id });
+      return;
+    }
+    const call = new GroupCall(id, 'incoming', device, this.#media);
+    this.#current = call;
+    this.#ringtone.start('incoming');
+    const name = this.#transport.name(device);
+    if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, true).catch(() => undefined);
+    call.timers.push(
+      setTimeout(() => {
+        if (this.#current !== call || call.phase !== 'incoming') return;
+        this.#stopRinging(call);
+        this.#current = null;
+        void this.#record(call, 'Missed group call');
+        this.#changed();
+      }, RING_TIMEOUT_MS),
+    );
+    this.#changed();
+  }
+
+  #ring(call: GroupCall, device: string): void {
+    if (this.#transport.send(device, { t: 'gcall-ring', call: call.id })) this.#toRing.delete(device);
+    else this.#transport.want(device);
+  }
+
+  #stopRinging(call: GroupCall): void {
+    this.#clearTimers(call);
+    this.#ringtone.stop();
+    void closeCallNotification(call.id).catch(() => undefined);
+  }
+
+  /** Tells every connected member where this device stands in the call. */
+  #announce(call: GroupCall): void {
+    for (const device of this.#transport.online()) this.#send(call, device);
+  }
+
+  #send(call: GroupCall, device: string, inCall = true): void {
+    this.#transport.send(device, {
+      t: 'gcall-state',
+      call: call.id,
+      in: inCall,
+      since: call.joinedAt ?? 0,
+      muted: call.muted,
+      camera: call.cameraOn,
+      screen: call.screen,
+    });
+  }
+
+  /**
+   * Brings the call in line with what the members said: merges into a call with a smaller id, adds and
+   * removes participants (media attached and detached), ends a ringing call no one is in any more.
+   */
+  #settle(): void {
+    const call = this.#current;
+    if (!call) return this.#changed();
+    if (call.phase === 'incoming') {
+      if (![...this.#members.values()].some((state) => state.call === call.id)) {
+        // Everyone left before this device answered.
+        this.#stopRinging(call);
+        this.#current = null;
+        void this.#record(call, 'Missed group call');
+      }
+      return this.#changed();
+    }
+    if (!call.local) return this.#changed();
+    const smaller = [...this.#members.values()].map((state) => state.call).filter((id) => id < call.id).sort()[0];
+    if (smaller) {
+      // Someone called the room at the same moment: everyone ends in the call with the smaller id.
+      call.id = smaller;
+      this.#announce(call);
+    }
+    const inCall = [...this.#members].filter(([, state]) => state.call === call.id).sort(([a, sa], [b, sb]) => sa.since - sb.since || a.localeCompare(b));
+    // Full: the first four to join keep the call; a fifth that came at the same moment leaves it.
+    const ownRank = inCall.filter(([device, state]) => state.since < (call.joinedAt ?? 0) || (state.since === call.joinedAt && device < this.#transport.self)).length;
+    if (ownRank >= MAX_GROUP_CALL) {
+      void this.#finish(call, `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`);
+      return;
+    }
+    const wanted = inCall.slice(0, MAX_GROUP_CALL - 1);
+    for (const participant of [...call.participants]) {
+      if (wanted.some(([device]) => device === participant.device)) continue;
+      call.participants = call.participants.filter((p) => p !== participant);
+      this.#levels.delete(participant.device);
+      if (call.speaker === participant.device) call.speaker = null;
+      this.#release(participant.device);
+    }
+    for (const [device, state] of wanted) {
+      let participant = call.participant(device);
+      if (!participant) {
+        participant = { device, since: state.since, muted: state.muted, camera: state.camera, screen: state.screen, stream: new MediaStream(), reconnecting: false };
+        call.participants = [...call.participants, participant];
+        if (!call.answered) {
+          call.answered = true;
+          this.#clearTimers(call);
+          this.#ringtone.stop();
+        }
+        if (this.#transport.link(device)) this.#attach(call, device, this.#creates(device));
+        else this.#transport.want(device);
+      }
+      Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen });
+      // Someone who muted is not speaking: the highlight waits for the next one heard.
+      if (state.muted && call.speaker === device) call.speaker = null;
+    }
+    // Everyone else left: the call is over for this device too.
+    if (call.answered && call.participants.length === 0) {
+      void this.#finish(call, 'Everyone else left the call.');
+      return;
+    }
+    this.#changed();
+  }
+
+  /** Of each pair, the member with the smaller key adds the transceivers: never both at once. */
+  #creates(device: string): boolean {
+    return this.#transport.self < device;
+  }
+
+  #attach(call: GroupCall, device: string, create: boolean): void {
+    const link = this.#transport.link(device);
+    if (!link || !call.local) return;
+    attachTracks(link.pc, call, create);
+    this.#refreshRemote(call, device);
+  }
+
+  /** Nothing more goes to the member, and the connection's video is back to no budget (a one-to-one call has none). */
+  #release(device: string): void {
+    const link = this.#transport.link(device);
+    if (!link) return;
+    detachTracks(link.pc);
+    void setVideoBudget(link.pc, null);
+  }
+
+  #refreshRemote(call: GroupCall, device: string): void {
+    const link = this.#transport.link(device);
+    const participant = call.participant(device);
+    if (!link || !participant) return;
+    const tracks = receivedTracks(link.pc, ['audio', 'video']);
+    if (holdsTracks(participant.stream, tracks)) return;
+    participant.stream = new MediaStream(tracks);
+    this.#changed();
+  }
+
+  /**
+   * Every poll: each participant's audio level, smoothed, and the loudest held for a moment becomes the
+   * active speaker; each video sender is kept within the budget for the number of peers.
+   */
+  async #pollSpeakers(): Promise<void> {
+    const call = this.#current;
+    if (call?.phase !== 'joined') return;
+    let loudest: { device: string; level: number } | null = null;
+    for (const participant of call.participants) {
+      const link = this.#transport.link(participant.device);
+      if (!link) continue;
+      const entry = this.#levels.get(participant.device) ?? { level: 0, loudest: 0, energy: null };
+      const heard = await audioHeard(link.pc, entry.energy);
+      entry.energy = heard.energy;
+      // Muted is silent at once, without the fading of the smoothing.
+      entry.level = participant.muted ? 0 : entry.level * 0.5 + heard.level * 0.5;
+      this.#levels.set(participant.device, entry);
+      if (entry.level > SPEAKING_LEVEL && (!loudest || entry.level > loudest.level)) loudest = { device: participant.device, level: entry.level };
+      const budget = VIDEO_BUDGET[Math.min(call.participants.length, VIDEO_BUDGET.length) - 1]!;
+      await setVideoBudget(link.pc, call.screen ? { ...budget, scaleResolutionDownBy: 1 } : budget);
+    }
+    for (const [device, entry] of this.#levels) entry.loudest = device === loudest?.device ? entry.loudest + 1 : 0;
+    if (loudest && loudest.device !== call.speaker && this.#levels.get(loudest.device)!.loudest >= SPEAKER_HOLD_POLLS) {
+      call.speaker = loudest.device;
+      this.#changed();
+    }
+  }
+
+  async #finish(call: GroupCall, notice: string): Promise<void> {
+    if (this.#current !== call) return;
+    this.#current = null;
+    this.#clearTimers(call);
+    this.#ringtone.stop();
+    this.#toRing.clear();
+    this.#levels.clear();
+    for (const timer of this.#dropped.values()) clearTimeout(timer);
+    this.#dropped.clear();
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
+    if (call.local) for (const device of this.#transport.online()) this.#send(call, device, false);
+    for (const participant of call.participants) this.#release(participant.device);
+    call.release();
+    this.#changed();
+    if (notice) this.emit('wh-call-notice', notice);
+    await this.#record(call, call.answered ? 'Group call' : 'Group call, no one joined');
+  }
+
+  async #record(call: GroupCall, text: string): Promise<void> {
+    const incoming = call.phase === 'incoming';
+    const duration = call.answered && call.joinedAt !== null ? Date.now() - call.joinedAt : undefined;
+    await this.#transport.record({
+      id: `${call.id}-${incoming ? 'in' : 'out'}`,
+      direction: incoming ? 'in' : 'out',
+      text,
+      sentAt: Date.now(),
+      at: 0,
+      status: incoming ? 'delivered' : 'read',
+      receiptSent: 1,
+      call: { video: true, outcome: incoming ? 'missed' : call.answered ? 'answered' : 'failed', ...(duration !== undefined ? { duration } : {}) },
+    });
+  }
+
+  #clearTimers(call: GroupCall): void {
+    for (const timer of call.timers) clearTimeout(timer);
+    call.timers = [];
+  }
+
+  #changed(): void {
+    this.emit('wh-group-call', undefined);
+  }
+}
+
+/** The audio energy a receiver has decoded so far, and over how long (`getStats`, inbound-rtp). */
+interface AudioEnergy {
+  energy: number;
+  duration: number;
+}
+
+/**
+ * How loud (0–1, linear) what the connection received since the last poll was: the root mean square of
+ * the audio energy decoded in between, so a word between two polls counts as much as one at a poll. Where
+ * the totals are missing, the level of the last packet heard (synchronization sources) stands in.
+ */
+async function audioHeard(pc: RTCPeerConnection, before: AudioEnergy | null): Promise<{ level: number; energy: AudioEnergy | null }> {
+  const receiver = mediaTransceiver(pc, 'audio')?.receiver;
+  if (!receiver) return { level: 0, energy: null };
+  let now: AudioEnergy | null = null;
+  for (const stats of (await receiver.getStats().catch(() => new Map())).values()) {
+    const { type, totalAudioEnergy, totalSamplesDuration } = stats as { type: string; totalAudioEnergy?: number; totalSamplesDuration?: number };
+    if (type === 'inbound-rtp' && totalAudioEnergy !== undefined && totalSamplesDuration !== undefined) now = { energy: totalAudioEnergy, duration: totalSamplesDuration };
+  }
+  if (!now) {
+    const recent = receiver.getSynchronizationSources?.().filter((source) => performance.timeOrigin + performance.now() - source.timestamp < 1000) ?? [];
+    return { level: Math.max(0, ...recent.map((source) => source.audioLevel ?? 0)), energy: null };
+  }
+  const duration = before ? now.duration - before.duration : 0;
+  const level = duration > 0 ? Math.sqrt(Math.max(0, now.energy - before!.energy) / duration) : 0;
+  return { level, energy: now };
+}
+
+/**
+ * Sets the connection's video sender to a budget (a shared screen keeps its resolution), or back to none;
+ * only when it differs, so that it can be checked at every poll.
+ */
+async function setVideoBudget(pc: RTCPeerConnection, budget: { maxBitrate: number; scaleResolutionDownBy: number } | null): Promise<void> {
+  const sender = mediaTransceiver(pc, 'video')?.sender;
+  const parameters = sender?.getParameters();
+  const encoding = parameters?.encodings?.[0];
+  if (!sender || !parameters || !encoding) return;
+  if (encoding.maxBitrate === budget?.maxBitrate && (encoding.scaleResolutionDownBy ?? 1) === (budget?.scaleResolutionDownBy ?? 1)) return;
+  if (budget) encoding.maxBitrate = budget.maxBitrate;
+  else delete encoding.maxBitrate;
+  encoding.scaleResolutionDownBy = budget?.scaleResolutionDownBy ?? 1;
+  await sender.setParameters(parameters).catch((error: unknown) => console.warn('whisper: could not set the video budget', error));
+}
