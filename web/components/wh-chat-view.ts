@@ -375,7 +375,7 @@ export class WhChatView extends LitElement {
   #renderRoom() {
     const room = this.session.roomChat;
     const others = this.session.people;
-    const names = (devices: readonly string[]) => devices.map((device) => this.session.person(device)?.name || 'Someone');
+    const names = (devices: readonly string[]) => devices.map(this.#nameOf);
     const typing = names(room.typing());
     const online = others.filter((p) => p.online).length;
     return html`
@@ -391,7 +391,7 @@ export class WhChatView extends LitElement {
       ${this.#list(room.history(), 'Everyone in the room gets what is written here, device to device. Each device keeps the room’s messages from when it joined on.')}
       ${this.session.canConnect
         ? html`<div class="typing" aria-live="polite">${typing.length === 0 ? '' : `${listOf(typing)} ${typing.length === 1 ? 'is' : 'are'} typing…`}</div>
-            <wh-composer text-only ?disabled=${others.length === 0} @wh-send=${this.#sendToRoom} @wh-typing=${this.#typingInRoom}></wh-composer>`
+            <wh-composer ?disabled=${others.length === 0} @wh-send=${this.#sendToRoom} @wh-typing=${this.#typingInRoom} @wh-attach=${this.#attach}></wh-composer>`
         : this.#cannotSend('the room')}
     `;
   }
@@ -440,7 +440,7 @@ export class WhChatView extends LitElement {
   #whoHasIt(message: StoredMessage) {
     if (!message.recipients || !this.#receiptsOpen.has(message.id)) return null;
     return html`<ul class="who" aria-label="Who has it">
-      ${Object.entries(message.recipients).map(([device, status]) => html`<li>${this.session.person(device)?.name || 'Someone'}: ${status === 'queued' ? 'Waiting' : STATUS_LABEL[status]}</li>`)}
+      ${Object.entries(message.recipients).map(([device, status]) => html`<li>${this.#nameOf(device)}: ${status === 'queued' ? 'Waiting' : STATUS_LABEL[status]}</li>`)}
     </ul>`;
   }
 
@@ -531,14 +531,23 @@ export class WhChatView extends LitElement {
         <span class="meta">${time}</span>
       </li>`;
     }
+    if (message.transfers) {
+      // A file sent to the room, with each member's progress: its element comes with the first one.
+      void import('./wh-room-file-entry.js');
+      return html`<li class="message file out">
+        <wh-room-file-entry .service=${this.session.transfers} .transfers=${message.transfers} .nameOf=${this.#nameOf}></wh-room-file-entry>
+        <span class="meta">${time}</span>
+      </li>`;
+    }
     if (message.transfer) {
       return html`<li class="message file ${message.direction}">
+        ${this.#author(message)}
         <wh-file-entry .service=${this.session.transfers} .transferId=${message.transfer}></wh-file-entry>
         <span class="meta">${time}</span>
       </li>`;
     }
     return html`<li class="message ${message.direction}">
-      ${message.author ? html`<p class="author">${this.session.person(message.author)?.name || 'Someone'}</p>` : null}
+      ${this.#author(message)}
       <p class="text">${linkify(message.text).map((part) =>
         part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer nofollow">${part.text}</a>` : part.text,
       )}</p>
@@ -555,6 +564,13 @@ export class WhChatView extends LitElement {
       ${this.#whoHasIt(message)}
     </li>`;
   }
+
+  /** Who wrote a room message, or offers a file in the room. */
+  #author(message: StoredMessage) {
+    return message.author ? html`<p class="author">${this.#nameOf(message.author)}</p>` : null;
+  }
+
+  readonly #nameOf = (device: string): string => this.session.person(device)?.name || 'Someone';
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -636,20 +652,25 @@ export class WhChatView extends LitElement {
   }
 
   #attach(event: CustomEvent<File[]>): void {
-    void this.session.transfers.send(this.device, event.detail);
+    this.#sendFiles(event.detail);
+  }
+
+  /** To the person, or to everyone in the room (one transfer each). */
+  #sendFiles(files: readonly File[]): void {
+    void (this.#isRoom ? this.session.transfers.sendToRoom(files) : this.session.transfers.send(this.device, files));
   }
 
   #dragOver(event: DragEvent): void {
-    if (this.#isRoom || !this.session.canConnect || !event.dataTransfer?.types.includes('Files')) return;
+    if (!this.session.canConnect || !event.dataTransfer?.types.includes('Files')) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
   }
 
   #drop(event: DragEvent): void {
     const files = [...(event.dataTransfer?.files ?? [])];
-    if (files.length === 0 || this.#isRoom) return;
+    if (files.length === 0) return;
     event.preventDefault();
-    void this.session.transfers.send(this.device, files);
+    this.#sendFiles(files);
   }
 
   #typing(event: CustomEvent<boolean>): void {

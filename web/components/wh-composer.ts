@@ -14,17 +14,14 @@ const TYPING_IDLE_MS = 4000;
  * @event wh-attach - Files to send (picked with "Attach file" or pasted).
  */
 export class WhComposer extends LitElement {
-  static override properties = { disabled: { type: Boolean }, textOnly: { type: Boolean, attribute: 'text-only' } };
+  static override properties = { disabled: { type: Boolean } };
   declare disabled: boolean;
-  /** Text only: no "Attach file", and pasted files are left to the page. */
-  declare textOnly: boolean;
   #lastTyping = 0;
   #idle: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
     super();
     this.disabled = false;
-    this.textOnly = false;
   }
 
   static override styles = [
@@ -67,7 +64,7 @@ export class WhComposer extends LitElement {
   override render() {
     return html`
       <form @submit=${this.#submit}>
-        ${this.textOnly ? null : html`<button class="icon attach" type="button" aria-label="Attach file" ?disabled=${this.disabled} @click=${this.#pick}>${attachIcon}</button>`}
+        <button class="icon attach" type="button" aria-label="Attach file" ?disabled=${this.disabled} @click=${this.#pick}>${attachIcon}</button>
         <input type="file" multiple hidden @change=${this.#picked} />
         <textarea
           aria-label="Message"
@@ -101,7 +98,7 @@ export class WhComposer extends LitElement {
 
   #paste(event: ClipboardEvent): void {
     const files = [...(event.clipboardData?.files ?? [])];
-    if (files.length === 0 || this.textOnly) return;
+    if (files.length === 0) return;
     event.preventDefault();
     this.#attach(files);
   }

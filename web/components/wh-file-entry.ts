@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import type { StoredTransfer } from '../storage/database.js';
 import { formatBytes } from '../stats/connection-stats.js';
 import type { TransferService } from '../transfer/transfer-service.js';
+import { fileEntryStyles } from './file-entry.styles.js';
 import { controlStyles } from './shared.styles.js';
 
 const REFRESH_MS = 500;
@@ -28,40 +29,8 @@ export class WhFileEntry extends LitElement {
 
   static override styles = [
     controlStyles,
+    fileEntryStyles,
     css`
-      :host {
-        display: grid;
-        gap: 0.35rem;
-        min-width: min(16rem, 70vw);
-      }
-      .name {
-        font-weight: 600;
-        overflow-wrap: anywhere;
-      }
-      .meta,
-      .state {
-        font-size: 0.8rem;
-        opacity: 0.85;
-      }
-      progress {
-        width: 100%;
-        height: 0.5rem;
-        accent-color: currentColor;
-      }
-      .actions {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-      }
-      .actions button {
-        background: var(--wh-surface-2);
-        color: var(--wh-fg);
-        min-height: 2.75rem;
-      }
-      .actions button.primary {
-        background: var(--wh-accent);
-        color: var(--wh-accent-fg);
-      }
       img,
       video {
         max-width: 100%;
