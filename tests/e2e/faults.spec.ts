@@ -113,7 +113,9 @@ class World {
     const { text, where: written } = await this.write(person, where);
     if (written === 'pair') await expect(statusOf(person, text)).toHaveAttribute('aria-label', /^(Delivered|Read)$/, { timeout: 90_000 });
     else await expect(receipts(person, text)).toHaveAccessibleName(new RegExp(`^Delivered to ${this.carolAway ? 1 : 2} of 2\\b`), { timeout: 90_000 });
-    return Date.now() - since;
+    const ms = Date.now() - since;
+    console.log(`  ${text} (${written === 'pair' ? 'one to one' : 'room'}) delivered after ${ms} ms`);
+    return ms;
   }
 
   record(kind: FaultKind, ms: number): void {
@@ -360,6 +362,8 @@ function report(world: World, seeds: number[], minutes: number): void {
     lines.push(`${kind.padEnd(16)} ${String(times.length).padStart(8)}   ${figures}`);
   }
   lines.push(`faults survived: ${total}`);
+  const count = (sent: Map<string, string[]>) => [...sent.values()].reduce((sum, texts) => sum + texts.length, 0);
+  lines.push(`messages checked: ${count(world.sent)} one to one, ${count(world.sentToRoom)} in the room`);
   console.log(lines.join('\n'));
 }
 
