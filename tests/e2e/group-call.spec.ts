@@ -5,15 +5,10 @@
  */
 import { expect, test } from './fixtures.js';
 import { expectRemoteVideoPlaying, incomingCall } from './calls.js';
-import { closeAll, meet, newPerson, openRoom, peopleList, type Person } from './people.js';
+import { closeAll, meet, newPerson, openRoom, openRoomChat, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
-
-async function openRoomChat(person: Person): Promise<void> {
-  await peopleList(person).getByRole('button', { name: /^Room, / }).click();
-  await expect(person.page.getByRole('heading', { name: 'Room', exact: true })).toBeVisible();
-}
 
 function tiles(person: Person) {
   return person.page.getByRole('list', { name: 'People in the call' }).getByRole('listitem');
@@ -81,8 +76,9 @@ test('three people call the room, a fourth joins mid-call, one leaves; everyone 
   people.push(erin);
   await openRoom(erin, room.link);
   await openRoomChat(erin);
+  // (Erin hears who is in as her connection to each of the four opens.)
+  await expect(erin.page.getByText(/The call is full: a group call connects each person directly to each other, which works for up to 4 people/)).toBeVisible({ timeout: 30_000 });
   await expect(erin.page.getByRole('button', { name: 'Join call' })).toBeDisabled();
-  await expect(erin.page.getByText(/The call is full: a group call connects each person directly to each other, which works for up to 4 people/)).toBeVisible();
 
   // Bob leaves: the others go on with three tiles; Bob may join again.
   await controls(bob).getByRole('button', { name: 'Leave call' }).click();
@@ -113,4 +109,26 @@ test('calling the room is refused above four people online, with the reason in w
   await room.people[4]!.context.close();
   room.people.pop();
   await expect(alice.page.getByRole('button', { name: 'Call the room' })).toBeEnabled();
+});
+
+test('reloads mid-call: whoever reloads is back in the call by itself, also two at once, and the call never drops for the others', async ({ browser, app }) => {
+  test.setTimeout(120_000);
+  const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol');
+  people = room.people;
+  const [alice, bob, carol] = room.people as [Person, Person, Person];
+  await openRoomChat(alice);
+  await alice.page.getByRole('button', { name: 'Call the room' }).click();
+  await incomingCall(bob, 'Alice').getByRole('button', { name: 'Join' }).click();
+  await incomingCall(carol, 'Alice').getByRole('button', { name: 'Join' }).click();
+  await everyoneSeesEveryone([alice, bob, carol]);
+
+  await carol.page.reload();
+  await everyoneSeesEveryone([alice, bob, carol]);
+
+  await Promise.all([bob.page.reload(), carol.page.reload()]);
+  await everyoneSeesEveryone([alice, bob, carol]);
+  await expect(alice.page.getByRole('region', { name: 'Room call' }).getByRole('status')).toContainText('3 people');
+  // One call all along: Alice's history has no call entry yet (it is written when her call ends).
+  await controls(alice).getByRole('button', { name: 'Chat' }).click();
+  await expect(alice.page.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'Group call' })).toHaveCount(0);
 });

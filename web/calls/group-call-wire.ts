@@ -2,7 +2,7 @@
  * The room's call (a mesh of up to four) between two members, over their "chat" data channel: the
  * server never sees it. Each participant tells every member it is connected to where it stands in the
  * call, in one idempotent frame (`gcall-state`) sent again whenever that changes and whenever a channel
- * opens, so a repeat or a loss changes nothing that the next frame does not settle. `gcall-ring` asks
+ * opens (`gcall-idle` when in none), so a repeat or a loss changes nothing that the next frame does not settle. `gcall-ring` asks
  * the members to join; `gcall-decline` tells the one who rang that this member will not.
  * Every frame is validated on receipt.
  */
@@ -16,6 +16,11 @@ export const GroupCallFrameSchema = v.variant('t', [
   v.object({ t: v.literal('gcall-ring'), call: CallId }),
   /** This member will not join now (the call stays open to them: "Join call"). */
   v.object({ t: v.literal('gcall-decline'), call: CallId }),
+  /**
+   * The sender is in no call: sent when a channel opens, so that a member who reloaded or whose app was
+   * closed is not kept in a call it no longer knows.
+   */
+  v.object({ t: v.literal('gcall-idle') }),
   /**
    * Where the sender stands in the call: in it or not (any more), and what to show about its media.
    * `since`: when it joined (its own clock), which orders who came first when the call is full.

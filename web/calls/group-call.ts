@@ -28,6 +28,8 @@ import { Ringtone } from './ringtone.js';
 export const MAX_GROUP_CALL = 4;
 /** How long a call may keep a participant whose connection dropped before counting them gone. */
 const RECONNECT_TIMEOUT_MS = 20_000;
+/** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
+const REJOIN_WINDOW_MS = 15_000;
 /** How often the active speaker is looked for (and the senders' budgets checked). */
 const SPEAKER_POLL_MS = 400;
 /** An audio level (0–1, linear) above which someone counts as speaking: about -40 dBov. */
@@ -63,6 +65,9 @@ export interface GroupCallTransport {
   busy(): boolean;
   /** Adds an entry to the room's history. */
   record(message: Omit<StoredMessage, 'conversation'>): Promise<unknown>;
+  /** Keeps the call this page is in across a reload of it (null: none), and reads it back. */
+  remember(call: string | null): void;
+  remembered(): string | null;
 }
 
 export interface GroupCallEventMap {
@@ -136,6 +141,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** Per participant: their smoothed audio level, polls in a row they were the loudest, and the audio energy received so far. */
   readonly #levels = new Map<string, { level: number; loudest: number; energy: AudioEnergy | null }>();
   #poll: ReturnType<typeof setInterval> | null = null;
+  /** The call this page was in before it was reloaded: joined again as soon as a member says it goes on. */
+  #rejoin: string | null;
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
     sendVideo: async (call, track) => {
@@ -157,6 +164,12 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   constructor(transport: GroupCallTransport) {
     super();
     this.#transport = transport;
+    this.#rejoin = transport.remembered();
+    if (this.#rejoin) {
+      setTimeout(() => {
+        if (this.#rejoin) transport.remember((this.#rejoin = null));
+      }, REJOIN_WINDOW_MS);
+    }
   }
 
   /** The call ringing here or joined here. */
@@ -290,10 +303,19 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         }
         return;
       }
+      case 'gcall-idle':
+        if (this.#members.delete(device)) this.#settle();
+        return;
       case 'gcall-state':
         if (frame.in) this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen });
         else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
         this.#toRing.delete(device);
+        if (frame.in && frame.call === this.#rejoin && this.#current?.phase !== 'joined') {
+          this.#rejoin = null;
+          this.#settle();
+          void this.join();
+          return;
+        }
         this.#settle();
         return;
     }
@@ -302,7 +324,13 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** The member's connection opened (or opened again). */
   channelOpened(device: string): void {
     const call = this.#current;
-    if (call?.phase !== 'joined' || !call.local) return;
+    if (call?.phase !== 'joined') {
+      // Back from a reload mid-call, this page is about to join again: the others keep it meanwhile.
+      if (!this.#rejoin) this.#transport.send(device, { t: 'gcall-idle' });
+      return;
+    }
+    // Joining: its state goes to everyone once its media is there.
+    if (!call.local) return;
     this.#send(call, device);
     if (this.#toRing.has(device)) this.#ring(call, device);
     const participant = call.participant(device);
@@ -314,6 +342,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#changed();
   }
 
+  /** The member's connection closed: kept in the call for a while, as they may be back (a network drop, a reload). */
   channelClosed(device: string): void {
     const participant = this.#current?.participant(device);
     if (!participant || this.#dropped.has(device)) return;
@@ -341,19 +370,30 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (call?.phase === 'joined' && call.participant(device)) this.#refreshRemote(call, device);
   }
 
-  /** The member left the room: out of any call too. */
+  /**
+   * The member left the room: out of any call too. A participant is kept for a while, as a page that
+   * reloads leaves the room and comes back, and joins its call again by itself.
+   */
   peerLeft(device: string): void {
-    clearTimeout(this.#dropped.get(device));
-    this.#dropped.delete(device);
     this.#toRing.delete(device);
+    if (this.#current?.participant(device)) return this.channelClosed(device);
     if (!this.#members.delete(device) && this.#current?.ringer !== device) return;
     this.#settle();
   }
 
-  /** Leaving the room: leave the call. */
+  /**
+   * The page goes away (closed, reloaded, or the room left): media is released, and nothing is said to the
+   * others, who keep this device in the call for a while; a reload joins it again (see `remembered`).
+   */
   stop(): void {
-    if (this.#current) void this.leave();
+    const call = this.#current;
     this.#ringtone.stop();
+    if (!call) return;
+    this.#current = null;
+    this.#clearTimers(call);
+    this.#reset();
+    call.release();
+    this.#changed();
   }
 
   // ---- internals ----
@@ -372,6 +412,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       return false;
     }
     call.useLocal(stream, notice);
+    this.#transport.remember(call.id);
     this.#announce(call);
     // Who else is in comes with each member's channel: connect to everyone online.
     for (const device of this.#transport.online()) if (!this.#transport.link(device)) this.#transport.want(device);
@@ -455,6 +496,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
       call.id = smaller;
+      this.#transport.remember(call.id);
       this.#announce(call);
     }
     const inCall = [...this.#members].filter(([, state]) => state.call === call.id).sort(([a, sa], [b, sb]) => sa.since - sb.since || a.localeCompare(b));
@@ -560,18 +602,24 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#current = null;
     this.#clearTimers(call);
     this.#ringtone.stop();
-    this.#toRing.clear();
-    this.#levels.clear();
-    for (const timer of this.#dropped.values()) clearTimeout(timer);
-    this.#dropped.clear();
-    if (this.#poll) clearInterval(this.#poll);
-    this.#poll = null;
+    this.#reset();
+    this.#transport.remember(null);
     if (call.local) for (const device of this.#transport.online()) this.#send(call, device, false);
     for (const participant of call.participants) this.#release(participant.device);
     call.release();
     this.#changed();
     if (notice) this.emit('wh-call-notice', notice);
     await this.#record(call, call.answered ? 'Group call' : 'Group call, no one joined');
+  }
+
+  /** Nothing of a call stays: who was to be rung, levels, reconnect deadlines, the poll. */
+  #reset(): void {
+    this.#toRing.clear();
+    this.#levels.clear();
+    for (const timer of this.#dropped.values()) clearTimeout(timer);
+    this.#dropped.clear();
+    if (this.#poll) clearInterval(this.#poll);
+    this.#poll = null;
   }
 
   async #record(call: GroupCall, text: string): Promise<void> {

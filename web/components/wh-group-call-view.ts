@@ -52,7 +52,10 @@ export class WhGroupCallView extends LitElement {
   declare minimized: boolean;
   declare now: number;
   #clock: ReturnType<typeof setInterval> | null = null;
-  /** Tiles whose video shows frames (a black box before that helps no one). */
+  /**
+   * Streams whose video shows frames, by id (a black box before that helps no one). By stream, not by
+   * person: a participant's connection made again brings a new stream, hidden until its frames come.
+   */
   readonly #playing = new Set<string>();
 
   constructor() {
@@ -250,7 +253,7 @@ export class WhGroupCallView extends LitElement {
   }
 
   #tile(tile: Tile, main: boolean, speaking: boolean) {
-    const showVideo = tile.camera && (tile.self ? !!tile.stream?.getVideoTracks().length : this.#playing.has(tile.key));
+    const showVideo = tile.camera && (tile.self ? !!tile.stream?.getVideoTracks().length : !!tile.stream && this.#playing.has(tile.stream.id));
     const states = [speaking ? 'speaking' : '', tile.muted ? 'muted' : '', tile.camera ? '' : 'camera off', tile.screen ? 'sharing their screen' : '', tile.reconnecting ? 'reconnecting' : ''].filter(Boolean);
     return html`<figure class="tile ${main ? 'main' : ''} ${speaking ? 'speaking' : ''}" role="listitem" aria-label=${[tile.name, ...states].join(', ')}>
       ${showVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(tile.self ? this.selfName || tile.name : tile.name)}</div>`}
@@ -263,9 +266,9 @@ export class WhGroupCallView extends LitElement {
         aria-label="${tile.self ? 'Your' : `${tile.name}’s`} video"
         ?hidden=${!showVideo}
         .srcObject=${live(tile.stream)}
-        @playing=${(event: Event) => this.#videoState(tile.key, event)}
-        @resize=${(event: Event) => this.#videoState(tile.key, event)}
-        @emptied=${(event: Event) => this.#videoState(tile.key, event)}
+        @playing=${this.#videoState}
+        @resize=${this.#videoState}
+        @emptied=${this.#videoState}
       ></video>
       <figcaption>
         ${tile.muted ? micOffIcon : nothing}
@@ -287,17 +290,16 @@ export class WhGroupCallView extends LitElement {
     return call.joinedAt === null ? people : `${people} · ${formatDuration(Math.max(0, this.now - call.joinedAt))}`;
   }
 
-  /** A remote video counts as shown once frames arrive; a paused one (moved, or blocked) is started again. */
-  #videoState(key: string, event: Event): void {
+  /** A remote video counts as shown once frames of its stream arrive; a paused one (moved, or blocked) is started again. */
+  readonly #videoState = (event: Event): void => {
     const video = event.currentTarget as HTMLVideoElement;
-    const playing = video.videoWidth > 0 && !video.paused;
-    if (playing !== this.#playing.has(key)) {
-      if (playing) this.#playing.add(key);
-      else this.#playing.delete(key);
+    const stream = video.srcObject instanceof MediaStream ? video.srcObject : null;
+    if (stream && video.videoWidth > 0 && !video.paused && !this.#playing.has(stream.id)) {
+      this.#playing.add(stream.id);
       this.requestUpdate();
     }
-    if (video.paused && video.srcObject) void video.play().catch(() => undefined);
-  }
+    if (video.paused && stream) void video.play().catch(() => undefined);
+  };
 
   protected override updated(): void {
     // A video that was hidden, or whose stream changed, may need to be started again.

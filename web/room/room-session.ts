@@ -145,7 +145,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       },
       maxMessageSize: (device) => this.#links.get(device)?.pc.sctp?.maxMessageSize ?? null,
       want: (device) => this.connect(device),
-    });
+    }, { room: this.roomChat });
     this.calls = new CallService({
       send: (device, frame) => this.#sendFrame(device, frame),
       link: (device) => {
@@ -172,6 +172,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       online: () => [...this.#people.values()].filter((p) => p.online && p.link !== 'unsupported' && p.link !== 'mismatch' && p.link !== 'held').map((p) => p.device),
       busy: () => this.calls.current !== null,
       record: (entry) => this.roomChat.record({ ...entry, conversation: this.roomChat.conversation }),
+      // Per tab: another tab of the same browser is another page, not in the call.
+      remember: (call) => (call ? sessionStorage.setItem(`whisper-call:${options.room}`, call) : sessionStorage.removeItem(`whisper-call:${options.room}`)),
+      remembered: () => sessionStorage.getItem(`whisper-call:${options.room}`),
     });
     this.#signaling = new SignalingClient({
       url: options.signalingUrl,
