@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { call, callScreen, incomingCall } from './calls.js';
 import { attach, fileEntry, randomFile } from './files.js';
 import { expect, test } from './fixtures.js';
-import { closeAll, createRoom, newPerson, openChat, openRoom, peopleList, personEntry, send, type Person } from './people.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, openRoomChat, peopleList, personEntry, send, type Person } from './people.js';
 
 const PHONE_390 = { width: 390, height: 844 };
 
@@ -122,6 +122,17 @@ test('axe finds no violation on any screen, on a desktop and on a phone', async 
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Chat' }).click();
   await expect(alice.page.getByRole('button', { name: 'Return to call' })).toBeVisible();
   await check(alice, 'chat during a call');
+  await alice.page.getByRole('region', { name: 'Call with Bob' }).getByRole('button', { name: 'Hang up' }).click();
+
+  // The room's call: ringing on the phone, then the tiles on both.
+  await bob.page.getByRole('button', { name: 'Back' }).click();
+  await openRoomChat(alice);
+  await alice.page.getByRole('button', { name: 'Call the room' }).click();
+  await expect(incomingCall(bob, 'Alice')).toContainText('Calling the room');
+  await check(bob, 'room call ringing');
+  await incomingCall(bob, 'Alice').getByRole('button', { name: 'Join' }).click();
+  for (const person of [alice, bob]) await expect(person.page.getByRole('list', { name: 'People in the call' }).getByRole('listitem')).toHaveCount(2);
+  await checkBoth([alice, 'room call'], [bob, 'room call']);
 
   console.log(`axe-core: ${checked.length} screens checked (${checked.join(', ')}), ${found.length} violations`);
   expect(found).toEqual([]);

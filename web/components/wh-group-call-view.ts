@@ -104,7 +104,6 @@ export class WhGroupCallView extends LitElement {
       }
       .tile {
         position: relative;
-        margin: 0;
         min-height: 0;
         overflow: hidden;
         border-radius: 12px;
@@ -138,7 +137,7 @@ export class WhGroupCallView extends LitElement {
         aspect-ratio: 1;
         font-size: clamp(1.4rem, 5vmin, 3rem);
       }
-      figcaption {
+      .caption {
         position: absolute;
         left: 0.4rem;
         bottom: 0.4rem;
@@ -154,7 +153,7 @@ export class WhGroupCallView extends LitElement {
         overflow: hidden;
         text-overflow: ellipsis;
       }
-      figcaption svg {
+      .caption svg {
         width: 1rem;
         height: 1rem;
         flex: none;
@@ -255,7 +254,7 @@ export class WhGroupCallView extends LitElement {
   #tile(tile: Tile, main: boolean, speaking: boolean) {
     const showVideo = tile.camera && (tile.self ? !!tile.stream?.getVideoTracks().length : !!tile.stream && this.#playing.has(tile.stream.id));
     const states = [speaking ? 'speaking' : '', tile.muted ? 'muted' : '', tile.camera ? '' : 'camera off', tile.screen ? 'sharing their screen' : '', tile.reconnecting ? 'reconnecting' : ''].filter(Boolean);
-    return html`<figure class="tile ${main ? 'main' : ''} ${speaking ? 'speaking' : ''}" role="listitem" aria-label=${[tile.name, ...states].join(', ')}>
+    return html`<div class="tile ${main ? 'main' : ''} ${speaking ? 'speaking' : ''}" role="listitem" aria-label=${[tile.name, ...states].join(', ')}>
       ${showVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(tile.self ? this.selfName || tile.name : tile.name)}</div>`}
       <video
         class="${tile.screen ? 'whole' : ''} ${tile.self && !tile.screen && this.call.facing === 'user' ? 'mirror' : ''}"
@@ -270,16 +269,16 @@ export class WhGroupCallView extends LitElement {
         @resize=${this.#videoState}
         @emptied=${this.#videoState}
       ></video>
-      <figcaption>
+      <span class="caption">
         ${tile.muted ? micOffIcon : nothing}
         <span>${tile.name}${tile.reconnecting ? ' · reconnecting…' : tile.screen && !tile.self ? ' · screen' : ''}</span>
-      </figcaption>
+      </span>
       ${tile.self
         ? nothing
         : html`<button class="icon stats" aria-label="Connection stats for ${tile.name}" title="Connection stats for ${tile.name}" @click=${() => void this.#openStats(tile.key, tile.name)}>
             ${statsIcon}
           </button>`}
-    </figure>`;
+    </div>`;
   }
 
   #status(): string {
