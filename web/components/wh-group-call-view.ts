@@ -131,11 +131,13 @@ export class WhGroupCallView extends LitElement {
       .tile video.mirror {
         scale: -1 1;
       }
+      /* As large as the tile allows, in both directions (a phone on its side has wide, low tiles). */
       .tile .avatar {
-        width: clamp(3rem, 30%, 7.5rem);
-        height: auto;
+        height: clamp(2.5rem, 45%, 7.5rem);
+        width: auto;
+        max-width: 45%;
         aspect-ratio: 1;
-        font-size: clamp(1.4rem, 5vmin, 3rem);
+        font-size: clamp(1.2rem, 5vmin, 3rem);
       }
       .caption {
         position: absolute;
@@ -182,6 +184,20 @@ export class WhGroupCallView extends LitElement {
       }
       .notice {
         margin-top: 0.5rem;
+      }
+      /* A phone on its side: the header and the controls give their height to the tiles. */
+      @media (max-height: 500px) {
+        header {
+          padding-top: max(0.3rem, env(safe-area-inset-top));
+          padding-bottom: 0.3rem;
+        }
+        h1 {
+          display: none;
+        }
+        .controls {
+          padding-top: 0.5rem;
+          padding-bottom: max(0.5rem, env(safe-area-inset-bottom));
+        }
       }
     `,
   ];
