@@ -51,6 +51,12 @@ test('three people call the room, a fourth joins mid-call, one leaves; everyone 
   await carol.page.getByRole('button', { name: 'Join call' }).click();
   await everyoneSeesEveryone([alice, bob, carol]);
   await expect(alice.page.getByRole('region', { name: 'Room call' }).getByRole('status')).toContainText('3 people');
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'Carol declined the call.' })).toBeVisible();
+  // Stats per person: Bob's connection, from his tile.
+  await tile(alice, 'Bob').getByRole('button', { name: 'Connection stats for Bob' }).click();
+  const stats = alice.page.getByRole('dialog', { name: 'Connection stats' });
+  await expect(stats).toContainText('Direct (P2P)');
+  await stats.getByRole('button', { name: 'Close' }).click();
 
   // Only Bob is heard: he becomes the active speaker everywhere; then only Carol.
   await controls(alice).getByRole('button', { name: 'Mute' }).click();
@@ -98,6 +104,7 @@ test('three people call the room, a fourth joins mid-call, one leaves; everyone 
 });
 
 test('calling the room is refused above four people online, with the reason in words', async ({ browser, app }) => {
+  test.setTimeout(90_000);
   const room = await meet(browser, app.url, 'Alice', 'Bob', 'Carol', 'Dan', 'Erin');
   people = room.people;
   const alice = room.people[0]!;

@@ -134,8 +134,10 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #current: GroupCall | null = null;
   /** What each member last said of a call they are in (members in none are absent). */
   readonly #members = new Map<string, MemberState>();
-  /** Members this device rang for its call who have not answered yet: rung again when their channel opens. */
+  /** Members this device is to ring for its call whose channel was not open: rung when it opens. */
   readonly #toRing = new Set<string>();
+  /** Members this device rang who have neither joined nor declined. */
+  readonly #ringing = new Set<string>();
   /** Reconnect deadlines of participants whose connection dropped. */
   readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
   /** Per participant: their smoothed audio level, polls in a row they were the loudest, and the audio energy received so far. */
@@ -298,16 +300,20 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         return;
       case 'gcall-decline': {
         const call = this.#current;
-        if (call?.id === frame.call && call.phase === 'joined' && this.#toRing.delete(device)) {
-          this.emit('wh-call-notice', `${this.#transport.name(device)} declined the call.`);
-        }
+        if (call?.id !== frame.call || call.phase !== 'joined' || !this.#ringing.delete(device)) return;
+        // Everyone rung said no before anyone joined: the call is over.
+        if (!call.answered && this.#ringing.size === 0 && this.#toRing.size === 0) void this.#finish(call, 'No one joined the call: everyone declined.');
+        else this.emit('wh-call-notice', `${this.#transport.name(device)} declined the call.`);
         return;
       }
       case 'gcall-idle':
         if (this.#members.delete(device)) this.#settle();
         return;
       case 'gcall-state':
-        if (frame.in) this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen });
+        if (frame.in) {
+          this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen });
+          this.#ringing.delete(device);
+        }
         else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
         this.#toRing.delete(device);
         if (frame.in && frame.call === this.#rejoin && this.#current?.phase !== 'joined') {
@@ -376,6 +382,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
    */
   peerLeft(device: string): void {
     this.#toRing.delete(device);
+    this.#ringing.delete(device);
     if (this.#current?.participant(device)) return this.channelClosed(device);
     if (!this.#members.delete(device) && this.#current?.ringer !== device) return;
     this.#settle();
@@ -448,8 +455,9 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   }
 
   #ring(call: GroupCall, device: string): void {
-    if (this.#transport.send(device, { t: 'gcall-ring', call: call.id })) this.#toRing.delete(device);
-    else this.#transport.want(device);
+    if (!this.#transport.send(device, { t: 'gcall-ring', call: call.id })) return this.#transport.want(device);
+    this.#toRing.delete(device);
+    this.#ringing.add(device);
   }
 
   #stopRinging(call: GroupCall): void {
@@ -615,6 +623,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** Nothing of a call stays: who was to be rung, levels, reconnect deadlines, the poll. */
   #reset(): void {
     this.#toRing.clear();
+    this.#ringing.clear();
     this.#levels.clear();
     for (const timer of this.#dropped.values()) clearTimeout(timer);
     this.#dropped.clear();

@@ -268,7 +268,9 @@ export class WhGroupCallView extends LitElement {
   }
 
   #tile(tile: Tile, main: boolean, speaking: boolean) {
-    const showVideo = tile.camera && (tile.self ? !!tile.stream?.getVideoTracks().length : !!tile.stream && this.#playing.has(tile.stream.id));
+    // A remote video shows once frames of its stream came, and while its track lives (a dropped connection ends it).
+    const hasLiveVideo = !!tile.stream?.getVideoTracks().some((track) => track.readyState === 'live');
+    const showVideo = tile.camera && hasLiveVideo && (tile.self || (!tile.reconnecting && this.#playing.has(tile.stream!.id)));
     const states = [speaking ? 'speaking' : '', tile.muted ? 'muted' : '', tile.camera ? '' : 'camera off', tile.screen ? 'sharing their screen' : '', tile.reconnecting ? 'reconnecting' : ''].filter(Boolean);
     return html`<div class="tile ${main ? 'main' : ''} ${speaking ? 'speaking' : ''}" role="listitem" aria-label=${[tile.name, ...states].join(', ')}>
       ${showVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(tile.self ? this.selfName || tile.name : tile.name)}</div>`}
