@@ -32,7 +32,7 @@ import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { watchForProblems } from './fixtures.js';
 import { attach, fileEntry, randomFile, saved, type TestFile } from './files.js';
-import { createRoom, messageTexts, newPerson, openChat, openRoom, openRoomChat, receipts, send, statusOf, type Person } from './people.js';
+import { createRoom, messageTexts, newPerson, openChat, openRoom, openRoomChat, personEntry, receipts, send, statusOf, type Person } from './people.js';
 
 const SOAK_MINUTES = Number(process.env.SOAK_MINUTES ?? 0);
 const FIXED_SEED = 20261129;
@@ -169,9 +169,14 @@ async function tendTransfers(world: World, person: Actor): Promise<void> {
   }
 }
 
-async function reload(person: Actor, where: Conversation = 'pair'): Promise<void> {
+/**
+ * Reloads, and opens the conversation again once `online` are seen online: the people list puts whoever is
+ * online first, so while people come back their entries move, and a click could land on the one that moved there.
+ */
+async function reload(person: Actor, where: Conversation = 'pair', online: Actor[] = []): Promise<void> {
   await person.page.reload();
   await expect(person.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  for (const other of online) await expect(personEntry(person, other.name)).toHaveAccessibleName(new RegExp(`^${other.name}, online`), { timeout: 30_000 });
   await (where === 'pair' ? ensureChat(person) : ensureRoomChat(person));
 }
 
@@ -423,7 +428,8 @@ test('chat one to one and in the room, files both ways and a call survive reload
     await expectNoKeyChange(world);
     if (SOAK_MINUTES <= 0 || Date.now() - began > SOAK_MINUTES * 60_000) break;
   }
-  await Promise.all([reload(world.alice), reload(world.bob), reload(world.carol, 'room')]);
+  const { everyone, carol } = world;
+  await Promise.all(everyone.map((person) => reload(person, person === carol ? 'room' : 'pair', everyone.filter((p) => p !== person))));
   await expectConversationIntact(world);
   await expectRoomIntact(world);
   await expectNoKeyChange(world);
