@@ -21,7 +21,7 @@ import type { CallOutcome, StoredMessage } from '../storage/database.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import type { CallFrame } from './call-wire.js';
 import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, type OwnMediaHost } from './own-media.js';
+import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceVideo, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
 export type CallPhase = 'outgoing' | 'incoming' | 'active';
@@ -104,11 +104,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   /** How a call's own media reaches the other side, and who hears of its changes. */
   readonly #media: OwnMediaHost<Call> = {
     isCurrent: (call) => this.#current === call,
-    sendVideo: async (call, track) => {
-      const link = call.phase === 'active' ? this.#transport.link(call.device) : null;
-      const sender = link ? mediaTransceiver(link.pc, 'video')?.sender : undefined;
-      await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
-    },
+    sendVideo: (call, track) => replaceVideo(call.phase === 'active' ? this.#transport.link(call.device)?.pc : undefined, track),
     changed: (call, tell) => {
       if (tell) this.#sendMediaState(call);
       this.#changed();

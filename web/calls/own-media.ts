@@ -215,6 +215,12 @@ export function attachTracks(pc: RTCPeerConnection, media: OwnMedia, create: boo
   }
 }
 
+/** Sends `track` (or nothing) on the connection's video sender, without renegotiation. */
+export async function replaceVideo(pc: RTCPeerConnection | undefined, track: MediaStreamTrack | null): Promise<void> {
+  const sender = pc && mediaTransceiver(pc, 'video')?.sender;
+  await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
+}
+
 /** Empties the connection's senders when a call ends with it; the transceivers stay for the next call. */
 export function detachTracks(pc: RTCPeerConnection): void {
   for (const transceiver of pc.getTransceivers()) {

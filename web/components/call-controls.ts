@@ -4,6 +4,7 @@
  */
 import { html, nothing } from 'lit';
 import type { OwnMedia } from '../calls/own-media.js';
+import type { PeerLink } from '../peers/peer-link.js';
 import { micIcon, micOffIcon, screenIcon, switchCameraIcon, videoIcon, videoOffIcon } from './icons.js';
 
 /** What the buttons ask of the call's service. */
@@ -52,4 +53,14 @@ export function videoSourceButtons(media: OwnMedia, controls: MediaControls) {
         </button>`
       : nothing,
   ];
+}
+
+/** Opens Connection stats for one person's connection, over the call (its element loads then). */
+export async function showConnectionStats(link: PeerLink | null, name: string): Promise<void> {
+  await import('./wh-stats-panel.js');
+  const panel = document.createElement('wh-stats-panel');
+  panel.link = link;
+  panel.name = name;
+  document.body.append(panel);
+  void panel.show();
 }

@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
 import type { PeerLink } from '../peers/peer-link.js';
-import { cameraButton, muteButton, videoSourceButtons } from './call-controls.js';
+import { cameraButton, muteButton, showConnectionStats, videoSourceButtons } from './call-controls.js';
 import { chatIcon, hangUpIcon, pipIcon, statsIcon } from './icons.js';
 import { callScreenStyles, callViewStyles } from './call.styles.js';
 import { controlStyles } from './shared.styles.js';
@@ -231,7 +231,7 @@ export class WhCallView extends LitElement {
       call.video && document.pictureInPictureEnabled
         ? html`<button class="icon" aria-label="Picture in picture" title="Picture in picture" @click=${this.#pictureInPicture}>${pipIcon}</button>`
         : nothing,
-      html`<button class="icon" aria-label="Connection stats" title="Connection stats" @click=${this.#openStats}>${statsIcon}</button>`,
+      html`<button class="icon" aria-label="Connection stats" title="Connection stats" @click=${() => void showConnectionStats(this.link, this.name)}>${statsIcon}</button>`,
       html`<button class="icon" aria-label="Chat" title="Show the chat; the call goes on" @click=${() => this.#say('wh-minimize')}>${chatIcon}</button>`,
       hangUp,
     ];
@@ -257,15 +257,6 @@ export class WhCallView extends LitElement {
     if (!video) return;
     if (document.pictureInPictureElement) await document.exitPictureInPicture().catch(() => undefined);
     else await video.requestPictureInPicture().catch(() => undefined);
-  }
-
-  async #openStats(): Promise<void> {
-    await import('./wh-stats-panel.js');
-    const panel = document.createElement('wh-stats-panel');
-    panel.link = this.link;
-    panel.name = this.name;
-    document.body.append(panel);
-    void panel.show();
   }
 
   #dragStart(event: PointerEvent): void {

@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { formatDuration } from '../calls/call-service.js';
 import type { GroupCall, GroupCallService, Participant } from '../calls/group-call.js';
 import type { PeerLink } from '../peers/peer-link.js';
-import { cameraButton, muteButton, videoSourceButtons } from './call-controls.js';
+import { cameraButton, muteButton, showConnectionStats, videoSourceButtons } from './call-controls.js';
 import { callScreenStyles, callViewStyles } from './call.styles.js';
 import { chatIcon, hangUpIcon, micOffIcon, statsIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
@@ -293,7 +293,7 @@ export class WhGroupCallView extends LitElement {
       </span>
       ${tile.self
         ? nothing
-        : html`<button class="icon stats" aria-label="Connection stats for ${tile.name}" title="Connection stats for ${tile.name}" @click=${() => void this.#openStats(tile.key, tile.name)}>
+        : html`<button class="icon stats" aria-label="Connection stats for ${tile.name}" title="Connection stats for ${tile.name}" @click=${() => void showConnectionStats(this.links(tile.key), tile.name)}>
             ${statsIcon}
           </button>`}
     </div>`;
@@ -321,15 +321,6 @@ export class WhGroupCallView extends LitElement {
   protected override updated(): void {
     // A video that was hidden, or whose stream changed, may need to be started again.
     for (const video of this.renderRoot.querySelectorAll('video')) if (video.paused && video.srcObject) void video.play().catch(() => undefined);
-  }
-
-  async #openStats(device: string, name: string): Promise<void> {
-    await import('./wh-stats-panel.js');
-    const panel = document.createElement('wh-stats-panel');
-    panel.link = this.links(device);
-    panel.name = name;
-    document.body.append(panel);
-    void panel.show();
   }
 
   #say(type: 'wh-minimize' | 'wh-restore'): void {

@@ -148,12 +148,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }, { room: this.roomChat });
     this.calls = new CallService({
       send: (device, frame) => this.#sendFrame(device, frame),
-      link: (device) => {
-        const link = this.#links.get(device);
-        return link && this.#verified.has(link) && link.isOpen ? link : null;
-      },
+      link: (device) => this.#openLink(device),
       want: (device) => this.connect(device),
-      name: (device) => this.#people.get(device)?.name || 'They',
+      name: (device) => this.#nameOf(device),
       record: (message) => this.chat.record(message),
       ringAway: (call) => this.away.ring(call),
       ringEnded: (call) => void this.away.callEnded(call),
@@ -163,12 +160,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.groupCalls = new GroupCallService({
       self: options.identity.device,
       send: (device, frame) => this.#sendFrame(device, frame),
-      link: (device) => {
-        const link = this.#links.get(device);
-        return link && this.#verified.has(link) && link.isOpen ? link : null;
-      },
+      link: (device) => this.#openLink(device),
       want: (device) => this.connect(device),
-      name: (device) => this.#people.get(device)?.name || 'They',
+      name: (device) => this.#nameOf(device),
       online: () => [...this.#people.values()].filter((p) => p.online && p.link !== 'unsupported' && p.link !== 'mismatch' && p.link !== 'held').map((p) => p.device),
       busy: () => this.calls.current !== null,
       record: (entry) => this.roomChat.record({ ...entry, conversation: this.roomChat.conversation }),
@@ -640,6 +634,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   #sendFrame(device: string, frame: ChatFrame | RoomFrame | CallFrame | GroupCallFrame | PushSubFrame): boolean {
     const link = this.#links.get(device);
     return !!link && this.#verified.has(link) && link.send(JSON.stringify(frame));
+  }
+
+  /** The device's open connection that carries calls (proven and not held), if any. */
+  #openLink(device: string): PeerLink | null {
+    const link = this.#links.get(device);
+    return link && this.#verified.has(link) && link.isOpen ? link : null;
+  }
+
+  #nameOf(device: string): string {
+    return this.#people.get(device)?.name || 'They';
   }
 
   #peerIdOf(device: string): PeerId | null {
