@@ -1,0 +1,545 @@
+/**
+ * npm run bench:group — the room's call and the room's conversation with four people, each in a Chromium
+ * of their own (fake camera and microphone), through the real app and the real signal server, on loopback.
+ *
+ *  1. Joining: three people in the room's call; the fourth presses "Join call" (a click on the button in
+ *     the room's conversation, through Playwright) and the time until the tile of each of the three
+ *     others shows their video with a decoded frame on the fourth's page. BENCH_JOINS times (8), the
+ *     fourth leaving in between, after one first join that adds the media to the connections (reported
+ *     apart). Baseline in the same run: the same measure for the second person joining a call of one
+ *     (Alice calls the room, Carol and Dan decline the ring, Bob presses "Join" on it: had everyone
+ *     declined, the call would end), so that the ratio is what three streams to set up cost against one,
+ *     the rest (the app's path from the button through `join()` to a tile, opening the camera) the same.
+ *  2. The room's conversation: time from `roomChat.send` to the entry being Delivered (or Read) for all
+ *     three others, on the sender's page, for BENCH_MESSAGES messages (50). Baseline in the same run:
+ *     `chat.send` to Delivered one to one, between two of the same four. In blocks of ten, alternating,
+ *     each with its own conversation on screen on both sides; before any call.
+ *  3. CPU: each person's Chromium (all its processes: browser, renderer, GPU, network, camera and audio
+ *     services) read from /proc over BENCH_CPU_SECONDS (20) once a four-person call is steady, then once
+ *     a two-person call is (the other two left it), in cores per participant; and what each sender sends
+ *     to each peer (outbound-rtp: resolution, frame rate, bitrate, the budget set on it).
+ *
+ * One browser per person rather than four contexts in one: each person then has a process tree of their
+ * own, as on their own device, with their own GPU process and camera service; in one browser those are
+ * shared by everyone and could only be split by guesswork.
+ */
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { readdir, readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
+import { launchSignal } from '../support/signal-process.js';
+import { joinAs, percentile } from './two-people.js';
+
+const JOINS = Number(process.env.BENCH_JOINS ?? 8);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50);
+const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
+/** How long a call runs before its CPU is read: bandwidth estimation ramps up, budgets are set at the 400 ms poll. */
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 6);
+const BLOCK = 10;
+const TRACE = Boolean(process.env.BENCH_TRACE);
+
+const NAMES = ['Alice', 'Bob', 'Carol', 'Dan'] as const;
+type Name = (typeof NAMES)[number];
+
+interface Person {
+  name: Name;
+  browser: Browser;
+  page: Page;
+}
+
+const stats = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0]!, max: sorted.at(-1)! };
+};
+const ms = (v: number) => `${v.toFixed(v < 100 ? 1 : 0)} ms`;
+const line = (samples: number[]) => {
+  const s = stats(samples);
+  return `median ${ms(s.median)}, p95 ${ms(s.p95)}, min ${ms(s.min)}, max ${ms(s.max)}`;
+};
+const sleep = (msToWait: number) => new Promise((r) => setTimeout(r, msToWait));
+
+// In-page code is kept as source text: tsx would otherwise add helpers that do not exist in the page.
+
+const PAGE_HELPERS = `
+  window.whBench = {
+    session: () => document.querySelector('wh-app').phase.session,
+    /** Resolves when fn() returns something truthy, checked every 4 ms. */
+    until: (fn) => new Promise((resolve) => { const check = () => { const v = fn(); if (v) resolve(v); else setTimeout(check, 4); }; check(); }),
+    device: (name) => window.whBench.session().people.find((p) => p.name === name)?.device,
+    connected: (names) => names.every((name) => window.whBench.session().person(window.whBench.device(name) ?? '')?.link === 'connected'),
+    /** Others in the room's call this page is in (-1: in none). */
+    participants: () => {
+      const call = window.whBench.session().groupCalls.current;
+      return call?.phase === 'joined' ? call.participants.length : -1;
+    },
+    /** The tile of \`name\` in the call shows their video, with a decoded frame: what the person sees. */
+    shows: (name) => {
+      const view = document.querySelector('wh-app').shadowRoot.querySelector('wh-group-call-view')?.shadowRoot;
+      const video = view?.querySelector('video[aria-label="' + name + '’s video"]');
+      return !!video && !video.hidden && video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 0;
+    },
+    /** Video frames decoded so far on the connection to \`name\` (inbound-rtp). */
+    framesDecoded: async (name) => {
+      const link = window.whBench.session().link(window.whBench.device(name));
+      let frames = 0;
+      if (link) (await link.pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0; });
+      return frames;
+    },
+  };
+`;
+
+/** Before the click: notes when a "Join call" (or a ringing call's "Join") button is clicked (capture phase, before the app's handler) and the frames decoded so far. */
+const ARM_JOIN = `(async (names) => {
+  const b = window.whBench;
+  b.pressed = null;
+  b.before = await Promise.all(names.map((name) => b.framesDecoded(name)));
+  b.onClick = (event) => {
+    if (event.composedPath().some((n) => n instanceof HTMLButtonElement && /^Join( call)?$/.test(n.textContent.trim()))) b.pressed = performance.now();
+  };
+  window.addEventListener('click', b.onClick, true);
+})`;
+
+/**
+ * After the click: ms from the press to each named person's video showing, with the steps on the way (own
+ * camera open, the person in the call here, their video track, its first frame in the tile's element), and
+ * whether new frames were decoded from each (a tile must not show a frame left from before).
+ */
+const SEEN_AFTER_JOIN = `(async (names) => {
+  const b = window.whBench;
+  await b.until(() => b.pressed !== null);
+  window.removeEventListener('click', b.onClick, true);
+  const steps = { camera: null };
+  for (const name of names) steps[name] = { in: null, track: null, frame: null, shown: null };
+  const view = () => document.querySelector('wh-app').shadowRoot.querySelector('wh-group-call-view')?.shadowRoot;
+  const deadline = performance.now() + 60000;
+  await b.until(() => {
+    if (performance.now() > deadline) return true;
+    const now = performance.now() - b.pressed;
+    const call = b.session().groupCalls.current;
+    if (steps.camera === null && call?.phase === 'joined' && call.local) steps.camera = now;
+    for (const name of names) {
+      const step = steps[name];
+      const participant = call?.participant?.(b.device(name));
+      if (step.in === null && participant) step.in = now;
+      if (step.track === null && participant?.stream.getVideoTracks().length) step.track = now;
+      const video = view()?.querySelector('video[aria-label="' + name + '’s video"]');
+      if (step.frame === null && video?.videoWidth > 0) step.frame = now;
+      if (step.shown === null && b.shows(name)) step.shown = now;
+    }
+    return names.every((name) => steps[name].shown !== null);
+  });
+  b.tracing = false;
+  // Chromium keeps a stats report for a moment (50 ms): read a fresh one.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const after = await Promise.all(names.map((name) => b.framesDecoded(name)));
+  if (performance.now() > deadline) return { steps, stale: [], timedOut: true };
+  return { steps, stale: names.filter((name, i) => !(after[i] > b.before[i])), trace: b.trace };
+})`;
+
+/**
+ * BENCH_TRACE=1: during each join, every 50 ms, when each link's video inbound-rtp first counts packets, frames
+ * received, frames decoded and key frames, and the PLIs and FIRs sent (printed per join).
+ */
+const TRACE_JOIN = `((names) => {
+  const b = window.whBench;
+  b.tracing = true;
+  b.trace = {};
+  const started = performance.now();
+  const poll = async () => {
+    if (!b.tracing) return;
+    const at = b.pressed === null ? null : performance.now() - b.pressed;
+    for (const name of names) {
+      const link = b.session().link(b.device(name));
+      if (!link) continue;
+      const row = (b.trace[name] ??= { base: null });
+      (await link.pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+        const now = { packets: s.packetsReceived ?? 0, received: s.framesReceived ?? 0, decoded: s.framesDecoded ?? 0, keys: s.keyFramesDecoded ?? 0, pli: s.pliCount ?? 0, fir: s.firCount ?? 0, nack: s.nackCount ?? 0 };
+        if (row.base === null) { row.base = now; return; }
+        for (const key of ['packets', 'received', 'decoded', 'keys']) if (row[key] === undefined && now[key] > row.base[key]) row[key] = Math.round(at ?? -1);
+        row.pli = now.pli - row.base.pli;
+        row.fir = now.fir - row.base.fir;
+        row.nack = now.nack - row.base.nack;
+      });
+    }
+    setTimeout(poll, 50);
+  };
+  void poll();
+})`;
+
+/** The room's conversation: ms from send to Delivered for every recipient, and to the first of them. */
+const ROOM_SEND = `(async (text) => {
+  const room = window.whBench.session().roomChat;
+  let started = 0;
+  let first = null;
+  let resolve;
+  const done = new Promise((r) => (resolve = r));
+  const check = () => {
+    const message = room.history().findLast((m) => m.direction === 'out' && m.text === text);
+    const statuses = Object.values(message?.recipients ?? {});
+    const delivered = statuses.filter((s) => s === 'delivered' || s === 'read').length;
+    if (delivered > 0 && first === null) first = performance.now() - started;
+    if (statuses.length > 0 && delivered === statuses.length) resolve({ all: performance.now() - started, first, recipients: statuses.length });
+  };
+  room.addEventListener('wh-room-conversation', check);
+  started = performance.now();
+  const sending = room.send(text);
+  const timeout = setTimeout(() => {
+    const message = room.history().findLast((m) => m.direction === 'out' && m.text === text);
+    const names = Object.entries(message?.recipients ?? {}).map(([device, status]) => (window.whBench.session().person(device)?.name ?? device) + ': ' + status);
+    resolve({ timedOut: names.join(', ') || 'not in the history' });
+  }, 30000);
+  const result = await done;
+  clearTimeout(timeout);
+  room.removeEventListener('wh-room-conversation', check);
+  await sending;
+  return result;
+})`;
+
+/** One to one: ms from send to Delivered. */
+const DIRECT_SEND = `(async (name, text) => {
+  const b = window.whBench;
+  const chat = b.session().chat;
+  const device = b.device(name);
+  let started = 0;
+  let resolve;
+  const done = new Promise((r) => (resolve = r));
+  const check = () => {
+    const message = chat.history(device).findLast((m) => m.direction === 'out' && m.text === text);
+    if (message?.status === 'delivered' || message?.status === 'read') resolve(performance.now() - started);
+  };
+  chat.addEventListener('wh-conversation', check);
+  started = performance.now();
+  const sending = chat.send(device, text);
+  const timeout = setTimeout(() => resolve(-1), 30000);
+  const result = await done;
+  clearTimeout(timeout);
+  chat.removeEventListener('wh-conversation', check);
+  await sending;
+  return result;
+})`;
+
+/** What this page sends to and receives from each participant now: video outbound-rtp and inbound-rtp, and the budget set on the sender. */
+const MEDIA_NOW = `(async () => {
+  const b = window.whBench;
+  const session = b.session();
+  const out = [];
+  for (const participant of session.groupCalls.current?.participants ?? []) {
+    const link = session.link(participant.device);
+    if (!link) continue;
+    const row = { to: session.person(participant.device)?.name ?? '?', at: performance.now(), bytesSent: 0, width: 0, height: 0, fps: 0, framesEncoded: 0, limitation: '', framesDecoded: 0, inWidth: 0, inHeight: 0, maxBitrate: null, scale: null };
+    (await link.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video') Object.assign(row, { bytesSent: s.bytesSent, width: s.frameWidth ?? 0, height: s.frameHeight ?? 0, fps: s.framesPerSecond ?? 0, framesEncoded: s.framesEncoded ?? 0, limitation: s.qualityLimitationReason ?? '' });
+      if (s.type === 'inbound-rtp' && s.kind === 'video') Object.assign(row, { framesDecoded: s.framesDecoded ?? 0, inWidth: s.frameWidth ?? 0, inHeight: s.frameHeight ?? 0 });
+    });
+    const sender = link.pc.getTransceivers().find((t) => t.sender.track?.kind === 'video')?.sender;
+    const encoding = sender?.getParameters().encodings?.[0];
+    row.maxBitrate = encoding?.maxBitrate ?? null;
+    row.scale = encoding?.scaleResolutionDownBy ?? null;
+    out.push(row);
+  }
+  return out;
+})()`;
+
+interface PersonSteps {
+  in: number;
+  track: number;
+  frame: number;
+  shown: number;
+}
+
+/** One join, ms from the press: own camera open, then (for the last of the others) in the call, their track, a frame, the tile showing it. */
+interface JoinSteps extends PersonSteps {
+  camera: number;
+  byName: Record<string, number>;
+}
+
+interface MediaRow {
+  to: string;
+  at: number;
+  bytesSent: number;
+  width: number;
+  height: number;
+  fps: number;
+  framesEncoded: number;
+  limitation: string;
+  framesDecoded: number;
+  inWidth: number;
+  inHeight: number;
+  maxBitrate: number | null;
+  scale: number | null;
+}
+
+/** Waits in Node for the page's condition (source text of an expression), up to `seconds`. */
+async function waitFor(person: Person, what: string, expression: string, seconds = 30): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await person.page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`${person.name}: timed out waiting for ${what} (${expression})`);
+    await sleep(50);
+  }
+}
+
+async function openConversation(person: Person, entry: RegExp, heading: string): Promise<void> {
+  await person.page.getByRole('list', { name: 'People' }).getByRole('button', { name: entry }).click();
+  await person.page.getByRole('heading', { name: heading, exact: true }).waitFor();
+}
+
+const openRoomChat = (person: Person) => openConversation(person, /^Room, /, 'Room');
+
+/** CPU seconds used so far by each process of each person's Chromium (browser, renderer, gpu-process, network...), by pid. */
+async function cpuByPerson(): Promise<Map<Name, Map<number, { type: string; seconds: number }>>> {
+  const processes = new Map<number, { parent: number; cmdline: string; seconds: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Chromium's child processes rewrite their command line as one string: read it as words.
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      // utime + stime, in clock ticks (100 per second on Linux).
+      processes.set(Number(entry), { parent: Number(fields[1]), cmdline, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const result = new Map<Name, Map<number, { type: string; seconds: number }>>();
+  for (const name of NAMES) {
+    const ours = new Set([...processes].filter(([, p]) => p.cmdline.includes(`--wh-bench-person=${name} `) && !p.cmdline.includes('--type=')).map(([pid]) => pid));
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [pid, p] of processes) if (!ours.has(pid) && ours.has(p.parent)) grew = ours.add(pid).size > 0;
+    }
+    const byPid = new Map<number, { type: string; seconds: number }>();
+    for (const pid of ours) {
+      const p = processes.get(pid)!;
+      const type = /--utility-sub-type=(?:\S+\.)?(\S+)/.exec(p.cmdline)?.[1] ?? /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
+      byPid.set(pid, { type, seconds: p.seconds });
+    }
+    result.set(name, byPid);
+  }
+  return result;
+}
+
+/** Runs the window and returns cores used per person, by process type, and what each sent to each peer. */
+async function measureCall(people: Person[], seconds: number) {
+  const media = async () => new Map(await Promise.all(people.map(async (p) => [p.name, (await p.page.evaluate(MEDIA_NOW)) as MediaRow[]] as const)));
+  const cpuBefore = await cpuByPerson();
+  const mediaBefore = await media();
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const cpuAfter = await cpuByPerson();
+  const elapsed = (performance.now() - started) / 1000;
+  const mediaAfter = await media();
+  const cores = new Map<Name, Map<string, number>>();
+  for (const name of NAMES) {
+    // Per process: one that ended in the window loses its share of it (none should), one that started counts whole.
+    const byType = new Map<string, number>();
+    for (const [pid, after] of cpuAfter.get(name)!) {
+      byType.set(after.type, (byType.get(after.type) ?? 0) + (after.seconds - (cpuBefore.get(name)!.get(pid)?.seconds ?? 0)) / elapsed);
+    }
+    cores.set(name, byType);
+  }
+  const sent = new Map<Name, Array<MediaRow & { kbps: number; decodedFps: number }>>();
+  for (const person of people) {
+    const before = mediaBefore.get(person.name)!;
+    sent.set(
+      person.name,
+      mediaAfter.get(person.name)!.map((row) => {
+        const earlier = before.find((b) => b.to === row.to);
+        const span = earlier ? (row.at - earlier.at) / 1000 : NaN;
+        return { ...row, kbps: earlier ? ((row.bytesSent - earlier.bytesSent) * 8) / 1000 / span : NaN, decodedFps: earlier ? (row.framesDecoded - earlier.framesDecoded) / span : NaN };
+      }),
+    );
+  }
+  return { cores, sent };
+}
+
+const total = (byType: Map<string, number>) => [...byType.values()].reduce((a, b) => a + b, 0);
+
+function printCall(title: string, people: Person[], result: Awaited<ReturnType<typeof measureCall>>, idle: Name[]): void {
+  console.log(`  ${title}:`);
+  for (const person of people) {
+    const byType = result.cores.get(person.name)!;
+    const parts = [...byType].filter(([, c]) => c >= 0.005).sort((a, b) => b[1] - a[1]).map(([type, c]) => `${type} ${c.toFixed(2)}`);
+    console.log(`    ${person.name}: ${total(byType).toFixed(2)} cores (${parts.join(', ')})`);
+    for (const row of result.sent.get(person.name)!) {
+      const budget = row.maxBitrate === null ? 'no budget' : `budget ${(row.maxBitrate / 1000).toFixed(0)} kbit/s, scaled ${row.scale}`;
+      console.log(
+        `      to ${row.to}: ${row.width}x${row.height} at ${row.fps.toFixed(0)} fps, ${row.kbps.toFixed(0)} kbit/s (${budget}; limited by ${row.limitation || '?'}); ` +
+          `from ${row.to}: ${row.inWidth}x${row.inHeight}, ${row.decodedFps.toFixed(1)} fps decoded`,
+      );
+    }
+  }
+  for (const name of idle) console.log(`    ${name} (in the room, not in the call): ${total(result.cores.get(name)!).toFixed(2)} cores`);
+}
+
+/** Where the run is, on stderr (the figures go to stdout at the end). */
+const progress = (what: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist'), MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000' });
+const browsers = await Promise.all(
+  NAMES.map((name) => chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, `--wh-bench-person=${name}`] })),
+);
+const benchStarted = Date.now();
+try {
+  const port = await signal.listening;
+  console.log(`Group calls and the room, four people each in their own Chromium ${browsers[0]!.version()} (fake camera 20 fps, microphone), load average at the start: ${load()}`);
+  const people: Person[] = await Promise.all(NAMES.map(async (name, i) => ({ name, browser: browsers[i]!, page: await (await browsers[i]!.newContext()).newPage() })));
+  const [alice, bob, carol, dan] = people as [Person, Person, Person, Person];
+  for (const person of people) person.page.on('crash', () => progress(`${person.name}'s page crashed`));
+
+  await joinAs(alice.page, `http://localhost:${port}/`, 'Alice');
+  await alice.page.getByRole('button', { name: 'New room' }).click();
+  await alice.page.waitForURL(/\/r\//);
+  for (const person of [bob, carol, dan]) await joinAs(person.page, alice.page.url(), person.name);
+  for (const person of people) {
+    await person.page.getByRole('button', { name: 'Share' }).waitFor();
+    await person.page.evaluate(PAGE_HELPERS);
+    await openRoomChat(person);
+  }
+  for (const person of people) {
+    const others = JSON.stringify(NAMES.filter((n) => n !== person.name));
+    await waitFor(person, 'a connection to everyone', `window.whBench.connected(${others})`);
+  }
+
+  // ---- 2. The room's conversation against one to one ----
+  progress("the room's conversation and one to one");
+  const room: number[] = [];
+  const roomFirst: number[] = [];
+  const direct: number[] = [];
+  const send = {
+    room: async (text: string) => {
+      const r = (await alice.page.evaluate(`${ROOM_SEND}(${JSON.stringify(text)})`)) as { all: number; first: number; recipients: number; timedOut?: string };
+      if (r.timedOut) throw new Error(`"${text}" was not Delivered to all within 30 s: ${r.timedOut}`);
+      if (r.recipients !== 3) throw new Error(`a room message went to ${r.recipients} members, not 3`);
+      return r;
+    },
+    direct: async (text: string) => {
+      const r = (await alice.page.evaluate(`${DIRECT_SEND}('Bob', ${JSON.stringify(text)})`)) as number;
+      if (r < 0) throw new Error(`"${text}" was not Delivered to Bob within 30 s`);
+      return r;
+    },
+  };
+  await send.room('warm-up');
+  for (let block = 0; block * BLOCK < MESSAGES; block++) {
+    const count = Math.min(BLOCK, MESSAGES - block * BLOCK);
+    await Promise.all([openConversation(alice, /^Bob, /, 'Bob'), openConversation(bob, /^Alice, /, 'Alice')]);
+    if (block === 0) await send.direct('warm-up');
+    for (let i = 0; i < count; i++) direct.push(await send.direct(`one to one ${block * BLOCK + i} ${'x'.repeat(40)}`));
+    await Promise.all([openRoomChat(alice), openRoomChat(bob)]);
+    for (let i = 0; i < count; i++) {
+      const r = await send.room(`to the room ${block * BLOCK + i} ${'x'.repeat(40)}`);
+      room.push(r.all);
+      roomFirst.push(r.first);
+    }
+  }
+  const chatLoad = load();
+
+  // ---- 1. Joining: the baseline, the second person joining a call of one ----
+  progress('the 2nd person joining a call of one');
+  /** `joiner` presses `button`; resolves with ms to the last of `others`' video showing, and the steps to it. */
+  const timedJoin = async (joiner: Person, others: Name[], button: Locator): Promise<JoinSteps> => {
+    await joiner.page.evaluate(`${ARM_JOIN}(${JSON.stringify(others)})`);
+    if (TRACE) await joiner.page.evaluate(`${TRACE_JOIN}(${JSON.stringify(others)})`);
+    const seen = joiner.page.evaluate(`${SEEN_AFTER_JOIN}(${JSON.stringify(others)})`) as Promise<{ steps: Record<string, unknown>; stale: string[]; trace: unknown; timedOut?: boolean }>;
+    await button.click();
+    const { steps, stale, trace, timedOut } = await seen;
+    if (timedOut) throw new Error(`${joiner.name} did not see everyone within 60 s of "Join call": ${JSON.stringify(steps)}`);
+    if (TRACE) console.log(`  ${joiner.name} joins: ${JSON.stringify(steps)}\n    inbound video, ms from the press: ${JSON.stringify(trace)}`);
+    if (stale.length > 0) console.warn(`  (warning: on ${joiner.name}'s page, the video of ${stale.join(', ')} showed before a new frame was decoded)`);
+    const each = others.map((name) => steps[name] as PersonSteps);
+    const last = (key: keyof PersonSteps) => Math.max(...each.map((step) => step[key]));
+    return { camera: steps.camera as number, in: last('in'), track: last('track'), frame: last('frame'), shown: last('shown'), byName: Object.fromEntries(others.map((name, i) => [name, each[i]!.shown])) };
+  };
+  const ringing = (person: Person) => person.page.getByRole('dialog', { name: 'Alice' });
+  const decline = (person: Person) => ringing(person).getByRole('button', { name: 'Decline' }).click();
+  const joinCall = (person: Person) => person.page.getByRole('button', { name: 'Join call' });
+  const leave = (person: Person) => person.page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Leave call' }).click();
+
+  const secondJoins: JoinSteps[] = [];
+  for (let i = 0; i <= JOINS; i++) {
+    await alice.page.getByRole('button', { name: 'Call the room' }).click();
+    // Carol and Dan decline; Bob joins from the ring (had everyone declined, the call would end).
+    await Promise.all([carol, dan].map(decline));
+    secondJoins.push(await timedJoin(bob, ['Alice'], ringing(bob).getByRole('button', { name: 'Join' })));
+    await waitFor(alice, 'Bob in the call', 'window.whBench.participants() === 1');
+    await leave(bob);
+    // Alone again, Alice's call ends; the next begins from the room's conversation.
+    await waitFor(alice, 'the call to end', 'window.whBench.participants() === -1');
+    await openRoomChat(bob);
+    await sleep(300);
+  }
+
+  // ---- 1. Joining: the fourth person joining a call of three ----
+  progress('the 4th person joining a call of three');
+  await alice.page.getByRole('button', { name: 'Call the room' }).click();
+  await Promise.all([bob, carol].map((p) => ringing(p).getByRole('button', { name: 'Join' }).click()));
+  await decline(dan);
+  for (const person of [alice, bob, carol]) await waitFor(person, 'two others in the call', 'window.whBench.participants() === 2');
+  const fourthJoins: JoinSteps[] = [];
+  for (let i = 0; i <= JOINS; i++) {
+    if (i > 0) {
+      await leave(dan);
+      for (const person of [alice, bob, carol]) await waitFor(person, 'Dan out of the call', 'window.whBench.participants() === 2');
+      await openRoomChat(dan);
+      await sleep(1000);
+    }
+    fourthJoins.push(await timedJoin(dan, ['Alice', 'Bob', 'Carol'], joinCall(dan)));
+  }
+  const joinLoad = load();
+
+  // ---- 3. CPU: four in the call, then two ----
+  progress('CPU, four in the call, then two');
+  for (const person of people) await waitFor(person, 'three others in the call', 'window.whBench.participants() === 3');
+  await sleep(STEADY_SECONDS * 1000);
+  const four = await measureCall(people, CPU_SECONDS);
+  const fourLoad = load();
+  await Promise.all([leave(carol), leave(dan)]);
+  for (const person of [alice, bob]) await waitFor(person, 'one other in the call', 'window.whBench.participants() === 1');
+  await sleep(STEADY_SECONDS * 1000);
+  const two = await measureCall([alice, bob], CPU_SECONDS);
+  const twoLoad = load();
+
+  // ---- The figures ----
+  if (MESSAGES > 0) {
+    console.log(`\nRoom's conversation, ${MESSAGES} messages each, Alice sending, before any call (load average then: ${chatLoad}):`);
+    console.log(`  Send -> Delivered to all three (roomChat.send to every recipient acknowledged): ${line(room)}`);
+    console.log(`    (to the first of the three: ${line(roomFirst)})`);
+    console.log(`  baseline, one to one to Bob (chat.send -> Delivered): ${line(direct)}`);
+    console.log(`  ratio room / one to one: median ${(stats(room).median / stats(direct).median).toFixed(2)}, p95 ${(stats(room).p95 / stats(direct).p95).toFixed(2)}`);
+  }
+
+  const shown = (joins: JoinSteps[]) => joins.slice(1).map((j) => j.shown);
+  const second = stats(shown(secondJoins));
+  const fourth = stats(shown(fourthJoins));
+  const stepsLine = (joins: JoinSteps[]) => {
+    const median = (key: keyof PersonSteps | 'camera') => ms(stats(joins.slice(1).map((j) => j[key])).median);
+    return `own camera open ${median('camera')}, in the call here ${median('in')}, video track ${median('track')}, first frame in the element ${median('frame')}, tile shows it ${median('shown')}`;
+  };
+  console.log(`\nJoining, "Join call" pressed -> every other person's tile showing their video with a decoded frame, ${JOINS} joins each after a first (load average then: ${joinLoad}):`);
+  console.log(`  4th person joining a call of three (sees all three): ${line(shown(fourthJoins))}`);
+  console.log(`    (the first join, which adds the media to three connections: ${ms(fourthJoins[0]!.shown)})`);
+  console.log(`    steps, median from the press, for the last of the three: ${stepsLine(fourthJoins)}`);
+  console.log(`    each join, ms to each tile: ${fourthJoins.map((j) => Object.entries(j.byName).map(([n, t]) => `${n[0]} ${t.toFixed(0)}`).join(' ')).join(' | ')}`);
+  console.log(`  baseline, 2nd person joining a call of one from its ring (sees the one): ${line(shown(secondJoins))}`);
+  console.log(`    (the first join, which adds the media to the connection: ${ms(secondJoins[0]!.shown)})`);
+  console.log(`    steps, median from the press: ${stepsLine(secondJoins)}`);
+  console.log(`  ratio 4th / 2nd: median ${(fourth.median / second.median).toFixed(2)}, p95 ${(fourth.p95 / second.p95).toFixed(2)}`);
+
+  console.log(`\nCPU over ${CPU_SECONDS} s of a steady call, each person's whole Chromium, in cores (of 2):`);
+  printCall(`four in the call (load average after: ${fourLoad})`, people, four, []);
+  printCall(`two in the call (load average after: ${twoLoad})`, [alice, bob], two, ['Carol', 'Dan']);
+  const perFour = NAMES.map((n) => total(four.cores.get(n)!)).reduce((a, b) => a + b, 0) / 4;
+  const perTwo = (['Alice', 'Bob'] as const).map((n) => total(two.cores.get(n)!)).reduce((a, b) => a + b, 0) / 2;
+  const renderer = (r: typeof four, names: readonly Name[]) => names.map((n) => r.cores.get(n)!.get('renderer') ?? 0).reduce((a, b) => a + b, 0) / names.length;
+  console.log(`  per participant: ${perFour.toFixed(2)} cores in a call of four, ${perTwo.toFixed(2)} in a call of two; ratio ${(perFour / perTwo).toFixed(2)}`);
+  console.log(`    renderers alone: ${renderer(four, NAMES).toFixed(2)} against ${renderer(two, ['Alice', 'Bob']).toFixed(2)}; ratio ${(renderer(four, NAMES) / renderer(two, ['Alice', 'Bob'])).toFixed(2)}`);
+  console.log(`  all four Chromiums together: ${(perFour * 4).toFixed(2)} cores in the call of four; in the call of two ${NAMES.map((n) => total(two.cores.get(n)!)).reduce((a, b) => a + b, 0).toFixed(2)}`);
+  console.log(`\n(${((Date.now() - benchStarted) / 1000).toFixed(0)} s; load average at the end: ${load()})`);
+} finally {
+  await Promise.all(browsers.map((b) => b.close()));
+  await signal.stop();
+}
