@@ -24,11 +24,11 @@
  * shared by everyone and could only be split by guesswork.
  */
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
+import { browserTree, readProcesses } from './chromium-processes.js';
 import { joinAs, percentile } from './two-people.js';
 
 const JOINS = Number(process.env.BENCH_JOINS ?? 8);
@@ -289,27 +289,10 @@ const openRoomChat = (person: Person) => openConversation(person, /^Room, /, 'Ro
 
 /** CPU seconds used so far by each process of each person's Chromium (browser, renderer, gpu-process, network...), by pid. */
 async function cpuByPerson(): Promise<Map<Name, Map<number, { type: string; seconds: number }>>> {
-  const processes = new Map<number, { parent: number; cmdline: string; seconds: number }>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Chromium's child processes rewrite their command line as one string: read it as words.
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      // utime + stime, in clock ticks (100 per second on Linux).
-      processes.set(Number(entry), { parent: Number(fields[1]), cmdline, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
+  const processes = await readProcesses();
   const result = new Map<Name, Map<number, { type: string; seconds: number }>>();
   for (const name of NAMES) {
-    const ours = new Set([...processes].filter(([, p]) => p.cmdline.includes(`--wh-bench-person=${name} `) && !p.cmdline.includes('--type=')).map(([pid]) => pid));
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const [pid, p] of processes) if (!ours.has(pid) && ours.has(p.parent)) grew = ours.add(pid).size > 0;
-    }
+    const ours = browserTree(processes, (cmdline) => cmdline.includes(`--wh-bench-person=${name} `));
     const byPid = new Map<number, { type: string; seconds: number }>();
     for (const pid of ours) {
       const p = processes.get(pid)!;

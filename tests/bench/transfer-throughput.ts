@@ -27,6 +27,7 @@ import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
+import { browserTree, readProcesses } from './chromium-processes.js';
 import { joinAs, meet } from './two-people.js';
 
 const MIB = 1024 * 1024;
@@ -58,25 +59,8 @@ function watchHeap(cdp: CDPSession): { stop(): Promise<number> } {
  * has no browser-wide DevTools session).
  */
 async function cpuByType(profiles: readonly string[]): Promise<Map<string, number>> {
-  const processes = new Map<number, { parent: number; cmdline: string; seconds: number }>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      // utime + stime, in clock ticks (100 per second on Linux).
-      processes.set(Number(entry), { parent: Number(fields[1]), cmdline, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const roots = [...processes].filter(([, p]) => !p.cmdline.includes('--type=') && profiles.some((dir) => p.cmdline.includes(`--user-data-dir=${dir}`)));
-  const ours = new Set(roots.map(([pid]) => pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, p] of processes) if (!ours.has(pid) && ours.has(p.parent)) grew = ours.add(pid).size > 0;
-  }
+  const processes = await readProcesses();
+  const ours = browserTree(processes, (cmdline) => profiles.some((dir) => cmdline.includes(`--user-data-dir=${dir}`)));
   const byType = new Map<string, number>();
   const add = (key: string, seconds: number) => byType.set(key, (byType.get(key) ?? 0) + seconds);
   for (const pid of ours) {

@@ -80,7 +80,6 @@ export interface GroupCallEventMap {
 /** Another participant, as their last `gcall-state` says and as their media arrives. */
 export interface Participant {
   device: string;
-  since: number;
   muted: boolean;
   camera: boolean;
   screen: boolean;
@@ -519,7 +518,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     for (const [device, state] of wanted) {
       let participant = call.participant(device);
       if (!participant) {
-        participant = { device, since: state.since, muted: state.muted, camera: state.camera, screen: state.screen, stream: new MediaStream(), reconnecting: false };
+        participant = { device, muted: state.muted, camera: state.camera, screen: state.screen, stream: new MediaStream(), reconnecting: false };
         call.participants = [...call.participants, participant];
         if (!call.answered) {
           call.answered = true;
