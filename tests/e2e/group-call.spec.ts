@@ -7,6 +7,11 @@ import { expect, test } from './fixtures.js';
 import { expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { closeAll, meet, newPerson, openRoom, openRoomChat, type Person } from './people.js';
 
+// One after another, in one worker: each test keeps four or five pages busy with connections and video, and
+// two of them at once (with a test on the other worker) starved a page that was opening the app past the
+// expectation's time in CI (CI run of a0b1451).
+test.describe.configure({ mode: 'default' });
+
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
 

@@ -31,7 +31,9 @@ export async function openRoom(person: Person, url: string): Promise<void> {
   await person.page.goto(url);
   const nameBox = person.page.getByRole('textbox', { name: 'Your name' });
   const share = person.page.getByRole('button', { name: 'Share' });
-  await expect(nameBox.or(share)).toBeVisible();
+  // The app's first start (its script, then IndexedDB and the device key) on a page opened while others hold
+  // calls on these two cores: allowed longer than a click's answer.
+  await expect(nameBox.or(share)).toBeVisible({ timeout: 30_000 });
   if (await nameBox.isVisible()) {
     await nameBox.fill(person.name);
     await person.page.getByRole('button', { name: 'Join' }).click();
