@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_PUSH_HOSTS, parseAllowedHost } from './push/push-target.js';
+import { isAddressOrCidr } from './transport/client-address.js';
 
 const integer = (fallback: number, min: number, max: number) =>
   v.pipe(
@@ -27,6 +28,8 @@ const list = v.pipe(
 
 const iceUrls = (scheme: string) =>
   v.pipe(list, v.check((urls) => urls.every((url) => url.startsWith(`${scheme}:`) || url.startsWith(`${scheme}s:`)), `every URL must start with ${scheme}: or ${scheme}s:`));
+
+const addresses = v.pipe(list, v.check((entries) => entries.every(isAddressOrCidr), 'each entry must be an IP address or a CIDR such as 172.16.0.0/12 or fd00::/8'));
 
 const flag = v.pipe(
   v.optional(v.string(), 'false'),
@@ -55,6 +58,14 @@ const EnvSchema = v.object({
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
   RESUME_GRACE_MS: integer(120_000, 0, 3_600_000),
   IDLE_TIMEOUT_SECONDS: integer(24, 8, 960),
+  TRUSTED_PROXIES: addresses,
+  CONNECTIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
+  NEW_CONNECTIONS_PER_MINUTE: integer(30, 1, 1_000_000),
+  JOINS_PER_MINUTE: integer(30, 1, 1_000_000),
+  TURN_CREDENTIALS_PER_HOUR: integer(60, 1, 1_000_000),
+  MAX_TRACKED_ADDRESSES: integer(100_000, 1, 10_000_000),
+  METRICS_ALLOW: addresses,
+  METRICS_PORT: integer(0, 0, 65535),
   MESSAGES_PER_SECOND: integer(50, 1, 100_000),
   MESSAGE_BURST: integer(200, 1, 100_000),
   MAX_BACKPRESSURE_BYTES: integer(1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
@@ -102,6 +113,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if ((e.TURN_SECRET === '') !== (e.TURN_URLS.length === 0)) {
     throw new StartupError('invalid configuration: TURN_SECRET and TURN_URLS must be set together');
   }
+  if (e.MAX_TRACKED_ADDRESSES < e.MAX_CONNECTIONS) {
+    throw new StartupError('invalid configuration: MAX_TRACKED_ADDRESSES must be at least MAX_CONNECTIONS (each open connection has an address)');
+  }
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new StartupError('invalid configuration: METRICS_PORT must differ from PORT');
+  }
   if ((e.VAPID_PUBLIC_KEY === '') !== (e.VAPID_PRIVATE_KEY === '')) {
     throw new StartupError('invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }
@@ -118,6 +135,17 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     },
     maxRoomSize: e.MAX_ROOM_SIZE,
     maxConnections: e.MAX_CONNECTIONS,
+    /** Peers whose X-Forwarded-For names the client (Caddy); everyone else is the client itself. */
+    trustedProxies: e.TRUSTED_PROXIES,
+    addressLimits: {
+      connectionsPerAddress: e.CONNECTIONS_PER_ADDRESS,
+      connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE,
+      joinsPerMinute: e.JOINS_PER_MINUTE,
+      turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR,
+      maxAddresses: e.MAX_TRACKED_ADDRESSES,
+    },
+    /** Who may read /metrics and /readyz's reasons besides loopback and the trusted proxies; or a port of their own (0: none). */
+    metrics: { allow: e.METRICS_ALLOW, port: e.METRICS_PORT === 0 ? null : e.METRICS_PORT },
     resumeGraceMs: e.RESUME_GRACE_MS,
     idleTimeoutSeconds: e.IDLE_TIMEOUT_SECONDS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,

@@ -8,7 +8,11 @@ import type { SignalConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
 import { MAX_MESSAGE_BYTES } from './protocol/limits.js';
 import { SignalMetrics } from './ops/metrics.js';
-import { attachOpsRoutes } from './ops/ops-routes.js';
+import { attachOpsRoutes, attachPublicHealth } from './ops/ops-routes.js';
+import { LocalAddressLimits, type AddressLimiter } from './limits/address-limits.js';
+import { RedisAddressLimits } from './limits/redis-address-limits.js';
+import { refusalReporter } from './limits/refusal-report.js';
+import { AddressList } from './transport/client-address.js';
 import { LocalRoomBus } from './rooms/local-room-bus.js';
 import { RedisRoomBus } from './rooms/redis-room-bus.js';
 import { RoomRegistry } from './rooms/room-registry.js';
@@ -55,12 +59,19 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     onLeave: (session) => log.debug({ peer: session.id, room: roomTag(session.roomId) }, 'left'),
     onRelayFailed: (session, failure) => reportRelayFailure(context, session, failure),
   });
+  // Per client address: in this process, or shared by every process through the rooms' Redis.
+  const addresses: AddressLimiter =
+    bus instanceof RedisRoomBus
+      ? new RedisAddressLimits(config.addressLimits, { url: config.redisUrl!, node: bus.node, deadAfterMs: RedisRoomBus.deadAfterMs, log })
+      : new LocalAddressLimits(config.addressLimits);
   const metrics = new SignalMetrics({
     connections: () => route?.connectionCount ?? 0,
     rooms: () => registry.roomCount,
     peers: () => registry.sessionCount,
     peersAway: () => registry.awayCount,
+    trackedAddresses: () => addresses.trackedAddresses,
   });
+  const trustedProxies = new AddressList(config.trustedProxies);
   const context: HandlerContext = {
     registry,
     metrics,
@@ -73,6 +84,8 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       burst: config.messageBurst,
       resumeGraceMs: config.resumeGraceMs,
     },
+    addresses,
+    refused: refusalReporter(metrics, log),
     push,
   };
   route = new WebSocketRoute(
@@ -88,6 +101,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
         strikes: 30,
         strikesForgivenPerSecond: 1,
       },
+      trustedProxies,
     },
     log,
   );
@@ -97,10 +111,18 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   let closing: Promise<void> | null = null;
   const app = uWS.App();
   ws.attach(app);
-  attachOpsRoutes(app, metrics, () => {
+  const notReady = (): string | null => {
     if (listenSocket === null || closing !== null) return 'shutting down';
     return bus.unavailable;
-  });
+  };
+  let metricsApp: uWS.TemplatedApp | null = null;
+  if (config.metrics.port === null) attachOpsRoutes(app, metrics, notReady, { trustedProxies, metricsAllow: new AddressList(config.metrics.allow) });
+  else {
+    attachPublicHealth(app, notReady);
+    metricsApp = uWS.App();
+    attachOpsRoutes(metricsApp, metrics, notReady, null);
+    metricsApp.any('/*', (res) => respondText(res, '404 Not Found', 'not found'));
+  }
   if (site) {
     app.any('/*', (res, req) => {
       try {
@@ -124,16 +146,28 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     });
   });
   const port = uWS.us_socket_local_port(listenSocket);
-  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, turn: context.iceServers.issuesTurn, push: push !== null, redis: config.redisUrl !== null, node: bus.node }, 'listening');
+  let metricsSocket: us_listen_socket | null = null;
+  if (metricsApp) {
+    metricsSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+      metricsApp!.listen(config.host, config.metrics.port!, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new Error(`cannot listen for metrics on ${config.host}:${config.metrics.port} (in use, or not allowed)`));
+      });
+    });
+  }
+  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, metricsPort: config.metrics.port, trustedProxies: config.trustedProxies.length, turn: context.iceServers.issuesTurn, push: push !== null, redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);
     listenSocket = null;
+    if (metricsSocket) uWS.us_listen_socket_close(metricsSocket);
+    metricsSocket = null;
     ws.drain();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     while (ws.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     ws.closeAll();
     registry.dispose();
+    await addresses.close();
     push?.close();
     await bus.close();
     log.info('stopped');

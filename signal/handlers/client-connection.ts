@@ -1,3 +1,4 @@
+import type { Admission } from '../limits/address-limits.js';
 import type { ClientLink, PeerSession } from '../rooms/room-registry.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -21,6 +22,10 @@ export class ClientConnection {
   /** True once the socket is gone. */
   closed = false;
   iceRefreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The client's address as the per-address limits count it (client-address.ts `addressKey`). */
+  address = '';
+  /** Its place among the address's open connections, given back when the socket closes. */
+  admission: Admission | null = null;
   /** True once the client was told it is rate-limited, until a message gets through again. */
   toldRateLimited = false;
   readonly #rate: TokenBucket;

@@ -6,6 +6,8 @@ import type { SignalMetrics } from '../ops/metrics.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { IceServerIssuer } from '../turn/ice-servers.js';
 import type { PushSender } from '../push/push-sender.js';
+import type { AddressLimiter } from '../limits/address-limits.js';
+import type { ReportRefusal } from '../limits/refusal-report.js';
 import type { ClientConnection } from './client-connection.js';
 
 /** What every handler may use. Transport-free, so handlers run in unit tests with fake links. */
@@ -15,6 +17,9 @@ export interface HandlerContext {
   limits: Limits;
   metrics: SignalMetrics;
   log: Logger;
+  /** Connections, joins and TURN credentials per client address. */
+  addresses: AddressLimiter;
+  refused: ReportRefusal;
   /** Null when the server sends no pushes (no VAPID_SUBJECT). */
   push: PushSender | null;
 }
@@ -23,7 +28,7 @@ export function reply(connection: ClientConnection, message: ServerMessage): voi
   connection.link.send(encodeServerMessage(message));
 }
 
-export function replyError(context: HandlerContext, connection: ClientConnection, code: ErrorCode, message: string): void {
+export function replyError(context: HandlerContext, connection: ClientConnection, code: ErrorCode, message: string, retryAfterMs?: number): void {
   context.metrics.error(code);
-  reply(connection, { type: 'error', code, message });
+  reply(connection, retryAfterMs === undefined ? { type: 'error', code, message } : { type: 'error', code, message, retryAfterMs });
 }

@@ -1,3 +1,4 @@
+import { LocalAddressLimits } from '../limits/address-limits.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalMetrics } from '../ops/metrics.js';
@@ -32,9 +33,11 @@ function makeContext(turn = false): HandlerContext {
   const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 2 }), resumeGraceMs: 1000, pendingLimit: 8 });
   return {
     registry,
-    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0 }),
+    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0, trackedAddresses: () => 0 }),
     log: pino({ level: 'silent' }),
     push: null,
+    addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),
+    refused: () => undefined,
     iceServers: new IceServerIssuer({
       stunUrls: ['stun:stun.example.org:3478'],
       turnUrls: turn ? ['turn:turn.example.org:3478?transport=udp'] : [],

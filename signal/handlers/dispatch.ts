@@ -82,6 +82,8 @@ export function dispatchBinary(context: HandlerContext, connection: ClientConnec
 export function connectionClosed(context: HandlerContext, connection: ClientConnection): void {
   connection.closed = true;
   connection.stopIceRefresh();
+  connection.admission?.release();
+  connection.admission = null;
   const session = connection.session;
   connection.session = null;
   if (session) context.registry.detach(session, connection.link);

@@ -1,6 +1,8 @@
 import { CloseCode } from '../protocol/codes.js';
 import type { JoinMessage } from '../protocol/messages.js';
 import type { ClientConnection } from './client-connection.js';
+import type { IssuedIceServers } from '../turn/ice-servers.js';
+import { whenAnswered } from '../limits/address-limits.js';
 import { reply, replyError, type HandlerContext } from './context.js';
 
 export function handleJoin(context: HandlerContext, connection: ClientConnection, message: JoinMessage): void {
@@ -9,6 +11,43 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
     return;
   }
   connection.joining = true;
+  whenAnswered(context.addresses.join(connection.address), (refusal) => {
+    if (refusal) {
+      connection.joining = false;
+      context.refused('join-rate', connection.address);
+      if (!connection.closed) replyError(context, connection, 'rate-limited', refusal.message, refusal.retryAfterMs);
+      return;
+    }
+    issueIce(context, connection, (ice) => {
+      if (connection.closed) connection.joining = false;
+      else enterRoom(context, connection, message, ice);
+    });
+  });
+}
+
+type OfferedIce = IssuedIceServers & { relayRefused?: string };
+
+/**
+ * The ICE servers for this connection: TURN credentials only while its address has some left this hour,
+ * since each one lets its holder relay through coturn for up to TURN_TTL_SECONDS.
+ */
+function issueIce(context: HandlerContext, connection: ClientConnection, next: (ice: OfferedIce) => void): void {
+  const issuer = context.iceServers;
+  if (!issuer.issuesTurn) {
+    next(issuer.issue());
+    return;
+  }
+  whenAnswered(context.addresses.turnCredential(connection.address), (allowed) => {
+    if (allowed) {
+      next(issuer.issue());
+      return;
+    }
+    context.refused('turn-rate', connection.address);
+    next({ ...issuer.issueWithoutTurn(), relayRefused: `no relay (TURN) credentials for now: this address had its ${context.addresses.settings.turnCredentialsPerHour} for the hour` });
+  });
+}
+
+function enterRoom(context: HandlerContext, connection: ClientConnection, message: JoinMessage, ice: OfferedIce): void {
   const request = { roomId: message.room, name: message.name, resumeToken: message.resume, device: message.device };
   // In a single process the answer comes at once; with Redis, when the room directory has decided.
   context.registry.join(connection.link, request, (outcome) => {
@@ -29,7 +68,6 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
     }
     const { session } = outcome;
     connection.session = session;
-    const ice = context.iceServers.issue();
     connection.link.batch(() => {
       reply(connection, {
         type: 'welcome',
@@ -41,6 +79,7 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
         resumed: outcome.resumed,
         iceServers: ice.iceServers,
         iceServersExpireAt: ice.expiresAt,
+        ...(ice.relayRefused ? { relayRefused: ice.relayRefused } : {}),
         limits: context.limits,
         ...(context.push ? { vapidPublicKey: context.push.vapidPublicKey } : {}),
       });
@@ -58,9 +97,12 @@ function scheduleIceRefresh(context: HandlerContext, connection: ClientConnectio
   if (delay === null) return;
   connection.iceRefreshTimer = setTimeout(() => {
     if (!connection.activeSession) return;
-    const ice = context.iceServers.issue();
-    reply(connection, { type: 'ice-servers', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
-    scheduleIceRefresh(context, connection);
+    issueIce(context, connection, (ice) => {
+      if (!connection.activeSession) return;
+      // Refused: the credentials held still work until they expire, and the next refresh may succeed.
+      if (!ice.relayRefused) reply(connection, { type: 'ice-servers', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
+      scheduleIceRefresh(context, connection);
+    });
   }, delay);
   connection.iceRefreshTimer.unref?.();
 }

@@ -7,7 +7,11 @@ export interface StateGauges {
   rooms(): number;
   peers(): number;
   peersAway(): number;
+  trackedAddresses(): number;
 }
+
+/** Why a client was refused by the per-address limits. */
+export type RefusalReason = 'too-many-connections' | 'connection-rate' | 'join-rate' | 'turn-rate';
 
 export class SignalMetrics {
   readonly registry = new Registry();
@@ -17,6 +21,7 @@ export class SignalMetrics {
   readonly disconnects: Counter<'reason'>;
   readonly upgradesRefused: Counter<'reason'>;
   readonly pushes: Counter<'outcome'>;
+  readonly refusals: Counter<'reason'>;
 
   constructor(state: StateGauges) {
     const registers = [this.registry];
@@ -34,6 +39,7 @@ export class SignalMetrics {
     gauge('whisper_rooms', 'Rooms with at least one peer.', state.rooms);
     gauge('whisper_peers', 'Peers in rooms, including those within their resume grace period.', state.peers);
     gauge('whisper_peers_away', 'Peers within their resume grace period.', state.peersAway);
+    gauge('whisper_tracked_addresses', 'Client addresses the per-address limits hold state for (bounded by MAX_TRACKED_ADDRESSES).', state.trackedAddresses);
     const metrics = this;
     new Counter({
       name: 'whisper_signals_relayed_total',
@@ -49,6 +55,12 @@ export class SignalMetrics {
     this.rateLimited = new Counter({ name: 'whisper_rate_limited_total', help: 'Messages dropped by the per-connection rate limit.', registers });
     this.disconnects = new Counter({ name: 'whisper_disconnects_total', help: 'Connections closed by the server, by reason.', labelNames: ['reason'], registers });
     this.pushes = new Counter({ name: 'whisper_pushes_total', help: 'Web Push requests from clients, by outcome (sent, gone, rate-limited, too-large, rejected, refused, failed).', labelNames: ['outcome'], registers });
+    this.refusals = new Counter({
+      name: 'whisper_address_refusals_total',
+      help: 'Refusals by the per-address limits, by reason (too-many-connections, connection-rate, join-rate, turn-rate).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.upgradesRefused = new Counter({ name: 'whisper_upgrades_refused_total', help: 'WebSocket upgrades refused, by reason.', labelNames: ['reason'], registers });
   }
 

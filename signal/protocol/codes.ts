@@ -27,6 +27,10 @@ export const CloseCode = {
   tryAgainLater: 1013,
   /** The same session was resumed on another connection. Do not reconnect. */
   replaced: 4001,
+  /** `too-many-connections`: this address has CONNECTIONS_PER_ADDRESS open already. Reconnect after a while. */
+  tooManyConnections: 4008,
+  /** `rate-limited`: too many new connections from this address in the last minute. The reason says when to try again. */
+  rateLimited: 4029,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

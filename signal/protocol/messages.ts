@@ -155,6 +155,8 @@ export const WelcomeMessageSchema = v.object({
   iceServers: v.array(IceServerSchema),
   /** Unix time (ms) at which the TURN credentials in `iceServers` expire; null when there are none. */
   iceServersExpireAt: v.nullable(v.number()),
+  /** Why `iceServers` has no TURN server this time (this address had its credentials for the hour), for people. */
+  relayRefused: v.optional(v.pipe(v.string(), v.maxLength(500))),
   limits: LimitsSchema,
   /** The server's VAPID public key (65-byte P-256 point, base64url) for PushManager.subscribe; absent when it sends no pushes. */
   vapidPublicKey: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{87}$/, 'VAPID key must be 65 bytes in base64url'))),
@@ -203,6 +205,8 @@ export const ErrorMessageSchema = v.object({
   type: v.literal('error'),
   code: v.picklist(ERROR_CODES),
   message: v.pipe(v.string(), v.maxLength(500)),
+  /** With `rate-limited`: milliseconds before trying again can succeed. */
+  retryAfterMs: v.optional(v.pipe(v.number(), v.minValue(0))),
 });
 
 export const ServerMessageSchema = v.variant('type', [

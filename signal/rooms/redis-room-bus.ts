@@ -52,6 +52,8 @@ export interface RedisRoomBusOptions {
 }
 
 export class RedisRoomBus implements RoomBus {
+  /** How long a process may be silent before the others count it dead. */
+  static readonly deadAfterMs = DEAD_AFTER_MS;
   readonly node = newRandomId(12);
   readonly #commands: Redis;
   readonly #subscriber: Redis;

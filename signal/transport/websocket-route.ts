@@ -14,13 +14,26 @@ import type { ClientLink, Frame } from '../rooms/room-registry.js';
 import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
+import { addressKey, clientAddress, socketAddress, type AddressList } from './client-address.js';
+import { whenAnswered, type Admission, type Refusal, type RefusalCode } from '../limits/address-limits.js';
 
 const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
 
 interface SocketData {
   connection: ClientConnection | null;
   closed: boolean;
+  /** The client's address key, and its place among the address's connections (null: refused). */
+  address: string;
+  admission: Admission | null;
+  /** Why the per-address limits refused this socket: it is closed with this as soon as it opens. */
+  refusal: Refusal | null;
 }
+
+/** The close code for each refusal, read by the app (docs/protocol.md, "Close codes"). */
+const REFUSAL_CLOSE: Record<RefusalCode, number> = {
+  'too-many-connections': CloseCode.tooManyConnections,
+  'rate-limited': CloseCode.rateLimited,
+};
 
 export interface WebSocketRouteOptions {
   allowedOrigins: readonly string[];
@@ -28,6 +41,8 @@ export interface WebSocketRouteOptions {
   idleTimeoutSeconds: number;
   maxBackpressureBytes: number;
   connectionLimits: ConnectionLimits;
+  /** Peers allowed to say who the client is in X-Forwarded-For. */
+  trustedProxies: AddressList;
 }
 
 /** uWS.js `send` results. */
@@ -116,13 +131,44 @@ export class WebSocketRoute {
           respondText(res, '503 Service Unavailable', 'too many connections', [['Retry-After', '10']]);
           return;
         }
-        res.upgrade<SocketData>({ connection: null, closed: false }, key, protocol, extensions, socketContext);
+        const peer = socketAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
+        const address = addressKey(clientAddress(peer, req.getHeader('x-forwarded-for'), options.trustedProxies));
+        const answer = context.addresses.connect(address);
+        // Answered at once alone; with Redis, once the shared count has answered (and the client may be gone).
+        let aborted = false;
+        if (answer instanceof Promise) {
+          res.onAborted(() => {
+            aborted = true;
+          });
+        }
+        whenAnswered(answer, (outcome) => {
+          if (aborted) {
+            if (outcome.ok) outcome.admission.release();
+            return;
+          }
+          // A refused client still gets its WebSocket, only to be closed with a code the app can read and
+          // say in words: a browser shows nothing of a refused HTTP upgrade.
+          const data: SocketData = outcome.ok
+            ? { connection: null, closed: false, address, admission: outcome.admission, refusal: null }
+            : { connection: null, closed: false, address, admission: null, refusal: outcome.refusal };
+          if (!outcome.ok) context.refused(outcome.refusal.code === 'too-many-connections' ? 'too-many-connections' : 'connection-rate', address);
+          if (answer instanceof Promise) res.cork(() => res.upgrade<SocketData>(data, key, protocol, extensions, socketContext));
+          else res.upgrade<SocketData>(data, key, protocol, extensions, socketContext);
+        });
       },
       open: (socket) => {
-        this.#sockets.add(socket);
         const data = socket.getUserData();
+        if (data.refusal) {
+          data.closed = true;
+          socket.end(REFUSAL_CLOSE[data.refusal.code], `${data.refusal.code}: ${data.refusal.message}`);
+          return;
+        }
+        this.#sockets.add(socket);
         const link = new UwsLink(socket, data, options.maxBackpressureBytes, metrics);
-        data.connection = new ClientConnection(link, options.connectionLimits);
+        const connection = new ClientConnection(link, options.connectionLimits);
+        connection.address = data.address;
+        connection.admission = data.admission;
+        data.connection = connection;
       },
       message: (socket, message, isBinary) => {
         const connection = socket.getUserData().connection;
@@ -148,6 +194,7 @@ export class WebSocketRoute {
         data.closed = true;
         this.#sockets.delete(socket);
         if (data.connection) connectionClosed(context, data.connection);
+        else data.admission?.release();
         data.connection = null;
       },
     });

@@ -42,9 +42,13 @@ export class IceServerIssuer {
     return this.issuesTurn ? this.#config.turnTtlSeconds * 750 : null;
   }
 
+  /** The STUN servers alone. */
+  issueWithoutTurn(): IssuedIceServers {
+    return { iceServers: this.#config.stunUrls.length > 0 ? [{ urls: this.#config.stunUrls }] : [], expiresAt: null };
+  }
+
   issue(now: number = Date.now()): IssuedIceServers {
-    const iceServers: IceServer[] = [];
-    if (this.#config.stunUrls.length > 0) iceServers.push({ urls: this.#config.stunUrls });
+    const { iceServers } = this.issueWithoutTurn();
     const secret = this.#config.turnSecret;
     if (secret === null || this.#config.turnUrls.length === 0) return { iceServers, expiresAt: null };
 

@@ -38,11 +38,23 @@ export interface LaunchOptions {
   node?: string;
 }
 
+/**
+ * Every person of a browser test or benchmark comes from 127.0.0.1: one address, which the default
+ * per-address limits (20 connections, 30 new a minute) would hold to one household's worth for a whole
+ * worker's tests. A test of those limits sets its own.
+ */
+export const ONE_ADDRESS_FOR_EVERYONE = {
+  CONNECTIONS_PER_ADDRESS: '10000',
+  NEW_CONNECTIONS_PER_MINUTE: '100000',
+  JOINS_PER_MINUTE: '100000',
+  TURN_CREDENTIALS_PER_HOUR: '100000',
+};
+
 export function launchSignal(env: Record<string, string>, { main = SIGNAL_MAIN, node = SIGNAL_NODE }: LaunchOptions = {}): SignalProcess {
   if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
   if (!existsSync(node)) throw new Error(`Node.js binary ${node} does not exist (WH_SIGNAL_NODE?): "bash tests/support/node22.sh path" fetches Node.js 22`);
   const child = spawn(node, [main], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...ONE_ADDRESS_FOR_EVERYONE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -4,6 +4,7 @@
  * room registry to a fake link. Reports nanoseconds of JavaScript per message,
  * which (unlike the whole server's CPU time) hardly moves with the machine's load.
  */
+import { LocalAddressLimits } from '../../../signal/limits/address-limits.js';
 import { pino } from 'pino';
 import { ClientConnection } from '../../../signal/handlers/client-connection.js';
 import type { HandlerContext } from '../../../signal/handlers/context.js';
@@ -34,9 +35,11 @@ const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
 const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 16 }), resumeGraceMs: 1000, pendingLimit: 64 });
 const context: HandlerContext = {
   registry,
-  metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0 }),
+  metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0, trackedAddresses: () => 0 }),
   log: pino({ level: 'silent' }),
   push: null,
+  addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),
+  refused: () => undefined,
   iceServers: new IceServerIssuer({ stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 600 }),
   limits: { maxMessageBytes: 65536, maxRoomSize: 16, messagesPerSecond: 1e9, burst: 1e9, resumeGraceMs: 1000 },
 };
