@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SignalingClient, type SignalingEventMap } from '../../web/signaling/signaling-client.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
-import { randomRoom } from './support/test-client.js';
+import { TestClient, randomRoom } from './support/test-client.js';
 
 let signal: RunningSignal;
 beforeAll(async () => {
@@ -144,5 +144,84 @@ describe('SignalingClient', () => {
     }
     expect(seen).toEqual([{ id: 'peer-00000002', name: 'Grace' }]);
     expect(warnings).toHaveLength(3);
+  });
+});
+
+/**
+ * Turned away by the per-address limits (everyone here is 127.0.0.1): the client knows why, says so through
+ * `refusal`, and comes in by itself when the server said it could, or at once when asked.
+ */
+describe('SignalingClient refused by the per-address limits', () => {
+  async function limited(env: Record<string, string>) {
+    const server = await startTestSignal(env);
+    const make = (name: string) =>
+      new SignalingClient({ url: server.wsUrl, room: randomRoom(), name, WebSocket: RecordedWebSocket as unknown as typeof globalThis.WebSocket, minReconnectDelayMs: 20, heartbeatMs: 5000 });
+    return { server, make };
+  }
+
+  it('too many connections: the refusal is known in words, and Try again now comes in once a place is free', async () => {
+    const { server, make } = await limited({ CONNECTIONS_PER_ADDRESS: '2' });
+    const [a, b, c] = [make('A'), make('B'), make('C')];
+    a.start();
+    b.start();
+    await Promise.all([nextEvent(a, 'wh-welcome'), nextEvent(b, 'wh-welcome')]);
+    const refused = nextEvent(c, 'wh-refusal');
+    c.start();
+    const refusal = await refused;
+    expect(refusal).toMatchObject({ code: 'too-many-connections', message: 'at most 2 connections at once from one address' });
+    // It waits about half a minute by itself, not a reconnect loop that would count against the address.
+    expect(refusal!.retryAt - Date.now()).toBeGreaterThan(20_000);
+    expect(c.state).toBe('connecting');
+    expect(c.refusal).toEqual(refusal);
+
+    a.stop();
+    // The server frees the place when it sees the socket close.
+    await new Promise((r) => setTimeout(r, 100));
+    const welcomed = nextEvent(c, 'wh-welcome');
+    c.reconnectNow();
+    await welcomed;
+    expect(c.refusal).toBeNull();
+    b.stop();
+    c.stop();
+    await server.stop();
+  });
+
+  it('too many new connections a minute: closed with 4029, and back by itself when the server said', async () => {
+    const { server, make } = await limited({ NEW_CONNECTIONS_PER_MINUTE: '60', CONNECTIONS_PER_ADDRESS: '100' });
+    // The bucket holds 60, refilled at one a second: empty it.
+    const burst = await Promise.all(Array.from({ length: 60 }, () => TestClient.connect(server.wsUrl)));
+    const c = make('C');
+    const refused = nextEvent(c, 'wh-refusal');
+    const welcomed = nextEvent(c, 'wh-welcome', 8000);
+    c.start();
+    expect(await refused).toMatchObject({ code: 'rate-limited', message: expect.stringMatching(/^at most 60 new connections a minute from one address; try again in [12] s$/) });
+    await welcomed;
+    expect(c.refusal).toBeNull();
+    c.stop();
+    for (const socket of burst) socket.close();
+    await server.stop();
+  });
+
+  it('too many joins a minute: the join is asked again on the same socket when the server said', async () => {
+    const { server, make } = await limited({ JOINS_PER_MINUTE: '60' });
+    const joiner = await TestClient.connect(server.wsUrl);
+    for (let i = 0; i < 60; i++) {
+      joiner.send({ type: 'join', room: randomRoom(), name: 'Loop' });
+      await joiner.next('welcome');
+      joiner.send({ type: 'leave' });
+    }
+    const c = make('C');
+    const opened = sockets.length;
+    const refused = nextEvent(c, 'wh-refusal');
+    const error = nextEvent(c, 'wh-server-error');
+    const welcomed = nextEvent(c, 'wh-welcome', 8000);
+    c.start();
+    expect(await refused).toMatchObject({ code: 'rate-limited', message: expect.stringMatching(/^at most 60 joins a minute from one address; try again in [12] s$/) });
+    expect(await error).toMatchObject({ code: 'rate-limited', retryAfterMs: expect.any(Number) });
+    await welcomed;
+    expect(sockets.length - opened).toBe(1);
+    c.stop();
+    joiner.close();
+    await server.stop();
   });
 });

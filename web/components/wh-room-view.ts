@@ -94,6 +94,19 @@ export class WhRoomView extends LitElement {
         background: var(--wh-warning-bg);
         color: var(--wh-warning-fg);
       }
+      .banner.refused {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.5rem 1rem;
+      }
+      .banner.refused p {
+        margin: 0;
+        flex: 1 1 16rem;
+      }
+      .banner.refused button {
+        min-height: 2.75rem;
+      }
       .settings {
         display: flex;
         align-items: center;
@@ -218,6 +231,18 @@ export class WhRoomView extends LitElement {
       return html`<p class="banner" role="status">You are offline. Your history is here${later}.</p>`;
     }
     const state = this.session.signalingState;
+    const refusal = this.session.serverRefusal;
+    if (refusal && (state === 'connecting' || state === 'reconnecting')) {
+      const why =
+        refusal.code === 'too-many-connections'
+          ? `Too many connections from your network: the server allows ${refusal.message}. Close Whisper in another tab or on another device, or wait.`
+          : `Too many attempts from your network: the server allows ${refusal.message.replace(/; try again in \d+ s$/, '')}.`;
+      const at = new Date(refusal.retryAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      return html`<div class="banner refused" role="alert">
+        <p>${why} Whisper tries again by itself at ${at}.</p>
+        <button @click=${() => this.session.connectNow()}>Try again now</button>
+      </div>`;
+    }
     if (state === 'connecting' || state === 'reconnecting') return html`<p class="banner" role="status">Connecting to the room…</p>`;
     if (state === 'replaced') return html`<p class="banner" role="status">This room is open in another tab or window.</p>`;
     return null;

@@ -22,7 +22,7 @@ import { PeerLink } from '../peers/peer-link.js';
 import { isOffer, parsePeerSignal } from '../peers/peer-signal.js';
 import { AwayNotifier } from '../push/away-notifier.js';
 import { parsePushSubFrame, type PushSubFrame } from '../push/push-wire.js';
-import { SignalingClient, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
+import { SignalingClient, type ServerRefusal, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
 import type { ContactStore } from '../storage/contact-store.js';
 import type { Contact, WhisperDatabase } from '../storage/database.js';
 import type { SettingsStore } from '../storage/settings-store.js';
@@ -189,7 +189,12 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#signaling.addEventListener('wh-welcome', (event) => {
       this.away.welcomed();
       void this.#welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers);
+      // The server keeps its relay from addresses that took too many credentials: whoever needs it is told why it fails.
+      if (event.detail.relayRefused) {
+        this.emit('wh-warning', `No relay (TURN) for now: the server gave this network all the relay credentials it allows for the hour. Direct connections still work; where only the relay gets through, connecting fails until later.`);
+      }
     });
+    this.#signaling.addEventListener('wh-refusal', () => this.emit('wh-signaling', this.#signaling.state));
     this.#signaling.addEventListener('wh-call-declined', (event) => this.calls.declinedAway(event.detail.call));
     this.away.addEventListener('wh-away-contact', (event) => {
       if (this.#people.has(event.detail.device)) this.#setPerson(event.detail.device, { pushable: event.detail.pushable });
@@ -211,6 +216,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   get signalingState(): SignalingState {
     return this.#signaling.state;
+  }
+
+  /** Why the server turned this device away for now (its per-address limits), while it waits to try again. */
+  get serverRefusal(): ServerRefusal | null {
+    return this.#signaling.refusal;
+  }
+
+  /** Tries to reach the server now, instead of waiting out a refusal or a back-off. */
+  connectNow(): void {
+    this.#signaling.reconnectNow();
   }
 
   get relayOnly(): boolean {

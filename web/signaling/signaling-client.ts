@@ -21,6 +21,18 @@ import type {
 
 export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced';
 
+/** The server's per-address limits turned this device away for now (docs/protocol.md, "Limits and abuse"). */
+export interface ServerRefusal {
+  code: 'too-many-connections' | 'rate-limited';
+  /** The server's words, e.g. "at most 20 connections at once from one address". */
+  message: string;
+  /** When the client tries again by itself (Date.now() time). */
+  retryAt: number;
+}
+
+/** Waits that the close reason does not state: long enough for a place to come free, short enough to be back soon. */
+const TOO_MANY_CONNECTIONS_RETRY_MS = 30_000;
+
 export interface SignalingEventMap {
   'wh-welcome': CustomEvent<WelcomeMessage>;
   'wh-peer-joined': CustomEvent<PeerInfo>;
@@ -29,6 +41,8 @@ export interface SignalingEventMap {
   'wh-ice-servers': CustomEvent<{ iceServers: IceServer[]; expiresAt: number | null }>;
   'wh-server-error': CustomEvent<ErrorMessage>;
   'wh-state': CustomEvent<SignalingState>;
+  /** Turned away by the per-address limits (null again once welcomed). */
+  'wh-refusal': CustomEvent<ServerRefusal | null>;
   /** The callee declined this call from a notification, with the app closed. */
   'wh-call-declined': CustomEvent<{ call: string }>;
 }
@@ -60,6 +74,9 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   #resumeToken: string | undefined;
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A join refused for its rate, sent again on the same socket when the server said it may succeed. */
+  #rejoinTimer: ReturnType<typeof setTimeout> | null = null;
+  #refusal: ServerRefusal | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   #lastHeard = 0;
   #stopped = true;
@@ -80,6 +97,11 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
 
   get state(): SignalingState {
     return this.#state;
+  }
+
+  /** Why the server turned this device away, while it waits to try again; null otherwise. */
+  get refusal(): ServerRefusal | null {
+    return this.#refusal;
   }
 
   /** This device's peer id in the room, once welcomed. It survives reconnects within the grace period. */
@@ -154,10 +176,7 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
     socket.addEventListener('open', () => {
       if (socket !== this.#socket) return;
       this.#lastHeard = Date.now();
-      const join: Record<string, string> = { type: 'join', room: this.#options.room, name: this.#options.name };
-      if (this.#resumeToken) join.resume = this.#resumeToken;
-      if (this.#options.device) join.device = this.#options.device;
-      socket.send(JSON.stringify(join));
+      this.#sendJoin(socket);
       this.#startHeartbeat();
     });
     socket.addEventListener('message', (event: MessageEvent) => {
@@ -176,8 +195,30 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         this.#setState('replaced');
         return;
       }
+      if (event.code === CloseCode.tooManyConnections || event.code === CloseCode.rateLimited) {
+        const code = event.code === CloseCode.tooManyConnections ? 'too-many-connections' : 'rate-limited';
+        const message = event.reason.startsWith(`${code}: `) ? event.reason.slice(code.length + 2) : event.reason;
+        const seconds = /try again in (\d+) s/.exec(message)?.[1];
+        this.#refused(code, message, seconds ? Number(seconds) * 1000 : TOO_MANY_CONNECTIONS_RETRY_MS);
+        this.#scheduleReconnect(false, this.#refusal!.retryAt - Date.now());
+        return;
+      }
       this.#scheduleReconnect(event.code === CloseCode.serviceRestart);
     });
+  }
+
+  #sendJoin(socket: WebSocket): void {
+    const join: Record<string, string> = { type: 'join', room: this.#options.room, name: this.#options.name };
+    if (this.#resumeToken) join.resume = this.#resumeToken;
+    if (this.#options.device) join.device = this.#options.device;
+    socket.send(JSON.stringify(join));
+  }
+
+  /** Records why the server turned this device away; it tries again by itself after `waitMs`, with a little jitter. */
+  #refused(code: ServerRefusal['code'], message: string, waitMs: number): void {
+    // Jitter, so that a household's devices refused together do not come back together.
+    this.#refusal = { code, message, retryAt: Date.now() + Math.round(waitMs * (1 + Math.random() / 5)) };
+    this.emit('wh-refusal', this.#refusal);
   }
 
   #receive(text: string): void {
@@ -190,6 +231,10 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
     switch (message.type) {
       case 'welcome':
         this.#attempt = 0;
+        if (this.#refusal) {
+          this.#refusal = null;
+          this.emit('wh-refusal', null);
+        }
         this.#selfId = message.id;
         this.#resumeToken = message.resumeToken;
         this.#vapidPublicKey = message.vapidPublicKey ?? null;
@@ -209,6 +254,16 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         this.emit('wh-ice-servers', { iceServers: message.iceServers, expiresAt: message.iceServersExpireAt });
         return;
       case 'error':
+        if (message.code === 'rate-limited' && this.#state !== 'open' && this.#socket) {
+          // The join itself was refused (too many from this address this minute): ask again on this socket.
+          const socket = this.#socket;
+          this.#refused('rate-limited', message.message, message.retryAfterMs ?? TOO_MANY_CONNECTIONS_RETRY_MS);
+          if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
+          this.#rejoinTimer = setTimeout(() => {
+            this.#rejoinTimer = null;
+            if (socket === this.#socket && socket.readyState === socket.OPEN) this.#sendJoin(socket);
+          }, this.#refusal!.retryAt - Date.now());
+        }
         this.emit('wh-server-error', message);
         return;
       case 'push-result': {
@@ -245,13 +300,14 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
     }, interval);
   }
 
-  #scheduleReconnect(soon = false): void {
+  /** `waitMs`: when the server said how long to wait (a refusal); otherwise an exponential back-off. */
+  #scheduleReconnect(soon = false, waitMs?: number): void {
     this.#setState(this.#selfId ? 'reconnecting' : 'connecting');
     const { minReconnectDelayMs, maxReconnectDelayMs } = this.#options;
     const ceiling = Math.min(maxReconnectDelayMs, minReconnectDelayMs * 2 ** this.#attempt);
     this.#attempt++;
     // Full jitter, so that a restarted server is not hit by every client at the same instant.
-    const delay = soon && this.#attempt === 1 ? minReconnectDelayMs * Math.random() : ceiling * (0.5 + Math.random() / 2);
+    const delay = waitMs ?? (soon && this.#attempt === 1 ? minReconnectDelayMs * Math.random() : ceiling * (0.5 + Math.random() / 2));
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
@@ -264,8 +320,10 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   #clearTimers(): void {
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
+    if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
     this.#reconnectTimer = null;
     this.#heartbeatTimer = null;
+    this.#rejoinTimer = null;
   }
 
   #setState(state: SignalingState): void {
