@@ -240,7 +240,7 @@ export class WhRoomView extends LitElement {
       const at = new Date(refusal.retryAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
       return html`<div class="banner refused" role="alert">
         <p>${why} Whisper tries again by itself at ${at}.</p>
-        <button @click=${() => this.session.connectNow()}>Try again now</button>
+        <button class="primary" @click=${() => this.session.connectNow()}>Try again now</button>
       </div>`;
     }
     if (state === 'connecting' || state === 'reconnecting') return html`<p class="banner" role="status">Connecting to the room…</p>`;
