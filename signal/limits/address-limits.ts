@@ -157,6 +157,11 @@ export class LocalAddressLimits implements AddressLimiter {
     return this.#take(this.#use(key).turn, this.#rates.turn) === 0;
   }
 
+  /** Connections this process has open from the address. */
+  openConnections(key: string): number {
+    return this.#entries.get(key)?.connections ?? 0;
+  }
+
   /** Forgets every address that has nothing open and whose buckets are full again: it is as if it was never seen. */
   sweep(): void {
     const now = this.#now();

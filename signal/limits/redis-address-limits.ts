@@ -81,6 +81,20 @@ if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS
 return 1
 `);
 
+/** Sets this process's count for an address to what it knows (after a count down that Redis missed). KEYS: connections. ARGV: me, count. */
+const SET_COUNT = new RedisScript(`
+if tonumber(ARGV[2]) > 0 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ${CONNECTIONS_TTL_MS})
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 1
+`);
+
+/** How often counts that Redis missed are written again. */
+const REPAIR_MS = 5000;
+
 /** KEYS: bucket. ARGV: capacity, per ms. Returns 0 or the wait in ms. */
 const TAKE = new RedisScript(`${BUCKET}
 return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
@@ -101,6 +115,9 @@ export class RedisAddressLimits implements AddressLimiter {
   readonly #redis: Redis;
   readonly #options: RedisAddressLimitsOptions;
   #warned = false;
+  /** Addresses whose count down did not reach Redis: their count there is written again from this process's own. */
+  readonly #unsynced = new Set<string>();
+  readonly #repair: ReturnType<typeof setInterval>;
 
   constructor(settings: AddressLimitSettings, options: RedisAddressLimitsOptions) {
     this.#settings = settings;
@@ -109,6 +126,8 @@ export class RedisAddressLimits implements AddressLimiter {
     // As the room directory's connection: fail at once while Redis is away, never queue.
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#redis.on('error', () => undefined);
+    this.#repair = setInterval(() => void this.#writeCountsAgain(), REPAIR_MS);
+    this.#repair.unref?.();
   }
 
   get settings(): AddressLimitSettings {
@@ -135,7 +154,10 @@ export class RedisAddressLimits implements AddressLimiter {
             if (released) return;
             released = true;
             local.admission.release();
-            void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]);
+            void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
+              // Missed, the address would keep a place it no longer holds, perhaps for good.
+              if (answer === null) this.#unsynced.add(address);
+            });
           },
         },
       };
@@ -163,7 +185,16 @@ export class RedisAddressLimits implements AddressLimiter {
     return wait === null || wait === 0;
   }
 
+  async #writeCountsAgain(): Promise<void> {
+    for (const address of [...this.#unsynced]) {
+      const answer = await this.#run(SET_COUNT, [key.connections(address)], [this.#options.node, this.#local.openConnections(address)]);
+      if (answer === null) return;
+      this.#unsynced.delete(address);
+    }
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#repair);
     await this.#local.close();
     this.#redis.disconnect();
   }
