@@ -8,7 +8,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { respond, respondText } from '../transport/http-response.js';
-import { clientAddress, isLoopback, socketAddress, type AddressList } from '../transport/client-address.js';
+import { clientAddress, forwardedFor, isLoopback, socketAddress, type AddressList } from '../transport/client-address.js';
 import type { SignalMetrics } from './metrics.js';
 
 export interface OpsAccess {
@@ -19,10 +19,13 @@ export interface OpsAccess {
 /** Whether this request may read the process's own figures. */
 export function mayReadMetrics(res: HttpResponse, req: HttpRequest, access: OpsAccess): boolean {
   const peer = socketAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
-  const forwardedFor = req.getHeader('x-forwarded-for');
-  if (forwardedFor === '') return isLoopback(peer) || access.trustedProxies.has(peer) || access.metricsAllow.has(peer);
-  // Forwarded: whoever the proxies say asked, and a proxy is not its client.
-  const client = clientAddress(peer, forwardedFor, access.trustedProxies);
+  const hops = forwardedFor(req);
+  if (hops === '') return isLoopback(peer) || access.trustedProxies.has(peer) || access.metricsAllow.has(peer);
+  // Forwarded by a proxy we do not trust (one on this host, say, without TRUSTED_PROXIES): it asks for
+  // someone unknown, so only METRICS_ALLOW naming the proxy itself lets it through.
+  if (!access.trustedProxies.has(peer)) return access.metricsAllow.has(peer);
+  // Forwarded by a trusted proxy: whoever it says asked, and a proxy is not its client.
+  const client = clientAddress(peer, hops, access.trustedProxies);
   return isLoopback(client) || access.metricsAllow.has(client);
 }
 

@@ -9,6 +9,7 @@
  * to anyone who wants many).
  */
 import ipaddr from 'ipaddr.js';
+import type { HttpRequest } from 'uWebSockets.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 type Range = [Address, number];
@@ -26,7 +27,8 @@ export class AddressList {
   }
 
   has(address: Address): boolean {
-    return this.#ranges.some((range) => address.kind() === range[0].kind() && address.match(range));
+    const plain = address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address;
+    return this.#ranges.some((range) => plain.kind() === range[0].kind() && plain.match(range));
   }
 }
 
@@ -98,4 +100,16 @@ export function addressKey(address: Address): string {
 /** Reads the socket's address from uWS's text form (IPv6 sockets report IPv4 clients as ::ffff:a.b.c.d). */
 export function socketAddress(text: string): Address {
   return parseAddress(text) ?? ipaddr.parse('0.0.0.0');
+}
+
+/**
+ * Every X-Forwarded-For line of the request, joined in order: a proxy may add a line of its own instead of
+ * extending the last (HAProxy does), and reading only the first would read what the client wrote.
+ */
+export function forwardedFor(req: HttpRequest): string {
+  const lines: string[] = [];
+  req.forEach((name, value) => {
+    if (name === 'x-forwarded-for') lines.push(value);
+  });
+  return lines.join(',');
 }

@@ -14,7 +14,7 @@ import type { ClientLink, Frame } from '../rooms/room-registry.js';
 import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
-import { addressKey, clientAddress, socketAddress, type AddressList } from './client-address.js';
+import { addressKey, clientAddress, forwardedFor, socketAddress, type AddressList } from './client-address.js';
 import { whenAnswered, type Admission, type Refusal, type RefusalCode } from '../limits/address-limits.js';
 
 const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
@@ -87,6 +87,8 @@ class UwsLink implements ClientLink {
 
 export class WebSocketRoute {
   readonly #sockets = new Set<WebSocket<SocketData>>();
+  /** Upgrades waiting for the shared limits' answer (Redis): they count against MAX_CONNECTIONS already. */
+  #pending = 0;
   #draining = false;
 
   constructor(
@@ -126,22 +128,24 @@ export class WebSocketRoute {
           respondText(res, '403 Forbidden', 'origin not allowed');
           return;
         }
-        if (this.#sockets.size >= options.maxConnections) {
+        if (this.#sockets.size + this.#pending >= options.maxConnections) {
           metrics.upgradesRefused.inc({ reason: 'capacity' });
           respondText(res, '503 Service Unavailable', 'too many connections', [['Retry-After', '10']]);
           return;
         }
         const peer = socketAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
-        const address = addressKey(clientAddress(peer, req.getHeader('x-forwarded-for'), options.trustedProxies));
+        const address = addressKey(clientAddress(peer, forwardedFor(req), options.trustedProxies));
         const answer = context.addresses.connect(address);
         // Answered at once alone; with Redis, once the shared count has answered (and the client may be gone).
         let aborted = false;
         if (answer instanceof Promise) {
+          this.#pending++;
           res.onAborted(() => {
             aborted = true;
           });
         }
         whenAnswered(answer, (outcome) => {
+          if (answer instanceof Promise) this.#pending--;
           if (aborted) {
             if (outcome.ok) outcome.admission.release();
             return;
