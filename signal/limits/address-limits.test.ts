@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LocalAddressLimits, type AddressLimitSettings, type ConnectOutcome } from './address-limits.js';
+
+const LOOSE: AddressLimitSettings = { connectionsPerAddress: 1000, connectionsPerMinute: 1000, joinsPerMinute: 1000, turnCredentialsPerHour: 1000, maxAddresses: 1000 };
+
+let clock = 0;
+let made: LocalAddressLimits[] = [];
+
+/** A table on a clock the test moves (ms). */
+function limitsOf(settings: Partial<AddressLimitSettings>): LocalAddressLimits {
+  const limits = new LocalAddressLimits({ ...LOOSE, ...settings }, () => clock);
+  made.push(limits);
+  return limits;
+}
+
+function admitted(outcome: ConnectOutcome) {
+  if (!outcome.ok) throw new Error(`refused: ${outcome.refusal.message}`);
+  return outcome.admission;
+}
+
+afterEach(async () => {
+  for (const limits of made) await limits.close();
+  made = [];
+  clock = 0;
+  vi.useRealTimers();
+});
+
+describe('connections open at once', () => {
+  it('refuses the one over the cap with too-many-connections, and lets one in when another closes', () => {
+    const limits = limitsOf({ connectionsPerAddress: 3 });
+    const open = [1, 2, 3].map(() => admitted(limits.connect('198.51.100.1')));
+    const refused = limits.connect('198.51.100.1');
+    expect(refused).toEqual({
+      ok: false,
+      refusal: { code: 'too-many-connections', message: 'at most 3 connections at once from one address', retryAfterMs: 30_000 },
+    });
+    expect(limits.connect('198.51.100.2').ok).toBe(true);
+    open[0]!.release();
+    const again = admitted(limits.connect('198.51.100.1'));
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+    again.release();
+    expect(limits.connect('198.51.100.1').ok).toBe(true);
+  });
+
+  it('counts a connection released twice once', () => {
+    const limits = limitsOf({ connectionsPerAddress: 2 });
+    const first = admitted(limits.connect('198.51.100.1'));
+    admitted(limits.connect('198.51.100.1'));
+    first.release();
+    first.release();
+    expect(limits.connect('198.51.100.1').ok).toBe(true);
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+  });
+});
+
+describe('rates', () => {
+  it('refills the new-connection bucket over a minute and says how long to wait', () => {
+    // 6 a minute: one more every 10 s.
+    const limits = limitsOf({ connectionsPerMinute: 6 });
+    for (let i = 0; i < 6; i++) admitted(limits.connect('198.51.100.1')).release();
+    const refused = limits.connect('198.51.100.1');
+    expect(refused).toEqual({
+      ok: false,
+      refusal: { code: 'rate-limited', message: 'at most 6 new connections a minute from one address; try again in 10 s', retryAfterMs: 10_000 },
+    });
+    expect(limits.connect('198.51.100.2').ok).toBe(true);
+    clock += 7_500;
+    const sooner = limits.connect('198.51.100.1');
+    expect(!sooner.ok && sooner.refusal.retryAfterMs).toBe(2_500);
+    expect(!sooner.ok && sooner.refusal.message).toContain('try again in 3 s');
+    clock += 2_500;
+    admitted(limits.connect('198.51.100.1'));
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+    // A whole minute idle fills the bucket again, never beyond its size.
+    clock += 600_000;
+    for (let i = 0; i < 6; i++) admitted(limits.connect('198.51.100.1')).release();
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+  });
+
+  it('refuses joins over the rate with retryAfterMs, per address', () => {
+    const limits = limitsOf({ joinsPerMinute: 2 });
+    expect(limits.join('198.51.100.1')).toBeNull();
+    expect(limits.join('198.51.100.1')).toBeNull();
+    expect(limits.join('198.51.100.1')).toEqual({ code: 'rate-limited', message: 'at most 2 joins a minute from one address; try again in 30 s', retryAfterMs: 30_000 });
+    expect(limits.join('198.51.100.2')).toBeNull();
+    clock += 29_999;
+    expect(limits.join('198.51.100.1')?.retryAfterMs).toBe(1);
+    clock += 1;
+    expect(limits.join('198.51.100.1')).toBeNull();
+    expect(limits.join('198.51.100.1')?.retryAfterMs).toBe(30_000);
+  });
+
+  it('hands out TURN credentials per hour', () => {
+    const limits = limitsOf({ turnCredentialsPerHour: 3 });
+    expect([1, 2, 3, 4].map(() => limits.turnCredential('198.51.100.1'))).toEqual([true, true, true, false]);
+    expect(limits.turnCredential('198.51.100.2')).toBe(true);
+    // A minute is not enough for one more; a third of the hour is.
+    clock += 60_000;
+    expect(limits.turnCredential('198.51.100.1')).toBe(false);
+    clock += 1_140_000;
+    expect(limits.turnCredential('198.51.100.1')).toBe(true);
+    expect(limits.turnCredential('198.51.100.1')).toBe(false);
+  });
+});
+
+describe('the table of addresses', () => {
+  it('forgets, at a sweep, addresses with nothing open whose buckets are full again, and keeps the others', () => {
+    const limits = limitsOf({ connectionsPerAddress: 1, joinsPerMinute: 1, turnCredentialsPerHour: 1 });
+    admitted(limits.connect('198.51.100.1')); // stays open
+    admitted(limits.connect('198.51.100.2')).release();
+    expect(limits.join('198.51.100.3')).toBeNull();
+    expect(limits.turnCredential('198.51.100.4')).toBe(true);
+    expect(limits.trackedAddresses).toBe(4);
+
+    clock += 60_000;
+    limits.sweep();
+    // .2's bucket is full after a minute and .3's join is back: forgotten. .1 has a connection open, .4 waits an hour for its credential.
+    expect(limits.trackedAddresses).toBe(2);
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+    expect(limits.turnCredential('198.51.100.4')).toBe(false);
+
+    clock += 3_600_000;
+    limits.sweep();
+    expect(limits.trackedAddresses).toBe(1);
+    expect(limits.connect('198.51.100.1').ok).toBe(false);
+  });
+
+  it('keeps an address whose bucket is still filling', () => {
+    const limits = limitsOf({ joinsPerMinute: 2 });
+    expect(limits.join('198.51.100.3')).toBeNull();
+    clock += 29_999;
+    limits.sweep();
+    expect(limits.trackedAddresses).toBe(1);
+    clock += 1;
+    limits.sweep();
+    expect(limits.trackedAddresses).toBe(0);
+  });
+
+  it('sweeps by itself every 15 s', () => {
+    vi.useFakeTimers();
+    const limits = limitsOf({});
+    admitted(limits.connect('198.51.100.2')).release();
+    clock += 60_000;
+    expect(limits.trackedAddresses).toBe(1);
+    vi.advanceTimersByTime(15_000);
+    expect(limits.trackedAddresses).toBe(0);
+  });
+
+  it('never holds more than maxAddresses, however many addresses come', () => {
+    const limits = limitsOf({ maxAddresses: 100 });
+    let most = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const address = `10.0.${i >> 8}.${i & 255}`;
+      admitted(limits.connect(address)).release();
+      limits.join(address);
+      most = Math.max(most, limits.trackedAddresses);
+    }
+    expect(most).toBe(100);
+  });
+
+  it('makes room by forgetting the address unused the longest among those with nothing open', () => {
+    const limits = limitsOf({ connectionsPerAddress: 1, joinsPerMinute: 1, maxAddresses: 10 });
+    // Five addresses with a connection open, then idle ones that used their one join (so being remembered shows).
+    for (let i = 0; i < 5; i++) admitted(limits.connect(`198.51.100.${i}`));
+    for (let i = 0; i < 5; i++) expect(limits.join(`203.0.113.${i}`)).toBeNull();
+    // Touching 203.0.113.0 makes 203.0.113.1 the one unused the longest.
+    expect(limits.join('203.0.113.0')).not.toBeNull();
+    expect(limits.join('192.0.2.1')).toBeNull();
+    expect(limits.trackedAddresses).toBe(10);
+    expect(limits.join('203.0.113.0')).not.toBeNull();
+    expect(limits.join('203.0.113.1')).toBeNull();
+
+    // A flood of new addresses pushes out every idle one, never one with a connection open.
+    for (let i = 0; i < 1000; i++) admitted(limits.connect(`10.0.${i >> 8}.${i & 255}`)).release();
+    expect(limits.trackedAddresses).toBe(10);
+    for (let i = 0; i < 5; i++) expect(limits.connect(`198.51.100.${i}`)).toMatchObject({ ok: false, refusal: { code: 'too-many-connections' } });
+  });
+
+  it('stays bounded even when every address it holds has a connection open', () => {
+    const limits = limitsOf({ maxAddresses: 3 });
+    for (let i = 0; i < 10; i++) admitted(limits.connect(`198.51.100.${i}`));
+    expect(limits.trackedAddresses).toBe(3);
+  });
+});

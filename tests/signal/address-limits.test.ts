@@ -1,0 +1,633 @@
+/**
+ * The per-address limits against a real server and real sockets. Every address
+ * of 127.0.0.0/8 is on loopback, so a client binds 127.0.0.2, 127.0.0.3, ... to
+ * be a different machine; addresses beyond loopback come in X-Forwarded-For
+ * from a socket of TRUSTED_PROXIES.
+ */
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { get } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { freePort } from '../support/free-port.js';
+import { RedisServer } from './support/redis-server.js';
+import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
+import { randomRoom, type Message } from './support/test-client.js';
+
+interface Closed {
+  code: number;
+  reason: string;
+}
+
+/** A WebSocket client on a source address of its choice, optionally saying whom it forwards. */
+class AddressedClient {
+  readonly received: Message[] = [];
+  readonly closed: Promise<Closed>;
+  #wake: Array<() => void> = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.received.push(JSON.parse(data.toString()) as Message);
+      for (const wake of this.#wake.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) => {
+      socket.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        for (const wake of this.#wake.splice(0)) wake();
+      });
+    });
+  }
+
+  static async open(wsUrl: string, from: string, forwardedFor?: string): Promise<AddressedClient> {
+    const socket = new WebSocket(wsUrl, { localAddress: from, headers: forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {} });
+    const client = new AddressedClient(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return client;
+  }
+
+  /** Opens a socket and says whether the server kept it ('admitted': it answers a ping) or closed it at once (how). */
+  static async attempt(wsUrl: string, from: string, forwardedFor?: string): Promise<{ client: AddressedClient; outcome: 'admitted' | Closed }> {
+    const client = await AddressedClient.open(wsUrl, from, forwardedFor);
+    client.send({ type: 'ping', t: 1 });
+    const outcome = await Promise.race([client.next('pong').then(() => 'admitted' as const), client.closed]);
+    return { client, outcome };
+  }
+
+  /** Connects from `from` and joins `room`; resolves with the welcome. */
+  static async join(wsUrl: string, from: string, room: string, name: string): Promise<[AddressedClient, Message]> {
+    const client = await AddressedClient.open(wsUrl, from);
+    client.send({ type: 'join', room, name });
+    return [client, await client.next('welcome')];
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  async next(type: string, timeoutMs = 5000): Promise<Message> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.received.findIndex((m) => m.type === type);
+      if (index >= 0) return this.received.splice(index, 1)[0]!;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.socket.readyState === WebSocket.CLOSED) throw new Error(`no ${type} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.#wake.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<Closed> {
+    this.socket.close();
+    return this.closed;
+  }
+}
+
+/** Opens sockets from `from` until the server refuses one (at most `most`); returns the ones it kept and the refusal. */
+async function fillUp(wsUrl: string, from: string, most: number, forwardedFor?: string): Promise<{ kept: AddressedClient[]; refusal: Closed | null }> {
+  const kept: AddressedClient[] = [];
+  for (let i = 0; i < most; i++) {
+    const { client, outcome } = await AddressedClient.attempt(wsUrl, from, forwardedFor);
+    if (outcome !== 'admitted') return { kept, refusal: outcome };
+    kept.push(client);
+  }
+  return { kept, refusal: null };
+}
+
+/** A GET from a source address of our choice, with the headers given. */
+function request(url: string, from: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { localAddress: from, headers, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    }).on('error', reject);
+  });
+}
+
+/** One sample of the Prometheus text, e.g. `whisper_address_refusals_total{reason="join-rate"}`; 0 when absent (a counter never incremented). */
+function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+async function metricsOf(httpUrl: string): Promise<string> {
+  const response = await request(`${httpUrl}/metrics`, '127.0.0.1');
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${response.text}`);
+  return response.text;
+}
+
+const refusals = async (httpUrl: string, reason: string) => sample(await metricsOf(httpUrl), `whisper_address_refusals_total{reason="${reason}"}`);
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const closeAll = (clients: AddressedClient[]) => Promise.all(clients.map((c) => c.close()));
+
+describe('connections open at once from one address', () => {
+  let signal: RunningSignal;
+  beforeAll(async () => {
+    signal = await startTestSignal({ CONNECTIONS_PER_ADDRESS: '5', NEW_CONNECTIONS_PER_MINUTE: '1000' });
+  });
+  afterAll(() => signal.stop());
+
+  it('closes the sixth socket from an address with 4008, serves other addresses meanwhile, and lets one in when one closes', async () => {
+    const refusedBefore = await refusals(signal.httpUrl, 'too-many-connections');
+    const room = randomRoom();
+    const [alice, a] = await AddressedClient.join(signal.wsUrl, '127.0.0.2', room, 'Alice');
+    const { kept, refusal } = await fillUp(signal.wsUrl, '127.0.0.2', 20);
+    expect(kept).toHaveLength(4);
+    expect(refusal?.code).toBe(4008);
+    expect(refusal?.reason).toBe('too-many-connections: at most 5 connections at once from one address');
+    expect(await refusals(signal.httpUrl, 'too-many-connections')).toBe(refusedBefore + 1);
+
+    // Another machine joins Alice's room, and the two still reach each other.
+    const [bob, b] = await AddressedClient.join(signal.wsUrl, '127.0.0.3', room, 'Bob');
+    expect(await alice.next('peer-joined')).toMatchObject({ peer: { id: b.id, name: 'Bob' } });
+    bob.send({ type: 'signal', to: a.id, data: { offer: 1 } });
+    expect(await alice.next('signal')).toEqual({ type: 'signal', from: b.id, data: { offer: 1 } });
+    alice.send({ type: 'signal', to: b.id, data: { answer: 1 } });
+    expect(await bob.next('signal')).toEqual({ type: 'signal', from: a.id, data: { answer: 1 } });
+
+    await kept.pop()!.close();
+    await until('the closed socket to be let go', async () => sample(await metricsOf(signal.httpUrl), 'whisper_connections') === 5);
+    const { client: again, outcome } = await AddressedClient.attempt(signal.wsUrl, '127.0.0.2');
+    expect(outcome).toBe('admitted');
+    expect((await AddressedClient.attempt(signal.wsUrl, '127.0.0.2')).outcome).toMatchObject({ code: 4008 });
+    await closeAll([alice, bob, again, ...kept]);
+  });
+});
+
+describe('new connections a minute from one address', () => {
+  let signal: RunningSignal;
+  beforeAll(async () => {
+    signal = await startTestSignal({ NEW_CONNECTIONS_PER_MINUTE: '3' });
+  });
+  afterAll(() => signal.stop());
+
+  it('closes the fourth new socket within the minute with 4029 and when to try again, and not another address', async () => {
+    const refusedBefore = await refusals(signal.httpUrl, 'connection-rate');
+    const { kept, refusal } = await fillUp(signal.wsUrl, '127.0.0.2', 10);
+    expect(kept).toHaveLength(3);
+    expect(refusal?.code).toBe(4029);
+    // Three a minute: the next one in 20 s.
+    expect(refusal?.reason).toMatch(/^rate-limited: at most 3 new connections a minute from one address; try again in (19|20) s$/);
+    expect(await refusals(signal.httpUrl, 'connection-rate')).toBe(refusedBefore + 1);
+    // Closing sockets gives no new ones back: it is the rate that holds.
+    await closeAll(kept);
+    expect((await AddressedClient.attempt(signal.wsUrl, '127.0.0.2')).outcome).toMatchObject({ code: 4029 });
+    const other = await AddressedClient.attempt(signal.wsUrl, '127.0.0.3');
+    expect(other.outcome).toBe('admitted');
+    await other.client.close();
+  });
+});
+
+describe('joins a minute from one address', () => {
+  let signal: RunningSignal;
+  beforeAll(async () => {
+    signal = await startTestSignal({ JOINS_PER_MINUTE: '3' });
+  });
+  afterAll(() => signal.stop());
+
+  it('answers the fourth join within the minute with rate-limited and retryAfterMs, and the connection carries on', async () => {
+    const refusedBefore = await refusals(signal.httpUrl, 'join-rate');
+    const room = randomRoom();
+    const client = await AddressedClient.open(signal.wsUrl, '127.0.0.2');
+    for (let i = 0; i < 3; i++) {
+      client.send({ type: 'join', room, name: 'Alice' });
+      expect(await client.next('welcome')).toMatchObject({ room, name: 'Alice' });
+      client.send({ type: 'leave' });
+    }
+    client.send({ type: 'join', room, name: 'Alice' });
+    const error = await client.next('error');
+    expect(error).toMatchObject({ type: 'error', code: 'rate-limited', message: expect.stringMatching(/at most 3 joins a minute from one address; try again in \d+ s/) });
+    expect(error.retryAfterMs).toBeGreaterThan(0);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(20_000);
+    expect(await refusals(signal.httpUrl, 'join-rate')).toBe(refusedBefore + 1);
+
+    client.send({ type: 'ping', t: 2 });
+    expect(await client.next('pong')).toEqual({ type: 'pong', t: 2 });
+    // Another address joins the same room; the refused one was never in it.
+    const [bob, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.3', room, 'Bob');
+    expect(welcome.peers).toEqual([]);
+    await closeAll([client, bob]);
+  });
+});
+
+describe('X-Forwarded-For', () => {
+  it('is ignored from a socket that is not a trusted proxy: each spoofed client is still the socket', async () => {
+    const signal = await startTestSignal({ CONNECTIONS_PER_ADDRESS: '2' });
+    const outcomes: Array<'admitted' | Closed> = [];
+    const clients: AddressedClient[] = [];
+    for (const spoofed of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
+      const { client, outcome } = await AddressedClient.attempt(signal.wsUrl, '127.0.0.2', spoofed);
+      clients.push(client);
+      outcomes.push(outcome);
+    }
+    expect(outcomes).toEqual(['admitted', 'admitted', expect.objectContaining({ code: 4008 })]);
+    await closeAll(clients);
+    await signal.stop();
+  });
+
+  describe('from a trusted proxy', () => {
+    let signal: RunningSignal;
+    beforeAll(async () => {
+      signal = await startTestSignal({ CONNECTIONS_PER_ADDRESS: '2', TRUSTED_PROXIES: '127.0.0.4/32' });
+    });
+    afterAll(() => signal.stop());
+
+    it('counts each forwarded client on its own, and a socket outside TRUSTED_PROXIES as itself', async () => {
+      const proxy = '127.0.0.4';
+      const first = await fillUp(signal.wsUrl, proxy, 5, '198.51.100.7');
+      expect(first.kept).toHaveLength(2);
+      expect(first.refusal?.code).toBe(4008);
+      // The proxy itself is not counted: another of its clients gets in.
+      const second = await fillUp(signal.wsUrl, proxy, 2, '198.51.100.8');
+      expect(second.kept).toHaveLength(2);
+      expect(second.refusal).toBeNull();
+      // The client behind the proxy cannot pass for another by writing X-Forwarded-For itself: the proxy appends what it saw.
+      expect((await AddressedClient.attempt(signal.wsUrl, proxy, '203.0.113.1, 198.51.100.7')).outcome).toMatchObject({ code: 4008 });
+
+      const untrusted = [];
+      for (const spoofed of ['198.51.100.21', '198.51.100.22', '198.51.100.23']) untrusted.push(await AddressedClient.attempt(signal.wsUrl, '127.0.0.5', spoofed));
+      expect(untrusted.map((u) => u.outcome)).toEqual(['admitted', 'admitted', expect.objectContaining({ code: 4008 })]);
+      await closeAll([...first.kept, ...second.kept, ...untrusted.map((u) => u.client)]);
+    });
+
+    it('counts forwarded IPv6 clients by /64', async () => {
+      const proxy = '127.0.0.4';
+      const sameSixtyFour = [];
+      for (const forwarded of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff:ffff:ffff:ffff']) sameSixtyFour.push(await AddressedClient.attempt(signal.wsUrl, proxy, forwarded));
+      expect(sameSixtyFour.map((s) => s.outcome)).toEqual(['admitted', 'admitted', expect.objectContaining({ code: 4008 })]);
+      const nextSixtyFour = await AddressedClient.attempt(signal.wsUrl, proxy, '2001:db8:1:3::1');
+      expect(nextSixtyFour.outcome).toBe('admitted');
+      await closeAll([...sameSixtyFour.map((s) => s.client), nextSixtyFour.client]);
+    });
+  });
+});
+
+const SECRET = 'correct horse battery staple';
+
+interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+const turnServerOf = (message: Message) => (message.iceServers as IceServer[]).find((server) => server.username !== undefined || server.credential !== undefined);
+
+describe('TURN credentials per address', () => {
+  let signal: RunningSignal;
+  beforeAll(async () => {
+    signal = await startTestSignal({
+      STUN_URLS: 'stun:127.0.0.1:3478',
+      TURN_URLS: 'turn:127.0.0.1:3478?transport=udp',
+      TURN_SECRET: SECRET,
+      TURN_CREDENTIALS_PER_HOUR: '3',
+    });
+  });
+  afterAll(() => signal.stop());
+
+  it('gives a connection that has not joined no credentials', async () => {
+    const client = await AddressedClient.open(signal.wsUrl, '127.0.0.2');
+    await new Promise((r) => setTimeout(r, 300));
+    client.send({ type: 'ping', t: 3 });
+    await client.next('pong');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(client.received).toEqual([]);
+    await client.close();
+  });
+
+  it('gives an address three welcomes with TURN in the hour, then one without and says why; another address still gets TURN', async () => {
+    const refusedBefore = await refusals(signal.httpUrl, 'turn-rate');
+    const welcomes: Message[] = [];
+    const clients: AddressedClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [client, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.3', randomRoom(), `Alice ${i}`);
+      welcomes.push(welcome);
+      clients.push(client);
+    }
+    for (const welcome of welcomes.slice(0, 3)) {
+      const turn = turnServerOf(welcome);
+      expect(turn).toMatchObject({ urls: ['turn:127.0.0.1:3478?transport=udp'], username: expect.any(String), credential: expect.any(String) });
+      expect(welcome.iceServersExpireAt).toBeGreaterThan(Date.now());
+      expect(welcome.iceServersExpireAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
+      expect(welcome.relayRefused).toBeUndefined();
+    }
+    const refused = welcomes[3]!;
+    expect(turnServerOf(refused)).toBeUndefined();
+    expect(refused.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
+    expect(refused.iceServersExpireAt).toBeNull();
+    expect(refused.relayRefused).toMatch(/no relay \(TURN\) credentials for now: this address had its 3 for the hour/);
+    expect(await refusals(signal.httpUrl, 'turn-rate')).toBe(refusedBefore + 1);
+
+    const [other, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.4', randomRoom(), 'Bob');
+    expect(turnServerOf(welcome)).toMatchObject({ username: expect.any(String), credential: expect.any(String) });
+    await closeAll([...clients, other]);
+  });
+
+  it('counts the credentials pushed to refresh a session', { timeout: 15_000 }, async () => {
+    // Credentials of 10 s are refreshed after 7.5 s: the refresh is the second of this address's two.
+    const short = await startTestSignal({ TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: SECRET, TURN_TTL_SECONDS: '10', TURN_CREDENTIALS_PER_HOUR: '2' });
+    const [alice, welcome] = await AddressedClient.join(short.wsUrl, '127.0.0.2', randomRoom(), 'Alice');
+    expect(turnServerOf(welcome)).toBeDefined();
+    expect(turnServerOf(await alice.next('ice-servers', 10_000))).toBeDefined();
+    const [bob, refused] = await AddressedClient.join(short.wsUrl, '127.0.0.2', randomRoom(), 'Bob');
+    expect(turnServerOf(refused)).toBeUndefined();
+    expect(refused.relayRefused).toEqual(expect.any(String));
+    await closeAll([alice, bob]);
+    await short.stop();
+  });
+});
+
+/** This machine's first IPv4 address that is not loopback, if it has one. */
+const outside = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+describe('who may read /metrics and why the server is not ready', () => {
+  let signal: RunningSignal;
+  let allowing: RunningSignal;
+  beforeAll(async () => {
+    signal = await startTestSignal({ TRUSTED_PROXIES: '127.0.0.4/32' });
+    allowing = await startTestSignal({ TRUSTED_PROXIES: '127.0.0.4/32', METRICS_ALLOW: '203.0.113.0/24' });
+  });
+  afterAll(async () => {
+    await signal.stop();
+    await allowing.stop();
+  });
+
+  it('serves loopback and the trusted proxy asking for itself, refuses a client the proxy forwards unless METRICS_ALLOW lists it', async () => {
+    const fromLoopback = await request(`${signal.httpUrl}/metrics`, '127.0.0.1');
+    expect(fromLoopback.status).toBe(200);
+    expect(fromLoopback.text).toContain('# TYPE whisper_address_refusals_total counter');
+    expect(fromLoopback.text).toContain('whisper_tracked_addresses');
+    expect((await request(`${signal.httpUrl}/metrics`, '127.0.0.4')).status).toBe(200);
+    const forwarded = await request(`${signal.httpUrl}/metrics`, '127.0.0.4', { 'X-Forwarded-For': '203.0.113.9' });
+    expect(forwarded.status).toBe(403);
+    expect(forwarded.text).not.toContain('whisper_');
+    expect((await request(`${allowing.httpUrl}/metrics`, '127.0.0.4', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(200);
+    expect((await request(`${allowing.httpUrl}/metrics`, '127.0.0.4', { 'X-Forwarded-For': '198.51.100.9' })).status).toBe(403);
+  });
+
+  it.skipIf(outside === undefined)(`refuses /metrics and /readyz's reason to a non-loopback address of this machine (${outside ?? 'none here: covered by the forwarded case only'})`, async () => {
+    const address = outside!;
+    // Not ready for want of Redis (nothing listens on the port), so /readyz has a reason to keep or tell.
+    const redisUrl = `redis://127.0.0.1:${await freePort()}`;
+    const closed = await startTestSignal({ HOST: address, REDIS_URL: redisUrl });
+    const open = await startTestSignal({ HOST: address, REDIS_URL: redisUrl, METRICS_ALLOW: `${address}/32` });
+    const url = (s: RunningSignal, path: string) => `http://${address}:${s.port}${path}`;
+    try {
+      expect((await request(url(closed, '/metrics'), address)).status).toBe(403);
+      expect(await request(url(closed, '/readyz'), address)).toEqual({ status: 503, text: 'not ready' });
+      expect((await request(url(closed, '/healthz'), address)).status).toBe(200);
+      expect((await request(url(open, '/metrics'), address)).status).toBe(200);
+      expect(await request(url(open, '/readyz'), address)).toEqual({ status: 503, text: 'not ready: redis unavailable' });
+    } finally {
+      await closed.stop();
+      await open.stop();
+    }
+  });
+
+  it('serves metrics only on METRICS_PORT when it is set, and health on both', async () => {
+    const metricsPort = await freePort();
+    const separate = await startTestSignal({ METRICS_PORT: String(metricsPort) });
+    try {
+      const onMain = await request(`${separate.httpUrl}/metrics`, '127.0.0.1');
+      expect(onMain.status).toBe(404);
+      expect(onMain.text).not.toContain('whisper_');
+      expect((await request(`${separate.httpUrl}/healthz`, '127.0.0.1')).status).toBe(200);
+      const onOwn = await request(`http://127.0.0.1:${metricsPort}/metrics`, '127.0.0.1');
+      expect(onOwn.status).toBe(200);
+      expect(onOwn.text).toContain('whisper_tracked_addresses');
+    } finally {
+      await separate.stop();
+    }
+  });
+});
+
+interface Figures {
+  tracked: number;
+  heap: number;
+  rss: number;
+}
+
+/**
+ * The process's figures after a full garbage collection (asked through its inspector), so that the heap it
+ * reports is what it holds, not what a collection would free.
+ */
+async function settledFigures(port: number, inspectorPort: number): Promise<Figures> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const inspector = new WebSocket(target!.webSocketDebuggerUrl);
+  await once(inspector, 'open');
+  inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+  await once(inspector, 'message');
+  inspector.close();
+  return figures(port);
+}
+
+async function figures(port: number): Promise<Figures> {
+  const text = await metricsOf(`http://127.0.0.1:${port}`);
+  return {
+    tracked: sample(text, 'whisper_tracked_addresses'),
+    heap: sample(text, 'whisper_nodejs_heap_size_used_bytes'),
+    rss: sample(text, 'whisper_process_resident_memory_bytes'),
+  };
+}
+
+const UPGRADE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+/** One WebSocket upgrade as a proxy would forward it for `client`, over a raw socket: read the 101, then drop the connection. */
+function upgradeFor(port: number, client: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let head = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      head += chunk;
+      if (!head.includes('\r\n\r\n')) return;
+      socket.resetAndDestroy();
+      resolve(head.slice(0, head.indexOf('\r\n')));
+    });
+    socket.on('error', reject);
+    socket.write(
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${UPGRADE_KEY}\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-For: ${client}\r\n\r\n`,
+    );
+  });
+}
+
+interface FloodResult {
+  seconds: number;
+  /** Status lines of the answers to the upgrades, counted. */
+  statuses: Map<string, number>;
+  /** The most addresses the process tracked, and the most heap and RSS it used, as read every 200 ms. */
+  peak: Figures;
+}
+
+/** Upgrades from `count` distinct forwarded addresses (`prefix`.x.y.z), `concurrency` at a time, reading the process's figures meanwhile. */
+async function flood(port: number, prefix: number, count: number, concurrency = 48): Promise<FloodResult> {
+  const started = Date.now();
+  const statuses = new Map<string, number>();
+  const peak: Figures = { tracked: 0, heap: 0, rss: 0 };
+  const note = (now: Figures) => {
+    peak.tracked = Math.max(peak.tracked, now.tracked);
+    peak.heap = Math.max(peak.heap, now.heap);
+    peak.rss = Math.max(peak.rss, now.rss);
+  };
+  let next = 0;
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      note(await figures(port));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const status = await upgradeFor(port, `${prefix}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    done = true;
+    await sampler;
+  }
+  note(await figures(port));
+  return { seconds: (Date.now() - started) / 1000, statuses, peak };
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes: number) => (bytes / MB).toFixed(1);
+const SWITCHING = 'HTTP/1.1 101 Switching Protocols';
+
+describe('an address flood', () => {
+  const processes: SignalProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+  });
+
+  /**
+   * Floods a process of its own (its memory is the server's alone) with `count` addresses, after a warm-up, and
+   * prints what it cost. One new connection a minute per address keeps every address in the table until it is pushed out.
+   */
+  async function measureFlood(count: number, env: Record<string, string>): Promise<{ result: FloodResult; before: Figures; after: Figures }> {
+    const inspectorPort = await freePort();
+    const process = launchSignal({ TRUSTED_PROXIES: '127.0.0.1/32', NEW_CONNECTIONS_PER_MINUTE: '1', NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`, ...env });
+    processes.push(process);
+    const port = await process.listening;
+    // The first sockets' buffers and the compiled code are not the table's.
+    await flood(port, 11, 2000);
+    const before = await settledFigures(port, inspectorPort);
+    const result = await flood(port, 10, count);
+    const after = await settledFigures(port, inspectorPort);
+    console.log(
+      `address flood: ${count} addresses in ${result.seconds.toFixed(1)} s, MAX_TRACKED_ADDRESSES ${env.MAX_TRACKED_ADDRESSES ?? 'default'}: ` +
+        `tracked at most ${result.peak.tracked}, ${after.tracked} after; ` +
+        `heap after a full GC ${mb(before.heap)} -> ${mb(after.heap)} MB (+${mb(after.heap - before.heap)}), at most ${mb(result.peak.heap)} MB during; ` +
+        `RSS ${mb(before.rss)} -> ${mb(after.rss)} MB (+${mb(after.rss - before.rss)}), at most ${mb(result.peak.rss)} MB during`,
+    );
+    return { result, before, after };
+  }
+
+  it('tracks at most MAX_TRACKED_ADDRESSES and holds memory in bounds under 60,000 forwarded addresses', { timeout: 60_000 }, async () => {
+    const { result, before, after } = await measureFlood(60_000, { MAX_TRACKED_ADDRESSES: '20000', MAX_CONNECTIONS: '20000' });
+    expect(result.statuses).toEqual(new Map([[SWITCHING, 60_000]]));
+    expect(result.peak.tracked).toBeLessThanOrEqual(20_000);
+    expect(after.tracked).toBe(20_000);
+    expect(after.heap - before.heap).toBeLessThan(64 * MB);
+  });
+
+  it('holds the default table full, 100,000 addresses, in bounds', { timeout: 60_000 }, async () => {
+    const { result, before, after } = await measureFlood(105_000, {});
+    expect(result.statuses).toEqual(new Map([[SWITCHING, 105_000]]));
+    expect(result.peak.tracked).toBeLessThanOrEqual(100_000);
+    expect(after.tracked).toBe(100_000);
+    expect(after.heap - before.heap).toBeLessThan(128 * MB);
+  });
+});
+
+describe('limits shared through Redis by two processes', () => {
+  let redis: RedisServer;
+  let inspector: Redis;
+  const ports: number[] = [];
+  const processes: SignalProcess[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    inspector = new Redis(redis.url);
+    for (let i = 0; i < 2; i++) {
+      const process = launchSignal({ REDIS_URL: redis.url, CONNECTIONS_PER_ADDRESS: '4', NEW_CONNECTIONS_PER_MINUTE: '1000', JOINS_PER_MINUTE: '3' });
+      processes.push(process);
+      ports.push(await process.listening);
+    }
+    for (const port of ports) await until('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000);
+  });
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    inspector.disconnect();
+    await redis.stop();
+  });
+
+  const wsUrl = (i: number) => `ws://127.0.0.1:${ports[i]}/ws`;
+  /** Connections Redis counts open from `address`, over every process. */
+  const openInRedis = async (address: string) => (await inspector.hvals(`whisper:addr-conns:${address}`)).reduce((sum, n) => sum + Number(n), 0);
+
+  it('refuses the fifth socket from one address whichever process it reaches, and a socket closed on one frees a place on the other', async () => {
+    const kept: AddressedClient[] = [];
+    for (const i of [0, 1, 0, 1]) {
+      const { client, outcome } = await AddressedClient.attempt(wsUrl(i), '127.0.0.2');
+      expect(outcome).toBe('admitted');
+      kept.push(client);
+    }
+    for (const i of [0, 1]) {
+      const { outcome } = await AddressedClient.attempt(wsUrl(i), '127.0.0.2');
+      expect(outcome).toMatchObject({ code: 4008, reason: 'too-many-connections: at most 4 connections at once from one address' });
+    }
+    const elsewhere = await AddressedClient.attempt(wsUrl(1), '127.0.0.3');
+    expect(elsewhere.outcome).toBe('admitted');
+
+    await kept.shift()!.close(); // on the first process
+    await until('Redis to count the closed socket out', async () => (await openInRedis('127.0.0.2')) === 3);
+    const { client, outcome } = await AddressedClient.attempt(wsUrl(1), '127.0.0.2');
+    expect(outcome).toBe('admitted');
+    expect((await AddressedClient.attempt(wsUrl(0), '127.0.0.2')).outcome).toMatchObject({ code: 4008 });
+    await closeAll([...kept, client, elsewhere.client]);
+  });
+
+  it('counts joins from one address on both processes against one rate', async () => {
+    const room = randomRoom();
+    const one = await AddressedClient.open(wsUrl(0), '127.0.0.6');
+    const two = await AddressedClient.open(wsUrl(1), '127.0.0.6');
+    for (const client of [one, two, one]) {
+      client.send({ type: 'join', room, name: 'Alice' });
+      await client.next('welcome');
+      client.send({ type: 'leave' });
+    }
+    // Two's own table has seen one join of three: the refusal comes from the shared count.
+    two.send({ type: 'join', room, name: 'Alice' });
+    const error = await two.next('error');
+    expect(error).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('at most 3 joins a minute') });
+    expect(error.retryAfterMs).toBeGreaterThan(0);
+    const [other] = await AddressedClient.join(wsUrl(1), '127.0.0.7', room, 'Bob');
+    await closeAll([one, two, other]);
+  });
+});
