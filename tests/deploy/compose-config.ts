@@ -24,6 +24,7 @@ export interface ComposeService {
   ports?: Array<{ published: number | string; target: number; protocol?: string }>;
   expose?: string[];
   network_mode?: string;
+  networks?: string[] | Record<string, unknown>;
   volumes?: string[];
   healthcheck?: { test: string[]; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
@@ -33,8 +34,13 @@ export interface ComposeService {
   security_opt?: string[];
 }
 
+export interface ComposeNetwork {
+  ipam?: { config?: Array<{ subnet?: string }> };
+}
+
 export interface ComposeConfig {
   services: Record<string, ComposeService>;
+  networks?: Record<string, ComposeNetwork | null>;
   volumes?: Record<string, unknown>;
 }
 

@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../signal/config.js';
 import { REPO, composeConfig, envExampleWith, type ComposeConfig, type ComposeService } from './compose-config.js';
 
 const SECRET = randomBytes(32).toString('hex');
@@ -25,6 +27,22 @@ const DOMAIN_SETTINGS = {
 function published(service: ComposeService): string[] {
   return (service.ports ?? []).map((port) => `${port.published}:${port.target}/${port.protocol ?? 'tcp'}`);
 }
+
+/** The networks a service is on; the compose tool lists none for a service on the default network alone. */
+function networksOf(service: ComposeService): string[] {
+  if (service.networks === undefined) return ['default'];
+  return Array.isArray(service.networks) ? service.networks : Object.keys(service.networks);
+}
+
+/** Settings of the signal process that compose passes on from .env, each with a value other than its default. */
+const ADDRESS_SETTINGS = {
+  CONNECTIONS_PER_ADDRESS: '50',
+  NEW_CONNECTIONS_PER_MINUTE: '90',
+  JOINS_PER_MINUTE: '60',
+  TURN_CREDENTIALS_PER_HOUR: '120',
+  METRICS_ALLOW: '10.8.0.0/24',
+  METRICS_PORT: '9100',
+};
 
 describe('docker-compose.yml', () => {
   let config: ComposeConfig;
@@ -125,6 +143,52 @@ describe('docker-compose.yml', () => {
     expect(signal.environment).toMatchObject({ DATA_DIR: '/data', VAPID_SUBJECT: 'mailto:ops@example.org', VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '' });
     expect(signal.cap_drop).toEqual(['ALL']);
     expect(signal.security_opt).toEqual(['no-new-privileges:true']);
+  });
+
+  it('lets signal believe X-Forwarded-For from Caddy’s fixed address only, which no other container can be given', () => {
+    const ipam = config.networks?.default?.ipam?.config ?? [];
+    expect(ipam).toHaveLength(1);
+    const { subnet, ip_range: range } = ipam[0] as { subnet: string; ip_range?: string };
+    expect(ipaddr.parseCIDR(subnet)[0].range()).toBe('private');
+    const caddyAddress = ipaddr.parse((caddy.networks as Record<string, { ipv4_address?: string }>).default!.ipv4_address!);
+    expect(caddyAddress.match(ipaddr.parseCIDR(subnet))).toBe(true);
+    // The other containers are handed addresses from ip_range, which leaves Caddy's out, and so does the gateway (the subnet's first).
+    expect(caddyAddress.match(ipaddr.parseCIDR(range!))).toBe(false);
+    expect(signal.environment?.TRUSTED_PROXIES).toBe(`${caddyAddress.toString()}/32`);
+    // Metrics: the other containers (a Prometheus beside them), neither Caddy nor the gateway.
+    expect(signal.environment?.METRICS_ALLOW).toBe(range);
+    expect(networksOf(caddy)).toEqual(['default']);
+    expect(networksOf(signal)).toEqual(['default']);
+    expect(networksOf(config.services.redis!)).toEqual(['default']);
+    // As the server reads it: Caddy is its only trusted proxy.
+    expect(readConfig(signal.environment).trustedProxies).toEqual([`${caddyAddress.toString()}/32`]);
+  });
+
+  it('leaves the per-address limits and the metrics settings to the server’s defaults, unless .env sets them', async () => {
+    const text = await readFile(join(REPO, '.env.example'), 'utf8');
+    for (const name of ['TRUSTED_PROXIES', ...Object.keys(ADDRESS_SETTINGS)]) expect(text, `${name} in .env.example`).toMatch(new RegExp(`^#${name}=`, 'm'));
+
+    const defaults = readConfig({});
+    const unset = readConfig(signal.environment);
+    expect(unset.addressLimits).toEqual(defaults.addressLimits);
+    // But for who may read the metrics: the compose network's other containers (the test above).
+    expect(unset.metrics).toEqual({ ...defaults.metrics, allow: [signal.environment!.METRICS_ALLOW] });
+    // .env.example states the defaults it leaves commented out.
+    const stated = Object.fromEntries([...text.matchAll(/^#(CONNECTIONS_PER_ADDRESS|NEW_CONNECTIONS_PER_MINUTE|JOINS_PER_MINUTE|TURN_CREDENTIALS_PER_HOUR)=(\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
+    expect(stated).toEqual({
+      CONNECTIONS_PER_ADDRESS: defaults.addressLimits.connectionsPerAddress,
+      NEW_CONNECTIONS_PER_MINUTE: defaults.addressLimits.connectionsPerMinute,
+      JOINS_PER_MINUTE: defaults.addressLimits.joinsPerMinute,
+      TURN_CREDENTIALS_PER_HOUR: defaults.addressLimits.turnCredentialsPerHour,
+    });
+
+    const network = signal.environment!.TRUSTED_PROXIES!;
+    const set = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, ...ADDRESS_SETTINGS, TRUSTED_PROXIES: `${network},198.51.100.0/24` }));
+    expect(readConfig(set.services.signal!.environment)).toMatchObject({
+      trustedProxies: [network, '198.51.100.0/24'],
+      addressLimits: { connectionsPerAddress: 50, connectionsPerMinute: 90, joinsPerMinute: 60, turnCredentialsPerHour: 120 },
+      metrics: { allow: ['10.8.0.0/24'], port: 9100 },
+    });
   });
 
   it('works for a home network as .env.example sets it up', async () => {

@@ -2,9 +2,9 @@
  * coturn run from the repository's turnserver.conf (tests/support/coturn-process.ts)
  * accepts the TURN credentials the signal process hands out in `welcome` and
  * relays with them, refuses credentials it did not sign or that expired, and
- * relays only to public addresses. The TURN client is coturn's own,
- * turnutils_uclient. Everything stays on loopback: the checks on other
- * addresses only ask for a permission, which sends nothing to them.
+ * relays only to public addresses (its quotas: coturn-quota.test.ts). The TURN
+ * client is coturn's own, turnutils_uclient. Everything stays on loopback: the
+ * checks on other addresses only ask for a permission, which sends nothing to them.
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchCoturn, type CoturnProcess } from '../support/coturn-process.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { TestClient, randomRoom } from '../signal/support/test-client.js';
-import { allocate } from './turn-allocation.js';
 
 interface IceServer {
   urls: string[];
@@ -78,7 +77,7 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
   const relayBetweenTwo = (username: string, password: string, ...flags: string[]) =>
     uclient([...flags, '-y', '-c', '-n', '5', '-m', '1', '-u', username, '-w', password, '-p', port, host]);
 
-  /** A fresh credential as the signal process makes them (each test its own, as coturn counts relays per username). */
+  /** A fresh credential as the signal process makes them (each test its own, as coturn counts relays per credential). */
   const credential = (): [string, string] => {
     const username = `${Math.floor(Date.now() / 1000) + 600}:${randomBytes(9).toString('base64url')}`;
     return [username, turnPassword(secret, username)];
@@ -121,22 +120,6 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
     const { code, output } = await relayBetweenTwo(expired, turnPassword(secret, expired));
     expect(code).not.toBe(0);
     expect(output).toContain('Cannot complete Allocation');
-  });
-
-  it('grants one credential 32 relays at once (a full room over UDP and TCP), and refuses the next', async () => {
-    const [username, password] = credential();
-    const granted = await Promise.all(Array.from({ length: 32 }, () => allocate(host, Number(port), username, password)));
-    try {
-      expect(granted.map((allocation) => allocation.error)).toEqual(Array(32).fill(null));
-      const next = await allocate(host, Number(port), username, password);
-      next.close();
-      expect(next.error).toBe(486); // Allocation Quota Reached
-      const someoneElse = await allocate(host, Number(port), ...credential());
-      someoneElse.close();
-      expect(someoneElse.error).toBeNull();
-    } finally {
-      for (const allocation of granted) allocation.close();
-    }
   });
 
   it('relays only to public addresses and to its own: never into private, loopback, link-local, carrier-grade NAT, benchmark or multicast ranges', async () => {

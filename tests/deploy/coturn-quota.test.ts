@@ -1,0 +1,93 @@
+/**
+ * The relay's quotas and bandwidth caps, as turnserver.conf sets them, in force
+ * in the real coturn run from that file (tests/support/coturn-process.ts). The
+ * numbers are read from the file, so these tests follow it when they change.
+ * Credentials are made by the signal process's own issuer, each one being what
+ * one person's device gets in `welcome`; allocations are UDP ones
+ * (turn-allocation.ts), held open until the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IceServerIssuer } from '../../signal/turn/ice-servers.js';
+import { launchCoturn, TURNSERVER_CONF, type CoturnProcess } from '../support/coturn-process.js';
+import { REPO } from './compose-config.js';
+import { allocate, type Allocation } from './turn-allocation.js';
+
+/** STUN error 486, Allocation Quota Reached (RFC 8656). */
+const QUOTA_REACHED = 486;
+
+/** A whole number turnserver.conf sets, `name=value`. */
+async function confNumber(name: string): Promise<number> {
+  const text = await readFile(TURNSERVER_CONF, 'utf8');
+  const values = [...text.matchAll(new RegExp(`^${name}=(\\d+)\\s*$`, 'gm'))].map(([, value]) => Number(value));
+  if (values.length !== 1) throw new Error(`turnserver.conf should set ${name} once, as a number; found ${values.length}`);
+  return values[0]!;
+}
+
+describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
+  const secret = randomBytes(32).toString('hex');
+  const issuer = new IceServerIssuer({ stunUrls: [], turnUrls: ['turn:127.0.0.1'], turnSecret: secret, turnTtlSeconds: 600 });
+  let coturn: CoturnProcess;
+  let userQuota: number;
+  let totalQuota: number;
+  let maxBps: number;
+  let bpsCapacity: number;
+  /** Every allocation granted so far, all still held: coturn counts them against total-quota. */
+  const held: Allocation[] = [];
+
+  beforeAll(async () => {
+    [userQuota, totalQuota, maxBps, bpsCapacity] = await Promise.all([confNumber('user-quota'), confNumber('total-quota'), confNumber('max-bps'), confNumber('bps-capacity')]);
+    coturn = await launchCoturn(secret);
+  });
+  afterAll(async () => {
+    for (const allocation of held.splice(0)) allocation.close();
+    await coturn?.stop();
+  });
+
+  /** A credential as a person's device gets it in `welcome`. */
+  const credential = (): [string, string] => {
+    const { username, credential } = issuer.issue().iceServers[0]!;
+    return [username!, credential!];
+  };
+
+  /** `count` allocations at once with one credential; the granted ones are held. */
+  const allocateMany = async (count: number, [username, password]: [string, string]) => {
+    const allocations = await Promise.all(Array.from({ length: count }, () => allocate(coturn.host, coturn.port, username, password)));
+    for (const allocation of allocations) {
+      if (allocation.error === null) held.push(allocation);
+      else allocation.close();
+    }
+    return allocations.map((allocation) => allocation.error);
+  };
+
+  it('runs with the bandwidth caps of turnserver.conf, per allocation and in all', async () => {
+    const log = await coturn.log();
+    expect(log).toContain(`${maxBps} bytes per second allowed per session`);
+    expect(log).toContain(`${bpsCapacity} bytes per second allowed, combined server capacity`);
+  });
+
+  it('grants one credential user-quota allocations at once and refuses it the next (486), while another credential still gets one', async () => {
+    const mine = credential();
+    expect(await allocateMany(userQuota, mine)).toEqual(Array(userQuota).fill(null));
+    expect(await allocateMany(1, mine)).toEqual([QUOTA_REACHED]);
+    expect(await allocateMany(1, credential())).toEqual([null]);
+  });
+
+  it('grants total-quota allocations on the whole server, bandwidth set aside for each, then refuses everyone, even a new credential', async () => {
+    // Filled as people would: several credentials, none over its own quota. Each allocation sets max-bps aside
+    // from bps-capacity: were that short, the refusals would start before total-quota.
+    while (held.length < totalQuota) {
+      const count = Math.min(userQuota, totalQuota - held.length);
+      expect(await allocateMany(count, credential())).toEqual(Array(count).fill(null));
+    }
+    expect(await allocateMany(1, credential())).toEqual([QUOTA_REACHED]);
+  });
+
+  it('allows no more allocations than the relay ports .env.example gives coturn', async () => {
+    const example = await readFile(join(REPO, '.env.example'), 'utf8');
+    const port = (name: string) => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(example)?.[1]);
+    expect(totalQuota).toBeLessThanOrEqual(port('TURN_MAX_PORT') - port('TURN_MIN_PORT') + 1);
+  });
+});
