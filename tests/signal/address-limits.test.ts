@@ -270,6 +270,20 @@ describe('X-Forwarded-For', () => {
       await closeAll([...first.kept, ...second.kept, ...untrusted.map((u) => u.client)]);
     });
 
+    it("reads every X-Forwarded-For line: a client's own line before the one its proxy added does not make it another", async () => {
+      // As HAProxy forwards: the client's header kept as it came, the proxy's own line after it.
+      const tries = [];
+      for (const spoofed of ['203.0.113.31', '203.0.113.32', '203.0.113.33']) {
+        const socket = new WebSocket(signal.wsUrl, { localAddress: '127.0.0.4', headers: { 'X-Forwarded-For': [spoofed, '198.51.100.30'] } });
+        const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+        tries.push({ socket, closed });
+      }
+      expect(await tries[2]!.closed).toBe(4008);
+      expect(tries.slice(0, 2).map((t) => t.socket.readyState)).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
+      for (const { socket } of tries) socket.close();
+    });
+
     it('counts forwarded IPv6 clients by /64', async () => {
       const proxy = '127.0.0.4';
       const sameSixtyFour = [];
@@ -384,6 +398,8 @@ describe('who may read /metrics and why the server is not ready', () => {
     expect(forwarded.text).not.toContain('whisper_');
     expect((await request(`${allowing.httpUrl}/metrics`, '127.0.0.4', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(200);
     expect((await request(`${allowing.httpUrl}/metrics`, '127.0.0.4', { 'X-Forwarded-For': '198.51.100.9' })).status).toBe(403);
+    // A proxy on this host that is not in TRUSTED_PROXIES forwards someone: loopback it is, but not asking for itself.
+    expect((await request(`${signal.httpUrl}/metrics`, '127.0.0.1', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(403);
   });
 
   it.skipIf(outside === undefined)(`refuses /metrics and /readyz's reason to a non-loopback address of this machine (${outside ?? 'none here: covered by the forwarded case only'})`, async () => {
@@ -611,6 +627,18 @@ describe('limits shared through Redis by two processes', () => {
     expect(outcome).toBe('admitted');
     expect((await AddressedClient.attempt(wsUrl(0), '127.0.0.2')).outcome).toMatchObject({ code: 4008 });
     await closeAll([...kept, client, elsewhere.client]);
+  });
+
+  it("holds MAX_CONNECTIONS while upgrades wait for Redis's answer", async () => {
+    const small = launchSignal({ REDIS_URL: redis.url, MAX_CONNECTIONS: '3', CONNECTIONS_PER_ADDRESS: '100', NEW_CONNECTIONS_PER_MINUTE: '1000' });
+    processes.push(small);
+    const port = await small.listening;
+    await until('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000);
+    const attempts = await Promise.allSettled(Array.from({ length: 20 }, () => AddressedClient.open(`ws://127.0.0.1:${port}/ws`, '127.0.0.8')));
+    const opened = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+    expect(opened).toHaveLength(3);
+    expect(sample(await metricsOf(`http://127.0.0.1:${port}`), 'whisper_connections')).toBe(3);
+    await closeAll(opened);
   });
 
   it('counts joins from one address on both processes against one rate', async () => {
