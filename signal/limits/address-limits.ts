@@ -82,8 +82,27 @@ interface Rate {
 const SWEEP_MS = 15_000;
 
 /** Whole seconds, never below one, for a person reading "try again in". */
-export function seconds(ms: number): number {
+function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** The refusals, in the words the app shows (after "the server allows"). */
+export const refuse = {
+  tooManyConnections: (limit: number): Refusal => ({ code: 'too-many-connections', message: `at most ${limit} connections at once from one address`, retryAfterMs: 30_000 }),
+  connectionRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} new connections a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
+  joinRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} joins a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
+};
+
+/** A place that is given back once, however many times `release` is called. */
+export function admission(giveBack: () => void): Admission {
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      giveBack();
+    },
+  };
 }
 
 export class LocalAddressLimits implements AddressLimiter {
@@ -118,39 +137,28 @@ export class LocalAddressLimits implements AddressLimiter {
     const entry = this.#use(key);
     const limit = this.#settings.connectionsPerAddress;
     if (entry.connections >= limit) {
-      return {
-        ok: false,
-        refusal: { code: 'too-many-connections', message: `at most ${limit} connections at once from one address`, retryAfterMs: 30_000 },
-      };
+      return { ok: false, refusal: refuse.tooManyConnections(limit) };
     }
     const wait = this.#take(entry.newConnections, this.#rates.newConnections);
     if (wait > 0) {
-      return {
-        ok: false,
-        refusal: { code: 'rate-limited', message: `at most ${this.#settings.connectionsPerMinute} new connections a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait },
-      };
+      return { ok: false, refusal: refuse.connectionRate(this.#settings.connectionsPerMinute, wait) };
     }
     entry.connections++;
-    let released = false;
     return {
       ok: true,
-      admission: {
-        release: () => {
-          if (released) return;
-          released = true;
-          // The entry may have been evicted meanwhile (only entries with nothing open are, but a restart of
-          // the count is harmless): count down the one that is there now.
-          const current = this.#entries.get(key);
-          if (current && current.connections > 0) current.connections--;
-        },
-      },
+      admission: admission(() => {
+        // The entry may have been evicted meanwhile (only entries with nothing open are, but a restart of
+        // the count is harmless): count down the one that is there now.
+        const current = this.#entries.get(key);
+        if (current && current.connections > 0) current.connections--;
+      }),
     };
   }
 
   join(key: string): Refusal | null {
     const wait = this.#take(this.#use(key).joins, this.#rates.joins);
     if (wait === 0) return null;
-    return { code: 'rate-limited', message: `at most ${this.#settings.joinsPerMinute} joins a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait };
+    return refuse.joinRate(this.#settings.joinsPerMinute, wait);
   }
 
   turnCredential(key: string): boolean {

@@ -17,7 +17,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisScript } from '../rooms/redis-scripts.js';
-import { LocalAddressLimits, seconds, type AddressLimiter, type AddressLimitSettings, type ConnectOutcome, type Refusal } from './address-limits.js';
+import { LocalAddressLimits, admission, refuse, type AddressLimiter, type AddressLimitSettings, type ConnectOutcome, type Refusal } from './address-limits.js';
 
 const PREFIX = 'whisper:';
 /** An address's count of open connections outlives its last change by this much at most (a day). */
@@ -146,27 +146,19 @@ export class RedisAddressLimits implements AddressLimiter {
     if (answer === null) return local;
     const [status, wait] = answer as [number, number];
     if (status === 0) {
-      let released = false;
       return {
         ok: true,
-        admission: {
-          release: () => {
-            if (released) return;
-            released = true;
-            local.admission.release();
-            void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
-              // Missed, the address would keep a place it no longer holds, perhaps for good.
-              if (answer === null) this.#unsynced.add(address);
-            });
-          },
-        },
+        admission: admission(() => {
+          local.admission.release();
+          void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
+            // Missed, the address would keep a place it no longer holds, perhaps for good.
+            if (answer === null) this.#unsynced.add(address);
+          });
+        }),
       };
     }
     local.admission.release();
-    if (status === 1) {
-      return { ok: false, refusal: { code: 'too-many-connections', message: `at most ${connectionsPerAddress} connections at once from one address`, retryAfterMs: 30_000 } };
-    }
-    return { ok: false, refusal: { code: 'rate-limited', message: `at most ${connectionsPerMinute} new connections a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait } };
+    return { ok: false, refusal: status === 1 ? refuse.tooManyConnections(connectionsPerAddress) : refuse.connectionRate(connectionsPerMinute, wait) };
   }
 
   async join(address: string): Promise<Refusal | null> {
@@ -175,7 +167,7 @@ export class RedisAddressLimits implements AddressLimiter {
     const perMinute = this.#settings.joinsPerMinute;
     const wait = await this.#run(TAKE, [key.bucket('join', address)], [perMinute, perMinute / 60_000]);
     if (wait === null || wait === 0) return null;
-    return { code: 'rate-limited', message: `at most ${perMinute} joins a minute from one address; try again in ${seconds(wait as number)} s`, retryAfterMs: wait as number };
+    return refuse.joinRate(perMinute, wait as number);
   }
 
   async turnCredential(address: string): Promise<boolean> {

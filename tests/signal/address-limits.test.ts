@@ -15,83 +15,30 @@ import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from './support/redis-server.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
-import { randomRoom, type Message } from './support/test-client.js';
+import { TestClient, randomRoom, type Message } from './support/test-client.js';
 
 interface Closed {
   code: number;
   reason: string;
 }
 
-/** A WebSocket client on a source address of its choice, optionally saying whom it forwards. */
-class AddressedClient {
-  readonly received: Message[] = [];
-  readonly closed: Promise<Closed>;
-  #wake: Array<() => void> = [];
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      this.received.push(JSON.parse(data.toString()) as Message);
-      for (const wake of this.#wake.splice(0)) wake();
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on('close', (code, reason) => {
-        resolve({ code, reason: reason.toString() });
-        for (const wake of this.#wake.splice(0)) wake();
-      });
-    });
-  }
-
-  static async open(wsUrl: string, from: string, forwardedFor?: string): Promise<AddressedClient> {
-    const socket = new WebSocket(wsUrl, { localAddress: from, headers: forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {} });
-    const client = new AddressedClient(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return client;
-  }
+/** Test clients on a source address of their choice, optionally saying whom they forward. */
+type AddressedClient = TestClient;
+const AddressedClient = {
+  open: (wsUrl: string, from: string, forwardedFor?: string): Promise<TestClient> =>
+    TestClient.connect(wsUrl, { localAddress: from, ...(forwardedFor ? { headers: { 'X-Forwarded-For': forwardedFor } } : {}) }),
 
   /** Opens a socket and says whether the server kept it ('admitted': it answers a ping) or closed it at once (how). */
-  static async attempt(wsUrl: string, from: string, forwardedFor?: string): Promise<{ client: AddressedClient; outcome: 'admitted' | Closed }> {
+  async attempt(wsUrl: string, from: string, forwardedFor?: string): Promise<{ client: TestClient; outcome: 'admitted' | Closed }> {
     const client = await AddressedClient.open(wsUrl, from, forwardedFor);
     client.send({ type: 'ping', t: 1 });
     const outcome = await Promise.race([client.next('pong').then(() => 'admitted' as const), client.closed]);
     return { client, outcome };
-  }
+  },
 
   /** Connects from `from` and joins `room`; resolves with the welcome. */
-  static async join(wsUrl: string, from: string, room: string, name: string): Promise<[AddressedClient, Message]> {
-    const client = await AddressedClient.open(wsUrl, from);
-    client.send({ type: 'join', room, name });
-    return [client, await client.next('welcome')];
-  }
-
-  send(message: unknown): void {
-    this.socket.send(JSON.stringify(message));
-  }
-
-  async next(type: string, timeoutMs = 5000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const index = this.received.findIndex((m) => m.type === type);
-      if (index >= 0) return this.received.splice(index, 1)[0]!;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || this.socket.readyState === WebSocket.CLOSED) throw new Error(`no ${type} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.#wake.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  close(): Promise<Closed> {
-    this.socket.close();
-    return this.closed;
-  }
-}
+  join: (wsUrl: string, from: string, room: string, name: string): Promise<[TestClient, Message]> => TestClient.join(wsUrl, room, name, { localAddress: from }),
+};
 
 /** Opens sockets from `from` until the server refuses one (at most `most`); returns the ones it kept and the refusal. */
 async function fillUp(wsUrl: string, from: string, most: number, forwardedFor?: string): Promise<{ kept: AddressedClient[]; refusal: Closed | null }> {
@@ -138,7 +85,13 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 50
   }
 }
 
-const closeAll = (clients: AddressedClient[]) => Promise.all(clients.map((c) => c.close()));
+const closeAll = (clients: AddressedClient[]) =>
+  Promise.all(
+    clients.map((c) => {
+      c.close();
+      return c.closed;
+    }),
+  );
 
 describe('connections open at once from one address', () => {
   let signal: RunningSignal;
@@ -165,7 +118,7 @@ describe('connections open at once from one address', () => {
     alice.send({ type: 'signal', to: b.id, data: { answer: 1 } });
     expect(await bob.next('signal')).toEqual({ type: 'signal', from: a.id, data: { answer: 1 } });
 
-    await kept.pop()!.close();
+    kept.pop()!.close();
     await until('the closed socket to be let go', async () => sample(await metricsOf(signal.httpUrl), 'whisper_connections') === 5);
     const { client: again, outcome } = await AddressedClient.attempt(signal.wsUrl, '127.0.0.2');
     expect(outcome).toBe('admitted');
@@ -194,7 +147,7 @@ describe('new connections a minute from one address', () => {
     expect((await AddressedClient.attempt(signal.wsUrl, '127.0.0.2')).outcome).toMatchObject({ code: 4029 });
     const other = await AddressedClient.attempt(signal.wsUrl, '127.0.0.3');
     expect(other.outcome).toBe('admitted');
-    await other.client.close();
+    other.client.close();
   });
 });
 
@@ -325,7 +278,7 @@ describe('TURN credentials per address', () => {
     await client.next('pong');
     await new Promise((r) => setTimeout(r, 200));
     expect(client.received).toEqual([]);
-    await client.close();
+    client.close();
   });
 
   it('gives an address three welcomes with TURN in the hour, then one without and says why; another address still gets TURN', async () => {
@@ -621,7 +574,7 @@ describe('limits shared through Redis by two processes', () => {
     const elsewhere = await AddressedClient.attempt(wsUrl(1), '127.0.0.3');
     expect(elsewhere.outcome).toBe('admitted');
 
-    await kept.shift()!.close(); // on the first process
+    kept.shift()!.close(); // on the first process
     await until('Redis to count the closed socket out', async () => (await openInRedis('127.0.0.2')) === 3);
     const { client, outcome } = await AddressedClient.attempt(wsUrl(1), '127.0.0.2');
     expect(outcome).toBe('admitted');

@@ -10,6 +10,10 @@ export interface ClientOptions {
   origin?: string;
   /** Leave pongs unanswered, like a client whose network died. */
   deaf?: boolean;
+  /** The source address to connect from (any of 127.0.0.0/8 is on loopback here). */
+  localAddress?: string;
+  /** Extra request headers; an array value is sent as that many lines. */
+  headers?: Record<string, string | string[]>;
 }
 
 export class TestClient {
@@ -34,6 +38,8 @@ export class TestClient {
   static async connect(url: string, options: ClientOptions = {}): Promise<TestClient> {
     const socket = new WebSocket(url, {
       ...(options.origin ? { origin: options.origin } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
       autoPong: !options.deaf,
     });
     const client = new TestClient(socket);
