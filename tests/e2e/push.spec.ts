@@ -277,8 +277,13 @@ test('the server’s keys replaced: Bob’s app subscribes again with the new ke
   await rm(dataDir, { recursive: true, force: true });
   await startSignal(Number(new URL(appUrl).port));
   // Bob's app reconnects, is given the new key, and subscribes again with it.
-  await expect.poll(() => service.keyOf(subscription), { timeout: 30_000 }).not.toBe(oldKey);
-  expect(service.keyOf(subscription)).toBeTruthy();
+  // Its old subscription goes first: for a moment there is none (no key), then the new key. A fresh run of the
+  // suite (3d721d3) read that moment as "changed", then found no key.
+  const subscribedAgain = () => {
+    const key = service.keyOf(subscription);
+    return typeof key === 'string' && key !== oldKey;
+  };
+  await expect.poll(subscribedAgain, { timeout: 30_000 }).toBe(true);
   // While the server was away, their pages' attempts to reach it failed, as they should have.
   for (const person of [alice, bob]) person.problems.splice(0, Infinity, ...person.problems.filter((problem) => !problem.includes('ERR_CONNECTION_REFUSED')));
   const { phone, pushes } = await bobGoesAway(alice, bob);
