@@ -141,14 +141,17 @@ test('WebKit: the service worker installs, precaches the shell, and opens the ap
     const bob = await webkitPerson(webkit, 'Bob');
     await bob.goto(url);
     await bob.find('textbox', 'Your name');
-    const installed = await bob.driver.executeAsyncScript<{ scope: string; caches: string[]; shell: string[] } | { error: string }>(`
+    const installed = await bob.bounded(
+      'read the service worker and its caches',
+      bob.driver.executeAsyncScript<{ scope: string; caches: string[]; shell: string[] } | { error: string }>(`
       const done = arguments[arguments.length - 1];
       navigator.serviceWorker.ready.then(async (registration) => {
         const names = await caches.keys();
         const shell = [];
         for (const name of names) for (const request of await (await caches.open(name)).keys()) shell.push(new URL(request.url).pathname);
         done({ scope: registration.scope, caches: names, shell });
-      }, (error) => done({ error: String(error) }));`);
+      }, (error) => done({ error: String(error) }));`),
+    );
     if ('error' in installed) throw new Error(`navigator.serviceWorker.ready failed: ${installed.error}`);
     expect(installed.scope).toBe(url);
     expect(installed.caches).toContainEqual(expect.stringMatching(/^workbox-precache-v2-/));

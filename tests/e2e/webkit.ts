@@ -14,7 +14,7 @@
  * (an error while the page loads shows as a screen that never comes). Scripts
  * sent with executeScript run although the app's CSP allows no inline script.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Builder, type WebDriver, type WebElement } from 'selenium-webdriver';
@@ -103,6 +103,34 @@ async function driverProcessOf(xvfbRun: number): Promise<number | null> {
   return null;
 }
 
+/**
+ * `command`, or an error naming `what` when it has not returned within TIMEOUT (plus a little), with the
+ * state of the WebKit processes then. A WebDriver command to WebKitGTK has, rarely and only under load,
+ * never returned (twice in this suite's full runs, in the 390 px test): every command a person sends is
+ * bounded, so that a hang says which command it was instead of running out the test's time in silence.
+ */
+async function bounded<T>(who: string, what: string, command: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${who}: "${what}" did not return within ${TIMEOUT + 2000} ms; WebKit's processes then:\n${webkitProcesses()}`)), TIMEOUT + 2000);
+  });
+  try {
+    return await Promise.race([command, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** pid, state, CPU, memory and name of the driver, the browsers and their web and network processes. */
+function webkitProcesses(): string {
+  try {
+    const lines = execFileSync('ps', ['-eo', 'pid,ppid,stat,pcpu,rss,etime,comm'], { encoding: 'utf8' }).split('\n');
+    return [lines[0], ...lines.filter((line) => /WebKit|MiniBrowser|Xvfb/.test(line))].join('\n');
+  } catch (error) {
+    return `(ps failed: ${String(error)})`;
+  }
+}
+
 export interface Find {
   /** Only inside this element. */
   within?: WebElement;
@@ -137,41 +165,47 @@ export class WebKitPerson {
   /** `windows`: scripts may open windows (`openWindow`), which MiniBrowser otherwise blocks as pop-ups. */
   static async open(server: WebKitDriver, name: string, { windows = false } = {}): Promise<WebKitPerson> {
     const args = ['--automation', ...(windows ? ['--javascript-can-open-windows-automatically=true'] : [])];
-    const driver = await new Builder()
-      .usingServer(server.url)
-      .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args } })
-      .build();
-    await driver.manage().setTimeouts({ script: TIMEOUT });
+    const who = `${name} (WebKit)`;
+    const driver = await bounded(
+      who,
+      'start MiniBrowser',
+      new Builder()
+        .usingServer(server.url)
+        .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args } })
+        .build(),
+    );
+    // A page that never finishes loading fails a command after TIMEOUT, not after WebDriver's default 300 s.
+    await bounded(who, 'set timeouts', driver.manage().setTimeouts({ script: TIMEOUT, pageLoad: TIMEOUT }));
     return new WebKitPerson(name, driver);
   }
 
   /** Opens `url` in the current window; the errors of the page left behind are kept. */
   async goto(url: string): Promise<void> {
     await this.collectErrors();
-    await this.driver.get(url);
+    await this.bounded(`open ${url}`, this.driver.get(url));
     await this.recordErrors();
   }
 
   async reload(): Promise<void> {
     await this.collectErrors();
-    await this.driver.navigate().refresh();
+    await this.bounded('reload', this.driver.navigate().refresh());
     await this.recordErrors();
   }
 
   /** Starts recording the errors of the page in the current window (after a load). */
   async recordErrors(): Promise<void> {
-    await this.driver.executeScript(RECORD_ERRORS);
+    await this.bounded('record errors', this.driver.executeScript(RECORD_ERRORS));
   }
 
   /** Moves what the current page recorded into `problems`. */
   async collectErrors(): Promise<void> {
-    const errors = await this.driver.executeScript<string[] | null>('return globalThis.whErrors ? globalThis.whErrors.splice(0) : null').catch(() => null);
+    const errors = await this.bounded('collect errors', this.driver.executeScript<string[] | null>('return globalThis.whErrors ? globalThis.whErrors.splice(0) : null')).catch(() => null);
     if (errors) this.problems.push(...errors);
   }
 
   /** Runs `body` (a function body that may use `whA11y` and `arguments`) in the page. */
   run<T>(body: string, ...args: unknown[]): Promise<T> {
-    return this.driver.executeScript<T>(`${BY_ROLE_SOURCE};\n${body}`, ...args);
+    return this.bounded(`run ${body.slice(0, 60)}`, this.driver.executeScript<T>(`${BY_ROLE_SOURCE};\n${body}`, ...args));
   }
 
   /** The visible elements with the role and name now. */
@@ -205,13 +239,14 @@ export class WebKitPerson {
   }
 
   async click(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
-    await (await this.find(role, name, options)).click();
+    const element = await this.find(role, name, options);
+    await this.bounded(`click the ${role}${describeName(name)}`, element.click());
   }
 
   async fill(role: string, name: string | RegExp, text: string): Promise<void> {
     const box = await this.find(role, name);
-    await box.clear();
-    await box.sendKeys(text);
+    await this.bounded(`clear the ${role}${describeName(name)}`, box.clear());
+    await this.bounded(`type into the ${role}${describeName(name)}`, box.sendKeys(text));
   }
 
   /** The element's rendered text (across shadow roots). */
@@ -238,40 +273,30 @@ export class WebKitPerson {
    * session must have been opened with `windows`.
    */
   async openWindow(url: string, width: number, height: number): Promise<void> {
-    // Once in four full runs one of these WebDriver commands never returned: each step is bounded and named,
-    // so that a hang says where it is.
-    await this.#step('collect errors', this.collectErrors());
-    const before = await this.#step('list windows', this.driver.getAllWindowHandles());
-    await this.#step('window.open', this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height));
-    const opened = await this.#step(
+    await this.collectErrors();
+    const before = await this.bounded('list windows', this.driver.getAllWindowHandles());
+    await this.bounded('window.open', this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height));
+    const opened = await this.bounded(
       'wait for the new window',
       this.driver.wait(async () => (await this.driver.getAllWindowHandles()).find((handle) => !before.includes(handle)) ?? null, TIMEOUT, `${this.name} (WebKit): no window opened`, 100),
     );
-    await this.#step('switch to the new window', this.driver.switchTo().window(opened as string));
-    await this.#step(
+    await this.bounded('switch to the new window', this.driver.switchTo().window(opened as string));
+    await this.bounded(
       'wait for its load',
       this.driver.wait(async () => (await this.driver.executeScript('return document.readyState')) === 'complete', TIMEOUT, undefined, 100),
     );
-    await this.#step('record errors', this.recordErrors());
+    await this.recordErrors();
   }
 
-  /** `command`, or an error naming `what` when it has not returned within TIMEOUT (plus a little). */
-  async #step<T>(what: string, command: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.name} (WebKit): "${what}" did not return within ${TIMEOUT + 2000} ms`)), TIMEOUT + 2000);
-    });
-    try {
-      return await Promise.race([command, hung]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** `command`, bounded (see `bounded`). */
+  bounded<T>(what: string, command: Promise<T>): Promise<T> {
+    return bounded(`${this.name} (WebKit)`, what, command);
   }
 
   /** Ends the session; what its page recorded is in `problems`. */
   async close(): Promise<void> {
     await this.collectErrors();
-    await this.driver.quit();
+    await this.bounded('quit', this.driver.quit());
   }
 }
 
@@ -311,6 +336,7 @@ export async function waitForEntryIn(person: WebKitPerson, other: string, name: 
 }
 
 export async function openChatIn(person: WebKitPerson, other: string): Promise<void> {
-  await (await personEntryIn(person, other)).click();
+  const entry = await personEntryIn(person, other);
+  await person.bounded(`click ${other}'s entry`, entry.click());
   await person.find('heading', other);
 }
