@@ -39,7 +39,11 @@ export interface Admission {
   release(): void;
 }
 
-export type ConnectOutcome = { ok: true; admission: Admission } | { ok: false; refusal: Refusal };
+/**
+ * Admitted or refused at once, from this process's own table. With Redis, an admitted connection also has
+ * a `confirmation`: the shared count's verdict, a little later (null: admitted there too, or Redis away).
+ */
+export type ConnectOutcome = { ok: true; admission: Admission; confirmation?: Promise<Refusal | null> } | { ok: false; refusal: Refusal };
 
 /** An answer now (the local table), or later (asked of Redis). */
 export type Answer<T> = T | Promise<T>;
@@ -52,7 +56,11 @@ export function whenAnswered<T>(answer: Answer<T>, next: (value: T) => void): vo
 
 /** What the server asks; the local table, or the same shared through Redis (redis-address-limits.ts). */
 export interface AddressLimiter {
-  connect(key: string): Answer<ConnectOutcome>;
+  /**
+   * Synchronous, so that the socket is upgraded inside uWS's own handler: uWebSockets 20.51's cork() can
+   * close a socket upgraded later, from a promise (uNetworking/uWebSockets#1928, fixed by #1929).
+   */
+  connect(key: string): ConnectOutcome;
   join(key: string): Answer<Refusal | null>;
   /** False when the address has had its TURN credentials for now. */
   turnCredential(key: string): Answer<boolean>;

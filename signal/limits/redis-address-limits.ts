@@ -138,27 +138,41 @@ export class RedisAddressLimits implements AddressLimiter {
     return this.#local.trackedAddresses;
   }
 
-  async connect(address: string): Promise<ConnectOutcome> {
+  connect(address: string): ConnectOutcome {
     const local = this.#local.connect(address);
     if (!local.ok) return local;
     const { connectionsPerAddress, connectionsPerMinute } = this.#settings;
-    const answer = await this.#run(CONNECT, [key.connections(address), key.bucket('conn', address), key.nodes], [this.#options.node, connectionsPerAddress, connectionsPerMinute, connectionsPerMinute / 60_000, this.#options.deadAfterMs]);
-    if (answer === null) return local;
-    const [status, wait] = answer as [number, number];
-    if (status === 0) {
-      return {
-        ok: true,
-        admission: admission(() => {
-          local.admission.release();
-          void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
-            // Missed, the address would keep a place it no longer holds, perhaps for good.
-            if (answer === null) this.#unsynced.add(address);
-          });
-        }),
-      };
-    }
-    local.admission.release();
-    return { ok: false, refusal: status === 1 ? refuse.tooManyConnections(connectionsPerAddress) : refuse.connectionRate(connectionsPerMinute, wait) };
+    // Counted in Redis (status 0) and not yet given back: the count there must come down when the socket goes,
+    // also when it went before Redis answered.
+    let counted = false;
+    let released = false;
+    const disconnect = () =>
+      void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
+        // Missed, the address would keep a place it no longer holds, perhaps for good.
+        if (answer === null) this.#unsynced.add(address);
+      });
+    const confirmation = this.#run(CONNECT, [key.connections(address), key.bucket('conn', address), key.nodes], [this.#options.node, connectionsPerAddress, connectionsPerMinute, connectionsPerMinute / 60_000, this.#options.deadAfterMs]).then(
+      (answer): Refusal | null => {
+        // Redis away: this process's own count stands alone meanwhile.
+        if (answer === null) return null;
+        const [status, wait] = answer as [number, number];
+        if (status === 0) {
+          counted = true;
+          if (released) disconnect();
+          return null;
+        }
+        return status === 1 ? refuse.tooManyConnections(connectionsPerAddress) : refuse.connectionRate(connectionsPerMinute, wait);
+      },
+    );
+    return {
+      ok: true,
+      confirmation,
+      admission: admission(() => {
+        released = true;
+        local.admission.release();
+        if (counted) disconnect();
+      }),
+    };
   }
 
   async join(address: string): Promise<Refusal | null> {

@@ -15,9 +15,11 @@ import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
 import { addressKey, clientAddress, forwardedFor, socketAddress, type AddressList } from './client-address.js';
-import { whenAnswered, type Admission, type Refusal, type RefusalCode } from '../limits/address-limits.js';
+import type { Admission, Refusal, RefusalCode } from '../limits/address-limits.js';
 
 const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
+/** Frames kept from a client while the shared count (Redis) decides on its connection: an app sends one, its join. */
+const MAX_HELD_FRAMES = 16;
 
 interface SocketData {
   connection: ClientConnection | null;
@@ -27,6 +29,10 @@ interface SocketData {
   admission: Admission | null;
   /** Why the per-address limits refused this socket: it is closed with this as soon as it opens. */
   refusal: Refusal | null;
+  /** The shared count's verdict (with Redis), until it comes: then the socket is closed, or what it sent goes on. */
+  confirmation: Promise<Refusal | null> | null;
+  /** What the client sent before that verdict, in order (copies: uWS's buffers live only during a callback). */
+  held: Array<{ bytes: Uint8Array; isBinary: boolean }>;
 }
 
 /** The close code for each refusal, read by the app (docs/protocol.md, "Close codes"). */
@@ -87,8 +93,6 @@ class UwsLink implements ClientLink {
 
 export class WebSocketRoute {
   readonly #sockets = new Set<WebSocket<SocketData>>();
-  /** Upgrades waiting for the shared limits' answer (Redis): they count against MAX_CONNECTIONS already. */
-  #pending = 0;
   #draining = false;
 
   constructor(
@@ -128,37 +132,22 @@ export class WebSocketRoute {
           respondText(res, '403 Forbidden', 'origin not allowed');
           return;
         }
-        if (this.#sockets.size + this.#pending >= options.maxConnections) {
+        if (this.#sockets.size >= options.maxConnections) {
           metrics.upgradesRefused.inc({ reason: 'capacity' });
           respondText(res, '503 Service Unavailable', 'too many connections', [['Retry-After', '10']]);
           return;
         }
         const peer = socketAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
         const address = addressKey(clientAddress(peer, forwardedFor(req), options.trustedProxies));
-        const answer = context.addresses.connect(address);
-        // Answered at once alone; with Redis, once the shared count has answered (and the client may be gone).
-        let aborted = false;
-        if (answer instanceof Promise) {
-          this.#pending++;
-          res.onAborted(() => {
-            aborted = true;
-          });
-        }
-        whenAnswered(answer, (outcome) => {
-          if (answer instanceof Promise) this.#pending--;
-          if (aborted) {
-            if (outcome.ok) outcome.admission.release();
-            return;
-          }
-          // A refused client still gets its WebSocket, only to be closed with a code the app can read and
-          // say in words: a browser shows nothing of a refused HTTP upgrade.
-          const data: SocketData = outcome.ok
-            ? { connection: null, closed: false, address, admission: outcome.admission, refusal: null }
-            : { connection: null, closed: false, address, admission: null, refusal: outcome.refusal };
-          if (!outcome.ok) context.refused(outcome.refusal.code === 'too-many-connections' ? 'too-many-connections' : 'connection-rate', address);
-          if (answer instanceof Promise) res.cork(() => res.upgrade<SocketData>(data, key, protocol, extensions, socketContext));
-          else res.upgrade<SocketData>(data, key, protocol, extensions, socketContext);
-        });
+        // Decided here, in uWS's handler: the socket is upgraded now, never from a promise (see AddressLimiter.connect).
+        const outcome = context.addresses.connect(address);
+        // A refused client still gets its WebSocket, only to be closed with a code the app can read and
+        // say in words: a browser shows nothing of a refused HTTP upgrade.
+        const data: SocketData = outcome.ok
+          ? { connection: null, closed: false, address, admission: outcome.admission, refusal: null, confirmation: outcome.confirmation ?? null, held: [] }
+          : { connection: null, closed: false, address, admission: null, refusal: outcome.refusal, confirmation: null, held: [] };
+        if (!outcome.ok) this.#refused(outcome.refusal, address);
+        res.upgrade<SocketData>(data, key, protocol, extensions, socketContext);
       },
       open: (socket) => {
         const data = socket.getUserData();
@@ -173,25 +162,22 @@ export class WebSocketRoute {
         connection.address = data.address;
         connection.admission = data.admission;
         data.connection = connection;
+        if (data.confirmation) void data.confirmation.then((refusal) => this.#confirmed(socket, data, refusal));
       },
       message: (socket, message, isBinary) => {
-        const connection = socket.getUserData().connection;
-        if (!connection) return;
-        if (message.byteLength > MAX_MESSAGE_BYTES) {
-          metrics.disconnects.inc({ reason: 'message-too-big' });
-          socket.end(CloseCode.messageTooBig, `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+        const data = socket.getUserData();
+        if (!data.connection) return;
+        // Held until the shared count decides; a frame too large is refused at once, as it would be then.
+        if (data.confirmation && message.byteLength <= MAX_MESSAGE_BYTES) {
+          if (data.held.length >= MAX_HELD_FRAMES) {
+            data.closed = true;
+            socket.end(CloseCode.rateLimited, 'rate-limited: too many messages before the connection was admitted; try again in 1 s');
+            return;
+          }
+          data.held.push({ bytes: new Uint8Array(message.slice(0)), isBinary });
           return;
         }
-        try {
-          if (isBinary) dispatchBinary(context, connection);
-          // uWS has checked that a text frame is valid UTF-8; the bytes are only valid during this call.
-          else dispatchFrame(context, connection, new Uint8Array(message));
-        } catch (error) {
-          // A bug must cost one connection, never the process and everyone on it.
-          this.log.error({ err: error }, 'message handler failed');
-          metrics.disconnects.inc({ reason: 'internal-error' });
-          connection.link.close(CloseCode.internalError, 'internal error');
-        }
+        this.#receive(socket, data.connection, new Uint8Array(message), isBinary);
       },
       close: (socket) => {
         const data = socket.getUserData();
@@ -202,6 +188,46 @@ export class WebSocketRoute {
         data.connection = null;
       },
     });
+  }
+
+  #refused(refusal: Refusal, address: string): void {
+    this.context.refused(refusal.code === 'too-many-connections' ? 'too-many-connections' : 'connection-rate', address);
+  }
+
+  /** The shared count has decided on an open socket: it is closed with the refusal, or what it sent meanwhile goes on. */
+  #confirmed(socket: WebSocket<SocketData>, data: SocketData, refusal: Refusal | null): void {
+    data.confirmation = null;
+    const held = data.held.splice(0);
+    if (data.closed || !data.connection) return;
+    const connection = data.connection;
+    socket.cork(() => {
+      if (refusal) {
+        this.#refused(refusal, data.address);
+        connection.link.close(REFUSAL_CLOSE[refusal.code], `${refusal.code}: ${refusal.message}`);
+        return;
+      }
+      for (const { bytes, isBinary } of held) if (!data.closed) this.#receive(socket, connection, bytes, isBinary);
+    });
+  }
+
+  /** One frame from the client, to the protocol layer (`bytes` valid only during the call). */
+  #receive(socket: WebSocket<SocketData>, connection: ClientConnection, bytes: Uint8Array, isBinary: boolean): void {
+    const metrics = this.context.metrics;
+    if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+      metrics.disconnects.inc({ reason: 'message-too-big' });
+      socket.end(CloseCode.messageTooBig, `message larger than ${MAX_MESSAGE_BYTES} bytes`);
+      return;
+    }
+    try {
+      if (isBinary) dispatchBinary(this.context, connection);
+      // uWS has checked that a text frame is valid UTF-8.
+      else dispatchFrame(this.context, connection, bytes);
+    } catch (error) {
+      // A bug must cost one connection, never the process and everyone on it.
+      this.log.error({ err: error }, 'message handler failed');
+      metrics.disconnects.inc({ reason: 'internal-error' });
+      connection.link.close(CloseCode.internalError, 'internal error');
+    }
   }
 
   /** Refuses new sockets and asks every client to reconnect elsewhere (or here, after the restart). */

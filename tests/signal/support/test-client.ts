@@ -75,7 +75,8 @@ export class TestClient {
       if (index >= 0) return this.received.splice(index, 1)[0]!;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.socket.readyState === WebSocket.CLOSED) {
-        throw new Error(`no ${type ?? 'message'} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`);
+        const closed = this.socket.readyState === WebSocket.CLOSED ? `; the socket was closed (${JSON.stringify(await this.closed)})` : '';
+        throw new Error(`no ${type ?? 'message'} within ${timeoutMs} ms; got ${JSON.stringify(this.received)}${closed}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
