@@ -621,6 +621,19 @@ describe('limits shared through Redis by two processes', () => {
     expect(outcomes).toEqual(Array(10).fill('pong'));
   });
 
+  it('holds what a socket sends until the shared count answers, then answers it in order; past 16 frames it closes the socket with 4029', async () => {
+    await inspector.call('CLIENT', 'PAUSE', '500', 'ALL');
+    const patient = await AddressedClient.open(wsUrl(0), '127.0.0.10');
+    const hasty = await AddressedClient.open(wsUrl(0), '127.0.0.11');
+    for (const t of [1, 2, 3]) patient.send({ type: 'ping', t });
+    for (let t = 0; t < 17; t++) hasty.send({ type: 'ping', t });
+    expect(await hasty.closed).toEqual({ code: 4029, reason: 'rate-limited: too many messages before the connection was admitted; try again in 1 s' });
+    expect(patient.received).toEqual([]);
+    const pongs = [await patient.next('pong'), await patient.next('pong'), await patient.next('pong')];
+    expect(pongs).toEqual([1, 2, 3].map((t) => ({ type: 'pong', t })));
+    await closeAll([patient]);
+  });
+
   it('holds MAX_CONNECTIONS when the limits are shared through Redis', async () => {
     const small = launchSignal({ REDIS_URL: redis.url, MAX_CONNECTIONS: '3', CONNECTIONS_PER_ADDRESS: '100', NEW_CONNECTIONS_PER_MINUTE: '1000' });
     processes.push(small);
