@@ -26,7 +26,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
@@ -158,15 +158,29 @@ async function tendTransfers(world: World, person: Actor): Promise<void> {
     if ((await entry.count()) === 0) continue;
     for (const label of ['Accept', 'Resume']) {
       const button = entry.getByRole('button', { name: label });
-      if (file.to === person && (await button.isVisible())) await button.click();
+      if (file.to === person && (await button.isVisible())) await clickUnlessGone(button);
     }
     const pick = entry.getByRole('button', { name: 'Pick the file again' });
     if (file.from === person && (await pick.isVisible())) {
-      const chooser = person.page.waitForEvent('filechooser');
-      await pick.click();
-      await (await chooser).setFiles(file.path);
+      const chooser = person.page.waitForEvent('filechooser', { timeout: 10_000 });
+      chooser.catch(() => undefined); // Not awaited when the button went first.
+      if (await clickUnlessGone(pick)) await (await chooser).setFiles(file.path);
     }
   }
+}
+
+/**
+ * Clicks a button seen a moment ago, or finds it gone: an entry redraws as its transfer moves on (a sender
+ * back from a reload is asked for the file until the receiver says it has it all, and the button then goes).
+ * A button still there that cannot be clicked fails the test.
+ */
+async function clickUnlessGone(button: Locator): Promise<boolean> {
+  const clicked = await button.click({ timeout: 10_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!clicked) await expect(button, 'a button that stayed but could not be clicked').toBeHidden();
+  return clicked;
 }
 
 /**
