@@ -143,10 +143,14 @@ export class WebSocketRoute {
         const outcome = context.addresses.connect(address);
         // A refused client still gets its WebSocket, only to be closed with a code the app can read and
         // say in words: a browser shows nothing of a refused HTTP upgrade.
-        const data: SocketData = outcome.ok
-          ? { connection: null, closed: false, address, admission: outcome.admission, refusal: null, confirmation: outcome.confirmation ?? null, held: [] }
-          : { connection: null, closed: false, address, admission: null, refusal: outcome.refusal, confirmation: null, held: [] };
-        if (!outcome.ok) this.#refused(outcome.refusal, address);
+        const data: SocketData = { connection: null, closed: false, address, admission: null, refusal: null, confirmation: null, held: [] };
+        if (outcome.ok) {
+          data.admission = outcome.admission;
+          data.confirmation = outcome.confirmation ?? null;
+        } else {
+          data.refusal = outcome.refusal;
+          this.#refused(outcome.refusal, address);
+        }
         res.upgrade<SocketData>(data, key, protocol, extensions, socketContext);
       },
       open: (socket) => {
