@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { launchCoturn, NAMESPACE_ADDRESS } from '../support/coturn-process.js';
+import { startMitmRelay } from '../support/mitm-relay.js';
 import { launchSignal } from '../support/signal-process.js';
 import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
 import { attach, bytesSentShown, fileEntry, randomFile, saved } from './files.js';
 import { test as base, expect } from './fixtures.js';
 import type { InPage } from './by-role.js';
 import { attachIn, entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn, personEntryIn, savedIn, sendIn, statusIn } from './firefox.js';
-import { closeAll, createRoom, messages, messageTexts, newPerson, openChat, personEntry, send, statusOf, type Person } from './people.js';
+import { closeAll, createRoom, messages, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 const TURN_SECRET = 'cross-browser-relay-secret-0123';
 
@@ -251,6 +252,49 @@ async function axeIn(person: FirefoxPerson, screen: string): Promise<string[]> {
   });
   return violations.flatMap((v) => v.nodes.map((node) => `${screen} (Firefox): ${v.id} [${v.impact}] ${node.target.join(' ')}: ${v.help}`));
 }
+
+test('Firefox refuses someone who claims a verified contact’s key with its fingerprint beside their own: nothing goes to them, and it says so', async ({ browser, firefox, app }) => {
+  // The attack Firefox is open to: its DTLS accepts a certificate that matches any fingerprint of the description.
+  const relay = await startMitmRelay(app.url);
+  try {
+    const bob = await newPerson(browser, 'Bob');
+    people = [bob];
+    const alice = await FirefoxPerson.open(firefox.browser, 'Alice');
+    foxes = [alice];
+    const link = await createRoom(bob, relay.url);
+    await openRoomIn(alice, link);
+    await openChatIn(alice, 'Bob');
+    await alice.click('button', 'Connection stats');
+    await alice.waitForText(await alice.find('dialog', 'Connection stats'), /Direct \(P2P\)/);
+    await alice.click('button', 'Close', { within: await alice.find('dialog', 'Connection stats') });
+    await alice.click('button', 'Verify');
+    const verify = await alice.find('dialog', 'Verify Bob');
+    await alice.click('button', 'Mark as verified', { within: verify });
+    await alice.waitForText(await alice.find('status', undefined, { within: verify }), /Marked as verified: Bob\./);
+    await alice.click('button', 'Close', { within: verify });
+    const bobKey = relay.deviceOf('Bob')!;
+    expect(bobKey).toMatch(/^[0-9A-F]{64}$/);
+
+    await bob.context.close();
+    people = [];
+    await alice.find('button', 'Bob, verified, offline', { within: await alice.find('list', 'People') });
+    await sendIn(alice, 'For Bob only');
+    await statusIn(alice, 'For Bob only', 'Queued');
+
+    // Mallory, in Chromium, joins as Bob with Bob's key, and Bob's fingerprint before her own in her descriptions.
+    relay.impersonate('Bob', bobKey, 'media');
+    const mallory = await newPerson(browser, 'Bob');
+    people = [mallory];
+    await openRoom(mallory, link);
+    await alice.find('alert', undefined, { hasText: 'The device that answered as Bob is not the one you know.', timeout: 30_000 });
+    expect(relay.forged).toBeGreaterThan(0);
+    await openChat(mallory, 'Alice');
+    await expect(messages(mallory).getByText('For Bob only')).toHaveCount(0);
+    await statusIn(alice, 'For Bob only', 'Queued');
+  } finally {
+    await relay.close();
+  }
+});
 
 test('axe in Firefox finds no violation: the name form, the room, a conversation, the Share dialog and Connection stats', async ({ browser, firefox, app }) => {
   test.setTimeout(120_000);

@@ -1,8 +1,8 @@
 /**
  * This device's identity: a long-lived DTLS certificate kept in IndexedDB.
- * Its SHA-256 fingerprint is the device key: peers learn it from the SDP and
- * DTLS proves it, so history follows a person across reloads and reconnects,
- * and a changed key can be noticed.
+ * Its SHA-256 fingerprint is the device key: peers learn it from the server's
+ * announcement and DTLS proves it (device-proof.ts), so history follows a
+ * person across reloads and reconnects, and a changed key can be noticed.
  */
 import { hasWebRTC } from '../peers/webrtc-support.js';
 import type { WhisperDatabase } from '../storage/database.js';
@@ -52,10 +52,4 @@ function deviceKeyOf(certificate: RTCCertificate): string {
 
 export function normalizeFingerprint(value: string): string {
   return value.replace(/:/g, '').toUpperCase();
-}
-
-/** The device key a remote description proves (its `a=fingerprint:sha-256` line), or null. */
-export function fingerprintFromSdp(sdp: string): string | null {
-  const match = /^a=fingerprint:sha-256 ([0-9A-Fa-f:]+)\s*$/m.exec(sdp);
-  return match ? normalizeFingerprint(match[1]!) : null;
 }

@@ -10,11 +10,13 @@
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { PeerId, SignalData } from '../../signal/protocol/messages.js';
 import { randomId } from '../identity/random-id.js';
-import { fingerprintFromSdp } from '../identity/device-identity.js';
+import { descriptionKeyProblem, handshakeKeys } from '../identity/device-proof.js';
 import { parsePeerSignal, type PeerSignal } from './peer-signal.js';
 
 export interface PeerLinkOptions {
   remoteId: PeerId;
+  /** The device key the server announced for the peer: the only one this connection may reach. */
+  device: string;
   polite: boolean;
   certificate: RTCCertificate;
   iceServers: RTCIceServer[];
@@ -23,8 +25,13 @@ export interface PeerLinkOptions {
 }
 
 export interface PeerLinkEventMap {
-  /** Both channels are open, and the remote device key was read from the DTLS fingerprint (null: none could be read). */
-  'wh-open': CustomEvent<{ device: string | null }>;
+  /** Both channels are open, to the announced device: every fingerprint the browser was given was its key. */
+  'wh-open': CustomEvent<void>;
+  /**
+   * The peer is not the announced device: a description it sent carries another fingerprint, or the
+   * handshake's certificate is another one. Nothing was passed on; the link closes.
+   */
+  'wh-impostor': CustomEvent<string>;
   'wh-message': CustomEvent<string>;
   /** A frame on the "files" channel: JSON control as text, chunks as binary. */
   'wh-file-frame': CustomEvent<string | ArrayBuffer>;
@@ -118,14 +125,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     const opened = () => {
       if (this.channel.readyState !== 'open' || this.files.readyState !== 'open') return;
       for (const timer of this.#setupTimers) clearTimeout(timer);
-      const device = fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '');
-      if (device || this.#closed) {
-        this.#announceOpen(device);
-        return;
-      }
-      // The channels can open before the task that applies the answer has run here (under load, the
-      // offerer's remoteDescription may still be null): the key is read once that step has finished.
-      void this.#queue.then(() => this.#announceOpen(fingerprintFromSdp(this.pc.remoteDescription?.sdp ?? '')));
+      void this.#announceOpen();
     };
     this.channel.addEventListener('open', opened);
     this.files.addEventListener('open', opened);
@@ -139,12 +139,30 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     this.channel.addEventListener('close', () => this.close());
   }
 
-  /** Emits `wh-open` once; frames that came before it follow, in order. */
-  #announceOpen(device: string | null): void {
+  /**
+   * Emits `wh-open` once; frames that came before it follow, in order. Every description applied was
+   * checked; where the browser shows the handshake's certificate, it must be the announced key's too.
+   */
+  async #announceOpen(): Promise<void> {
     if (this.#announced || this.#closed) return;
     this.#announced = true;
-    this.emit('wh-open', { device });
+    const keys = await handshakeKeys(this.pc).catch(() => null);
+    if (this.#closed) return;
+    if (keys && keys[0] !== this.#options.device) {
+      this.#impostor(`its certificate is ${keys[0]!.slice(0, 16)}…`);
+      return;
+    }
+    this.emit('wh-open', undefined);
     for (const emit of this.#early.splice(0)) emit();
+  }
+
+  /** Not the announced device: said once, and the link closes without passing anything on. */
+  #impostor(why: string): void {
+    if (this.#closed) return;
+    console.warn(`whisper: peer ${this.remoteId} was announced as device ${this.#options.device.slice(0, 16)}…, but ${why}`);
+    this.#early.length = 0;
+    this.emit('wh-impostor', why);
+    this.close();
   }
 
   /** A frame is passed on only after `wh-open`, so that its owner knows whose it is. */
@@ -252,6 +270,12 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     if (this.#ignoreOffer) {
       // Their first offer lost: they answer ours from a fresh connection of theirs, which is the one to know.
       if (!this.pc.currentRemoteDescription) this.#remoteSession = null;
+      return;
+    }
+    // Checked before the browser sees it: DTLS would accept a certificate matching any fingerprint in it.
+    const problem = description.type === 'rollback' ? null : descriptionKeyProblem(description.sdp, this.#options.device);
+    if (problem) {
+      this.#impostor(problem);
       return;
     }
     this.#settingRemoteAnswer = description.type === 'answer';

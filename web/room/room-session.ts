@@ -534,6 +534,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     const selfId = this.#signaling.selfId ?? '';
     const link = new PeerLink({
       remoteId: peerId,
+      device,
       polite: selfId > peerId,
       certificate,
       iceServers: this.#iceServers,
@@ -542,22 +543,12 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     });
     this.#links.set(device, link);
     this.#setPerson(device, { link: 'connecting' });
-    link.addEventListener('wh-open', (event) => {
-      if (event.detail.device === null) {
-        // No key could be read from this connection: nothing proves who it is, and nothing proves that
-        // someone else is there either. It is not used; a new connection is made while one is needed.
-        console.warn(`whisper: the connection to peer ${link.remoteId} proved no device key; connecting again`);
-        link.close();
-        return;
-      }
-      if (event.detail.device !== device) {
-        // The server said this was `device`, but DTLS proves another key: never talk to it as them.
-        console.warn(`whisper: peer ${link.remoteId} was announced as device ${device.slice(0, 16)}…, but DTLS proved ${event.detail.device.slice(0, 16)}…`);
-        this.#setPerson(device, { link: 'mismatch' });
-        this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
-        link.close();
-        return;
-      }
+    link.addEventListener('wh-impostor', () => {
+      // The server said this was `device`, but the peer cannot prove that key: never talk to it as them.
+      this.#setPerson(device, { link: 'mismatch' });
+      this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
+    });
+    link.addEventListener('wh-open', () => {
       this.#proven.add(link);
       if (this.#isHeld(device)) this.#setPerson(device, { link: 'held' });
       else this.#use(device, link);
