@@ -21,10 +21,14 @@ export const NAME_MAX_CODE_UNITS = 200;
 
 /**
  * Characters a display name may not contain: control characters, line and
- * paragraph separators, and bidirectional overrides (which can make a name
- * look like another one).
+ * paragraph separators, bidirectional overrides, and characters that show
+ * nothing (zero-width spaces, direction marks, word joiners, soft hyphens,
+ * Hangul fillers, the blank Braille pattern): each can make a name look like
+ * another one. Joiners (U+200C, U+200D), variation selectors and tag
+ * characters stay: emoji and several scripts need them.
  */
-export const NAME_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
+export const NAME_FORBIDDEN =
+  /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\u2800]|(?![\u200C\u200D\uFE00-\uFE0F\u{E0020}-\u{E007F}\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
 
 /** Bytes of randomness in a room id made by the app (>= 128 bits). */
 export const ROOM_ID_RANDOM_BYTES = 16;

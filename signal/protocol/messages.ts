@@ -48,7 +48,7 @@ export const DisplayNameSchema = v.pipe(
   v.trim(),
   v.minLength(1, 'name is empty'),
   v.check((name) => withinGraphemes(name, NAME_MAX_GRAPHEMES), `name is longer than ${NAME_MAX_GRAPHEMES} characters`),
-  v.check((name) => !NAME_FORBIDDEN.test(name), 'name contains control characters'),
+  v.check((name) => !NAME_FORBIDDEN.test(name), 'name contains control or invisible characters'),
 );
 
 /** Opaque payload of a `signal`: any JSON object (never an array or a primitive). */

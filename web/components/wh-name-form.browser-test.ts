@@ -61,7 +61,7 @@ describe('wh-name-form', () => {
     await sendKeys({ type: 'Eve\u202Egnp.exe' });
     await click('button', 'Join');
     await form.updateComplete;
-    expect(await read('alert')).to.deep.equal(['That name will not do: name contains control characters.']);
+    expect(await read('alert')).to.deep.equal(['That name will not do: name contains control or invisible characters.']);
     expect(names).to.deep.equal([]);
   });
 
