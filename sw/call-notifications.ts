@@ -3,14 +3,20 @@
  * A click on a Whisper notification: an incoming call the page showed, or one
  * a push brought (the app may be closed), a missed call, a new message.
  *
- * - With a Whisper page open, it is focused and told what the person chose.
- * - With none, "Accept" opens the app in the room, which answers the call as
- *   soon as it rings there (the caller keeps ringing meanwhile); "Decline"
- *   tells the caller through the server without opening anything; a plain
- *   click opens the conversation.
+ * - "Accept" on a one-to-one call is recorded in IndexedDB (pending-answer.ts)
+ *   before anything else: the room's page answers that call, from that device,
+ *   when it rings there, once, within its ringing window. No address carries an
+ *   answer: a link can open a room, never answer a call.
+ * - With a Whisper page open, it is focused (brought to the call's room when
+ *   the Accept came from a push) and told what the person chose.
+ * - With none, "Accept" opens the app in the room; "Decline" tells the caller
+ *   through the server without opening anything; a plain click opens the
+ *   conversation.
  */
 import * as v from 'valibot';
-import { CallNotificationDataSchema, type CallActionMessage } from '../web/calls/call-notification.js';
+import { CallNotificationDataSchema, type CallActionMessage, type CallNotificationData } from '../web/calls/call-notification.js';
+import { recordPendingAnswer } from '../web/calls/pending-answer.js';
+import { openDatabase } from '../web/storage/database.js';
 import { PushDataSchema, pushUrl, type PushData } from '../web/push/push-wire.js';
 import { declineThroughServer } from './push-notifications.js';
 
@@ -24,17 +30,24 @@ export function handleCallNotifications(): void {
     const action: CallActionMessage['action'] = event.action === 'accept' || event.action === 'decline' ? event.action : 'open';
     const pushed = v.safeParse(PushedSchema, event.notification.data);
     const call = v.safeParse(CallNotificationDataSchema, event.notification.data);
-    if (call.success) event.waitUntil(onCall(call.output.call, call.output.url, action, pushed.success ? pushed.output.push : null));
+    if (call.success) event.waitUntil(onCall(call.output, action, pushed.success ? pushed.output.push : null));
     else if (pushed.success) event.waitUntil(openApp(pushUrl(self.location.origin, pushed.output.push)));
   });
 }
 
-async function onCall(call: string, url: string, action: CallActionMessage['action'], push: PushData | null): Promise<void> {
+async function onCall(data: CallNotificationData, action: CallActionMessage['action'], push: PushData | null): Promise<void> {
+  const { call, url } = data;
   if (new URL(url).origin !== self.location.origin) return;
+  if (action === 'accept' && data.room && data.device && data.until !== undefined) {
+    await recordPendingAnswer(await openDatabase(), { call, room: data.room, device: data.device, until: data.until });
+  }
   const page = await whisperPage(url);
   if (page) {
-    // Declining needs no screen; accepting and opening bring the call to the front.
-    if (action !== 'decline') await page.focus().catch(() => undefined);
+    // Declining needs no screen; accepting and opening bring the call to the front, in its room.
+    if (action !== 'decline') {
+      await page.focus().catch(() => undefined);
+      if (push && page.url.split('?')[0] !== url) await page.navigate(url).catch(() => undefined);
+    }
     page.postMessage({ type: 'whisper-call-action', call, action } satisfies CallActionMessage);
     return;
   }
@@ -42,10 +55,8 @@ async function onCall(call: string, url: string, action: CallActionMessage['acti
     if (push?.kind === 'call') await declineThroughServer(push);
     return;
   }
-  // No page: open the app in the room; with Accept, it answers this call when it rings there.
-  const target = new URL(url);
-  if (action === 'accept' && push?.kind === 'call') target.searchParams.set('answer', call);
-  await self.clients.openWindow(target.href);
+  // No page: open the app in the room; with Accept, it answers the recorded call when it rings there.
+  await self.clients.openWindow(url);
 }
 
 async function openApp(url: string): Promise<void> {

@@ -4,10 +4,13 @@
  * revokes subscriptions that push silently). A call rings with Accept and
  * Decline until it expires; its "ended" push, sent with the same tag, turns it
  * into a missed call; a message says only who wrote. The payload is validated
- * like any input: something unreadable still shows a plain notification.
+ * like any input, and shown only when it proves its sender (trusted-push.ts),
+ * under the name kept for them here: anything else shows one plain notification.
  */
 import * as v from 'valibot';
 import type { CallNotificationData } from '../web/calls/call-notification.js';
+import { openDatabase } from '../web/storage/database.js';
+import { trustedPushSender, type PushSender } from '../web/push/trusted-push.js';
 import { PushPayloadSchema, notificationText, pushTag, pushUrl, type PushData } from '../web/push/push-wire.js';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -34,14 +37,21 @@ async function show(message: PushMessageData | null): Promise<void> {
     await self.registration.showNotification('Whisper', { body: 'Something happened while you were away. Open Whisper to see it.', tag: 'whisper-unknown', icon: '/icons/icon-192.png' });
     return;
   }
-  const data = result.output.notification.data;
-  if (data.kind === 'call' && Date.now() < data.expires) await showCall(data);
-  else await showMissedOrMessage(data);
+  const { data, navigate } = result.output.notification;
+  const sender = navigate === pushUrl(self.location.origin, data) ? await trustedPushSender(await openDatabase(), data) : null;
+  if (!sender) {
+    // Not from a contact this device gave its subscription to (or one it took it back from): nothing of it is
+    // shown, and one notification stands for all of them.
+    await self.registration.showNotification('Whisper', { body: 'A notification came that Whisper could not trust, so it shows nothing of it.', tag: 'whisper-untrusted', icon: '/icons/icon-192.png' });
+    return;
+  }
+  if (data.kind === 'call' && Date.now() < data.expires) await showCall(data, sender);
+  else await showMissedOrMessage(data, sender);
 }
 
-async function showCall(data: Extract<PushData, { kind: 'call' }>): Promise<void> {
-  const { title, body } = notificationText(data);
-  const notificationData: CallNotificationData & { push: PushData } = { call: data.call, url: pushUrl(self.location.origin, data), push: data };
+async function showCall(data: Extract<PushData, { kind: 'call' }>, sender: PushSender): Promise<void> {
+  const { title, body } = notificationText(data, sender.name);
+  const notificationData: CallNotificationData & { push: PushData } = { call: data.call, url: pushUrl(self.location.origin, data), room: data.room, device: sender.device, until: data.expires, push: data };
   await self.registration.showNotification(title, {
     body,
     tag: pushTag(data),
@@ -56,14 +66,14 @@ async function showCall(data: Extract<PushData, { kind: 'call' }>): Promise<void
   } as NotificationOptions);
 }
 
-async function showMissedOrMessage(data: PushData): Promise<void> {
+async function showMissedOrMessage(data: PushData, sender: PushSender): Promise<void> {
   // A call that expired before it was shown is a missed call too.
-  const missed: PushData = data.kind === 'call' ? { kind: 'call-ended', room: data.room, from: data.from, call: data.call, video: data.video } : data;
+  const kind = data.kind === 'call' ? 'call-ended' : data.kind;
   // The same tag replaces the ringing notification (or an earlier message's) in place. Closing it first
   // would race: the close can land after the new one is shown, under the same id, and remove it.
-  const tag = pushTag(missed);
-  const { title, body } = notificationText(missed);
-  await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url: pushUrl(self.location.origin, missed), push: missed } });
+  const tag = pushTag({ ...data, kind });
+  const { title, body } = notificationText({ kind, video: 'video' in data ? data.video : false }, sender.name);
+  await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url: pushUrl(self.location.origin, data), push: data } });
 }
 
 /**

@@ -297,3 +297,30 @@ test('Switch camera and Share screen replace the video without renegotiating, an
 
   expect([await negotiations(alice), await negotiations(bob)]).toEqual(before);
 });
+
+test('a room link carrying ?answer= answers nothing: a call with that id from the one who sent the link rings with Accept and Decline', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await recordMediaTracks(bob);
+  // Alice's app is modified to give every call the id her link names (what a stranger's own client can do).
+  const id = 'AAAAAAAAAAAAAAAAAAAAAA';
+  await alice.context.addInitScript((callId) => {
+    const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void;
+    RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+      send.call(this, typeof data === 'string' && data.includes('"t":"call-') ? data.replace(/"call":"[A-Za-z0-9_-]+"/, `"call":"${callId}"`) : data);
+    };
+  }, id);
+  const link = await createRoom(alice, app.url);
+  await openRoom(bob, `${link}?answer=${id}`);
+  await openChat(alice, 'Bob');
+  await call(alice, 'Video call');
+  const ringing = incomingCall(bob, 'Alice');
+  await expect(ringing).toContainText('Incoming video call');
+  await expect(ringing.getByRole('button', { name: 'Accept' })).toBeVisible();
+  await expect(callStatus(alice, 'Bob')).toHaveText(/Calling…|Ringing…/);
+  expect(await mediaTracks(bob)).toEqual([]);
+  await ringing.getByRole('button', { name: 'Decline' }).click();
+  await expect(ringing).toBeHidden();
+  expect(await mediaTracks(bob)).toEqual([]);
+});

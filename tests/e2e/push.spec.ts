@@ -22,7 +22,7 @@ import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } 
 import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
-import { expect, test } from './fixtures.js';
+import { expect, test, watchForProblems } from './fixtures.js';
 import { notificationsOf, trackShows } from './notifications.js';
 import { closeAll, createRoom, newPerson, openRoom, personEntry, type Person } from './people.js';
 
@@ -149,6 +149,19 @@ async function deliverNextPush(bob: Phone, subscription: StubSubscription, count
   return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
 }
 
+/** Hands `payload` to Bob's worker as a push whose plaintext it is (what anyone holding his subscription could send). */
+async function deliverPayload(bob: Phone, payload: unknown): Promise<void> {
+  await trackShows(bob.worker());
+  await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: JSON.stringify(payload) });
+}
+
+/** Closes every notification Bob's worker shows. */
+async function clearNotifications(bob: Phone): Promise<void> {
+  await bob.worker().evaluate(async () => {
+    for (const notification of await (self as unknown as { registration: ServiceWorkerRegistration }).registration.getNotifications()) notification.close();
+  });
+}
+
 /** Bob closes the app; `pushes` is how many the push service had received by then. */
 async function bobGoesAway(alice: Person, bob: Person): Promise<{ phone: Phone; pushes: number }> {
   const pushes = service.received.length;
@@ -196,14 +209,15 @@ test('a call to someone whose app is closed rings their phone; Accept on the not
   await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
   const payload = await deliverNextPush(phone, subscription, pushes + 1);
   expect(payload.headers).toMatchObject({ urgency: 'high', ttl: '45' });
-  expect(payload).toMatchObject({ web_push: 8030, notification: { title: 'Alice is calling', data: { kind: 'call', from: 'Alice', video: true } } });
+  expect(payload).toMatchObject({ web_push: 8030, notification: { title: 'Alice is calling', data: { kind: 'call', video: true, sender: expect.stringMatching(/^[0-9A-F]{64}$/), sig: expect.any(String) } } });
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([
     expect.objectContaining({ title: 'Alice is calling', body: 'Incoming video call on Whisper', actions: ['Accept', 'Decline'], requireInteraction: true }),
   ]);
 
-  // Accept: the app opens in the room and answers the call that is still ringing on Alice's side.
+  // Accept: the app opens in the room (the address says nothing of the call: the worker recorded the Accept)
+  // and answers the call that is still ringing on Alice's side.
   const opened = await tap(phone.worker(), 'accept');
-  expect(opened).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}\\?answer=[A-Za-z0-9_-]{16,48}$`));
+  expect(opened).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
   bob.page = await bob.context.newPage();
   await bob.page.goto(opened!);
   await expectRemoteVideoPlaying(alice, 'Bob');
@@ -291,4 +305,71 @@ test('the server’s keys replaced: Bob’s app subscribes again with the new ke
   expect(await deliverNextPush(phone, subscription, pushes + 1)).toMatchObject({ notification: { data: { kind: 'call' } } });
   await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title)).toEqual(['Alice is calling']);
   await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
+});
+
+test('a push shows only under the name Bob keeps for its sender, and only signed with the secret he gave that sender: forged or altered ones show nothing of themselves', async ({ browser }) => {
+  const { alice, subscription, phone, pushes } = await bobAway(browser);
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  const { headers: _headers, ...genuine } = await deliverNextPush(phone, subscription, pushes + 1);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Alice is calling', actions: ['Accept', 'Decline'] })]);
+  type Payload = { notification: { title: string; navigate: string; data: Record<string, unknown> } };
+  const altered = (change: (payload: Payload) => void): Payload => {
+    const copy = structuredClone(genuine) as unknown as Payload;
+    change(copy);
+    return copy;
+  };
+
+  // What the sender writes outside the signed data is not shown: the name is the one Bob keeps.
+  await clearNotifications(phone);
+  await deliverPayload(phone, altered((p) => (p.notification.title = 'Your bank is calling')));
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Alice is calling' })]);
+
+  const forgeries: Record<string, (payload: Payload) => void> = {
+    'another call': (p) => (p.notification.data.call = 'BBBBBBBBBBBBBBBBBBBBBB'),
+    'another room': (p) => {
+      p.notification.data.room = 'Zm9vYmFyYmF6cXV4MTIzNA';
+      p.notification.navigate = `${appUrl}/r/Zm9vYmFyYmF6cXV4MTIzNA`;
+    },
+    'another caller to decline': (p) => (p.notification.data.caller = 'x'.repeat(12)),
+    'a made-up signature': (p) => (p.notification.data.sig = 'A'.repeat(43)),
+    'another sender': (p) => (p.notification.data.sender = 'AB'.repeat(32)),
+    'a click that leaves Whisper': (p) => (p.notification.navigate = 'https://phishing.example/r/Zm9vYmFyYmF6cXV4MTIzNA'),
+  };
+  for (const [what, change] of Object.entries(forgeries)) {
+    await clearNotifications(phone);
+    await deliverPayload(phone, altered(change));
+    await expect.poll(() => notificationsOf(phone.worker()), { message: what }).toEqual([
+      expect.objectContaining({ title: 'Whisper', body: 'A notification came that Whisper could not trust, so it shows nothing of it.', actions: [] }),
+    ]);
+  }
+});
+
+test('Bob takes his subscription back from Alice alone: her device forgets it, and what she signed before is no longer shown', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  // A push from Alice while Bob's app is open shows as usual: kept to deliver again later.
+  const { phone } = await bobGoesAway(alice, bob);
+  const before = service.received.length;
+  await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
+  const { headers: _headers, ...signed } = await deliverNextPush(phone, subscription, before + 1);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Alice is calling' })]);
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
+
+  // Bob opens Whisper again and turns Alice's notifications off in their conversation.
+  expect(bob.problems).toEqual([]);
+  bob.page = await bob.context.newPage();
+  bob.problems = watchForProblems(bob.page);
+  await bob.page.goto(alice.page.url());
+  await personEntry(bob, 'Alice').click();
+  const allowed = bob.page.getByRole('switch', { name: 'Alice can ring me and tell me of messages while Whisper is closed' });
+  await expect(allowed).toBeChecked();
+  await allowed.click();
+  await expect(allowed).not.toBeChecked();
+  await expect.poll(() => pushOf(alice, 'Bob')).toBeNull();
+
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+  await expect(alice.page.getByRole('button', { name: 'Video call', exact: true })).toBeDisabled();
+  await clearNotifications(phone);
+  await deliverPayload(phone, signed);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Whisper', body: 'A notification came that Whisper could not trust, so it shows nothing of it.' })]);
 });

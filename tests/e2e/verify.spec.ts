@@ -244,7 +244,7 @@ test('an unverified contact back with a new key: a warning, a line in the old co
   await expect(alice.page.getByRole('alert').filter({ hasText: 'A device with a new key joined as Bob.' })).toBeVisible();
   await expect(messages(alice).getByText('A device with a new key joined as Bob: a new phone or a reinstall, or someone else using the name.', { exact: false })).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, offline' })).toBeVisible();
-  await peopleList(alice).getByRole('button', { name: 'Bob, online' }).click();
+  await peopleList(alice).getByRole('button', { name: 'Bob, online, new key, not the Bob you met before' }).click();
   await expect(messages(alice).getByText('Before')).toHaveCount(0);
   await send(alice, 'Hello again');
   await expect(statusOf(alice, 'Hello again')).toHaveAccessibleName(/Delivered|Read/);
@@ -310,3 +310,51 @@ for (const placement of ['media', 'session'] as const) {
     await expect(alice.page.getByRole('region', { name: 'Conversation' }).getByText('Key changed', { exact: true })).toBeVisible();
   });
 }
+
+test('a claim of a verified contact’s key under another name renames no one and cuts no connection; its own connection is refused', async ({ browser, app }) => {
+  relay = await startMitmRelay(app.url);
+  const room = await meet(browser, relay.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await waitConnected(alice.page);
+  await markVerified(alice, 'Bob');
+  await send(alice, 'Before');
+  await expect(messages(bob).getByText('Before')).toBeVisible();
+
+  // Mallory joins under the name Carol, claiming Bob's key, and tries to connect to Alice with it.
+  relay.impersonate('Carol', relay.deviceOf('Bob')!, 'media');
+  const mallory = await comeBack(browser, 'Carol', room.link);
+  await expect(peopleList(mallory).getByRole('button', { name: /^Alice, online/ })).toBeVisible();
+  await openChat(mallory, 'Alice');
+  await send(mallory, 'I am Bob now');
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'Someone in the room claimed to be Bob’s device and could not prove it.' })).toBeVisible();
+
+  // Bob is still Bob, verified, and still connected: what Alice writes reaches him, and nothing reaches Mallory.
+  await expect(peopleList(alice).getByRole('button', { name: /^Bob, / })).toHaveAccessibleName('Bob, verified, online');
+  await expect(peopleList(alice).getByRole('button', { name: /^Carol, / })).toHaveCount(0);
+  await send(alice, 'After');
+  await expect(messages(bob).getByText('After')).toBeVisible();
+  await expect(messages(alice).getByText('I am Bob now')).toHaveCount(0);
+  await expect(messages(mallory).getByText(/Before|After/)).toHaveCount(0);
+  await alice.page.reload();
+  await expect(peopleList(alice).getByRole('button', { name: /^Bob, / })).toHaveAccessibleName('Bob, verified, online');
+});
+
+test('a new key under a name that only looks like a verified contact’s (Cyrillic letters) is listed apart and called out', async ({ browser, app }) => {
+  const room = await meet(browser, app.url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await waitConnected(alice.page);
+  await markVerified(alice, 'Bob');
+
+  // "Воb" with a Cyrillic В and о, while the verified Bob is here too.
+  await comeBack(browser, 'Воb', room.link);
+  await expect(alice.page.getByRole('alert').filter({ hasText: 'Someone joined as Воb with a key that is not the verified Bob’s.' })).toBeVisible();
+  await expect(peopleList(alice).getByRole('button', { name: 'Воb, online, new key, not the Bob you met before' })).toBeVisible();
+  await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
+  await alice.page.reload();
+  await expect(peopleList(alice).getByRole('button', { name: 'Воb, online, new key, not the Bob you met before' })).toBeVisible();
+});

@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { ROOM_ID_RANDOM_BYTES } from '../../signal/protocol/limits.js';
 import { RoomIdSchema, type RoomId } from '../../signal/protocol/messages.js';
+import { takePendingAnswer } from '../calls/pending-answer.js';
 import { loadDeviceIdentity, type DeviceIdentity } from '../identity/device-identity.js';
 import { randomId } from '../identity/random-id.js';
 import { RoomSession } from '../room/room-session.js';
@@ -69,7 +70,15 @@ export class WhisperApp {
       onlyVerified: await this.settings.get('onlyVerified'),
     });
     await this.session.start();
+    await this.answerAccepted();
     return this.session;
+  }
+
+  /** A call accepted on a notification (the worker's record, taken once): the open room answers it when it rings. */
+  async answerAccepted(): Promise<void> {
+    const session = this.session;
+    const answer = session ? await takePendingAnswer(this.db, session.room) : null;
+    if (answer && this.session === session) session!.calls.answerWhenInvited(answer);
   }
 
   leaveRoom(): void {

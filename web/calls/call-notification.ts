@@ -2,14 +2,25 @@
  * Incoming calls while Whisper is hidden or in the background: a system
  * notification shown through the service worker, with "Accept" and
  * "Decline" actions. The worker (`sw/call-notifications.ts`) passes a click
- * back to the page as a message, which the page validates like any input.
+ * back to the page as a message, which the page validates like any input;
+ * an Accept it also records (pending-answer.ts), which is what lets the app,
+ * opened by it or frozen meanwhile, answer that call when it rings there.
  */
 import * as v from 'valibot';
+import { CallIdSchema, DeviceKeySchema, RoomIdSchema } from '../../signal/protocol/messages.js';
+import { CALL_PUSH_TTL_S } from '../push/push-wire.js';
 
-const CallIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,48}$/));
-
-/** What a call notification carries, for the worker to find and focus the right page. */
-export const CallNotificationDataSchema = v.object({ call: CallIdSchema, url: v.pipe(v.string(), v.url(), v.maxLength(2048)) });
+/**
+ * What a call notification carries, for the worker to find and focus the right page, and, for a one-to-one
+ * call, what an Accept records: the room, the caller's device and the end of the ringing window.
+ */
+export const CallNotificationDataSchema = v.object({
+  call: CallIdSchema,
+  url: v.pipe(v.string(), v.url(), v.maxLength(2048)),
+  room: v.optional(RoomIdSchema),
+  device: v.optional(DeviceKeySchema),
+  until: v.optional(v.pipe(v.number(), v.finite())),
+});
 export type CallNotificationData = v.InferOutput<typeof CallNotificationDataSchema>;
 
 /** From the worker to the page: the person clicked the notification ("open") or one of its actions. */
@@ -28,12 +39,16 @@ export const callNotificationTag = (call: string) => `whisper-call-${call}`;
  */
 const showing = new Set<Promise<void>>();
 
-/** `room`: the call is the room's (a group call), which "Accept" joins. */
-export async function showCallNotification(call: string, name: string, video: boolean, room = false): Promise<void> {
+/**
+ * `device`: the caller's, for a one-to-one call; `room`: the call is the room's (a group call), which
+ * "Accept" joins on this page.
+ */
+export async function showCallNotification(call: string, name: string, video: boolean, device: string, room = false): Promise<void> {
   if (!('Notification' in globalThis) || Notification.permission !== 'granted' || !navigator.serviceWorker) return;
   const registration = await navigator.serviceWorker.getRegistration();
   if (!registration) return;
-  const data: CallNotificationData = { call, url: location.href };
+  const roomId = /^\/r\/([^/?#]+)/.exec(location.pathname)?.[1];
+  const data: CallNotificationData = { call, url: location.href, ...(!room && roomId ? { room: roomId, device, until: Date.now() + CALL_PUSH_TTL_S * 1000 } : {}) };
   const shown = registration.showNotification(room ? `${name} is calling the room` : `${name} is calling`, {
     body: room ? 'Group call on Whisper' : video ? 'Incoming video call on Whisper' : 'Incoming audio call on Whisper',
     tag: callNotificationTag(call),

@@ -20,6 +20,7 @@ import type { PeerLink } from '../peers/peer-link.js';
 import type { CallOutcome, StoredMessage } from '../storage/database.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import type { CallFrame } from './call-wire.js';
+import type { PendingAnswer } from './pending-answer.js';
 import { acquireMedia } from './local-media.js';
 import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceVideo, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
@@ -126,8 +127,8 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     return this.#current?.device === device;
   }
 
-  /** Calls that this device was asked to answer from a notification, before their invite arrived. */
-  readonly #answerWhenInvited = new Set<string>();
+  /** Calls accepted on a notification before their invite arrived here: by id, the caller's device and until when. */
+  readonly #answerWhenInvited = new Map<string, PendingAnswer>();
 
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
@@ -163,16 +164,20 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 
   /**
-   * "Accept" on a notification opened the app: answer the call as soon as its
-   * invite comes (the caller keeps ringing while this app connects).
+   * "Accept" on a notification (recorded by the service worker, see pending-answer.ts): answer that call as
+   * soon as its invite comes, from that device, within its ringing window (the caller keeps ringing while this
+   * app starts and connects). Nothing else answers a call without the person's click on this page.
    */
-  answerWhenInvited(id: string): void {
-    if (this.#current?.id === id && this.#current.phase === 'incoming') {
+  answerWhenInvited(answer: PendingAnswer): void {
+    const current = this.#current;
+    if (current?.id === answer.call && current.device === answer.device && current.phase === 'incoming' && Date.now() < answer.until) {
       void this.accept();
       return;
     }
-    this.#answerWhenInvited.add(id);
-    setTimeout(() => this.#answerWhenInvited.delete(id), RING_TIMEOUT_MS + 15_000);
+    this.#answerWhenInvited.set(answer.call, answer);
+    setTimeout(() => {
+      if (this.#answerWhenInvited.get(answer.call) === answer) this.#answerWhenInvited.delete(answer.call);
+    }, Math.max(0, answer.until - Date.now()));
   }
 
   /** The callee declined from a notification, with their app closed (through the server). */
@@ -242,10 +247,11 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     await this.#finish(call, 'answered');
   }
 
-  /** A click on the incoming-call notification, passed on by the service worker. */
+  /**
+   * A click on the notification of the call ringing here, passed on by the service worker. (An Accept of a
+   * call that has not rung here yet comes as the worker's record instead: `answerWhenInvited`.)
+   */
   async notificationAction(id: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
-    // Accepted from a push before this page heard the invite (it was frozen, or just connecting).
-    if (this.#current?.id !== id && action === 'accept') return this.answerWhenInvited(id);
     if (this.#current?.id !== id) return;
     if (action === 'accept') await this.accept();
     else if (action === 'decline') await this.decline();
@@ -393,14 +399,18 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     const call = new Call(id, device, 'in', video, 'incoming', this.#media);
     this.#current = call;
     this.#transport.send(device, { t: 'call-ringing', call: id });
-    if (this.#answerWhenInvited.delete(id)) {
-      // Accepted on the notification already.
-      this.#changed();
-      void this.accept();
-      return;
+    const accepted = this.#answerWhenInvited.get(id);
+    if (accepted?.device === device) {
+      this.#answerWhenInvited.delete(id);
+      if (Date.now() < accepted.until) {
+        // Accepted on the notification already.
+        this.#changed();
+        void this.accept();
+        return;
+      }
     }
     this.#ringtone.start('incoming');
-    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video).catch(() => undefined);
+    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video, device).catch(() => undefined);
     // The caller's own timeout normally ends it; this one covers a caller that vanished.
     call.timers.push(
       setTimeout(() => {

@@ -434,7 +434,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#current = call;
     this.#ringtone.start('incoming');
     const name = this.#transport.name(device);
-    if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, true).catch(() => undefined);
+    if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, device, true).catch(() => undefined);
     call.timers.push(
       setTimeout(() => {
         if (this.#current !== call || call.phase !== 'incoming') return;

@@ -299,12 +299,6 @@ export class WhApp extends LitElement {
       return;
     }
     const session = await app.enterRoom(room, this.#name);
-    // Opened by "Accept" on a call notification: answer that call once it rings here.
-    const answer = new URLSearchParams(location.search).get('answer');
-    if (answer) {
-      history.replaceState(history.state, '', location.pathname);
-      if (/^[A-Za-z0-9_-]{16,48}$/.test(answer)) session.calls.answerWhenInvited(answer);
-    }
     if (this.phase.kind !== 'room' || this.phase.session !== session) {
       session.away.addEventListener('wh-away-notice', (event) => (this.warning = event.detail));
       session.addEventListener('wh-warning', (event) => (this.warning = event.detail));
@@ -421,9 +415,10 @@ export class WhApp extends LitElement {
 
   #wakeLock: WakeLockSentinel | null = null;
 
-  /** A click on a call notification: the room's call's, or a one-to-one call's. */
+  /** A click on a call notification: the room's call's, or a one-to-one call's (or an Accept the worker recorded). */
   async #callAction(call: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
     const session = this.#app?.session;
+    if (action === 'accept') await this.#app?.answerAccepted();
     if (session && !(await session.groupCalls.notificationAction(call, action))) await session.calls.notificationAction(call, action);
   }
 

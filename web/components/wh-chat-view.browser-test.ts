@@ -39,7 +39,7 @@ class BobsChannel implements ChatTransport {
 class RoomWithBob extends EventTarget implements Pick<RoomSession, 'chat' | 'person' | 'link' | 'canConnect' | 'onlyVerified' | 'keyChangeOf'> {
   readonly bob: Person = { device: BOB, name: 'Bob', online: true, link: 'none', pushable: false, verified: false };
   /** This room's server sends no pushes. */
-  readonly away = { available: false };
+  readonly away = Object.assign(new EventTarget(), { available: false, subscribed: false });
   /** The calls asked for ("audio Bob", "video Bob"); no call is ever current here. */
   readonly callsStarted: string[] = [];
   readonly calls = Object.assign(new EventTarget(), {

@@ -2,7 +2,7 @@ import { LitElement, css, html, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { linkify } from '../chat/linkify.js';
 import type { MessageStatus, StoredMessage } from '../storage/database.js';
-import type { RoomSession } from '../room/room-session.js';
+import type { Person, RoomSession } from '../room/room-session.js';
 import { summarize, type ConnectionSummary } from '../stats/connection-stats.js';
 import { formatDuration } from '../calls/call-service.js';
 import { backIcon, boltIcon, phoneIcon, shieldIcon, statsIcon, verifiedIcon, videoIcon } from './icons.js';
@@ -55,6 +55,7 @@ export class WhChatView extends LitElement {
     new ListenController(this, () => this.session?.roomChat, ['wh-room-conversation']);
     new ListenController(this, () => this.session?.calls, ['wh-call']);
     new ListenController(this, () => this.session?.groupCalls, ['wh-group-call']);
+    new ListenController(this, () => this.session?.away, ['wh-away-state']);
   }
 
   static override styles = [
@@ -281,6 +282,20 @@ export class WhChatView extends LitElement {
         font-size: 0.85rem;
         text-align: center;
       }
+      .wake {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        padding: 0.25rem max(1rem, env(safe-area-inset-right)) 0.25rem max(1rem, env(safe-area-inset-left));
+        font-size: 0.8rem;
+        color: var(--wh-muted);
+        background: var(--wh-surface);
+        border-bottom: 1px solid var(--wh-border);
+      }
+      .wake input {
+        min-width: 1.5rem;
+        min-height: 1.5rem;
+      }
       .cannot-send {
         margin: 0;
         padding: 0.75rem max(1rem, env(safe-area-inset-right)) max(0.75rem, env(safe-area-inset-bottom)) max(1rem, env(safe-area-inset-left));
@@ -345,6 +360,7 @@ export class WhChatView extends LitElement {
           : null}
       </header>
       ${newKey ? this.#keyChanged(name, newKey) : null}
+      ${this.session.canConnect && this.session.away.subscribed && person ? this.#wakeSwitch(name, person) : null}
       ${this.#list(history, null)}
       ${person?.link === 'unsupported' ? this.#cannotReach(name) : null}
       ${held && !newKey ? this.#notVerified(name) : null}
@@ -490,6 +506,14 @@ export class WhChatView extends LitElement {
       ${name} is not verified. With “Only connect to verified contacts” on, nothing goes to or comes from ${name} until you verify them.
       <button @click=${() => void this.#openVerify(this.device)}>Verify ${name}</button>
     </p>`;
+  }
+
+  /** Whether they may ring this device while Whisper is closed: off takes this device's subscription back from them. */
+  #wakeSwitch(name: string, person: Person) {
+    return html`<label class="wake">
+      <input type="checkbox" role="switch" .checked=${!person.pushWithdrawn} @change=${(event: Event) => void this.session.allowNotifications(this.device, (event.target as HTMLInputElement).checked)} />
+      <span>${name} can ring me and tell me of messages while Whisper is closed</span>
+    </label>`;
   }
 
   /** They answered from a browser without WebRTC: say so, and what would reach them. */

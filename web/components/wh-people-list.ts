@@ -150,17 +150,23 @@ export class WhPeopleList extends LitElement {
           const unread = person.unread > 0 ? `, ${person.unread} unread` : '';
           const verified = person.verified ? ', verified' : '';
           const changed = person.keyChangeFrom ? ', safety number changed' : '';
+          // A new key under a name that looks like someone's met here: said, so that the two are not taken for one.
+          const lookalike = person.lookalike && !person.verified && !person.keyChangeFrom ? `, new key, not the ${person.lookalike} you met before` : '';
           return html`<li>
             <button
               class=${state}
               aria-current=${this.selected === person.device ? 'true' : 'false'}
-              aria-label="${person.name}${verified}, ${state}${changed}${unread}"
+              aria-label="${person.name}${verified}, ${state}${changed}${lookalike}${unread}"
               @click=${() => this.dispatchEvent(new CustomEvent('wh-select', { detail: person.device, bubbles: true, composed: true }))}
             >
               <span class="avatar" aria-hidden="true" data-initial=${initial(person.name)}><span class="dot"></span></span>
               <span class="who" aria-hidden="true">
                 <span class="name">${person.name}${person.verified ? html` <span class="verified">${verifiedIcon} Verified</span>` : null}</span>
-                <span class="state">${person.online ? 'Online' : 'Offline'}${person.keyChangeFrom ? html` · <span class="changed">Safety number changed</span>` : null}</span>
+                <span class="state"
+                  >${person.online ? 'Online' : 'Offline'}${person.keyChangeFrom ? html` · <span class="changed">Safety number changed</span>` : null}${lookalike
+                    ? html` · <span class="changed">New key, not the ${person.lookalike} you met before</span>`
+                    : null}</span
+                >
               </span>
               ${person.unread > 0 ? html`<span class="unread" aria-hidden="true">${person.unread}</span>` : null}
             </button>

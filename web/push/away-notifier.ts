@@ -2,8 +2,12 @@
  * Reaching people whose app is closed, through Web Push, for one room:
  *
  * - This device's subscription goes to each person over the data channel
- *   (`push-sub`) when the connection opens, and theirs is kept with their
- *   contact. The signal server never holds a subscription.
+ *   (`push-sub`) when a connection whose key DTLS proved opens, with a secret
+ *   for that person alone (their pushes are shown only when signed with it:
+ *   trusted-push.ts); theirs is kept with their contact. The signal server
+ *   never holds a subscription. The person can take it back from one contact
+ *   (`withdraw`): the subscription is then replaced, and the new one goes to
+ *   everyone else.
  * - A call to someone offline, or whose app does not say it rings within a
  *   moment, is pushed to their device: encrypted here (RFC 8291) for their
  *   subscription, relayed by the server. When it ends unanswered, a second push
@@ -15,11 +19,11 @@
  */
 import type { PushResultMessage } from '../../signal/protocol/messages.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
-import type { ContactStore } from '../storage/contact-store.js';
+import { isVerifiedContact, type ContactStore } from '../storage/contact-store.js';
 import type { SettingsStore } from '../storage/settings-store.js';
 import { toBase64url } from './base64url.js';
-import { currentSubscription, preparePush, pushSupported, subscribeNow, unsubscribe, type SubscribeResult } from './own-subscription.js';
-import { CALL_PUSH_TTL_S, ENDED_PUSH_TTL_S, MESSAGE_PUSH_TTL_S, buildPushPayload, callTopic, type PushData, type PushSubFrame, type PushSubscriptionKeys } from './push-wire.js';
+import { currentSubscription, preparePush, pushSupported, renewSubscription, subscribeNow, unsubscribe, type SubscribeResult } from './own-subscription.js';
+import { CALL_PUSH_TTL_S, ENDED_PUSH_TTL_S, MESSAGE_PUSH_TTL_S, buildPushPayload, callTopic, newPushSecret, signPush, type PushSubFrame, type PushSubscriptionKeys, type UnsignedPushData } from './push-wire.js';
 
 export interface PushChannel {
   /** The server's VAPID key; null when it sends no pushes. */
@@ -31,8 +35,12 @@ export interface PushChannel {
 
 export interface AwayNotifierOptions {
   room: string;
+  /** This device's key: pushes name it as their sender. */
+  device: string;
   /** This person's display name, as the others see it. */
   name: string;
+  /** "Only connect to verified contacts": the subscription goes to verified contacts only. */
+  onlyVerified(): boolean;
   contacts: ContactStore;
   settings: SettingsStore;
   server: PushChannel;
@@ -144,15 +152,61 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
     });
   }
 
-  /** Hands this device's subscription (or its absence) to the device, on its open channel. */
-  shareWith(device: string): void {
+  /**
+   * Hands this device's subscription (or its absence) to the device, on its open channel, with the secret
+   * that device signs its pushes with (made once per contact). None goes to a contact it was taken back from,
+   * nor, with "Only connect to verified contacts" on, to one not verified.
+   */
+  async shareWith(device: string): Promise<void> {
     if (!this.#options.server.vapidPublicKey) return;
-    this.#options.send(device, this.#own ? { t: 'push-sub', ...this.#own } : { t: 'push-sub', endpoint: null });
+    const own = this.#own;
+    const contact = await this.#options.contacts.get(device);
+    if (!own || !contact || contact.pushWithdrawn || (this.#options.onlyVerified() && !isVerifiedContact(contact))) {
+      this.#options.send(device, { t: 'push-sub', endpoint: null });
+      return;
+    }
+    let key = contact.pushSecret;
+    if (!key) {
+      key = newPushSecret();
+      await this.#options.contacts.update(device, { pushSecret: key });
+    }
+    // The subscription may have changed during the awaits: the newer one goes (or went) out with #shareWithAll.
+    if (this.#own === own) this.#options.send(device, { t: 'push-sub', ...own, key });
+  }
+
+  /** Whether the person took this device's subscription back from the contact. */
+  async withdrawn(device: string): Promise<boolean> {
+    return (await this.#options.contacts.get(device))?.pushWithdrawn === true;
+  }
+
+  /**
+   * Takes this device's subscription back from the contact (call from the click handler: a new subscription is
+   * made, and the browser may want a gesture for it), or gives it to them again. Taken back, their pushes are no
+   * longer shown, and the subscription they hold is replaced by a new one that goes to everyone else.
+   */
+  async withdraw(device: string, withdraw: boolean): Promise<void> {
+    if (!withdraw) {
+      await this.#options.contacts.update(device, { pushWithdrawn: undefined });
+      await this.shareWith(device);
+      return;
+    }
+    // Their secret goes too: given back later, they get a new one.
+    await this.#options.contacts.update(device, { pushWithdrawn: true, pushSecret: undefined });
+    this.#options.send(device, { t: 'push-sub', endpoint: null });
+    const key = this.#options.server.vapidPublicKey;
+    if (!this.#own || !key) return;
+    const generation = ++this.#generation;
+    const renewed = await renewSubscription(key).catch(() => null);
+    if (generation !== this.#generation) return;
+    this.#own = renewed;
+    this.emit('wh-away-state', renewed !== null);
+    if (!renewed) this.emit('wh-away-notice', 'Whisper could not make a new subscription for notifications: turn “Notify me when I’m away” on again.');
+    this.#shareWithAll();
   }
 
   /** Their subscription arrived (or its absence). */
   async received(device: string, frame: PushSubFrame): Promise<void> {
-    const push = 'p256dh' in frame ? { endpoint: frame.endpoint, p256dh: frame.p256dh, auth: frame.auth } : undefined;
+    const push = 'p256dh' in frame ? { endpoint: frame.endpoint, p256dh: frame.p256dh, auth: frame.auth, key: frame.key } : undefined;
     await this.#options.contacts.update(device, { push });
     this.emit('wh-away-contact', { device, pushable: push !== undefined });
   }
@@ -160,7 +214,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   /** They are connected: they have seen what waited for them, and may be told of the next message again. */
   async connected(device: string): Promise<void> {
     await this.#checked;
-    this.shareWith(device);
+    await this.shareWith(device);
     const contact = await this.#options.contacts.get(device);
     if (contact?.messagePushed) await this.#options.contacts.update(device, { messagePushed: undefined });
   }
@@ -169,13 +223,13 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   async ring(call: RingableCall): Promise<boolean> {
     const caller = this.#options.server.selfId;
     if (!caller) return false;
-    const data: PushData = { kind: 'call', room: this.#options.room, from: this.#options.name, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
+    const data: UnsignedPushData = { kind: 'call', room: this.#options.room, sender: this.#options.device, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
     return this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
   }
 
   /** A call that `ring` pushed ended unanswered: its notification becomes a missed call. */
   async callEnded(call: RingableCall): Promise<void> {
-    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, from: this.#options.name, call: call.id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(call.id));
+    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, sender: this.#options.device, call: call.id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(call.id));
   }
 
   /** A message waits for the device: tell them once, until they are connected again. */
@@ -183,7 +237,7 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
     const contact = await this.#options.contacts.get(device);
     if (!contact?.push || contact.messagePushed) return;
     await this.#options.contacts.update(device, { messagePushed: true });
-    const sent = await this.#push(device, { kind: 'message', room: this.#options.room, from: this.#options.name }, MESSAGE_PUSH_TTL_S, 'normal');
+    const sent = await this.#push(device, { kind: 'message', room: this.#options.room, sender: this.#options.device }, MESSAGE_PUSH_TTL_S, 'normal');
     if (!sent) await this.#options.contacts.update(device, { messagePushed: undefined });
   }
 
@@ -194,15 +248,16 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   }
 
   #shareWithAll(): void {
-    for (const device of this.#options.connected()) this.shareWith(device);
+    for (const device of this.#options.connected()) void this.shareWith(device);
   }
 
-  async #push(device: string, data: PushData, ttl: number, urgency: 'normal' | 'high', topic?: string): Promise<boolean> {
+  async #push(device: string, data: UnsignedPushData, ttl: number, urgency: 'normal' | 'high', topic?: string): Promise<boolean> {
     const contact = await this.#options.contacts.get(device);
     const target = contact?.push;
     if (!target || !this.#options.server.vapidPublicKey) return false;
     const { encryptPush } = await import('./push-crypto.js');
-    const body = await encryptPush(target, buildPushPayload(this.#options.origin ?? location.origin, data));
+    const signed = await signPush(data, target.key);
+    const body = await encryptPush(target, buildPushPayload(this.#options.origin ?? location.origin, signed, this.#options.name));
     const result = await this.#options.server.push({ endpoint: target.endpoint, ciphertext: toBase64url(body), ttl, urgency, ...(topic ? { topic } : {}) });
     if (result.outcome === 'gone') {
       await this.#options.contacts.update(device, { push: undefined });

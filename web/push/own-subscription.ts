@@ -97,6 +97,21 @@ export function subscribeNow(vapidKey: string): Promise<SubscribeResult> {
   );
 }
 
+/**
+ * A new subscription in place of the current one (a new endpoint and keys): whoever held the old one can no
+ * longer push to this device. Null when there was none, or the browser would not make a new one.
+ */
+export async function renewSubscription(vapidKey: string): Promise<PushSubscriptionKeys | null> {
+  if (!pushSupported()) return null;
+  const ready = registration ?? (await navigator.serviceWorker.ready);
+  registration = ready;
+  const existing = await ready.pushManager.getSubscription();
+  if (!existing) return null;
+  await existing.unsubscribe();
+  const renewed = await ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) });
+  return keysOf(renewed);
+}
+
 export async function unsubscribe(): Promise<void> {
   if (!pushSupported()) return;
   const ready = registration ?? (await navigator.serviceWorker.ready);

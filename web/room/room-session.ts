@@ -17,14 +17,15 @@ import { parseRoomFrame, type RoomFrame } from '../chat/room-wire.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { DeviceIdentity } from '../identity/device-identity.js';
 import { randomId } from '../identity/random-id.js';
+import { looksLike } from '../identity/name-skeleton.js';
 import { safetyNumber } from '../identity/safety-number.js';
 import { PeerLink } from '../peers/peer-link.js';
 import { isOffer, parsePeerSignal } from '../peers/peer-signal.js';
 import { AwayNotifier } from '../push/away-notifier.js';
 import { parsePushSubFrame, type PushSubFrame } from '../push/push-wire.js';
 import { SignalingClient, type ServerRefusal, type SignalingState, type WebSocketConstructor } from '../signaling/signaling-client.js';
-import type { ContactStore } from '../storage/contact-store.js';
-import type { Contact, WhisperDatabase } from '../storage/database.js';
+import { contactName, isVerifiedContact as isVerified, type ContactStore } from '../storage/contact-store.js';
+import type { WhisperDatabase } from '../storage/database.js';
 import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
 import type { MessageStore } from '../storage/message-store.js';
@@ -47,8 +48,12 @@ export interface Person {
   pushable: boolean;
   /** This person's safety number was checked on this device, for this very key. */
   verified: boolean;
+  /** The person took this device's push subscription back from them: they cannot ring it while Whisper is closed. */
+  pushWithdrawn?: boolean;
   /** This key joined as the verified contact with that key, who was away: held until the person decides. */
   keyChangeFrom?: string;
+  /** A key met for the first time whose name looks like that of someone met here before (this name): not them. */
+  lookalike?: string;
 }
 
 export interface RoomSessionEventMap {
@@ -101,7 +106,16 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #online = new Map<PeerId, string>();
   /** Every session present in the room with the device it claims, including a person's older ones. */
   readonly #present = new Map<PeerId, string>();
+  /** The name each present session announced: saved for its device only once a connection proves the key. */
+  readonly #announced = new Map<PeerId, string>();
   readonly #links = new Map<string, PeerLink>();
+  /**
+   * Connections to another session claiming a device that already has an open connection which proved its
+   * key: a claim proves nothing, so such a connection takes over only once it proves the key too.
+   */
+  readonly #candidates = new Map<PeerId, PeerLink>();
+  /** Sessions whose connection could not prove the device they claim: never taken for that device again. */
+  readonly #unproven = new Set<PeerId>();
   /** Links on which DTLS proved the key the person was announced with. */
   readonly #proven = new WeakSet<PeerLink>();
   /** Proven links that carry chat, files and calls (not held). */
@@ -179,7 +193,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     });
     this.away = new AwayNotifier({
       room: options.room,
+      device: options.identity.device,
       name: options.name,
+      onlyVerified: () => this.#onlyVerified,
       contacts: options.contacts,
       settings: options.settings,
       server: this.#signaling,
@@ -263,13 +279,13 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
    * verified contact's new key, that is "Verify again": the conversation moves to it.
    */
   async markVerified(device: string): Promise<void> {
-    const verified = { key: device, at: Date.now() };
+    const verified = { key: device, at: Date.now(), name: this.#people.get(device)?.name ?? '' };
     if (this.#people.get(device)?.keyChangeFrom) {
       await this.#replaceKey(device, verified);
       return;
     }
     await this.#options.contacts.update(device, { verified });
-    this.#setPerson(device, { verified: true });
+    this.#setPerson(device, { verified: true, lookalike: undefined });
     this.#release(device);
   }
 
@@ -282,6 +298,15 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   keyChangeOf(oldDevice: string): string | null {
     for (const person of this.#people.values()) if (person.keyChangeFrom === oldDevice) return person.device;
     return null;
+  }
+
+  /**
+   * Whether the person may ring this device, and announce messages, while Whisper is closed (Web Push). Taken
+   * back, this device's subscription is replaced; call from the switch's change handler.
+   */
+  async allowNotifications(device: string, allowed: boolean): Promise<void> {
+    this.#setPerson(device, { pushWithdrawn: !allowed });
+    await this.away.withdraw(device, !allowed);
   }
 
   /** "Only connect to verified contacts": links to others are held from now on, or released. */
@@ -305,7 +330,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#links.get(from)?.close();
     this.#people.delete(from);
     this.chat.forget(from);
-    this.#setPerson(device, { keyChangeFrom: undefined, verified: !!verified });
+    this.#setPerson(device, { keyChangeFrom: undefined, verified: !!verified, lookalike: undefined });
     await this.chat.load(device);
     await this.#note(
       device,
@@ -351,14 +376,21 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
       this.#people.set(contact.device, {
         device: contact.device,
-        name: contact.name,
+        name: contactName(contact),
         online: false,
         link: 'none',
         pushable: contact.push !== undefined,
         verified: isVerified(contact),
+        pushWithdrawn: contact.pushWithdrawn === true,
         ...(contact.keyChangeFrom ? { keyChangeFrom: contact.keyChangeFrom } : {}),
       });
       void this.#load(contact.device);
+    }
+    // After a reload too: an unverified key whose name looks like a verified contact's is not them.
+    const verified = [...this.#people.values()].filter((person) => person.verified);
+    for (const person of this.#people.values()) {
+      const like = person.verified || person.keyChangeFrom ? undefined : verified.find((other) => looksLike(other.name, person.name));
+      if (like) this.#people.set(person.device, { ...person, lookalike: like.name });
     }
     await this.roomChat.load();
     this.emit('wh-people', undefined);
@@ -415,6 +447,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#warnIfNoRelay();
     const present = new Map(peers.filter((p) => p.device).map((p) => [p.id, p]));
     this.#present.clear();
+    this.#announced.clear();
+    for (const [peerId, link] of [...this.#candidates]) if (!present.has(peerId)) link.close();
+    for (const peerId of [...this.#unproven]) if (!present.has(peerId)) this.#unproven.delete(peerId);
     for (const [peerId, device] of [...this.#online]) {
       if (present.get(peerId)?.device === device) continue;
       this.#online.delete(peerId);
@@ -430,28 +465,57 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     const device = peer.device;
     if (!device || device === this.#options.identity.device) return;
     this.#present.set(peer.id, device);
-    this.#reachAt(device, peer.id);
+    this.#announced.set(peer.id, peer.name);
+    // The server's word (or a peer's claim) proves nothing: it never cuts a connection that proved the key.
+    if (!this.#provenOpen(device)) this.#reachAt(device, peer.id);
     const isNew = !this.#people.has(device);
-    const firstMet = isNew && !(await this.#options.contacts.get(device));
-    this.#setPerson(device, { name: peer.name, online: true });
-    const contact = await this.#options.contacts.saw(device, peer.name, this.room);
-    this.#setPerson(device, { verified: isVerified(contact) });
-    if (firstMet) await this.#newKeyFor(device, peer.name);
+    const known = await this.#options.contacts.get(device);
+    if (known) {
+      // A key met before keeps its name until a connection proves it (#proved): a claim renames no one.
+      this.#setPerson(device, { name: contactName(known), online: true, verified: isVerified(known), pushWithdrawn: known.pushWithdrawn === true });
+    } else {
+      this.#setPerson(device, { name: peer.name, online: true, verified: false });
+      await this.#options.contacts.saw(device, peer.name, this.room);
+      await this.#newKeyFor(device, peer.name);
+    }
     if (isNew) await this.#load(device);
     if (await this.#wanted(device)) this.connect(device);
+  }
+
+  /** Whether the device has an open connection that proved its key. */
+  #provenOpen(device: string): boolean {
+    const link = this.#links.get(device);
+    return !!link && link.isOpen && this.#proven.has(link);
+  }
+
+  /**
+   * A connection proved the device's key: the name its session announced is theirs now (a verified contact
+   * keeps the one it was verified under), and this room is one they were seen in.
+   */
+  async #proved(device: string, peerId: PeerId): Promise<void> {
+    const name = this.#announced.get(peerId);
+    if (!name) return;
+    const contact = await this.#options.contacts.saw(device, name, this.room);
+    this.#setPerson(device, { name: contactName(contact) });
   }
 
   /**
    * A key never met before joined under the name of someone met in this room who is away: a new phone, a
    * reinstall, or someone in the middle (a server can announce anyone under any name). A verified contact's
    * new key is held until the person verifies it again or accepts it; for anyone else it is said, and the
-   * old conversation keeps a line about it. Two devices of one person online at once are not a change.
+   * old conversation keeps a line about it. Names are compared by how they look (name-skeleton.ts): "Воb" with
+   * a Cyrillic В is Bob. A look-alike of someone who is here too is marked, and said when that someone is
+   * verified (two devices of one person online at once are not a change, but never the verified key).
    */
   async #newKeyFor(device: string, name: string): Promise<void> {
-    const sameName = (other: Person) => other.device !== device && !other.online && other.name.trim().toLocaleLowerCase() === name.trim().toLocaleLowerCase();
-    const earlier = [...this.#people.values()].filter(sameName);
-    const old = earlier.find((person) => person.verified) ?? earlier[0];
+    const alike = [...this.#people.values()].filter((other) => other.device !== device && !other.lookalike && looksLike(other.name, name));
+    const old = alike.find((person) => person.verified && !person.online) ?? alike.find((person) => !person.online) ?? alike.find((person) => person.verified) ?? alike[0];
     if (!old) return;
+    this.#setPerson(device, { lookalike: old.name });
+    if (old.online) {
+      if (old.verified) this.emit('wh-warning', `Someone joined as ${name} with a key that is not the verified ${old.name}’s. They are listed apart, as not verified.`);
+      return;
+    }
     if (old.verified) {
       await this.#options.contacts.update(device, { keyChangeFrom: old.device });
       this.#setPerson(device, { keyChangeFrom: old.device });
@@ -462,7 +526,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       return;
     }
     await this.#note(old.device, `A device with a new key joined as ${name}: a new phone or a reinstall, or someone else using the name. What you said here stays with the key you knew.`);
-    this.emit('wh-warning', `A device with a new key joined as ${name}. It is listed apart from the ${name} you knew until you verify who it is.`);
+    this.emit('wh-warning', `A device with a new key joined as ${name}. It is listed apart from the ${old.name} you knew until you verify who it is.`);
   }
 
   /** From now on the person is reached at `peerId`; a link to another of their sessions is closed. */
@@ -476,11 +540,14 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   #departed(peerId: PeerId): void {
     const device = this.#present.get(peerId);
     this.#present.delete(peerId);
+    this.#announced.delete(peerId);
+    this.#unproven.delete(peerId);
+    this.#candidates.get(peerId)?.close();
     if (!device || !this.#online.has(peerId)) return;
     // An older session of someone who reloaded ended: they are still here in their newer one.
-    const other = [...this.#present].findLast(([, known]) => known === device);
+    const other = this.#newestSessionOf(device);
     if (other) {
-      this.#reachAt(device, other[0]);
+      this.#reachAt(device, other);
       return;
     }
     this.#online.delete(peerId);
@@ -506,12 +573,27 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#links.get(device)?.close();
       return;
     }
+    if (this.#unproven.has(from)) return;
     let device = this.#online.get(from);
     if (!device) {
+      device = this.#present.get(from);
+      if (!device) return;
+      const candidate = this.#candidates.get(from);
+      if (candidate) {
+        if (!candidate.handleSignal(data)) {
+          candidate.close();
+          this.#createLink(device, from, certificate, true).handleSignal(data);
+        }
+        return;
+      }
       // Another session of a person (they reloaded): it speaks, so it is the live one. Only an offer
       // starts a connection, so a late signal from a dead session changes nothing.
-      device = this.#present.get(from);
-      if (!device || !isOffer(data)) return;
+      if (!isOffer(data)) return;
+      if (this.#provenOpen(device)) {
+        // But a connection that proved their key is open: the new session must prove it too before it replaces it.
+        this.#createLink(device, from, certificate, true).handleSignal(data);
+        return;
+      }
       this.#reachAt(device, from);
     }
     let link = this.#links.get(device);
@@ -530,7 +612,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }
   }
 
-  #createLink(device: string, peerId: PeerId, certificate: RTCCertificate): PeerLink {
+  /** `candidate`: to another session claiming a device whose open connection proved its key (see #candidates). */
+  #createLink(device: string, peerId: PeerId, certificate: RTCCertificate, candidate = false): PeerLink {
     const selfId = this.#signaling.selfId ?? '';
     const link = new PeerLink({
       remoteId: peerId,
@@ -541,15 +624,29 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       relayOnly: this.#relayOnly,
       sendSignal: (data) => this.#signaling.sendSignal(peerId, data),
     });
-    this.#links.set(device, link);
-    this.#setPerson(device, { link: 'connecting' });
+    if (candidate) this.#candidates.set(peerId, link);
+    else {
+      this.#links.set(device, link);
+      this.#setPerson(device, { link: 'connecting' });
+    }
     link.addEventListener('wh-impostor', () => {
+      const name = this.#people.get(device)?.name || 'this person';
+      this.#unproven.add(peerId);
+      const other = this.#candidates.get(peerId) === link ? this.#links.get(device)?.remoteId : this.#newestSessionOf(device);
+      if (other) {
+        // Another session of the device is here (the one proven, or one to try): it is theirs, not this one.
+        if (this.#links.get(device) === link) this.#reachAt(device, other);
+        this.emit('wh-warning', `Someone in the room claimed to be ${name}’s device and could not prove it. Nothing went to them.`);
+        return;
+      }
       // The server said this was `device`, but the peer cannot prove that key: never talk to it as them.
       this.#setPerson(device, { link: 'mismatch' });
-      this.emit('wh-warning', `The device that answered as ${this.#people.get(device)?.name ?? 'this person'} is not the one you know. Messages to them are held back.`);
+      this.emit('wh-warning', `The device that answered as ${name} is not the one you know. Messages to them are held back.`);
     });
     link.addEventListener('wh-open', () => {
+      if (this.#candidates.get(peerId) === link) this.#promote(device, peerId, link);
       this.#proven.add(link);
+      void this.#proved(device, peerId);
       if (this.#isHeld(device)) this.#setPerson(device, { link: 'held' });
       else this.#use(device, link);
     });
@@ -589,8 +686,12 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       if (this.#verified.has(link)) void this.transfers.receive(device, event.detail, link.files);
     });
     link.addEventListener('wh-closed', () => {
+      if (this.#candidates.get(peerId) === link) this.#candidates.delete(peerId);
       if (this.#links.get(device) !== link) return;
       this.#links.delete(device);
+      // The session it reached may be gone (a reload): the newest other session of the device is the next guess.
+      const newer = this.#newestSessionOf(device, peerId);
+      if (newer) this.#reachAt(device, newer);
       this.chat.channelClosed(device);
       this.roomChat.channelClosed(device);
       this.transfers.channelClosed(device);
@@ -600,6 +701,20 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
     return link;
+  }
+
+  /** The newest session present that claims the device, other than `except`, and not one that failed to prove it. */
+  #newestSessionOf(device: string, except?: PeerId): PeerId | null {
+    return [...this.#present].findLast(([id, known]) => known === device && id !== except && !this.#unproven.has(id))?.[0] ?? null;
+  }
+
+  /** A session that proved the device's key takes over from the connection to its other session. */
+  #promote(device: string, peerId: PeerId, link: PeerLink): void {
+    this.#candidates.delete(peerId);
+    // Closed while still the device's connection, so that everything on it hears it closed.
+    this.#links.get(device)?.close();
+    this.#links.set(device, link);
+    this.#reachAt(device, peerId);
   }
 
   async #relinkIfNeeded(device: string): Promise<void> {
@@ -674,5 +789,3 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 }
 
-/** A verification holds for the key it was made for only. */
-const isVerified = (contact: Contact): boolean => contact.verified?.key === contact.device;

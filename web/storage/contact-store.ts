@@ -1,6 +1,12 @@
 /** People this device has met, by device key, with the rooms they were seen in. */
 import type { Contact, WhisperDatabase } from './database.js';
 
+/** A verification holds for the key it was made for only. */
+export const isVerifiedContact = (contact: Contact): boolean => contact.verified?.key === contact.device;
+
+/** The name to show: a verified contact's is the one it was verified under. */
+export const contactName = (contact: Contact): string => (isVerifiedContact(contact) && contact.verified?.name) || contact.name;
+
 export class ContactStore {
   constructor(private readonly db: WhisperDatabase) {}
 
@@ -8,12 +14,18 @@ export class ContactStore {
     return this.db.getAllFromIndex('contacts', 'by-room', room);
   }
 
-  /** Records that `device` was seen in `room` under `name`. */
+  /**
+   * Records that `device` was seen in `room` under `name`: call it once a connection proved the key, or for a
+   * key met for the first time (nothing else is known of it). A verified contact keeps the name it was
+   * verified under, shown by `contactName`.
+   */
   async saw(device: string, name: string, room: string): Promise<Contact> {
     const tx = this.db.transaction('contacts', 'readwrite');
     const existing = await tx.store.get(device);
     const contact: Contact = {
       ...existing,
+      // Verified before verifications kept their name: the name it had then is the one verified.
+      ...(existing?.verified && existing.verified.name === undefined ? { verified: { ...existing.verified, name: existing.name } } : {}),
       device,
       name,
       rooms: existing?.rooms.includes(room) ? existing.rooms : [...(existing?.rooms ?? []), room],
@@ -29,7 +41,7 @@ export class ContactStore {
   }
 
   /** Changes fields of a contact this device knows; nothing for one it does not. */
-  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed' | 'verified' | 'keyChangeFrom'>>): Promise<void> {
+  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed' | 'verified' | 'keyChangeFrom' | 'pushSecret' | 'pushWithdrawn'>>): Promise<void> {
     const tx = this.db.transaction('contacts', 'readwrite');
     const existing = await tx.store.get(device);
     if (existing) {

@@ -91,12 +91,22 @@ export interface Contact {
   /** Rooms where this person was seen. */
   rooms: string[];
   lastSeen: number;
-  /** Their device's Web Push subscription, as they handed it over the data channel; absent when none. */
-  push?: { endpoint: string; p256dh: string; auth: string };
+  /**
+   * Their device's Web Push subscription, as they handed it over the data channel, with the secret they gave
+   * this device to sign pushes to them; absent when none.
+   */
+  push?: { endpoint: string; p256dh: string; auth: string; key: string };
+  /** The secret this device gave them to sign their pushes to it: the worker shows only pushes signed with it. */
+  pushSecret?: string;
+  /** The person took back this device's subscription from them: they get none, and their pushes are not shown. */
+  pushWithdrawn?: true;
   /** A "New message" push went to them since they were last connected: no more until they are. */
   messagePushed?: boolean;
-  /** The person verified this device by its safety number: the key it was made for, and when. */
-  verified?: { key: string; at: number };
+  /**
+   * The person verified this device by its safety number: the key it was made for, when, and the name it had
+   * then, which it keeps (whoever joins later under that key with another name does not rename it).
+   */
+  verified?: { key: string; at: number; name?: string };
   /**
    * This key joined under the name of a verified contact (the device key given) who was away: a new phone,
    * a reinstall, or someone in the middle. Nothing goes to it until the person verifies it or accepts it.
