@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PUSH_HOSTS, checkEndpoint, isPrivateAddress, parseAllowedHost, publicOnlyLookup } from './push-target.js';
 import { retryAfterSeconds } from './push-sender.js';
@@ -53,6 +55,42 @@ describe('private addresses', () => {
     }
     for (const address of ['142.250.74.106', '17.253.144.10', '172.32.0.1', '2a00:1450:4001:82b::200a', '::ffff:8.8.8.8']) {
       expect(isPrivateAddress(address), address).toBe(false);
+    }
+  });
+
+  it('knows the IPv6 ranges that carry an IPv4 address, and judges them by the IPv4 address they carry', () => {
+    for (const address of [
+      '64:ff9b::7f00:1', // NAT64 (RFC 6052) of 127.0.0.1
+      '64:ff9b::10.0.0.1',
+      '64:ff9b::a9fe:a9fe', // 169.254.169.254, a cloud's metadata service
+      '2002:7f00:1::1', // 6to4 (RFC 3056) of 127.0.0.1
+      '2002:c0a8:101::1', // 6to4 of 192.168.1.1
+      '::ffff:7f00:1', // IPv4-mapped, written in hex
+      '::ffff:0:7f00:1', // IPv4-translated (RFC 7915)
+      '::7f00:1', // IPv4-compatible (deprecated, RFC 4291): refused whatever it carries
+      '::8.8.8.8',
+      'fe80::1%eth0',
+    ]) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+    for (const address of ['64:ff9b::808:808', '64:ff9b::8.8.4.4', '2002:808:808::1', '::ffff:0:808:808']) {
+      expect(isPrivateAddress(address), address).toBe(false);
+    }
+  });
+
+  it('knows site-local, discard-only, documentation, Teredo and the other reserved ranges', () => {
+    for (const address of ['fec0::1', 'feff::1', '100::1', '2001:db8::1', '2001::1', '2001:1ff::1', '192.0.2.1', '192.88.99.1', '198.51.100.7', '203.0.113.9', '255.255.255.255']) {
+      expect(isPrivateAddress(address), address).toBe(true);
+    }
+    for (const address of ['2001:200::1', '2003::1']) expect(isPrivateAddress(address), address).toBe(false);
+  });
+
+  it('refuses every range the TURN server denies its peers (turnserver.conf), first and last address', () => {
+    const conf = readFileSync(join(import.meta.dirname, '../../turnserver.conf'), 'utf8');
+    const ranges = [...conf.matchAll(/^denied-peer-ip=(\S+)$/gm)].map(([, range]) => range!.split('-'));
+    expect(ranges.length).toBeGreaterThan(10);
+    for (const range of ranges) {
+      for (const address of range) expect(isPrivateAddress(address), range.join('-')).toBe(true);
     }
   });
 

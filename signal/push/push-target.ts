@@ -48,8 +48,11 @@ export function checkEndpoint(endpoint: string, allowed: readonly AllowedHost[])
   return { ok: true, url };
 }
 
-/** Addresses a push must never reach: this machine, its networks, and the link. */
-const PRIVATE = new BlockList();
+/**
+ * Addresses a push must never reach: this machine, its networks, the link, and what is not routed on the
+ * Internet. The same ranges as the TURN server's `denied-peer-ip` (turnserver.conf; a test holds them together).
+ */
+const PRIVATE_IPV4 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -58,31 +61,76 @@ for (const [network, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  PRIVATE.addSubnet(network, prefix, 'ipv4');
+  PRIVATE_IPV4.addSubnet(network, prefix, 'ipv4');
 }
+const PRIVATE_IPV6 = new BlockList();
 for (const [network, prefix] of [
-  ['::', 127],
+  // IPv4-compatible (::a.b.c.d), deprecated by RFC 4291 and used by no push service; with :: and ::1.
+  ['::', 96],
+  // NAT64 for a network's own translator (RFC 8215): what it reaches is that network's business.
+  ['64:ff9b:1::', 48],
+  ['100::', 64],
+  // Teredo and the IETF's protocol assignments, and documentation.
+  ['2001::', 23],
+  ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local, deprecated (RFC 3879) but still routed inside some networks.
+  ['fec0::', 10],
   ['ff00::', 8],
-  ['64:ff9b:1::', 48],
 ] as const) {
-  PRIVATE.addSubnet(network, prefix, 'ipv6');
+  PRIVATE_IPV6.addSubnet(network, prefix, 'ipv6');
 }
 
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 4) return PRIVATE.check(address, 'ipv4');
+  if (family === 4) return PRIVATE_IPV4.check(address, 'ipv4');
   if (family !== 6) return true;
-  // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it is.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
-  return PRIVATE.check(address, 'ipv6');
+  const parts = ipv6Parts(address);
+  // One with a zone (fe80::1%eth0) is on a link of this machine.
+  if (parts === null) return true;
+  const carried = carriedIPv4(parts);
+  if (carried !== null) return PRIVATE_IPV4.check(carried, 'ipv4');
+  return PRIVATE_IPV6.check(address, 'ipv6');
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for, where a packet to it reaches that IPv4 host: mapped
+ * (::ffff:a.b.c.d), translated (::ffff:0:a.b.c.d), NAT64 (64:ff9b::a.b.c.d, a DNS64 network's answer for
+ * an IPv4-only push service) and 6to4 (2002:aabb:ccdd::). Null for any other.
+ */
+function carriedIPv4(p: number[]): string | null {
+  const zeros = (from: number, to: number) => p.slice(from, to).every((part) => part === 0);
+  const ipv4 = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
+  if (zeros(0, 5) && p[5] === 0xffff) return ipv4(p[6]!, p[7]!);
+  if (zeros(0, 4) && p[4] === 0xffff && p[5] === 0) return ipv4(p[6]!, p[7]!);
+  if (p[0] === 0x64 && p[1] === 0xff9b && zeros(2, 6)) return ipv4(p[6]!, p[7]!);
+  if (p[0] === 0x2002) return ipv4(p[1]!, p[2]!);
+  return null;
+}
+
+/**
+ * The eight 16-bit groups of an IPv6 address, or null for one URL syntax does not take (a zone). The URL
+ * serializer writes every form in hex groups (ipaddr.js reads ::a.b.c.d as ::ffff:a.b.c.d, which would let
+ * IPv4-compatible addresses pass as mapped).
+ */
+function ipv6Parts(address: string): number[] | null {
+  if (!URL.canParse(`http://[${address}]`)) return null;
+  const [head = '', tail] = new URL(`http://[${address}]`).hostname.slice(1, -1).split('::');
+  const groups = (text: string) => (text === '' ? [] : text.split(':').map((group) => parseInt(group, 16)));
+  const start = groups(head);
+  if (tail === undefined) return start;
+  const end = groups(tail);
+  return [...start, ...Array<number>(8 - start.length - end.length).fill(0), ...end];
 }
 
 export class PrivateAddressError extends Error {
