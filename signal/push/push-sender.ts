@@ -37,6 +37,7 @@ export interface PushSenderOptions {
   allowedHosts: readonly AllowedHost[];
   /** Only for tests and a push service inside your own network. */
   allowPrivateAddresses: boolean;
+  /** How long a push may take, from the lookup to the push service's last byte. */
   timeoutMs: number;
   /** Pushes per endpoint: a burst, then `perMinute` (also each connection's rate, after its own burst). */
   perEndpointBurst: number;
@@ -116,8 +117,16 @@ export class PushSender {
       const settle = (outcome: PushOutcome) => {
         if (settled) return;
         settled = true;
+        clearTimeout(deadline);
         resolve(outcome);
       };
+      const giveUp = () => {
+        settle({ outcome: 'failed', reason: 'the push service did not answer in time' });
+        req.destroy();
+      };
+      // `timeout` is idle time only: a service that sends a byte now and then would keep one of the agent's
+      // few sockets for as long as it liked. This covers the whole exchange, from the lookup to the last byte.
+      const deadline = setTimeout(giveUp, this.options.timeoutMs);
       const req = request(
         url,
         { method: 'POST', headers, agent: this.#agent, lookup: publicOnlyLookup(this.options.allowPrivateAddresses) as never, timeout: this.options.timeoutMs },
@@ -133,10 +142,7 @@ export class PushSender {
           res.on('close', () => settle(outcomeOf(res)));
         },
       );
-      req.on('timeout', () => {
-        req.destroy();
-        settle({ outcome: 'failed', reason: 'the push service did not answer in time' });
-      });
+      req.on('timeout', giveUp);
       req.on('error', (error) => {
         if (error instanceof PrivateAddressError || (error as { cause?: unknown }).cause instanceof PrivateAddressError) settle({ outcome: 'refused', reason: 'endpoint resolves to a private address' });
         else settle({ outcome: 'failed', reason: 'could not reach the push service' });

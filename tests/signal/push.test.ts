@@ -233,6 +233,22 @@ describe('"Decline" from a notification', () => {
   });
 });
 
+describe('a push service that never finishes its answer', () => {
+  it('gets `failed` once the push deadline has passed, though a byte comes now and then', async () => {
+    const patient = launchSignal(pushEnv({ PUSH_TIMEOUT_MS: '1000' }));
+    try {
+      const [alice] = await TestClient.join(`ws://127.0.0.1:${await patient.listening}/ws`, randomRoom(), 'Alice');
+      const bob = service.subscribe();
+      service.reply(bob, { status: 201, trickle: true });
+      const result = await push(alice, { endpoint: bob.endpoint, ciphertext: service.encryptFor(bob, 'x').toString('base64url') });
+      expect(result).toMatchObject({ outcome: 'failed', message: 'the push service did not answer in time' });
+      alice.close();
+    } finally {
+      await patient.stop();
+    }
+  });
+});
+
 describe('Web Push to a private address', () => {
   it('is refused at connect time when the endpoint resolves to loopback, though its host is allowed', async () => {
     const guarded = launchSignal(pushEnv({ PUSH_ALLOW_PRIVATE_ADDRESSES: 'false' }));

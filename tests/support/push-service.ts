@@ -36,6 +36,8 @@ export interface ReceivedPush {
 export interface ScriptedReply {
   status: number;
   headers?: Record<string, string>;
+  /** Send the status, then one byte of body every 100 ms and never end it: each byte keeps an idle timeout away. */
+  trickle?: boolean;
 }
 
 interface Subscriber {
@@ -73,6 +75,7 @@ export class PushService {
         const push: ReceivedPush = { subscription: id, headers: req.headers, body: Buffer.concat(chunks), problem: null, vapid: null };
         let status = 201;
         let headers: Record<string, string> = {};
+        let trickle = false;
         if (req.method !== 'POST') {
           push.problem = `method ${req.method}`;
           status = 405;
@@ -88,10 +91,16 @@ export class PushService {
           else if (subscriber.key !== undefined && subscriber.key !== push.vapid?.key) {
             push.problem = 'signed with another VAPID key than the subscription was made with';
             status = 403;
-          } else if (scripted) ({ status, headers = {} } = scripted);
+          } else if (scripted) ({ status, headers = {}, trickle = false } = scripted);
         }
         service.received.push(push);
-        res.writeHead(status, headers).end();
+        if (trickle) {
+          res.writeHead(status, headers).flushHeaders();
+          const drip = setInterval(() => res.write('.'), 100);
+          res.on('close', () => clearInterval(drip));
+        } else {
+          res.writeHead(status, headers).end();
+        }
         for (const wake of service.#waiters.splice(0)) wake();
       });
     });
