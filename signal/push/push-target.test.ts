@@ -13,6 +13,7 @@ describe('push endpoints', () => {
       'https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk',
       'https://web.push.apple.com/QGuQyavXutnMFaOn7AqVmJVf',
       'https://db5p.notify.windows.com/w/?token=BQYAAAD',
+      `https://${'a'.repeat(63)}.notify.windows.com/w/?token=BQYAAAD`,
       'https://FCM.googleapis.com:443/fcm/send/abc',
     ]) {
       expect(checkEndpoint(endpoint, allowed), endpoint).toMatchObject({ ok: true });
@@ -24,6 +25,9 @@ describe('push endpoints', () => {
       ['https://fcm.googleapis.com.evil.example/x', 'not on a push service'],
       ['https://evilfcm.googleapis.com/x', 'not on a push service'],
       ['https://notify.windows.com/x', 'not on a push service'],
+      // A wildcard stands for one label, as in a TLS certificate: no endless depth of names under it.
+      ['https://a.db5p.notify.windows.com/w/?token=t', 'not on a push service'],
+      [`https://${'a'.repeat(64)}.notify.windows.com/w/?token=t`, 'not on a push service'],
       ['https://fcm.googleapis.com:8443/x', 'not on a push service'],
       ['http://fcm.googleapis.com/x', 'must be https'],
       ['https://a:b@fcm.googleapis.com/x', 'user name or password'],

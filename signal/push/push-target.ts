@@ -12,7 +12,10 @@ export const DEFAULT_PUSH_HOSTS = ['fcm.googleapis.com', 'updates.push.services.
 
 export const MAX_ENDPOINT_LENGTH = 1024;
 
-/** One allowlist entry: `host`, or `*.domain` for any name under it; `:port` allows that port instead of 443. */
+/**
+ * One allowlist entry: `host`, or `*.domain` for any one label under it (as in a TLS certificate: not
+ * `a.b.domain`); `:port` allows that port instead of 443.
+ */
 export interface AllowedHost {
   host: string;
   wildcard: boolean;
@@ -26,6 +29,9 @@ export function parseAllowedHost(entry: string): AllowedHost | null {
   if (port < 1 || port > 65535) return null;
   return { host: match[2]!, wildcard: match[1] !== undefined, port };
 }
+
+/** What a wildcard stands for: one DNS label, at most 63 characters (RFC 1035). */
+const ONE_LABEL = /^[a-z0-9_-]{1,63}$/;
 
 export type TargetCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
@@ -43,7 +49,8 @@ export function checkEndpoint(endpoint: string, allowed: readonly AllowedHost[])
   if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return { ok: false, reason: 'endpoint must name a push service, not an IP address' };
   const port = url.port === '' ? 443 : Number(url.port);
   const host = url.hostname.toLowerCase();
-  const listed = allowed.some((entry) => entry.port === port && (entry.wildcard ? host.endsWith(`.${entry.host}`) : host === entry.host));
+  const under = (domain: string) => host.endsWith(`.${domain}`) && ONE_LABEL.test(host.slice(0, -domain.length - 1));
+  const listed = allowed.some((entry) => entry.port === port && (entry.wildcard ? under(entry.host) : host === entry.host));
   if (!listed) return { ok: false, reason: 'endpoint is not on a push service this server sends to' };
   return { ok: true, url };
 }

@@ -61,6 +61,19 @@ describe('VAPID keys', () => {
     expect(keys.authorization(new URL('https://fcm.googleapis.com/x'), now + 7 * 3600_000)).not.toBe(first);
   });
 
+  it('keep few tokens however many push services there are: the one used longest ago is signed again when needed', () => {
+    const { keys } = VapidKeys.generate(SUBJECT);
+    const now = Date.now();
+    const fcm = keys.authorization(new URL('https://fcm.googleapis.com/fcm/send/a'), now);
+    const wns = (i: number) => new URL(`https://h${i}.notify.windows.com/w/?token=t`);
+    for (let i = 0; i < 10; i++) keys.authorization(wns(i), now);
+    expect(keys.authorization(new URL('https://fcm.googleapis.com/fcm/send/b'), now)).toBe(fcm);
+    for (let i = 0; i < 5000; i++) expect(readAuthorization(keys.authorization(wns(i), now)).aud).toBe(`https://h${i}.notify.windows.com`);
+    const again = keys.authorization(new URL('https://fcm.googleapis.com/fcm/send/c'), now);
+    expect(again).not.toBe(fcm);
+    expect(readAuthorization(again).aud).toBe('https://fcm.googleapis.com');
+  });
+
   it('taken from the environment must be a matching pair', async () => {
     const { stored } = VapidKeys.generate(SUBJECT);
     const given = await VapidKeys.load({ ...stored, dataDir: await folder(), subject: SUBJECT });

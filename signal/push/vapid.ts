@@ -13,9 +13,17 @@ import { createECDH, createPrivateKey, generateKeyPairSync, randomBytes, sign, t
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartupError } from '../config.js';
+import { RecentlyUsed } from './recently-used.js';
 
 /** A JWT is valid this long (RFC 8292 allows up to 24 h); it is reused until half of that is left. */
 const TOKEN_LIFETIME_S = 12 * 3600;
+/**
+ * Tokens kept for reuse. A token's `aud` must be the push service's origin (RFC 8292), so one per origin, and
+ * a wildcard entry (`*.notify.windows.com`) allows origins without end: the cache keeps the ones used last,
+ * enough for the few push services and their front ends that real subscriptions name; signing again costs
+ * only one ECDSA signature.
+ */
+const MAX_CACHED_TOKENS = 32;
 
 interface StoredKeys {
   publicKey: string;
@@ -26,7 +34,7 @@ const base64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('b
 
 export class VapidKeys {
   readonly #privateKey: KeyObject;
-  readonly #tokens = new Map<string, { header: string; renewAt: number }>();
+  readonly #tokens = new RecentlyUsed<string, { header: string; renewAt: number }>(MAX_CACHED_TOKENS);
 
   private constructor(
     /** The uncompressed P-256 point (65 bytes), base64url: `applicationServerKey` for the app, `k=` for push services. */
@@ -106,7 +114,6 @@ export class VapidKeys {
     const claims = base64url(JSON.stringify({ aud: audience, exp: expires, sub: this.subject }));
     const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key: this.#privateKey, dsaEncoding: 'ieee-p1363' });
     const value = `vapid t=${header}.${claims}.${base64url(signature)}, k=${this.publicKey}`;
-    // Push services are few (four by default), so this map stays small.
     this.#tokens.set(audience, { header: value, renewAt: now + (TOKEN_LIFETIME_S / 2) * 1000 });
     return value;
   }

@@ -233,6 +233,37 @@ describe('"Decline" from a notification', () => {
   });
 });
 
+describe('the VAPID tokens the server keeps', () => {
+  it('stay few however many push services it sends to: the one used longest ago is forgotten, and signed again when needed', async () => {
+    // A wildcard entry (*.notify.windows.com) allows endless origins, each with a token of its own (the JWT's
+    // aud is the push service's origin). Here the origins differ by port, each a push service of its own.
+    const others = await Promise.all(Array.from({ length: 40 }, () => PushService.start()));
+    const many = launchSignal(pushEnv({ PUSH_ALLOWED_HOSTS: [service, ...others].map((s) => `localhost:${s.port}`).join(',') }));
+    try {
+      // Eight members, none past a connection's burst of pushes.
+      const room = randomRoom();
+      const members = await Promise.all(Array.from({ length: 8 }, async () => (await TestClient.join(`ws://127.0.0.1:${await many.listening}/ws`, room, 'Alice'))[0]));
+      let sent = 0;
+      const tokenSeenBy = async (to: PushService): Promise<string> => {
+        const subscription = to.subscribe();
+        const result = await push(members[sent++ % members.length]!, { endpoint: subscription.endpoint, ciphertext: to.encryptFor(subscription, 'x').toString('base64url') });
+        expect(result.outcome).toBe('sent');
+        const received = to.received.at(-1)!;
+        expect(received.problem).toBeNull();
+        return received.headers.authorization!;
+      };
+      const first = await tokenSeenBy(service);
+      expect(await tokenSeenBy(service)).toBe(first);
+      for (const other of others) await tokenSeenBy(other);
+      expect(await tokenSeenBy(service)).not.toBe(first);
+      for (const member of members) member.close();
+    } finally {
+      await many.stop();
+      await Promise.all(others.map((other) => other.stop()));
+    }
+  });
+});
+
 describe('a push service that never finishes its answer', () => {
   it('gets `failed` once the push deadline has passed, though a byte comes now and then', async () => {
     const patient = launchSignal(pushEnv({ PUSH_TIMEOUT_MS: '1000' }));
