@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { TokenBucket } from '../handlers/token-bucket.js';
 import type { PushMessage } from '../protocol/messages.js';
 import { checkEndpoint, publicOnlyLookup, PrivateAddressError, type AllowedHost } from './push-target.js';
+import { RecentlyUsed } from './recently-used.js';
 import type { VapidKeys } from './vapid.js';
 
 export type PushOutcome =
@@ -16,7 +17,7 @@ export type PushOutcome =
   | { outcome: 'sent' }
   /** 404/410: the subscription no longer exists. The sender forgets it. */
   | { outcome: 'gone' }
-  /** 429 from the push service, or this server's own limit for the endpoint: try again after `retryAfter` seconds. */
+  /** 429 from the push service, or this server's own limits (the push service's, the endpoint's): try again after `retryAfter` seconds. */
   | { outcome: 'rate-limited'; retryAfter: number }
   /** 413: the payload is too large for the push service. */
   | { outcome: 'too-large' }
@@ -44,19 +45,16 @@ export interface PushSenderOptions {
   perMinute: number;
 }
 
-/** Endpoints whose limits are remembered; the oldest is forgotten first. */
+/** Endpoints whose limits are remembered; the one used longest ago is forgotten first. */
 const MAX_TRACKED_ENDPOINTS = 10_000;
 const DEFAULT_RETRY_AFTER_S = 60;
 const MAX_RETRY_AFTER_S = 3600;
 
-interface EndpointState {
-  bucket: TokenBucket;
-  /** A 429's Retry-After: no push to it before then (ms, Date.now()). */
-  blockedUntil: number;
-}
-
 export class PushSender {
-  readonly #endpoints = new Map<string, EndpointState>();
+  /** By the endpoint's canonical form, so that another spelling of it is no fresh bucket. */
+  readonly #endpoints = new RecentlyUsed<string, TokenBucket>(MAX_TRACKED_ENDPOINTS);
+  /** A 429's Retry-After for a whole allowlist entry (ms, Date.now()): the push service is throttling this server. */
+  readonly #blockedUntil = new Map<AllowedHost, number>();
   readonly #agent: Agent;
 
   constructor(private readonly options: PushSenderOptions) {
@@ -72,34 +70,28 @@ export class PushSender {
     return this.options.perMinute;
   }
 
+  /** Sends `push`, within the limits of the push service and the endpoint. */
   async send(push: PushRequest): Promise<PushOutcome> {
     const target = checkEndpoint(push.endpoint, this.options.allowedHosts);
     if (!target.ok) return { outcome: 'refused', reason: target.reason };
-    const state = this.#state(push.endpoint);
     const now = Date.now();
-    if (now < state.blockedUntil) return { outcome: 'rate-limited', retryAfter: Math.ceil((state.blockedUntil - now) / 1000) };
-    if (!state.bucket.take()) return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / this.options.perMinute) };
+    const blockedUntil = this.#blockedUntil.get(target.service) ?? 0;
+    if (now < blockedUntil) return { outcome: 'rate-limited', retryAfter: Math.ceil((blockedUntil - now) / 1000) };
+    const { perEndpointBurst, perMinute } = this.options;
+    // Kept after a 404/410 too: an endpoint said to be gone is no reason to let more through.
+    if (!this.#endpoints.use(target.canonical, () => new TokenBucket(perEndpointBurst, perMinute / 60)).take()) {
+      return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / perMinute) };
+    }
     const outcome = await this.#post(target.url, push);
-    if (outcome.outcome === 'rate-limited') state.blockedUntil = Date.now() + outcome.retryAfter * 1000;
-    if (outcome.outcome === 'gone') this.#endpoints.delete(push.endpoint);
+    if (outcome.outcome === 'rate-limited') {
+      const until = Date.now() + outcome.retryAfter * 1000;
+      this.#blockedUntil.set(target.service, Math.max(until, this.#blockedUntil.get(target.service) ?? 0));
+    }
     return outcome;
   }
 
   close(): void {
     this.#agent.destroy();
-  }
-
-  #state(endpoint: string): EndpointState {
-    let state = this.#endpoints.get(endpoint);
-    if (state) {
-      // Most recently used last, so that the first entry is the one to forget.
-      this.#endpoints.delete(endpoint);
-    } else {
-      state = { bucket: new TokenBucket(this.options.perEndpointBurst, this.options.perMinute / 60), blockedUntil: 0 };
-      if (this.#endpoints.size >= MAX_TRACKED_ENDPOINTS) this.#endpoints.delete(this.#endpoints.keys().next().value!);
-    }
-    this.#endpoints.set(endpoint, state);
-    return state;
   }
 
   #post(url: URL, push: PushRequest): Promise<PushOutcome> {

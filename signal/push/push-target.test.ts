@@ -6,6 +6,15 @@ import { retryAfterSeconds } from './push-sender.js';
 
 const allowed = DEFAULT_PUSH_HOSTS.map((host) => parseAllowedHost(host)!);
 
+/** Each endpoint is refused, for a reason that says this. */
+function expectRefused(cases: ReadonlyArray<readonly [endpoint: string, reason: string]>): void {
+  for (const [endpoint, reason] of cases) {
+    const result = checkEndpoint(endpoint, allowed);
+    expect(result.ok, endpoint).toBe(false);
+    expect((result as { reason: string }).reason, endpoint).toContain(reason);
+  }
+}
+
 describe('push endpoints', () => {
   it('accepts the endpoints of the browsers push services', () => {
     for (const endpoint of [
@@ -21,7 +30,7 @@ describe('push endpoints', () => {
   });
 
   it('refuses other hosts, look-alikes, other ports, http, user info, IP addresses and long URLs', () => {
-    for (const [endpoint, reason] of [
+    expectRefused([
       ['https://fcm.googleapis.com.evil.example/x', 'not on a push service'],
       ['https://evilfcm.googleapis.com/x', 'not on a push service'],
       ['https://notify.windows.com/x', 'not on a push service'],
@@ -36,11 +45,50 @@ describe('push endpoints', () => {
       ['https://[::1]/x', 'IP address'],
       ['fcm.googleapis.com/x', 'not a URL'],
       [`https://fcm.googleapis.com/${'a'.repeat(1024)}`, 'longer than 1024'],
-    ] as const) {
+    ]);
+  });
+
+  it('gives one canonical form to every spelling of an endpoint, and the allowlist entry it matched', () => {
+    const canonical = (endpoint: string) => {
       const result = checkEndpoint(endpoint, allowed);
-      expect(result.ok, endpoint).toBe(false);
-      expect((result as { reason: string }).reason, endpoint).toContain(reason);
+      expect(result.ok, endpoint).toBe(true);
+      return result.ok ? result.canonical : '';
+    };
+    for (const endpoint of [
+      'https://FCM.googleapis.com/fcm/send/abc:APA91b',
+      'https://fcm.googleapis.com:443/fcm/send/abc:APA91b',
+      'https://fcm.googleapis.com:0443/fcm/send/abc:APA91b',
+      'https://fcm.googleapis.com/x/../fcm/send/abc:APA91b',
+      'https://fcm.googleapis.com/fcm/./send/abc:APA91b',
+      'https://fcm.googleapis.com/fcm/x/%2e%2e/send/abc:APA91b',
+      'https://fcm.googleapis.com\\fcm\\send\\abc:APA91b',
+      'https://fcm.googleapis.com/fcm/send/%61bc:APA91b',
+      'https://fcm.googleapis.com/%66cm/send/abc:APA91b',
+    ]) {
+      expect(canonical(endpoint), endpoint).toBe('https://fcm.googleapis.com/fcm/send/abc:APA91b');
     }
+    // WNS names the subscription in its query, percent-encoded base64: %2f and %2F are one byte.
+    expect(canonical('https://wns2-par02p.notify.windows.com/w/?token=BQYA%2f0s%2bz%3d')).toBe('https://wns2-par02p.notify.windows.com/w/?token=BQYA%2F0s%2Bz%3D');
+    expect(canonical('https://WNS2-par02p.notify.windows.com:443/w/?token=BQYA%2F0s%2Bz%3D')).toBe('https://wns2-par02p.notify.windows.com/w/?token=BQYA%2F0s%2Bz%3D');
+    const wns = checkEndpoint('https://db5p.notify.windows.com/w/?token=t', allowed);
+    expect(wns.ok && wns.service).toEqual({ host: 'notify.windows.com', wildcard: true, port: 443 });
+  });
+
+  it('refuses what could spell an endpoint another way: a fragment, a query beside a path that names it, an empty segment, a stray %', () => {
+    expectRefused([
+      ['https://fcm.googleapis.com/fcm/send/abc#1', 'fragment'],
+      ['https://fcm.googleapis.com/fcm/send/abc#', 'fragment'],
+      ['https://fcm.googleapis.com/fcm/send/abc?x=1', 'must have no query'],
+      ['https://fcm.googleapis.com/fcm/send/abc?', 'must have no query'],
+      ['https://fcm.googleapis.com/fcm/send/abc?token=abc', 'must have no query'],
+      ['https://fcm.googleapis.com/fcm/send/abc/', 'must name a subscription'],
+      ['https://fcm.googleapis.com/', 'must name a subscription'],
+      ['https://db5p.notify.windows.com/w/?token=t&x=1', 'must name a subscription'],
+      ['https://db5p.notify.windows.com/w/?Token=t', 'must name a subscription'],
+      ['https://fcm.googleapis.com/fcm//send/abc', 'empty path segment'],
+      ['https://fcm.googleapis.com/fcm/send/a%zzbc', 'percent-encoded byte'],
+      ['https://db5p.notify.windows.com/w/?token=a%2', 'percent-encoded byte'],
+    ]);
   });
 
   it('reads allowlist entries: host, *.domain, and an explicit port', () => {

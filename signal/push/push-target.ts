@@ -33,26 +33,63 @@ export function parseAllowedHost(entry: string): AllowedHost | null {
 /** What a wildcard stands for: one DNS label, at most 63 characters (RFC 1035). */
 const ONE_LABEL = /^[a-z0-9_-]{1,63}$/;
 
-export type TargetCheck = { ok: true; url: URL } | { ok: false; reason: string };
+/** A subscription named by the query, as WNS does (`/w/?token=…`): one parameter, its value percent-encoded. */
+const QUERY_TOKEN = /^\?token=[A-Za-z0-9._~%-]+$/;
 
-/** The endpoint's form and host, before any connection. */
+export type TargetCheck =
+  | {
+      ok: true;
+      url: URL;
+      /** The endpoint in one spelling for all that name the same subscription: what its limits are kept by. */
+      canonical: string;
+      /** The allowlist entry it matched: a push service's Retry-After holds for all of it. */
+      service: AllowedHost;
+    }
+  | { ok: false; reason: string };
+
+/**
+ * The endpoint's form and host, before any connection. Its spellings (host case, default port, dot segments,
+ * backslashes, percent-encoding) come to one `canonical` form, and what could spell it another way without
+ * changing the subscription (a fragment, an extra query, a trailing or doubled slash) is refused.
+ */
 export function checkEndpoint(endpoint: string, allowed: readonly AllowedHost[]): TargetCheck {
-  if (endpoint.length > MAX_ENDPOINT_LENGTH) return { ok: false, reason: `endpoint is longer than ${MAX_ENDPOINT_LENGTH} characters` };
+  const refuse = (reason: string): TargetCheck => ({ ok: false, reason });
+  if (endpoint.length > MAX_ENDPOINT_LENGTH) return refuse(`endpoint is longer than ${MAX_ENDPOINT_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    return { ok: false, reason: 'endpoint is not a URL' };
+    return refuse('endpoint is not a URL');
   }
-  if (url.protocol !== 'https:') return { ok: false, reason: 'endpoint must be https' };
-  if (url.username !== '' || url.password !== '') return { ok: false, reason: 'endpoint must not carry a user name or password' };
-  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return { ok: false, reason: 'endpoint must name a push service, not an IP address' };
+  if (url.protocol !== 'https:') return refuse('endpoint must be https');
+  if (url.username !== '' || url.password !== '') return refuse('endpoint must not carry a user name or password');
+  if (isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0) return refuse('endpoint must name a push service, not an IP address');
   const port = url.port === '' ? 443 : Number(url.port);
   const host = url.hostname.toLowerCase();
   const under = (domain: string) => host.endsWith(`.${domain}`) && ONE_LABEL.test(host.slice(0, -domain.length - 1));
-  const listed = allowed.some((entry) => entry.port === port && (entry.wildcard ? under(entry.host) : host === entry.host));
-  if (!listed) return { ok: false, reason: 'endpoint is not on a push service this server sends to' };
-  return { ok: true, url };
+  const service = allowed.find((entry) => entry.port === port && (entry.wildcard ? under(entry.host) : host === entry.host));
+  if (!service) return refuse('endpoint is not on a push service this server sends to');
+  // Nowhere else in a URL of this form can a # stand: it starts a fragment, which is never sent.
+  if (endpoint.includes('#')) return refuse('endpoint must not have a fragment');
+  const segments = url.pathname.split('/').slice(1);
+  if (segments.slice(0, -1).includes('')) return refuse('endpoint must not have an empty path segment (//)');
+  // Either the path's last segment names the subscription, or (after a path ending in /) a token in the query.
+  if (segments.at(-1) !== '') {
+    if (url.href.includes('?')) return refuse('endpoint must have no query: its path names the subscription');
+  } else if (!QUERY_TOKEN.test(url.search)) {
+    return refuse('endpoint must name a subscription: in the last segment of its path, or in a query ?token=');
+  }
+  const rest = url.pathname + url.search;
+  if (/%(?![0-9A-Fa-f]{2})/.test(rest)) return refuse('endpoint has a % that is not a percent-encoded byte');
+  return { ok: true, url, canonical: url.origin + canonicalEscapes(rest), service };
+}
+
+/** Percent-encoding as RFC 3986 (6.2.2) compares it: unreserved characters decoded, other escapes in upper case. */
+function canonicalEscapes(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const character = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9._~-]/.test(character) ? character : `%${hex.toUpperCase()}`;
+  });
 }
 
 /**
