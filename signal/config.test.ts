@@ -26,6 +26,13 @@ describe('readConfig', () => {
     expect(readConfig({ REDIS_URL: ' redis://:secret@redis:6379/0 ' }).redisUrl).toBe('redis://:secret@redis:6379/0');
   });
 
+  it('limits pushes per connection, endpoint and address: 6, and 30 a minute from one address, unless set', () => {
+    const subject = { VAPID_SUBJECT: 'mailto:ops@whisper.example' };
+    expect(readConfig(subject).push).toMatchObject({ perMinute: 6, perAddressPerMinute: 30, timeoutMs: 10_000 });
+    expect(readConfig({ ...subject, PUSHES_PER_ADDRESS_PER_MINUTE: '120' }).push?.perAddressPerMinute).toBe(120);
+    expect(() => readConfig({ ...subject, PUSHES_PER_ADDRESS_PER_MINUTE: '0' })).toThrow('PUSHES_PER_ADDRESS_PER_MINUTE: must be at least 1');
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT: must be a number'],
     [{ PORT: '70000' }, 'PORT: must be at most 65535'],

@@ -88,6 +88,7 @@ const EnvSchema = v.object({
   PUSH_ALLOW_PRIVATE_ADDRESSES: flag,
   PUSH_TIMEOUT_MS: integer(10_000, 500, 60_000),
   PUSHES_PER_MINUTE: integer(6, 1, 10_000),
+  PUSHES_PER_ADDRESS_PER_MINUTE: integer(30, 1, 1_000_000),
   REDIS_URL: v.pipe(
     v.optional(v.string(), ''),
     v.transform((text) => text.trim()),
@@ -166,6 +167,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
             allowPrivateAddresses: e.PUSH_ALLOW_PRIVATE_ADDRESSES,
             timeoutMs: e.PUSH_TIMEOUT_MS,
             perMinute: e.PUSHES_PER_MINUTE,
+            perAddressPerMinute: e.PUSHES_PER_ADDRESS_PER_MINUTE,
           },
     /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
     redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,

@@ -196,5 +196,6 @@ async function startPush(settings: NonNullable<SignalConfig['push']>, log: Logge
     timeoutMs: settings.timeoutMs,
     perEndpointBurst: 4,
     perMinute: settings.perMinute,
+    perAddressPerMinute: settings.perAddressPerMinute,
   });
 }

@@ -25,7 +25,7 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
   const ciphertext = Buffer.from(message.ciphertext, 'base64url');
   if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
   const request = { endpoint: message.endpoint, ciphertext, ttl: message.ttl, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) };
-  push.send(request).then(answer, (error: unknown) => {
+  push.send(request, connection.address).then(answer, (error: unknown) => {
     context.log.error({ err: error }, 'push failed');
     answer({ outcome: 'failed', reason: 'internal error' });
   });

@@ -17,7 +17,7 @@ export type PushOutcome =
   | { outcome: 'sent' }
   /** 404/410: the subscription no longer exists. The sender forgets it. */
   | { outcome: 'gone' }
-  /** 429 from the push service, or this server's own limits (the push service's, the endpoint's): try again after `retryAfter` seconds. */
+  /** 429 from the push service, or this server's own limits (the push service's, the address's, the endpoint's): try again after `retryAfter` seconds. */
   | { outcome: 'rate-limited'; retryAfter: number }
   /** 413: the payload is too large for the push service. */
   | { outcome: 'too-large' }
@@ -43,16 +43,26 @@ export interface PushSenderOptions {
   /** Pushes per endpoint: a burst, then `perMinute` (also each connection's rate, after its own burst). */
   perEndpointBurst: number;
   perMinute: number;
+  /** Pushes a minute from one client address (that many at once, refilled over a minute). */
+  perAddressPerMinute: number;
 }
 
-/** Endpoints whose limits are remembered; the one used longest ago is forgotten first. */
+/** Endpoints, and client addresses, whose limits are remembered; the one used longest ago is forgotten first. */
 const MAX_TRACKED_ENDPOINTS = 10_000;
+const MAX_TRACKED_ADDRESSES = 10_000;
 const DEFAULT_RETRY_AFTER_S = 60;
 const MAX_RETRY_AFTER_S = 3600;
 
 export class PushSender {
   /** By the endpoint's canonical form, so that another spelling of it is no fresh bucket. */
   readonly #endpoints = new RecentlyUsed<string, TokenBucket>(MAX_TRACKED_ENDPOINTS);
+  /**
+   * By client address (client-address.ts `addressKey`), so that reconnecting gives no fresh pushes. Kept in
+   * this process, not with the connection limits (signal/limits/, shared through Redis when scaled): a push
+   * costs this server little, what the limit protects is the push services' view of its key, and one address
+   * spread over N processes gets N times this, which is still bounded.
+   */
+  readonly #addresses = new RecentlyUsed<string, TokenBucket>(MAX_TRACKED_ADDRESSES);
   /** A 429's Retry-After for a whole allowlist entry (ms, Date.now()): the push service is throttling this server. */
   readonly #blockedUntil = new Map<AllowedHost, number>();
   readonly #agent: Agent;
@@ -70,14 +80,18 @@ export class PushSender {
     return this.options.perMinute;
   }
 
-  /** Sends `push`, within the limits of the push service and the endpoint. */
-  async send(push: PushRequest): Promise<PushOutcome> {
+  /** Sends `push` for a client at `address`, within the limits of the push service, the address and the endpoint. */
+  async send(push: PushRequest, address: string): Promise<PushOutcome> {
     const target = checkEndpoint(push.endpoint, this.options.allowedHosts);
     if (!target.ok) return { outcome: 'refused', reason: target.reason };
     const now = Date.now();
     const blockedUntil = this.#blockedUntil.get(target.service) ?? 0;
     if (now < blockedUntil) return { outcome: 'rate-limited', retryAfter: Math.ceil((blockedUntil - now) / 1000) };
-    const { perEndpointBurst, perMinute } = this.options;
+    // The address first: an address past its limit must not use up the endpoint's pushes, which are its owner's.
+    const { perAddressPerMinute, perEndpointBurst, perMinute } = this.options;
+    if (!this.#addresses.use(address, () => new TokenBucket(perAddressPerMinute, perAddressPerMinute / 60)).take()) {
+      return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / perAddressPerMinute) };
+    }
     // Kept after a 404/410 too: an endpoint said to be gone is no reason to let more through.
     if (!this.#endpoints.use(target.canonical, () => new TokenBucket(perEndpointBurst, perMinute / 60)).take()) {
       return { outcome: 'rate-limited', retryAfter: Math.ceil(60 / perMinute) };

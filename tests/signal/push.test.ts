@@ -283,6 +283,32 @@ describe('a push service that answers 429', () => {
   });
 });
 
+describe('pushes from one address', () => {
+  it('are limited however often it reconnects, and other addresses keep theirs', async () => {
+    const limited = launchSignal(pushEnv({ PUSHES_PER_ADDRESS_PER_MINUTE: '5' }));
+    try {
+      const limitedUrl = `ws://127.0.0.1:${await limited.listening}/ws`;
+      const outcomes: unknown[] = [];
+      for (let i = 0; i < 6; i++) {
+        const [client] = await TestClient.join(limitedUrl, randomRoom(), 'Mallory');
+        const victim = service.subscribe();
+        const result = await push(client, { endpoint: victim.endpoint, ciphertext: service.encryptFor(victim, 'x').toString('base64url') });
+        outcomes.push(result.outcome);
+        if (result.outcome === 'rate-limited') expect(result.retryAfter).toBe(12);
+        client.close();
+        await client.closed;
+      }
+      expect(outcomes).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'rate-limited']);
+      const [neighbour] = await TestClient.join(limitedUrl, randomRoom(), 'Bob', { localAddress: '127.0.0.2' });
+      const carol = service.subscribe();
+      expect((await push(neighbour, { endpoint: carol.endpoint, ciphertext: service.encryptFor(carol, 'x').toString('base64url') })).outcome).toBe('sent');
+      neighbour.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('"Decline" from a notification', () => {
   it('reaches the caller without joining the room, and says whether it did', async () => {
     const room = randomRoom();
