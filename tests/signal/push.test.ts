@@ -9,7 +9,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { PushService, PUSH_SERVICE_CA, type StubSubscription } from '../support/push-service.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
@@ -68,6 +68,21 @@ async function push(client: TestClient, fields: Record<string, unknown>): Promis
   const result = await client.next('push-result', 15_000);
   expect(result.id).toBe(id);
   return result;
+}
+
+/** Pushes a payload encrypted for `subscription` of `to` (the push service of this file, unless another). */
+function pushTo(client: TestClient, subscription: StubSubscription, to = service): Promise<Message> {
+  return push(client, { endpoint: subscription.endpoint, ciphertext: to.encryptFor(subscription, 'x').toString('base64url') });
+}
+
+/** Runs `body` against a signal process of its own, with `env` over the usual settings, and stops it. */
+async function withSignal(env: Record<string, string>, body: (wsUrl: string) => Promise<void>): Promise<void> {
+  const own = launchSignal(pushEnv(env));
+  try {
+    await body(`ws://127.0.0.1:${await own.listening}/ws`);
+  } finally {
+    await own.stop();
+  }
 }
 
 const callPayload = (call: string) => JSON.stringify({ web_push: 8030, notification: { title: 'Alice is calling', navigate: 'https://whisper.example/r/room' }, whisper: { kind: 'call', call } });
@@ -199,16 +214,12 @@ describe('Web Push through the signal server', () => {
     expect(outcomes).toEqual(['sent', 'sent', 'sent', 'sent', 'rate-limited']);
     // Per connection: 6 at once (one is left after the five above), whatever the endpoint.
     const results: unknown[] = [];
-    for (let i = 0; i < 3; i++) {
-      const other = service.subscribe();
-      results.push((await push(alice, { endpoint: other.endpoint, ciphertext: service.encryptFor(other, 'x').toString('base64url') })).outcome);
-    }
+    for (let i = 0; i < 3; i++) results.push((await pushTo(alice, service.subscribe())).outcome);
     expect(results).toEqual(['sent', 'rate-limited', 'rate-limited']);
     alice.send({ type: 'ping', t: 2 });
     expect((await alice.next('pong')).t).toBe(2);
     const [carol] = await member('Carol');
-    const dave = service.subscribe();
-    expect((await push(carol, { endpoint: dave.endpoint, ciphertext: service.encryptFor(dave, 'x').toString('base64url') })).outcome).toBe('sent');
+    expect((await pushTo(carol, service.subscribe())).outcome).toBe('sent');
     alice.close();
     carol.close();
   });
@@ -251,9 +262,8 @@ describe('Web Push through the signal server', () => {
 describe('a push service that answers 429', () => {
   it('gets no push from anyone, to any of its endpoints however spelled, before its Retry-After; other push services still do', async () => {
     const other = await PushService.start();
-    const busy = launchSignal(pushEnv({ PUSH_ALLOWED_HOSTS: `localhost:${service.port},localhost:${other.port}` }));
-    try {
-      const busyUrl = `ws://127.0.0.1:${await busy.listening}/ws`;
+    onTestFinished(() => other.stop());
+    await withSignal({ PUSH_ALLOWED_HOSTS: `localhost:${service.port},localhost:${other.port}` }, async (busyUrl) => {
       const [alice] = await TestClient.join(busyUrl, randomRoom(), 'Alice');
       const [carol] = await TestClient.join(busyUrl, randomRoom(), 'Carol');
       const bob = service.subscribe();
@@ -272,27 +282,20 @@ describe('a push service that answers 429', () => {
         expect(again.retryAfter, endpoint).toBeGreaterThan(100);
       }
       expect(service.received.length).toBe(before);
-      const erin = other.subscribe();
-      expect((await push(carol, { endpoint: erin.endpoint, ciphertext: other.encryptFor(erin, 'x').toString('base64url') })).outcome).toBe('sent');
+      expect((await pushTo(carol, other.subscribe(), other)).outcome).toBe('sent');
       alice.close();
       carol.close();
-    } finally {
-      await busy.stop();
-      await other.stop();
-    }
+    });
   });
 });
 
 describe('pushes from one address', () => {
   it('are limited however often it reconnects, and other addresses keep theirs', async () => {
-    const limited = launchSignal(pushEnv({ PUSHES_PER_ADDRESS_PER_MINUTE: '5' }));
-    try {
-      const limitedUrl = `ws://127.0.0.1:${await limited.listening}/ws`;
+    await withSignal({ PUSHES_PER_ADDRESS_PER_MINUTE: '5' }, async (limitedUrl) => {
       const outcomes: unknown[] = [];
       for (let i = 0; i < 6; i++) {
         const [client] = await TestClient.join(limitedUrl, randomRoom(), 'Mallory');
-        const victim = service.subscribe();
-        const result = await push(client, { endpoint: victim.endpoint, ciphertext: service.encryptFor(victim, 'x').toString('base64url') });
+        const result = await pushTo(client, service.subscribe());
         outcomes.push(result.outcome);
         if (result.outcome === 'rate-limited') expect(result.retryAfter).toBe(12);
         client.close();
@@ -300,12 +303,9 @@ describe('pushes from one address', () => {
       }
       expect(outcomes).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'rate-limited']);
       const [neighbour] = await TestClient.join(limitedUrl, randomRoom(), 'Bob', { localAddress: '127.0.0.2' });
-      const carol = service.subscribe();
-      expect((await push(neighbour, { endpoint: carol.endpoint, ciphertext: service.encryptFor(carol, 'x').toString('base64url') })).outcome).toBe('sent');
+      expect((await pushTo(neighbour, service.subscribe())).outcome).toBe('sent');
       neighbour.close();
-    } finally {
-      await limited.stop();
-    }
+    });
   });
 });
 
@@ -338,15 +338,16 @@ describe('the VAPID tokens the server keeps', () => {
     // A wildcard entry (*.notify.windows.com) allows endless origins, each with a token of its own (the JWT's
     // aud is the push service's origin). Here the origins differ by port, each a push service of its own.
     const others = await Promise.all(Array.from({ length: 40 }, () => PushService.start()));
-    const many = launchSignal(pushEnv({ PUSH_ALLOWED_HOSTS: [service, ...others].map((s) => `localhost:${s.port}`).join(',') }));
-    try {
+    onTestFinished(async () => {
+      await Promise.all(others.map((other) => other.stop()));
+    });
+    await withSignal({ PUSH_ALLOWED_HOSTS: [service, ...others].map((s) => `localhost:${s.port}`).join(',') }, async (manyUrl) => {
       // Eight members, none past a connection's burst of pushes.
       const room = randomRoom();
-      const members = await Promise.all(Array.from({ length: 8 }, async () => (await TestClient.join(`ws://127.0.0.1:${await many.listening}/ws`, room, 'Alice'))[0]));
+      const members = await Promise.all(Array.from({ length: 8 }, async () => (await TestClient.join(manyUrl, room, 'Alice'))[0]));
       let sent = 0;
       const tokenSeenBy = async (to: PushService): Promise<string> => {
-        const subscription = to.subscribe();
-        const result = await push(members[sent++ % members.length]!, { endpoint: subscription.endpoint, ciphertext: to.encryptFor(subscription, 'x').toString('base64url') });
+        const result = await pushTo(members[sent++ % members.length]!, to.subscribe(), to);
         expect(result.outcome).toBe('sent');
         const received = to.received.at(-1)!;
         expect(received.problem).toBeNull();
@@ -357,43 +358,31 @@ describe('the VAPID tokens the server keeps', () => {
       for (const other of others) await tokenSeenBy(other);
       expect(await tokenSeenBy(service)).not.toBe(first);
       for (const member of members) member.close();
-    } finally {
-      await many.stop();
-      await Promise.all(others.map((other) => other.stop()));
-    }
+    });
   });
 });
 
 describe('a push service that never finishes its answer', () => {
   it('gets `failed` once the push deadline has passed, though a byte comes now and then', async () => {
-    const patient = launchSignal(pushEnv({ PUSH_TIMEOUT_MS: '1000' }));
-    try {
-      const [alice] = await TestClient.join(`ws://127.0.0.1:${await patient.listening}/ws`, randomRoom(), 'Alice');
+    await withSignal({ PUSH_TIMEOUT_MS: '1000' }, async (patientUrl) => {
+      const [alice] = await TestClient.join(patientUrl, randomRoom(), 'Alice');
       const bob = service.subscribe();
       service.reply(bob, { status: 201, trickle: true });
-      const result = await push(alice, { endpoint: bob.endpoint, ciphertext: service.encryptFor(bob, 'x').toString('base64url') });
-      expect(result).toMatchObject({ outcome: 'failed', message: 'the push service did not answer in time' });
+      expect(await pushTo(alice, bob)).toMatchObject({ outcome: 'failed', message: 'the push service did not answer in time' });
       alice.close();
-    } finally {
-      await patient.stop();
-    }
+    });
   });
 });
 
 describe('Web Push to a private address', () => {
   it('is refused at connect time when the endpoint resolves to loopback, though its host is allowed', async () => {
-    const guarded = launchSignal(pushEnv({ PUSH_ALLOW_PRIVATE_ADDRESSES: 'false' }));
-    try {
-      const [alice] = await TestClient.join(`ws://127.0.0.1:${await guarded.listening}/ws`, randomRoom(), 'Alice');
-      const bob = service.subscribe();
+    await withSignal({ PUSH_ALLOW_PRIVATE_ADDRESSES: 'false' }, async (guardedUrl) => {
+      const [alice] = await TestClient.join(guardedUrl, randomRoom(), 'Alice');
       const before = service.received.length;
-      const result = await push(alice, { endpoint: bob.endpoint, ciphertext: service.encryptFor(bob, 'x').toString('base64url') });
-      expect(result).toMatchObject({ outcome: 'refused', message: 'endpoint resolves to a private address' });
+      expect(await pushTo(alice, service.subscribe())).toMatchObject({ outcome: 'refused', message: 'endpoint resolves to a private address' });
       expect(service.received.length).toBe(before);
       alice.close();
-    } finally {
-      await guarded.stop();
-    }
+    });
   });
 });
 
