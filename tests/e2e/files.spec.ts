@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { attach, bytesSentShown, fileEntry, randomFile as randomFileIn, saved } from './files.js';
-import { closeAll, meet, messages, openChat, type Person } from './people.js';
+import { closeAll, createRoom, meet, messages, newPerson, openChat, type Person } from './people.js';
 
 let people: Person[] = [];
 let dir: string;
@@ -201,6 +201,46 @@ test('a chunk corrupted on the way is detected and sent again', async ({ browser
   expect(await saved(bob, 'photo.raw')).toBe(file.sha256);
 });
 
+test('a page of another site that posts files to the share target gets nothing kept; shared files can be discarded', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  people = [alice];
+  await createRoom(alice, app.url);
+  await alice.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const waiting = () => alice.page.evaluate(() => new Promise<number>((resolve) => {
+    const open = indexedDB.open('whisper');
+    open.onsuccess = () => {
+      const count = open.result.transaction('shared').objectStore('shared').count();
+      count.onsuccess = () => resolve(count.result);
+    };
+  }));
+  // A page of another site, in the same browser, submits a form with a file of its making to Whisper's share target.
+  await alice.page.route('http://elsewhere.example/', (route) =>
+    route.fulfill({
+      contentType: 'text/html',
+      body: `<form method="post" enctype="multipart/form-data" action="${app.url}/share-target"><input type="file" name="files"></form>
+        <script>const data = new DataTransfer(); data.items.add(new File(['spam'], 'prize.exe')); const form = document.forms[0];
+        form.files.files = data.files; form.submit();</script>`,
+    }),
+  );
+  await alice.page.goto('http://elsewhere.example/');
+  await expect(alice.page).toHaveURL(`${app.url}/`);
+  await expect(alice.page.getByRole('button', { name: 'New room' })).toBeVisible();
+  expect(await waiting()).toBe(0);
+  await expect(alice.page.getByRole('status').filter({ hasText: 'ready to send' })).toHaveCount(0);
+
+  // What Whisper itself (or the share sheet, with no referrer) hands over is kept, and can be thrown away.
+  await alice.page.evaluate(async () => {
+    const form = new FormData();
+    form.append('files', new File(['mine'], 'mine.txt'));
+    await fetch('/share-target', { method: 'POST', body: form });
+  });
+  await alice.page.goto(`${app.url}/?shared`);
+  const status = alice.page.getByRole('status').filter({ hasText: '1 shared file from another app, ready to send' });
+  await status.getByRole('button', { name: 'Discard' }).click();
+  await expect(status).toHaveCount(0);
+  expect(await waiting()).toBe(0);
+});
+
 test('files shared into Whisper from the system share sheet are sent to the person chosen', async ({ browser, app }) => {
   const room = await meet(browser, app.url, 'Alice', 'Bob');
   people = room.people;
@@ -215,7 +255,7 @@ test('files shared into Whisper from the system share sheet are sent to the pers
   });
   expect(landed).toBe('?shared');
   await alice.page.goto(`${app.url}/?shared`);
-  await expect(alice.page.getByRole('status').filter({ hasText: '1 shared file ready to send' })).toBeVisible();
+  await expect(alice.page.getByRole('status').filter({ hasText: '1 shared file from another app, ready to send' })).toBeVisible();
 
   await alice.page.goto(room.link);
   await openChat(alice, 'Bob');

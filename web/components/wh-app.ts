@@ -252,6 +252,7 @@ export class WhApp extends LitElement {
             .sharedCount=${this.sharedCount}
             .install=${this.#install}
             @wh-new-room=${this.#newRoom}
+            @wh-discard-shared=${this.#discardShared}
           ></wh-home-view>
         </main>`;
       case 'room':
@@ -365,6 +366,11 @@ export class WhApp extends LitElement {
     const files = await app.shared.take();
     this.sharedCount = 0;
     await app.session.transfers.send(this.selected, files);
+  }
+
+  async #discardShared(): Promise<void> {
+    await this.#app?.shared.take();
+    this.sharedCount = 0;
   }
 
   async #relayOnly(event: CustomEvent<boolean>): Promise<void> {

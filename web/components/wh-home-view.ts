@@ -71,7 +71,10 @@ export class WhHomeView extends LitElement {
       <h1>Whisper</h1>
       <p>Hello, ${this.name}. Conversations here go straight from your device to theirs.</p>
       ${this.sharedCount > 0
-        ? html`<p role="status">${sharedText(this.sharedCount)} ready to send. Open a room, choose a person, then “Send shared files”.</p>`
+        ? html`<p role="status">
+            ${sharedText(this.sharedCount)} from another app, ready to send. Open a room, choose a person, then “Send shared files”.
+            <button @click=${() => this.dispatchEvent(new CustomEvent('wh-discard-shared', { bubbles: true, composed: true }))}>Discard</button>
+          </p>`
         : null}
       <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>
         ${plusIcon} New room
@@ -100,5 +103,7 @@ declare global {
   }
   interface HTMLElementEventMap {
     'wh-new-room': CustomEvent<void>;
+    /** The person does not want the files shared into Whisper. */
+    'wh-discard-shared': CustomEvent<void>;
   }
 }

@@ -8,7 +8,7 @@ export class SharedInbox {
     return this.db.count('shared');
   }
 
-  /** Takes every waiting file out of the inbox. */
+  /** Takes every waiting file out of the inbox (to send them, or to throw them away). */
   async take(): Promise<File[]> {
     const tx = this.db.transaction('shared', 'readwrite');
     const files = await tx.store.getAll();
