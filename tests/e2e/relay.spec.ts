@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { launchCoturn } from '../support/coturn-process.js';
 import { launchSignal } from '../support/signal-process.js';
 import { call, callScreen, expectRemoteVideoPlaying } from './calls.js';
-import { closeAll, createRoom, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 const SECRET = 'relay-spec-secret-0123456789';
 
@@ -127,4 +127,34 @@ test('an expired credential: coturn refuses it and the person is told why; fresh
   await call(bob, 'Audio call');
   await alice.page.getByRole('button', { name: 'Accept' }).click();
   expect(await pathShown(bob, 'Alice')).toEqual(['Relay (TURN)', 'relay', 'relay']);
+});
+
+test('someone Bob has not reached yet learns no address of his: their connection is answered through the relay until he opens their chat, then it is direct', async ({ browser, servers }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, servers.url);
+  await openRoom(bob, link);
+  // Alice writes first; Bob has not opened her chat.
+  await openChat(alice, 'Bob');
+  await send(alice, 'Hello, stranger');
+  await expect(statusOf(alice, 'Hello, stranger')).toHaveAccessibleName('Delivered');
+  const badge = (person: Person) => person.page.getByRole('region', { name: 'Conversation' }).getByText(/^(Relay \(TURN\)|Direct \(P2P\))$/);
+  await expect(badge(alice)).toHaveText('Relay (TURN)');
+  await alice.page.getByRole('button', { name: 'Connection stats' }).click();
+  const panel = alice.page.getByRole('dialog', { name: 'Connection stats' });
+  const remote = panel.getByRole('term').filter({ hasText: /^Remote candidate$/ }).locator('xpath=following-sibling::dd[1]');
+  await expect(remote).toHaveText('relay');
+  await panel.getByRole('button', { name: 'Close' }).click();
+
+  // Bob opens Alice's chat: he reaches her now, and the connection becomes direct (after a reload too).
+  await openChat(bob, 'Alice');
+  await expect(badge(bob)).toHaveText('Direct (P2P)', { timeout: 20_000 });
+  await expect(badge(alice)).toHaveText('Direct (P2P)', { timeout: 20_000 });
+  await bob.page.reload();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, online/);
+  await send(alice, 'After his reload');
+  await expect(statusOf(alice, 'After his reload')).toHaveAccessibleName('Delivered');
+  await alice.page.getByRole('button', { name: 'Connection stats' }).click();
+  await expect(remote).toHaveText('host');
 });

@@ -114,6 +114,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
    * key: a claim proves nothing, so such a connection takes over only once it proves the key too.
    */
   readonly #candidates = new Map<PeerId, PeerLink>();
+  /** Devices this device chose to reach (Contact.reached): connections to anyone else are answered through the relay. */
+  readonly #reached = new Set<string>();
+  /** Connections answered through the relay because their device was not reached yet. */
+  readonly #shielded = new WeakSet<PeerLink>();
   /** Sessions whose connection could not prove the device they claim: never taken for that device again. */
   readonly #unproven = new Set<PeerId>();
   /** Links on which DTLS proved the key the person was announced with. */
@@ -374,6 +378,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   async start(): Promise<void> {
     for (const contact of await this.#options.contacts.inRoom(this.room)) {
+      if (contact.reached) this.#reached.add(contact.device);
       this.#people.set(contact.device, {
         device: contact.device,
         name: contactName(contact),
@@ -421,9 +426,31 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   /** Opens a connection to the person, if they are online and none is open or opening. */
   connect(device: string): void {
     const certificate = this.#options.identity.certificate;
-    if (!certificate || this.#links.has(device) || this.#people.get(device)?.link === 'unsupported') return;
+    if (!certificate || this.#people.get(device)?.link === 'unsupported') return;
+    this.#reach(device);
+    const existing = this.#links.get(device);
+    // Their connection was answered through the relay, as anyone's this device had not reached: now that it
+    // reaches them, a direct one replaces it (not under a call, which would drop for the moment it takes).
+    if (existing && this.#shielded.has(existing) && !this.#relayOnly && !this.calls.involves(device) && !this.groupCalls.involves(device)) existing.close();
+    if (this.#links.has(device)) return;
     const peerId = this.#peerIdOf(device);
     if (peerId) this.#createLink(device, peerId, certificate);
+  }
+
+  /** This device chose to reach the person: from now on their connections may be direct. */
+  #reach(device: string): void {
+    if (this.#reached.has(device)) return;
+    this.#reached.add(device);
+    void this.#options.contacts.update(device, { reached: true });
+  }
+
+  /**
+   * A connection someone else starts is answered through the relay (so that they do not learn this device's
+   * address) unless this device chose to reach them or verified them; without a relay it cannot be, and is not.
+   */
+  #shieldFrom(device: string): boolean {
+    const hasTurn = this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
+    return hasTurn && !this.#reached.has(device) && !this.#people.get(device)?.verified;
   }
 
   /** Sends everything through TURN from now on (closing the current connections). */
@@ -472,6 +499,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     const known = await this.#options.contacts.get(device);
     if (known) {
       // A key met before keeps its name until a connection proves it (#proved): a claim renames no one.
+      if (known.reached) this.#reached.add(device);
       this.#setPerson(device, { name: contactName(known), online: true, verified: isVerified(known), pushWithdrawn: known.pushWithdrawn === true });
     } else {
       this.#setPerson(device, { name: peer.name, online: true, verified: false });
@@ -582,7 +610,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       if (candidate) {
         if (!candidate.handleSignal(data)) {
           candidate.close();
-          this.#createLink(device, from, certificate, true).handleSignal(data);
+          this.#createLink(device, from, certificate, { answering: true, candidate: true }).handleSignal(data);
         }
         return;
       }
@@ -591,7 +619,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       if (!isOffer(data)) return;
       if (this.#provenOpen(device)) {
         // But a connection that proved their key is open: the new session must prove it too before it replaces it.
-        this.#createLink(device, from, certificate, true).handleSignal(data);
+        this.#createLink(device, from, certificate, { answering: true, candidate: true }).handleSignal(data);
         return;
       }
       this.#reachAt(device, from);
@@ -603,27 +631,32 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }
     if (!link) {
       if (!isOffer(data)) return;
-      link = this.#createLink(device, from, certificate);
+      link = this.#createLink(device, from, certificate, { answering: true });
     }
     if (!link.handleSignal(data)) {
       // They started a new connection: follow them.
       link.close();
-      this.#createLink(device, from, certificate).handleSignal(data);
+      this.#createLink(device, from, certificate, { answering: true }).handleSignal(data);
     }
   }
 
-  /** `candidate`: to another session claiming a device whose open connection proved its key (see #candidates). */
-  #createLink(device: string, peerId: PeerId, certificate: RTCCertificate, candidate = false): PeerLink {
+  /**
+   * `answering`: made to answer their offer (see #shieldFrom). `candidate`: to another session claiming a
+   * device whose open connection proved its key (see #candidates).
+   */
+  #createLink(device: string, peerId: PeerId, certificate: RTCCertificate, { answering = false, candidate = false } = {}): PeerLink {
     const selfId = this.#signaling.selfId ?? '';
+    const shielded = answering && !this.#relayOnly && this.#shieldFrom(device);
     const link = new PeerLink({
       remoteId: peerId,
       device,
       polite: selfId > peerId,
       certificate,
       iceServers: this.#iceServers,
-      relayOnly: this.#relayOnly,
+      relayOnly: this.#relayOnly || shielded,
       sendSignal: (data) => this.#signaling.sendSignal(peerId, data),
     });
+    if (shielded) this.#shielded.add(link);
     if (candidate) this.#candidates.set(peerId, link);
     else {
       this.#links.set(device, link);

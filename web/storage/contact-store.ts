@@ -41,7 +41,7 @@ export class ContactStore {
   }
 
   /** Changes fields of a contact this device knows; nothing for one it does not. */
-  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed' | 'verified' | 'keyChangeFrom' | 'pushSecret' | 'pushWithdrawn'>>): Promise<void> {
+  async update(device: string, change: Partial<Pick<Contact, 'push' | 'messagePushed' | 'verified' | 'keyChangeFrom' | 'pushSecret' | 'pushWithdrawn' | 'reached'>>): Promise<void> {
     const tx = this.db.transaction('contacts', 'readwrite');
     const existing = await tx.store.get(device);
     if (existing) {

@@ -100,6 +100,12 @@ export interface Contact {
   pushSecret?: string;
   /** The person took back this device's subscription from them: they get none, and their pushes are not shown. */
   pushWithdrawn?: true;
+  /**
+   * This device chose to reach them (opened their conversation, or the room's with them in it, wrote, sent a
+   * file, called): a connection to them may show this device's address. Until then, a connection they start
+   * is answered through the relay where the server offers one.
+   */
+  reached?: true;
   /** A "New message" push went to them since they were last connected: no more until they are. */
   messagePushed?: boolean;
   /**
