@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { launchCoturn, NAMESPACE_ADDRESS } from '../support/coturn-process.js';
-import { startMitmRelay } from '../support/mitm-relay.js';
+import { startMitmRelay, type MitmRelay } from '../support/mitm-relay.js';
 import { launchSignal } from '../support/signal-process.js';
 import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
 import { attach, bytesSentShown, fileEntry, randomFile, saved } from './files.js';
@@ -54,6 +54,8 @@ const test = base.extend<object, { firefox: Firefox; relayUrl: string }>({
 
 let people: Person[] = [];
 let foxes: FirefoxPerson[] = [];
+/** A signal server in front of the real one that lets a page claim another device's key. */
+let lying: MitmRelay | null = null;
 test.afterEach(async ({}, testInfo) => {
   await closeAll(people);
   for (const fox of foxes.splice(0)) {
@@ -62,6 +64,9 @@ test.afterEach(async ({}, testInfo) => {
     await fox.close();
     expect(problems, `${fox.name}'s page (Firefox) reported errors`).toEqual([]);
   }
+  // After the pages: a page whose signal server goes away reports it.
+  await lying?.close();
+  lying = null;
 });
 
 /** Alice in Chromium creates a room; Bob opens its link in Firefox. */
@@ -255,45 +260,41 @@ async function axeIn(person: FirefoxPerson, screen: string): Promise<string[]> {
 
 test('Firefox refuses someone who claims a verified contact’s key with its fingerprint beside their own: nothing goes to them, and it says so', async ({ browser, firefox, app }) => {
   // The attack Firefox is open to: its DTLS accepts a certificate that matches any fingerprint of the description.
-  const relay = await startMitmRelay(app.url);
-  try {
-    const bob = await newPerson(browser, 'Bob');
-    people = [bob];
-    const alice = await FirefoxPerson.open(firefox.browser, 'Alice');
-    foxes = [alice];
-    const link = await createRoom(bob, relay.url);
-    await openRoomIn(alice, link);
-    await openChatIn(alice, 'Bob');
-    await alice.click('button', 'Connection stats');
-    await alice.waitForText(await alice.find('dialog', 'Connection stats'), /Direct \(P2P\)/);
-    await alice.click('button', 'Close', { within: await alice.find('dialog', 'Connection stats') });
-    await alice.click('button', 'Verify');
-    const verify = await alice.find('dialog', 'Verify Bob');
-    await alice.click('button', 'Mark as verified', { within: verify });
-    await alice.waitForText(await alice.find('status', undefined, { within: verify }), /Marked as verified: Bob\./);
-    await alice.click('button', 'Close', { within: verify });
-    const bobKey = relay.deviceOf('Bob')!;
-    expect(bobKey).toMatch(/^[0-9A-F]{64}$/);
+  const relay = (lying = await startMitmRelay(app.url));
+  const bob = await newPerson(browser, 'Bob');
+  people = [bob];
+  const alice = await FirefoxPerson.open(firefox.browser, 'Alice');
+  foxes = [alice];
+  const link = await createRoom(bob, relay.url);
+  await openRoomIn(alice, link);
+  await openChatIn(alice, 'Bob');
+  await alice.click('button', 'Connection stats');
+  await alice.waitForText(await alice.find('dialog', 'Connection stats'), /Direct \(P2P\)/);
+  await alice.click('button', 'Close', { within: await alice.find('dialog', 'Connection stats') });
+  await alice.click('button', 'Verify');
+  const verify = await alice.find('dialog', 'Verify Bob');
+  await alice.click('button', 'Mark as verified', { within: verify });
+  await alice.waitForText(await alice.find('status', undefined, { within: verify }), /Marked as verified: Bob\./);
+  await alice.click('button', 'Close', { within: verify });
+  const bobKey = relay.deviceOf('Bob')!;
+  expect(bobKey).toMatch(/^[0-9A-F]{64}$/);
 
-    await bob.context.close();
-    people = [];
-    await alice.find('button', 'Bob, verified, offline', { within: await alice.find('list', 'People') });
-    await sendIn(alice, 'For Bob only');
-    await statusIn(alice, 'For Bob only', 'Queued');
+  await bob.context.close();
+  people = [];
+  await alice.find('button', 'Bob, verified, offline', { within: await alice.find('list', 'People') });
+  await sendIn(alice, 'For Bob only');
+  await statusIn(alice, 'For Bob only', 'Queued');
 
-    // Mallory, in Chromium, joins as Bob with Bob's key, and Bob's fingerprint before her own in her descriptions.
-    relay.impersonate('Bob', bobKey, 'media');
-    const mallory = await newPerson(browser, 'Bob');
-    people = [mallory];
-    await openRoom(mallory, link);
-    await alice.find('alert', undefined, { hasText: 'The device that answered as Bob is not the one you know.', timeout: 30_000 });
-    expect(relay.forged).toBeGreaterThan(0);
-    await openChat(mallory, 'Alice');
-    await expect(messages(mallory).getByText('For Bob only')).toHaveCount(0);
-    await statusIn(alice, 'For Bob only', 'Queued');
-  } finally {
-    await relay.close();
-  }
+  // Mallory, in Chromium, joins as Bob with Bob's key, and Bob's fingerprint before her own in her descriptions.
+  relay.impersonate('Bob', bobKey, 'media');
+  const mallory = await newPerson(browser, 'Bob');
+  people = [mallory];
+  await openRoom(mallory, link);
+  await alice.find('alert', undefined, { hasText: 'The device that answered as Bob is not the one you know.', timeout: 30_000 });
+  expect(relay.forged).toBeGreaterThan(0);
+  await openChat(mallory, 'Alice');
+  await expect(messages(mallory).getByText('For Bob only')).toHaveCount(0);
+  await statusIn(alice, 'For Bob only', 'Queued');
 });
 
 test('axe in Firefox finds no violation: the name form, the room, a conversation, the Share dialog and Connection stats', async ({ browser, firefox, app }) => {

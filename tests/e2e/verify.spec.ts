@@ -83,6 +83,18 @@ async function waitConnected(page: Page): Promise<void> {
   await expect(page.getByRole('button', { name: 'Verify', exact: true })).toBeEnabled();
 }
 
+/** Alice and Bob meet at `url`, talk, and Alice marks Bob verified. */
+async function aliceVerifiesBob(browser: Browser, url: string): Promise<{ alice: Person; bob: Person; link: string }> {
+  const room = await meet(browser, url, 'Alice', 'Bob');
+  people = room.people;
+  const [alice, bob] = room.people as [Person, Person];
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await waitConnected(alice.page);
+  await markVerified(alice, 'Bob');
+  return { alice, bob, link: room.link };
+}
+
 test('two people verify each other by scanning their QR codes: both see Verified, after a reload too', async ({ app }) => {
   const aliceCamera = join(cameras, 'alice.y4m');
   const bobCamera = join(cameras, 'bob.y4m');
@@ -116,13 +128,7 @@ test('two people verify each other by scanning their QR codes: both see Verified
 });
 
 test('a verified contact who comes back with a new key is held behind a warning: nothing goes to it until Accept new key', async ({ browser, app }) => {
-  const room = await meet(browser, app.url, 'Alice', 'Bob');
-  people = room.people;
-  const [alice, bob] = room.people as [Person, Person];
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
-  await waitConnected(alice.page);
-  await markVerified(alice, 'Bob');
+  const { alice, bob, link } = await aliceVerifiesBob(browser, app.url);
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
 
   await clearStorage(bob);
@@ -132,7 +138,7 @@ test('a verified contact who comes back with a new key is held behind a warning:
   await send(alice, 'Are you there?');
   await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName('Queued');
 
-  const newBob = await comeBack(browser, 'Bob', room.link);
+  const newBob = await comeBack(browser, 'Bob', link);
   const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
   await expect(warning).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' })).toBeVisible();
@@ -281,12 +287,7 @@ test('Verify again: the new key of a verified contact, once verified, takes over
 for (const placement of ['media', 'session'] as const) {
   test(`someone who claims a verified contact’s key, with its fingerprint beside their own (${placement} level), gets nothing and is called out`, async ({ browser, app }) => {
     relay = await startMitmRelay(app.url);
-    const room = await meet(browser, relay.url, 'Alice', 'Bob');
-    people = room.people;
-    const [alice, bob] = room.people as [Person, Person];
-    await openChat(alice, 'Bob');
-    await waitConnected(alice.page);
-    await markVerified(alice, 'Bob');
+    const { alice, bob, link } = await aliceVerifiesBob(browser, relay.url);
     const bobKey = relay.deviceOf('Bob')!;
     expect(bobKey).toMatch(/^[0-9A-F]{64}$/);
 
@@ -301,7 +302,7 @@ for (const placement of ['media', 'session'] as const) {
     // description: in the same media section (refused by Chromium itself, accepted by Firefox), or at session
     // level above hers (Chromium's DTLS checks the media section's).
     relay.impersonate('Bob', bobKey, placement);
-    const mallory = await comeBack(browser, 'Bob', room.link);
+    const mallory = await comeBack(browser, 'Bob', link);
     await expect(alice.page.getByRole('alert').filter({ hasText: 'The device that answered as Bob is not the one you know.' })).toBeVisible();
     expect(relay.forged).toBeGreaterThan(0);
     await openChat(mallory, 'Alice');
@@ -313,19 +314,13 @@ for (const placement of ['media', 'session'] as const) {
 
 test('a claim of a verified contact’s key under another name renames no one and cuts no connection; its own connection is refused', async ({ browser, app }) => {
   relay = await startMitmRelay(app.url);
-  const room = await meet(browser, relay.url, 'Alice', 'Bob');
-  people = room.people;
-  const [alice, bob] = room.people as [Person, Person];
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
-  await waitConnected(alice.page);
-  await markVerified(alice, 'Bob');
+  const { alice, bob, link } = await aliceVerifiesBob(browser, relay.url);
   await send(alice, 'Before');
   await expect(messages(bob).getByText('Before')).toBeVisible();
 
   // Mallory joins under the name Carol, claiming Bob's key, and tries to connect to Alice with it.
   relay.impersonate('Carol', relay.deviceOf('Bob')!, 'media');
-  const mallory = await comeBack(browser, 'Carol', room.link);
+  const mallory = await comeBack(browser, 'Carol', link);
   await expect(peopleList(mallory).getByRole('button', { name: /^Alice, online/ })).toBeVisible();
   await openChat(mallory, 'Alice');
   await send(mallory, 'I am Bob now');
@@ -343,15 +338,10 @@ test('a claim of a verified contact’s key under another name renames no one an
 });
 
 test('a new key under a name that only looks like a verified contact’s (Cyrillic letters) is listed apart and called out', async ({ browser, app }) => {
-  const room = await meet(browser, app.url, 'Alice', 'Bob');
-  people = room.people;
-  const [alice] = room.people as [Person, Person];
-  await openChat(alice, 'Bob');
-  await waitConnected(alice.page);
-  await markVerified(alice, 'Bob');
+  const { alice, link } = await aliceVerifiesBob(browser, app.url);
 
   // "Воb" with a Cyrillic В and о, while the verified Bob is here too.
-  await comeBack(browser, 'Воb', room.link);
+  await comeBack(browser, 'Воb', link);
   await expect(alice.page.getByRole('alert').filter({ hasText: 'Someone joined as Воb with a key that is not the verified Bob’s.' })).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Воb, online, new key, not the Bob you met before' })).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
