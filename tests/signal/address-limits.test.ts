@@ -16,6 +16,7 @@ import { freePort } from '../support/free-port.js';
 import { RedisServer } from './support/redis-server.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
+import { afterFullGc, metricsOf, sample, until } from './support/metrics.js';
 
 interface Closed {
   code: number;
@@ -63,29 +64,9 @@ function request(url: string, from: string, headers: Record<string, string> = {}
   });
 }
 
-/** One sample of the Prometheus text, e.g. `whisper_address_refusals_total{reason="join-rate"}`; 0 when absent (a counter never incremented). */
-function sample(metrics: string, series: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-async function metricsOf(httpUrl: string): Promise<string> {
-  const response = await request(`${httpUrl}/metrics`, '127.0.0.1');
-  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${response.text}`);
-  return response.text;
-}
-
 const refusals = async (httpUrl: string, reason: string) => sample(await metricsOf(httpUrl), `whisper_address_refusals_total{reason="${reason}"}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * Upgrades a bare TCP socket to /ws with `Connection: close`, then sends a ping frame: 'pong' when the
@@ -427,22 +408,16 @@ interface Figures {
   rss: number;
 }
 
-/**
- * The process's figures after a full garbage collection (asked through its inspector), so that the heap it
- * reports is what it holds, not what a collection would free.
- */
+/** The process's figures after a full garbage collection (asked through its inspector). */
 async function settledFigures(port: number, inspectorPort: number): Promise<Figures> {
-  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-  const inspector = new WebSocket(target!.webSocketDebuggerUrl);
-  await once(inspector, 'open');
-  inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  await once(inspector, 'message');
-  inspector.close();
-  return figures(port);
+  return figuresOf(await afterFullGc(`http://127.0.0.1:${port}`, inspectorPort));
 }
 
 async function figures(port: number): Promise<Figures> {
-  const text = await metricsOf(`http://127.0.0.1:${port}`);
+  return figuresOf(await metricsOf(`http://127.0.0.1:${port}`));
+}
+
+function figuresOf(text: string): Figures {
   return {
     tracked: sample(text, 'whisper_tracked_addresses'),
     heap: sample(text, 'whisper_nodejs_heap_size_used_bytes'),

@@ -1,0 +1,43 @@
+/**
+ * Reading a signal process's Prometheus text in tests: one sample, and the
+ * process's memory after a full garbage collection.
+ */
+import { once } from 'node:events';
+import WebSocket from 'ws';
+
+/** One sample of the Prometheus text, e.g. `whisper_address_refusals_total{reason="join-rate"}`; 0 when absent (a counter never incremented). */
+export function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** `/metrics`, asked from loopback (which may always read it). */
+export async function metricsOf(httpUrl: string): Promise<string> {
+  const response = await fetch(`${httpUrl}/metrics`);
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${text}`);
+  return text;
+}
+
+/** Waits until `probe` holds, polling; fails with `what` after `timeoutMs`. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Asks a process started with `--inspect=127.0.0.1:<inspectorPort>` for a full garbage collection, then reads
+ * its metrics: the heap and external memory it reports then are what it holds, not what a collection would free.
+ */
+export async function afterFullGc(httpUrl: string, inspectorPort: number): Promise<string> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const inspector = new WebSocket(target!.webSocketDebuggerUrl);
+  await once(inspector, 'open');
+  inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+  await once(inspector, 'message');
+  inspector.close();
+  return metricsOf(httpUrl);
+}
