@@ -14,6 +14,11 @@ describe('readConfig', () => {
     expect(config.idleTimeoutSeconds).toBeLessThanOrEqual(30);
   });
 
+  it('caps what a process holds for peers away, and its rooms, by default', () => {
+    expect(readConfig({}).capacity).toEqual({ maxAwaySessions: 10_000, maxRooms: 10_000, maxPendingBytes: 64 * 1024 * 1024 });
+    expect(readConfig({ MAX_PENDING_SIGNAL_BYTES: '0', MAX_AWAY_SESSIONS: '0' }).capacity).toMatchObject({ maxAwaySessions: 0, maxPendingBytes: 0 });
+  });
+
   it('reads lists and numbers', () => {
     const config = readConfig({ PORT: '9000', STUN_URLS: 'stun:a.example:3478, stun:b.example', ALLOWED_ORIGINS: 'https://a.example,https://b.example:8443' });
     expect(config.port).toBe(9000);

@@ -57,6 +57,11 @@ const EnvSchema = v.object({
   MAX_ROOM_SIZE: integer(16, 2, 256),
   MAX_CONNECTIONS: integer(10_000, 1, 1_000_000),
   RESUME_GRACE_MS: integer(120_000, 0, 3_600_000),
+  // Away sessions hold no connection, so MAX_CONNECTIONS does not bound them: as many again by default.
+  MAX_AWAY_SESSIONS: integer(10_000, 0, 1_000_000),
+  MAX_ROOMS: integer(10_000, 1, 1_000_000),
+  // 64 MiB: a full process (10,000 connections, as many away) stays far from a container's memory limit.
+  MAX_PENDING_SIGNAL_BYTES: integer(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
   IDLE_TIMEOUT_SECONDS: integer(24, 8, 960),
   TRUSTED_PROXIES: addresses,
   CONNECTIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
@@ -148,6 +153,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     /** Who may read /metrics and /readyz's reasons besides loopback and the trusted proxies; or a port of their own (0: none). */
     metrics: { allow: e.METRICS_ALLOW, port: e.METRICS_PORT === 0 ? null : e.METRICS_PORT },
     resumeGraceMs: e.RESUME_GRACE_MS,
+    /** What one process holds for peers that are away, and the rooms it serves. */
+    capacity: { maxAwaySessions: e.MAX_AWAY_SESSIONS, maxRooms: e.MAX_ROOMS, maxPendingBytes: e.MAX_PENDING_SIGNAL_BYTES },
     idleTimeoutSeconds: e.IDLE_TIMEOUT_SECONDS,
     messagesPerSecond: e.MESSAGES_PER_SECOND,
     messageBurst: e.MESSAGE_BURST,

@@ -42,6 +42,8 @@ const LISTEN_EXCLUSIVE_PORT = 1;
 
 /** Signals kept for a peer that is reconnecting; enough for a renegotiation's candidates. */
 const PENDING_SIGNALS_PER_PEER = 64;
+/** Their bytes at most: a few offers with their candidates, yet four frames of the largest size. */
+const PENDING_SIGNAL_BYTES_PER_PEER = 256 * 1024;
 
 export async function startSignalServer(config: SignalConfig, log: Logger): Promise<SignalServer> {
   let site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
@@ -56,6 +58,9 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     bus,
     resumeGraceMs: config.resumeGraceMs,
     pendingLimit: PENDING_SIGNALS_PER_PEER,
+    pendingBytesPerPeer: PENDING_SIGNAL_BYTES_PER_PEER,
+    ...config.capacity,
+    onCapacityRefused: (reason) => metrics.capacityRefusals.inc({ reason }),
     onLeave: (session) => log.debug({ peer: session.id, room: roomTag(session.roomId) }, 'left'),
     onRelayFailed: (session, failure) => reportRelayFailure(context, session, failure),
   });
@@ -69,6 +74,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     rooms: () => registry.roomCount,
     peers: () => registry.sessionCount,
     peersAway: () => registry.awayCount,
+    pendingSignalBytes: () => registry.pendingBytes,
     trackedAddresses: () => addresses.trackedAddresses,
   });
   const trustedProxies = new AddressList(config.trustedProxies);

@@ -33,7 +33,7 @@ function makeContext(turn = false): HandlerContext {
   const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 2 }), resumeGraceMs: 1000, pendingLimit: 8 });
   return {
     registry,
-    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0, trackedAddresses: () => 0 }),
+    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
     log: pino({ level: 'silent' }),
     push: null,
     addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),

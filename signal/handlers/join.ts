@@ -60,6 +60,10 @@ function enterRoom(context: HandlerContext, connection: ClientConnection, messag
     if (!outcome.ok) {
       if (outcome.code === 'room-full') {
         replyError(context, connection, 'room-full', `the room is full (at most ${context.limits.maxRoomSize} people)`);
+      } else if (outcome.code === 'too-many-rooms') {
+        // As for a server at MAX_CONNECTIONS: come back later (the app reconnects after a back-off), maybe to another process.
+        context.metrics.disconnects.inc({ reason: 'too-many-rooms' });
+        connection.link.close(CloseCode.tryAgainLater, 'too-many-rooms: this server has as many rooms open as it can hold; try again later');
       } else {
         context.metrics.disconnects.inc({ reason: 'directory-unavailable' });
         connection.link.close(CloseCode.tryAgainLater, 'rooms are unavailable; try again later');

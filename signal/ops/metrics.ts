@@ -7,6 +7,7 @@ export interface StateGauges {
   rooms(): number;
   peers(): number;
   peersAway(): number;
+  pendingSignalBytes(): number;
   trackedAddresses(): number;
 }
 
@@ -22,6 +23,7 @@ export class SignalMetrics {
   readonly upgradesRefused: Counter<'reason'>;
   readonly pushes: Counter<'outcome'>;
   readonly refusals: Counter<'reason'>;
+  readonly capacityRefusals: Counter<'reason'>;
 
   constructor(state: StateGauges) {
     const registers = [this.registry];
@@ -38,7 +40,8 @@ export class SignalMetrics {
     gauge('whisper_connections', 'Open WebSocket connections.', state.connections);
     gauge('whisper_rooms', 'Rooms with at least one peer.', state.rooms);
     gauge('whisper_peers', 'Peers in rooms, including those within their resume grace period.', state.peers);
-    gauge('whisper_peers_away', 'Peers within their resume grace period.', state.peersAway);
+    gauge('whisper_peers_away', 'Peers within their resume grace period (bounded by MAX_AWAY_SESSIONS).', state.peersAway);
+    gauge('whisper_pending_signal_bytes', 'Bytes of signals held for peers that are away (bounded by MAX_PENDING_SIGNAL_BYTES).', state.pendingSignalBytes);
     gauge('whisper_tracked_addresses', 'Client addresses the per-address limits hold state for (bounded by MAX_TRACKED_ADDRESSES).', state.trackedAddresses);
     const metrics = this;
     new Counter({
@@ -58,6 +61,12 @@ export class SignalMetrics {
     this.refusals = new Counter({
       name: 'whisper_address_refusals_total',
       help: 'Refusals by the per-address limits, by reason (too-many-connections, connection-rate, join-rate, turn-rate).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.capacityRefusals = new Counter({
+      name: 'whisper_capacity_refusals_total',
+      help: 'Refusals because the process holds as much as it may, by reason (rooms: MAX_ROOMS; away-sessions: MAX_AWAY_SESSIONS, the peer left at once; pending-signal-bytes: MAX_PENDING_SIGNAL_BYTES, the sender got peer-unreachable).',
       labelNames: ['reason'],
       registers,
     });

@@ -177,6 +177,7 @@ describe('RoomRegistry in a single process', () => {
     instant.leave(alice.session);
     expect(instant.roomCount).toBe(0);
     expect(instant.sessionCount).toBe(0);
+    expect(instant.awayCount).toBe(0);
   });
 });
 
@@ -364,5 +365,131 @@ describe('RoomRegistry with rooms shared between processes', () => {
     a.take();
     registry.snapshot(KEY, [frank], new Set(['here', 'elsewhere']), true);
     expect(a.take()).toEqual([{ type: 'peer-left', id: 'carol-0001' }]);
+  });
+});
+
+describe('RoomRegistry: what a process holds', () => {
+  const refused: string[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers();
+    refused.length = 0;
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const capped = (caps: { pendingBytesPerPeer?: number; maxPendingBytes?: number; maxAwaySessions?: number; maxRooms?: number }, bus: RoomBus = new LocalRoomBus({ maxRoomSize: 8 })) =>
+    new RoomRegistry({ bus, resumeGraceMs: 120_000, pendingLimit: 64, ...caps, onCapacityRefused: (reason) => refused.push(reason) });
+  /** A frame of `bytes` UTF-8 bytes (as a string, or as bytes: both are counted the same). */
+  const frameOf = (bytes: number, text = true) => {
+    const json = `{"b":"${'é'.repeat((bytes - 8) / 2)}"}`;
+    return text ? json : new Uint8Array(Buffer.from(json));
+  };
+
+  it('counts the bytes kept for a peer away, per peer and for the process, and refuses past either cap', () => {
+    const registry = capped({ pendingBytesPerPeer: 100, maxPendingBytes: 250 });
+    const alice = joined(registry, new FakeLink(), 'Alice');
+    const away = ['Bob', 'Carol', 'Dan'].map((name) => {
+      const link = new FakeLink();
+      const { session } = joined(registry, link, name);
+      registry.detach(session, link);
+      return session;
+    });
+    expect(registry.relay(alice.session, away[0]!.id, frameOf(60))).toBe('queued');
+    expect(registry.relay(alice.session, away[0]!.id, frameOf(40, false))).toBe('queued');
+    expect(registry.relay(alice.session, away[0]!.id, frameOf(10))).toBe('peer-unreachable');
+    expect(registry.pendingBytes).toBe(100);
+    expect(refused).toEqual([]);
+    expect(registry.relay(alice.session, away[1]!.id, frameOf(100))).toBe('queued');
+    expect(registry.relay(alice.session, away[2]!.id, frameOf(60))).toBe('peer-unreachable');
+    expect(registry.relay(alice.session, away[2]!.id, frameOf(50))).toBe('queued');
+    expect(registry.pendingBytes).toBe(250);
+    expect(refused).toEqual(['pending-signal-bytes']);
+  });
+
+  it('gives the bytes back when the queue is delivered on resume, and when the peer leaves', () => {
+    const registry = capped({ pendingBytesPerPeer: 100 });
+    const alice = joined(registry, new FakeLink(), 'Alice');
+    const b = new FakeLink();
+    const bob = joined(registry, b, 'Bob');
+    const c = new FakeLink();
+    const carol = joined(registry, c, 'Carol');
+    registry.detach(bob.session, b);
+    registry.detach(carol.session, c);
+    registry.relay(alice.session, bob.session.id, frameOf(40));
+    registry.relay(alice.session, carol.session.id, frameOf(30));
+    expect(registry.pendingBytes).toBe(70);
+
+    const b2 = new FakeLink();
+    joinNow(registry, b2, 'Bob', ROOM, bob.session.resumeToken);
+    registry.flushPending(bob.session);
+    expect(b2.take()).toHaveLength(1);
+    expect(registry.pendingBytes).toBe(30);
+    vi.advanceTimersByTime(120_000);
+    expect(registry.pendingBytes).toBe(0);
+  });
+
+  it('lets a peer that drops past maxAwaySessions leave at once, and takes one away again once another is back', () => {
+    const registry = capped({ maxAwaySessions: 1 });
+    const a = new FakeLink();
+    joined(registry, a, 'Alice');
+    const b = new FakeLink();
+    const bob = joined(registry, b, 'Bob');
+    const c = new FakeLink();
+    const carol = joined(registry, c, 'Carol');
+    a.take();
+    registry.detach(bob.session, b);
+    registry.detach(carol.session, c);
+    expect(a.take()).toEqual([{ type: 'peer-left', id: carol.session.id }]);
+    expect(registry.awayCount).toBe(1);
+    expect(refused).toEqual(['away-sessions']);
+
+    joinNow(registry, new FakeLink(), 'Bob', ROOM, bob.session.resumeToken);
+    expect(registry.awayCount).toBe(0);
+    const d = new FakeLink();
+    const dan = joined(registry, d, 'Dan');
+    registry.detach(dan.session, d);
+    expect(registry.awayCount).toBe(1);
+    expect(refused).toEqual(['away-sessions']);
+  });
+
+  it('refuses a join that would open a room past maxRooms, before asking the directory, and not one into a room it has', () => {
+    const bus = new ScriptedBus();
+    const registry = capped({ maxRooms: 1 }, bus);
+    registry.join(new FakeLink(), { roomId: ROOM, name: 'Alice' }, () => undefined);
+    registry.answer({ ticket: bus.tickets[0]!.ticket, kind: 'joined', roomKey: `key-${ROOM}`, id: bus.tickets[0]!.id, peers: [] });
+    let outcome: JoinOutcome | undefined;
+    registry.join(new FakeLink(), { roomId: OTHER_ROOM, name: 'Bob' }, (answer) => (outcome = answer));
+    expect(outcome).toEqual({ ok: false, code: 'too-many-rooms' });
+    expect(bus.tickets).toHaveLength(1);
+    expect(refused).toEqual(['rooms']);
+    registry.join(new FakeLink(), { roomId: ROOM, name: 'Carol' }, () => undefined);
+    expect(bus.tickets).toHaveLength(2);
+  });
+
+  it('counts what waits for a handover, and gives back what a session moving away takes with it', () => {
+    const bus = new ScriptedBus();
+    const registry = capped({ pendingBytesPerPeer: 100 }, bus);
+    const from = { node: 'there', id: 'carol-0001' };
+    const b = new FakeLink();
+    let outcome: JoinOutcome | undefined;
+    registry.join(b, { roomId: ROOM, name: 'Bob', resumeToken: 't'.repeat(43) }, (answer) => (outcome = answer));
+    registry.answer({ ticket: bus.tickets[0]!.ticket, kind: 'resumed', roomKey: `key-${ROOM}`, info: { id: 'bob-000001', name: 'Bob' }, previous: 'there', previousAlive: true, peers: [] });
+    if (!outcome?.ok) throw new Error('not resumed');
+    registry.signal(`key-${ROOM}`, 'bob-000001', frameOf(60), from);
+    expect(registry.pendingBytes).toBe(60);
+    registry.signal(`key-${ROOM}`, 'bob-000001', frameOf(60), from);
+    expect(bus.calls).toEqual([['failed', 'there', 'carol-0001', 'peer-unreachable']]);
+    registry.handover(`key-${ROOM}`, 'bob-000001', [frameOf(20) as string]);
+    expect(b.take()).toHaveLength(2);
+    expect(registry.pendingBytes).toBe(0);
+
+    // Bob drops again, a signal waits for him, and he resumes on another process: it goes with him.
+    registry.detach(outcome.session, b);
+    registry.signal(`key-${ROOM}`, 'bob-000001', frameOf(30), from);
+    expect(registry.pendingBytes).toBe(30);
+    registry.peerMoved(`key-${ROOM}`, 'bob-000001', 'elsewhere');
+    expect(bus.calls.at(-1)).toEqual(['hand-over', 'elsewhere', 'bob-000001', [frameOf(30)]]);
+    expect(registry.pendingBytes).toBe(0);
   });
 });

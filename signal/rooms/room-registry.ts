@@ -37,6 +37,8 @@ export interface PeerSession {
   graceTimer: ReturnType<typeof setTimeout> | null;
   /** Signals that arrived while the peer was away, delivered in order on resume. */
   pending: Frame[];
+  /** The bytes of the frames in `pending` and `handover.fresh`, counted against the caps on what is held. */
+  pendingBytes: number;
   /**
    * Set while the process this session was resumed from hands over the signals
    * that waited for it there: signals arriving meanwhile wait behind those.
@@ -56,7 +58,10 @@ export interface JoinRequest {
 
 export type JoinOutcome =
   | { ok: true; session: PeerSession; resumed: boolean; peers: PeerInfo[] }
-  | { ok: false; code: 'room-full' | 'unavailable' };
+  | { ok: false; code: 'room-full' | 'unavailable' | 'too-many-rooms' };
+
+/** What this process refused because it holds as much as it may: its metric's `reason`. */
+export type CapacityRefusal = 'rooms' | 'away-sessions' | 'pending-signal-bytes';
 
 export type RelayOutcome = 'delivered' | 'queued' | RelayFailure;
 
@@ -66,6 +71,16 @@ export interface RoomRegistryOptions {
   resumeGraceMs: number;
   /** How many signals are kept for a peer within its grace period. */
   pendingLimit: number;
+  /** How many bytes of signals are kept for one peer (default: no cap beyond `pendingLimit`). */
+  pendingBytesPerPeer?: number;
+  /** How many bytes of signals are kept for all the peers of this process together (default: no cap). */
+  maxPendingBytes?: number;
+  /** Sessions within their grace period at most; a peer whose connection drops past it leaves at once (default: no cap). */
+  maxAwaySessions?: number;
+  /** Rooms this process has clients in, at most; a join that would add one is refused (default: no cap). */
+  maxRooms?: number;
+  /** Something was refused because this process holds as much as it may. */
+  onCapacityRefused?: (reason: CapacityRefusal) => void;
   /** How long a join may wait for the directory before it is refused as unavailable. */
   joinTimeoutMs?: number;
   /** How long a resumed session waits for its previous process to hand over its signals. */
@@ -114,6 +129,7 @@ export class RoomRegistry implements RoomBusListener {
   #nextTicket = 1;
   #sessionCount = 0;
   #awayCount = 0;
+  #pendingBytes = 0;
 
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
@@ -136,6 +152,11 @@ export class RoomRegistry implements RoomBusListener {
     return this.#awayCount;
   }
 
+  /** Bytes of the signals held for peers that are away or wait for a handover. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
   /**
    * Joins a room, or resumes the session that `resumeToken` names when it is
    * still alive in that room, here or on another process. A resumed session
@@ -144,6 +165,12 @@ export class RoomRegistry implements RoomBusListener {
    * once in a single process).
    */
   join(link: ClientLink, request: JoinRequest, done: (outcome: JoinOutcome) => void): void {
+    // Checked before asking the directory, so a refusal changes nothing there; with Redis, joins on their way may pass it together.
+    if (this.#rooms.size >= (this.#options.maxRooms ?? Infinity) && !this.#rooms.has(this.#bus.roomKey(request.roomId))) {
+      this.#options.onCapacityRefused?.('rooms');
+      done({ ok: false, code: 'too-many-rooms' });
+      return;
+    }
     const ticket = this.#nextTicket++;
     // 128 bits: ids only need to differ within a room, and a collision is practically impossible.
     const id = newRandomId(16);
@@ -174,11 +201,15 @@ export class RoomRegistry implements RoomBusListener {
    */
   detach(session: PeerSession, link: ClientLink): void {
     if (session.left || session.link !== link) return;
-    session.link = null;
-    if (this.#options.resumeGraceMs <= 0) {
+    // Away sessions count toward no connection limit: past this cap a dropped peer leaves at once, as with no grace period.
+    const full = this.#awayCount >= (this.#options.maxAwaySessions ?? Infinity);
+    if (this.#options.resumeGraceMs <= 0 || full) {
+      if (full) this.#options.onCapacityRefused?.('away-sessions');
+      // Left while still counted as connected, so it never counts as away.
       this.leave(session);
       return;
     }
+    session.link = null;
     this.#awayCount++;
     session.graceTimer = setTimeout(() => this.leave(session), this.#options.resumeGraceMs);
     session.graceTimer.unref?.();
@@ -219,6 +250,7 @@ export class RoomRegistry implements RoomBusListener {
     if (!link) return;
     const pending = session.pending;
     session.pending = [];
+    this.#release(session);
     for (const text of pending) link.send(text);
   }
 
@@ -335,7 +367,11 @@ export class RoomRegistry implements RoomBusListener {
     const session = this.#rooms.get(roomKey)?.local.get(id);
     if (!session) return;
     const fresh = session.handover?.fresh ?? [];
-    if (session.handover) clearTimeout(session.handover.timer);
+    if (session.handover) {
+      clearTimeout(session.handover.timer);
+      // While a handover is awaited every frame waits in `fresh`: they are delivered now, or queued (and counted) again.
+      this.#release(session);
+    }
     session.handover = null;
     for (const frame of [...frames, ...fresh]) this.#deliver(session, frame);
   }
@@ -386,6 +422,7 @@ export class RoomRegistry implements RoomBusListener {
       link: pending.link,
       graceTimer: null,
       pending: [],
+      pendingBytes: 0,
       handover: null,
       left: false,
     };
@@ -431,6 +468,7 @@ export class RoomRegistry implements RoomBusListener {
     session.link = null;
     session.pending = [];
     session.handover = null;
+    this.#release(session);
     this.#sessionCount--;
     const view = this.#rooms.get(session.roomKey);
     if (!view) return;
@@ -450,10 +488,24 @@ export class RoomRegistry implements RoomBusListener {
       return 'delivered';
     }
     const queue = session.handover ? session.handover.fresh : session.pending;
-    if (queue.length >= this.#options.pendingLimit) return 'peer-unreachable';
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+    if (queue.length >= this.#options.pendingLimit || session.pendingBytes + bytes > (this.#options.pendingBytesPerPeer ?? Infinity)) return 'peer-unreachable';
+    // Away sessions are cheap to make (a join, then a dropped socket): what they hold must be bounded in all.
+    if (this.#pendingBytes + bytes > (this.#options.maxPendingBytes ?? Infinity)) {
+      this.#options.onCapacityRefused?.('pending-signal-bytes');
+      return 'peer-unreachable';
+    }
     // A frame's bytes may be a view into a larger buffer: keep a copy of its own.
     queue.push(typeof frame === 'string' ? frame : new Uint8Array(frame));
+    session.pendingBytes += bytes;
+    this.#pendingBytes += bytes;
     return 'queued';
+  }
+
+  /** Gives back what the session held: its queues were delivered, handed over or dropped. */
+  #release(session: PeerSession): void {
+    this.#pendingBytes -= session.pendingBytes;
+    session.pendingBytes = 0;
   }
 
   #stopTimers(session: PeerSession): void {

@@ -35,7 +35,7 @@ const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
 const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 16 }), resumeGraceMs: 1000, pendingLimit: 64 });
 const context: HandlerContext = {
   registry,
-  metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0, trackedAddresses: () => 0 }),
+  metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
   log: pino({ level: 'silent' }),
   push: null,
   addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),
