@@ -14,6 +14,22 @@ describe('readConfig', () => {
     expect(config.idleTimeoutSeconds).toBeLessThanOrEqual(30);
   });
 
+  it('counts IPv6 networks with 4 (/56) and 16 (/48) times the limits of one address, unless told otherwise', () => {
+    expect(readConfig({ CONNECTIONS_PER_ADDRESS: '10', TURN_CREDENTIALS_PER_HOUR: '5' }).addressLimits).toMatchObject({
+      per56: { connections: 40, connectionsPerMinute: 120, turnCredentialsPerHour: 20 },
+      per48: { connections: 160, connectionsPerMinute: 480, turnCredentialsPerHour: 80 },
+    });
+    expect(readConfig({ CONNECTIONS_PER_56: '25', NEW_CONNECTIONS_PER_MINUTE_PER_48: '1000', TURN_CREDENTIALS_PER_HOUR_PER_48: '999' }).addressLimits).toMatchObject({
+      per56: { connections: 25 },
+      per48: { connectionsPerMinute: 1000, turnCredentialsPerHour: 999 },
+    });
+    expect(() => readConfig({ CONNECTIONS_PER_ADDRESS: '30', CONNECTIONS_PER_56: '20' })).toThrow(
+      'invalid configuration: CONNECTIONS_PER_56 (20) must be at least CONNECTIONS_PER_ADDRESS (30): an IPv6 network holds the narrower ones',
+    );
+    expect(() => readConfig({ NEW_CONNECTIONS_PER_MINUTE_PER_56: '500' })).toThrow('NEW_CONNECTIONS_PER_MINUTE_PER_48 (480) must be at least NEW_CONNECTIONS_PER_MINUTE_PER_56 (500)');
+    expect(() => readConfig({ CONNECTIONS_PER_48: 'many' })).toThrow('CONNECTIONS_PER_48: must be a number');
+  });
+
   it('caps what a process holds for peers away, and its rooms, by default', () => {
     expect(readConfig({}).capacity).toEqual({ maxAwaySessions: 10_000, maxRooms: 10_000, maxPendingBytes: 64 * 1024 * 1024 });
     expect(readConfig({ MAX_PENDING_SIGNAL_BYTES: '0', MAX_AWAY_SESSIONS: '0' }).capacity).toMatchObject({ maxAwaySessions: 0, maxPendingBytes: 0 });

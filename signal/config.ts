@@ -6,15 +6,15 @@ import * as v from 'valibot';
 import { DEFAULT_PUSH_HOSTS, parseAllowedHost } from './push/push-target.js';
 import { isAddressOrCidr } from './transport/client-address.js';
 
-const integer = (fallback: number, min: number, max: number) =>
+/** A whole number, or null when unset (its default then depends on other settings). */
+const optionalInteger = (min: number, max: number) =>
   v.pipe(
-    v.optional(v.string(), String(fallback)),
-    v.transform((text) => (text.trim() === '' ? fallback : Number(text))),
-    v.number('must be a number'),
-    v.integer('must be a whole number'),
-    v.minValue(min, `must be at least ${min}`),
-    v.maxValue(max, `must be at most ${max}`),
+    v.optional(v.string(), ''),
+    v.transform((text) => (text.trim() === '' ? null : Number(text))),
+    v.nullable(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`))),
   );
+
+const integer = (fallback: number, min: number, max: number) => v.pipe(optionalInteger(min, max), v.transform((value) => value ?? fallback));
 
 const list = v.pipe(
   v.optional(v.string(), ''),
@@ -68,6 +68,13 @@ const EnvSchema = v.object({
   NEW_CONNECTIONS_PER_MINUTE: integer(30, 1, 1_000_000),
   JOINS_PER_MINUTE: integer(30, 1, 1_000_000),
   TURN_CREDENTIALS_PER_HOUR: integer(60, 1, 1_000_000),
+  // IPv6: the /56 and the /48 holding a client's /64; by default 4 and 16 times the numbers of one address.
+  CONNECTIONS_PER_56: optionalInteger(1, 1_000_000),
+  CONNECTIONS_PER_48: optionalInteger(1, 1_000_000),
+  NEW_CONNECTIONS_PER_MINUTE_PER_56: optionalInteger(1, 1_000_000),
+  NEW_CONNECTIONS_PER_MINUTE_PER_48: optionalInteger(1, 1_000_000),
+  TURN_CREDENTIALS_PER_HOUR_PER_56: optionalInteger(1, 1_000_000),
+  TURN_CREDENTIALS_PER_HOUR_PER_48: optionalInteger(1, 1_000_000),
   MAX_TRACKED_ADDRESSES: integer(100_000, 1, 10_000_000),
   METRICS_ALLOW: addresses,
   METRICS_PORT: integer(0, 0, 65535),
@@ -119,6 +126,27 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if ((e.TURN_SECRET === '') !== (e.TURN_URLS.length === 0)) {
     throw new StartupError('invalid configuration: TURN_SECRET and TURN_URLS must be set together');
   }
+  const per56 = {
+    connections: e.CONNECTIONS_PER_56 ?? 4 * e.CONNECTIONS_PER_ADDRESS,
+    connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE_PER_56 ?? 4 * e.NEW_CONNECTIONS_PER_MINUTE,
+    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_56 ?? 4 * e.TURN_CREDENTIALS_PER_HOUR,
+  };
+  const per48 = {
+    connections: e.CONNECTIONS_PER_48 ?? 16 * e.CONNECTIONS_PER_ADDRESS,
+    connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE_PER_48 ?? 16 * e.NEW_CONNECTIONS_PER_MINUTE,
+    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_48 ?? 16 * e.TURN_CREDENTIALS_PER_HOUR,
+  };
+  // A network holds the narrower ones: a smaller limit there would quietly replace theirs.
+  for (const [wide, narrow, value, than] of [
+    ['CONNECTIONS_PER_56', 'CONNECTIONS_PER_ADDRESS', per56.connections, e.CONNECTIONS_PER_ADDRESS],
+    ['CONNECTIONS_PER_48', 'CONNECTIONS_PER_56', per48.connections, per56.connections],
+    ['NEW_CONNECTIONS_PER_MINUTE_PER_56', 'NEW_CONNECTIONS_PER_MINUTE', per56.connectionsPerMinute, e.NEW_CONNECTIONS_PER_MINUTE],
+    ['NEW_CONNECTIONS_PER_MINUTE_PER_48', 'NEW_CONNECTIONS_PER_MINUTE_PER_56', per48.connectionsPerMinute, per56.connectionsPerMinute],
+    ['TURN_CREDENTIALS_PER_HOUR_PER_56', 'TURN_CREDENTIALS_PER_HOUR', per56.turnCredentialsPerHour, e.TURN_CREDENTIALS_PER_HOUR],
+    ['TURN_CREDENTIALS_PER_HOUR_PER_48', 'TURN_CREDENTIALS_PER_HOUR_PER_56', per48.turnCredentialsPerHour, per56.turnCredentialsPerHour],
+  ] as const) {
+    if (value < than) throw new StartupError(`invalid configuration: ${wide} (${value}) must be at least ${narrow} (${than}): an IPv6 network holds the narrower ones`);
+  }
   if (e.MAX_TRACKED_ADDRESSES < e.MAX_CONNECTIONS) {
     throw new StartupError('invalid configuration: MAX_TRACKED_ADDRESSES must be at least MAX_CONNECTIONS (each open connection has an address)');
   }
@@ -149,6 +177,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       joinsPerMinute: e.JOINS_PER_MINUTE,
       turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR,
       maxAddresses: e.MAX_TRACKED_ADDRESSES,
+      per56,
+      per48,
     },
     /** Who may read /metrics and /readyz's reasons besides loopback and the trusted proxies; or a port of their own (0: none). */
     metrics: { allow: e.METRICS_ALLOW, port: e.METRICS_PORT === 0 ? null : e.METRICS_PORT },

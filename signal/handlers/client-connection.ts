@@ -1,4 +1,4 @@
-import type { Admission } from '../limits/address-limits.js';
+import type { Admission, AddressKeys } from '../limits/address-limits.js';
 import type { ClientLink, PeerSession } from '../rooms/room-registry.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -22,8 +22,8 @@ export class ClientConnection {
   /** True once the socket is gone. */
   closed = false;
   iceRefreshTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The client's address as the per-address limits count it (client-address.ts `addressKey`). */
-  address = '';
+  /** The client's address as the per-address limits count it, with the IPv6 networks holding it (client-address.ts `addressKeys`). */
+  address: AddressKeys = [''];
   /** Its place among the address's open connections, given back when the socket closes. */
   admission: Admission | null = null;
   /** True once the client was told it is rate-limited, until a message gets through again. */

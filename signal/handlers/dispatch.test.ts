@@ -1,4 +1,5 @@
 import { LocalAddressLimits } from '../limits/address-limits.js';
+import { readConfig } from '../config.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignalMetrics } from '../ops/metrics.js';
@@ -36,7 +37,8 @@ function makeContext(turn = false): HandlerContext {
     metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
     log: pino({ level: 'silent' }),
     push: null,
-    addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),
+    // The fake connections have no address ([""]): only the limits of one address apply to them.
+    addresses: new LocalAddressLimits({ ...readConfig({}).addressLimits, connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6 }),
     refused: () => undefined,
     iceServers: new IceServerIssuer({
       stunUrls: ['stun:stun.example.org:3478'],

@@ -14,7 +14,7 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
   whenAnswered(context.addresses.join(connection.address), (refusal) => {
     if (refusal) {
       connection.joining = false;
-      context.refused('join-rate', connection.address);
+      context.refused('join-rate', connection.address[0]);
       if (!connection.closed) replyError(context, connection, 'rate-limited', refusal.message, refusal.retryAfterMs);
       return;
     }
@@ -42,7 +42,7 @@ function issueIce(context: HandlerContext, connection: ClientConnection, next: (
       next(issuer.issue());
       return;
     }
-    context.refused('turn-rate', connection.address);
+    context.refused('turn-rate', connection.address[0]);
     next({ ...issuer.issueWithoutTurn(), relayRefused: `no relay (TURN) credentials for now: this address had its ${context.addresses.settings.turnCredentialsPerHour} for the hour` });
   });
 }

@@ -1,7 +1,10 @@
 /**
  * Limits per client address (an IPv4 address or an IPv6 /64: client-address.ts),
  * so that one machine cannot take the whole service: connections open at once,
- * new connections and joins per minute, TURN credentials per hour.
+ * new connections and joins per minute, TURN credentials per hour. An IPv6
+ * client is counted again in the /56 and the /48 holding its /64, each with
+ * larger limits of its own (connections, new connections, TURN credentials):
+ * whoever has a /48 has 65,536 /64s.
  *
  * The state per address is a few numbers, kept only while it says something:
  * an address with no connection open whose buckets have filled up again is
@@ -20,8 +23,36 @@ export interface AddressLimitSettings {
   joinsPerMinute: number;
   /** TURN credentials an hour to one address. */
   turnCredentialsPerHour: number;
-  /** Addresses tracked at most. */
+  /** Addresses (and IPv6 networks) tracked at most. */
   maxAddresses: number;
+  /** The /56 holding an IPv6 client's /64. */
+  per56: NetworkLimitSettings;
+  /** The /48 holding it. */
+  per48: NetworkLimitSettings;
+}
+
+/** What a network holding many client addresses may do, all its addresses together. */
+export interface NetworkLimitSettings {
+  connections: number;
+  connectionsPerMinute: number;
+  turnCredentialsPerHour: number;
+}
+
+/** A client as the limits count it, narrowest first: its address (IPv4, or the IPv6 /64), then for IPv6 the /56 and the /48 holding it. */
+export type AddressKeys = readonly [address: string, ...networks: string[]];
+
+/** The limits on one of a client's keys, and how a refusal names what they count. */
+export interface KeyLimits extends NetworkLimitSettings {
+  where: string;
+}
+
+/** The limits on each of a client's keys, in the order of its AddressKeys. */
+export function keyLimits(settings: AddressLimitSettings): readonly KeyLimits[] {
+  return [
+    { connections: settings.connectionsPerAddress, connectionsPerMinute: settings.connectionsPerMinute, turnCredentialsPerHour: settings.turnCredentialsPerHour, where: 'one address' },
+    { ...settings.per56, where: 'one network (an IPv6 /56)' },
+    { ...settings.per48, where: 'one network (an IPv6 /48)' },
+  ];
 }
 
 export type RefusalCode = 'too-many-connections' | 'rate-limited';
@@ -60,10 +91,11 @@ export interface AddressLimiter {
    * Synchronous, so that the socket is upgraded inside uWS's own handler: uWebSockets 20.51's cork() can
    * close a socket upgraded later, from a promise (uNetworking/uWebSockets#1928, fixed by #1929).
    */
-  connect(key: string): ConnectOutcome;
-  join(key: string): Answer<Refusal | null>;
-  /** False when the address has had its TURN credentials for now. */
-  turnCredential(key: string): Answer<boolean>;
+  connect(keys: AddressKeys): ConnectOutcome;
+  /** Joins are counted per address only. */
+  join(keys: AddressKeys): Answer<Refusal | null>;
+  /** False when the address, or a network holding it, has had its TURN credentials for now. */
+  turnCredential(keys: AddressKeys): Answer<boolean>;
   readonly trackedAddresses: number;
   readonly settings: AddressLimitSettings;
   close(): Promise<void>;
@@ -76,8 +108,11 @@ interface Bucket {
 }
 
 interface Entry {
+  /** Which of a client's keys this is (0: an address; 1, 2: a /56, a /48), and so which limits apply. */
+  level: number;
   connections: number;
   newConnections: Bucket;
+  /** Full and unused on a network's entry. */
   joins: Bucket;
   turn: Bucket;
 }
@@ -85,6 +120,13 @@ interface Entry {
 interface Rate {
   capacity: number;
   perMs: number;
+}
+
+/** The limits on one level of keys, as the table applies them. */
+interface Level {
+  limits: KeyLimits;
+  newConnections: Rate;
+  turn: Rate;
 }
 
 const SWEEP_MS = 15_000;
@@ -96,8 +138,12 @@ function seconds(ms: number): number {
 
 /** The refusals, in the words the app shows (after "the server allows"). */
 export const refuse = {
-  tooManyConnections: (limit: number): Refusal => ({ code: 'too-many-connections', message: `at most ${limit} connections at once from one address`, retryAfterMs: 30_000 }),
-  connectionRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} new connections a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
+  tooManyConnections: ({ connections, where }: KeyLimits): Refusal => ({ code: 'too-many-connections', message: `at most ${connections} connections at once from ${where}`, retryAfterMs: 30_000 }),
+  connectionRate: ({ connectionsPerMinute, where }: KeyLimits, wait: number): Refusal => ({
+    code: 'rate-limited',
+    message: `at most ${connectionsPerMinute} new connections a minute from ${where}; try again in ${seconds(wait)} s`,
+    retryAfterMs: wait,
+  }),
   joinRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} joins a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
 };
 
@@ -118,17 +164,19 @@ export class LocalAddressLimits implements AddressLimiter {
   readonly #now: () => number;
   /** In order of last use: a Map iterates in insertion order, and each use moves the entry to the end. */
   readonly #entries = new Map<string, Entry>();
-  readonly #rates: { newConnections: Rate; joins: Rate; turn: Rate };
+  readonly #levels: Level[];
+  readonly #joins: Rate;
   readonly #sweeper: ReturnType<typeof setInterval>;
 
   constructor(settings: AddressLimitSettings, now: () => number = () => performance.now()) {
     this.#settings = settings;
     this.#now = now;
-    this.#rates = {
-      newConnections: { capacity: settings.connectionsPerMinute, perMs: settings.connectionsPerMinute / 60_000 },
-      joins: { capacity: settings.joinsPerMinute, perMs: settings.joinsPerMinute / 60_000 },
-      turn: { capacity: settings.turnCredentialsPerHour, perMs: settings.turnCredentialsPerHour / 3_600_000 },
-    };
+    this.#levels = keyLimits(settings).map((limits) => ({
+      limits,
+      newConnections: { capacity: limits.connectionsPerMinute, perMs: limits.connectionsPerMinute / 60_000 },
+      turn: { capacity: limits.turnCredentialsPerHour, perMs: limits.turnCredentialsPerHour / 3_600_000 },
+    }));
+    this.#joins = { capacity: settings.joinsPerMinute, perMs: settings.joinsPerMinute / 60_000 };
     this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.#sweeper.unref?.();
   }
@@ -141,48 +189,46 @@ export class LocalAddressLimits implements AddressLimiter {
     return this.#settings;
   }
 
-  connect(key: string): ConnectOutcome {
-    const entry = this.#use(key);
-    const limit = this.#settings.connectionsPerAddress;
-    if (entry.connections >= limit) {
-      return { ok: false, refusal: refuse.tooManyConnections(limit) };
-    }
-    const wait = this.#take(entry.newConnections, this.#rates.newConnections);
-    if (wait > 0) {
-      return { ok: false, refusal: refuse.connectionRate(this.#settings.connectionsPerMinute, wait) };
-    }
-    entry.connections++;
+  connect(keys: AddressKeys): ConnectOutcome {
+    const entries = this.#useAll(keys);
+    const full = entries.findIndex((entry) => entry.connections >= this.#levels[entry.level]!.limits.connections);
+    if (full !== -1) return { ok: false, refusal: refuse.tooManyConnections(this.#levels[full]!.limits) };
+    const short = this.#takeEach(entries.map((entry) => [entry.newConnections, this.#levels[entry.level]!.newConnections]));
+    if (short) return { ok: false, refusal: refuse.connectionRate(this.#levels[short.index]!.limits, short.wait) };
+    for (const entry of entries) entry.connections++;
     return {
       ok: true,
       admission: admission(() => {
-        // The entry may have been evicted meanwhile (only entries with nothing open are, but a restart of
-        // the count is harmless): count down the one that is there now.
-        const current = this.#entries.get(key);
-        if (current && current.connections > 0) current.connections--;
+        for (const key of keys) {
+          // The entry may have been evicted meanwhile (only entries with nothing open are, but a restart of
+          // the count is harmless): count down the one that is there now.
+          const current = this.#entries.get(key);
+          if (current && current.connections > 0) current.connections--;
+        }
       }),
     };
   }
 
-  join(key: string): Refusal | null {
-    const wait = this.#take(this.#use(key).joins, this.#rates.joins);
-    if (wait === 0) return null;
-    return refuse.joinRate(this.#settings.joinsPerMinute, wait);
+  join(keys: AddressKeys): Refusal | null {
+    const short = this.#takeEach([[this.#use(keys[0], 0).joins, this.#joins]]);
+    return short && refuse.joinRate(this.#settings.joinsPerMinute, short.wait);
   }
 
-  turnCredential(key: string): boolean {
-    return this.#take(this.#use(key).turn, this.#rates.turn) === 0;
+  turnCredential(keys: AddressKeys): boolean {
+    return this.#takeEach(this.#useAll(keys).map((entry) => [entry.turn, this.#levels[entry.level]!.turn])) === null;
   }
 
-  /** Connections this process has open from the address. */
+  /** Connections this process has open from the address (or network). */
   openConnections(key: string): number {
     return this.#entries.get(key)?.connections ?? 0;
   }
 
-  /** Forgets every address that has nothing open and whose buckets are full again: it is as if it was never seen. */
+  /** Forgets every key that has nothing open and whose buckets are full again: it is as if it was never seen. */
   sweep(): void {
     const now = this.#now();
     for (const [key, entry] of this.#entries) {
-      if (entry.connections === 0 && this.#full(entry.newConnections, this.#rates.newConnections, now) && this.#full(entry.joins, this.#rates.joins, now) && this.#full(entry.turn, this.#rates.turn, now)) {
+      const level = this.#levels[entry.level]!;
+      if (entry.connections === 0 && this.#full(entry.newConnections, level.newConnections, now) && this.#full(entry.joins, this.#joins, now) && this.#full(entry.turn, level.turn, now)) {
         this.#entries.delete(key);
       }
     }
@@ -194,18 +240,23 @@ export class LocalAddressLimits implements AddressLimiter {
     return Promise.resolve();
   }
 
-  #use(key: string): Entry {
+  #useAll(keys: AddressKeys): Entry[] {
+    return keys.map((key, level) => this.#use(key, level));
+  }
+
+  #use(key: string, level: number): Entry {
     let entry = this.#entries.get(key);
     if (entry) {
       this.#entries.delete(key);
     } else {
       if (this.#entries.size >= this.#settings.maxAddresses) this.#evict();
       const now = this.#now();
-      const { newConnections, joins, turn } = this.#rates;
+      const { newConnections, turn } = this.#levels[level]!;
       entry = {
+        level,
         connections: 0,
         newConnections: { tokens: newConnections.capacity, at: now },
-        joins: { tokens: joins.capacity, at: now },
+        joins: { tokens: this.#joins.capacity, at: now },
         turn: { tokens: turn.capacity, at: now },
       };
     }
@@ -213,7 +264,7 @@ export class LocalAddressLimits implements AddressLimiter {
     return entry;
   }
 
-  /** Makes room for one: the least recently used addresses with nothing open. */
+  /** Makes room for one: the least recently used key with nothing open. */
   #evict(): void {
     for (const [key, entry] of this.#entries) {
       if (entry.connections === 0) {
@@ -221,22 +272,30 @@ export class LocalAddressLimits implements AddressLimiter {
         return;
       }
     }
-    // Every tracked address has a connection open: the table is at least MAX_CONNECTIONS (config.ts), so
-    // the server refuses new sockets before this; drop the oldest anyway rather than grow.
+    // Every tracked key has a connection open: the table is at least MAX_CONNECTIONS (config.ts), so the
+    // server refuses new sockets before this, unless IPv6 clients' networks fill it; drop the oldest anyway
+    // rather than grow (its count starts again from nothing).
     const oldest = this.#entries.keys().next();
     if (!oldest.done) this.#entries.delete(oldest.value);
   }
 
-  /** Takes a token: 0, or how long until one is there. */
-  #take(bucket: Bucket, rate: Rate): number {
+  /**
+   * Takes a token from each bucket if every one has one, so that a refusal by one of a client's keys costs its
+   * others nothing: null, or the first that has none and how long until it has.
+   */
+  #takeEach(buckets: Array<[Bucket, Rate]>): { index: number; wait: number } | null {
     const now = this.#now();
-    bucket.tokens = Math.min(rate.capacity, bucket.tokens + (now - bucket.at) * rate.perMs);
-    bucket.at = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
+    for (const [bucket, rate] of buckets) {
+      bucket.tokens = Math.min(rate.capacity, bucket.tokens + (now - bucket.at) * rate.perMs);
+      bucket.at = now;
     }
-    return Math.ceil((1 - bucket.tokens) / rate.perMs);
+    const index = buckets.findIndex(([bucket]) => bucket.tokens < 1);
+    if (index !== -1) {
+      const [bucket, rate] = buckets[index]!;
+      return { index, wait: Math.ceil((1 - bucket.tokens) / rate.perMs) };
+    }
+    for (const [bucket] of buckets) bucket.tokens -= 1;
+    return null;
   }
 
   #full(bucket: Bucket, rate: Rate, now: number): boolean {

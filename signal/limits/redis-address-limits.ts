@@ -3,9 +3,9 @@
  * in the same Redis as the rooms: without it, an address could open its
  * twenty connections on each replica.
  *
- * Keys (prefix `whisper:`): `addr-conns:<address>` process -> connections it
- * has open from that address; `addr-bucket:<kind>:<address>` tokens and when
- * they were counted, expiring once full again. Connections counted for a
+ * Keys (prefix `whisper:`): `addr-conns:<key>` process -> connections it
+ * has open from that address (or IPv6 /56 or /48); `addr-bucket:<kind>:<key>`
+ * tokens and when they were counted, expiring once full again. Connections counted for a
  * process whose heartbeat (the room directory's `nodes`) has stopped are
  * dropped when the address next connects, so a crashed replica does not hold
  * its clients' places. Every step is one script, run atomically on Redis's clock.
@@ -17,7 +17,18 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisScript } from '../rooms/redis-scripts.js';
-import { LocalAddressLimits, admission, refuse, type AddressLimiter, type AddressLimitSettings, type ConnectOutcome, type Refusal } from './address-limits.js';
+import {
+  LocalAddressLimits,
+  admission,
+  keyLimits,
+  refuse,
+  type AddressKeys,
+  type AddressLimiter,
+  type AddressLimitSettings,
+  type ConnectOutcome,
+  type KeyLimits,
+  type Refusal,
+} from './address-limits.js';
 
 const PREFIX = 'whisper:';
 /** An address's count of open connections outlives its last change by this much at most (a day). */
@@ -29,55 +40,89 @@ const key = {
   nodes: `${PREFIX}nodes`,
 };
 
-const BUCKET = `
+const BUCKETS = `
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- Takes a token from the bucket at key: 0, or the ms until one is there.
-local function take(key, capacity, perMs)
-  local t = now()
+-- The tokens in the bucket at key at time t.
+local function tokensAt(key, capacity, perMs, t)
   local state = redis.call('HMGET', key, 'tokens', 'at')
   local tokens = tonumber(state[1]) or capacity
   local at = tonumber(state[2]) or t
-  tokens = math.min(capacity, tokens + (t - at) * perMs)
-  if tokens < 1 then
-    return math.ceil((1 - tokens) / perMs)
+  return math.min(capacity, tokens + (t - at) * perMs)
+end
+-- Stores the bucket at key, kept until it is full again (a missing bucket is a full one).
+local function store(key, tokens, capacity, perMs, t)
+  if tokens >= capacity then
+    redis.call('DEL', key)
+    return
   end
-  tokens = tokens - 1
   redis.call('HSET', key, 'tokens', tostring(tokens), 'at', t)
   redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / perMs) + 1000)
+end
+-- Takes a token from each bucket (keys[i], rates[i] = {capacity, perMs}) if every one has one, so that
+-- a refusal by one of a client's keys costs the others nothing: 0, or {i, wait ms} of the first that has none.
+local function takeEach(keys, rates)
+  local t = now()
+  local tokens = {}
+  for i = 1, #keys do
+    tokens[i] = tokensAt(keys[i], rates[i][1], rates[i][2], t)
+    if tokens[i] < 1 then return {i, math.ceil((1 - tokens[i]) / rates[i][2])} end
+  end
+  for i = 1, #keys do store(keys[i], tokens[i] - 1, rates[i][1], rates[i][2], t) end
   return 0
 end
 `;
 
+/** ARGV from the third on: a capacity and a rate (per ms) for each key, in the order of KEYS. */
+const RATES = `
+local rates = {}
+for i = 1, #KEYS do rates[i] = {tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])} end
+`;
+
 /**
- * KEYS: connections, new-connections bucket, nodes. ARGV: me, limit, capacity, per ms, dead-after ms.
- * Returns {0} counted, {1} too many open, {2, wait ms} rate-limited.
+ * KEYS: nodes, then for each of a client's keys its connections and its new-connections bucket.
+ * ARGV: me, dead-after ms, then for each key its limit of connections, the bucket's capacity and rate per ms.
+ * Returns {0, 0, 0} counted, {1, 0, i} too many open at the i-th key, {2, wait ms, i} rate-limited there.
  */
-const CONNECT = new RedisScript(`${BUCKET}
-local counts = redis.call('HGETALL', KEYS[1])
-local open, alive = 0, now() - tonumber(ARGV[5])
-for i = 1, #counts, 2 do
-  local node, count = counts[i], tonumber(counts[i + 1])
-  local beat = redis.call('ZSCORE', KEYS[3], node)
-  if node == ARGV[1] or (beat and tonumber(beat) >= alive) then
-    open = open + count
-  else
-    redis.call('HDEL', KEYS[1], node)
+const CONNECT = new RedisScript(`${BUCKETS}
+local levels = (#KEYS - 1) / 2
+local alive = now() - tonumber(ARGV[2])
+for level = 1, levels do
+  local key = KEYS[2 * level]
+  local counts = redis.call('HGETALL', key)
+  local open = 0
+  for i = 1, #counts, 2 do
+    local node, count = counts[i], tonumber(counts[i + 1])
+    local beat = redis.call('ZSCORE', KEYS[1], node)
+    if node == ARGV[1] or (beat and tonumber(beat) >= alive) then
+      open = open + count
+    else
+      redis.call('HDEL', key, node)
+    end
   end
+  if open >= tonumber(ARGV[3 * level]) then return {1, 0, level} end
 end
-if open >= tonumber(ARGV[2]) then return {1, 0} end
-local wait = take(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
-if wait > 0 then return {2, wait} end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('PEXPIRE', KEYS[1], ${CONNECTIONS_TTL_MS})
-return {0, 0}
+local buckets, rates = {}, {}
+for level = 1, levels do
+  buckets[level] = KEYS[2 * level + 1]
+  rates[level] = {tonumber(ARGV[3 * level + 1]), tonumber(ARGV[3 * level + 2])}
+end
+local short = takeEach(buckets, rates)
+if short ~= 0 then return {2, short[2], short[1]} end
+for level = 1, levels do
+  redis.call('HINCRBY', KEYS[2 * level], ARGV[1], 1)
+  redis.call('PEXPIRE', KEYS[2 * level], ${CONNECTIONS_TTL_MS})
+end
+return {0, 0, 0}
 `);
 
-/** KEYS: connections. ARGV: me. */
+/** KEYS: connections of each of a client's keys. ARGV: me. */
 const DISCONNECT = new RedisScript(`
-if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+for i = 1, #KEYS do
+  if redis.call('HINCRBY', KEYS[i], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[i], ARGV[1]) end
+end
 return 1
 `);
 
@@ -95,9 +140,9 @@ return 1
 /** How often counts that Redis missed are written again. */
 const REPAIR_MS = 5000;
 
-/** KEYS: bucket. ARGV: capacity, per ms. Returns 0 or the wait in ms. */
-const TAKE = new RedisScript(`${BUCKET}
-return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+/** KEYS: buckets. ARGV: capacity and rate per ms of each. Returns 0, or {i, wait ms} of the first bucket that had no token. */
+const TAKE_EACH = new RedisScript(`${BUCKETS}${RATES}
+return takeEach(KEYS, rates)
 `);
 
 export interface RedisAddressLimitsOptions {
@@ -114,6 +159,7 @@ export class RedisAddressLimits implements AddressLimiter {
   readonly #settings: AddressLimitSettings;
   readonly #redis: Redis;
   readonly #options: RedisAddressLimitsOptions;
+  readonly #limits: readonly KeyLimits[];
   #warned = false;
   /** Addresses whose count down did not reach Redis: their count there is written again from this process's own. */
   readonly #unsynced = new Set<string>();
@@ -123,6 +169,7 @@ export class RedisAddressLimits implements AddressLimiter {
     this.#settings = settings;
     this.#options = options;
     this.#local = new LocalAddressLimits(settings);
+    this.#limits = keyLimits(settings);
     // As the room directory's connection: fail at once while Redis is away, never queue.
     this.#redis = new Redis(options.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.#redis.on('error', () => undefined);
@@ -138,32 +185,37 @@ export class RedisAddressLimits implements AddressLimiter {
     return this.#local.trackedAddresses;
   }
 
-  connect(address: string): ConnectOutcome {
-    const local = this.#local.connect(address);
+  connect(keys: AddressKeys): ConnectOutcome {
+    const local = this.#local.connect(keys);
     if (!local.ok) return local;
-    const { connectionsPerAddress, connectionsPerMinute } = this.#settings;
     // Counted in Redis (status 0) and not yet given back: the count there must come down when the socket goes,
     // also when it went before Redis answered.
     let counted = false;
     let released = false;
+    const connections = keys.map((address) => key.connections(address));
     const disconnect = () =>
-      void this.#run(DISCONNECT, [key.connections(address)], [this.#options.node]).then((answer) => {
+      void this.#run(DISCONNECT, connections, [this.#options.node]).then((answer) => {
         // Missed, the address would keep a place it no longer holds, perhaps for good.
-        if (answer === null) this.#unsynced.add(address);
+        if (answer === null) for (const address of keys) this.#unsynced.add(address);
       });
-    const confirmation = this.#run(CONNECT, [key.connections(address), key.bucket('conn', address), key.nodes], [this.#options.node, connectionsPerAddress, connectionsPerMinute, connectionsPerMinute / 60_000, this.#options.deadAfterMs]).then(
-      (answer): Refusal | null => {
-        // Redis away: this process's own count stands alone meanwhile.
-        if (answer === null) return null;
-        const [status, wait] = answer as [number, number];
-        if (status === 0) {
-          counted = true;
-          if (released) disconnect();
-          return null;
-        }
-        return status === 1 ? refuse.tooManyConnections(connectionsPerAddress) : refuse.connectionRate(connectionsPerMinute, wait);
-      },
-    );
+    const limits = keys.map((_, level) => this.#limits[level]!);
+    const confirmation = this.#run(
+      CONNECT,
+      [key.nodes, ...keys.flatMap((address) => [key.connections(address), key.bucket('conn', address)])],
+      [this.#options.node, this.#options.deadAfterMs, ...limits.flatMap((l) => [l.connections, l.connectionsPerMinute, l.connectionsPerMinute / 60_000])],
+    ).then((answer): Refusal | null => {
+      // Redis away: this process's own count stands alone meanwhile.
+      if (answer === null) return null;
+      const [status, wait, level] = answer as [number, number, number];
+      if (status === 0) {
+        counted = true;
+        if (released) disconnect();
+        return null;
+      }
+      // Lua counts from 1.
+      const refused = limits[level - 1]!;
+      return status === 1 ? refuse.tooManyConnections(refused) : refuse.connectionRate(refused, wait);
+    });
     return {
       ok: true,
       confirmation,
@@ -175,20 +227,24 @@ export class RedisAddressLimits implements AddressLimiter {
     };
   }
 
-  async join(address: string): Promise<Refusal | null> {
-    const local = this.#local.join(address);
+  async join(keys: AddressKeys): Promise<Refusal | null> {
+    const local = this.#local.join(keys);
     if (local) return local;
     const perMinute = this.#settings.joinsPerMinute;
-    const wait = await this.#run(TAKE, [key.bucket('join', address)], [perMinute, perMinute / 60_000]);
-    if (wait === null || wait === 0) return null;
-    return refuse.joinRate(perMinute, wait as number);
+    const answer = await this.#run(TAKE_EACH, [key.bucket('join', keys[0])], [perMinute, perMinute / 60_000]);
+    if (answer === null || answer === 0) return null;
+    return refuse.joinRate(perMinute, (answer as [number, number])[1]);
   }
 
-  async turnCredential(address: string): Promise<boolean> {
-    if (!this.#local.turnCredential(address)) return false;
-    const perHour = this.#settings.turnCredentialsPerHour;
-    const wait = await this.#run(TAKE, [key.bucket('turn', address)], [perHour, perHour / 3_600_000]);
-    return wait === null || wait === 0;
+  async turnCredential(keys: AddressKeys): Promise<boolean> {
+    if (!this.#local.turnCredential(keys)) return false;
+    const perHour = keys.map((_, level) => this.#limits[level]!.turnCredentialsPerHour);
+    const answer = await this.#run(
+      TAKE_EACH,
+      keys.map((address) => key.bucket('turn', address)),
+      perHour.flatMap((n) => [n, n / 3_600_000]),
+    );
+    return answer === null || answer === 0;
   }
 
   async #writeCountsAgain(): Promise<void> {

@@ -42,7 +42,7 @@ export class SignalMetrics {
     gauge('whisper_peers', 'Peers in rooms, including those within their resume grace period.', state.peers);
     gauge('whisper_peers_away', 'Peers within their resume grace period (bounded by MAX_AWAY_SESSIONS).', state.peersAway);
     gauge('whisper_pending_signal_bytes', 'Bytes of signals held for peers that are away (bounded by MAX_PENDING_SIGNAL_BYTES).', state.pendingSignalBytes);
-    gauge('whisper_tracked_addresses', 'Client addresses the per-address limits hold state for (bounded by MAX_TRACKED_ADDRESSES).', state.trackedAddresses);
+    gauge('whisper_tracked_addresses', 'Client addresses (and the IPv6 /56s and /48s holding them) the per-address limits hold state for (bounded by MAX_TRACKED_ADDRESSES).', state.trackedAddresses);
     const metrics = this;
     new Counter({
       name: 'whisper_signals_relayed_total',

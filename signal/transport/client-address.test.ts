@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AddressList, addressKey, clientAddress, isLoopback, parseAddress, socketAddress } from './client-address.js';
+import { AddressList, addressKeys, clientAddress, isLoopback, parseAddress, socketAddress } from './client-address.js';
 
 /** The client's key as the server counts it, for a socket peer as uWS writes it and the request's X-Forwarded-For. */
 function keyOf(peer: string, forwardedFor: string, trusted: string[] = []): string {
-  return addressKey(clientAddress(socketAddress(peer), forwardedFor, new AddressList(trusted)));
+  return addressKeys(clientAddress(socketAddress(peer), forwardedFor, new AddressList(trusted)))[0];
 }
 
 describe('clientAddress', () => {
@@ -61,24 +61,34 @@ describe('clientAddress', () => {
   });
 });
 
-describe('addressKey', () => {
-  it('counts an IPv4 address as itself', () => {
-    expect(addressKey(parseAddress('198.51.100.1')!)).toBe('198.51.100.1');
-    expect(addressKey(parseAddress('198.51.100.2')!)).toBe('198.51.100.2');
+describe('addressKeys', () => {
+  const keysOf = (text: string) => addressKeys(parseAddress(text)!);
+
+  it('counts an IPv4 address as itself, and nothing wider', () => {
+    expect(keysOf('198.51.100.1')).toEqual(['198.51.100.1']);
+    expect(keysOf('198.51.100.2')).toEqual(['198.51.100.2']);
   });
 
   it('counts IPv6 by /64: one key for a whole /64, another for the next', () => {
-    const one = addressKey(parseAddress('2001:db8:1:2::1')!);
-    const sameSixtyFour = addressKey(parseAddress('2001:db8:1:2:ffff:ffff:ffff:fffe')!);
-    const nextSixtyFour = addressKey(parseAddress('2001:db8:1:3::1')!);
+    const [one] = keysOf('2001:db8:1:2::1');
+    const [sameSixtyFour] = keysOf('2001:db8:1:2:ffff:ffff:ffff:fffe');
+    const [nextSixtyFour] = keysOf('2001:db8:1:3::1');
     expect(one).toBe('2001:db8:1:2::/64');
     expect(sameSixtyFour).toBe(one);
     expect(nextSixtyFour).toBe('2001:db8:1:3::/64');
   });
 
+  it('counts IPv6 again by the /56 and the /48 holding the /64', () => {
+    expect(keysOf('2001:db8:1:2::1')).toEqual(['2001:db8:1:2::/64', '2001:db8:1:0::/56', '2001:db8:1::/48']);
+    expect(keysOf('2001:db8:1:ff:ffff::1')).toEqual(['2001:db8:1:ff::/64', '2001:db8:1:0::/56', '2001:db8:1::/48']);
+    expect(keysOf('2001:db8:1:100::1')).toEqual(['2001:db8:1:100::/64', '2001:db8:1:100::/56', '2001:db8:1::/48']);
+    expect(keysOf('2001:db8:1:ffff::1')).toEqual(['2001:db8:1:ffff::/64', '2001:db8:1:ff00::/56', '2001:db8:1::/48']);
+    expect(keysOf('2001:db8:2:100::1')[1]).toBe('2001:db8:2:100::/56');
+  });
+
   it('writes one key however the address is written', () => {
-    expect(addressKey(parseAddress('2001:DB8:0001:0002:0:0:0:1')!)).toBe('2001:db8:1:2::/64');
-    expect(addressKey(parseAddress('::ffff:198.51.100.1')!)).toBe('198.51.100.1');
+    expect(keysOf('2001:DB8:0001:0002:0:0:0:1')[0]).toBe('2001:db8:1:2::/64');
+    expect(keysOf('::ffff:198.51.100.1')).toEqual(['198.51.100.1']);
   });
 });
 

@@ -6,10 +6,12 @@
  *
  * Limits count per address key: an IPv4 address, or an IPv6 /64 (one
  * household or one phone gets a whole /64, so single IPv6 addresses are free
- * to anyone who wants many).
+ * to anyone who wants many). An IPv6 client is counted again in the /56 and
+ * the /48 that hold its /64: a tunnel's /48 holds 65,536 /64s.
  */
 import ipaddr from 'ipaddr.js';
 import type { HttpRequest } from 'uWebSockets.js';
+import type { AddressKeys } from '../limits/address-limits.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 type Range = [Address, number];
@@ -87,14 +89,18 @@ export function clientAddress(peer: Address, forwardedFor: string, trusted: Addr
   return client;
 }
 
-/** What limits count by: the IPv4 address, or the IPv6 address's /64. */
-export function addressKey(address: Address): string {
-  if (address.kind() === 'ipv4') return address.toString();
+/** What limits count by, narrowest first: the IPv4 address; or the IPv6 address's /64, then the /56 and the /48 holding it. */
+export function addressKeys(address: Address): AddressKeys {
+  if (address.kind() === 'ipv4') return [address.toString()];
   const parts = (address as ipaddr.IPv6).parts;
-  return `${parts
-    .slice(0, 4)
-    .map((part) => part.toString(16))
-    .join(':')}::/64`;
+  return [prefix(parts, 64), prefix(parts, 56), prefix(parts, 48)];
+}
+
+/** The network of `bits` (a multiple of 8) holding the address, written like `2001:db8:1:200::/56`. */
+function prefix(parts: number[], bits: number): string {
+  const words = parts.slice(0, Math.ceil(bits / 16));
+  if (bits % 16 !== 0) words[words.length - 1]! &= 0xffff << (16 - (bits % 16));
+  return `${words.map((part) => part.toString(16)).join(':')}::/${bits}`;
 }
 
 /** Reads the socket's address from uWS's text form (IPv6 sockets report IPv4 clients as ::ffff:a.b.c.d). */

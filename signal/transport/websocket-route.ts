@@ -14,8 +14,8 @@ import type { ClientLink, Frame } from '../rooms/room-registry.js';
 import type { SignalMetrics } from '../ops/metrics.js';
 import { respondText } from './http-response.js';
 import { isOriginAllowed } from './origin-policy.js';
-import { addressKey, clientAddress, forwardedFor, socketAddress, type AddressList } from './client-address.js';
-import type { Admission, Refusal, RefusalCode } from '../limits/address-limits.js';
+import { addressKeys, clientAddress, forwardedFor, socketAddress, type AddressList } from './client-address.js';
+import type { Admission, AddressKeys, Refusal, RefusalCode } from '../limits/address-limits.js';
 
 const HARD_PAYLOAD_LIMIT = 4 * MAX_MESSAGE_BYTES;
 /** Frames kept from a client while the shared count (Redis) decides on its connection: an app sends one, its join. */
@@ -24,8 +24,8 @@ const MAX_HELD_FRAMES = 16;
 interface SocketData {
   connection: ClientConnection | null;
   closed: boolean;
-  /** The client's address key, and its place among the address's connections (null: refused). */
-  address: string;
+  /** The client's address keys, and its place among their connections (null: refused). */
+  address: AddressKeys;
   admission: Admission | null;
   /** Why the per-address limits refused this socket: it is closed with this as soon as it opens. */
   refusal: Refusal | null;
@@ -138,7 +138,7 @@ export class WebSocketRoute {
           return;
         }
         const peer = socketAddress(Buffer.from(res.getRemoteAddressAsText()).toString());
-        const address = addressKey(clientAddress(peer, forwardedFor(req), options.trustedProxies));
+        const address = addressKeys(clientAddress(peer, forwardedFor(req), options.trustedProxies));
         // Decided here, in uWS's handler: the socket is upgraded now, never from a promise (see AddressLimiter.connect).
         const outcome = context.addresses.connect(address);
         // A refused client still gets its WebSocket, only to be closed with a code the app can read and
@@ -194,8 +194,8 @@ export class WebSocketRoute {
     });
   }
 
-  #refused(refusal: Refusal, address: string): void {
-    this.context.refused(refusal.code === 'too-many-connections' ? 'too-many-connections' : 'connection-rate', address);
+  #refused(refusal: Refusal, address: AddressKeys): void {
+    this.context.refused(refusal.code === 'too-many-connections' ? 'too-many-connections' : 'connection-rate', address[0]);
   }
 
   /** The shared count has decided on an open socket: it is closed with the refusal, or what it sent meanwhile goes on. */

@@ -37,6 +37,13 @@ const AddressedClient = {
     return { client, outcome };
   },
 
+  /** As `attempt`, and an admitted client goes into `kept` (to be closed at the end). */
+  async keep(kept: TestClient[], wsUrl: string, from: string, forwardedFor?: string): Promise<'admitted' | Closed> {
+    const { client, outcome } = await AddressedClient.attempt(wsUrl, from, forwardedFor);
+    if (outcome === 'admitted') kept.push(client);
+    return outcome;
+  },
+
   /** Connects from `from` and joins `room`; resolves with the welcome. */
   join: (wsUrl: string, from: string, room: string, name: string): Promise<[TestClient, Message]> => TestClient.join(wsUrl, room, name, { localAddress: from }),
 };
@@ -256,6 +263,72 @@ describe('X-Forwarded-For', () => {
       const nextSixtyFour = await AddressedClient.attempt(signal.wsUrl, proxy, '2001:db8:1:3::1');
       expect(nextSixtyFour.outcome).toBe('admitted');
       await closeAll([...sameSixtyFour.map((s) => s.client), nextSixtyFour.client]);
+    });
+  });
+});
+
+describe('IPv6 networks: the /56 and the /48 holding each /64', () => {
+  const proxy = '127.0.0.4';
+  /** An address in the /64 numbered `sixtyFour` (0-255) of the /56 numbered `fiftySix` (0-255) of 2001:db8:<fortyEight>::/48. */
+  const inNetwork = (fortyEight: number, fiftySix: number, sixtyFour: number) => `2001:db8:${fortyEight.toString(16)}:${((fiftySix << 8) | sixtyFour).toString(16)}::1`;
+
+  describe('connections open at once', () => {
+    let signal: RunningSignal;
+    beforeAll(async () => {
+      signal = await startTestSignal({ TRUSTED_PROXIES: `${proxy}/32`, CONNECTIONS_PER_ADDRESS: '2', CONNECTIONS_PER_56: '4', CONNECTIONS_PER_48: '6' });
+    });
+    afterAll(() => signal.stop());
+
+    it('refuses a /64 of a /56 that has its connections open, then a /56 of a /48 that has, with 4008; another /48 still gets in', async () => {
+      const refusedBefore = await refusals(signal.httpUrl, 'too-many-connections');
+      const kept: AddressedClient[] = [];
+      const attempt = (address: string) => AddressedClient.keep(kept, signal.wsUrl, proxy, address);
+      // Four /64s of one /56, one connection each (each /64 may have two).
+      for (let i = 0; i < 4; i++) expect(await attempt(inNetwork(1, 1, i))).toBe('admitted');
+      expect(await attempt(inNetwork(1, 1, 4))).toEqual({ code: 4008, reason: 'too-many-connections: at most 4 connections at once from one network (an IPv6 /56)' });
+      // A /64 of the full /56 that has a place of its own left is refused all the same.
+      expect(await attempt(inNetwork(1, 1, 0))).toMatchObject({ code: 4008 });
+
+      // Two more in another /56 of the same /48 make its six.
+      for (let i = 0; i < 2; i++) expect(await attempt(inNetwork(1, 2, i))).toBe('admitted');
+      expect(await attempt(inNetwork(1, 3, 0))).toEqual({ code: 4008, reason: 'too-many-connections: at most 6 connections at once from one network (an IPv6 /48)' });
+      expect(await attempt(inNetwork(2, 1, 0))).toBe('admitted');
+      expect(await refusals(signal.httpUrl, 'too-many-connections')).toBe(refusedBefore + 3);
+
+      // A connection that closes gives its place back in its /64, /56 and /48.
+      const closing = kept.shift()!;
+      closing.close();
+      await closing.closed;
+      await until('the closed socket to be let go', async () => sample(await metricsOf(signal.httpUrl), 'whisper_connections') === kept.length);
+      expect(await attempt(inNetwork(1, 3, 0))).toBe('admitted');
+      await closeAll(kept);
+    });
+  });
+
+  describe('new connections a minute', () => {
+    let signal: RunningSignal;
+    beforeAll(async () => {
+      signal = await startTestSignal({ TRUSTED_PROXIES: `${proxy}/32`, NEW_CONNECTIONS_PER_MINUTE: '2', NEW_CONNECTIONS_PER_MINUTE_PER_56: '3', NEW_CONNECTIONS_PER_MINUTE_PER_48: '5' });
+    });
+    afterAll(() => signal.stop());
+
+    it('refuses the new connection a /56, then a /48, has had this minute, with 4029, from /64s that have theirs left', async () => {
+      const outcomes = [];
+      for (const address of [inNetwork(1, 1, 0), inNetwork(1, 1, 1), inNetwork(1, 1, 2), inNetwork(1, 1, 3), inNetwork(1, 2, 0), inNetwork(1, 2, 1), inNetwork(1, 3, 0), inNetwork(2, 1, 0)]) {
+        const { client, outcome } = await AddressedClient.attempt(signal.wsUrl, proxy, address);
+        client.close();
+        outcomes.push(outcome === 'admitted' ? outcome : outcome.reason.replace(/try again in \d+ s$/, 'try again in N s'));
+      }
+      expect(outcomes).toEqual([
+        'admitted',
+        'admitted',
+        'admitted',
+        'rate-limited: at most 3 new connections a minute from one network (an IPv6 /56); try again in N s',
+        'admitted',
+        'admitted',
+        'rate-limited: at most 5 new connections a minute from one network (an IPv6 /48); try again in N s',
+        'admitted',
+      ]);
     });
   });
 });
@@ -549,7 +622,15 @@ describe('limits shared through Redis by two processes', () => {
     redis = await RedisServer.start();
     inspector = new Redis(redis.url);
     for (let i = 0; i < 2; i++) {
-      const process = launchSignal({ REDIS_URL: redis.url, CONNECTIONS_PER_ADDRESS: '4', NEW_CONNECTIONS_PER_MINUTE: '1000', JOINS_PER_MINUTE: '3' });
+      const process = launchSignal({
+        REDIS_URL: redis.url,
+        CONNECTIONS_PER_ADDRESS: '4',
+        NEW_CONNECTIONS_PER_MINUTE: '1000',
+        JOINS_PER_MINUTE: '3',
+        TRUSTED_PROXIES: '127.0.0.4/32',
+        CONNECTIONS_PER_56: '6',
+        CONNECTIONS_PER_48: '8',
+      });
       processes.push(process);
       ports.push(await process.listening);
     }
@@ -619,6 +700,22 @@ describe('limits shared through Redis by two processes', () => {
     expect(opened).toHaveLength(3);
     expect(sample(await metricsOf(`http://127.0.0.1:${port}`), 'whisper_connections')).toBe(3);
     await closeAll(opened);
+  });
+
+  it('counts the connections of each IPv6 /56 and /48 on both processes against one limit', async () => {
+    const kept: AddressedClient[] = [];
+    const attempt = (i: number, address: string) => AddressedClient.keep(kept, wsUrl(i), '127.0.0.4', address);
+    // Six /64s of one /56, three on each process: neither process's own count has reached the /56's six.
+    for (let i = 0; i < 6; i++) expect(await attempt(i % 2, `2001:db8:7:1${i}::1`)).toBe('admitted');
+    for (const i of [0, 1]) {
+      expect(await attempt(i, '2001:db8:7:16::1')).toEqual({ code: 4008, reason: 'too-many-connections: at most 6 connections at once from one network (an IPv6 /56)' });
+    }
+    for (const i of [0, 1]) expect(await attempt(i, `2001:db8:7:10${i}::1`)).toBe('admitted');
+    expect(await attempt(0, '2001:db8:7:300::1')).toEqual({ code: 4008, reason: 'too-many-connections: at most 8 connections at once from one network (an IPv6 /48)' });
+    expect(await openInRedis('2001:db8:7::/48')).toBe(8);
+    expect(await openInRedis('2001:db8:7:0::/56')).toBe(6);
+    await closeAll(kept);
+    await until('Redis to count every closed socket out', async () => (await openInRedis('2001:db8:7::/48')) === 0);
   });
 
   it('counts joins from one address on both processes against one rate', async () => {

@@ -13,6 +13,7 @@ import { SignalMetrics } from '../../../signal/ops/metrics.js';
 import { LocalRoomBus } from '../../../signal/rooms/local-room-bus.js';
 import { RoomRegistry, type ClientLink, type Frame } from '../../../signal/rooms/room-registry.js';
 import { IceServerIssuer } from '../../../signal/turn/ice-servers.js';
+import { readConfig } from '../../../signal/config.js';
 import { MESSAGE_MIX, WHISPER_WIRE } from './wire.js';
 
 class CountingLink implements ClientLink {
@@ -38,7 +39,7 @@ const context: HandlerContext = {
   metrics: new SignalMetrics({ connections: () => 2, rooms: () => 1, peers: () => 2, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
   log: pino({ level: 'silent' }),
   push: null,
-  addresses: new LocalAddressLimits({ connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6, maxAddresses: 1e6 }),
+  addresses: new LocalAddressLimits({ ...readConfig({}).addressLimits, connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6 }),
   refused: () => undefined,
   iceServers: new IceServerIssuer({ stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 600 }),
   limits: { maxMessageBytes: 65536, maxRoomSize: 16, messagesPerSecond: 1e9, burst: 1e9, resumeGraceMs: 1000 },
