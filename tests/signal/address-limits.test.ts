@@ -718,6 +718,31 @@ describe('limits shared through Redis by two processes', () => {
     await until('Redis to count every closed socket out', async () => (await openInRedis('2001:db8:7::/48')) === 0);
   });
 
+  it('counts the new connections of each IPv6 /56 and /48 on both processes against one rate', async () => {
+    const pair: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const process = launchSignal({ REDIS_URL: redis.url, TRUSTED_PROXIES: '127.0.0.4/32', NEW_CONNECTIONS_PER_MINUTE: '2', NEW_CONNECTIONS_PER_MINUTE_PER_56: '3', NEW_CONNECTIONS_PER_MINUTE_PER_48: '4' });
+      processes.push(process);
+      pair.push(await process.listening);
+    }
+    for (const port of pair) await until('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000);
+    const outcomes = [];
+    // Alternating processes: neither has seen more than two of a /56's connections itself.
+    for (const [i, address] of [[0, '2001:db8:8:10::1'], [1, '2001:db8:8:11::1'], [0, '2001:db8:8:12::1'], [1, '2001:db8:8:13::1'], [0, '2001:db8:8:100::1'], [1, '2001:db8:8:200::1']] as const) {
+      const { client, outcome } = await AddressedClient.attempt(`ws://127.0.0.1:${pair[i]}/ws`, '127.0.0.4', address);
+      client.close();
+      outcomes.push(outcome === 'admitted' ? outcome : outcome.reason.replace(/try again in \d+ s$/, 'try again in N s'));
+    }
+    expect(outcomes).toEqual([
+      'admitted',
+      'admitted',
+      'admitted',
+      'rate-limited: at most 3 new connections a minute from one network (an IPv6 /56); try again in N s',
+      'admitted',
+      'rate-limited: at most 4 new connections a minute from one network (an IPv6 /48); try again in N s',
+    ]);
+  });
+
   it('counts joins from one address on both processes against one rate', async () => {
     const room = randomRoom();
     const one = await AddressedClient.open(wsUrl(0), '127.0.0.6');
