@@ -67,7 +67,12 @@ const EnvSchema = v.object({
   CONNECTIONS_PER_ADDRESS: integer(20, 1, 1_000_000),
   NEW_CONNECTIONS_PER_MINUTE: integer(30, 1, 1_000_000),
   JOINS_PER_MINUTE: integer(30, 1, 1_000_000),
-  TURN_CREDENTIALS_PER_HOUR: integer(60, 1, 1_000_000),
+  // 10: only members with someone in their room get credentials, one per (re)join and one per refresh (every
+  // 45 min with TURN_TTL_SECONDS 3600). Four devices of a household behind one address, all in company all day
+  // and each reloading once an hour, take 4 x 4/3 + 4 = 9.3 an hour (six that do not reload, 8), and the bucket
+  // of 10 lets all of them reload together twice. One address holds at most 20 valid at once (10, and 10 more
+  // refilled within the hour they last): with coturn's user-quota=32, 640 relays, which total-quota must exceed.
+  TURN_CREDENTIALS_PER_HOUR: integer(10, 1, 1_000_000),
   // IPv6: the /56 and the /48 holding a client's /64; by default 4 and 16 times the numbers of one address.
   CONNECTIONS_PER_56: optionalInteger(1, 1_000_000),
   CONNECTIONS_PER_48: optionalInteger(1, 1_000_000),

@@ -17,6 +17,7 @@ import { LocalRoomBus } from './rooms/local-room-bus.js';
 import { RedisRoomBus } from './rooms/redis-room-bus.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { reportRelayFailure } from './handlers/signal.js';
+import { offerTurn } from './handlers/join.js';
 import { StaticSite } from './transport/static-site.js';
 import { WebSocketRoute } from './transport/websocket-route.js';
 import { respondText } from './transport/http-response.js';
@@ -61,6 +62,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     pendingBytesPerPeer: PENDING_SIGNAL_BYTES_PER_PEER,
     ...config.capacity,
     onCapacityRefused: (reason) => metrics.capacityRefusals.inc({ reason }),
+    onCompany: (session) => offerTurn(context, session),
     onLeave: (session) => log.debug({ peer: session.id, room: roomTag(session.roomId) }, 'left'),
     onRelayFailed: (session, failure) => reportRelayFailure(context, session, failure),
   });
@@ -93,6 +95,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     addresses,
     refused: refusalReporter(metrics, log),
     push,
+    connections: new WeakMap(),
   };
   route = new WebSocketRoute(
     context,

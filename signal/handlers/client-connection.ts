@@ -22,6 +22,8 @@ export class ClientConnection {
   /** True once the socket is gone. */
   closed = false;
   iceRefreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The TURN credentials of its session: none, asked for (a limit may answer later), or held and not yet due for refreshing. */
+  turn: 'none' | 'asking' | 'held' = 'none';
   /** The client's address as the per-address limits count it, with the IPv6 networks holding it (client-address.ts `addressKeys`). */
   address: AddressKeys = [''];
   /** Its place among the address's open connections, given back when the socket closes. */

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../protocol/codes.js';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { Limits, ServerMessage } from '../protocol/messages.js';
 import type { SignalMetrics } from '../ops/metrics.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { PeerSession, RoomRegistry } from '../rooms/room-registry.js';
 import type { IceServerIssuer } from '../turn/ice-servers.js';
 import type { PushSender } from '../push/push-sender.js';
 import type { AddressLimiter } from '../limits/address-limits.js';
@@ -22,6 +22,8 @@ export interface HandlerContext {
   refused: ReportRefusal;
   /** Null when the server sends no pushes (no VAPID_SUBJECT). */
   push: PushSender | null;
+  /** The connection each session was last welcomed on, to reach it when someone joins its room (a resume replaces it). */
+  connections: WeakMap<PeerSession, ClientConnection>;
 }
 
 export function reply(connection: ClientConnection, message: ServerMessage): void {

@@ -9,6 +9,7 @@ import { IceServerIssuer, turnPassword } from '../turn/ice-servers.js';
 import { ClientConnection, type ConnectionLimits } from './client-connection.js';
 import type { HandlerContext } from './context.js';
 import { connectionClosed, dispatchBinary, dispatchText } from './dispatch.js';
+import { offerTurn } from './join.js';
 
 class FakeSocket implements ClientLink {
   readonly inbox: Array<Record<string, unknown>> = [];
@@ -30,16 +31,16 @@ class FakeSocket implements ClientLink {
 const ROOM = 'Zm9vYmFyYmF6cXV4MTIzNA';
 const LIMITS: ConnectionLimits = { messagesPerSecond: 10, burst: 5, strikes: 3, strikesForgivenPerSecond: 1 };
 
-function makeContext(turn = false): HandlerContext {
-  const registry = new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 2 }), resumeGraceMs: 1000, pendingLimit: 8 });
-  return {
-    registry,
-    metrics: new SignalMetrics({ connections: () => 0, rooms: () => registry.roomCount, peers: () => 0, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
+function makeContext(turn = false, turnCredentialsPerHour = 1e6): HandlerContext {
+  const context: HandlerContext = {
+    registry: new RoomRegistry({ bus: new LocalRoomBus({ maxRoomSize: 2 }), resumeGraceMs: 1000, pendingLimit: 8, onCompany: (session) => offerTurn(context, session) }),
+    metrics: new SignalMetrics({ connections: () => 0, rooms: () => context.registry.roomCount, peers: () => 0, peersAway: () => 0, pendingSignalBytes: () => 0, trackedAddresses: () => 0 }),
     log: pino({ level: 'silent' }),
     push: null,
     // The fake connections have no address ([""]): only the limits of one address apply to them.
-    addresses: new LocalAddressLimits({ ...readConfig({}).addressLimits, connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour: 1e6 }),
+    addresses: new LocalAddressLimits({ ...readConfig({}).addressLimits, connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6, turnCredentialsPerHour }),
     refused: () => undefined,
+    connections: new WeakMap(),
     iceServers: new IceServerIssuer({
       stunUrls: ['stun:stun.example.org:3478'],
       turnUrls: turn ? ['turn:turn.example.org:3478?transport=udp'] : [],
@@ -48,6 +49,7 @@ function makeContext(turn = false): HandlerContext {
     }),
     limits: { maxMessageBytes: 65536, maxRoomSize: 2, messagesPerSecond: 10, burst: 5, resumeGraceMs: 1000 },
   };
+  return context;
 }
 
 function connect(context: HandlerContext, limits = LIMITS) {
@@ -79,25 +81,68 @@ describe('dispatch', () => {
     });
   });
 
-  it('issues TURN credentials in the REST scheme and pushes fresh ones before they expire', () => {
+  it('issues TURN credentials in the REST scheme only to members with someone in their room, and pushes fresh ones before they expire while they have', () => {
+    type Ice = { type: string; iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceServersExpireAt: number | null; relayRefused?: string };
     const context = makeContext(true);
     const alice = connect(context);
     alice.send({ type: 'join', room: ROOM, name: 'Alice' });
-    const [welcome] = alice.socket.take() as [{ iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceServersExpireAt: number }];
+    const [alone] = alice.socket.take() as [Ice];
+    expect(alone).toMatchObject({ type: 'welcome', iceServers: [{ urls: ['stun:stun.example.org:3478'] }], iceServersExpireAt: null });
+    expect(alone).not.toHaveProperty('relayRefused');
+
+    const bob = connect(context);
+    bob.send({ type: 'join', room: ROOM, name: 'Bob' });
+    const [welcome] = bob.socket.take() as [Ice];
     const turn = welcome.iceServers[1]!;
     const [expiry] = turn.username!.split(':');
     expect(Number(expiry) * 1000).toBe(welcome.iceServersExpireAt);
-    expect(welcome.iceServersExpireAt - Date.now()).toBe(600_000);
+    expect(welcome.iceServersExpireAt! - Date.now()).toBe(600_000);
     expect(turn.credential).toBe(turnPassword('s3cret', turn.username!));
+    // Alice's come before she hears of Bob.
+    const [pushed, joined] = alice.socket.take() as [Ice, { type: string }];
+    expect(pushed).toMatchObject({ type: 'ice-servers', iceServersExpireAt: welcome.iceServersExpireAt });
+    expect(pushed.iceServers[1]!.credential).toBe(turnPassword('s3cret', pushed.iceServers[1]!.username!));
+    expect(joined.type).toBe('peer-joined');
 
     vi.advanceTimersByTime(450_000);
-    const [refresh] = alice.socket.take() as [{ type: string; iceServersExpireAt: number }];
-    expect(refresh.type).toBe('ice-servers');
-    expect(refresh.iceServersExpireAt).toBeGreaterThan(welcome.iceServersExpireAt);
+    for (const socket of [alice.socket, bob.socket]) {
+      const [refresh] = socket.take() as [Ice];
+      expect(refresh.type).toBe('ice-servers');
+      expect(refresh.iceServersExpireAt).toBeGreaterThan(welcome.iceServersExpireAt!);
+    }
+
+    // Bob goes: Alice's credentials lapse instead of being refreshed, and she gets new ones when Carol comes.
+    bob.send({ type: 'leave' });
+    expect(alice.socket.take()).toMatchObject([{ type: 'peer-left' }]);
+    vi.advanceTimersByTime(3_600_000);
+    expect(alice.socket.take()).toEqual([]);
+    const carol = connect(context);
+    carol.send({ type: 'join', room: ROOM, name: 'Carol' });
+    expect((carol.socket.take()[0] as Ice).iceServers).toHaveLength(2);
+    expect(alice.socket.take().map((m) => m.type)).toEqual(['ice-servers', 'peer-joined']);
 
     connectionClosed(context, alice.connection);
     vi.advanceTimersByTime(3_600_000);
     expect(alice.socket.take()).toEqual([]);
+  });
+
+  it('gives back the credential set aside for a join into an empty room, and tells a member in company when there is none left', () => {
+    const context = makeContext(true, 1);
+    const alice = connect(context);
+    for (let i = 0; i < 3; i++) {
+      alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+      alice.send({ type: 'leave' });
+    }
+    alice.send({ type: 'join', room: ROOM, name: 'Alice' });
+    expect(alice.socket.take().map((m) => m.relayRefused)).toEqual([undefined, undefined, undefined, undefined]);
+    const bob = connect(context);
+    bob.send({ type: 'join', room: ROOM, name: 'Bob' });
+    expect((bob.socket.take()[0] as { iceServers: unknown[] }).iceServers).toHaveLength(2);
+    // The address's one credential went to Bob: Alice gets none, and keeps asking when her refresh is due.
+    expect(alice.socket.take().map((m) => m.type)).toEqual(['peer-joined']);
+    bob.send({ type: 'leave' });
+    bob.send({ type: 'join', room: ROOM, name: 'Bob' });
+    expect(bob.socket.take()).toMatchObject([{ relayRefused: 'no relay (TURN) credentials for now: this address had its 1 for the hour' }]);
   });
 
   it('sets the sender of a relayed signal itself', () => {

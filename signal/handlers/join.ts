@@ -1,7 +1,7 @@
 import { CloseCode } from '../protocol/codes.js';
 import type { JoinMessage } from '../protocol/messages.js';
+import type { PeerSession } from '../rooms/room-registry.js';
 import type { ClientConnection } from './client-connection.js';
-import type { IssuedIceServers } from '../turn/ice-servers.js';
 import { whenAnswered } from '../limits/address-limits.js';
 import { reply, replyError, type HandlerContext } from './context.js';
 
@@ -18,40 +18,45 @@ export function handleJoin(context: HandlerContext, connection: ClientConnection
       if (!connection.closed) replyError(context, connection, 'rate-limited', refusal.message, refusal.retryAfterMs);
       return;
     }
-    issueIce(context, connection, (ice) => {
-      if (connection.closed) connection.joining = false;
-      else enterRoom(context, connection, message, ice);
+    reserveTurn(context, connection, (turn) => {
+      if (!connection.closed) {
+        enterRoom(context, connection, message, turn);
+        return;
+      }
+      connection.joining = false;
+      giveBack(context, connection, turn);
     });
   });
 }
 
-type OfferedIce = IssuedIceServers & { relayRefused?: string };
-
 /**
- * The ICE servers for this connection: TURN credentials only while its address has some left this hour,
- * since each one lets its holder relay through coturn for up to TURN_TTL_SECONDS.
+ * A TURN credential for the welcome: none when the server has no TURN; set aside before the join, so that
+ * the welcome carries it at once when the room has someone, and given back when it turns out empty.
  */
-function issueIce(context: HandlerContext, connection: ClientConnection, next: (ice: OfferedIce) => void): void {
-  const issuer = context.iceServers;
-  if (!issuer.issuesTurn) {
-    next(issuer.issue());
+type Reservation = { kind: 'none' } | { kind: 'taken' } | { kind: 'refused'; why: string };
+
+function reserveTurn(context: HandlerContext, connection: ClientConnection, next: (turn: Reservation) => void): void {
+  if (!context.iceServers.issuesTurn) {
+    next({ kind: 'none' });
     return;
   }
-  whenAnswered(context.addresses.turnCredential(connection.address), (allowed) => {
-    if (allowed) {
-      next(issuer.issue());
-      return;
-    }
-    context.refused('turn-rate', connection.address[0]);
-    next({ ...issuer.issueWithoutTurn(), relayRefused: `no relay (TURN) credentials for now: this address had its ${context.addresses.settings.turnCredentialsPerHour} for the hour` });
+  whenAnswered(context.addresses.turnCredential(connection.address), (refused) => {
+    next(refused ? { kind: 'refused', why: `no relay (TURN) credentials for now: this ${refused.kind} had its ${refused.turnCredentialsPerHour} for the hour` } : { kind: 'taken' });
   });
 }
 
-function enterRoom(context: HandlerContext, connection: ClientConnection, message: JoinMessage, ice: OfferedIce): void {
+function giveBack(context: HandlerContext, connection: ClientConnection, turn: Reservation): void {
+  if (turn.kind === 'taken') context.addresses.returnTurnCredential(connection.address);
+}
+
+function enterRoom(context: HandlerContext, connection: ClientConnection, message: JoinMessage, turn: Reservation): void {
   const request = { roomId: message.room, name: message.name, resumeToken: message.resume, device: message.device };
   // In a single process the answer comes at once; with Redis, when the room directory has decided.
   context.registry.join(connection.link, request, (outcome) => {
     connection.joining = false;
+    // Each credential lets its holder take coturn relays for up to TURN_TTL_SECONDS: only members with someone to reach get one.
+    const company = outcome.ok && outcome.peers.length > 0;
+    if (!company || connection.closed) giveBack(context, connection, turn);
     if (connection.closed) {
       // The client went while its join was decided: the session starts its grace period like any dropped one.
       if (outcome.ok) context.registry.detach(outcome.session, connection.link);
@@ -72,6 +77,13 @@ function enterRoom(context: HandlerContext, connection: ClientConnection, messag
     }
     const { session } = outcome;
     connection.session = session;
+    context.connections.set(session, connection);
+    const withTurn = company && turn.kind === 'taken';
+    const ice = withTurn ? context.iceServers.issue() : context.iceServers.issueWithoutTurn();
+    // Alone, the member is not refused anything: it gets credentials when someone comes (offerTurn).
+    const relayRefused = company && turn.kind === 'refused' ? turn.why : undefined;
+    if (relayRefused) context.refused('turn-rate', connection.address[0]);
+    connection.turn = withTurn ? 'held' : 'none';
     connection.link.batch(() => {
       reply(connection, {
         type: 'welcome',
@@ -83,30 +95,58 @@ function enterRoom(context: HandlerContext, connection: ClientConnection, messag
         resumed: outcome.resumed,
         iceServers: ice.iceServers,
         iceServersExpireAt: ice.expiresAt,
-        ...(ice.relayRefused ? { relayRefused: ice.relayRefused } : {}),
+        ...(relayRefused ? { relayRefused } : {}),
         limits: context.limits,
         ...(context.push ? { vapidPublicKey: context.push.vapidPublicKey } : {}),
       });
       context.registry.flushPending(session);
     });
-    scheduleIceRefresh(context, connection);
+    connection.stopIceRefresh();
+    if (company) scheduleIceRefresh(context, connection);
     context.log.debug({ peer: session.id, resumed: outcome.resumed }, 'joined');
   });
 }
 
-/** Pushes fresh TURN credentials before the current ones expire, for as long as the session lasts. */
+/** Someone joined the room of `session`: its connection gets TURN credentials now if it holds none. */
+export function offerTurn(context: HandlerContext, session: PeerSession): void {
+  const connection = context.connections.get(session);
+  if (!connection || connection.activeSession !== session || connection.turn !== 'none' || !context.iceServers.issuesTurn) return;
+  pushTurn(context, connection, session);
+}
+
+/** Sends fresh TURN credentials in `ice-servers`, counted against the connection's address like those of a welcome. */
+function pushTurn(context: HandlerContext, connection: ClientConnection, session: PeerSession): void {
+  connection.turn = 'asking';
+  whenAnswered(context.addresses.turnCredential(connection.address), (refused) => {
+    // The session ended (or this connection lost it) while Redis answered: nothing was handed out.
+    if (connection.activeSession !== session) {
+      if (!refused) context.addresses.returnTurnCredential(connection.address);
+      return;
+    }
+    if (refused) {
+      // The credentials held, if any, work until they expire; the next refresh, or the next arrival, may succeed.
+      connection.turn = 'none';
+      context.refused('turn-rate', connection.address[0]);
+    } else {
+      const ice = context.iceServers.issue();
+      reply(connection, { type: 'ice-servers', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
+      connection.turn = 'held';
+    }
+    scheduleIceRefresh(context, connection);
+  });
+}
+
+/** Pushes fresh TURN credentials before the current ones expire, for as long as the member has someone in its room. */
 function scheduleIceRefresh(context: HandlerContext, connection: ClientConnection): void {
   connection.stopIceRefresh();
   const delay = context.iceServers.refreshAfterMs;
   if (delay === null) return;
   connection.iceRefreshTimer = setTimeout(() => {
-    if (!connection.activeSession) return;
-    issueIce(context, connection, (ice) => {
-      if (!connection.activeSession) return;
-      // Refused: the credentials held still work until they expire, and the next refresh may succeed.
-      if (!ice.relayRefused) reply(connection, { type: 'ice-servers', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
-      scheduleIceRefresh(context, connection);
-    });
+    connection.iceRefreshTimer = null;
+    // The credentials held are due for replacing: alone, the member lets them lapse, and gets new ones when someone comes.
+    connection.turn = 'none';
+    const session = connection.activeSession;
+    if (session && context.registry.hasCompany(session)) pushTurn(context, connection, session);
   }, delay);
   connection.iceRefreshTimer.unref?.();
 }

@@ -9,5 +9,6 @@ export function handleLeave(context: HandlerContext, connection: ClientConnectio
   }
   context.registry.leave(session);
   connection.session = null;
+  connection.turn = 'none';
   connection.stopIceRefresh();
 }

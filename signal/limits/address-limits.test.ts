@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LocalAddressLimits, type AddressLimitSettings, type ConnectOutcome } from './address-limits.js';
+import { LocalAddressLimits, type AddressKeys, type AddressLimitSettings, type ConnectOutcome } from './address-limits.js';
 
 const WIDE = { connections: 1000, connectionsPerMinute: 1000, turnCredentialsPerHour: 1000 };
 const LOOSE: AddressLimitSettings = { connectionsPerAddress: 1000, connectionsPerMinute: 1000, joinsPerMinute: 1000, turnCredentialsPerHour: 1000, maxAddresses: 1000, per56: WIDE, per48: WIDE };
@@ -13,6 +13,9 @@ function limitsOf(settings: Partial<AddressLimitSettings>): LocalAddressLimits {
   made.push(limits);
   return limits;
 }
+
+/** Whether a TURN credential was handed out. */
+const granted = (limits: LocalAddressLimits, keys: AddressKeys) => limits.turnCredential(keys) === null;
 
 function admitted(outcome: ConnectOutcome) {
   if (!outcome.ok) throw new Error(`refused: ${outcome.refusal.message}`);
@@ -93,14 +96,29 @@ describe('rates', () => {
 
   it('hands out TURN credentials per hour', () => {
     const limits = limitsOf({ turnCredentialsPerHour: 3 });
-    expect([1, 2, 3, 4].map(() => limits.turnCredential(['198.51.100.1']))).toEqual([true, true, true, false]);
-    expect(limits.turnCredential(['198.51.100.2'])).toBe(true);
+    expect([1, 2, 3, 4].map(() => granted(limits, ['198.51.100.1']))).toEqual([true, true, true, false]);
+    expect(granted(limits, ['198.51.100.2'])).toBe(true);
     // A minute is not enough for one more; a third of the hour is.
     clock += 60_000;
-    expect(limits.turnCredential(['198.51.100.1'])).toBe(false);
+    expect(granted(limits, ['198.51.100.1'])).toBe(false);
     clock += 1_140_000;
-    expect(limits.turnCredential(['198.51.100.1'])).toBe(true);
-    expect(limits.turnCredential(['198.51.100.1'])).toBe(false);
+    expect(granted(limits, ['198.51.100.1'])).toBe(true);
+    expect(granted(limits, ['198.51.100.1'])).toBe(false);
+  });
+});
+
+describe('a TURN credential given back', () => {
+  it('is there again for the address and the networks holding it, never beyond what they may have', () => {
+    const limits = limitsOf({ turnCredentialsPerHour: 2, per56: { ...WIDE, turnCredentialsPerHour: 2 } });
+    const keys = ['2001:db8:1:1::/64', '2001:db8:1:0::/56', '2001:db8:1::/48'] as const;
+    expect([granted(limits, keys), granted(limits, keys), granted(limits, keys)]).toEqual([true, true, false]);
+    limits.returnTurnCredential(keys);
+    expect([granted(limits, keys), granted(limits, keys)]).toEqual([true, false]);
+    for (let i = 0; i < 5; i++) limits.returnTurnCredential(keys);
+    expect([granted(limits, keys), granted(limits, keys), granted(limits, keys)]).toEqual([true, true, false]);
+    // An address the table has forgotten (or never saw) has all its credentials anyway.
+    limits.returnTurnCredential(['198.51.100.9']);
+    expect(limits.trackedAddresses).toBe(3);
   });
 });
 
@@ -110,7 +128,7 @@ describe('the table of addresses', () => {
     admitted(limits.connect(['198.51.100.1'])); // stays open
     admitted(limits.connect(['198.51.100.2'])).release();
     expect(limits.join(['198.51.100.3'])).toBeNull();
-    expect(limits.turnCredential(['198.51.100.4'])).toBe(true);
+    expect(granted(limits, ['198.51.100.4'])).toBe(true);
     expect(limits.trackedAddresses).toBe(4);
 
     clock += 60_000;
@@ -118,7 +136,7 @@ describe('the table of addresses', () => {
     // .2's bucket is full after a minute and .3's join is back: forgotten. .1 has a connection open, .4 waits an hour for its credential.
     expect(limits.trackedAddresses).toBe(2);
     expect(limits.connect(['198.51.100.1']).ok).toBe(false);
-    expect(limits.turnCredential(['198.51.100.4'])).toBe(false);
+    expect(granted(limits, ['198.51.100.4'])).toBe(false);
 
     clock += 3_600_000;
     limits.sweep();
@@ -224,9 +242,11 @@ describe('IPv6 networks: each /64 counted again in its /56 and its /48', () => {
 
   it('hands out TURN credentials per /56 and per /48 too, and counts joins per address only', () => {
     const limits = limitsOf({ turnCredentialsPerHour: 2, joinsPerMinute: 1, ...NETWORKS });
-    expect([0, 1, 2, 3].map((i) => limits.turnCredential(client(1, i)))).toEqual([true, true, true, false]);
-    expect(limits.turnCredential(client(2, 0))).toBe(true);
-    expect(limits.turnCredential(client(3, 0))).toBe(false);
+    expect([0, 1, 2, 3].map((i) => granted(limits, client(1, i)))).toEqual([true, true, true, false]);
+    expect(granted(limits, client(2, 0))).toBe(true);
+    expect(granted(limits, client(3, 0))).toBe(false);
+    expect(limits.turnCredential(client(1, 5))).toMatchObject({ kind: 'network (an IPv6 /56)', turnCredentialsPerHour: 3 });
+    expect(limits.turnCredential(client(4, 0))).toMatchObject({ kind: 'network (an IPv6 /48)', turnCredentialsPerHour: 4 });
     expect([0, 1, 2, 3, 4, 5, 6].map((i) => limits.join(client(1, i)))).toEqual(Array(7).fill(null));
   });
 

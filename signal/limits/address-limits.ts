@@ -41,17 +41,17 @@ export interface NetworkLimitSettings {
 /** A client as the limits count it, narrowest first: its address (IPv4, or the IPv6 /64), then for IPv6 the /56 and the /48 holding it. */
 export type AddressKeys = readonly [address: string, ...networks: string[]];
 
-/** The limits on one of a client's keys, and how a refusal names what they count. */
+/** The limits on one of a client's keys, and what a refusal calls what they count. */
 export interface KeyLimits extends NetworkLimitSettings {
-  where: string;
+  kind: string;
 }
 
 /** The limits on each of a client's keys, in the order of its AddressKeys. */
 export function keyLimits(settings: AddressLimitSettings): readonly KeyLimits[] {
   return [
-    { connections: settings.connectionsPerAddress, connectionsPerMinute: settings.connectionsPerMinute, turnCredentialsPerHour: settings.turnCredentialsPerHour, where: 'one address' },
-    { ...settings.per56, where: 'one network (an IPv6 /56)' },
-    { ...settings.per48, where: 'one network (an IPv6 /48)' },
+    { connections: settings.connectionsPerAddress, connectionsPerMinute: settings.connectionsPerMinute, turnCredentialsPerHour: settings.turnCredentialsPerHour, kind: 'address' },
+    { ...settings.per56, kind: 'network (an IPv6 /56)' },
+    { ...settings.per48, kind: 'network (an IPv6 /48)' },
   ];
 }
 
@@ -94,8 +94,10 @@ export interface AddressLimiter {
   connect(keys: AddressKeys): ConnectOutcome;
   /** Joins are counted per address only. */
   join(keys: AddressKeys): Answer<Refusal | null>;
-  /** False when the address, or a network holding it, has had its TURN credentials for now. */
-  turnCredential(keys: AddressKeys): Answer<boolean>;
+  /** Takes a TURN credential: null, or the limits of the address (or network holding it) that has had its credentials for now. */
+  turnCredential(keys: AddressKeys): Answer<KeyLimits | null>;
+  /** Gives back a credential taken and not handed out after all. */
+  returnTurnCredential(keys: AddressKeys): void;
   readonly trackedAddresses: number;
   readonly settings: AddressLimitSettings;
   close(): Promise<void>;
@@ -138,10 +140,10 @@ function seconds(ms: number): number {
 
 /** The refusals, in the words the app shows (after "the server allows"). */
 export const refuse = {
-  tooManyConnections: ({ connections, where }: KeyLimits): Refusal => ({ code: 'too-many-connections', message: `at most ${connections} connections at once from ${where}`, retryAfterMs: 30_000 }),
-  connectionRate: ({ connectionsPerMinute, where }: KeyLimits, wait: number): Refusal => ({
+  tooManyConnections: ({ connections, kind }: KeyLimits): Refusal => ({ code: 'too-many-connections', message: `at most ${connections} connections at once from one ${kind}`, retryAfterMs: 30_000 }),
+  connectionRate: ({ connectionsPerMinute, kind }: KeyLimits, wait: number): Refusal => ({
     code: 'rate-limited',
-    message: `at most ${connectionsPerMinute} new connections a minute from ${where}; try again in ${seconds(wait)} s`,
+    message: `at most ${connectionsPerMinute} new connections a minute from one ${kind}; try again in ${seconds(wait)} s`,
     retryAfterMs: wait,
   }),
   joinRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} joins a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
@@ -214,8 +216,20 @@ export class LocalAddressLimits implements AddressLimiter {
     return short && refuse.joinRate(this.#settings.joinsPerMinute, short.wait);
   }
 
-  turnCredential(keys: AddressKeys): boolean {
-    return this.#takeEach(this.#useAll(keys).map((entry) => [entry.turn, this.#levels[entry.level]!.turn])) === null;
+  turnCredential(keys: AddressKeys): KeyLimits | null {
+    const short = this.#takeEach(this.#useAll(keys).map((entry) => [entry.turn, this.#levels[entry.level]!.turn]));
+    return short && this.#levels[short.index]!.limits;
+  }
+
+  returnTurnCredential(keys: AddressKeys): void {
+    const now = this.#now();
+    for (const key of keys) {
+      const entry = this.#entries.get(key);
+      if (!entry) continue;
+      const rate = this.#levels[entry.level]!.turn;
+      this.#refill(entry.turn, rate, now);
+      entry.turn.tokens = Math.min(rate.capacity, entry.turn.tokens + 1);
+    }
   }
 
   /** Connections this process has open from the address (or network). */
@@ -285,10 +299,7 @@ export class LocalAddressLimits implements AddressLimiter {
    */
   #takeEach(buckets: Array<[Bucket, Rate]>): { index: number; wait: number } | null {
     const now = this.#now();
-    for (const [bucket, rate] of buckets) {
-      bucket.tokens = Math.min(rate.capacity, bucket.tokens + (now - bucket.at) * rate.perMs);
-      bucket.at = now;
-    }
+    for (const [bucket, rate] of buckets) this.#refill(bucket, rate, now);
     const index = buckets.findIndex(([bucket]) => bucket.tokens < 1);
     if (index !== -1) {
       const [bucket, rate] = buckets[index]!;
@@ -296,6 +307,11 @@ export class LocalAddressLimits implements AddressLimiter {
     }
     for (const [bucket] of buckets) bucket.tokens -= 1;
     return null;
+  }
+
+  #refill(bucket: Bucket, rate: Rate, now: number): void {
+    bucket.tokens = Math.min(rate.capacity, bucket.tokens + (now - bucket.at) * rate.perMs);
+    bucket.at = now;
   }
 
   #full(bucket: Bucket, rate: Rate, now: number): boolean {

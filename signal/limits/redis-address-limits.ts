@@ -145,6 +145,15 @@ const TAKE_EACH = new RedisScript(`${BUCKETS}${RATES}
 return takeEach(KEYS, rates)
 `);
 
+/** Puts a token back into each bucket, never past its capacity. KEYS: buckets. ARGV: capacity and rate per ms of each. */
+const GIVE_BACK = new RedisScript(`${BUCKETS}${RATES}
+local t = now()
+for i = 1, #KEYS do
+  store(KEYS[i], math.min(rates[i][1], tokensAt(KEYS[i], rates[i][1], rates[i][2], t) + 1), rates[i][1], rates[i][2], t)
+end
+return 1
+`);
+
 export interface RedisAddressLimitsOptions {
   url: string;
   /** This process, as the room directory's heartbeats name it. */
@@ -236,15 +245,22 @@ export class RedisAddressLimits implements AddressLimiter {
     return refuse.joinRate(perMinute, (answer as [number, number])[1]);
   }
 
-  async turnCredential(keys: AddressKeys): Promise<boolean> {
-    if (!this.#local.turnCredential(keys)) return false;
-    const perHour = keys.map((_, level) => this.#limits[level]!.turnCredentialsPerHour);
-    const answer = await this.#run(
-      TAKE_EACH,
-      keys.map((address) => key.bucket('turn', address)),
-      perHour.flatMap((n) => [n, n / 3_600_000]),
-    );
-    return answer === null || answer === 0;
+  async turnCredential(keys: AddressKeys): Promise<KeyLimits | null> {
+    const local = this.#local.turnCredential(keys);
+    if (local) return local;
+    const answer = await this.#run(TAKE_EACH, ...this.#turnBuckets(keys));
+    // Lua counts from 1.
+    return answer === null || answer === 0 ? null : this.#limits[(answer as [number, number])[0] - 1]!;
+  }
+
+  returnTurnCredential(keys: AddressKeys): void {
+    this.#local.returnTurnCredential(keys);
+    void this.#run(GIVE_BACK, ...this.#turnBuckets(keys));
+  }
+
+  /** The keys and arguments of a script over the TURN buckets of a client's keys. */
+  #turnBuckets(keys: AddressKeys): [string[], number[]] {
+    return [keys.map((address) => key.bucket('turn', address)), keys.flatMap((_, level) => [this.#limits[level]!.turnCredentialsPerHour, this.#limits[level]!.turnCredentialsPerHour / 3_600_000])];
   }
 
   async #writeCountsAgain(): Promise<void> {

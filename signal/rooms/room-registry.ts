@@ -85,6 +85,11 @@ export interface RoomRegistryOptions {
   joinTimeoutMs?: number;
   /** How long a resumed session waits for its previous process to hand over its signals. */
   handoverTimeoutMs?: number;
+  /**
+   * Someone joined the room of `session`, a client of this process that is connected: called before that
+   * client is told who, for each such member, whichever process the newcomer is on.
+   */
+  onCompany?: (session: PeerSession) => void;
   /** Called with the session whenever a peer really leaves (explicitly or after its grace period). */
   onLeave?: (session: PeerSession) => void;
   /** A signal that went to another process could not be delivered there. */
@@ -215,6 +220,12 @@ export class RoomRegistry implements RoomBusListener {
     session.graceTimer.unref?.();
   }
 
+  /** Whether the room of `session` has another member (connected or away, here or on another process). */
+  hasCompany(session: PeerSession): boolean {
+    const view = this.#rooms.get(session.roomKey);
+    return !!view && (view.local.size > 1 || (view.remote?.size ?? 0) > 0);
+  }
+
   /** Delivers an encoded `signal` to a member of the sender's room, on this process or another. */
   relay(from: PeerSession, to: PeerId, text: Frame): RelayOutcome {
     const view = this.#rooms.get(from.roomKey);
@@ -312,7 +323,7 @@ export class RoomRegistry implements RoomBusListener {
     const id = member.info.id;
     if (!view || view.local.has(id) || view.remote?.has(id)) return;
     remoteOf(view).set(id, member);
-    this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer: member.info }));
+    this.#joinedBy(view, member.info);
   }
 
   peerLeft(roomKey: string, id: PeerId): void {
@@ -426,7 +437,7 @@ export class RoomRegistry implements RoomBusListener {
       handover: null,
       left: false,
     };
-    if (announce) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer: info }));
+    if (announce) this.#joinedBy(view, info);
     view.local.set(session.id, session);
     this.#sessionCount++;
     return session;
@@ -512,6 +523,13 @@ export class RoomRegistry implements RoomBusListener {
     if (session.graceTimer) clearTimeout(session.graceTimer);
     session.graceTimer = null;
     if (session.handover) clearTimeout(session.handover.timer);
+  }
+
+  /** Tells this process's members of a room that `peer` joined it. */
+  #joinedBy(view: RoomView, peer: PeerInfo): void {
+    const onCompany = this.#options.onCompany;
+    if (onCompany) for (const member of view.local.values()) if (member.link) onCompany(member);
+    this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer }));
   }
 
   #tellLocal(view: RoomView, except: PeerSession | null, text: string): void {

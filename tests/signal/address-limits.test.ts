@@ -370,7 +370,10 @@ describe('TURN credentials per address', () => {
     const welcomes: Message[] = [];
     const clients: AddressedClient[] = [];
     for (let i = 0; i < 4; i++) {
-      const [client, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.3', randomRoom(), `Alice ${i}`);
+      // Credentials go only to members with someone to reach: each room has one already (from another address).
+      const room = randomRoom();
+      clients.push((await AddressedClient.join(signal.wsUrl, '127.0.0.5', room, `Bob ${i}`))[0]);
+      const [client, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.3', room, `Alice ${i}`);
       welcomes.push(welcome);
       clients.push(client);
     }
@@ -386,23 +389,28 @@ describe('TURN credentials per address', () => {
     expect(refused.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
     expect(refused.iceServersExpireAt).toBeNull();
     expect(refused.relayRefused).toMatch(/no relay \(TURN\) credentials for now: this address had its 3 for the hour/);
-    expect(await refusals(signal.httpUrl, 'turn-rate')).toBe(refusedBefore + 1);
+    // Alice's fourth, and the fourth Bob's when Alice came (127.0.0.5 had its three too).
+    expect(await refusals(signal.httpUrl, 'turn-rate')).toBe(refusedBefore + 2);
 
-    const [other, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.4', randomRoom(), 'Bob');
+    const room = randomRoom();
+    const [host] = await AddressedClient.join(signal.wsUrl, '127.0.0.6', room, 'Carol');
+    const [other, welcome] = await AddressedClient.join(signal.wsUrl, '127.0.0.4', room, 'Dan');
     expect(turnServerOf(welcome)).toMatchObject({ username: expect.any(String), credential: expect.any(String) });
-    await closeAll([...clients, other]);
+    await closeAll([...clients, host, other]);
   });
 
   it('counts the credentials pushed to refresh a session', { timeout: 15_000 }, async () => {
     // Credentials of 10 s are refreshed after 7.5 s: the refresh is the second of this address's two.
     const short = await startTestSignal({ TURN_URLS: 'turn:127.0.0.1:3478', TURN_SECRET: SECRET, TURN_TTL_SECONDS: '10', TURN_CREDENTIALS_PER_HOUR: '2' });
-    const [alice, welcome] = await AddressedClient.join(short.wsUrl, '127.0.0.2', randomRoom(), 'Alice');
+    const room = randomRoom();
+    const [host] = await AddressedClient.join(short.wsUrl, '127.0.0.3', room, 'Carol');
+    const [alice, welcome] = await AddressedClient.join(short.wsUrl, '127.0.0.2', room, 'Alice');
     expect(turnServerOf(welcome)).toBeDefined();
     expect(turnServerOf(await alice.next('ice-servers', 10_000))).toBeDefined();
-    const [bob, refused] = await AddressedClient.join(short.wsUrl, '127.0.0.2', randomRoom(), 'Bob');
+    const [bob, refused] = await AddressedClient.join(short.wsUrl, '127.0.0.2', room, 'Bob');
     expect(turnServerOf(refused)).toBeUndefined();
     expect(refused.relayRefused).toEqual(expect.any(String));
-    await closeAll([alice, bob]);
+    await closeAll([host, alice, bob]);
     await short.stop();
   });
 });

@@ -41,6 +41,7 @@ const context: HandlerContext = {
   push: null,
   addresses: new LocalAddressLimits({ ...readConfig({}).addressLimits, connectionsPerAddress: 1e6, connectionsPerMinute: 1e6, joinsPerMinute: 1e6 }),
   refused: () => undefined,
+  connections: new WeakMap(),
   iceServers: new IceServerIssuer({ stunUrls: [], turnUrls: [], turnSecret: null, turnTtlSeconds: 600 }),
   limits: { maxMessageBytes: 65536, maxRoomSize: 16, messagesPerSecond: 1e9, burst: 1e9, resumeGraceMs: 1000 },
 };
