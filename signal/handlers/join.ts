@@ -143,6 +143,8 @@ function scheduleIceRefresh(context: HandlerContext, connection: ClientConnectio
   if (delay === null) return;
   connection.iceRefreshTimer = setTimeout(() => {
     connection.iceRefreshTimer = null;
+    // Credentials asked for on someone's arrival are on their way: they replace these.
+    if (connection.turn === 'asking') return;
     // The credentials held are due for replacing: alone, the member lets them lapse, and gets new ones when someone comes.
     connection.turn = 'none';
     const session = connection.activeSession;
