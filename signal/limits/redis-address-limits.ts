@@ -75,7 +75,7 @@ local function takeEach(keys, rates)
 end
 `;
 
-/** ARGV from the third on: a capacity and a rate (per ms) for each key, in the order of KEYS. */
+/** ARGV: a capacity and a rate (per ms) for each of KEYS, in their order. */
 const RATES = `
 local rates = {}
 for i = 1, #KEYS do rates[i] = {tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])} end

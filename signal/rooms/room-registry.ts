@@ -207,7 +207,7 @@ export class RoomRegistry implements RoomBusListener {
   detach(session: PeerSession, link: ClientLink): void {
     if (session.left || session.link !== link) return;
     // Away sessions count toward no connection limit: past this cap a dropped peer leaves at once, as with no grace period.
-    const full = this.#awayCount >= (this.#options.maxAwaySessions ?? Infinity);
+    const full = this.#options.resumeGraceMs > 0 && this.#awayCount >= (this.#options.maxAwaySessions ?? Infinity);
     if (this.#options.resumeGraceMs <= 0 || full) {
       if (full) this.#options.onCapacityRefused?.('away-sessions');
       // Left while still counted as connected, so it never counts as away.
