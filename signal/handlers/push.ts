@@ -25,7 +25,8 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
   const ciphertext = Buffer.from(message.ciphertext, 'base64url');
   if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
   const request = { endpoint: message.endpoint, ciphertext, ttl: message.ttl, urgency: message.urgency, ...(message.topic === undefined ? {} : { topic: message.topic }) };
-  push.send(request, connection.address).then(answer, (error: unknown) => {
+  // Counted by the address (an IPv4 address, or the IPv6 /64) as the other per-address limits are.
+  push.send(request, connection.address[0]).then(answer, (error: unknown) => {
     context.log.error({ err: error }, 'push failed');
     answer({ outcome: 'failed', reason: 'internal error' });
   });
