@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY } from '../../signal/transport/security-headers.js';
-import { CADDYFILE, launchCaddy, type CaddyProcess } from '../support/caddy-process.js';
+import { CADDYFILE, launchCaddy, makeLanAuthority, type CaddyProcess } from '../support/caddy-process.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { randomRoom } from '../signal/support/test-client.js';
 
@@ -22,12 +22,15 @@ const run = promisify(execFile);
 const DIST = join(import.meta.dirname, '../../dist');
 
 const DOMAIN = { WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org' };
-const LAN = { WHISPER_MODE: 'lan', WHISPER_ADDRESS: 'https://192.168.1.10:8080' };
 
 describe('Caddyfile', () => {
   let home: string;
+  /** LAN mode, with the authority deploy/lan-ca.sh made for the address. */
+  let LAN: { WHISPER_MODE: string; WHISPER_ADDRESS: string; WHISPER_CA_DIR: string };
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'whisper-caddy-home-'));
+    LAN = { WHISPER_MODE: 'lan', WHISPER_ADDRESS: 'https://192.168.1.10:8080', WHISPER_CA_DIR: join(home, 'lan-ca') };
+    await makeLanAuthority(LAN.WHISPER_ADDRESS, LAN.WHISPER_CA_DIR);
   });
   afterAll(() => rm(home, { recursive: true, force: true }));
 
@@ -45,19 +48,26 @@ describe('Caddyfile', () => {
     expect(config).toContain('"Strict-Transport-Security":["max-age=31536000"]');
     expect(config).not.toContain('"module":"internal"');
     expect(config).not.toContain('whisper-root.crt');
+    expect(config).not.toContain('"pki"');
     expect(config).toContain('"dynamic_upstreams":{"name":"signal","port":"8080","refresh":5000000000,"source":"a"}');
     expect(config).toContain('"selection_policy":{"policy":"least_conn"}');
   });
 
-  it('is valid in LAN mode: Caddy’s own authority, its root certificate to download, no HSTS', async () => {
+  it('is valid in LAN mode: certificates from the authority of deploy/lan-ca.sh, its root certificate to download, no HSTS', async () => {
     await caddy('validate', LAN);
     const config = await adapted(LAN);
     expect(config).toContain('"host":["192.168.1.10"]');
-    expect(config).toContain('"module":"internal"');
+    expect(config).toContain('"issuers":[{"ca":"whisper","module":"internal"}]');
+    expect(config).toContain(`"root":{"certificate":"${LAN.WHISPER_CA_DIR}/root.crt","private_key":"${LAN.WHISPER_CA_DIR}/root.key"}`);
     expect(config).toContain('"path":["/whisper-root.crt"]');
     expect(config).not.toContain('Strict-Transport-Security');
     expect(config).toContain('"dynamic_upstreams":{"name":"signal","port":"8080","refresh":5000000000,"source":"a"}');
     expect(config).toContain('"selection_policy":{"policy":"least_conn"}');
+  });
+
+  it('refuses LAN mode without the authority, naming the file it lacks, instead of making one that could sign for any name', async () => {
+    const missing = join(home, 'no-lan-ca');
+    await expect(caddy('validate', { ...LAN, WHISPER_CA_DIR: missing })).rejects.toThrow(`${missing}/root.crt`);
   });
 
   it('refuses a mode it does not know, or none, instead of serving without the intended certificates', async () => {

@@ -132,7 +132,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('hands Caddy the repo Caddyfile, the mode and address of the settings, signal as upstream, and keeps its certificates in volumes', () => {
-    expect(caddy.volumes).toEqual(expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']));
+    expect(caddy.volumes).toEqual(
+      expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, `${join(REPO, 'lan-ca')}:/etc/caddy/lan-ca:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']),
+    );
     expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM_HOST: 'signal', WHISPER_UPSTREAM_PORT: '8080' });
     expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'signal_data']);
   });

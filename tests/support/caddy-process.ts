@@ -1,19 +1,20 @@
 /**
- * Runs the real Caddy with the repository's Caddyfile in LAN mode (certificates
- * from Caddy's own authority) on a free loopback port, in front of a signal
- * process, as docker-compose.yml runs it in front of the signal service.
+ * Runs the real Caddy with the repository's Caddyfile in LAN mode on a free
+ * loopback port, in front of a signal process, as docker-compose.yml runs it in
+ * front of the signal service; its authority is made as the README tells an
+ * operator to, by deploy/lan-ca.sh for the address people open (127.0.0.1).
  *
- * A small wrapper imports the repo Caddyfile and adds only the global options
- * a test needs: no admin endpoint, no installing the root into the system's
- * trust store, a storage folder of its own and a free port for the HTTP
- * redirect listener. Ready once Caddy serves its root certificate at
+ * The test's copy of the Caddyfile adds to its global options only what a test
+ * needs: no admin endpoint, a storage folder of its own, a free port for the
+ * HTTP redirect listener. Ready once Caddy serves the root certificate at
  * /whisper-root.crt, which is also how a phone gets it.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
 import { terminate } from './terminate.js';
 
@@ -25,9 +26,30 @@ export interface CaddyProcess {
   port: number;
   /** The plain-HTTP port, which only redirects to HTTPS. */
   httpPort: number;
-  /** The root certificate of Caddy's authority (PEM), as downloaded from /whisper-root.crt. */
+  /** The root certificate of the authority (PEM), as downloaded from /whisper-root.crt. */
   rootCertificate: string;
+  /** The authority deploy/lan-ca.sh made for this deployment, which Caddy signs with. */
+  authority: LanAuthority;
+  /** Caddy's storage folder (the caddy_data volume in compose), where it keeps its intermediate. */
+  storage: string;
   stop(): Promise<void>;
+}
+
+export interface LanAuthority {
+  /** The folder with root.crt and root.key. */
+  dir: string;
+  /** root.crt (PEM) as the script wrote it. */
+  certificate: string;
+}
+
+export const LAN_CA_SCRIPT = join(import.meta.dirname, '../../deploy/lan-ca.sh');
+
+/** Runs deploy/lan-ca.sh for `address` into `dir`, as an operator does before the first start. */
+export async function makeLanAuthority(address: string, dir: string): Promise<LanAuthority> {
+  await promisify(execFile)('sh', [LAN_CA_SCRIPT, address, dir]).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(`deploy/lan-ca.sh failed (it needs openssl: apt-get install -y openssl): ${error.stderr || error.message}`);
+  });
+  return { dir, certificate: await readFile(join(dir, 'root.crt'), 'utf8') };
 }
 
 const HOST = '127.0.0.1';
@@ -39,12 +61,21 @@ export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
   let httpPort = await freePort(HOST);
   while (httpPort === port) httpPort = await freePort(HOST);
   const storage = join(dir, 'storage');
+  const caDir = join(dir, 'lan-ca');
   const config = join(dir, 'Caddyfile');
-  await writeFile(
-    config,
-    ['{', '\tadmin off', '\tskip_install_trust', `\thttp_port ${httpPort}`, `\tstorage file_system ${storage}`, '\tgrace_period 1s', '}', `import ${CADDYFILE}`, ''].join('\n'),
-  );
+  const testOptions = ['\tadmin off', `\thttp_port ${httpPort}`, `\tstorage file_system ${storage}`, '\tgrace_period 1s'];
+  const caddyfile = await readFile(CADDYFILE, 'utf8');
+  // The global options block is the Caddyfile's one line that is a lone brace.
+  if (!/^\{$/m.test(caddyfile)) throw new Error(`${CADDYFILE} has no global options block to add the test's options to`);
+  await writeFile(config, caddyfile.replace(/^\{$/m, ['{', ...testOptions].join('\n')));
   const origin = `https://${HOST}:${port}`;
+  let authority: LanAuthority;
+  try {
+    authority = await makeLanAuthority(origin, caDir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const child = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', config], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -55,7 +86,7 @@ export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
       WHISPER_ADDRESS: origin,
       WHISPER_UPSTREAM_HOST: HOST,
       WHISPER_UPSTREAM_PORT: String(upstreamPort),
-      WHISPER_CA_DIR: join(storage, 'pki/authorities/local'),
+      WHISPER_CA_DIR: caDir,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -77,7 +108,7 @@ export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
         throw new Error(`caddy exited with ${code}: ${stderr}`);
       }),
     ]);
-    return { origin, port, httpPort, rootCertificate, stop };
+    return { origin, port, httpPort, rootCertificate, authority, storage, stop };
   } catch (error) {
     await stop();
     throw error;
