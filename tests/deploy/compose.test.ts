@@ -197,6 +197,6 @@ describe('docker-compose.yml', () => {
     const lan = await composeConfig(await envExampleWith({ TURN_SECRET: SECRET, VAPID_SUBJECT: 'mailto:me@example.org' }));
     expect(lan.services.caddy!.environment).toMatchObject({ WHISPER_MODE: 'lan', WHISPER_ADDRESS: 'https://192.168.1.10:8080' });
     expect(lan.services.signal!.environment!.TURN_URLS).toBe('turn:192.168.1.10:3478?transport=udp,turn:192.168.1.10:3478?transport=tcp,');
-    expect(lan.services.coturn!.command).toEqual(expect.arrayContaining(['--external-ip=192.168.1.10', '--allowed-peer-ip=192.168.1.10', '--min-port=49160', '--max-port=49359']));
+    expect(lan.services.coturn!.command).toEqual(expect.arrayContaining(['--external-ip=192.168.1.10', '--allowed-peer-ip=192.168.1.10', '--min-port=61000', '--max-port=64999']));
   });
 });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../signal/config.js';
 import { IceServerIssuer } from '../../signal/turn/ice-servers.js';
 import { launchCoturn, TURNSERVER_CONF, type CoturnProcess } from '../support/coturn-process.js';
 import { REPO } from './compose-config.js';
@@ -17,6 +18,7 @@ import { allocate, type Allocation } from './turn-allocation.js';
 
 /** STUN error 486, Allocation Quota Reached (RFC 8656). */
 const QUOTA_REACHED = 486;
+const TTL_SECONDS = 600;
 
 /** A whole number turnserver.conf sets, `name=value`. */
 async function confNumber(name: string): Promise<number> {
@@ -28,7 +30,7 @@ async function confNumber(name: string): Promise<number> {
 
 describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
   const secret = randomBytes(32).toString('hex');
-  const issuer = new IceServerIssuer({ stunUrls: [], turnUrls: ['turn:127.0.0.1'], turnSecret: secret, turnTtlSeconds: 600 });
+  const issuer = new IceServerIssuer({ stunUrls: [], turnUrls: ['turn:127.0.0.1'], turnSecret: secret, turnTtlSeconds: TTL_SECONDS });
   let coturn: CoturnProcess;
   let userQuota: number;
   let totalQuota: number;
@@ -46,9 +48,9 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     await coturn?.stop();
   });
 
-  /** A credential as a person's device gets it in `welcome`. */
-  const credential = (): [string, string] => {
-    const { username, credential } = issuer.issue().iceServers[0]!;
+  /** A credential as a person's device gets it in `welcome`, at `now`. */
+  const credential = (now = Date.now()): [string, string] => {
+    const { username, credential } = issuer.issue(now).iceServers[0]!;
     return [username!, credential!];
   };
 
@@ -75,19 +77,48 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     expect(await allocateMany(1, credential())).toEqual([null]);
   });
 
-  it('grants total-quota allocations on the whole server, bandwidth set aside for each, then refuses everyone, even a new credential', async () => {
-    // Filled as people would: several credentials, none over its own quota. Each allocation sets max-bps aside
-    // from bps-capacity: were that short, the refusals would start before total-quota.
+  it('leaves relays for everyone else when one address has taken all the credentials it gets at once, each to its quota', { timeout: 60_000 }, async () => {
+    // A burst of TURN_CREDENTIALS_PER_HOUR, the most the signal process hands one address before it refills.
+    const { turnCredentialsPerHour } = readConfig({}).addressLimits;
+    for (let i = 0; i < turnCredentialsPerHour; i += 4) {
+      const credentials = Array.from({ length: Math.min(4, turnCredentialsPerHour - i) }, () => credential());
+      const granted = await Promise.all(credentials.map((mine) => allocateMany(userQuota, mine)));
+      expect(granted).toEqual(credentials.map(() => Array(userQuota).fill(null)));
+    }
+    expect(await allocateMany(1, credential())).toEqual([null]);
+  });
+
+  it('keeps a relay alive past its credential’s expiry as long as it is refreshed, and refuses the credential a new one', async () => {
+    // coturn checks the time in the username only when a relay is made (README, "the relay's quotas").
+    const [username, password] = credential(Date.now() - (TTL_SECONDS - 2) * 1000);
+    const expiry = Number(username.split(':')[0]);
+    const relay = await allocate(coturn.host, coturn.port, username, password);
+    expect(relay.error).toBeNull();
+    held.push(relay);
+    while (Date.now() / 1000 <= expiry + 1) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await relay.refresh(600)).toBeNull();
+    expect(await allocateMany(1, [username, password])).toEqual([401]);
+  });
+
+  it('grants total-quota allocations on the whole server, bandwidth set aside for each, then refuses everyone, even a new credential', { timeout: 120_000 }, async () => {
+    expect(bpsCapacity).toBeGreaterThanOrEqual(totalQuota * maxBps);
+    // Filled as people would: several credentials, none over its own quota, a few at once. Each allocation
+    // sets max-bps aside from bps-capacity: were that short, the refusals would start before total-quota.
     while (held.length < totalQuota) {
-      const count = Math.min(userQuota, totalQuota - held.length);
-      expect(await allocateMany(count, credential())).toEqual(Array(count).fill(null));
+      const counts = Array.from({ length: 4 }, (_, i) => Math.max(0, Math.min(userQuota, totalQuota - held.length - i * userQuota))).filter((count) => count > 0);
+      const granted = await Promise.all(counts.map((count) => allocateMany(count, credential())));
+      expect(granted).toEqual(counts.map((count) => Array(count).fill(null)));
     }
     expect(await allocateMany(1, credential())).toEqual([QUOTA_REACHED]);
   });
 
-  it('allows no more allocations than the relay ports .env.example gives coturn', async () => {
+  it('allows exactly as many allocations as the relay ports that .env.example and docker-compose.yml give coturn', async () => {
     const example = await readFile(join(REPO, '.env.example'), 'utf8');
-    const port = (name: string) => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(example)?.[1]);
-    expect(totalQuota).toBeLessThanOrEqual(port('TURN_MAX_PORT') - port('TURN_MIN_PORT') + 1);
+    const setting = (name: string) => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(example)?.[1]);
+    expect(totalQuota).toBe(setting('TURN_MAX_PORT') - setting('TURN_MIN_PORT') + 1);
+    // The range compose falls back on when .env sets none.
+    const compose = await readFile(join(REPO, 'docker-compose.yml'), 'utf8');
+    const fallback = (option: string, name: string) => Number(new RegExp(`--${option}=\\$\\{${name}:-(\\d+)\\}`).exec(compose)?.[1]);
+    expect([fallback('min-port', 'TURN_MIN_PORT'), fallback('max-port', 'TURN_MAX_PORT')]).toEqual([setting('TURN_MIN_PORT'), setting('TURN_MAX_PORT')]);
   });
 });
