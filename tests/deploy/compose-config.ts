@@ -26,6 +26,7 @@ export interface ComposeService {
   network_mode?: string;
   networks?: string[] | Record<string, unknown>;
   volumes?: string[];
+  tmpfs?: string[];
   healthcheck?: { test: string[]; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
   profiles?: string[];

@@ -100,19 +100,25 @@ describe('docker-compose.yml', () => {
     expect(caddy.depends_on).toEqual({ signal: { condition: 'service_healthy' } });
   });
 
-  it('gives signal and coturn the same TURN secret, from the one TURN_SECRET setting', () => {
+  it('gives signal and coturn the same TURN secret, from the one TURN_SECRET setting, in their environments and on no command line', async () => {
     expect(signal.environment?.TURN_SECRET).toBe(SECRET);
-    expect(coturn.command).toContain(`--static-auth-secret=${SECRET}`);
+    expect(coturn.environment?.TURN_SECRET).toBe(SECRET);
+    expect([...coturn.entrypoint!, ...coturn.command!].join(' ')).not.toContain(SECRET);
+    // The entrypoint writes it into coturn's config, on a tmpfs (tests/deploy/coturn.test.ts runs it).
+    expect(coturn.entrypoint).toEqual(['sh', '/etc/coturn/entrypoint.sh']);
+    expect(coturn.volumes).toContain(`${join(REPO, 'deploy/coturn-entrypoint.sh')}:/etc/coturn/entrypoint.sh:ro`);
+    const entrypoint = await readFile(join(REPO, 'deploy/coturn-entrypoint.sh'), 'utf8');
+    expect(entrypoint).toContain('runtime=${TURN_RUNTIME_DIR:-/run/coturn}');
+    expect(coturn.tmpfs).toEqual(['/run/coturn']);
   });
 
   it('points the TURN URLs that signal hands out at coturn: its address and port, over UDP and TCP', async () => {
     const urls = signal.environment!.TURN_URLS!.split(',').filter((url) => url !== '');
     expect(urls).toEqual([`turn:${EXTERNAL_IP}:3478?transport=udp`, `turn:${EXTERNAL_IP}:3478?transport=tcp`]);
     expect(coturn.command).toContain(`--external-ip=${EXTERNAL_IP}`);
-    // coturn listens on its default port, 3478: the repo's config does not move it.
-    expect(coturn.entrypoint).toEqual(['turnserver']);
-    expect(coturn.command!.slice(0, 2)).toEqual(['-c', '/etc/coturn/turnserver.conf']);
+    // coturn listens on its default port, 3478: the repo's config, which the entrypoint starts from, does not move it.
     expect(coturn.volumes).toContain(`${join(REPO, 'turnserver.conf')}:/etc/coturn/turnserver.conf:ro`);
+    expect(await readFile(join(REPO, 'deploy/coturn-entrypoint.sh'), 'utf8')).toContain('config=${TURN_CONFIG:-/etc/coturn/turnserver.conf}');
     expect(await readFile(join(REPO, 'turnserver.conf'), 'utf8')).not.toMatch(/^\s*(listening-port|alt-listening-port)\s*=/m);
 
     const withTls = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, TURN_TLS_URLS: 'turns:chat.example.org:5349?transport=tcp' }));

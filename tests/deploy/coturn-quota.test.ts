@@ -38,13 +38,18 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
   let bpsCapacity: number;
   /** Every allocation granted so far, all still held: coturn counts them against total-quota. */
   const held: Allocation[] = [];
+  /**
+   * The sockets of refused allocations, also kept open: coturn remembers a client port's credential for a
+   * while, and a new socket given the same port with another credential would be refused 437.
+   */
+  const refused: Allocation[] = [];
 
   beforeAll(async () => {
     [userQuota, totalQuota, maxBps, bpsCapacity] = await Promise.all([confNumber('user-quota'), confNumber('total-quota'), confNumber('max-bps'), confNumber('bps-capacity')]);
     coturn = await launchCoturn(secret);
   });
   afterAll(async () => {
-    for (const allocation of held.splice(0)) allocation.close();
+    for (const allocation of [...held.splice(0), ...refused.splice(0)]) allocation.close();
     await coturn?.stop();
   });
 
@@ -54,12 +59,11 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     return [username!, credential!];
   };
 
-  /** `count` allocations at once with one credential; the granted ones are held. */
+  /** `count` allocations at once with one credential, all held open. */
   const allocateMany = async (count: number, [username, password]: [string, string]) => {
     const allocations = await Promise.all(Array.from({ length: count }, () => allocate(coturn.host, coturn.port, username, password)));
     for (const allocation of allocations) {
-      if (allocation.error === null) held.push(allocation);
-      else allocation.close();
+      (allocation.error === null ? held : refused).push(allocation);
     }
     return allocations.map((allocation) => allocation.error);
   };

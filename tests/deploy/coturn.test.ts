@@ -2,12 +2,14 @@
  * coturn run from the repository's turnserver.conf (tests/support/coturn-process.ts)
  * accepts the TURN credentials the signal process hands out in `welcome` and
  * relays with them, refuses credentials it did not sign or that expired, and
- * relays only to public addresses (its quotas: coturn-quota.test.ts). The TURN
+ * relays only to public addresses (its quotas: coturn-quota.test.ts), with its
+ * secret where no other user of the host can read it. The TURN
  * client is coturn's own, turnutils_uclient. Everything stays on loopback: the
  * checks on other addresses only ask for a permission, which sends nothing to them.
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchCoturn, type CoturnProcess } from '../support/coturn-process.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
@@ -105,6 +107,17 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
     const [sent, received] = sentAndReceived(output) ?? [];
     expect(sent).toBeGreaterThan(0);
     expect(received).toBe(sent);
+  });
+
+  it('keeps the secret off its command line and out of its environment, in a config file only its own user can read', async () => {
+    // Any user of the host can read a process's command line; only its own user (and root) its environment and files.
+    const commandLine = (await readFile(`/proc/${coturn.pid}/cmdline`, 'utf8')).split('\0');
+    expect(commandLine[0]).toBe('turnserver');
+    expect(commandLine.join(' ')).not.toContain(secret);
+    expect(await readFile(`/proc/${coturn.pid}/environ`, 'utf8')).not.toContain(secret);
+    const config = commandLine[commandLine.lastIndexOf('-c') + 1]!;
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    expect(await readFile(config, 'utf8')).toMatch(new RegExp(`^static-auth-secret=${secret}$`, 'm'));
   });
 
   it('refuses credentials signed with another secret', async () => {

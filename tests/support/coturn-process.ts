@@ -1,7 +1,8 @@
 /**
  * Runs the real coturn (`turnserver`) from the repository's turnserver.conf,
- * wired as docker-compose.yml wires it (--static-auth-secret, --external-ip and
- * --allowed-peer-ip from the same address), with overrides that keep it on
+ * wired as docker-compose.yml wires it (started by deploy/coturn-entrypoint.sh
+ * with TURN_SECRET in its environment; --external-ip and --allowed-peer-ip
+ * from the same address), with overrides that keep it on
  * loopback for a test: it listens and relays on 127.0.0.1 at a free port,
  * allows loopback peers (a deployment denies them), starts no TLS, DTLS or
  * CLI listener, and keeps its log, pid file and database in a folder of its own.
@@ -20,8 +21,11 @@ import { freePort } from './free-port.js';
 import { terminate } from './terminate.js';
 
 export const TURNSERVER_CONF = join(import.meta.dirname, '../../turnserver.conf');
+export const COTURN_ENTRYPOINT = join(import.meta.dirname, '../../deploy/coturn-entrypoint.sh');
 
 export interface CoturnProcess {
+  /** turnserver's process id (the entrypoint execs it). */
+  pid: number;
   host: string;
   port: number;
   /** The TURN URLs a signal process hands out for this server, as docker-compose.yml builds TURN_URLS. */
@@ -44,12 +48,10 @@ export async function launchCoturn(secret: string, host = LOOPBACK): Promise<Cot
   const port = await freePort(host);
   const logFile = join(dir, 'turnserver.log');
   const child = spawn(
-    'turnserver',
+    'sh',
     [
-      '-c',
-      TURNSERVER_CONF,
+      COTURN_ENTRYPOINT,
       // As docker-compose.yml, with TURN_EXTERNAL_IP=127.0.0.1:
-      `--static-auth-secret=${secret}`,
       `--external-ip=${host}`,
       `--allowed-peer-ip=${host}`,
       // Test only:
@@ -68,12 +70,13 @@ export async function launchCoturn(secret: string, host = LOOPBACK): Promise<Cot
       `--pidfile=${join(dir, 'turnserver.pid')}`,
       `--userdb=${join(dir, 'turndb')}`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: { PATH: process.env.PATH ?? '', TURN_SECRET: secret, TURN_CONFIG: TURNSERVER_CONF, TURN_RUNTIME_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot run turnserver (bash tests/support/system-deps.sh turnserver installs it): ${error.message}`))));
+  const missing = 'cannot run turnserver (bash tests/support/system-deps.sh turnserver installs it)';
+  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`${missing}: ${error.message}`))));
   const log = () => readFile(logFile, 'utf8').catch(() => '');
 
   const stop = async () => {
@@ -86,7 +89,8 @@ export async function launchCoturn(secret: string, host = LOOPBACK): Promise<Cot
       answersStun(host, port),
       spawnFailed,
       exited.then(async (code) => {
-        throw new Error(`turnserver exited with ${code}: ${stderr}\n${await log()}`);
+        // 127: the shell found no turnserver to exec.
+        throw new Error(code === 127 ? `${missing}: ${stderr}` : `turnserver exited with ${code}: ${stderr}\n${await log()}`);
       }),
     ]);
     const problems = (await log()).split('\n').filter((line) => /Bad configuration format|CONFIG ERROR|Unknown argument/i.test(line));
@@ -97,6 +101,7 @@ export async function launchCoturn(secret: string, host = LOOPBACK): Promise<Cot
   }
 
   return {
+    pid: child.pid!,
     host,
     port,
     urls: [`turn:${host}:${port}?transport=udp`, `turn:${host}:${port}?transport=tcp`],
