@@ -16,6 +16,7 @@ export const REPO = join(import.meta.dirname, '../..');
 
 export interface ComposeService {
   image?: string;
+  user?: string;
   build?: { context: string };
   restart?: string;
   environment?: Record<string, string>;
@@ -37,6 +38,7 @@ export interface ComposeService {
 
 export interface ComposeNetwork {
   ipam?: { config?: Array<{ subnet?: string }> };
+  internal?: boolean;
 }
 
 export interface ComposeConfig {
