@@ -47,6 +47,12 @@ export interface ComposeConfig {
   volumes?: Record<string, unknown>;
 }
 
+/** The networks a service is on; the compose tool lists none for a service on the default network alone. */
+export function networksOf(service: ComposeService): string[] {
+  if (service.networks === undefined) return ['default'];
+  return Array.isArray(service.networks) ? service.networks : Object.keys(service.networks);
+}
+
 /** The settings .env.example documents, as a person fills them in (comments kept, values replaced). */
 export async function envExampleWith(values: Record<string, string>): Promise<string> {
   let text = await readFile(join(REPO, '.env.example'), 'utf8');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../signal/config.js';
-import { REPO, composeConfig, envExampleWith, type ComposeConfig, type ComposeService } from './compose-config.js';
+import { REPO, composeConfig, envExampleWith, networksOf, type ComposeConfig, type ComposeService } from './compose-config.js';
 
 const SECRET = randomBytes(32).toString('hex');
 const EXTERNAL_IP = '203.0.113.7';
@@ -28,11 +28,6 @@ function published(service: ComposeService): string[] {
   return (service.ports ?? []).map((port) => `${port.published}:${port.target}/${port.protocol ?? 'tcp'}`);
 }
 
-/** The networks a service is on; the compose tool lists none for a service on the default network alone. */
-function networksOf(service: ComposeService): string[] {
-  if (service.networks === undefined) return ['default'];
-  return Array.isArray(service.networks) ? service.networks : Object.keys(service.networks);
-}
 
 /** Settings of the signal process that compose passes on from .env, each with a value other than its default. */
 const ADDRESS_SETTINGS = {

@@ -17,7 +17,7 @@ import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { terminate } from '../support/terminate.js';
 import { TestClient, randomRoom } from '../signal/support/test-client.js';
-import { composeConfig, envExampleWith, type ComposeConfig, type ComposeService } from './compose-config.js';
+import { composeConfig, envExampleWith, networksOf, type ComposeConfig, type ComposeService } from './compose-config.js';
 
 const PASSWORD = randomBytes(32).toString('hex');
 const SCALED = {
@@ -30,10 +30,6 @@ const SCALED = {
   REDIS_URL: `redis://signal:${PASSWORD}@redis:6379`,
 };
 
-function networksOf(service: ComposeService): string[] {
-  if (service.networks === undefined) return ['default'];
-  return Array.isArray(service.networks) ? service.networks : Object.keys(service.networks);
-}
 
 /** Sends one command inline (RESP) on a fresh connection and returns Redis's first reply line. */
 async function ask(port: number, ...commands: string[]): Promise<string[]> {
