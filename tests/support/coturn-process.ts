@@ -4,7 +4,7 @@
  * with TURN_SECRET in its environment; --external-ip and --allowed-peer-ip
  * from the same address), with overrides that keep it on
  * loopback for a test: it listens and relays on 127.0.0.1 at a free port,
- * allows loopback peers (a deployment denies them), starts no TLS, DTLS or
+ * allows loopback peers unless told not to (a deployment denies them), starts no TLS, DTLS or
  * CLI listener, and keeps its log, pid file and database in a folder of its own.
  *
  * Ready once it answers a STUN Binding request. It refuses to start on a
@@ -43,7 +43,14 @@ const LOOPBACK = '127.0.0.1';
 export const NAMESPACE_ADDRESS = '10.231.0.1';
 const READY_TIMEOUT_MS = 10_000;
 
-export async function launchCoturn(secret: string, host = LOOPBACK): Promise<CoturnProcess> {
+export interface CoturnOptions {
+  /** The relay ports (--min-port, --max-port); coturn's default range unless set. */
+  relayPorts?: [number, number];
+  /** Relay to loopback peers too (default), which tests on loopback need and a deployment denies. */
+  loopbackPeers?: boolean;
+}
+
+export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts, loopbackPeers = true }: CoturnOptions = {}): Promise<CoturnProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
   const port = await freePort(host);
   const logFile = join(dir, 'turnserver.log');
@@ -54,11 +61,12 @@ export async function launchCoturn(secret: string, host = LOOPBACK): Promise<Cot
       // As docker-compose.yml, with TURN_EXTERNAL_IP=127.0.0.1:
       `--external-ip=${host}`,
       `--allowed-peer-ip=${host}`,
+      ...(relayPorts ? [`--min-port=${relayPorts[0]}`, `--max-port=${relayPorts[1]}`] : []),
       // Test only:
       `--listening-ip=${host}`,
       `--relay-ip=${host}`,
       `--listening-port=${port}`,
-      '--allow-loopback-peers',
+      ...(loopbackPeers ? ['--allow-loopback-peers'] : []),
       '--no-tls',
       '--no-dtls',
       '--no-cli',
