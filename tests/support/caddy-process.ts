@@ -56,21 +56,21 @@ const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 15_000;
 
 export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'whisper-caddy-'));
+  const caddyfile = await readFile(CADDYFILE, 'utf8');
+  // The global options block is the Caddyfile's one line that is a lone brace.
+  if (!/^\{$/m.test(caddyfile)) throw new Error(`${CADDYFILE} has no global options block to add the test's options to`);
   const port = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === port) httpPort = await freePort(HOST);
+  const origin = `https://${HOST}:${port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-caddy-'));
   const storage = join(dir, 'storage');
   const caDir = join(dir, 'lan-ca');
   const config = join(dir, 'Caddyfile');
   const testOptions = ['\tadmin off', `\thttp_port ${httpPort}`, `\tstorage file_system ${storage}`, '\tgrace_period 1s'];
-  const caddyfile = await readFile(CADDYFILE, 'utf8');
-  // The global options block is the Caddyfile's one line that is a lone brace.
-  if (!/^\{$/m.test(caddyfile)) throw new Error(`${CADDYFILE} has no global options block to add the test's options to`);
-  await writeFile(config, caddyfile.replace(/^\{$/m, ['{', ...testOptions].join('\n')));
-  const origin = `https://${HOST}:${port}`;
   let authority: LanAuthority;
   try {
+    await writeFile(config, caddyfile.replace(/^\{$/m, ['{', ...testOptions].join('\n')));
     authority = await makeLanAuthority(origin, caDir);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

@@ -51,8 +51,8 @@ export interface CoturnOptions {
 }
 
 export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts, loopbackPeers = true }: CoturnOptions = {}): Promise<CoturnProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
   const port = await freePort(host);
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
   const logFile = join(dir, 'turnserver.log');
   const child = spawn(
     'sh',
