@@ -14,10 +14,10 @@ describe('readConfig', () => {
     expect(config.idleTimeoutSeconds).toBeLessThanOrEqual(30);
   });
 
-  it('counts IPv6 networks with 4 (/56) and 16 (/48) times the limits of one address, unless told otherwise', () => {
+  it('counts IPv6 networks with 4 (/56) and 16 (/48) times the connection limits of one address, and 2 and 4 times its TURN credentials, unless told otherwise', () => {
     expect(readConfig({ CONNECTIONS_PER_ADDRESS: '10', TURN_CREDENTIALS_PER_HOUR: '5' }).addressLimits).toMatchObject({
-      per56: { connections: 40, connectionsPerMinute: 120, turnCredentialsPerHour: 20 },
-      per48: { connections: 160, connectionsPerMinute: 480, turnCredentialsPerHour: 80 },
+      per56: { connections: 40, connectionsPerMinute: 120, turnCredentialsPerHour: 10 },
+      per48: { connections: 160, connectionsPerMinute: 480, turnCredentialsPerHour: 20 },
     });
     expect(readConfig({ CONNECTIONS_PER_56: '25', NEW_CONNECTIONS_PER_MINUTE_PER_48: '1000', TURN_CREDENTIALS_PER_HOUR_PER_48: '999' }).addressLimits).toMatchObject({
       per56: { connections: 25 },

@@ -134,12 +134,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   const per56 = {
     connections: e.CONNECTIONS_PER_56 ?? 4 * e.CONNECTIONS_PER_ADDRESS,
     connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE_PER_56 ?? 4 * e.NEW_CONNECTIONS_PER_MINUTE,
-    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_56 ?? 4 * e.TURN_CREDENTIALS_PER_HOUR,
+    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_56 ?? 2 * e.TURN_CREDENTIALS_PER_HOUR,
   };
   const per48 = {
     connections: e.CONNECTIONS_PER_48 ?? 16 * e.CONNECTIONS_PER_ADDRESS,
     connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE_PER_48 ?? 16 * e.NEW_CONNECTIONS_PER_MINUTE,
-    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_48 ?? 16 * e.TURN_CREDENTIALS_PER_HOUR,
+    // Relays outlive their credential while refreshed (tests/deploy/coturn-quota.test.ts), so credentials an
+    // hour are the pace at which relays are taken: a /48 at 4 x 10 fills 1280 of coturn's 4000 an hour, not 5120.
+    turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR_PER_48 ?? 4 * e.TURN_CREDENTIALS_PER_HOUR,
   };
   // A network holds the narrower ones: a smaller limit there would quietly replace theirs.
   for (const [wide, narrow, value, than] of [
