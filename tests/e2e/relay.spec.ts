@@ -158,3 +158,22 @@ test('someone Bob has not reached yet learns no address of his: their connection
   await alice.page.getByRole('button', { name: 'Connection stats' }).click();
   await expect(remote).toHaveText('host');
 });
+
+test('Relay only while alone in a room says nothing false: the relay comes with the first person to join', async ({ browser, servers }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, servers.url);
+  // Alone, Alice holds no TURN credentials (no one to relay to): that is no reason to say the server has none.
+  await relayOnly(alice);
+  await alice.page.reload();
+  await expect(alice.page.getByRole('switch', { name: /Relay only/ })).toBeChecked();
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await send(alice, 'through the relay, alone no more');
+  await expect(statusOf(alice, 'through the relay, alone no more')).toHaveAccessibleName('Delivered');
+  await expect(alice.page.getByText('this server offers no TURN relay', { exact: false })).toHaveCount(0);
+  await alice.page.getByRole('button', { name: 'Connection stats' }).click();
+  const panel = alice.page.getByRole('dialog', { name: 'Connection stats' });
+  await expect(panel.getByRole('term').filter({ hasText: /^Local candidate$/ }).locator('xpath=following-sibling::dd[1]')).toHaveText('relay');
+});

@@ -126,6 +126,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #verified = new WeakSet<PeerLink>();
   /** The ICE servers (credentials) a TURN refusal was last reported for: reported once per set, not per connection attempt. */
   #turnErrorShownFor: RTCIceServer[] | null = null;
+  /** The ICE servers (without TURN) that "no TURN relay" was last said for, when a connection failed. */
+  #noRelayWarnedFor: RTCIceServer[] | null = null;
   #iceServers: RTCIceServer[] = [];
   #relayOnly: boolean;
   #onlyVerified: boolean;
@@ -449,8 +451,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
    * address) unless this device chose to reach them or verified them; without a relay it cannot be, and is not.
    */
   #shieldFrom(device: string): boolean {
-    const hasTurn = this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
-    return hasTurn && !this.#reached.has(device) && !this.#people.get(device)?.verified;
+    return this.#hasTurn && !this.#reached.has(device) && !this.#people.get(device)?.verified;
   }
 
   /** Sends everything through TURN from now on (closing the current connections). */
@@ -461,17 +462,26 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#warnIfNoRelay();
   }
 
-  /** Relay only without a TURN server can connect to no one: say so instead of spinning. */
-  #warnIfNoRelay(): void {
-    const hasTurn = this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
-    if (this.#relayOnly && !hasTurn && this.canConnect && this.#signaling.state === 'open') {
+  /** Whether the server gave TURN credentials (it gives them only while someone else is in the room). */
+  get #hasTurn(): boolean {
+    return this.#iceServers.some((server) => [server.urls].flat().some((url) => /^turns?:/.test(url)));
+  }
+
+  /**
+   * Relay only without a TURN server can connect to no one: say so instead of spinning. Alone in the room,
+   * the server gives no credentials (there is no one to relay to): nothing to say then.
+   */
+  #warnIfNoRelay(onceForTheseServers = false): void {
+    const someone = [...this.#people.values()].some((person) => person.online);
+    if (onceForTheseServers && this.#noRelayWarnedFor === this.#iceServers) return;
+    if (this.#relayOnly && someone && !this.#hasTurn && this.canConnect && this.#signaling.state === 'open') {
+      this.#noRelayWarnedFor = this.#iceServers;
       this.emit('wh-warning', 'Relay only is on, but this server offers no TURN relay, so no connection can be made. Turn Relay only off, or ask the server’s owner to set up TURN.');
     }
   }
 
   async #welcome(peers: PeerInfo[], resumed: boolean, iceServers: RTCIceServer[]): Promise<void> {
     this.#setIceServers(iceServers);
-    this.#warnIfNoRelay();
     const present = new Map(peers.filter((p) => p.device).map((p) => [p.id, p]));
     this.#present.clear();
     this.#announced.clear();
@@ -484,6 +494,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#links.get(device)?.close();
     }
     for (const peer of present.values()) await this.#arrived(peer);
+    this.#warnIfNoRelay();
     // Signals sent while the server was out of reach are lost: give unfinished negotiations a new start.
     if (resumed) for (const link of this.#links.values()) if (!link.isOpen) link.restartIce();
   }
@@ -731,6 +742,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.calls.channelClosed(device);
       this.groupCalls.channelClosed(device);
       if (!HELD.has(this.#people.get(device)?.link ?? 'none')) this.#setPerson(device, { link: 'none' });
+      // Someone came after a welcome without TURN, and a relay-only connection to them could not be made.
+      if (!this.#proven.has(link)) this.#warnIfNoRelay(true);
       setTimeout(() => void this.#relinkIfNeeded(device), RELINK_DELAY_MS);
     });
     return link;
