@@ -35,6 +35,7 @@ const ADDRESS_SETTINGS = {
   NEW_CONNECTIONS_PER_MINUTE: '90',
   JOINS_PER_MINUTE: '60',
   TURN_CREDENTIALS_PER_HOUR: '120',
+  PUSHES_PER_ADDRESS_PER_MINUTE: '60',
   METRICS_ALLOW: '10.8.0.0/24',
   METRICS_PORT: '9100',
 };
@@ -171,25 +172,30 @@ describe('docker-compose.yml', () => {
     const text = await readFile(join(REPO, '.env.example'), 'utf8');
     for (const name of ['TRUSTED_PROXIES', ...Object.keys(ADDRESS_SETTINGS)]) expect(text, `${name} in .env.example`).toMatch(new RegExp(`^#${name}=`, 'm'));
 
-    const defaults = readConfig({});
+    const defaults = readConfig({ VAPID_SUBJECT: 'mailto:ops@example.org' });
     const unset = readConfig(signal.environment);
     expect(unset.addressLimits).toEqual(defaults.addressLimits);
+    expect(unset.push?.perAddressPerMinute).toBe(defaults.push!.perAddressPerMinute);
     // But for who may read the metrics: the compose network's other containers (the test above).
     expect(unset.metrics).toEqual({ ...defaults.metrics, allow: [signal.environment!.METRICS_ALLOW] });
     // .env.example states the defaults it leaves commented out.
-    const stated = Object.fromEntries([...text.matchAll(/^#(CONNECTIONS_PER_ADDRESS|NEW_CONNECTIONS_PER_MINUTE|JOINS_PER_MINUTE|TURN_CREDENTIALS_PER_HOUR)=(\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
-    expect(stated).toEqual({
-      CONNECTIONS_PER_ADDRESS: defaults.addressLimits.connectionsPerAddress,
-      NEW_CONNECTIONS_PER_MINUTE: defaults.addressLimits.connectionsPerMinute,
-      JOINS_PER_MINUTE: defaults.addressLimits.joinsPerMinute,
-      TURN_CREDENTIALS_PER_HOUR: defaults.addressLimits.turnCredentialsPerHour,
-    });
+    const { addressLimits: limits } = defaults;
+    const numbers: Record<string, number> = {
+      CONNECTIONS_PER_ADDRESS: limits.connectionsPerAddress,
+      NEW_CONNECTIONS_PER_MINUTE: limits.connectionsPerMinute,
+      JOINS_PER_MINUTE: limits.joinsPerMinute,
+      TURN_CREDENTIALS_PER_HOUR: limits.turnCredentialsPerHour,
+      PUSHES_PER_ADDRESS_PER_MINUTE: defaults.push!.perAddressPerMinute,
+    };
+    const stated = Object.fromEntries([...text.matchAll(/^#([A-Z0-9_]+)=(\d+)$/gm)].filter(([, name]) => name! in numbers).map(([, name, value]) => [name, Number(value)]));
+    expect(stated).toEqual(numbers);
 
     const network = signal.environment!.TRUSTED_PROXIES!;
     const set = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, ...ADDRESS_SETTINGS, TRUSTED_PROXIES: `${network},198.51.100.0/24` }));
     expect(readConfig(set.services.signal!.environment)).toMatchObject({
       trustedProxies: [network, '198.51.100.0/24'],
       addressLimits: { connectionsPerAddress: 50, connectionsPerMinute: 90, joinsPerMinute: 60, turnCredentialsPerHour: 120 },
+      push: { perAddressPerMinute: 60 },
       metrics: { allow: ['10.8.0.0/24'], port: 9100 },
     });
   });
