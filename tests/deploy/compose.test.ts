@@ -36,6 +36,15 @@ const ADDRESS_SETTINGS = {
   JOINS_PER_MINUTE: '60',
   TURN_CREDENTIALS_PER_HOUR: '120',
   PUSHES_PER_ADDRESS_PER_MINUTE: '60',
+  CONNECTIONS_PER_56: '200',
+  CONNECTIONS_PER_48: '800',
+  NEW_CONNECTIONS_PER_MINUTE_PER_56: '180',
+  NEW_CONNECTIONS_PER_MINUTE_PER_48: '360',
+  TURN_CREDENTIALS_PER_HOUR_PER_56: '240',
+  TURN_CREDENTIALS_PER_HOUR_PER_48: '480',
+  MAX_AWAY_SESSIONS: '5000',
+  MAX_ROOMS: '2000',
+  MAX_PENDING_SIGNAL_BYTES: '33554432',
   METRICS_ALLOW: '10.8.0.0/24',
   METRICS_PORT: '9100',
 };
@@ -168,24 +177,34 @@ describe('docker-compose.yml', () => {
     expect(readConfig(signal.environment).trustedProxies).toEqual([`${caddyAddress.toString()}/32`]);
   });
 
-  it('leaves the per-address limits and the metrics settings to the server’s defaults, unless .env sets them', async () => {
+  it('leaves the per-address limits, the capacity and the metrics settings to the server’s defaults, unless .env sets them', async () => {
     const text = await readFile(join(REPO, '.env.example'), 'utf8');
     for (const name of ['TRUSTED_PROXIES', ...Object.keys(ADDRESS_SETTINGS)]) expect(text, `${name} in .env.example`).toMatch(new RegExp(`^#${name}=`, 'm'));
 
     const defaults = readConfig({ VAPID_SUBJECT: 'mailto:ops@example.org' });
     const unset = readConfig(signal.environment);
     expect(unset.addressLimits).toEqual(defaults.addressLimits);
+    expect(unset.capacity).toEqual(defaults.capacity);
     expect(unset.push?.perAddressPerMinute).toBe(defaults.push!.perAddressPerMinute);
     // But for who may read the metrics: the compose network's other containers (the test above).
     expect(unset.metrics).toEqual({ ...defaults.metrics, allow: [signal.environment!.METRICS_ALLOW] });
     // .env.example states the defaults it leaves commented out.
-    const { addressLimits: limits } = defaults;
+    const { addressLimits: limits, capacity } = defaults;
     const numbers: Record<string, number> = {
       CONNECTIONS_PER_ADDRESS: limits.connectionsPerAddress,
       NEW_CONNECTIONS_PER_MINUTE: limits.connectionsPerMinute,
       JOINS_PER_MINUTE: limits.joinsPerMinute,
       TURN_CREDENTIALS_PER_HOUR: limits.turnCredentialsPerHour,
       PUSHES_PER_ADDRESS_PER_MINUTE: defaults.push!.perAddressPerMinute,
+      CONNECTIONS_PER_56: limits.per56.connections,
+      CONNECTIONS_PER_48: limits.per48.connections,
+      NEW_CONNECTIONS_PER_MINUTE_PER_56: limits.per56.connectionsPerMinute,
+      NEW_CONNECTIONS_PER_MINUTE_PER_48: limits.per48.connectionsPerMinute,
+      TURN_CREDENTIALS_PER_HOUR_PER_56: limits.per56.turnCredentialsPerHour,
+      TURN_CREDENTIALS_PER_HOUR_PER_48: limits.per48.turnCredentialsPerHour,
+      MAX_AWAY_SESSIONS: capacity.maxAwaySessions,
+      MAX_ROOMS: capacity.maxRooms,
+      MAX_PENDING_SIGNAL_BYTES: capacity.maxPendingBytes,
     };
     const stated = Object.fromEntries([...text.matchAll(/^#([A-Z0-9_]+)=(\d+)$/gm)].filter(([, name]) => name! in numbers).map(([, name, value]) => [name, Number(value)]));
     expect(stated).toEqual(numbers);
@@ -194,7 +213,15 @@ describe('docker-compose.yml', () => {
     const set = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, ...ADDRESS_SETTINGS, TRUSTED_PROXIES: `${network},198.51.100.0/24` }));
     expect(readConfig(set.services.signal!.environment)).toMatchObject({
       trustedProxies: [network, '198.51.100.0/24'],
-      addressLimits: { connectionsPerAddress: 50, connectionsPerMinute: 90, joinsPerMinute: 60, turnCredentialsPerHour: 120 },
+      addressLimits: {
+        connectionsPerAddress: 50,
+        connectionsPerMinute: 90,
+        joinsPerMinute: 60,
+        turnCredentialsPerHour: 120,
+        per56: { connections: 200, connectionsPerMinute: 180, turnCredentialsPerHour: 240 },
+        per48: { connections: 800, connectionsPerMinute: 360, turnCredentialsPerHour: 480 },
+      },
+      capacity: { maxAwaySessions: 5000, maxRooms: 2000, maxPendingBytes: 33554432 },
       push: { perAddressPerMinute: 60 },
       metrics: { allow: ['10.8.0.0/24'], port: 9100 },
     });
