@@ -70,10 +70,11 @@ const EnvSchema = v.object({
   // 10: only members with someone in their room get credentials, one per (re)join and one per refresh (every
   // 45 min with TURN_TTL_SECONDS 3600). Four devices of a household behind one address, all in company all day
   // and each reloading once an hour, take 4 x 4/3 + 4 = 9.3 an hour (six that do not reload, 8), and the bucket
-  // of 10 lets all of them reload together twice. One address holds at most 20 valid at once (10, and 10 more
-  // refilled within the hour they last): with coturn's user-quota=32, 640 relays, which total-quota must exceed.
+  // of 10 lets all of them reload together twice. coturn keeps a relay alive past its credential while it is
+  // refreshed, so this is the pace one address takes relays at: 10 x user-quota 32 = 320 an hour (turnserver.conf).
   TURN_CREDENTIALS_PER_HOUR: integer(10, 1, 1_000_000),
-  // IPv6: the /56 and the /48 holding a client's /64; by default 4 and 16 times the numbers of one address.
+  // IPv6: the /56 and the /48 holding a client's /64; by default 4 and 16 times the connections of one address,
+  // and 2 and 4 times its TURN credentials (below).
   CONNECTIONS_PER_56: optionalInteger(1, 1_000_000),
   CONNECTIONS_PER_48: optionalInteger(1, 1_000_000),
   NEW_CONNECTIONS_PER_MINUTE_PER_56: optionalInteger(1, 1_000_000),
