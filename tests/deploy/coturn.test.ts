@@ -55,6 +55,7 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
   let coturn: CoturnProcess;
   let signal: SignalProcess;
   let client: TestClient;
+  let bob: TestClient;
   let turn: IceServer;
   let host: string;
   let port: string;
@@ -63,14 +64,18 @@ describe('coturn from turnserver.conf, with credentials from the signal process'
     coturn = await launchCoturn(secret);
     signal = launchSignal({ TURN_SECRET: secret, TURN_URLS: coturn.urls.join(',') });
     const signalPort = await signal.listening;
+    // Credentials go only to a member with someone in its room: Bob is there first.
+    const room = randomRoom();
+    [bob] = await TestClient.join(`ws://127.0.0.1:${signalPort}/ws`, room, 'Bob');
     let welcome;
-    [client, welcome] = await TestClient.join(`ws://127.0.0.1:${signalPort}/ws`, randomRoom(), 'Alice');
+    [client, welcome] = await TestClient.join(`ws://127.0.0.1:${signalPort}/ws`, room, 'Alice');
     turn = (welcome.iceServers as IceServer[]).find((server) => server.urls.some((url) => url.startsWith('turn:')))!;
     const [, address, portText] = /^turn:([\d.]+):(\d+)\?transport=udp$/.exec(turn.urls[0]!) ?? [];
     [host, port] = [address!, portText!];
   });
   afterAll(async () => {
     client?.close();
+    bob?.close();
     await signal?.stop();
     await coturn?.stop();
   });
