@@ -16,7 +16,8 @@ async function touchTargetsAreLarge(person: Person) {
         // A control inside a <label> is hit anywhere on the label.
         const box = (element.closest('label') ?? element).getBoundingClientRect();
         const visible = box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== 'hidden';
-        if (visible && (box.width < 44 || box.height < 44)) found.push(`${element.tagName} ${element.getAttribute('aria-label') ?? element.textContent?.trim()} ${box.width}x${box.height}`);
+        // Rounded: layout works in 1/64 px, and a 44 px button in a full row can measure 43.99998.
+        if (visible && (Math.round(box.width) < 44 || Math.round(box.height) < 44)) found.push(`${element.tagName} ${element.getAttribute('aria-label') ?? element.textContent?.trim()} ${box.width}x${box.height}`);
       }
       for (const host of root.querySelectorAll('*')) if (host.shadowRoot) visit(host.shadowRoot);
     };

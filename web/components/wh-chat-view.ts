@@ -286,6 +286,7 @@ export class WhChatView extends LitElement {
         display: flex;
         align-items: center;
         gap: 0.5rem;
+        min-height: var(--wh-touch);
         padding: 0.25rem max(1rem, env(safe-area-inset-right)) 0.25rem max(1rem, env(safe-area-inset-left));
         font-size: 0.8rem;
         color: var(--wh-muted);
