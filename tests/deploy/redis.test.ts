@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { terminate } from '../support/terminate.js';
+import { redisReady } from '../signal/support/redis-server.js';
 import { TestClient, randomRoom } from '../signal/support/test-client.js';
 import { composeConfig, envExampleWith, networksOf, type ComposeConfig, type ComposeService } from './compose-config.js';
 
@@ -77,17 +78,7 @@ describe('Redis of the scaled profile, from docker-compose.yml', () => {
       cwd: work,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      };
-      redisProcess.stdout!.on('data', onData);
-      redisProcess.stderr!.on('data', onData);
-      redisProcess.once('error', (error) => reject(new Error(`cannot run the entrypoint (${error.message})`)));
-      redisProcess.once('exit', (code) => reject(new Error(`redis exited with ${code} (apt-get install -y redis-server if it is missing): ${output}`)));
-    });
+    await redisReady(redisProcess);
   });
   afterAll(async () => {
     for (const signal of signals) await signal.stop();

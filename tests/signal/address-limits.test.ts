@@ -44,6 +44,20 @@ const AddressedClient = {
     return outcome;
   },
 
+  /**
+   * One connection after another, each closed at once, through `via` (a trusted proxy) for each forwarded
+   * address: whether each was admitted, or the reason it was refused (its seconds written N).
+   */
+  async outcomes(attempts: ReadonlyArray<readonly [wsUrl: string, forwardedFor: string]>, via: string): Promise<string[]> {
+    const outcomes = [];
+    for (const [wsUrl, address] of attempts) {
+      const { client, outcome } = await AddressedClient.attempt(wsUrl, via, address);
+      client.close();
+      outcomes.push(outcome === 'admitted' ? outcome : outcome.reason.replace(/try again in \d+ s$/, 'try again in N s'));
+    }
+    return outcomes;
+  },
+
   /** Connects from `from` and joins `room`; resolves with the welcome. */
   join: (wsUrl: string, from: string, room: string, name: string): Promise<[TestClient, Message]> => TestClient.join(wsUrl, room, name, { localAddress: from }),
 };
@@ -313,12 +327,8 @@ describe('IPv6 networks: the /56 and the /48 holding each /64', () => {
     afterAll(() => signal.stop());
 
     it('refuses the new connection a /56, then a /48, has had this minute, with 4029, from /64s that have theirs left', async () => {
-      const outcomes = [];
-      for (const address of [inNetwork(1, 1, 0), inNetwork(1, 1, 1), inNetwork(1, 1, 2), inNetwork(1, 1, 3), inNetwork(1, 2, 0), inNetwork(1, 2, 1), inNetwork(1, 3, 0), inNetwork(2, 1, 0)]) {
-        const { client, outcome } = await AddressedClient.attempt(signal.wsUrl, proxy, address);
-        client.close();
-        outcomes.push(outcome === 'admitted' ? outcome : outcome.reason.replace(/try again in \d+ s$/, 'try again in N s'));
-      }
+      const addresses = [inNetwork(1, 1, 0), inNetwork(1, 1, 1), inNetwork(1, 1, 2), inNetwork(1, 1, 3), inNetwork(1, 2, 0), inNetwork(1, 2, 1), inNetwork(1, 3, 0), inNetwork(2, 1, 0)];
+      const outcomes = await AddressedClient.outcomes(addresses.map((address) => [signal.wsUrl, address] as const), proxy);
       expect(outcomes).toEqual([
         'admitted',
         'admitted',
@@ -734,13 +744,11 @@ describe('limits shared through Redis by two processes', () => {
       pair.push(await process.listening);
     }
     for (const port of pair) await until('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 15_000);
-    const outcomes = [];
     // Alternating processes: neither has seen more than two of a /56's connections itself.
-    for (const [i, address] of [[0, '2001:db8:8:10::1'], [1, '2001:db8:8:11::1'], [0, '2001:db8:8:12::1'], [1, '2001:db8:8:13::1'], [0, '2001:db8:8:100::1'], [1, '2001:db8:8:200::1']] as const) {
-      const { client, outcome } = await AddressedClient.attempt(`ws://127.0.0.1:${pair[i]}/ws`, '127.0.0.4', address);
-      client.close();
-      outcomes.push(outcome === 'admitted' ? outcome : outcome.reason.replace(/try again in \d+ s$/, 'try again in N s'));
-    }
+    const attempts = ([[0, '2001:db8:8:10::1'], [1, '2001:db8:8:11::1'], [0, '2001:db8:8:12::1'], [1, '2001:db8:8:13::1'], [0, '2001:db8:8:100::1'], [1, '2001:db8:8:200::1']] as const).map(
+      ([i, address]) => [`ws://127.0.0.1:${pair[i]}/ws`, address] as const,
+    );
+    const outcomes = await AddressedClient.outcomes(attempts, '127.0.0.4');
     expect(outcomes).toEqual([
       'admitted',
       'admitted',

@@ -37,17 +37,7 @@ export class RedisServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('error', (error) => reject(new Error(`redis-server did not start (${error.message}); install it: apt-get install redis-server`)));
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-    });
+    await redisReady(child);
   }
 
   async stop(): Promise<void> {
@@ -57,4 +47,19 @@ export class RedisServer {
     child.kill('SIGKILL');
     await once(child, 'exit');
   }
+}
+
+/** Resolves once the redis-server that `child` runs (perhaps through an entrypoint) accepts connections. */
+export function redisReady(child: ChildProcess): Promise<void> {
+  let output = '';
+  return new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('error', (error) => reject(new Error(`redis-server did not start (${error.message}); install it: apt-get install redis-server`)));
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+  });
 }
