@@ -74,7 +74,18 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     expect(log).toContain(`${bpsCapacity} bytes per second allowed, combined server capacity`);
   });
 
-  it('grants one credential user-quota allocations at once and refuses it the next (486), while another credential still gets one', async () => {
+  it('refuses a new client on a port that another credential just used, with 437: why the refused allocations stay open here', async () => {
+    // What failed the quota test on a fresh machine: a socket closed after a refusal, and the kernel handed its
+    // port to the next one, which coturn still took for the first credential's client (its 5-tuple).
+    const first = await allocate(coturn.host, coturn.port, ...credential());
+    expect(first.error).toBeNull();
+    // Given back (lifetime 0), so that total-quota is not one short for the tests below; the port stays coturn's.
+    expect(await first.refresh(0)).toBeNull();
+    first.close();
+    await expect(allocate(coturn.host, coturn.port, ...credential(), first.localPort)).rejects.toThrow('expected a 401 challenge, got 437');
+  });
+
+    it('grants one credential user-quota allocations at once and refuses it the next (486), while another credential still gets one', async () => {
     const mine = credential();
     expect(await allocateMany(userQuota, mine)).toEqual(Array(userQuota).fill(null));
     expect(await allocateMany(1, mine)).toEqual([QUOTA_REACHED]);

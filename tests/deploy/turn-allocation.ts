@@ -46,13 +46,16 @@ export interface Allocation {
   send(peer: TransportAddress, data: Buffer): void;
   /** Data that peers sent to the relay, in order of arrival. */
   received: Array<{ from: TransportAddress; data: Buffer }>;
+  /** The client's own port. */
+  localPort: number;
   close(): void;
 }
 
-export async function allocate(host: string, port: number, username: string, password: string): Promise<Allocation> {
+/** `localPort`: the client's own port (0, any free one; a test may name one to reuse it). */
+export async function allocate(host: string, port: number, username: string, password: string, localPort = 0): Promise<Allocation> {
   if (!isIPv4(host)) throw new Error(`an IPv4 TURN server address, not ${host}`);
   const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  await new Promise<void>((resolve) => socket.bind(localPort, host, resolve));
   const close = () => socket.close();
   const received: Allocation['received'] = [];
   socket.on('message', (message: Buffer) => {
@@ -83,6 +86,7 @@ export async function allocate(host: string, port: number, username: string, pas
       permit: async (peer) => (await ask(METHOD.createPermission, [[ATTRIBUTE.xorPeerAddress, encodeAddress({ address: peer, port: 0 })]])).error,
       send: (peer, data) => socket.send(encode(METHOD.send | INDICATION, randomBytes(12), [[ATTRIBUTE.xorPeerAddress, encodeAddress(peer)], [ATTRIBUTE.data, data]]), port, host),
       received,
+      localPort: socket.address().port,
       close,
     };
   } catch (error) {
