@@ -13,7 +13,8 @@ import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
-import { percentile, twoPeople } from './two-people.js';
+import { percentile } from './statistics.js';
+import { twoPeople } from './two-people.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 

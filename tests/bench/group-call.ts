@@ -29,7 +29,8 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
-import { joinAs, percentile } from './two-people.js';
+import { percentile } from './statistics.js';
+import { joinAs } from './two-people.js';
 
 const JOINS = Number(process.env.BENCH_JOINS ?? 8);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50);

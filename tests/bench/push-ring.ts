@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { PushService, PUSH_SERVICE_CA, stubPushManager } from '../support/push-service.js';
 import { launchSignal } from '../support/signal-process.js';
-import { joinAs, percentile } from './two-people.js';
+import { percentile } from './statistics.js';
+import { joinAs } from './two-people.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
 const stats = (samples: number[]) => {

@@ -1,7 +1,7 @@
 /**
  * What the browser benchmarks share: Alice and Bob, each in a fresh Chromium
  * context (their own device) or in pages given, in one new room on the given
- * app, with each other's chat open; and percentiles.
+ * app, with each other's chat open.
  */
 import type { Browser, Page } from 'playwright-core';
 
@@ -29,8 +29,4 @@ export async function meet(alice: Page, bob: Page, appUrl: string, chats: 'alice
   await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
   if (chats === 'both') await bob.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Alice, / }).click();
   return { alice, bob };
-}
-
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
