@@ -28,6 +28,7 @@ import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
+import { blast, connectRawChannel, type Evaluator } from './raw-data-channel.js';
 import { joinAs, meet } from './two-people.js';
 
 const MIB = 1024 * 1024;
@@ -181,66 +182,9 @@ const describeCost = (cost: CpuCost): string => {
   return `${total.toFixed(0)} ms CPU per MiB (${parts.join(', ')}); main threads: sender ${cost.sender.toFixed(1)}, receiver ${cost.receiver.toFixed(1)}`;
 };
 
-// In-page code is kept as source text (tsx would add helpers that do not exist in the page).
-const RAW_PEER = `async (role) => {
-  const pc = new RTCPeerConnection();
-  window.__pc = pc;
-  const channel = pc.createDataChannel('blast', { negotiated: true, id: 0 });
-  channel.binaryType = 'arraybuffer';
-  window.__channel = channel;
-  if (role === 'offer') await pc.setLocalDescription(await pc.createOffer());
-  return null;
-}`;
-const GATHERED = `async () => {
-  const pc = window.__pc;
-  if (pc.iceGatheringState !== 'complete') await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
-  return pc.localDescription.toJSON();
-}`;
-const ANSWER = `async (offer) => {
-  const pc = window.__pc;
-  await pc.setRemoteDescription(offer);
-  await pc.setLocalDescription(await pc.createAnswer());
-  return null;
-}`;
-const ACCEPT_ANSWER = `async (answer) => { await window.__pc.setRemoteDescription(answer); return null; }`;
-const RECEIVE = `(total) => new Promise((resolve) => {
-  const channel = window.__channel;
-  let received = 0, started = 0;
-  channel.onmessage = (event) => {
-    if (!started) started = performance.now();
-    received += event.data.byteLength;
-    if (received >= total) resolve(performance.now() - started);
-  };
-})`;
-const BLAST = `async (total) => {
-  const channel = window.__channel;
-  if (channel.readyState !== 'open') await new Promise((r) => channel.addEventListener('open', r, { once: true }));
-  const chunk = new Uint8Array(Math.min(256 * 1024, window.__pc.sctp?.maxMessageSize || 64 * 1024));
-  // getRandomValues fills at most 64 KiB at a time.
-  for (let i = 0; i < chunk.byteLength; i += 65536) crypto.getRandomValues(chunk.subarray(i, i + 65536));
-  channel.bufferedAmountLowThreshold = 1024 * 1024;
-  for (let sent = 0; sent < total; sent += chunk.byteLength) {
-    if (channel.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => channel.addEventListener('bufferedamountlow', r, { once: true }));
-    channel.send(chunk);
-  }
-  return null;
-}`;
-
-/** What the blast needs of a page, in either browser: evaluating source text. */
-interface Evaluator {
-  evaluate(source: string): Promise<unknown>;
-}
-
 async function rawBlast(sender: Evaluator, receiver: Evaluator, bytes: number): Promise<number> {
-  await sender.evaluate(`(${RAW_PEER})('offer')`);
-  await receiver.evaluate(`(${RAW_PEER})('answer')`);
-  const offer = await sender.evaluate(`(${GATHERED})()`);
-  await receiver.evaluate(`(${ANSWER})(${JSON.stringify(offer)})`);
-  const answer = await receiver.evaluate(`(${GATHERED})()`);
-  await sender.evaluate(`(${ACCEPT_ANSWER})(${JSON.stringify(answer)})`);
-  const received = receiver.evaluate(`(${RECEIVE})(${bytes})`) as Promise<number>;
-  await sender.evaluate(`(${BLAST})(${bytes})`);
-  return (await received) / 1000;
+  await connectRawChannel(sender, receiver);
+  return blast(sender, receiver, bytes);
 }
 
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
