@@ -44,15 +44,28 @@ const PING_SAMPLES = 5;
 const READ_RECEIPT_DELAY_MS = 100;
 
 /**
- * Benchmarks only: when the page defines `whTimings` (an array), each message sent records when `send` was
- * called and when "Delivered" was known (`performance.now()`), so that the app is measured, not the driver.
+ * Benchmarks only: when the page defines `whTimings` (`{ sent: [], received: [] }`), each message sent records
+ * when `send` was called, when its own write committed, when the `ack` came and when "Delivered" was known,
+ * and each message received records when its write began and committed (before the `ack`), all by
+ * `performance.now()`: the app is measured, not the driver, and the time spent storing on each side is seen apart.
  */
-interface DeliveryTiming {
+interface SentTiming {
   id: string;
   sent: number;
+  stored: number;
+  acked: number;
   delivered: number;
 }
-const timings = (): DeliveryTiming[] | undefined => (globalThis as { whTimings?: DeliveryTiming[] }).whTimings;
+interface ReceivedTiming {
+  id: string;
+  storing: number;
+  stored: number;
+}
+interface BenchTimings {
+  sent: SentTiming[];
+  received: ReceivedTiming[];
+}
+const timings = (): BenchTimings | undefined => (globalThis as { whTimings?: BenchTimings }).whTimings;
 
 export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #store: MessageStore;
@@ -73,7 +86,8 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #wentOut = new Set<string>();
   /** Per device, the pending pass that marks what is on screen read (one for a burst of messages). */
   readonly #reading = new Map<string, ReturnType<typeof setTimeout>>();
-  readonly #sentAt = new Map<string, number>();
+  /** Benchmarks only (`whTimings`): own messages not yet delivered, with what is known of their way so far. */
+  readonly #sentTimings = new Map<string, SentTiming>();
   /**
    * Own messages being stored here, with the furthest status heard for them meanwhile (an `ack` can come
    * back before this side's own write has committed): applied the moment the write commits.
@@ -155,12 +169,14 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (!trimmed) return;
     if (trimmed.length > MAX_MESSAGE_TEXT) throw new Error(`A message can be at most ${MAX_MESSAGE_TEXT} characters.`);
     const message: StoredMessage = { id: randomId(16), conversation: device, direction: 'out', text: trimmed, sentAt: Date.now(), at: this.#clock(), status: 'queued', receiptSent: 0 };
-    if (timings()) this.#sentAt.set(message.id, performance.now());
+    if (timings()) this.#sentTimings.set(message.id, { id: message.id, sent: performance.now(), stored: NaN, acked: NaN, delivered: NaN });
     // Stored while it goes out. A replay (`#pump`) reads the store in a transaction opened after this one,
     // so it sees the message whenever it runs.
     this.#storing.set(message.id, 'queued');
     const storing = this.#store.add(message).then(
       () => {
+        const timing = this.#sentTimings.get(message.id);
+        if (timing) timing.stored = performance.now();
         const heard = this.#storing.get(message.id)!;
         this.#storing.delete(message.id);
         if (heard !== 'queued') return this.#advance(device, [message.id], heard);
@@ -252,6 +268,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
         await this.#receiveMessage(device, frame, at);
         return;
       case 'ack':
+        this.#recordAck(frame.ids);
         await this.#advance(device, frame.ids, 'delivered');
         return;
       case 'read':
@@ -314,8 +331,10 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       receiptSent: 0,
     };
     let isNew: boolean;
+    const storing = timings() ? performance.now() : undefined;
     try {
       isNew = await this.#store.add(message);
+      if (storing !== undefined) timings()?.received.push({ id: frame.id, storing, stored: performance.now() });
     } catch (error) {
       // Not stored, so not acknowledged: the sender keeps it and tries again later.
       this.emit('wh-storage-error', error instanceof Error ? error.message : String(error));
@@ -382,16 +401,26 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (missed.length > 0 && this.#patch(device, missed.map((m) => m.id), status, 'out').length > 0) this.#changed(device);
   }
 
+  /** Benchmarks only (`whTimings`): when the `ack` for these own messages came. */
+  #recordAck(ids: readonly string[]): void {
+    if (this.#sentTimings.size === 0) return;
+    const acked = performance.now();
+    for (const id of ids) {
+      const timing = this.#sentTimings.get(id);
+      if (timing && Number.isNaN(timing.acked)) timing.acked = acked;
+    }
+  }
+
   /** Benchmarks only (`whTimings`): when each of these own messages was known to be delivered. */
   #recordDelivery(ids: readonly string[]): void {
-    const list = timings();
+    const list = timings()?.sent;
     if (!list) return;
-    const now = performance.now();
+    const delivered = performance.now();
     for (const id of ids) {
-      const sent = this.#sentAt.get(id);
-      if (sent === undefined) continue;
-      this.#sentAt.delete(id);
-      list.push({ id, sent, delivered: now });
+      const timing = this.#sentTimings.get(id);
+      if (timing === undefined) continue;
+      this.#sentTimings.delete(id);
+      list.push({ ...timing, delivered });
     }
   }
 
