@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { connectRawChannel, echo, roundTrip } from './raw-data-channel.js';
-import { bootstrapInterval, explain, judge, judgeAll, median, percentile, type Goal } from './statistics.js';
+import { bootstrapInterval, explain, judge, judgeAll, median, percentile, sayVerdict, type Goal } from './statistics.js';
 import { twoPeople } from './two-people.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200);
@@ -144,10 +144,9 @@ try {
   console.log(`  In the app, in raw round trips: median ${trips(medianTrips(turns))} (90 % interval ${trips(medianInterval.low)}–${trips(medianInterval.high)}), p95 ${trips(p95Trips(turns))} (${trips(p95Interval.low)}–${trips(p95Interval.high)})`);
   const medianVerdict = judge(medianInterval, MEDIAN_GOAL);
   const p95Verdict = judge(p95Interval, P95_GOAL);
-  console.log(
-    `  Verdict (goal: in the app, median ≤ 4 and p95 ≤ 8 round trips): ${judgeAll([medianVerdict, p95Verdict])}` +
-      ` (median ${explain(medianVerdict, medianInterval, MEDIAN_GOAL, trips)}; p95 ${explain(p95Verdict, p95Interval, P95_GOAL, trips)})`,
-  );
+  console.log(`  Verdict (goal: in the app, median ≤ 4 and p95 ≤ 8 round trips): ${sayVerdict(judgeAll([medianVerdict, p95Verdict]))}`);
+  console.log(`    median: ${explain(medianVerdict, medianInterval, MEDIAN_GOAL, trips)}`);
+  console.log(`    p95: ${explain(p95Verdict, p95Interval, P95_GOAL, trips)}`);
 } finally {
   await browser.close();
   await signal.stop();

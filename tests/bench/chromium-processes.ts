@@ -1,7 +1,7 @@
 /**
- * The CPU time of Chromium's processes, read from /proc, for benchmarks that measure what a browser (or a
- * person's browser) costs: every process with its parent, command line and CPU seconds so far, and the
- * tree below the browser processes a benchmark started.
+ * The CPU time of Chromium's processes (or Firefox's), read from /proc, for benchmarks that measure what a
+ * browser (or a person's browser) costs: every process with its parent, command line and CPU seconds so far,
+ * and the tree below the browser processes a benchmark started.
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -31,9 +31,9 @@ export async function readProcesses(): Promise<Map<number, ProcessCpu>> {
   return processes;
 }
 
-/** The browser processes (no `--type=`) whose command line `isOurs` accepts, and every process below them. */
-export function browserTree(processes: ReadonlyMap<number, ProcessCpu>, isOurs: (cmdline: string) => boolean): Set<number> {
-  const tree = new Set([...processes].filter(([, p]) => !p.cmdline.includes('--type=') && isOurs(p.cmdline)).map(([pid]) => pid));
+/** The browser processes (no `--type=`) that `isOurs` accepts (by command line, or by pid), and every process below them. */
+export function browserTree(processes: ReadonlyMap<number, ProcessCpu>, isOurs: (cmdline: string, pid: number) => boolean): Set<number> {
+  const tree = new Set([...processes].filter(([pid, p]) => !p.cmdline.includes('--type=') && isOurs(p.cmdline, pid)).map(([pid]) => pid));
   for (let grew = true; grew; ) {
     grew = false;
     for (const [pid, p] of processes) if (!tree.has(pid) && tree.has(p.parent)) grew = tree.add(pid).size > 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapInterval, explain, judge, judgeAll, median, percentile, seededRandom } from './statistics.js';
+import { bootstrapInterval, explain, judge, judgeAll, median, percentile, sayVerdict, seededRandom } from './statistics.js';
 
 describe('median and percentile', () => {
   it('takes the middle value, or the mean of the two middle ones, whatever the order', () => {
@@ -117,5 +117,7 @@ describe('judge', () => {
     expect(explain('cannot tell', { low: 0.84, high: 0.97 }, ratioGoal, two)).toBe('cannot tell on this machine: interval 0.84–0.97 straddles 0.90');
     expect(explain('met', { low: 0.91, high: 0.97 }, ratioGoal, two)).toBe('met: interval 0.91–0.97, all ≥ 0.90');
     expect(explain('not met', { low: 0.16, high: 0.3 }, cpuGoal, two)).toBe('not met: interval 0.16–0.30, all > 0.15');
+    expect(sayVerdict('cannot tell')).toBe('cannot tell on this machine');
+    expect(sayVerdict('met')).toBe('met');
   });
 });

@@ -90,6 +90,11 @@ export function explain(verdict: Verdict, interval: Interval, goal: Goal, format
   return `${verdict}: ${range}, all ${verdict === 'met' ? sides[0] : sides[1]} ${format(goal.at)}`;
 }
 
+/** The verdict as a line says it: "met", "not met", or "cannot tell on this machine". */
+export function sayVerdict(verdict: Verdict): string {
+  return verdict === 'cannot tell' ? 'cannot tell on this machine' : verdict;
+}
+
 /** The verdict on several goals together: not met if any is not met, else "cannot tell" if any cannot tell. */
 export function judgeAll(verdicts: readonly Verdict[]): Verdict {
   if (verdicts.includes('not met')) return 'not met';

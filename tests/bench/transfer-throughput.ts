@@ -1,20 +1,30 @@
 /**
  * npm run bench:transfer — a real Whisper file transfer against a raw
- * DataChannel blast of the same size, in one run, between the same two
- * browsers: Chromium → Chromium, Chromium → Firefox and Firefox → Chromium
- * (Firefox ESR over WebDriver BiDi), in the private network namespace. The
- * blast does nothing but send and count bytes (no storage, no hashing), in
- * messages as large as the peer takes (`RTCSctpTransport.maxMessageSize`, at
- * most 256 KiB, as Whisper's chunks); the transfer reads the file, hashes every
- * chunk and the whole file on both sides, and writes it to disk. Between two
- * Chromium pages the blast runs before and after the transfer, and the baseline
- * is the mean of the two.
- * Prints the throughputs, their ratio and, for a Chromium receiver, the peak
- * JS heaps (receiver, and the sender's in the transfer) and the CPU per MiB
- * (all of Chromium by process type, and each page's main thread). BENCH_MIB
- * sets the size (default 256); BENCH_PAIRS picks pairs (e.g.
+ * DataChannel blast of the same size between the same two browsers:
+ * Chromium → Chromium, Chromium → Firefox and Firefox → Chromium (Firefox ESR
+ * over WebDriver BiDi), in the private network namespace. The blast does
+ * nothing but send and count bytes (no storage, no hashing), in messages as
+ * large as the peer takes (`RTCSctpTransport.maxMessageSize`, at most 256 KiB,
+ * as Whisper's chunks); the transfer reads the file, hashes every chunk on both
+ * sides, and writes it to disk.
+ *
+ * On a shared, noisy machine one blast and one transfer cannot say whether the
+ * goal is met, so each pair runs BENCH_ROUNDS rounds (default 5) of one blast
+ * and one transfer, in turns: the blast first in odd rounds, the transfer first
+ * in even ones. Each round gives a ratio (Whisper's rate over the blast's) and
+ * Whisper's extra CPU per MiB as a share of the blast's (all processes of the
+ * browsers, from /proc). The run prints each round, then the medians with
+ * their range and their bootstrap 90 % interval (the rounds resampled 10,000
+ * times with a seeded generator, so that the same rounds print the same
+ * interval), and a verdict on the goal (median ratio ≥ 0.90 and extra CPU
+ * ≤ 15 % of the blast's): met or not met when the interval lies wholly on one
+ * side, "cannot tell on this machine" when it straddles the goal.
+ *
+ * For a Chromium receiver it also prints the peak JS heaps and the CPU per
+ * MiB by process type, and, between two Chromium pages, each page's main
+ * thread. BENCH_MIB sets the size (default 256); BENCH_PAIRS picks pairs (e.g.
  * "chromium-firefox,firefox-chromium"); BENCH_THREADS=1 splits the CPU by
- * thread; BENCH_PROFILE=1 prints where the main threads of a Chromium →
+ * thread; BENCH_PROFILE=1 prints where the main threads of each Chromium →
  * Chromium transfer spend their time.
  */
 import { createWriteStream } from 'node:fs';
@@ -22,17 +32,23 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
-import { attachIn, entryIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
+import { attachIn, entryIn, FIREFOX_PATH, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
 import { blast, connectRawChannel, type Evaluator } from './raw-data-channel.js';
+import { bootstrapInterval, explain, judge, judgeAll, median, sayVerdict, type Goal } from './statistics.js';
 import { joinAs, meet } from './two-people.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RATIO_GOAL: Goal = { at: 0.9, direction: 'atLeast' };
+const EXTRA_CPU_GOAL: Goal = { at: 0.15, direction: 'atMost' };
+/** The sizes the goal is set at. */
+const GOAL_SIZES_MIB = [256, 1024];
 
 /** Samples the page's JS heap until stopped; resolves with the peak in bytes. */
 function watchHeap(cdp: CDPSession): { stop(): Promise<number> } {
@@ -54,33 +70,46 @@ function watchHeap(cdp: CDPSession): { stop(): Promise<number> } {
   };
 }
 
+/** Which processes a pair's CPU counts: the browser processes it accepts (by command line or pid), and all below them. */
+type IsOurs = (cmdline: string, pid: number) => boolean;
+
+/** What a Chromium or Firefox process is: Chromium's `--type` (or utility sub-type), Firefox's content process type. */
+function processType(cmdline: string): string {
+  if (cmdline.startsWith(FIREFOX_PATH)) return `Firefox ${cmdline.includes(' -contentproc ') ? cmdline.trim().split(' ').at(-1) : 'main'}`;
+  return /--utility-sub-type=(\S+)/.exec(cmdline)?.[1] ?? /--type=(\S+)/.exec(cmdline)?.[1] ?? 'browser';
+}
+
+interface CpuReading {
+  pid: number;
+  type: string;
+  seconds: number;
+}
+
 /**
- * CPU seconds used so far by the Chromium instances started with these profile folders, all their processes
- * by type (browser, renderer, gpu-process, the network service...), read from /proc (a persistent context
- * has no browser-wide DevTools session).
+ * CPU seconds used so far by the pair's browsers, per process (or, with BENCH_THREADS, per thread name within
+ * each process), each with its type: read from /proc (a persistent context has no browser-wide DevTools session,
+ * and Firefox none of Chromium's).
  */
-async function cpuByType(profiles: readonly string[]): Promise<Map<string, number>> {
+async function cpuSnapshot(isOurs: IsOurs): Promise<Map<string, CpuReading>> {
   const processes = await readProcesses();
-  const ours = browserTree(processes, (cmdline) => profiles.some((dir) => cmdline.includes(`--user-data-dir=${dir}`)));
-  const byType = new Map<string, number>();
-  const add = (key: string, seconds: number) => byType.set(key, (byType.get(key) ?? 0) + seconds);
-  for (const pid of ours) {
+  const snapshot = new Map<string, CpuReading>();
+  for (const pid of browserTree(processes, isOurs)) {
     const p = processes.get(pid)!;
-    const type = /--utility-sub-type=(\S+)/.exec(p.cmdline)?.[1] ?? /--type=(\S+)/.exec(p.cmdline)?.[1] ?? 'browser';
+    const type = processType(p.cmdline);
     if (type === 'zygote') continue;
     if (!BY_THREAD) {
-      add(type, p.seconds);
+      snapshot.set(String(pid), { pid, type, seconds: p.seconds });
       continue;
     }
     let live = 0;
     for (const [thread, seconds] of await threadSeconds(pid)) {
       live += seconds;
-      add(`${type}/${thread}`, seconds);
+      snapshot.set(`${pid}/${thread}`, { pid, type: `${type}/${thread}`, seconds });
     }
     // A thread that has ended (a worker closed) still counts in its process's total.
-    add(`${type}/(ended threads)`, p.seconds - live);
+    snapshot.set(`${pid}/(ended threads)`, { pid, type: `${type}/(ended threads)`, seconds: p.seconds - live });
   }
-  return byType;
+  return snapshot;
 }
 
 /** BENCH_THREADS=1: CPU reported by thread name within each process type (e.g. renderer/DedicatedWorker thread). */
@@ -122,20 +151,33 @@ async function mainThreadSeconds(page: Page): Promise<number> {
   return metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0;
 }
 
-/** What a transfer cost in CPU, per MiB moved: all of Chromium by process type, and each page's main thread. */
+/** What moving the file cost in CPU, in ms per MiB: the browsers by process type, and (two Chromium pages) each page's main thread. */
 interface CpuCost {
   byType: Map<string, number>;
-  sender: number;
-  receiver: number;
+  total: number;
+  mainThreads?: { sender: number; receiver: number };
 }
 
-/** Measures CPU around `work` (which moves `mib` MiB from `sender` to `receiver`), in ms per MiB. */
-async function cpuPerMiB(profiles: readonly string[], sender: Page, receiver: Page, mib: number, work: () => Promise<void>): Promise<CpuCost> {
-  const [before, s0, r0] = await Promise.all([cpuByType(profiles), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
+/**
+ * Measures CPU around `work`, which moves the file, in ms per MiB. A process that ends meanwhile is left out
+ * (what it used is not known); one that starts counts from zero.
+ */
+async function cpuPerMiB(isOurs: IsOurs, pages: { sender: Page; receiver: Page } | null, work: () => Promise<void>): Promise<CpuCost> {
+  const mainThreads = async () => (pages ? Promise.all([mainThreadSeconds(pages.sender), mainThreadSeconds(pages.receiver)]) : null);
+  const [before, main0] = await Promise.all([cpuSnapshot(isOurs), mainThreads()]);
   await work();
-  const [after, s1, r1] = await Promise.all([cpuByType(profiles), mainThreadSeconds(sender), mainThreadSeconds(receiver)]);
-  const byType = new Map([...after].map(([type, seconds]) => [type, ((seconds - (before.get(type) ?? 0)) * 1000) / mib]));
-  return { byType, sender: ((s1 - s0) * 1000) / mib, receiver: ((r1 - r0) * 1000) / mib };
+  const [after, main1] = await Promise.all([cpuSnapshot(isOurs), mainThreads()]);
+  const alive = new Set([...after.values()].map((reading) => reading.pid));
+  const byType = new Map<string, number>();
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const [was, is] = [before.get(key), after.get(key)];
+    const { pid, type } = (is ?? was)!;
+    if (!alive.has(pid)) continue;
+    byType.set(type, (byType.get(type) ?? 0) + (((is?.seconds ?? 0) - (was?.seconds ?? 0)) * 1000) / SIZE_MIB);
+  }
+  const total = [...byType.values()].reduce((a, b) => a + b, 0);
+  if (!main0 || !main1) return { byType, total };
+  return { byType, total, mainThreads: { sender: ((main1[0] - main0[0]) * 1000) / SIZE_MIB, receiver: ((main1[1] - main0[1]) * 1000) / SIZE_MIB } };
 }
 
 interface ProfileNode {
@@ -169,23 +211,21 @@ async function profiled(page: Page, who: string, work: () => Promise<void>): Pro
   for (const [name, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
 
-/** The mean of two measurements of the same work. */
-const meanCost = (a: CpuCost, b: CpuCost): CpuCost => ({
-  byType: new Map([...new Set([...a.byType.keys(), ...b.byType.keys()])].map((type) => [type, ((a.byType.get(type) ?? 0) + (b.byType.get(type) ?? 0)) / 2])),
-  sender: (a.sender + b.sender) / 2,
-  receiver: (a.receiver + b.receiver) / 2,
-});
+/** The mean over the rounds, by process type and main thread. */
+function meanCost(costs: readonly CpuCost[]): CpuCost {
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / costs.length;
+  const types = [...new Set(costs.flatMap((cost) => [...cost.byType.keys()]))];
+  const byType = new Map(types.map((type) => [type, mean(costs.map((cost) => cost.byType.get(type) ?? 0))]));
+  const threads = costs.map((cost) => cost.mainThreads).filter((m) => m !== undefined);
+  const mainThreads = threads.length === costs.length ? { sender: mean(threads.map((m) => m.sender)), receiver: mean(threads.map((m) => m.receiver)) } : undefined;
+  return { byType, total: mean(costs.map((cost) => cost.total)), mainThreads };
+}
 
 const describeCost = (cost: CpuCost): string => {
-  const total = [...cost.byType.values()].reduce((a, b) => a + b, 0);
   const parts = [...cost.byType].filter(([, ms]) => ms >= 0.5).map(([type, ms]) => `${type} ${ms.toFixed(0)}`);
-  return `${total.toFixed(0)} ms CPU per MiB (${parts.join(', ')}); main threads: sender ${cost.sender.toFixed(1)}, receiver ${cost.receiver.toFixed(1)}`;
+  const main = cost.mainThreads ? `; main threads: sender ${cost.mainThreads.sender.toFixed(1)}, receiver ${cost.mainThreads.receiver.toFixed(1)}` : '';
+  return `${cost.total.toFixed(0)} ms per MiB (${parts.join(', ')})${main}`;
 };
-
-async function rawBlast(sender: Evaluator, receiver: Evaluator, bytes: number): Promise<number> {
-  await connectRawChannel(sender, receiver);
-  return blast(sender, receiver, bytes);
-}
 
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const out = createWriteStream(path);
@@ -195,139 +235,238 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
 
+/** One side of a round, the raw blast or the Whisper transfer: its rate, its CPU and, in Chromium pages, the peak JS heaps. */
+interface Side {
+  rate: number;
+  cpu: CpuCost;
+  receiverHeap?: number;
+  senderHeap?: number;
+}
+
+/** Two browsers, one sending to the other, as the rounds use them. */
+interface Pair {
+  name: string;
+  /** The browsers, with their versions. */
+  versions: string;
+  /** Whose processes the CPU counts. */
+  cpuOf: string;
+  /** Whether the goal is set for this pair (Chromium → Chromium); the others are read against it. */
+  hasGoal: boolean;
+  raw(): Promise<Side>;
+  whisper(): Promise<Side>;
+  close(): Promise<void>;
+}
+
 const bytes = SIZE_MIB * MIB;
 const PAIRS = (process.env.BENCH_PAIRS ?? 'chromium-chromium,chromium-firefox,firefox-chromium').split(',');
 const dir = await mkdtemp(join(tmpdir(), 'whisper-bench-'));
 const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-/** Launched for the first pair that needs it. */
-const firefox: { browser: FirefoxBrowser | null } = { browser: null };
-const mib = (value: number) => `${(value / MIB).toFixed(1)} MB`;
-
-interface Result {
-  pair: string;
-  raw: number;
-  whisper: number;
-  rawHeap: string;
-  heap: string;
-  /** The sender's peak JS heap in the transfer (Chromium only). */
-  senderHeap?: string;
-  rawCpu?: CpuCost;
-  /** The raw blasts the baseline is the mean of (before and after the transfer). */
-  rawRuns?: [number, number];
-  cpu?: CpuCost;
-}
+/** Marks the Chromium of the pairs with Firefox on its command line, so that its processes are found in /proc. */
+const CROSS_MARKER = `--wh-bench-transfer=${process.pid}`;
+/** The browsers of the pairs with Firefox, launched for the first pair that needs them. */
+const cross: { chromium: Browser | null; firefox: FirefoxBrowser | null } = { chromium: null, firefox: null };
+const mb = (value: number) => `${(value / MIB).toFixed(1)} MB`;
 
 /**
  * Chromium → Chromium: the blast and the transfer between two pages of one Chromium whose profile is on disk,
  * as a person's browser is (a fresh Playwright context keeps IndexedDB and the origin private file system in
  * memory, where writing costs far more CPU than a real disk). Alice is at localhost and Bob at 127.0.0.1: two
- * origins of the same app, so two devices with their own storage. Reports the receiver's heap.
+ * origins of the same app, so two devices with their own storage, both emptied before each side of each
+ * round, so that every round starts as the first. Measures the heaps and the main threads too.
  */
-async function chromiumToChromium(url: string, file: string): Promise<Result> {
-  const profiles = [join(dir, 'profile')];
-  const context = await chromium.launchPersistentContext(profiles[0]!, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+async function chromiumPair(url: string, file: string): Promise<Pair> {
+  const profile = join(dir, 'profile');
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const isOurs: IsOurs = (cmdline) => cmdline.includes(`--user-data-dir=${profile}`);
   const bobOrigin = url.replace('localhost', '127.0.0.1');
-  /** One raw blast between two new pages (Alice's origin to Bob's): MiB/s, its CPU and the receiver's peak heap. */
-  const blast = async (): Promise<{ rate: number; cpu: CpuCost; heap: number }> => {
-    const rawSender = await context.newPage();
-    const rawReceiver = await context.newPage();
-    await Promise.all([rawSender.goto(url), rawReceiver.goto(bobOrigin)]);
-    const rawHeap = watchHeap(await context.newCDPSession(rawReceiver));
-    let rawSeconds = 0;
-    const cpu = await cpuPerMiB(profiles, rawSender, rawReceiver, SIZE_MIB, async () => {
-      rawSeconds = await rawBlast(rawSender, rawReceiver, bytes);
-    });
-    const heap = await rawHeap.stop();
-    await rawSender.close();
-    await rawReceiver.close();
-    return { rate: SIZE_MIB / rawSeconds, cpu, heap };
+  const versionSession = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
+  const { product } = (await versionSession.send('Browser.getVersion')) as { product: string };
+  await versionSession.detach();
+  const freshDevices = async () => {
+    const cdp = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
+    for (const origin of [url, bobOrigin]) await cdp.send('Storage.clearDataForOrigin', { origin: new URL(origin).origin, storageTypes: 'all' });
+    await cdp.detach();
   };
-  try {
-    // A raw blast before the transfer and one after: the baseline is their mean, so that the machine's
-    // drift over the run (a shared, noisy one) weighs on both sides of the ratio alike.
-    const before = await blast();
-    const { alice, bob } = await meet(await context.newPage(), await context.newPage(), url, 'both', bobOrigin);
-    const chooser = alice.waitForEvent('filechooser');
-    await alice.getByRole('button', { name: 'Attach file' }).click();
-    await (await chooser).setFiles(file);
-    const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
-    const heap = watchHeap(await context.newCDPSession(bob));
-    const senderHeap = watchHeap(await context.newCDPSession(alice));
-    let whisperSeconds = 0;
-    const cpu = await cpuPerMiB(profiles, alice, bob, SIZE_MIB, () =>
-      profiled(alice, 'Sender', () =>
-        profiled(bob, 'Receiver', async () => {
+  return {
+    name: 'Chromium → Chromium',
+    versions: `Chromium ${product.split('/')[1]}`,
+    cpuOf: 'Chromium',
+    hasGoal: true,
+    async raw() {
+      await freshDevices();
+      const sender = await context.newPage();
+      const receiver = await context.newPage();
+      await Promise.all([sender.goto(url), receiver.goto(bobOrigin)]);
+      const heap = watchHeap(await context.newCDPSession(receiver));
+      await connectRawChannel(sender, receiver);
+      let seconds = 0;
+      const cpu = await cpuPerMiB(isOurs, { sender, receiver }, async () => {
+        seconds = await blast(sender, receiver, bytes);
+      });
+      const receiverHeap = await heap.stop();
+      await sender.close();
+      await receiver.close();
+      return { rate: SIZE_MIB / seconds, cpu, receiverHeap };
+    },
+    async whisper() {
+      await freshDevices();
+      const { alice, bob } = await meet(await context.newPage(), await context.newPage(), url, 'both', bobOrigin);
+      const chooser = alice.waitForEvent('filechooser');
+      await alice.getByRole('button', { name: 'Attach file' }).click();
+      await (await chooser).setFiles(file);
+      const entry = bob.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
+      const heap = watchHeap(await context.newCDPSession(bob));
+      const senderHeap = watchHeap(await context.newCDPSession(alice));
+      let seconds = 0;
+      const cpu = await cpuPerMiB(isOurs, { sender: alice, receiver: bob }, () =>
+        profiled(alice, 'Sender', () =>
+          profiled(bob, 'Receiver', async () => {
+            await entry.getByRole('button', { name: 'Accept' }).click();
+            const started = performance.now();
+            await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
+            seconds = (performance.now() - started) / 1000;
+          }),
+        ),
+      );
+      const side = { rate: SIZE_MIB / seconds, cpu, receiverHeap: await heap.stop(), senderHeap: await senderHeap.stop() };
+      await alice.close();
+      await bob.close();
+      return side;
+    },
+    close: () => context.close(),
+  };
+}
+
+/**
+ * Between Chromium and Firefox, one way: the blast and the transfer, each between a fresh page in each browser
+ * (a fresh context in each: new devices every time). The CPU is that of both browsers.
+ */
+async function firefoxPair(url: string, file: string, direction: 'to-firefox' | 'from-firefox'): Promise<Pair> {
+  const fox = (cross.firefox ??= await launchFirefox(dir));
+  const browser = (cross.chromium ??= await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, CROSS_MARKER] }));
+  const foxPid = fox.process()?.pid;
+  const isOurs: IsOurs = (cmdline, pid) => pid === foxPid || cmdline.includes(`${CROSS_MARKER} `);
+  const toFirefox = direction === 'to-firefox';
+  return {
+    name: toFirefox ? 'Chromium → Firefox' : 'Firefox → Chromium',
+    versions: `Chromium ${browser.version()}, Firefox ${(await fox.version()).replace(/^firefox\//, '')}`,
+    cpuOf: 'both browsers',
+    hasGoal: false,
+    async raw() {
+      const chromiumPage = await (await browser.newContext()).newPage();
+      const bob = await FirefoxPerson.open(fox, 'Bob');
+      await Promise.all([chromiumPage.goto(url), bob.page.goto(url)]);
+      const [sender, receiver]: [Evaluator, Evaluator] = toFirefox ? [chromiumPage, bob.page] : [bob.page, chromiumPage];
+      await connectRawChannel(sender, receiver);
+      let seconds = 0;
+      const cpu = await cpuPerMiB(isOurs, null, async () => {
+        seconds = await blast(sender, receiver, bytes);
+      });
+      await chromiumPage.context().close();
+      await bob.close();
+      return { rate: SIZE_MIB / seconds, cpu };
+    },
+    async whisper() {
+      const alice = await (await browser.newContext()).newPage();
+      const bob = await FirefoxPerson.open(fox, 'Bob');
+      await joinAs(alice, url, 'Alice');
+      await alice.getByRole('button', { name: 'New room' }).click();
+      await alice.waitForURL(/\/r\//);
+      await openRoomIn(bob, alice.url());
+      await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
+      await openChatIn(bob, 'Alice');
+      let seconds = 0;
+      let cpu: CpuCost;
+      if (toFirefox) {
+        const chooser = alice.waitForEvent('filechooser');
+        await alice.getByRole('button', { name: 'Attach file' }).click();
+        await (await chooser).setFiles(file);
+        const entry = await entryIn(bob, 'bench.bin', 60_000);
+        cpu = await cpuPerMiB(isOurs, null, async () => {
+          await bob.click('button', 'Accept', { within: entry });
+          const started = performance.now();
+          await bob.waitForText(entry, /Received and verified\./, 30 * 60_000);
+          seconds = (performance.now() - started) / 1000;
+        });
+      } else {
+        await attachIn(bob, file);
+        const entry = alice.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
+        cpu = await cpuPerMiB(isOurs, null, async () => {
           await entry.getByRole('button', { name: 'Accept' }).click();
           const started = performance.now();
           await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
-          whisperSeconds = (performance.now() - started) / 1000;
-        }),
-      ),
-    );
-    const peak = await heap.stop();
-    const senderPeak = await senderHeap.stop();
-    await alice.close();
-    await bob.close();
-    const after = await blast();
-    return {
-      pair: 'Chromium → Chromium',
-      raw: (before.rate + after.rate) / 2,
-      rawRuns: [before.rate, after.rate],
-      whisper: SIZE_MIB / whisperSeconds,
-      // The page before the transfer: the one after loads an origin that has stored a room by then.
-      rawHeap: mib(before.heap),
-      heap: mib(peak),
-      senderHeap: mib(senderPeak),
-      rawCpu: meanCost(before.cpu, after.cpu),
-      cpu,
-    };
-  } finally {
-    await context.close();
-  }
+          seconds = (performance.now() - started) / 1000;
+        });
+      }
+      await alice.context().close();
+      await bob.close();
+      return { rate: SIZE_MIB / seconds, cpu };
+    },
+    close: async () => {},
+  };
 }
 
-/** Between Chromium and Firefox, one way: the blast, then the transfer, each between a fresh page in each browser. */
-async function withFirefox(url: string, file: string, direction: 'to-firefox' | 'from-firefox'): Promise<Result> {
-  const launched = (firefox.browser ??= await launchFirefox(dir));
-  const chromiumPage = await (await browser.newContext()).newPage();
-  const fox = await FirefoxPerson.open(launched, 'Bob');
-  await Promise.all([chromiumPage.goto(url), fox.page.goto(url)]);
-  const rawSeconds = direction === 'to-firefox' ? await rawBlast(chromiumPage, fox.page, bytes) : await rawBlast(fox.page, chromiumPage, bytes);
-  await chromiumPage.context().close();
-  await fox.close();
+interface Round {
+  raw: Side;
+  whisper: Side;
+  ratio: number;
+  /** Whisper's CPU per MiB beyond the blast's, as a share of the blast's. */
+  extraCpu: number;
+}
 
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await FirefoxPerson.open(launched, 'Bob');
-  await joinAs(alice, url, 'Alice');
-  await alice.getByRole('button', { name: 'New room' }).click();
-  await alice.waitForURL(/\/r\//);
-  await openRoomIn(bob, alice.url());
-  await alice.getByRole('list', { name: 'People' }).getByRole('button', { name: /^Bob, / }).click();
-  await openChatIn(bob, 'Alice');
-  let whisperSeconds: number;
-  if (direction === 'to-firefox') {
-    const chooser = alice.waitForEvent('filechooser');
-    await alice.getByRole('button', { name: 'Attach file' }).click();
-    await (await chooser).setFiles(file);
-    const entry = await entryIn(bob, 'bench.bin', 60_000);
-    await bob.click('button', 'Accept', { within: entry });
-    const started = performance.now();
-    await bob.waitForText(entry, /Received and verified\./, 30 * 60_000);
-    whisperSeconds = (performance.now() - started) / 1000;
-  } else {
-    await attachIn(bob, file);
-    const entry = alice.getByRole('list', { name: 'Messages' }).getByRole('listitem').filter({ hasText: 'bench.bin' });
-    await entry.getByRole('button', { name: 'Accept' }).click();
-    const started = performance.now();
-    await entry.getByText('Received and verified.').waitFor({ timeout: 30 * 60_000 });
-    whisperSeconds = (performance.now() - started) / 1000;
+/** The rounds of one pair, in turns: the blast first in odd rounds, the transfer first in even ones. Prints each round as it ends. */
+async function runRounds(pair: Pair): Promise<Round[]> {
+  console.log(`${pair.name} (${pair.versions}), ${SIZE_MIB} MiB, ${ROUNDS} rounds, in the private network namespace:`);
+  const rounds: Round[] = [];
+  for (let n = 1; n <= ROUNDS; n++) {
+    const rawFirst = n % 2 === 1;
+    const first = rawFirst ? await pair.raw() : await pair.whisper();
+    const second = rawFirst ? await pair.whisper() : await pair.raw();
+    const [raw, whisper] = rawFirst ? [first, second] : [second, first];
+    const round = { raw, whisper, ratio: whisper.rate / raw.rate, extraCpu: (whisper.cpu.total - raw.cpu.total) / raw.cpu.total };
+    rounds.push(round);
+    console.log(
+      `  round ${n} (${rawFirst ? 'raw first' : 'Whisper first'}): raw ${raw.rate.toFixed(1)} MiB/s, ${raw.cpu.total.toFixed(0)} ms CPU per MiB;` +
+        ` Whisper ${whisper.rate.toFixed(1)} MiB/s, ${whisper.cpu.total.toFixed(0)} ms CPU per MiB; ratio ${round.ratio.toFixed(2)}, extra CPU ${percent(round.extraCpu)}`,
+    );
   }
-  await alice.context().close();
-  await bob.close();
-  const pair = direction === 'to-firefox' ? 'Chromium → Firefox' : 'Firefox → Chromium';
-  return { pair, raw: SIZE_MIB / rawSeconds, whisper: SIZE_MIB / whisperSeconds, rawHeap: 'n/a', heap: 'n/a' };
+  return rounds;
+}
+
+const two = (value: number) => value.toFixed(2);
+const percent = (share: number) => `${(100 * share).toFixed(0)} %`;
+
+/** A figure of the rounds: its median, its range and the bootstrap 90 % interval of the median. */
+function readFigure(values: readonly number[], format: (value: number) => string) {
+  const interval = bootstrapInterval(values, median);
+  const text = `median ${format(median(values))}, range ${format(Math.min(...values))}–${format(Math.max(...values))}, bootstrap 90 % interval of the median ${format(interval.low)}–${format(interval.high)}`;
+  return { interval, text };
+}
+
+function report(pair: Pair, rounds: readonly Round[]): void {
+  const ratio = readFigure(rounds.map((r) => r.ratio), two);
+  const extra = readFigure(rounds.map((r) => r.extraCpu), percent);
+  console.log(`  ratio Whisper / raw: ${ratio.text}`);
+  console.log(`  CPU per MiB (all processes of ${pair.cpuOf}): raw median ${median(rounds.map((r) => r.raw.cpu.total)).toFixed(0)} ms, Whisper median ${median(rounds.map((r) => r.whisper.cpu.total)).toFixed(0)} ms`);
+  console.log(`  Whisper's extra CPU per MiB, as a share of the raw blast's: ${extra.text}`);
+  console.log(`  raw blast CPU, mean of the rounds: ${describeCost(meanCost(rounds.map((r) => r.raw.cpu)))}`);
+  console.log(`  Whisper CPU, mean of the rounds:   ${describeCost(meanCost(rounds.map((r) => r.whisper.cpu)))}`);
+  const peak = (heaps: Array<number | undefined>) => (heaps.every((h) => h !== undefined) ? mb(Math.max(...heaps)) : null);
+  const rawHeap = peak(rounds.map((r) => r.raw.receiverHeap));
+  const receiverHeap = peak(rounds.map((r) => r.whisper.receiverHeap));
+  const senderHeap = peak(rounds.map((r) => r.whisper.senderHeap));
+  if (rawHeap && receiverHeap && senderHeap) console.log(`  peak JS heaps over the rounds: raw receiver ${rawHeap}; Whisper receiver ${receiverHeap}, sender ${senderHeap}`);
+
+  const ratioVerdict = judge(ratio.interval, RATIO_GOAL);
+  const extraVerdict = judge(extra.interval, EXTRA_CPU_GOAL);
+  const verdict = ROUNDS < 3 ? `cannot tell from ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} (at least 3 give an interval)` : sayVerdict(judgeAll([ratioVerdict, extraVerdict]));
+  const goal = 'median ratio ≥ 0.90 and extra CPU ≤ 15 % of the raw blast’s, at 256 MiB and 1 GiB';
+  const size = GOAL_SIZES_MIB.includes(SIZE_MIB) ? '' : ` (this run is ${SIZE_MIB} MiB: a check of the method, not of the goal)`;
+  if (pair.hasGoal) console.log(`  Verdict (goal: ${goal}): ${verdict}${size}`);
+  else console.log(`  Read against the Chromium → Chromium goal (none is set for this pair): ${verdict}`);
+  console.log(`    ratio: ${explain(ratioVerdict, ratio.interval, RATIO_GOAL, two)}`);
+  console.log(`    extra CPU: ${explain(extraVerdict, extra.interval, EXTRA_CPU_GOAL, percent)}`);
 }
 
 try {
@@ -335,26 +474,22 @@ try {
   const url = `http://localhost:${port}/`;
   const file = join(dir, 'bench.bin');
   await writeRandomFile(file, bytes);
-  const results: Result[] = [];
-  for (const pair of PAIRS) {
-    if (pair === 'chromium-chromium') results.push(await chromiumToChromium(url, file));
-    else if (pair === 'chromium-firefox') results.push(await withFirefox(url, file, 'to-firefox'));
-    else if (pair === 'firefox-chromium') results.push(await withFirefox(url, file, 'from-firefox'));
-    else throw new Error(`unknown pair ${pair} (chromium-chromium, chromium-firefox, firefox-chromium)`);
-  }
-  console.log(`File transfer of ${SIZE_MIB} MiB in the private network namespace (Chromium ${browser.version()}${firefox.browser ? `, ${await firefox.browser.version()}` : ''}):`);
-  for (const r of results) {
-    console.log(`  ${r.pair}:`);
-    const runs = r.rawRuns ? ` (mean of ${r.rawRuns.map((rate) => rate.toFixed(1)).join(' before and ')} after)` : '';
-    console.log(`    raw DataChannel blast: ${r.raw.toFixed(1)} MiB/s${runs}, receiver peak JS heap ${r.rawHeap}`);
-    console.log(`    Whisper transfer:      ${r.whisper.toFixed(1)} MiB/s (hashed, stored, verified), receiver peak JS heap ${r.heap}${r.senderHeap ? `, sender ${r.senderHeap}` : ''}`);
-    console.log(`    ratio Whisper / raw:   ${(r.whisper / r.raw).toFixed(2)}`);
-    if (r.rawCpu) console.log(`    raw blast CPU:         ${describeCost(r.rawCpu)}`);
-    if (r.cpu) console.log(`    Whisper CPU:           ${describeCost(r.cpu)}`);
+  for (const name of PAIRS) {
+    let pair: Pair;
+    if (name === 'chromium-chromium') pair = await chromiumPair(url, file);
+    else if (name === 'chromium-firefox') pair = await firefoxPair(url, file, 'to-firefox');
+    else if (name === 'firefox-chromium') pair = await firefoxPair(url, file, 'from-firefox');
+    else throw new Error(`unknown pair ${name} (chromium-chromium, chromium-firefox, firefox-chromium)`);
+    try {
+      const rounds = await runRounds(pair);
+      report(pair, rounds);
+    } finally {
+      await pair.close();
+    }
   }
 } finally {
-  await firefox.browser?.close();
-  await browser.close();
+  await cross.firefox?.close();
+  await cross.chromium?.close();
   await signal.stop();
   await rm(dir, { recursive: true, force: true });
 }
