@@ -27,6 +27,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator } from '@playwright/test';
+import { seededRandom } from '../bench/statistics.js';
 import { freePort } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
@@ -41,18 +42,6 @@ const DIST = join(import.meta.dirname, '../../dist');
 
 type FaultKind = 'reload' | 'close-reopen' | 'network-drop' | 'both-reload' | 'cpu-starved' | 'server-restart';
 const KINDS: FaultKind[] = ['reload', 'close-reopen', 'network-drop', 'both-reload', 'cpu-starved', 'server-restart'];
-
-/** mulberry32: a small seeded generator, so a schedule can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Actor extends Person {
   /** The person this one talks to one to one. */
@@ -418,7 +407,8 @@ test('chat one to one and in the room, files both ways and a call survive reload
     const seed = SOAK_MINUTES > 0 && !process.env.FAULT_SEED ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FAULT_SEED ?? FIXED_SEED) + round - 1;
     seeds.push(seed);
     console.log(`fault round ${round}: seed ${seed}`);
-    const random = seeded(seed);
+    // Seeded (mulberry32), so a schedule can be replayed from its seed.
+    const random = seededRandom(seed);
     // Every kind once in each round, in a seeded order, then seeded picks.
     const order = KINDS.map((kind) => ({ kind, key: random() })).sort((a, b) => a.key - b.key).map(({ kind }) => kind);
     while (order.length < FAULTS_PER_ROUND) order.push(KINDS[Math.floor(random() * KINDS.length)]!);

@@ -49,14 +49,14 @@ const READ_RECEIPT_DELAY_MS = 100;
  * and each message received records when its write began and committed (before the `ack`), all by
  * `performance.now()`: the app is measured, not the driver, and the time spent storing on each side is seen apart.
  */
-interface SentTiming {
+export interface SentTiming {
   id: string;
   sent: number;
   stored: number;
   acked: number;
   delivered: number;
 }
-interface ReceivedTiming {
+export interface ReceivedTiming {
   id: string;
   storing: number;
   stored: number;
