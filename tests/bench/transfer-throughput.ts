@@ -280,13 +280,11 @@ async function chromiumPair(url: string, file: string): Promise<Pair> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const isOurs: IsOurs = (cmdline) => cmdline.includes(`--user-data-dir=${profile}`);
   const bobOrigin = url.replace('localhost', '127.0.0.1');
-  const versionSession = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
-  const { product } = (await versionSession.send('Browser.getVersion')) as { product: string };
-  await versionSession.detach();
+  // A DevTools session on the context's first (blank) page, which stays open for the pair's rounds.
+  const control = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
+  const { product } = (await control.send('Browser.getVersion')) as { product: string };
   const freshDevices = async () => {
-    const cdp = await context.newCDPSession(context.pages()[0] ?? (await context.newPage()));
-    for (const origin of [url, bobOrigin]) await cdp.send('Storage.clearDataForOrigin', { origin: new URL(origin).origin, storageTypes: 'all' });
-    await cdp.detach();
+    for (const origin of [url, bobOrigin]) await control.send('Storage.clearDataForOrigin', { origin: new URL(origin).origin, storageTypes: 'all' });
   };
   return {
     name: 'Chromium → Chromium',
