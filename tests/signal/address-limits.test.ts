@@ -18,7 +18,7 @@ import { freePort } from '../support/free-port.js';
 import { RedisServer } from './support/redis-server.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
-import { afterFullGc, metricsOf, sample, until } from './support/metrics.js';
+import { afterFullGc, INSPECTOR_ON_ANY_PORT, inspectorPort, metricsOf, sample, until } from './support/metrics.js';
 // Its type only: importing the probe would run it, here outside the namespace.
 import type { ProbeResult } from './metrics-from-outside.probe.js';
 
@@ -499,8 +499,8 @@ interface Figures {
 }
 
 /** The process's figures after a full garbage collection (asked through its inspector). */
-async function settledFigures(port: number, inspectorPort: number): Promise<Figures> {
-  return figuresOf(await afterFullGc(`http://127.0.0.1:${port}`, inspectorPort));
+async function settledFigures(port: number, debuggerPort: number): Promise<Figures> {
+  return figuresOf(await afterFullGc(`http://127.0.0.1:${port}`, debuggerPort));
 }
 
 async function figures(port: number): Promise<Figures> {
@@ -595,15 +595,16 @@ describe('an address flood', () => {
    * prints what it cost. One new connection a minute per address keeps every address in the table until it is pushed out.
    */
   async function measureFlood(count: number, env: Record<string, string>): Promise<{ result: FloodResult; before: Figures; after: Figures }> {
-    const inspectorPort = await freePort();
-    const process = launchSignal({ TRUSTED_PROXIES: '127.0.0.1/32', NEW_CONNECTIONS_PER_MINUTE: '1', NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}`, ...env });
+    const process = launchSignal({ TRUSTED_PROXIES: '127.0.0.1/32', NEW_CONNECTIONS_PER_MINUTE: '1', NODE_OPTIONS: INSPECTOR_ON_ANY_PORT, ...env });
     processes.push(process);
+    const inspector = inspectorPort(process.child);
     const port = await process.listening;
+    const debuggerPort = await inspector;
     // The first sockets' buffers and the compiled code are not the table's.
     await flood(port, 11, 2000);
-    const before = await settledFigures(port, inspectorPort);
+    const before = await settledFigures(port, debuggerPort);
     const result = await flood(port, 10, count);
-    const after = await settledFigures(port, inspectorPort);
+    const after = await settledFigures(port, debuggerPort);
     console.log(
       `address flood: ${count} addresses in ${result.seconds.toFixed(1)} s, MAX_TRACKED_ADDRESSES ${env.MAX_TRACKED_ADDRESSES ?? 'default'}: ` +
         `tracked at most ${result.peak.tracked}, ${after.tracked} after; ` +

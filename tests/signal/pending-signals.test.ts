@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
-import { freePort } from '../support/free-port.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
-import { afterFullGc, metricsOf, sample, until } from './support/metrics.js';
+import { afterFullGc, INSPECTOR_ON_ANY_PORT, inspectorPort, metricsOf, sample, until } from './support/metrics.js';
 
 /** Signals are sent as fast as the test can: the per-connection rate limit is not what is tested here. */
 const UNLIMITED_RATE = { MESSAGES_PER_SECOND: '100000', MESSAGE_BURST: '100000' };
@@ -197,9 +196,10 @@ describe('memory held for peers away', () => {
     const AWAY_PER_ROOM = 15;
     // One more than a peer's 256 KiB holds; 300 peers would hold 75 MiB, past the process's 64 MiB.
     const SIGNALS_PER_PEER = 5;
-    const inspectorPort = await freePort();
-    process = launchSignal({ ...UNLIMITED_RATE, RESUME_GRACE_MS: '120000', NODE_OPTIONS: `--inspect=127.0.0.1:${inspectorPort}` });
+    process = launchSignal({ ...UNLIMITED_RATE, RESUME_GRACE_MS: '120000', NODE_OPTIONS: INSPECTOR_ON_ANY_PORT });
+    const inspector = inspectorPort(process.child);
     const port = await process.listening;
+    const debuggerPort = await inspector;
     const signal = { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws` } as RunningSignal;
 
     const rooms = [];
@@ -208,7 +208,7 @@ describe('memory held for peers away', () => {
       const [sender] = await TestClient.join(signal.wsUrl, room, 'Sender');
       rooms.push({ room, sender, away: await peersAway(signal, room, AWAY_PER_ROOM) });
     }
-    const before = await afterFullGc(signal.httpUrl, inspectorPort);
+    const before = await afterFullGc(signal.httpUrl, debuggerPort);
 
     // Deliveries of 65,000 bytes: four fit in a peer's 256 KiB.
     const data = dataOfDelivery(65_000);
@@ -216,7 +216,7 @@ describe('memory held for peers away', () => {
       for (const peer of peers) for (let i = 0; i < SIGNALS_PER_PEER; i++) sender.send({ type: 'signal', to: peer.id, data });
       await settled(sender);
     }
-    const after = await afterFullGc(signal.httpUrl, inspectorPort);
+    const after = await afterFullGc(signal.httpUrl, debuggerPort);
 
     const offered = ROOMS * AWAY_PER_ROOM * SIGNALS_PER_PEER;
     const kept = Math.floor((64 * MIB) / 65_000);
@@ -243,7 +243,7 @@ describe('memory held for peers away', () => {
         back.close();
       }
     }
-    const end = await afterFullGc(signal.httpUrl, inspectorPort);
+    const end = await afterFullGc(signal.httpUrl, debuggerPort);
     console.log(`pending signals: all peers back: ${sample(end, 'whisper_pending_signal_bytes')} bytes held, heap + external ${mb(memory(end))} MB, RSS ${mb(rss(end))} MB`);
     expect(sample(end, 'whisper_pending_signal_bytes')).toBe(0);
     expect(memory(end) - memory(before)).toBeLessThan(16 * MIB);

@@ -2,6 +2,7 @@
  * Reading a signal process's Prometheus text in tests: one sample, and the
  * process's memory after a full garbage collection.
  */
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 
@@ -26,6 +27,28 @@ export async function until(what: string, probe: () => Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Node.js options that open a process's inspector on a port the system picks (see `inspectorPort`). */
+export const INSPECTOR_ON_ANY_PORT = '--inspect=127.0.0.1:0';
+
+/**
+ * The port a process started with INSPECTOR_ON_ANY_PORT took, as it says on stderr: the system picked it and
+ * the process holds it, so no other process can have taken it between a test's choice and the process's bind.
+ */
+export function inspectorPort(child: ChildProcess): Promise<number> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const port = /Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//.exec(text)?.[1];
+      if (!port) return;
+      child.stderr!.off('data', onData);
+      resolve(Number(port));
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the process exited (${code}) before its inspector listened: ${text}`)));
+  });
 }
 
 /**
