@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { freePort } from '../support/free-port.js';
 import { RedisServer } from './support/redis-server.js';
@@ -174,12 +174,16 @@ describe('new connections a minute from one address', () => {
   afterAll(() => signal.stop());
 
   it('closes the fourth new socket within the minute with 4029 and when to try again, and not another address', async () => {
+    // The server, in this process, reads its clock from performance.now(): stopped, no time passes for it
+    // between the first socket and the refusal, however long this machine takes over them.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    onTestFinished(() => void vi.useRealTimers());
     const refusedBefore = await refusals(signal.httpUrl, 'connection-rate');
     const { kept, refusal } = await fillUp(signal.wsUrl, '127.0.0.2', 10);
     expect(kept).toHaveLength(3);
     expect(refusal?.code).toBe(4029);
     // Three a minute: the next one in 20 s.
-    expect(refusal?.reason).toMatch(/^rate-limited: at most 3 new connections a minute from one address; try again in (19|20) s$/);
+    expect(refusal?.reason).toBe('rate-limited: at most 3 new connections a minute from one address; try again in 20 s');
     expect(await refusals(signal.httpUrl, 'connection-rate')).toBe(refusedBefore + 1);
     // Closing sockets gives no new ones back: it is the rate that holds.
     await closeAll(kept);
@@ -614,7 +618,8 @@ describe('an address flood', () => {
     return { result, before, after };
   }
 
-  it('tracks at most MAX_TRACKED_ADDRESSES and holds memory in bounds under 60,000 forwarded addresses', { timeout: 60_000 }, async () => {
+  // What is measured is memory, not speed: these take 20 s each here on a busy machine, and may take longer.
+  it('tracks at most MAX_TRACKED_ADDRESSES and holds memory in bounds under 60,000 forwarded addresses', { timeout: 240_000 }, async () => {
     const { result, before, after } = await measureFlood(60_000, { MAX_TRACKED_ADDRESSES: '20000', MAX_CONNECTIONS: '20000' });
     expect(result.statuses).toEqual(new Map([[SWITCHING, 60_000]]));
     expect(result.peak.tracked).toBeLessThanOrEqual(20_000);
@@ -622,7 +627,7 @@ describe('an address flood', () => {
     expect(after.heap - before.heap).toBeLessThan(64 * MB);
   });
 
-  it('holds the default table full, 100,000 addresses, in bounds', { timeout: 60_000 }, async () => {
+  it('holds the default table full, 100,000 addresses, in bounds', { timeout: 240_000 }, async () => {
     const { result, before, after } = await measureFlood(105_000, {});
     expect(result.statuses).toEqual(new Map([[SWITCHING, 105_000]]));
     expect(result.peak.tracked).toBeLessThanOrEqual(100_000);
@@ -696,13 +701,19 @@ describe('limits shared through Redis by two processes', () => {
   });
 
   it('holds what a socket sends until the shared count answers, then answers it in order; past 16 frames it closes the socket with 4029', async () => {
-    await inspector.call('CLIENT', 'PAUSE', '500', 'ALL');
-    const patient = await AddressedClient.open(wsUrl(0), '127.0.0.10');
-    const hasty = await AddressedClient.open(wsUrl(0), '127.0.0.11');
-    for (const t of [1, 2, 3]) patient.send({ type: 'ping', t });
-    for (let t = 0; t < 17; t++) hasty.send({ type: 'ping', t });
-    expect(await hasty.closed).toEqual({ code: 4029, reason: 'rate-limited: too many messages before the connection was admitted; try again in 1 s' });
-    expect(patient.received).toEqual([]);
+    // Redis runs no script until the test lets it (the cap only bounds a failed test: a pause past the heartbeats'
+    // 5 s would have the processes reap each other), so the count is still out however slowly the sockets come.
+    await inspector.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+    const whilePaused = async () => {
+      const patient = await AddressedClient.open(wsUrl(0), '127.0.0.10');
+      const hasty = await AddressedClient.open(wsUrl(0), '127.0.0.11');
+      for (const t of [1, 2, 3]) patient.send({ type: 'ping', t });
+      for (let t = 0; t < 17; t++) hasty.send({ type: 'ping', t });
+      expect(await hasty.closed).toEqual({ code: 4029, reason: 'rate-limited: too many messages before the connection was admitted; try again in 1 s' });
+      expect(patient.received).toEqual([]);
+      return patient;
+    };
+    const patient = await whilePaused().finally(() => inspector.call('CLIENT', 'UNPAUSE'));
     const pongs = [await patient.next('pong'), await patient.next('pong'), await patient.next('pong')];
     expect(pongs).toEqual([1, 2, 3].map((t) => ({ type: 'pong', t })));
     await closeAll([patient]);
