@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricsOf, sample, until } from './support/metrics.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
 import { TestClient, randomRoom } from './support/test-client.js';
 
 const GRACE_MS = 1500;
 let signal: RunningSignal;
+const away = async () => sample(await metricsOf(signal.httpUrl), 'whisper_peers_away');
 beforeAll(async () => {
   signal = await startTestSignal({ RESUME_GRACE_MS: String(GRACE_MS) });
 });
@@ -16,8 +18,9 @@ describe('resume', () => {
     const [bob, b] = await TestClient.join(signal.wsUrl, room, 'Bob');
     await alice.next('peer-joined');
 
+    const awayBefore = await away();
     bob.kill();
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the server to hold Bob as away', async () => (await away()) === awayBefore + 1);
     // Signals sent while Bob is away wait for him.
     alice.send({ type: 'signal', to: b.id, data: { n: 1 } });
     alice.send({ type: 'signal', to: b.id, data: { n: 2 } });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { metricsOf, sample } from './support/metrics.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
 
@@ -16,6 +17,8 @@ interface RunningProcess {
   process: SignalProcess;
   wsUrl: string;
   readyz(): Promise<{ status: number; text: string }>;
+  /** One sample of its /metrics. */
+  metric(series: string): Promise<number>;
 }
 
 let redis: RedisServer;
@@ -38,7 +41,8 @@ async function launch(): Promise<RunningProcess> {
     const response = await fetch(`http://127.0.0.1:${port}/readyz`);
     return { status: response.status, text: await response.text() };
   };
-  const running = { process, wsUrl: `ws://127.0.0.1:${port}/ws`, readyz };
+  const metric = async (series: string) => sample(await metricsOf(`http://127.0.0.1:${port}`), series);
+  const running = { process, wsUrl: `ws://127.0.0.1:${port}/ws`, readyz, metric };
   launched.push(running);
   await until('the process to be ready', async () => ((await readyz()).status === 200 ? true : undefined));
   return running;
@@ -127,11 +131,15 @@ describe('resume across processes', () => {
     const [alice, a] = await TestClient.join(one.wsUrl, room, 'Alice');
     const [bob, b] = await TestClient.join(two.wsUrl, room, 'Bob');
     await alice.next('peer-joined');
+    const awayBefore = await two.metric('whisper_peers_away');
+    const heldBefore = await two.metric('whisper_pending_signal_bytes');
     bob.kill();
-    await sleep(300);
+    await until('Bob to be away on his process', async () => ((await two.metric('whisper_peers_away')) === awayBefore + 1 ? true : undefined));
     alice.send({ type: 'signal', to: b.id, data: { n: 1 } });
     alice.send({ type: 'signal', to: b.id, data: { n: 2 } });
-    await sleep(300);
+    // Both have crossed to Bob's process, which holds them for him.
+    const bytes = (n: number) => Buffer.byteLength(JSON.stringify({ type: 'signal', from: a.id, data: { n } }));
+    await until('the signals to wait on his process', async () => ((await two.metric('whisper_pending_signal_bytes')) === heldBefore + bytes(1) + bytes(2) ? true : undefined));
 
     const [bob2, resumed] = await TestClient.join(three.wsUrl, room, 'Bob', { resume: b.resumeToken as string });
     expect(resumed).toMatchObject({ id: b.id, resumed: true, peers: [{ id: a.id, name: 'Alice' }] });
