@@ -28,9 +28,11 @@ interface LogLine {
 it('logs a refused address as a keyed tag, the same for the same address, and at most a few lines a second in a flood', async () => {
   const port = await signal.listening;
   const held = [await connectFrom(port, '127.0.0.21'), await connectFrom(port, '127.0.0.22')];
-  // 60 refusals of 127.0.0.21 and of 127.0.0.22, at once.
+  // 60 refusals of 127.0.0.21 and of 127.0.0.22, at once: as fast as this machine makes them.
+  const started = performance.now();
   const refused = await Promise.all(Array.from({ length: 120 }, (_, i) => connectFrom(port, i % 2 === 0 ? '127.0.0.21' : '127.0.0.22')));
   expect(await Promise.all(refused.map(({ closed }) => closed))).toEqual(Array(120).fill(4008));
+  const seconds = (performance.now() - started) / 1000;
   for (const { socket } of held) socket.close();
   await new Promise((r) => setTimeout(r, 200));
 
@@ -43,9 +45,11 @@ it('logs a refused address as a keyed tag, the same for the same address, and at
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine)
     .filter((line) => line.msg === 'refused by the per-address limits');
-  // The log bucket: ten at once, then five a second; the rest are counted in the next line's `unlogged`.
+  // The log bucket: ten at once, then five a second over the time the refusals took; the rest are counted in the
+  // next line's `unlogged`.
   expect(lines.length).toBeGreaterThanOrEqual(2);
-  expect(lines.length).toBeLessThanOrEqual(15);
+  expect(lines.length).toBeLessThanOrEqual(10 + Math.floor(5 * seconds));
+  expect(lines.length).toBeLessThan(120);
   for (const line of lines) {
     expect(line.reason).toBe('too-many-connections');
     expect(line.address).toMatch(/^[A-Za-z0-9_-]{10}$/);
