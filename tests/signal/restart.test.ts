@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { PeerId } from '../../signal/protocol/messages.js';
 import { SignalingClient } from '../../web/signaling/signaling-client.js';
-import { freePort } from '../support/free-port.js';
+import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { randomRoom } from './support/test-client.js';
 
@@ -106,7 +106,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 
 describe('restarting the signal process', () => {
   it('binds its port at once after serving traffic, and every client comes back and relays again', async () => {
-    const port = await freePort();
+    const port = await portForRestarts();
     const first = launch(port);
     expect(await first.listening).toBe(port);
 

@@ -1,20 +1,11 @@
 /**
  * A real `redis-server` of the test's own, on a free loopback port, keeping
- * nothing on disk; it can be stopped and started again on the same port.
+ * nothing on disk; it can be stopped and started again on the same port
+ * (which no other socket can have been given meanwhile: portForRestarts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { portForRestarts } from '../../support/free-port.js';
 
 export class RedisServer {
   #child: ChildProcess | null = null;
@@ -26,7 +17,8 @@ export class RedisServer {
   }
 
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+    // Started again on the same port after a stop: no other socket may have been given the port meanwhile.
+    const server = new RedisServer(await portForRestarts());
     await server.start();
     return server;
   }
