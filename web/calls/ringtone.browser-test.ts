@@ -11,6 +11,15 @@ declare const it: (title: string, body: () => Promise<void>) => void;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
+/** Waits until `check` holds: the audio context changes state when this machine's audio thread gets to it. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const end = performance.now() + 4000;
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('Ringtone: audio unlocked by a gesture', () => {
   it('makes no AudioContext before a gesture, and unlocks on the first click (a real one: a synthetic event is no gesture)', async () => {
     const target = document;
@@ -28,16 +37,14 @@ describe('Ringtone: audio unlocked by a gesture', () => {
       expect(made).to.have.length(0);
       expect(ringtone.unlocked).to.equal(false);
       await sendMouse({ type: 'click', position: [5, 5] });
-      await settle();
       expect(made).to.have.length(1);
-      expect(ringtone.unlocked).to.equal(true);
+      await until(() => ringtone.unlocked, 'the audio to be unlocked');
       // Idle until a ring, and a second gesture makes nothing new.
-      expect(made[0]!.state).to.equal('suspended');
+      await until(() => made[0]!.state === 'suspended', 'the context to idle');
       await sendKeys({ press: 'Shift' });
       ringtone.start('incoming');
-      await settle();
+      await until(() => made[0]!.state === 'running', 'the context to run');
       expect(made).to.have.length(1);
-      expect(made[0]!.state).to.equal('running');
       ringtone.stop();
     } finally {
       globalThis.AudioContext = Original;
