@@ -53,7 +53,23 @@ function unlink(a: Member, b: Member): void {
   b.links.delete(a.name);
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+/**
+ * Waits until `check` holds: each member stores a message (IndexedDB) before it acknowledges it, as fast as this
+ * machine's disk allows.
+ */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const end = performance.now() + 4000;
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Every message of `m` that has `text` is Delivered to each of `who`. */
+const deliveredTo = (m: Member, text: string, ...who: string[]) => {
+  const found = m.chat.history().filter((message) => message.text === text);
+  return found.length > 0 && found.every((message) => who.every((name) => message.recipients?.[name] === 'delivered'));
+};
 const texts = (m: Member) => m.chat.history().map((message) => message.text);
 
 async function trio(): Promise<[Member, Member, Member]> {
@@ -70,7 +86,7 @@ describe('RoomChat', () => {
   it('sends a message to every member, who each store it once, with its author, and acknowledge it for themselves', async () => {
     const [alice, bob, carol] = await trio();
     await alice.chat.send('Hello everyone');
-    await settle();
+    await until(() => deliveredTo(alice, 'Hello everyone', 'bob', 'carol'), 'Bob and Carol to have it');
     for (const other of [bob, carol]) {
       expect(texts(other)).to.deep.equal(['Hello everyone']);
       expect(other.chat.history()[0]!.author).to.equal('alice');
@@ -86,7 +102,7 @@ describe('RoomChat', () => {
     unlink(alice, carol);
     await alice.chat.send('one');
     await alice.chat.send('two');
-    await settle();
+    await until(() => deliveredTo(alice, 'one', 'bob') && deliveredTo(alice, 'two', 'bob'), 'Bob to have both');
     expect(texts(bob)).to.deep.equal(['one', 'two']);
     expect(texts(carol)).to.deep.equal([]);
     expect(alice.chat.history().map((m) => m.recipients)).to.deep.equal([
@@ -98,7 +114,7 @@ describe('RoomChat', () => {
     // Alice reloads before Carol is back: the queue is on her device.
     const reloaded = await member('alice', ['bob', 'carol'], alice.db);
     await link(reloaded, carol);
-    await settle();
+    await until(() => deliveredTo(reloaded, 'one', 'carol') && deliveredTo(reloaded, 'two', 'carol'), 'Carol to have both');
     expect(texts(carol)).to.deep.equal(['one', 'two']);
     expect(reloaded.chat.history().map((m) => m.status)).to.deep.equal(['delivered', 'delivered']);
     // The same message again (its ack was lost on the way): stored once, acknowledged again.
@@ -114,9 +130,10 @@ describe('RoomChat', () => {
     const [alice, bob, carol] = await trio();
     await alice.chat.send('from Alice');
     await bob.chat.send('from Bob');
-    await settle();
+    await until(() => deliveredTo(alice, 'from Alice', 'bob', 'carol') && deliveredTo(bob, 'from Bob', 'alice', 'carol'), 'both messages to reach everyone');
     await carol.chat.setActive(true, true);
-    await settle();
+    const readByCarol = (m: Member, text: string) => m.chat.history().find((message) => message.text === text)?.recipients?.['carol'] === 'read';
+    await until(() => readByCarol(alice, 'from Alice') && readByCarol(bob, 'from Bob'), "Carol's receipts");
     expect(alice.chat.history().find((m) => m.text === 'from Alice')!.recipients).to.deep.equal({ bob: 'delivered', carol: 'read' });
     expect(bob.chat.history().find((m) => m.text === 'from Bob')!.recipients).to.deep.equal({ alice: 'delivered', carol: 'read' });
     expect(carol.chat.unread()).to.equal(0);
@@ -125,7 +142,7 @@ describe('RoomChat', () => {
   it('lets no member answer for another, nor put a message in another room', async () => {
     const [alice, bob] = await trio();
     await alice.chat.send('only mine');
-    await settle();
+    await until(() => deliveredTo(alice, 'only mine', 'bob', 'carol'), 'Bob and Carol to have it');
     const id = alice.chat.history()[0]!.id;
     // Bob's channel says Carol read it, and marks a message that is not his: only Bob's own status moves.
     await alice.chat.receive('bob', { t: 'room-read', ids: [id] });
