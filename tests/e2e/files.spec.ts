@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
-import { attach, bytesSentShown, fileEntry, randomFile as randomFileIn, saved } from './files.js';
+import { attach, bytesSentShown, fileEntry, holdStoring, randomFile as randomFileIn, saved } from './files.js';
 import { closeAll, createRoom, meet, messages, newPerson, openChat, type Person } from './people.js';
 
 let people: Person[] = [];
@@ -42,6 +42,9 @@ test('a 50 MB file arrives byte-identical, with progress on both sides', async (
       return request(type);
     };
   });
+  // Bob's device stores nothing until the test lets it: the transfer is under way for the checks below, however
+  // fast this machine would move 50 MB.
+  const release = await holdStoring(bob);
   await entry.getByRole('button', { name: 'Accept' }).click();
   await expect(entry.getByRole('progressbar', { name: 'Transfer of holiday video.bin' })).toBeVisible();
   await expect(fileEntry(alice, 'holiday video.bin').getByRole('progressbar')).toBeVisible();
@@ -52,6 +55,7 @@ test('a 50 MB file arrives byte-identical, with progress on both sides', async (
   const asked = await dialog;
   expect(asked.type()).toBe('beforeunload');
   await asked.dismiss();
+  await release();
   await expect(entry).toContainText('Received and verified.', { timeout: 90_000 });
   await expect(fileEntry(alice, 'holiday video.bin')).toContainText('Sent and verified.');
   expect(await saved(bob, 'holiday video.bin')).toBe(file.sha256);
@@ -160,6 +164,8 @@ test('decline, cancel on either side, an empty file, an unusual name and many sm
   await expect(fileEntry(alice, 'no thanks.txt')).toContainText('They declined this file.');
 
   const big = await randomFile('big.bin', 30 * 1024 * 1024);
+  // Both cancels are pressed while the transfer is under way: Bob's device stores none of it meanwhile.
+  const release = await holdStoring(bob);
   await attach(alice, big.path);
   await fileEntry(bob, 'big.bin').getByRole('button', { name: 'Accept' }).click();
   await expect(fileEntry(bob, 'big.bin').getByRole('progressbar')).toBeVisible();
@@ -172,6 +178,7 @@ test('decline, cancel on either side, an empty file, an unusual name and many sm
   await expect(second.getByRole('progressbar')).toBeVisible();
   await second.getByRole('button', { name: 'Cancel' }).click();
   await expect(messages(alice).getByRole('listitem').filter({ hasText: 'big.bin' }).last()).toContainText('Cancelled by the other side.');
+  await release();
 
   const empty = join(dir, 'empty.txt');
   await writeFile(empty, '');
@@ -412,20 +419,30 @@ test('a transfer cut five times (reloads and network drops on both sides) ends s
   const room = await meet(browser, app.url, 'Alice', 'Bob');
   people = room.people;
   const [alice, bob] = room.people as [Person, Person];
-  const file = await randomFile('cut five times.bin', 96 * 1024 * 1024);
+  const size = 96 * 1024 * 1024;
+  const file = await randomFile('cut five times.bin', size);
   await sendUntil(alice, bob, file, 'cut five times.bin', 5);
   const drop = async (person: Person) => {
     await person.context.setOffline(true);
-    await person.page.waitForTimeout(2000);
+    // The drop lasts until the app has seen it: it tells the person.
+    await expect(person.page.getByRole('status').filter({ hasText: 'You are offline' })).toBeVisible();
     await person.context.setOffline(false);
   };
   const reload = async (person: Person) => {
     await person.page.reload();
     await openChat(person, person === bob ? 'Alice' : 'Bob');
   };
+  const percent = async () => Number(await fileEntry(bob, 'cut five times.bin').getByRole('progressbar').getAttribute('value'));
+  let reached = await percent();
   for (const cut of [() => reload(bob), () => drop(alice), () => reload(bob), () => drop(bob), () => reload(bob)]) {
+    // Each cut comes once more of the file has arrived since the last one, and while the rest is still to come:
+    // Bob's device stores a little further (5 points, and 5 MiB for the progress it reports every 16 chunks,
+    // about 4 MiB), then no more until the cut, however fast this machine moves it.
+    const release = await holdStoring(bob, Math.floor(((reached + 5) / 100) * size) + 5 * 1024 * 1024);
+    await expect.poll(percent, { timeout: 60_000, intervals: [50] }).toBeGreaterThanOrEqual(reached + 5);
+    reached = await percent();
     await cut();
-    await bob.page.waitForTimeout(3000);
+    await release();
   }
   const entry = fileEntry(bob, 'cut five times.bin');
   await expect(entry).toContainText('Received and verified.', { timeout: 150_000 });
