@@ -6,6 +6,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { join } from 'node:path';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { metricsOf, sample } from '../signal/support/metrics.js';
 import { expect, test } from './fixtures.js';
 import { PHONE, closeAll, createRoom, newPerson, openRoom, personEntry, type Person } from './people.js';
 
@@ -25,7 +26,8 @@ test('past the connections one address may hold, the room says why with Try agai
     TURN_SECRET: 'limits-test-secret',
     TURN_CREDENTIALS_PER_HOUR: '2',
   });
-  const app = `http://localhost:${await signal.listening}/`;
+  const port = await signal.listening;
+  const app = `http://localhost:${port}/`;
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   const carol = await newPerson(browser, 'Carol', PHONE);
@@ -45,9 +47,11 @@ test('past the connections one address may hold, the room says why with Try agai
   const { violations } = await new AxeBuilder({ page: carol.page }).options({ resultTypes: ['violations'] }).analyze();
   expect(violations.map((violation) => `${violation.id}: ${violation.help}`)).toEqual([]);
 
-  // Bob closes Whisper: Carol need not wait half a minute.
+  // Bob closes Whisper: Carol need not wait half a minute. (Once the server has seen his connection close: his
+  // browser and the server are other processes, and Carol's click could otherwise come first.)
   await bob.context.close();
   people = [alice, carol];
+  await expect.poll(async () => sample(await metricsOf(`http://127.0.0.1:${port}`), 'whisper_connections')).toBe(1);
   await refusal.getByRole('button', { name: 'Try again now' }).click();
   await expect(refusal).toHaveCount(0);
   await expect(personEntry(carol, 'Alice')).toBeVisible();
