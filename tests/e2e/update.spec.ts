@@ -40,8 +40,9 @@ test('a new build is offered with an Update prompt, and only applied when the pe
   const prompt = page.getByRole('region', { name: 'New version' });
   await expect(prompt).toBeVisible();
   await expect(prompt).toContainText('A new version of Whisper is ready.');
-  // Nothing happens by itself: the page is still the same page.
-  await page.waitForTimeout(500);
+  // Nothing happens by itself: the new worker waits for the person (installed, not activated, so it can neither
+  // take over nor reload anything), and the page is still the same page.
+  expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.waiting?.state)).toBe('installed');
   expect(await page.evaluate(() => (window as unknown as { marker?: boolean }).marker)).toBe(true);
 
   const reloaded = page.waitForEvent('load');
