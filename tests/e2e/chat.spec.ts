@@ -120,11 +120,43 @@ test('a message written while the other is away waits, then goes out by itself w
   await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Read');
 });
 
+/**
+ * Holds what each page sends through the signal server from its first connection offer on, until every one of
+ * `who` has sent an offer; then lets it all through, in order. The offers cross (glare), whichever page would
+ * otherwise have been quicker. Call before the pages open the app.
+ */
+async function crossOffers(...who: Person[]): Promise<void> {
+  const held = new Map<Person, Array<() => void>>();
+  const releaseWhenAllOffered = () => {
+    if (held.size < who.length) return;
+    for (const sends of held.values()) for (const send of sends.splice(0)) send();
+    released = true;
+  };
+  let released = false;
+  for (const person of who) {
+    await person.page.routeWebSocket(/\/ws$/, (socket) => {
+      const server = socket.connectToServer();
+      socket.onMessage((message) => {
+        const text = String(message);
+        if (!released && (held.has(person) || (text.includes('"type":"signal"') && text.includes('"type":"offer"')))) {
+          held.set(person, [...(held.get(person) ?? []), () => server.send(message)]);
+          releaseWhenAllOffered();
+          return;
+        }
+        server.send(message);
+      });
+      server.onMessage((message) => socket.send(message));
+    });
+  }
+}
+
 test('both sending at once (glare) connects and delivers both', async ({ browser, app }) => {
-  const room = await meet(browser, app.url, 'Alice', 'Bob');
-  people = room.people;
-  const [alice, bob] = room.people as [Person, Person];
-  // Neither has a connection yet; both open the chat and send in the same moment.
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await crossOffers(alice, bob);
+  await openRoom(bob, await createRoom(alice, app.url));
+  // Neither has a connection yet; both open the chat and send, and their offers cross.
   const aliceBox = alice.page.getByRole('textbox', { name: 'Message' });
   const bobBox = bob.page.getByRole('textbox', { name: 'Message' });
   await Promise.all([personEntry(alice, 'Bob').click(), personEntry(bob, 'Alice').click()]);
@@ -179,8 +211,16 @@ test('channels that open before the answer is applied on the offerer’s page: n
   const [alice, bob] = room.people as [Person, Person];
   // What a busy page can see: the connection is up and its channels open while the task that applies
   // the answer (and makes remoteDescription visible) has not run yet, on whichever side offers.
+  // The answer stays unseen until the channels are open, however quickly or slowly this machine opens them.
   const slowToSeeTheAnswer = () => {
     const apply = RTCPeerConnection.prototype.setRemoteDescription as (this: RTCPeerConnection, description?: RTCSessionDescriptionInit) => Promise<void>;
+    const create = RTCPeerConnection.prototype.createDataChannel;
+    const channels = new WeakMap<RTCPeerConnection, RTCDataChannel[]>();
+    RTCPeerConnection.prototype.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<typeof create>) {
+      const channel = create.apply(this, args);
+      channels.set(this, [...(channels.get(this) ?? []), channel]);
+      return channel;
+    };
     const hidden = new WeakSet<RTCPeerConnection>();
     const remote = Object.getOwnPropertyDescriptor(RTCPeerConnection.prototype, 'remoteDescription')!;
     Object.defineProperty(RTCPeerConnection.prototype, 'remoteDescription', {
@@ -192,7 +232,8 @@ test('channels that open before the answer is applied on the offerer’s page: n
       if (description?.type !== 'answer' || this.currentRemoteDescription) return apply.call(this, description);
       hidden.add(this);
       await apply.call(this, description);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const opening = (channels.get(this) ?? []).filter((channel) => channel.readyState !== 'open');
+      await Promise.all(opening.map((channel) => new Promise((resolve) => channel.addEventListener('open', resolve, { once: true }))));
       hidden.delete(this);
     };
   };
