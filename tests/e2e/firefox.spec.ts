@@ -13,7 +13,7 @@ import { launchCoturn, NAMESPACE_ADDRESS } from '../support/coturn-process.js';
 import { startMitmRelay, type MitmRelay } from '../support/mitm-relay.js';
 import { launchSignal } from '../support/signal-process.js';
 import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
-import { attach, bytesSentShown, fileEntry, randomFile, saved } from './files.js';
+import { attach, bytesSentShown, fileEntry, holdStoringInPage, randomFile, saved } from './files.js';
 import { test as base, expect } from './fixtures.js';
 import type { InPage } from './by-role.js';
 import { attachIn, entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn, personEntryIn, savedIn, sendIn, statusIn } from './firefox.js';
@@ -124,6 +124,9 @@ test('a 32 MiB file each way, hashed on Save; the Firefox receiver reloads mid-t
     await openChat(alice, 'Bob');
     await attach(alice, toFirefox.path);
     await openChatIn(bob, 'Alice');
+    // Bob's Firefox stores two thirds of the file (its progress comes every 16 chunks, 4 MiB here), then nothing
+    // until his reload: the reload cuts a transfer under way, however fast this machine would have finished it.
+    await bob.page.evaluate(holdStoringInPage, Math.floor((2 / 3) * 32 * 1024 * 1024));
     await bob.click('button', 'Accept', { within: await entryIn(bob, 'to firefox.bin') });
     await bob.page.waitForFunction(
       (entryText: string) => {
@@ -135,6 +138,8 @@ test('a 32 MiB file each way, hashed on Save; the Firefox receiver reloads mid-t
       { timeout: 60_000, polling: 100 },
       'to firefox.bin',
     );
+    // Still under way on the sender's side when the reload cuts it.
+    await expect(fileEntry(alice, 'to firefox.bin').getByRole('progressbar')).toBeVisible();
     await bob.page.reload();
     await openChatIn(bob, 'Alice');
     await bob.waitForText(await entryIn(bob, 'to firefox.bin'), /Received and verified\./, 90_000);
