@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Locator } from '@playwright/test';
 import { seededRandom } from '../bench/statistics.js';
-import { freePort } from '../support/free-port.js';
+import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { watchForProblems } from './fixtures.js';
@@ -393,7 +393,7 @@ test('chat one to one and in the room, files both ways and a call survive reload
   test.setTimeout(SOAK_MINUTES > 0 ? (SOAK_MINUTES + 10) * 60_000 : 600_000);
   const actor = async (name: string, other: string): Promise<Actor> => ({ ...(await newPerson(browser, name)), other, laterProblems: [] });
   world = new World(await actor('Alice', 'Bob'), await actor('Bob', 'Alice'), await actor('Carol', 'Alice'), dir);
-  world.port = await freePort();
+  world.port = await portForRestarts();
   await world.startSignal();
   world.link = await createRoom(world.alice, `http://localhost:${world.port}`);
   await openRoom(world.bob, world.link);

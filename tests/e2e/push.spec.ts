@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Worker } from '@playwright/test';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
-import { freePort } from '../support/free-port.js';
+import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
 import { expect, test, watchForProblems } from './fixtures.js';
@@ -55,7 +55,7 @@ async function startSignal(port: number): Promise<void> {
 
 test.beforeAll(async () => {
   service = await PushService.start();
-  await startSignal(await freePort());
+  await startSignal(await portForRestarts());
 });
 
 test.afterAll(async () => {
