@@ -13,10 +13,12 @@ test.describe('app shell served by the signal process', () => {
   test('blocks an injected inline script, as the CSP promises', async ({ page, app, problems }) => {
     await page.goto(app.url);
     const ran = await page.evaluate(async () => {
+      // The browser reports the blocked script in an event of its own: waited for, not given 100 ms.
+      const reported = new Promise((resolve) => document.addEventListener('securitypolicyviolation', resolve, { once: true }));
       const script = document.createElement('script');
       script.textContent = 'window.__injected = true';
       document.body.append(script);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await reported;
       return (window as unknown as { __injected?: boolean }).__injected === true;
     });
     expect(ran).toBe(false);
