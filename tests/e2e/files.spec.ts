@@ -403,9 +403,24 @@ test('both people reload at once and a file is attached right away: the receiver
   const file = await randomFile('after reload.bin', 96 * 1024 * 1024);
   // Both reload within a second; Alice attaches the file as soon as her chat is back, while the two
   // reconnect (the file's history entry must never travel as a chat message and take the offer's place).
+  // Bob's page sends no signal until she has: the two are still reconnecting when she attaches, whichever page
+  // this machine would have had back first.
+  let reconnecting = true;
+  const held: Array<() => void> = [];
+  await bob.page.routeWebSocket(/\/ws$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((message) => {
+      if (reconnecting && String(message).includes('"type":"signal"')) held.push(() => server.send(message));
+      else server.send(message);
+    });
+    server.onMessage((message) => socket.send(message));
+  });
   await Promise.all([alice.page.reload(), bob.page.reload()]);
   await Promise.all([openChat(alice, 'Bob'), openChat(bob, 'Alice')]);
+  await expect(alice.page.getByText('Direct (P2P)')).toBeHidden();
   await attach(alice, file.path);
+  reconnecting = false;
+  for (const send of held.splice(0)) send();
   const entry = fileEntry(bob, 'after reload.bin');
   await expect(entry).toContainText('96.0 MiB');
   await entry.getByRole('button', { name: 'Accept' }).click();
