@@ -8,40 +8,38 @@
  */
 import { join } from 'node:path';
 import { launchSignal } from '../support/signal-process.js';
-import { test as base, expect } from './fixtures.js';
+import { test, expect } from './fixtures.js';
 import { closeAll, createRoom, newPerson, openChat, personEntry, send, statusOf, type Person } from './people.js';
-import { openChatIn, openRoomIn, startWebKitDriver, waitForEntryIn, WebKitPerson, type WebKitDriver } from './webkit.js';
-
-const test = base.extend<object, { webkit: WebKitDriver }>({
-  webkit: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const driver = await startWebKitDriver();
-      await use(driver);
-      await driver.stop();
-    },
-    { scope: 'worker' },
-  ],
-});
+import { openChatIn, openRoomIn, reportHang, waitForEntryIn, WebKitHang, WebKitPerson, withReplacement } from './webkit.js';
 
 const NOTICE = 'This browser cannot connect to people directly';
 
 let people: Person[] = [];
 let kits: WebKitPerson[] = [];
-test.afterEach(async ({ webkit }, testInfo) => {
+test.afterEach(async ({}, testInfo) => {
   // What WebKitWebDriver and MiniBrowser said, beside a failure (a hang leaves nothing else to read).
-  if (testInfo.status !== testInfo.expectedStatus) await testInfo.attach('webkitwebdriver-output', { body: webkit.output(), contentType: 'text/plain' });
+  if (testInfo.status !== testInfo.expectedStatus) {
+    for (const kit of kits) await testInfo.attach(`webkitwebdriver-output-${kit.name}`, { body: kit.output(), contentType: 'text/plain' });
+  }
   await closeAll(people);
   for (const kit of kits.splice(0)) {
-    await kit.close();
+    // The steps are done: a browser that hangs while quitting is ended, and said so, without failing them.
+    await kit.close().catch(async (error: unknown) => {
+      if (!(error instanceof WebKitHang)) throw error;
+      await reportHang(testInfo, error, 'while closing, after the steps: its processes were ended');
+    });
     expect(kit.problems, `${kit.name}'s page (WebKit) reported errors`).toEqual([]);
   }
 });
 
-async function webkitPerson(webkit: WebKitDriver, name: string, options?: { windows: boolean }): Promise<WebKitPerson> {
-  const person = await WebKitPerson.open(webkit, name, options);
-  kits.push(person);
-  return person;
+/** `steps` done by a WebKit person named `name`; if their browser hangs, by a new one, once (see `withReplacement`). */
+function asWebKitPerson<T>(name: string, steps: (person: WebKitPerson) => Promise<T>, options?: { windows: boolean }): Promise<T> {
+  const open = async () => {
+    const person = await WebKitPerson.open(name, options);
+    kits.push(person);
+    return person;
+  };
+  return withReplacement(test.info(), open, steps);
 }
 
 /** How wide the page is laid out, against the width of the window. */
@@ -59,138 +57,147 @@ function box(person: WebKitPerson, element: import('selenium-webdriver').WebElem
   );
 }
 
-test('WebKit: the shell loads with no uncaught error', async ({ webkit, app }) => {
-  const bob = await webkitPerson(webkit, 'Bob');
-  await bob.goto(app.url);
-  await bob.find('heading', 'Whisper');
-  await bob.find('textbox', 'Your name');
-  await bob.find('button', 'Join');
-  expect(await bob.count('heading', 'Whisper cannot start')).toBe(0);
-  await bob.collectErrors();
-  expect(bob.problems).toEqual([]);
-});
-
-test('WebKit: without WebRTC, the name, home and room screens say what works and what does not, and offer nothing that needs a connection', async ({ webkit, app }) => {
-  const bob = await webkitPerson(webkit, 'Bob');
-  await bob.goto(app.url);
-  // The premise: this WebKit has no WebRTC at all.
-  expect(await bob.run('return typeof RTCPeerConnection;')).toBe('undefined');
-
-  const notice = await bob.find('region', NOTICE);
-  expect(await bob.text(notice)).toBe(
-    `${NOTICE} Whisper sends messages, files and calls straight from one device to another over WebRTC, which this browser does not have. ` +
-      'Here you can open rooms, see who is in them and read the history kept on this device, but not send anything. ' +
-      'To talk with people, open Whisper in a current Chrome, Firefox, Safari or Edge.',
-  );
-  await bob.fill('textbox', 'Your name', 'Bob');
-  await bob.click('button', 'Join');
-  await bob.find('button', 'New room');
-  const onHome = await bob.find('region', NOTICE);
-  expect((await box(bob, onHome)).top).toBeGreaterThanOrEqual(0);
-
-  await bob.click('button', 'New room');
-  await bob.find('button', 'Share');
-  const inRoom = await bob.find('region', NOTICE);
-  const { bottom } = await box(bob, inRoom);
-  expect(bottom, 'the explanation is on screen without scrolling').toBeLessThanOrEqual(await bob.run<number>('return innerHeight;'));
-  expect(await bob.count('switch', /^Relay only/)).toBe(0);
-  expect(await bob.count('switch', /^Notify me when I’m away/)).toBe(0);
-});
-
-test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, webkit, app }) => {
-  const alice = await newPerson(browser, 'Alice');
-  people = [alice];
-  const bob = await webkitPerson(webkit, 'Bob');
-  const link = await createRoom(alice, app.url);
-  await openRoomIn(bob, link);
-  await waitForEntryIn(bob, 'Alice', 'Alice, online');
-  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, online');
-  // Alice writes: her app offers Bob's a connection, which it leaves unanswered (without an error).
-  await openChat(alice, 'Bob');
-  await send(alice, 'Hello Bob');
-  await expect(statusOf(alice, 'Hello Bob')).toHaveAccessibleName('Queued');
-
-  await openChatIn(bob, 'Alice');
-  expect(await bob.text(await bob.find('note'))).toBe(
-    'Messages, files and calls to Alice cannot be sent from this browser: they need WebRTC, which it does not have. Open this room in a current Chrome, Firefox, Safari or Edge to talk with Alice.',
-  );
-  expect(await bob.text(await bob.find('list', 'Messages'))).toBe('No messages on this device.');
-  for (const control of ['Attach file', 'Send', 'Audio call', 'Video call', 'Ping', 'Connection stats']) expect(await bob.count('button', control), control).toBe(0);
-  expect(await bob.count('textbox', 'Message')).toBe(0);
-
-  // Alice leaves: from now on only Bob's own storage knows her.
-  await closeAll(people);
-  await waitForEntryIn(bob, 'Alice', 'Alice, offline');
-  await bob.reload();
-  await bob.find('button', 'Share');
-  expect(await bob.count('textbox', 'Your name')).toBe(0);
-  await waitForEntryIn(bob, 'Alice', 'Alice, offline');
-
-  await bob.goto(app.url);
-  await bob.find('paragraph', undefined, { hasText: 'Hello, Bob.' });
-  const room = new URL(link).pathname.slice('/r/'.length);
-  const recent = await bob.find('link', `Room ${room.slice(0, 6)}…`, { within: await bob.find('navigation', 'Recent rooms') });
-  expect(await recent.getAttribute('href')).toBe(link);
-});
-
-test('WebKit: the service worker installs, precaches the shell, and opens the app while the server is down', async ({ webkit }) => {
-  // A server of its own, stopped halfway.
-  const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
-  try {
-    const url = `http://localhost:${await signal.listening}/`;
-    const bob = await webkitPerson(webkit, 'Bob');
-    await bob.goto(url);
+test('WebKit: the shell loads with no uncaught error', async ({ app }) => {
+  await asWebKitPerson('Bob', async (bob) => {
+    await bob.goto(app.url);
+    await bob.find('heading', 'Whisper');
     await bob.find('textbox', 'Your name');
-    const installed = await bob.bounded(
-      'read the service worker and its caches',
-      bob.driver.executeAsyncScript<{ scope: string; caches: string[]; shell: string[] } | { error: string }>(`
-      const done = arguments[arguments.length - 1];
-      navigator.serviceWorker.ready.then(async (registration) => {
-        const names = await caches.keys();
-        const shell = [];
-        for (const name of names) for (const request of await (await caches.open(name)).keys()) shell.push(new URL(request.url).pathname);
-        done({ scope: registration.scope, caches: names, shell });
-      }, (error) => done({ error: String(error) }));`),
+    await bob.find('button', 'Join');
+    expect(await bob.count('heading', 'Whisper cannot start')).toBe(0);
+    await bob.collectErrors();
+    expect(bob.problems).toEqual([]);
+  });
+});
+
+test('WebKit: without WebRTC, the name, home and room screens say what works and what does not, and offer nothing that needs a connection', async ({ app }) => {
+  await asWebKitPerson('Bob', async (bob) => {
+    await bob.goto(app.url);
+    // The premise: this WebKit has no WebRTC at all.
+    expect(await bob.run('return typeof RTCPeerConnection;')).toBe('undefined');
+
+    const notice = await bob.find('region', NOTICE);
+    expect(await bob.text(notice)).toBe(
+      `${NOTICE} Whisper sends messages, files and calls straight from one device to another over WebRTC, which this browser does not have. ` +
+        'Here you can open rooms, see who is in them and read the history kept on this device, but not send anything. ' +
+        'To talk with people, open Whisper in a current Chrome, Firefox, Safari or Edge.',
     );
-    if ('error' in installed) throw new Error(`navigator.serviceWorker.ready failed: ${installed.error}`);
-    expect(installed.scope).toBe(url);
-    expect(installed.caches).toContainEqual(expect.stringMatching(/^workbox-precache-v2-/));
-    expect(installed.shell).toContain('/index.html');
-    expect(installed.shell.filter((path) => /^\/assets\/.+\.js$/.test(path)).length).toBeGreaterThan(0);
+    await bob.fill('textbox', 'Your name', 'Bob');
+    await bob.click('button', 'Join');
+    await bob.find('button', 'New room');
+    const onHome = await bob.find('region', NOTICE);
+    expect((await box(bob, onHome)).top).toBeGreaterThanOrEqual(0);
 
-    await signal.stop();
-    await bob.reload();
-    await bob.find('textbox', 'Your name');
-    await bob.find('region', NOTICE);
-    expect(await bob.run('return navigator.serviceWorker.controller !== null;'), 'the page came from the service worker').toBe(true);
-  } finally {
-    await signal.stop();
-  }
+    await bob.click('button', 'New room');
+    await bob.find('button', 'Share');
+    const inRoom = await bob.find('region', NOTICE);
+    const { bottom } = await box(bob, inRoom);
+    expect(bottom, 'the explanation is on screen without scrolling').toBeLessThanOrEqual(await bob.run<number>('return innerHeight;'));
+    expect(await bob.count('switch', /^Relay only/)).toBe(0);
+    expect(await bob.count('switch', /^Notify me when I’m away/)).toBe(0);
+  });
 });
 
-test('WebKit: at 390 × 844 the home screen and the room fit the width, the explanation in view', async ({ webkit, app }) => {
-  const bob = await webkitPerson(webkit, 'Bob', { windows: true });
-  await bob.goto(app.url);
-  await bob.fill('textbox', 'Your name', 'Bob');
-  await bob.click('button', 'Join');
-  await bob.find('button', 'New room');
-  await bob.openWindow(app.url, 390, 844);
-  expect(await bob.run('return [innerWidth, innerHeight];')).toEqual([390, 844]);
+test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, app }) => {
+  // Alice is made with Bob: if his browser hangs, a new Bob meets a new Alice in a new room.
+  await asWebKitPerson('Bob', async (bob) => {
+    const alice = await newPerson(browser, 'Alice');
+    people.push(alice);
+    const link = await createRoom(alice, app.url);
+    await openRoomIn(bob, link);
+    await waitForEntryIn(bob, 'Alice', 'Alice, online');
+    await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, online');
+    // Alice writes: her app offers Bob's a connection, which it leaves unanswered (without an error).
+    await openChat(alice, 'Bob');
+    await send(alice, 'Hello Bob');
+    await expect(statusOf(alice, 'Hello Bob')).toHaveAccessibleName('Queued');
 
-  await bob.find('button', 'New room');
-  const home = await widths(bob);
-  expect(home.scroll, 'no horizontal scroll on the home screen').toBeLessThanOrEqual(home.client);
-  expect((await box(bob, await bob.find('region', NOTICE))).right).toBeLessThanOrEqual(390);
+    await openChatIn(bob, 'Alice');
+    expect(await bob.text(await bob.find('note'))).toBe(
+      'Messages, files and calls to Alice cannot be sent from this browser: they need WebRTC, which it does not have. Open this room in a current Chrome, Firefox, Safari or Edge to talk with Alice.',
+    );
+    expect(await bob.text(await bob.find('list', 'Messages'))).toBe('No messages on this device.');
+    for (const control of ['Attach file', 'Send', 'Audio call', 'Video call', 'Ping', 'Connection stats']) expect(await bob.count('button', control), control).toBe(0);
+    expect(await bob.count('textbox', 'Message')).toBe(0);
 
-  await bob.click('button', 'New room');
-  const share = await bob.find('button', 'Share');
-  const room = await widths(bob);
-  expect(room.scroll, 'no horizontal scroll in the room').toBeLessThanOrEqual(room.client);
-  // The room clips what is wider than the screen rather than scrolling: what matters must be inside.
-  for (const element of [share, await bob.find('region', NOTICE), await bob.find('paragraph', undefined, { hasText: 'No one else is here yet' })]) {
-    const { left, right, bottom } = await box(bob, element);
-    expect(left).toBeGreaterThanOrEqual(0);
-    expect(right).toBeLessThanOrEqual(390);
-    expect(bottom).toBeLessThanOrEqual(844);
-  }
+    // Alice leaves: from now on only Bob's own storage knows her.
+    await closeAll(people);
+    await waitForEntryIn(bob, 'Alice', 'Alice, offline');
+    await bob.reload();
+    await bob.find('button', 'Share');
+    expect(await bob.count('textbox', 'Your name')).toBe(0);
+    await waitForEntryIn(bob, 'Alice', 'Alice, offline');
+
+    await bob.goto(app.url);
+    await bob.find('paragraph', undefined, { hasText: 'Hello, Bob.' });
+    const room = new URL(link).pathname.slice('/r/'.length);
+    const recent = await bob.find('link', `Room ${room.slice(0, 6)}…`, { within: await bob.find('navigation', 'Recent rooms') });
+    expect(await recent.getAttribute('href')).toBe(link);
+  });
+});
+
+test('WebKit: the service worker installs, precaches the shell, and opens the app while the server is down', async () => {
+  await asWebKitPerson('Bob', async (bob) => {
+    // A server of its own, stopped halfway (a new one if Bob's browser hangs and he starts again).
+    const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
+    try {
+      const url = `http://localhost:${await signal.listening}/`;
+      await bob.goto(url);
+      await bob.find('textbox', 'Your name');
+      const installed = await bob.bounded('read the service worker and its caches', () =>
+        bob.driver.executeAsyncScript<{ scope: string; caches: string[]; shell: string[] } | { error: string }>(`
+        const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.ready.then(async (registration) => {
+          const names = await caches.keys();
+          const shell = [];
+          for (const name of names) for (const request of await (await caches.open(name)).keys()) shell.push(new URL(request.url).pathname);
+          done({ scope: registration.scope, caches: names, shell });
+        }, (error) => done({ error: String(error) }));`),
+      );
+      if ('error' in installed) throw new Error(`navigator.serviceWorker.ready failed: ${installed.error}`);
+      expect(installed.scope).toBe(url);
+      expect(installed.caches).toContainEqual(expect.stringMatching(/^workbox-precache-v2-/));
+      expect(installed.shell).toContain('/index.html');
+      expect(installed.shell.filter((path) => /^\/assets\/.+\.js$/.test(path)).length).toBeGreaterThan(0);
+
+      await signal.stop();
+      await bob.reload();
+      await bob.find('textbox', 'Your name');
+      await bob.find('region', NOTICE);
+      expect(await bob.run('return navigator.serviceWorker.controller !== null;'), 'the page came from the service worker').toBe(true);
+    } finally {
+      await signal.stop();
+    }
+  });
+});
+
+test('WebKit: at 390 × 844 the home screen and the room fit the width, the explanation in view', async ({ app }) => {
+  await asWebKitPerson(
+    'Bob',
+    async (bob) => {
+      await bob.goto(app.url);
+      await bob.fill('textbox', 'Your name', 'Bob');
+      await bob.click('button', 'Join');
+      await bob.find('button', 'New room');
+      await bob.openWindow(app.url, 390, 844);
+      expect(await bob.run('return [innerWidth, innerHeight];')).toEqual([390, 844]);
+
+      await bob.find('button', 'New room');
+      const home = await widths(bob);
+      expect(home.scroll, 'no horizontal scroll on the home screen').toBeLessThanOrEqual(home.client);
+      expect((await box(bob, await bob.find('region', NOTICE))).right).toBeLessThanOrEqual(390);
+
+      await bob.click('button', 'New room');
+      const share = await bob.find('button', 'Share');
+      const room = await widths(bob);
+      expect(room.scroll, 'no horizontal scroll in the room').toBeLessThanOrEqual(room.client);
+      // The room clips what is wider than the screen rather than scrolling: what matters must be inside.
+      for (const element of [share, await bob.find('region', NOTICE), await bob.find('paragraph', undefined, { hasText: 'No one else is here yet' })]) {
+        const { left, right, bottom } = await box(bob, element);
+        expect(left).toBeGreaterThanOrEqual(0);
+        expect(right).toBeLessThanOrEqual(390);
+        expect(bottom).toBeLessThanOrEqual(844);
+      }
+    },
+    { windows: true },
+  );
 });

@@ -7,18 +7,28 @@
  * suite's browser without WebRTC. A person is a WebDriver session of their own,
  * that is a MiniBrowser with its own storage, acted on by role and accessible
  * name through the shadow-root-walking finder of by-role.ts. WebKitWebDriver
- * runs one session at a time: one WebKit person at once per driver.
+ * runs one session at a time, so each person has a driver (and a display) of
+ * their own: a person's whole process group can be ended without touching anyone else.
+ *
+ * Every WebDriver command is bounded. One that never returns is a WebKitHang,
+ * with the stacks of WebKit's processes then; `withReplacement` ends that
+ * person and does their steps again with a new one, once, and says so in the
+ * test's report. WH_WEBKIT_HANG=<part of a command's name> makes the first
+ * such command in a worker hang (its web processes stopped with SIGSTOP), to
+ * see that at work.
  *
  * WebDriver here has no log endpoint and no BiDi, so a page's errors are
  * recorded by the page itself, from a recorder installed right after each load
  * (an error while the page loads shows as a screen that never comes). Scripts
  * sent with executeScript run although the app's CSP allows no inline script.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { test, type TestInfo } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Builder, type WebDriver, type WebElement } from 'selenium-webdriver';
 import { freePort } from '../support/free-port.js';
+import { groupProcesses, groupState, type GroupState } from '../support/process-stacks.js';
 import { BY_ROLE_SOURCE, describeName, nameArg } from './by-role.js';
 
 export const WEBKIT_DRIVER_PATH = process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver';
@@ -26,15 +36,25 @@ export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ?? '/usr/lib/x86_64
 
 const STARTUP_MS = 20_000;
 const TIMEOUT = 15_000;
+/** How long a WebDriver command may take before it counts as hung: longer than any wait or timeout it is given. */
+const HANG_MS = TIMEOUT + 2000;
+/** How long gdb may take over one process's stacks (they are read side by side). */
+const STACKS_MS = 20_000;
 
 /** A WebKitWebDriver on its own virtual display, serving WebDriver sessions on `url`. */
 export interface WebKitDriver {
   url: string;
   /** The last 4000 characters the driver, its display and its browsers wrote (kept for a failing test). */
   output(): string;
+  /** Its processes now (the driver, Xvfb, the browser and its web and network processes), with WebKit's stacks. */
+  state(): Promise<GroupState>;
+  /** Stops (SIGSTOP) the browser's web processes: the fault WH_WEBKIT_HANG injects. */
+  freezeWebProcesses(): Promise<void>;
   /** Ends the driver, its display and any browser still open: the whole process group. */
   stop(): Promise<void>;
 }
+
+const WEBKIT_PROCESS = /^(WebKit|MiniBrowser|Xvfb)/;
 
 export async function startWebKitDriver(): Promise<WebKitDriver> {
   for (const [path, fix] of [
@@ -53,13 +73,18 @@ export async function startWebKitDriver(): Promise<WebKitDriver> {
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
+  const group = child.pid!;
   const stop = () => stopGroup(child, exited);
+  const freezeWebProcesses = async () => {
+    for (const { pid, name } of (await groupProcesses(group)).processes) if (name.startsWith('WebKitWebProces')) process.kill(pid, 'SIGSTOP');
+  };
+  const driver = { url, output: () => output, state: () => groupState(group, (name) => WEBKIT_PROCESS.test(name), STACKS_MS), freezeWebProcesses, stop };
   const deadline = Date.now() + STARTUP_MS;
   for (;;) {
     const ready = await fetch(`${url}/status`)
       .then(async (response) => ((await response.json()) as { value?: { ready?: boolean } }).value?.ready === true)
       .catch(() => false);
-    if (ready) return { url, output: () => output, stop };
+    if (ready) return driver;
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`WebKitWebDriver did not start on port ${port}: ${output}`);
@@ -104,31 +129,67 @@ async function driverProcessOf(xvfbRun: number): Promise<number | null> {
 }
 
 /**
- * `command`, or an error naming `what` when it has not returned within TIMEOUT (plus a little), with the
- * state of the WebKit processes then. A WebDriver command to WebKitGTK has, rarely and only under load,
- * never returned (twice in this suite's full runs, in the 390 px test): every command a person sends is
- * bounded, so that a hang says which command it was instead of running out the test's time in silence.
+ * A WebDriver command that never returned: WebKit hung, not the app (whose failures end a command with an
+ * error, or a wait that runs out). It carries the state of the person's WebKit processes then. Such a
+ * command to WebKitGTK has, rarely and only under load, never returned (twice in about fifteen full runs
+ * of this suite, both in the 390 px test).
  */
-async function bounded<T>(who: string, what: string, command: Promise<T>): Promise<T> {
+export class WebKitHang extends Error {
+  override readonly name = 'WebKitHang';
+
+  constructor(
+    readonly who: string,
+    readonly what: string,
+    readonly state: GroupState,
+    /** What the driver, its display and its browser wrote last. */
+    readonly output: string,
+  ) {
+    super(`${who}: "${what}" did not return within ${HANG_MS} ms; WebKit's processes then:\n${state.processes}\nTheir main threads, innermost frame first:\n${state.summary}`);
+  }
+}
+
+/** WH_WEBKIT_HANG: the command to make hang, once in this worker. */
+let hangToInject = process.env.WH_WEBKIT_HANG;
+
+/**
+ * `command()`, or a WebKitHang when it has not returned within HANG_MS: every command a person sends is
+ * bounded, so that a hang says which command it was and what WebKit's processes were doing, instead of
+ * running out the test's time in silence.
+ */
+async function bounded<T>(server: WebKitDriver, who: string, what: string, command: () => Promise<T>): Promise<T> {
+  if (hangToInject && what.includes(hangToInject)) {
+    hangToInject = undefined;
+    await server.freezeWebProcesses();
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${who}: "${what}" did not return within ${TIMEOUT + 2000} ms; WebKit's processes then:\n${webkitProcesses()}`)), TIMEOUT + 2000);
+    timer = setTimeout(() => {
+      // Read whenever the hang comes, however late in the test.
+      giveTestMoreTime(STACKS_MS);
+      void server.state().then((state) => reject(new WebKitHang(who, what, state, server.output())));
+    }, HANG_MS);
   });
   try {
-    return await Promise.race([command, hung]);
+    return await Promise.race([command(), hung]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** pid, state, CPU, memory and name of the driver, the browsers and their web and network processes. */
-function webkitProcesses(): string {
+/** Adds `ms` to the running test's time: the time a hang costs (reading its stacks, the attempt it spoiled) is not the test's. */
+function giveTestMoreTime(ms: number): void {
   try {
-    const lines = execFileSync('ps', ['-eo', 'pid,ppid,stat,pcpu,rss,etime,comm'], { encoding: 'utf8' }).split('\n');
-    return [lines[0], ...lines.filter((line) => /WebKit|MiniBrowser|Xvfb/.test(line))].join('\n');
-  } catch (error) {
-    return `(ps failed: ${String(error)})`;
+    const testInfo = test.info();
+    // 0 is no limit at all.
+    if (testInfo.timeout > 0) testInfo.setTimeout(testInfo.timeout + ms);
+  } catch {
+    // Not in a test: nothing to extend.
   }
+}
+
+/** Rethrows a hang as it is, so that a wait's own message does not hide it. */
+function keepHang(error: unknown): void {
+  if (error instanceof WebKitHang) throw error;
 }
 
 export interface Find {
@@ -153,59 +214,75 @@ if (!globalThis.whErrors) {
   };
 }`;
 
-/** One person in WebKit: their own WebDriver session (a browser of their own); the page's errors are collected. */
+/** One person in WebKit: their own WebDriver session (a driver and a browser of their own); the page's errors are collected. */
 export class WebKitPerson {
   readonly problems: string[] = [];
+  private ended = false;
 
   private constructor(
     readonly name: string,
     readonly driver: WebDriver,
+    private readonly server: WebKitDriver,
   ) {}
 
   /** `windows`: scripts may open windows (`openWindow`), which MiniBrowser otherwise blocks as pop-ups. */
-  static async open(server: WebKitDriver, name: string, { windows = false } = {}): Promise<WebKitPerson> {
+  static async open(name: string, { windows = false } = {}): Promise<WebKitPerson> {
     const args = ['--automation', ...(windows ? ['--javascript-can-open-windows-automatically=true'] : [])];
+    const server = await startWebKitDriver();
     const who = `${name} (WebKit)`;
-    const driver = await bounded(
-      who,
-      'start MiniBrowser',
-      new Builder()
-        .usingServer(server.url)
-        .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args } })
-        .build(),
-    );
-    // A page that never finishes loading fails a command after TIMEOUT, not after WebDriver's default 300 s.
-    await bounded(who, 'set timeouts', driver.manage().setTimeouts({ script: TIMEOUT, pageLoad: TIMEOUT }));
-    return new WebKitPerson(name, driver);
+    try {
+      const driver = await bounded(server, who, 'start MiniBrowser', () =>
+        new Builder()
+          .usingServer(server.url)
+          .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args } })
+          .build(),
+      );
+      // A page that never finishes loading fails a command after TIMEOUT, not after WebDriver's default 300 s.
+      await bounded(server, who, 'set timeouts', () => driver.manage().setTimeouts({ script: TIMEOUT, pageLoad: TIMEOUT }));
+      return new WebKitPerson(name, driver, server);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+
+  /** What the person's driver, display and browser wrote last. */
+  output(): string {
+    return this.server.output();
   }
 
   /** Opens `url` in the current window; the errors of the page left behind are kept. */
   async goto(url: string): Promise<void> {
     await this.collectErrors();
-    await this.bounded(`open ${url}`, this.driver.get(url));
+    await this.bounded(`open ${url}`, () => this.driver.get(url));
     await this.recordErrors();
   }
 
   async reload(): Promise<void> {
     await this.collectErrors();
-    await this.bounded('reload', this.driver.navigate().refresh());
+    await this.bounded('reload', () => this.driver.navigate().refresh());
     await this.recordErrors();
   }
 
   /** Starts recording the errors of the page in the current window (after a load). */
   async recordErrors(): Promise<void> {
-    await this.bounded('record errors', this.driver.executeScript(RECORD_ERRORS));
+    await this.bounded('record errors', () => this.driver.executeScript(RECORD_ERRORS));
   }
 
-  /** Moves what the current page recorded into `problems`. */
+  /** Moves what the current page recorded into `problems` (nothing when there is no page to ask). */
   async collectErrors(): Promise<void> {
-    const errors = await this.bounded('collect errors', this.driver.executeScript<string[] | null>('return globalThis.whErrors ? globalThis.whErrors.splice(0) : null')).catch(() => null);
+    const errors = await this.bounded('collect errors', () => this.driver.executeScript<string[] | null>('return globalThis.whErrors ? globalThis.whErrors.splice(0) : null')).catch(
+      (error: unknown) => {
+        keepHang(error);
+        return null;
+      },
+    );
     if (errors) this.problems.push(...errors);
   }
 
   /** Runs `body` (a function body that may use `whA11y` and `arguments`) in the page. */
   run<T>(body: string, ...args: unknown[]): Promise<T> {
-    return this.bounded(`run ${body.slice(0, 60)}`, this.driver.executeScript<T>(`${BY_ROLE_SOURCE};\n${body}`, ...args));
+    return this.bounded(`run ${body.slice(0, 60)}`, () => this.driver.executeScript<T>(`${BY_ROLE_SOURCE};\n${body}`, ...args));
   }
 
   /** The visible elements with the role and name now. */
@@ -240,13 +317,13 @@ export class WebKitPerson {
 
   async click(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
     const element = await this.find(role, name, options);
-    await this.bounded(`click the ${role}${describeName(name)}`, element.click());
+    await this.bounded(`click the ${role}${describeName(name)}`, () => element.click());
   }
 
   async fill(role: string, name: string | RegExp, text: string): Promise<void> {
     const box = await this.find(role, name);
-    await this.bounded(`clear the ${role}${describeName(name)}`, box.clear());
-    await this.bounded(`type into the ${role}${describeName(name)}`, box.sendKeys(text));
+    await this.bounded(`clear the ${role}${describeName(name)}`, () => box.clear());
+    await this.bounded(`type into the ${role}${describeName(name)}`, () => box.sendKeys(text));
   }
 
   /** The element's rendered text (across shadow roots). */
@@ -263,6 +340,7 @@ export class WebKitPerson {
     await this.driver
       .wait(async () => text.test(await this.text(element)), timeout, undefined, 200)
       .catch(async (error: Error) => {
+        keepHang(error);
         throw new Error(`${this.name} (WebKit): the text never matched ${String(text)}; it is “${await this.text(element).catch(() => '?')}”: ${error.message}`);
       });
   }
@@ -274,29 +352,85 @@ export class WebKitPerson {
    */
   async openWindow(url: string, width: number, height: number): Promise<void> {
     await this.collectErrors();
-    const before = await this.bounded('list windows', this.driver.getAllWindowHandles());
-    await this.bounded('window.open', this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height));
-    const opened = await this.bounded(
-      'wait for the new window',
-      this.driver.wait(async () => (await this.driver.getAllWindowHandles()).find((handle) => !before.includes(handle)) ?? null, TIMEOUT, `${this.name} (WebKit): no window opened`, 100),
+    const windows = () => this.bounded('list windows', () => this.driver.getAllWindowHandles());
+    const before = await windows();
+    await this.bounded('window.open', () =>
+      this.driver.executeScript('window.open(arguments[0], "_blank", "width=" + arguments[1] + ",height=" + arguments[2]);', url, width, height),
     );
-    await this.bounded('switch to the new window', this.driver.switchTo().window(opened as string));
-    await this.bounded(
-      'wait for its load',
-      this.driver.wait(async () => (await this.driver.executeScript('return document.readyState')) === 'complete', TIMEOUT, undefined, 100),
+    const opened = await this.driver.wait(async () => (await windows()).find((handle) => !before.includes(handle)) ?? null, TIMEOUT, `${this.name} (WebKit): no window opened`, 100);
+    await this.bounded('switch to the new window', () => this.driver.switchTo().window(opened as string));
+    await this.driver.wait(
+      async () => (await this.bounded('read document.readyState', () => this.driver.executeScript('return document.readyState'))) === 'complete',
+      TIMEOUT,
+      `${this.name} (WebKit): the new window's page never finished loading`,
+      100,
     );
     await this.recordErrors();
   }
 
   /** `command`, bounded (see `bounded`). */
-  bounded<T>(what: string, command: Promise<T>): Promise<T> {
-    return bounded(`${this.name} (WebKit)`, what, command);
+  bounded<T>(what: string, command: () => Promise<T>): Promise<T> {
+    return bounded(this.server, `${this.name} (WebKit)`, what, command);
   }
 
-  /** Ends the session; what its page recorded is in `problems`. */
+  /**
+   * Ends the session, the browser and the driver; what its page recorded is in `problems`. A hang while
+   * quitting is thrown (a WebKitHang) once the processes are ended.
+   */
   async close(): Promise<void> {
-    await this.collectErrors();
-    await this.bounded('quit', this.driver.quit());
+    if (this.ended) return;
+    try {
+      await this.collectErrors();
+      await this.bounded('quit', () => this.driver.quit());
+    } finally {
+      await this.end();
+    }
+  }
+
+  /** Ends the driver, its display and the browser at once (its whole process group), session or not. */
+  async end(): Promise<void> {
+    this.ended = true;
+    await this.server.stop();
+  }
+}
+
+/** Puts a hang in the test's report: an annotation that says what hung and what became of it, and the processes' stacks attached. */
+export async function reportHang(testInfo: TestInfo, hang: WebKitHang, outcome: string): Promise<void> {
+  const description = `${hang.who}: "${hang.what}" did not return within ${HANG_MS} ms; ${outcome}. Main threads then:\n${hang.state.summary}`;
+  testInfo.annotations.push({ type: 'WebKit hang', description });
+  // Said where the list reporter shows it too, beside the test's line.
+  console.warn(`WebKit hang: ${description}`);
+  await testInfo.attach(`webkit-hang-${hang.who.split(' ')[0]}-${testInfo.annotations.filter((note) => note.type === 'WebKit hang').length}`, {
+    body: `${hang.message}\n\nStacks (gdb, thread apply all bt):\n${hang.state.stacks}\n\nWhat the driver, its display and the browser wrote last:\n${hang.output}`,
+    contentType: 'text/plain',
+  });
+}
+
+/**
+ * Does `steps` as a WebKit person from `open`. If a WebDriver command of theirs hangs (a WebKitHang), that
+ * person's driver, display and browser are ended, the hang goes in the test's report, and `steps` start
+ * again with a new person from `open` (a fresh browser on the same URLs): once per call, with the time the
+ * hung attempt took added to the test's. Anything else that fails fails the test as before, and so does a
+ * second hang; what the first person's page reported before it hung is still theirs to check (`problems`),
+ * so a fault of the app is not passed over.
+ */
+export async function withReplacement<T>(testInfo: TestInfo, open: () => Promise<WebKitPerson>, steps: (person: WebKitPerson) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let person: WebKitPerson | undefined;
+  try {
+    person = await open();
+    return await steps(person);
+  } catch (error) {
+    if (!(error instanceof WebKitHang)) throw error;
+    await person?.end();
+    await reportHang(testInfo, error, 'that browser was ended and a new one did the steps again');
+    giveTestMoreTime(Date.now() - started);
+  }
+  try {
+    return await steps(await open());
+  } catch (error) {
+    if (error instanceof WebKitHang) await reportHang(testInfo, error, 'the second in this test: it fails');
+    throw error;
   }
 }
 
@@ -331,12 +465,13 @@ export async function waitForEntryIn(person: WebKitPerson, other: string, name: 
       nameArg(new RegExp(`^${other}, `)),
     );
   await person.driver.wait(async () => (await names()).includes(name), TIMEOUT, undefined, 200).catch(async (error: Error) => {
+    keepHang(error);
     throw new Error(`${person.name} (WebKit): the People list names ${JSON.stringify(await names().catch(() => '?'))}, not “${name}”: ${error.message}`);
   });
 }
 
 export async function openChatIn(person: WebKitPerson, other: string): Promise<void> {
   const entry = await personEntryIn(person, other);
-  await person.bounded(`click ${other}'s entry`, entry.click());
+  await person.bounded(`click ${other}'s entry`, () => entry.click());
   await person.find('heading', other);
 }
