@@ -411,8 +411,9 @@ export async function reportHang(testInfo: TestInfo, hang: WebKitHang, outcome: 
  * person's driver, display and browser are ended, the hang goes in the test's report, and `steps` start
  * again with a new person from `open` (a fresh browser on the same URLs): once per call, with the time the
  * hung attempt took added to the test's. Anything else that fails fails the test as before, and so does a
- * second hang; what the first person's page reported before it hung is still theirs to check (`problems`),
- * so a fault of the app is not passed over.
+ * second hang: a fault of the app fails the steps done again as it would have failed the first. What the
+ * first person's page had reported when last asked stays in their `problems`, checked with the rest (what
+ * it recorded after that is lost with the hung page).
  */
 export async function withReplacement<T>(testInfo: TestInfo, open: () => Promise<WebKitPerson>, steps: (person: WebKitPerson) => Promise<T>): Promise<T> {
   const started = Date.now();
