@@ -42,7 +42,7 @@ const HANG_MS = TIMEOUT + 2000;
 const STACKS_MS = 20_000;
 
 /** A WebKitWebDriver on its own virtual display, serving WebDriver sessions on `url`. */
-export interface WebKitDriver {
+interface WebKitDriver {
   url: string;
   /** The last 4000 characters the driver, its display and its browsers wrote (kept for a failing test). */
   output(): string;
@@ -56,7 +56,7 @@ export interface WebKitDriver {
 
 const WEBKIT_PROCESS = /^(WebKit|MiniBrowser|Xvfb)/;
 
-export async function startWebKitDriver(): Promise<WebKitDriver> {
+async function startWebKitDriver(): Promise<WebKitDriver> {
   for (const [path, fix] of [
     [WEBKIT_DRIVER_PATH, 'webkit2gtk-driver'],
     [MINIBROWSER_PATH, 'libwebkit2gtk-4.1-0'],
@@ -129,9 +129,9 @@ async function driverProcessOf(xvfbRun: number): Promise<number | null> {
 }
 
 /**
- * A WebDriver command that never returned: WebKit hung, not the app (whose failures end a command with an
- * error, or a wait that runs out). It carries the state of the person's WebKit processes then. Such a
- * command to WebKitGTK has, rarely and only under load, never returned (twice in about fifteen full runs
+ * A WebDriver command that never returned, taken for a hang of WebKit's: the app's failures end a command
+ * with an error, or a wait that runs out. It carries the state of the person's WebKit processes then. Such
+ * a command to WebKitGTK has, rarely and only under load, never returned (twice in about fifteen full runs
  * of this suite, both in the 390 px test).
  */
 export class WebKitHang extends Error {
