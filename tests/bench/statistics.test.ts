@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapInterval, explain, judge, judgeAll, median, percentile, sayVerdict, seededRandom } from './statistics.js';
+import { bootstrapInterval, explain, judge, judgeAll, median, percentile, sayVerdict, seededRandom, spread } from './statistics.js';
 
 describe('median and percentile', () => {
   it('takes the middle value, or the mean of the two middle ones, whatever the order', () => {
@@ -124,5 +124,20 @@ describe('judge', () => {
     expect(explain('not met', { low: 0.16, high: 0.3 }, cpuGoal, two)).toBe('not met: interval 0.16–0.30, all > 0.15');
     expect(sayVerdict('cannot tell')).toBe('cannot tell on this machine');
     expect(sayVerdict('met')).toBe('met');
+  });
+});
+
+describe('spread', () => {
+  const ms = (value: number) => `${value.toFixed(0)} ms`;
+
+  it('gives the median, the range and the bootstrap interval of the median, and says them in words', () => {
+    const rounds = [150, 120, 210, 130, 140];
+    const figure = spread(rounds, ms);
+    expect(figure).toMatchObject({ median: 140, min: 120, max: 210, interval: bootstrapInterval(rounds, median) });
+    expect(figure.text).toBe(`median 140 ms, range 120 ms–210 ms, bootstrap 90 % interval of the median ${ms(figure.interval.low)}–${ms(figure.interval.high)}`);
+  });
+
+  it('with three runs, the interval is their range: a median of three draws falls on the lowest a quarter of the time', () => {
+    expect(spread([3, 1, 2], String).interval).toEqual({ low: 1, high: 3 });
   });
 });

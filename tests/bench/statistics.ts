@@ -63,6 +63,25 @@ export function bootstrapInterval<T>(samples: readonly T[], statistic: (resample
   return { low: percentile(values, (100 * (1 - level)) / 2), high: percentile(values, (100 * (1 + level)) / 2) };
 }
 
+/** A figure measured over rounds: its median, its range, and the bootstrap 90 % interval of the median. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  interval: Interval;
+  /** "median 1.02, range 0.91–1.20, bootstrap 90 % interval of the median 0.95–1.10", in `format`. */
+  text: string;
+}
+
+/** The median of the rounds' values, with its range and its bootstrap 90 % interval (seeded: the same rounds print the same text). */
+export function spread(values: readonly number[], format: (value: number) => string): Spread {
+  const interval = bootstrapInterval(values, median);
+  const middle = median(values);
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const text = `median ${format(middle)}, range ${format(min)}–${format(max)}, bootstrap 90 % interval of the median ${format(interval.low)}–${format(interval.high)}`;
+  return { median: middle, min, max, interval, text };
+}
+
 /** A goal on one figure: at least `at` (`atLeast`) or at most `at` (`atMost`). */
 export interface Goal {
   at: number;
