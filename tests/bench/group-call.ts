@@ -4,20 +4,23 @@
  *
  *  1. Joining: three people in the room's call; the fourth presses "Join call" (a click on the button in
  *     the room's conversation, through Playwright) and the time until the tile of each of the three
- *     others shows their video with a decoded frame on the fourth's page. BENCH_JOINS times (8), the
- *     fourth leaving in between, after one first join that adds the media to the connections (reported
- *     apart). Baseline in the same run: the same measure for the second person joining a call of one
- *     (Alice calls the room, Carol and Dan decline the ring, Bob presses "Join" on it: had everyone
- *     declined, the call would end), so that the ratio is what three streams to set up cost against one,
- *     the rest (the app's path from the button through `join()` to a tile, opening the camera) the same.
+ *     others shows their video with a decoded frame on the fourth's page. Baseline: the same measure for
+ *     the second person joining a call of one (Alice calls the room, Carol and Dan decline the ring, Bob
+ *     presses "Join" on it: had everyone declined, the call would end), so that the ratio is what three
+ *     streams to set up cost against one, the rest (the app's path from the button through `join()` to a
+ *     tile, opening the camera) the same. Each join in a call of its own, set up and ended around it.
+ *     After a first join of each (which adds the media to the connections, reported apart), BENCH_JOINS
+ *     rounds (8) of one of each, the baseline first in odd rounds and the fourth first in even ones; each
+ *     round gives a ratio, printed with the medians, their ranges and bootstrap 90 % intervals.
  *  2. The room's conversation: time from `roomChat.send` to the entry being Delivered (or Read) for all
  *     three others, on the sender's page, for BENCH_MESSAGES messages (50). Baseline in the same run:
  *     `chat.send` to Delivered one to one, between two of the same four. In blocks of ten, alternating,
  *     each with its own conversation on screen on both sides; before any call.
  *  3. CPU: each person's Chromium (all its processes: browser, renderer, GPU, network, camera and audio
  *     services) read from /proc over BENCH_CPU_SECONDS (20) once a four-person call is steady, then once
- *     a two-person call is (the other two left it), in cores per participant; and what each sender sends
- *     to each peer (outbound-rtp: resolution, frame rate, bitrate, the budget set on it).
+ *     a two-person call is (the other two left it), BENCH_CPU_ROUNDS times (3), in cores per participant;
+ *     and what each sender sends to each peer (outbound-rtp: resolution, frame rate, bitrate, the budget
+ *     set on it). On two cores the call of four can take all of the machine: its ratio is then capped.
  *
  * One browser per person rather than four contexts in one: each person then has a process tree of their
  * own, as on their own device, with their own GPU process and camera service; in one browser those are
@@ -29,12 +32,14 @@ import { join } from 'node:path';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
-import { percentile } from './statistics.js';
+import { median, percentile, spread } from './statistics.js';
 import { joinAs } from './two-people.js';
 
 const JOINS = Number(process.env.BENCH_JOINS ?? 8);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50);
 const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 20);
+/** Windows of a call of four, each followed by one of a call of two. */
+const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
 /** How long a call runs before its CPU is read: bandwidth estimation ramps up, budgets are set at the 400 ms poll. */
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 6);
 const BLOCK = 10;
@@ -49,15 +54,11 @@ interface Person {
   page: Page;
 }
 
-const stats = (samples: number[]) => {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0]!, max: sorted.at(-1)! };
-};
 const ms = (v: number) => `${v.toFixed(v < 100 ? 1 : 0)} ms`;
-const line = (samples: number[]) => {
-  const s = stats(samples);
-  return `median ${ms(s.median)}, p95 ${ms(s.p95)}, min ${ms(s.min)}, max ${ms(s.max)}`;
-};
+const two = (v: number) => v.toFixed(2);
+const p95 = (samples: readonly number[]) => percentile([...samples].sort((a, b) => a - b), 95);
+/** Per-message samples: the median with its range and bootstrap 90 % interval, and the p95. */
+const line = (samples: readonly number[]) => `${spread(samples, ms).text}, p95 ${ms(p95(samples))}`;
 const sleep = (msToWait: number) => new Promise((r) => setTimeout(r, msToWait));
 
 // In-page code is kept as source text: tsx would otherwise add helpers that do not exist in the page.
@@ -422,8 +423,7 @@ try {
   }
   const chatLoad = load();
 
-  // ---- 1. Joining: the baseline, the second person joining a call of one ----
-  progress('the 2nd person joining a call of one');
+  // ---- 1. Joining: the 2nd person joining a call of one, and the 4th joining a call of three, in rounds ----
   /** `joiner` presses `button`; resolves with ms to the last of `others`' video showing, and the steps to it. */
   const timedJoin = async (joiner: Person, others: Name[], button: Locator): Promise<JoinSteps> => {
     await joiner.page.evaluate(`${ARM_JOIN}(${JSON.stringify(others)})`);
@@ -440,88 +440,122 @@ try {
   };
   const ringing = (person: Person) => person.page.getByRole('dialog', { name: 'Alice' });
   const decline = (person: Person) => ringing(person).getByRole('button', { name: 'Decline' }).click();
+  const joinFromRing = (person: Person) => ringing(person).getByRole('button', { name: 'Join' }).click();
   const joinCall = (person: Person) => person.page.getByRole('button', { name: 'Join call' });
   const leave = (person: Person) => person.page.getByRole('toolbar', { name: 'Call controls' }).getByRole('button', { name: 'Leave call' }).click();
-
-  const secondJoins: JoinSteps[] = [];
-  for (let i = 0; i <= JOINS; i++) {
-    await alice.page.getByRole('button', { name: 'Call the room' }).click();
-    // Carol and Dan decline; Bob joins from the ring (had everyone declined, the call would end).
-    await Promise.all([carol, dan].map(decline));
-    secondJoins.push(await timedJoin(bob, ['Alice'], ringing(bob).getByRole('button', { name: 'Join' })));
-    await waitFor(alice, 'Bob in the call', 'window.whBench.participants() === 1');
-    await leave(bob);
-    // Alone again, Alice's call ends; the next begins from the room's conversation.
-    await waitFor(alice, 'the call to end', 'window.whBench.participants() === -1');
-    await openRoomChat(bob);
+  const inCall = async (persons: Person[], others: number, what: string) => {
+    for (const person of persons) await waitFor(person, what, `window.whBench.participants() === ${others}`);
+  };
+  /** Everyone but Alice who is in the call leaves; alone again, her call ends; all are back in the room's conversation. */
+  const endCall = async (inIt: Person[]) => {
+    await Promise.all(inIt.map(leave));
+    await inCall(people, -1, 'the call to end');
+    for (const person of inIt) await openRoomChat(person);
     await sleep(300);
-  }
+  };
 
-  // ---- 1. Joining: the fourth person joining a call of three ----
-  progress('the 4th person joining a call of three');
-  await alice.page.getByRole('button', { name: 'Call the room' }).click();
-  await Promise.all([bob, carol].map((p) => ringing(p).getByRole('button', { name: 'Join' }).click()));
-  await decline(dan);
-  for (const person of [alice, bob, carol]) await waitFor(person, 'two others in the call', 'window.whBench.participants() === 2');
+  /** The baseline: Alice calls the room, Carol and Dan decline, Bob joins from the ring (had everyone declined, the call would end). */
+  const secondJoins: JoinSteps[] = [];
+  const joinSecond = async () => {
+    await alice.page.getByRole('button', { name: 'Call the room' }).click();
+    await Promise.all([carol, dan].map(decline));
+    const join = await timedJoin(bob, ['Alice'], ringing(bob).getByRole('button', { name: 'Join' }));
+    secondJoins.push(join);
+    await inCall([alice], 1, 'Bob in the call');
+    await endCall([bob]);
+    return join.shown;
+  };
+  /** Alice calls the room, Bob and Carol join from the ring, Dan declines and then presses "Join call" in the room's conversation. */
   const fourthJoins: JoinSteps[] = [];
-  for (let i = 0; i <= JOINS; i++) {
-    if (i > 0) {
-      await leave(dan);
-      for (const person of [alice, bob, carol]) await waitFor(person, 'Dan out of the call', 'window.whBench.participants() === 2');
-      await openRoomChat(dan);
-      await sleep(1000);
-    }
-    fourthJoins.push(await timedJoin(dan, ['Alice', 'Bob', 'Carol'], joinCall(dan)));
+  const joinFourth = async () => {
+    await alice.page.getByRole('button', { name: 'Call the room' }).click();
+    await Promise.all([bob, carol].map(joinFromRing));
+    await decline(dan);
+    await inCall([alice, bob, carol], 2, 'two others in the call');
+    // As before issue 35, the call of three runs a second before the fourth joins it (its media past their start).
+    await sleep(1000);
+    const join = await timedJoin(dan, ['Alice', 'Bob', 'Carol'], joinCall(dan));
+    fourthJoins.push(join);
+    await inCall(people, 3, 'everyone in the call');
+    await endCall([bob, carol, dan]);
+    return join.shown;
+  };
+
+  // The first join of each adds the media to the connections (reported apart); then rounds in turn.
+  progress('first joins');
+  await joinSecond();
+  await joinFourth();
+  const joinRounds: Array<{ second: number; fourth: number }> = [];
+  for (let n = 1; n <= JOINS; n++) {
+    progress(`joins, round ${n} of ${JOINS}`);
+    const secondFirst = n % 2 === 1;
+    const first = secondFirst ? await joinSecond() : await joinFourth();
+    const then = secondFirst ? await joinFourth() : await joinSecond();
+    joinRounds.push(secondFirst ? { second: first, fourth: then } : { second: then, fourth: first });
   }
   const joinLoad = load();
 
-  // ---- 3. CPU: four in the call, then two ----
-  progress('CPU, four in the call, then two');
-  for (const person of people) await waitFor(person, 'three others in the call', 'window.whBench.participants() === 3');
-  await sleep(STEADY_SECONDS * 1000);
-  const four = await measureCall(people, CPU_SECONDS);
-  const fourLoad = load();
-  await Promise.all([leave(carol), leave(dan)]);
-  for (const person of [alice, bob]) await waitFor(person, 'one other in the call', 'window.whBench.participants() === 1');
-  await sleep(STEADY_SECONDS * 1000);
-  const two = await measureCall([alice, bob], CPU_SECONDS);
-  const twoLoad = load();
+  // ---- 3. CPU: four in the call, then two, in turn ----
+  const fours: Array<Awaited<ReturnType<typeof measureCall>>> = [];
+  const twos: Array<Awaited<ReturnType<typeof measureCall>>> = [];
+  const cpuLoads: string[] = [];
+  await alice.page.getByRole('button', { name: 'Call the room' }).click();
+  await Promise.all([bob, carol, dan].map(joinFromRing));
+  for (let n = 1; n <= CPU_ROUNDS; n++) {
+    progress(`CPU, four in the call, then two, round ${n} of ${CPU_ROUNDS}`);
+    if (n > 1) await Promise.all([carol, dan].map((person) => joinCall(person).click()));
+    await inCall(people, 3, 'three others in the call');
+    await sleep(STEADY_SECONDS * 1000);
+    fours.push(await measureCall(people, CPU_SECONDS));
+    await Promise.all([leave(carol), leave(dan)]);
+    await inCall([alice, bob], 1, 'one other in the call');
+    for (const person of [carol, dan]) await openRoomChat(person);
+    await sleep(STEADY_SECONDS * 1000);
+    twos.push(await measureCall([alice, bob], CPU_SECONDS));
+    cpuLoads.push(load());
+  }
 
   // ---- The figures ----
   if (MESSAGES > 0) {
-    console.log(`\nRoom's conversation, ${MESSAGES} messages each, Alice sending, before any call (load average then: ${chatLoad}):`);
+    console.log(`\nRoom's conversation, ${MESSAGES} messages each, Alice sending, in blocks of ${BLOCK} in turn, before any call (load average then: ${chatLoad}):`);
     console.log(`  Send -> Delivered to all three (roomChat.send to every recipient acknowledged): ${line(room)}`);
     console.log(`    (to the first of the three: ${line(roomFirst)})`);
     console.log(`  baseline, one to one to Bob (chat.send -> Delivered): ${line(direct)}`);
-    console.log(`  ratio room / one to one: median ${(stats(room).median / stats(direct).median).toFixed(2)}, p95 ${(stats(room).p95 / stats(direct).p95).toFixed(2)}`);
+    console.log(`  ratio room / one to one: median ${(median(room) / median(direct)).toFixed(2)}, p95 ${(p95(room) / p95(direct)).toFixed(2)}`);
   }
 
-  const shown = (joins: JoinSteps[]) => joins.slice(1).map((j) => j.shown);
-  const second = stats(shown(secondJoins));
-  const fourth = stats(shown(fourthJoins));
   const stepsLine = (joins: JoinSteps[]) => {
-    const median = (key: keyof PersonSteps | 'camera') => ms(stats(joins.slice(1).map((j) => j[key])).median);
-    return `own camera open ${median('camera')}, in the call here ${median('in')}, video track ${median('track')}, first frame in the element ${median('frame')}, tile shows it ${median('shown')}`;
+    const middle = (key: keyof PersonSteps | 'camera') => ms(median(joins.slice(1).map((j) => j[key])));
+    return `own camera open ${middle('camera')}, in the call here ${middle('in')}, video track ${middle('track')}, first frame in the element ${middle('frame')}, tile shows it ${middle('shown')}`;
   };
-  console.log(`\nJoining, "Join call" pressed -> every other person's tile showing their video with a decoded frame, ${JOINS} joins each after a first (load average then: ${joinLoad}):`);
-  console.log(`  4th person joining a call of three (sees all three): ${line(shown(fourthJoins))}`);
-  console.log(`    (the first join, which adds the media to three connections: ${ms(fourthJoins[0]!.shown)})`);
+  console.log(`\nJoining, "Join call" pressed -> every other person's tile showing their video with a decoded frame, ${JOINS} rounds of one join each after a first join of each (load average then: ${joinLoad}):`);
+  joinRounds.forEach((round, i) => console.log(`  round ${i + 1} (${i % 2 === 0 ? '2nd first' : '4th first'}): 2nd joining a call of one ${ms(round.second)}, 4th joining a call of three ${ms(round.fourth)}; ratio ${(round.fourth / round.second).toFixed(2)}`));
+  console.log(`  4th person joining a call of three (sees all three): ${spread(joinRounds.map((r) => r.fourth), ms).text}`);
+  console.log(`    (the first join, which adds the media to the connections: ${ms(fourthJoins[0]!.shown)})`);
   console.log(`    steps, median from the press, for the last of the three: ${stepsLine(fourthJoins)}`);
   console.log(`    each join, ms to each tile: ${fourthJoins.map((j) => Object.entries(j.byName).map(([n, t]) => `${n[0]} ${t.toFixed(0)}`).join(' ')).join(' | ')}`);
-  console.log(`  baseline, 2nd person joining a call of one from its ring (sees the one): ${line(shown(secondJoins))}`);
+  console.log(`  baseline, 2nd person joining a call of one from its ring (sees the one): ${spread(joinRounds.map((r) => r.second), ms).text}`);
   console.log(`    (the first join, which adds the media to the connection: ${ms(secondJoins[0]!.shown)})`);
   console.log(`    steps, median from the press: ${stepsLine(secondJoins)}`);
-  console.log(`  ratio 4th / 2nd: median ${(fourth.median / second.median).toFixed(2)}, p95 ${(fourth.p95 / second.p95).toFixed(2)}`);
+  console.log(`  ratio 4th / 2nd, per round: ${spread(joinRounds.map((r) => r.fourth / r.second), two).text}`);
 
-  console.log(`\nCPU over ${CPU_SECONDS} s of a steady call, each person's whole Chromium, in cores (of 2):`);
-  printCall(`four in the call (load average after: ${fourLoad})`, people, four, []);
-  printCall(`two in the call (load average after: ${twoLoad})`, [alice, bob], two, ['Carol', 'Dan']);
-  const perFour = NAMES.map((n) => total(four.cores.get(n)!)).reduce((a, b) => a + b, 0) / 4;
-  const perTwo = (['Alice', 'Bob'] as const).map((n) => total(two.cores.get(n)!)).reduce((a, b) => a + b, 0) / 2;
-  const renderer = (r: typeof four, names: readonly Name[]) => names.map((n) => r.cores.get(n)!.get('renderer') ?? 0).reduce((a, b) => a + b, 0) / names.length;
-  console.log(`  per participant: ${perFour.toFixed(2)} cores in a call of four, ${perTwo.toFixed(2)} in a call of two; ratio ${(perFour / perTwo).toFixed(2)}`);
-  console.log(`    renderers alone: ${renderer(four, NAMES).toFixed(2)} against ${renderer(two, ['Alice', 'Bob']).toFixed(2)}; ratio ${(renderer(four, NAMES) / renderer(two, ['Alice', 'Bob'])).toFixed(2)}`);
-  console.log(`  all four Chromiums together: ${(perFour * 4).toFixed(2)} cores in the call of four; in the call of two ${NAMES.map((n) => total(two.cores.get(n)!)).reduce((a, b) => a + b, 0).toFixed(2)}`);
+  const perParticipant = (result: Awaited<ReturnType<typeof measureCall>>, names: readonly Name[]) => names.map((n) => total(result.cores.get(n)!)).reduce((a, b) => a + b, 0) / names.length;
+  const renderer = (result: Awaited<ReturnType<typeof measureCall>>, names: readonly Name[]) => names.map((n) => result.cores.get(n)!.get('renderer') ?? 0).reduce((a, b) => a + b, 0) / names.length;
+  const pair = ['Alice', 'Bob'] as const;
+  console.log(`\nCPU over ${CPU_SECONDS} s of a steady call, each person's whole Chromium, in cores (of 2), ${CPU_ROUNDS} rounds of a call of four then a call of two:`);
+  fours.forEach((four, i) => {
+    const two_ = twos[i]!;
+    console.log(
+      `  round ${i + 1} (load average after: ${cpuLoads[i]}): per participant ${perParticipant(four, NAMES).toFixed(2)} cores in the call of four (all four Chromiums ${(4 * perParticipant(four, NAMES)).toFixed(2)}), ` +
+        `${perParticipant(two_, pair).toFixed(2)} in the call of two; ratio ${(perParticipant(four, NAMES) / perParticipant(two_, pair)).toFixed(2)}`,
+    );
+  });
+  console.log(`  ratio four / two per participant: ${spread(fours.map((four, i) => perParticipant(four, NAMES) / perParticipant(twos[i]!, pair)), two).text}`);
+  console.log(`    renderers alone: ${spread(fours.map((four, i) => renderer(four, NAMES) / renderer(twos[i]!, pair)), two).text}`);
+  console.log(`  all four Chromiums in the call of four: ${spread(fours.map((four) => 4 * perParticipant(four, NAMES)), (v) => `${v.toFixed(2)} cores`).text}`);
+  console.log('  (where the call of four takes both cores, each person gets what is left: the ratio is then capped by the machine, not set by the app)');
+  printCall(`the last call of four`, people, fours.at(-1)!, []);
+  printCall(`the last call of two`, [alice, bob], twos.at(-1)!, ['Carol', 'Dan']);
   console.log(`\n(${((Date.now() - benchStarted) / 1000).toFixed(0)} s; load average at the end: ${load()})`);
 } finally {
   await Promise.all(browsers.map((b) => b.close()));
