@@ -4,19 +4,22 @@
  * with TURN_SECRET in its environment; --external-ip and --allowed-peer-ip
  * from the same address), with overrides that keep it on
  * loopback for a test: it listens and relays on 127.0.0.1 at a free port,
- * allows loopback peers unless told not to (a deployment denies them), starts no TLS, DTLS or
- * CLI listener, and keeps its log, pid file and database in a folder of its own.
+ * allows loopback peers unless told not to (a deployment denies them), starts no DTLS or
+ * CLI listener, and keeps its log, pid file and database in a folder of its own. TLS only
+ * when given a certificate (`turnTlsCertificate` makes one), on a port of its own, as a
+ * deployment with TURN_TLS_URLS has it.
  *
  * Ready once it answers a STUN Binding request. It refuses to start on a
  * config line coturn does not understand, so a typo in turnserver.conf fails
  * every test that uses it.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
 import { terminate } from './terminate.js';
 
@@ -28,6 +31,8 @@ export interface CoturnProcess {
   pid: number;
   host: string;
   port: number;
+  /** The TLS port (turns:), when started with a certificate. */
+  tlsPort: number | null;
   /** The TURN URLs a signal process hands out for this server, as docker-compose.yml builds TURN_URLS. */
   urls: string[];
   /** coturn's log so far. */
@@ -48,10 +53,41 @@ export interface CoturnOptions {
   relayPorts?: [number, number];
   /** Relay to loopback peers too (default), which tests on loopback need and a deployment denies. */
   loopbackPeers?: boolean;
+  /** Listen for TLS too (turns:), with this certificate and key, as turnserver.conf's cert and pkey. */
+  tls?: TurnTlsCertificate;
+  /** The listening port, for a coturn started again where the one before it was (free-port.ts's ports may be). */
+  port?: number;
 }
 
-export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts, loopbackPeers = true }: CoturnOptions = {}): Promise<CoturnProcess> {
-  const port = await freePort(host);
+export interface TurnTlsCertificate {
+  /** PEM files. */
+  certificate: string;
+  key: string;
+  /** base64 SHA-256 of the certificate's public key: what Chromium's --ignore-certificate-errors-spki-list takes. */
+  spki: string;
+}
+
+/**
+ * A self-signed certificate for the address (an IP address: coturn is reached by it), made with openssl
+ * in `dir`, as certbot's fullchain.pem and privkey.pem would be for a name.
+ */
+export async function turnTlsCertificate(dir: string, address = LOOPBACK): Promise<TurnTlsCertificate> {
+  const certificate = join(dir, 'fullchain.pem');
+  const key = join(dir, 'privkey.pem');
+  await promisify(execFile)('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-keyout', key, '-out', certificate, '-subj', `/CN=${address}`, '-addext', `subjectAltName=IP:${address}`,
+  ]).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(`openssl could not make a certificate (apt-get install -y openssl): ${error.stderr || error.message}`);
+  });
+  const publicKey = new X509Certificate(await readFile(certificate)).publicKey.export({ type: 'spki', format: 'der' });
+  return { certificate, key, spki: createHash('sha256').update(publicKey).digest('base64') };
+}
+
+export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts, loopbackPeers = true, tls, port: listeningPort }: CoturnOptions = {}): Promise<CoturnProcess> {
+  const port = listeningPort ?? (await freePort(host));
+  let tlsPort: number | null = null;
+  while (tls && (tlsPort === null || tlsPort === port)) tlsPort = await freePort(host);
   const dir = await mkdtemp(join(tmpdir(), 'whisper-coturn-'));
   const logFile = join(dir, 'turnserver.log');
   const child = spawn(
@@ -67,7 +103,7 @@ export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts
       `--relay-ip=${host}`,
       `--listening-port=${port}`,
       ...(loopbackPeers ? ['--allow-loopback-peers'] : []),
-      '--no-tls',
+      ...(tls ? [`--tls-listening-port=${tlsPort}`, `--cert=${tls.certificate}`, `--pkey=${tls.key}`] : ['--no-tls']),
       '--no-dtls',
       '--no-cli',
       `--log-file=${logFile}`,
@@ -112,7 +148,8 @@ export async function launchCoturn(secret: string, host = LOOPBACK, { relayPorts
     pid: child.pid!,
     host,
     port,
-    urls: [`turn:${host}:${port}?transport=udp`, `turn:${host}:${port}?transport=tcp`],
+    tlsPort,
+    urls: [`turn:${host}:${port}?transport=udp`, `turn:${host}:${port}?transport=tcp`, ...(tlsPort ? [`turns:${host}:${tlsPort}?transport=tcp`] : [])],
     log,
     stop,
   };
