@@ -6,7 +6,9 @@
  *
  * The test's copy of the Caddyfile adds to its global options only what a test
  * needs: no admin endpoint, a storage folder of its own, a free port for the
- * HTTP redirect listener. Ready once Caddy serves the root certificate at
+ * HTTP redirect listener; and, for several signal processes (the scaled
+ * profile), a DNS server of the test's own that answers their name with their
+ * addresses, as compose's does. Ready once Caddy serves the root certificate at
  * /whisper-root.crt, which is also how a phone gets it.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -55,10 +57,27 @@ export async function makeLanAuthority(address: string, dir: string): Promise<La
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 15_000;
 
-export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
-  const caddyfile = await readFile(CADDYFILE, 'utf8');
+/** Where Caddy finds the signal processes: WHISPER_UPSTREAM_HOST and _PORT. */
+export interface CaddyUpstreams {
+  /** The name (or address) looked up for A records every 5 s. */
+  host: string;
+  port: number;
+  /** The DNS server to ask over UDP ("127.0.0.1:<port>"), added to the dynamic upstreams' options. */
+  resolver?: string;
+}
+
+/** Caddy in front of one signal process on loopback (its port), or of the processes `upstreams` names. */
+export async function launchCaddy(upstreams: number | CaddyUpstreams): Promise<CaddyProcess> {
+  const upstream = typeof upstreams === 'number' ? { host: HOST, port: upstreams } : upstreams;
+  let caddyfile = await readFile(CADDYFILE, 'utf8');
   // The global options block is the Caddyfile's one line that is a lone brace.
   if (!/^\{$/m.test(caddyfile)) throw new Error(`${CADDYFILE} has no global options block to add the test's options to`);
+  if (upstream.resolver) {
+    const dynamic = /^(\s*)(dynamic a .*\{)$/m;
+    if (!dynamic.test(caddyfile)) throw new Error(`${CADDYFILE} has no "dynamic a" upstreams to point at the test's DNS server`);
+    // udp/: without it, Caddy 2.6 asks the resolver over TCP.
+    caddyfile = caddyfile.replace(dynamic, `$1$2\n$1\tresolvers udp/${upstream.resolver}`);
+  }
   const port = await freePort(HOST);
   let httpPort = await freePort(HOST);
   while (httpPort === port) httpPort = await freePort(HOST);
@@ -84,8 +103,8 @@ export async function launchCaddy(upstreamPort: number): Promise<CaddyProcess> {
       XDG_CONFIG_HOME: join(dir, 'config'),
       WHISPER_MODE: 'lan',
       WHISPER_ADDRESS: origin,
-      WHISPER_UPSTREAM_HOST: HOST,
-      WHISPER_UPSTREAM_PORT: String(upstreamPort),
+      WHISPER_UPSTREAM_HOST: upstream.host,
+      WHISPER_UPSTREAM_PORT: String(upstream.port),
       WHISPER_CA_DIR: caDir,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
