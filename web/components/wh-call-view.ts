@@ -150,7 +150,9 @@ export class WhCallView extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     if (this.#clock) clearInterval(this.#clock);
-    if (document.pictureInPictureElement === this.#remoteVideo) void document.exitPictureInPicture().catch(() => undefined);
+    // The call is over: its picture-in-picture window goes too (Chromium keeps it open for a removed video). The
+    // video is known as such in this shadow root; the document sees this element instead.
+    if (this.shadowRoot?.pictureInPictureElement === this.#remoteVideo) void document.exitPictureInPicture().catch(() => undefined);
   }
 
   override render() {
