@@ -266,6 +266,7 @@ export class WhApp extends LitElement {
           @wh-select=${this.#select}
           @wh-close-chat=${this.#closeChat}
           @wh-relay-only=${this.#relayOnly}
+          @wh-new-room=${this.#newRoom}
           @wh-only-verified=${this.#onlyVerified}
         ></wh-room-view>`;
     }

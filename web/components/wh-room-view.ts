@@ -24,6 +24,7 @@ const SWIPE_PX = 70;
  * @event wh-close-chat - Back to the list.
  * @event wh-relay-only - The "Relay only" switch changed.
  * @event wh-only-verified - The "Only connect to verified contacts" switch changed.
+ * @event wh-new-room - The person wants a room of their own (this one is full).
  */
 export class WhRoomView extends LitElement {
   static override properties = { session: { attribute: false }, selected: {}, online: { type: Boolean }, sharedCount: { type: Number }, install: { attribute: false } };
@@ -233,11 +234,19 @@ export class WhRoomView extends LitElement {
     const state = this.session.signalingState;
     const refusal = this.session.serverRefusal;
     if (refusal && (state === 'connecting' || state === 'reconnecting')) {
+      const at = new Date(refusal.retryAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      if (refusal.code === 'room-full') {
+        const most = /at most \d+ people/.exec(refusal.message)?.[0];
+        return html`<div class="banner refused" role="alert">
+          <p>This room is full${most ? `: it takes ${most}` : ''}. Whisper tries again by itself at ${at}; or start a new room and share its link.</p>
+          <button class="primary" @click=${() => this.session.connectNow()}>Try again now</button>
+          <button @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>New room</button>
+        </div>`;
+      }
       const why =
         refusal.code === 'too-many-connections'
           ? `Too many connections from your network: the server allows ${refusal.message}. Close Whisper in another tab or on another device, or wait.`
           : `Too many attempts from your network: the server allows ${refusal.message.replace(/; try again in \d+ s$/, '')}.`;
-      const at = new Date(refusal.retryAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
       return html`<div class="banner refused" role="alert">
         <p>${why} Whisper tries again by itself at ${at}.</p>
         <button class="primary" @click=${() => this.session.connectNow()}>Try again now</button>

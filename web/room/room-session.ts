@@ -226,9 +226,6 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#signaling.addEventListener('wh-signal', (event) => this.#signal(event.detail.from, event.detail.data));
     this.#signaling.addEventListener('wh-ice-servers', (event) => this.#setIceServers(event.detail.iceServers));
     this.#signaling.addEventListener('wh-state', (event) => this.emit('wh-signaling', event.detail));
-    this.#signaling.addEventListener('wh-server-error', (event) => {
-      if (event.detail.code === 'room-full') this.emit('wh-warning', 'This room is full.');
-    });
   }
 
   /** False in a browser without WebRTC: people are listed and history is read, but nothing can be sent. */

@@ -21,10 +21,13 @@ import type {
 
 export type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced';
 
-/** The server's per-address limits turned this device away for now (docs/protocol.md, "Limits and abuse"). */
+/**
+ * The server turned this device away for now: its per-address limits (docs/protocol.md, "Limits and abuse"),
+ * or the room has as many people as it takes (`room-full`).
+ */
 export interface ServerRefusal {
-  code: 'too-many-connections' | 'rate-limited';
-  /** The server's words, e.g. "at most 20 connections at once from one address". */
+  code: 'too-many-connections' | 'rate-limited' | 'room-full';
+  /** The server's words, e.g. "at most 20 connections at once from one address", "the room is full (at most 16 people)". */
   message: string;
   /** When the client tries again by itself (Date.now() time). */
   retryAt: number;
@@ -32,6 +35,8 @@ export interface ServerRefusal {
 
 /** Waits that the close reason does not state: long enough for a place to come free, short enough to be back soon. */
 const TOO_MANY_CONNECTIONS_RETRY_MS = 30_000;
+/** A full room is asked again this often: someone may have left. */
+const ROOM_FULL_RETRY_MS = 30_000;
 
 export interface SignalingEventMap {
   'wh-welcome': CustomEvent<WelcomeMessage>;
@@ -254,10 +259,10 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         this.emit('wh-ice-servers', { iceServers: message.iceServers, expiresAt: message.iceServersExpireAt });
         return;
       case 'error':
-        if (message.code === 'rate-limited' && this.#state !== 'open' && this.#socket) {
-          // The join itself was refused (too many from this address this minute): ask again on this socket.
+        if ((message.code === 'rate-limited' || message.code === 'room-full') && this.#state !== 'open' && this.#socket) {
+          // The join itself was refused (too many from this address this minute, or the room is full): ask again on this socket.
           const socket = this.#socket;
-          this.#refused('rate-limited', message.message, message.retryAfterMs ?? TOO_MANY_CONNECTIONS_RETRY_MS);
+          this.#refused(message.code, message.message, message.retryAfterMs ?? (message.code === 'room-full' ? ROOM_FULL_RETRY_MS : TOO_MANY_CONNECTIONS_RETRY_MS));
           if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
           this.#rejoinTimer = setTimeout(() => {
             this.#rejoinTimer = null;
