@@ -49,7 +49,7 @@ export const test = base.extend<object, { deployment: Deployment }>({
 });
 
 /** The key of the certificate the origin serves, after checking that it chains to Caddy's root. */
-function servedCertificateKey(origin: string, rootCertificate: string): Promise<string> {
+export function servedCertificateKey(origin: string, rootCertificate: string): Promise<string> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port), ca: rootCertificate }, () => {
