@@ -1,8 +1,9 @@
 /**
  * The room's call, a mesh of up to four: three people, then a fourth who joins mid-call, each decoding
  * everyone else's video; someone leaving; the active speaker following who is heard (the others muted);
- * and a fifth who finds the call full.
+ * and a fifth who finds the call full (its screen checked with axe-core).
  */
+import { axeViolations } from './axe.js';
 import { expect, test } from './fixtures.js';
 import { expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { closeAll, meet, newPerson, openRoom, openRoomChat, type Person } from './people.js';
@@ -90,6 +91,7 @@ test('three people call the room, a fourth joins mid-call, one leaves; everyone 
   // (Erin hears who is in as her connection to each of the four opens.)
   await expect(erin.page.getByText(/The call is full: a group call connects each person directly to each other, which works for up to 4 people/)).toBeVisible({ timeout: 30_000 });
   await expect(erin.page.getByRole('button', { name: 'Join call' })).toBeDisabled();
+  expect(await axeViolations(erin, 'the call is full')).toEqual([]);
 
   // Bob leaves: the others go on with three tiles; Bob may join again.
   await controls(bob).getByRole('button', { name: 'Leave call' }).click();

@@ -4,8 +4,10 @@
  * joins the room and lists who is there, says what works and what does not,
  * offers no control that needs a connection, and never tries to make one (it
  * would throw: the constructor is gone, and page errors fail the test).
+ * axe-core checks each screen with the notice.
  */
 import type { Page } from '@playwright/test';
+import { axeViolations } from './axe.js';
 import { expect, test } from './fixtures.js';
 import { closeAll, createRoom, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
@@ -45,6 +47,7 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   await expect(notice).toContainText('Here you can open rooms, see who is in them and read the history kept on this device, but not send anything.');
   await expect(notice).toContainText('Whisper sends messages, files and calls straight from one device to another over WebRTC, which this browser does not have.');
   await expect(notice).toContainText('To talk with people, open Whisper in a current Chrome, Firefox, Safari or Edge.');
+  const found = await axeViolations(bob, 'no-WebRTC notice, name form');
 
   const link = await createRoom(alice, app.url);
   await openRoom(bob, link);
@@ -55,6 +58,7 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   // The settings of connections are there only where connections can be made.
   await expect(alice.page.getByRole('switch', { name: /^Relay only/ })).toBeVisible();
   await expect(bob.page.getByRole('switch', { name: /^Relay only/ })).toHaveCount(0);
+  found.push(...(await axeViolations(bob, 'no-WebRTC notice, room')));
 
   // Alice writes to Bob: her app offers him a connection, which his must leave unanswered.
   await openChat(alice, 'Bob');
@@ -68,6 +72,7 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   await expect(alice.page.getByRole('note')).toHaveText(
     'Bob’s browser cannot connect directly: it has no WebRTC, so nothing can reach Bob there. In a current Chrome, Firefox, Safari or Edge, Bob can join this room as a new device.',
   );
+  found.push(...(await axeViolations(alice, 'a person without WebRTC')));
 
   await openChat(bob, 'Alice');
   await expect(messages(bob)).toContainText('No messages on this device.');
@@ -78,8 +83,10 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   await expect(bob.page.getByRole('note')).toHaveText(
     'Messages, files and calls to Alice cannot be sent from this browser: they need WebRTC, which it does not have. Open this room in a current Chrome, Firefox, Safari or Edge to talk with Alice.',
   );
+  found.push(...(await axeViolations(bob, 'no-WebRTC conversation')));
 
   await bob.page.reload();
   await expect(notice).toBeVisible();
   await expect(personEntry(bob, 'Alice')).toHaveAccessibleName('Alice, online');
+  expect(found).toEqual([]);
 });
