@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsOf, sample, until } from './support/metrics.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
-import { TestClient, randomRoom } from './support/test-client.js';
+import { TestClient, presenceAroundADrop, randomRoom } from './support/test-client.js';
 
 const GRACE_MS = 1500;
 let signal: RunningSignal;
@@ -36,7 +36,9 @@ describe('resume', () => {
     // Relay works both ways on the new connection, and nobody saw Bob leave or join.
     bob2.send({ type: 'signal', to: a.id, data: { back: true } });
     expect(await alice.next('signal')).toEqual({ type: 'signal', from: b.id, data: { back: true } });
-    await new Promise((r) => setTimeout(r, GRACE_MS + 300));
+    // Dan drops after Bob did: Alice hears of his join and, a grace period later, of his leave, and of nothing else.
+    const { dan, told } = await presenceAroundADrop(signal.wsUrl, room, alice, GRACE_MS + 5000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     expect((await alice.drain(0)).map((m) => m.type)).toEqual([]);
     alice.close();
     bob2.close();
@@ -67,7 +69,9 @@ describe('resume', () => {
     const [bob2, resumed] = await TestClient.join(signal.wsUrl, room, 'Bob', { resume: b.resumeToken as string });
     expect(resumed).toMatchObject({ id: b.id, resumed: true });
     expect(await bob.closed).toMatchObject({ code: 4001 });
-    await new Promise((r) => setTimeout(r, GRACE_MS + 300));
+    // Dan drops after Bob's old connection was closed: Alice hears of Dan's join and leave, and of nothing else.
+    const { dan, told } = await presenceAroundADrop(signal.wsUrl, room, alice, GRACE_MS + 5000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     expect((await alice.drain(0)).map((m) => m.type)).toEqual([]);
     alice.close();
     bob2.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { metricsOf, sample } from './support/metrics.js';
 import { RedisServer } from './support/redis-server.js';
-import { TestClient, randomRoom, type Message } from './support/test-client.js';
+import { TestClient, presenceAroundADrop, randomRoom, type Message } from './support/test-client.js';
 
 const GRACE_MS = 2000;
 /** A stopped process is given up after 5 s of silence (or the grace period, if longer), checked every second. */
@@ -48,7 +48,6 @@ async function launch(): Promise<RunningProcess> {
   return running;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const presence = (messages: Message[]) => messages.filter((m) => m.type === 'peer-joined' || m.type === 'peer-left');
 
 let one: RunningProcess;
@@ -151,7 +150,9 @@ describe('resume across processes', () => {
     expect(await alice.next('signal')).toEqual({ type: 'signal', from: b.id, data: { back: true } });
     alice.send({ type: 'signal', to: b.id, data: { n: 3 } });
     expect(await bob2.next('signal')).toEqual({ type: 'signal', from: a.id, data: { n: 3 } });
-    await sleep(GRACE_MS + 500);
+    // Dan drops from Bob's first process after Bob did: Alice hears of his join and leave, and of nothing else.
+    const { dan, told } = await presenceAroundADrop(two.wsUrl, room, alice, GRACE_MS + 5000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     expect(presence(await alice.drain(0))).toEqual([]);
     alice.close();
     bob2.close();
@@ -165,7 +166,9 @@ describe('resume across processes', () => {
     const [bob2, resumed] = await TestClient.join(two.wsUrl, room, 'Bob', { resume: b.resumeToken as string });
     expect(resumed).toMatchObject({ id: b.id, resumed: true });
     expect((await bob.closed).code).toBe(4001);
-    await sleep(GRACE_MS + 500);
+    // Dan drops from the process of Bob's old connection, after it was closed: Alice hears of Dan alone.
+    const { dan, told } = await presenceAroundADrop(one.wsUrl, room, alice, GRACE_MS + 5000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     expect(presence(await alice.drain(0))).toEqual([]);
     alice.close();
     bob2.close();
@@ -238,10 +241,18 @@ describe('Redis restarting', () => {
     expect(new Set((c.peers as Array<{ id: string }>).map((p) => p.id))).toEqual(new Set([a.id, b.id]));
     expect(await alice.next('peer-joined')).toMatchObject({ peer: { id: c.id } });
     expect(await bob.next('peer-joined')).toMatchObject({ peer: { id: c.id } });
-    // Nobody was seen to leave.
-    await sleep(6000);
-    expect((await alice.drain(0)).filter((m) => m.type === 'peer-left')).toEqual([]);
-    expect((await bob.drain(0)).filter((m) => m.type === 'peer-left')).toEqual([]);
-    for (const client of [alice, bob, carol]) client.close();
+    // Nobody was seen to leave. The control: Carol leaves, and Dan, on a process killed now, is told gone once the
+    // others have noticed its silence, which takes longer than any check that could have taken Alice's or Bob's
+    // process for dead after Redis's absence: each hears of those two alone, in that order.
+    carol.close();
+    for (const client of [alice, bob]) expect(await client.next('peer-left')).toEqual({ type: 'peer-left', id: c.id });
+    const doomed = await launch();
+    const [, d] = await TestClient.join(doomed.wsUrl, room, 'Dan');
+    doomed.process.child.kill('SIGKILL');
+    for (const client of [alice, bob]) {
+      expect(await client.next('peer-left', DEAD_PROCESS_NOTICED_MS)).toEqual({ type: 'peer-left', id: d.id });
+      expect(presence(await client.drain(0))).toEqual([{ type: 'peer-joined', peer: { id: d.id, name: 'Dan' } }]);
+    }
+    for (const client of [alice, bob]) client.close();
   });
 });

@@ -107,3 +107,20 @@ export class TestClient {
 export function randomRoom(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
 }
+
+/**
+ * The control for "nobody was seen to leave or join": Dan joins `room` at `url` and drops off without a word;
+ * resolves with what `watcher` is told next of presence, twice (his join, and his leave once the grace period
+ * after his drop is over). Any flap of someone dropped before him on the same process (a grace period that ran
+ * out, a place given up) is told before his leave: then it is what this returns instead.
+ */
+export async function presenceAroundADrop(url: string, room: string, watcher: TestClient, timeoutMs: number): Promise<{ dan: string; told: Message[] }> {
+  const [dan, welcome] = await TestClient.join(url, room, 'Dan');
+  dan.kill();
+  const told: Message[] = [];
+  while (told.length < 2) {
+    const next = await watcher.next(undefined, timeoutMs);
+    if (next.type === 'peer-joined' || next.type === 'peer-left') told.push(next);
+  }
+  return { dan: welcome.id as string, told };
+}
