@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
-import { TestClient, randomRoom } from './support/test-client.js';
+import { TestClient, presenceAroundADrop, randomRoom } from './support/test-client.js';
 
 let signal: RunningSignal;
 beforeAll(async () => {
@@ -19,11 +19,14 @@ describe('presence', () => {
 
     const [carol, carolWelcome] = await TestClient.join(signal.wsUrl, room, 'Carol');
     expect(carolWelcome.peers).toHaveLength(2);
+    expect(await alice.next('peer-joined')).toEqual({ type: 'peer-joined', peer: { id: carolWelcome.id, name: 'Carol' } });
     bob.send({ type: 'leave' });
     expect(await alice.next('peer-left')).toEqual({ type: 'peer-left', id: bobWelcome.id });
     expect(await carol.next('peer-left')).toEqual({ type: 'peer-left', id: bobWelcome.id });
     bob.close();
-    expect((await alice.drain(500)).filter((m) => m.type === 'peer-left')).toEqual([]);
+    // Dan drops after Bob's socket closed: Alice hears of Dan alone, not of Bob a second time.
+    const { dan, told } = await presenceAroundADrop(signal.wsUrl, room, alice, 3000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     alice.close();
     carol.close();
   });
@@ -35,7 +38,9 @@ describe('presence', () => {
     await alice.next('peer-joined');
     bob.kill();
     expect(await alice.next('peer-left', 3000)).toEqual({ type: 'peer-left', id: bobWelcome.id });
-    expect((await alice.drain(500)).filter((m) => m.type === 'peer-left')).toEqual([]);
+    // Dan drops after Bob was announced: Alice hears of Dan alone, not of Bob a second time.
+    const { dan, told } = await presenceAroundADrop(signal.wsUrl, room, alice, 3000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
     alice.close();
   });
 
@@ -74,7 +79,8 @@ describe('relay', () => {
 
     alice.send({ type: 'signal', to: b.id, from: 'carol-forged-id', data: offer });
     expect(await bob.next('signal')).toEqual({ type: 'signal', from: a.id, data: offer });
-    expect((await carol.drain()).filter((m) => m.type === 'signal')).toEqual([]);
+    await carol.roundTrip();
+    expect(carol.received.filter((m) => m.type === 'signal')).toEqual([]);
     for (const c of [alice, bob, carol]) c.close();
   });
 
@@ -87,8 +93,10 @@ describe('relay', () => {
     const stranger = await TestClient.connect(signal.wsUrl);
     stranger.send({ type: 'signal', to: m.id, data: { sdp: 'x' } });
     expect(await stranger.next('error')).toMatchObject({ code: 'not-in-room' });
-    expect((await alice.drain()).filter((x) => x.type === 'signal')).toEqual([]);
-    expect((await mallory.drain()).filter((x) => x.type === 'signal')).toEqual([]);
+    for (const client of [alice, mallory]) {
+      await client.roundTrip();
+      expect(client.received.filter((x) => x.type === 'signal')).toEqual([]);
+    }
     for (const c of [alice, mallory, stranger]) c.close();
   });
 

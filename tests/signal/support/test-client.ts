@@ -88,6 +88,20 @@ export class TestClient {
     }
   }
 
+  /**
+   * A round trip to this client's server process: it handles each message to its end before the next and writes
+   * to each socket in order, so whatever it sent this client while handling what came before the ping (another
+   * client's message that was answered already, say) has arrived once the pong has.
+   */
+  async roundTrip(): Promise<void> {
+    const t = Math.floor(Math.random() * 1e9);
+    this.send({ type: 'ping', t });
+    for (;;) {
+      const pong = await this.next('pong');
+      if (pong.t === t) return;
+    }
+  }
+
   /** Waits `ms` and returns what arrived meanwhile (and was not taken). */
   async drain(ms = 150): Promise<Message[]> {
     await new Promise((r) => setTimeout(r, ms));
