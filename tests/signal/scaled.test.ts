@@ -83,13 +83,20 @@ describe('one room across processes', () => {
     expect(await carol.next('signal')).toEqual({ type: 'signal', from: b.id, data: { n: 1 } });
     carol.send({ type: 'signal', to: a.id, data: { n: 2 } });
     expect(await alice.next('signal')).toEqual({ type: 'signal', from: c.id, data: { n: 2 } });
-    expect((await carol.drain()).filter((m) => m.type === 'signal')).toEqual([]);
+    // A later signal from Alice to Carol is the next one Carol gets: Alice's first, for Bob, did not reach her.
+    alice.send({ type: 'signal', to: c.id, data: { n: 3 } });
+    expect(await carol.next('signal')).toEqual({ type: 'signal', from: a.id, data: { n: 3 } });
+    expect(carol.received.filter((m) => m.type === 'signal')).toEqual([]);
 
     bob.send({ type: 'leave' });
     expect(await alice.next('peer-left')).toEqual({ type: 'peer-left', id: b.id });
     expect(await carol.next('peer-left')).toEqual({ type: 'peer-left', id: b.id });
     bob.close();
-    expect(presence(await alice.drain(500))).toEqual([]);
+    // Dan drops from Bob's process after Bob's socket closed: Alice hears of Dan alone, not of Bob a second time.
+    const { dan, told } = await presenceAroundADrop(two.wsUrl, room, alice, GRACE_MS + 5000);
+    expect(told).toEqual([{ type: 'peer-joined', peer: { id: dan, name: 'Dan' } }, { type: 'peer-left', id: dan }]);
+    expect(await carol.next('peer-joined')).toEqual({ type: 'peer-joined', peer: { id: dan, name: 'Dan' } });
+    expect(await carol.next('peer-left', GRACE_MS + 5000)).toEqual({ type: 'peer-left', id: dan });
     expect(presence(await carol.drain(0))).toEqual([]);
     alice.close();
     carol.close();
