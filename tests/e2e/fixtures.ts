@@ -2,7 +2,7 @@
  * Playwright fixtures: each worker runs its own signal process, serving the
  * built app from dist/ on a free loopback port, and stops it at the end.
  */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { join } from 'node:path';
 import { launchSignal } from '../support/signal-process.js';
 
@@ -26,36 +26,65 @@ export const test = base.extend<{ problems: string[] }, { app: AppServer }>({
   ],
   /**
    * The test's own page, for the tests that use one (most open a context per person instead, so none is
-   * made for them): its console errors, page errors and CSP violations are checked empty after the test.
+   * made for them): what every page of its context reports (see `watchContext`) is checked empty after the test.
    */
   page: async ({ page }, use) => {
-    const problems = watchForProblems(page);
+    const problems = watchContext(page.context());
     pageProblems.set(page, problems);
     await use(page);
     expect(problems, 'the page reported errors').toEqual([]);
   },
-  /** What the test's page reported so far. */
+  /** What the test's page (and any other page of its context) reported so far. */
   problems: async ({ page }, use) => {
     await use(pageProblems.get(page)!);
   },
 });
 
-export function watchForProblems(page: Page): string[] {
+/**
+ * Records what goes wrong in `target`, from its first script on: console errors, uncaught errors, CSP
+ * violations, HTTP errors, and requests that got no answer at all (refused, reset, aborted). A context is
+ * watched for every page it opens, reopened ones included, and for its service worker's requests.
+ */
+function watch(target: Page | BrowserContext): string[] {
   const problems: string[] = [];
-  page.on('console', (message) => {
-    // Failed loads are reported with their URL by the response listener below.
+  // Both classes emit these events with the same arguments; their listeners are typed per class.
+  const on = target.on.bind(target) as Page['on'];
+  on('console', (message) => {
+    // Failed loads are reported with their URL by the response and requestfailed listeners below.
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('response', (response) => {
+  if ('newPage' in target) target.on('weberror', (error) => problems.push(`page error: ${error.error().message}`));
+  else target.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  on('response', (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
   });
-  void page.addInitScript(() => {
+  on('requestfailed', (request) => problems.push(`request failed (${request.failure()?.errorText ?? 'no answer'}): ${request.method()} ${request.url()}`));
+  void target.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
       console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
     });
   });
   return problems;
+}
+
+/** What every page of `context` reports, from each one's first script to its close. */
+export function watchContext(context: BrowserContext): string[] {
+  return watch(context);
+}
+
+/** What one page reports, from its first script to its close. */
+export function watchForProblems(page: Page): string[] {
+  return watch(page);
+}
+
+/**
+ * Takes out of `problems` those a test expects (it must say why), and returns them for the test to assert
+ * on: what is left is still checked empty at the end.
+ */
+export function takeExpected(problems: string[], expected: RegExp): string[] {
+  const taken = problems.filter((problem) => expected.test(problem));
+  problems.splice(0, Infinity, ...problems.filter((problem) => !expected.test(problem)));
+  return taken;
 }
 
 export { expect };

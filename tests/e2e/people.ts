@@ -5,25 +5,41 @@
  */
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { appendFileSync } from 'node:fs';
-import { watchForProblems } from './fixtures.js';
+import { watchContext } from './fixtures.js';
 
 export interface Person {
   name: string;
   context: BrowserContext;
+  /** The person's open page; a test that closes it and opens another sets the new one here. */
   page: Page;
+  /** What every page of the person's context reported, reopened pages included (see `watchContext`). */
   problems: string[];
 }
 
 export const PHONE = { width: 360, height: 640 };
+/** What Safari on an iPhone says it is. */
+export const IPHONE_SAFARI =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.4 Mobile/15E148 Safari/604.1';
 export const DESKTOP = { width: 1280, height: 800 };
 
-/** WH_DEBUG=<file> appends every page's console to that file, by person. */
-export async function newPerson(browser: Browser, name: string, viewport = DESKTOP): Promise<Person> {
-  const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
-  const page = await context.newPage();
+/**
+ * A person with a browser context of their own, watched from its first page on. `touch`: a touch screen
+ * (touch events, and `pointerType` "touch"), as on a phone. WH_DEBUG=<file> appends every page's console
+ * to that file, by person.
+ */
+export async function newPerson(browser: Browser, name: string, viewport = DESKTOP, { touch = false } = {}): Promise<Person> {
+  const context = await browser.newContext({ viewport, hasTouch: touch, permissions: ['clipboard-read', 'clipboard-write'] });
+  const problems = watchContext(context);
   const debugLog = process.env.WH_DEBUG;
   if (debugLog) context.on('console', (message) => appendFileSync(debugLog, `[${name}] ${message.type()}: ${message.text()}\n`));
-  return { name, context, page, problems: watchForProblems(page) };
+  return { name, context, page: await context.newPage(), problems };
+}
+
+/** The person closes the app's page and opens a new, blank one (still watched): as closing the tab, then opening the browser again. */
+export async function closePage(person: Person): Promise<void> {
+  const closing = person.page;
+  person.page = await person.context.newPage();
+  await closing.close();
 }
 
 /** Opens `url`, gives a name when asked, and waits for the room to be there. */
@@ -53,23 +69,22 @@ export async function createRoom(person: Person, appUrl: string): Promise<string
 }
 
 /** People in separate browser contexts, all in one new room: the first creates it, the others open its link. */
-export async function meet(browser: Browser, appUrl: string, ...who: Array<string | { name: string; viewport: typeof DESKTOP }>): Promise<{ people: Person[]; link: string }> {
+export async function meet(browser: Browser, appUrl: string, ...who: Array<string | { name: string; viewport: typeof DESKTOP; touch?: boolean }>): Promise<{ people: Person[]; link: string }> {
   const people: Person[] = [];
   for (const entry of who) {
-    const { name, viewport } = typeof entry === 'string' ? { name: entry, viewport: DESKTOP } : entry;
-    people.push(await newPerson(browser, name, viewport));
+    const { name, viewport, touch } = typeof entry === 'string' ? { name: entry, viewport: DESKTOP, touch: false } : entry;
+    people.push(await newPerson(browser, name, viewport, { touch }));
   }
   const link = await createRoom(people[0]!, appUrl);
   for (const person of people.slice(1)) await openRoom(person, link);
   return { people, link };
 }
 
-/** Ends a test's people: their pages must not have reported errors. */
+/** Ends a test's people, every one of them: then none of their pages may have reported errors. */
 export async function closeAll(people: Person[]): Promise<void> {
-  for (const person of people.splice(0)) {
-    expect(person.problems, `${person.name}'s page reported errors`).toEqual([]);
-    await person.context.close();
-  }
+  const ended = people.splice(0);
+  for (const person of ended) await person.context.close();
+  for (const person of ended) expect(person.problems, `${person.name}'s pages reported errors`).toEqual([]);
 }
 
 export function peopleList(person: Person) {
@@ -114,4 +129,25 @@ export async function openRoomChat(person: Person): Promise<void> {
 /** An own room message's receipts, a button named by what it says ("Delivered to 1 of 2, read by 1"). */
 export function receipts(person: Person, text: string) {
   return messages(person).getByRole('listitem').filter({ hasText: text }).getByRole('button');
+}
+
+/** What the status mark of one of my messages in the open conversation says now ("Queued", "Sent", …), read once, without waiting for it. */
+export async function statusNow(person: Person, text: string): Promise<string | null> {
+  const marks = await statusOf(person, text).evaluateAll((found) => found.map((mark) => mark.getAttribute('aria-label')));
+  return marks.length === 1 ? marks[0]! : null;
+}
+
+/**
+ * A negative check, held: `check` must say true at once and at every read (every 100 ms) for `ms`. Called after
+ * an event that shows that what must not happen would have happened by then (a later message that did arrive,
+ * a connection that is up, an attempt that ended): what would come a moment late fails it too, where a single
+ * read passes at the first poll.
+ */
+export async function holds(what: string, check: () => Promise<boolean>, ms = 1500): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    expect(await check(), what).toBe(true);
+    if (Date.now() >= end) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { expect, test } from './fixtures.js';
 import { attach, fileEntry, holdStoring, randomFile as randomFileIn, saved } from './files.js';
-import { closeAll, meet, openChat, openRoom, openRoomChat, peopleList, type Person } from './people.js';
+import { closeAll, closePage, meet, openChat, openRoom, openRoomChat, peopleList, type Person } from './people.js';
 
 let people: Person[] = [];
 let dir: string;
@@ -74,10 +74,7 @@ test('a member away gets the offer when back, and accepts it then', async ({ bro
   test.setTimeout(120_000);
   const { alice, bob, carol, link } = await roomOfThree(browser, app.url);
   // Carol closes the app.
-  const carolPage = carol.page;
-  carol.page = await carol.context.newPage();
-  carol.problems = [];
-  await carolPage.close();
+  await closePage(carol);
   await expect(peopleList(alice).getByRole('button', { name: /^Carol, offline/ })).toBeVisible();
 
   const file = await randomFile('photos.zip', 2 * 1024 * 1024);

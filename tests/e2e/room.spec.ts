@@ -3,7 +3,7 @@
  * per member, a member away and back, typing by name, and the history across a reload.
  */
 import { expect, test } from './fixtures.js';
-import { closeAll, meet, messages, openRoom, openRoomChat, peopleList, receipts, send, type Person } from './people.js';
+import { closeAll, closePage, meet, messages, openRoom, openRoomChat, peopleList, receipts, send, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
@@ -34,10 +34,7 @@ test('three people talk in the room: everyone gets each message, receipts count 
   await expect(alice.page.getByText('Bob is typing…')).toBeHidden();
 
   // Carol closes the app; what is written meanwhile waits for her on each writer's device.
-  const carolPage = carol.page;
-  carol.page = await carol.context.newPage();
-  carol.problems = [];
-  await carolPage.close();
+  await closePage(carol);
   await expect(peopleList(alice).getByRole('button', { name: /^Carol, offline/ })).toBeVisible();
   await send(alice, 'While Carol is away');
   await send(bob, 'Me too');
