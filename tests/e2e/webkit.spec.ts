@@ -7,10 +7,25 @@
  * width, and read why messages, files and calls are not offered.
  */
 import { join } from 'node:path';
+import { startMitmRelay, type FirstScript } from '../support/mitm-relay.js';
 import { launchSignal } from '../support/signal-process.js';
-import { test, expect } from './fixtures.js';
-import { closeAll, createRoom, newPerson, openChat, personEntry, send, statusOf, type Person } from './people.js';
-import { openChatIn, openRoomIn, reportHang, waitForEntryIn, WebKitHang, WebKitPerson, withReplacement } from './webkit.js';
+import { test as base, expect } from './fixtures.js';
+import { closeAll, createRoom, holds, IPHONE_SAFARI, newPerson, openChat, personEntry, send, statusNow, type Person } from './people.js';
+import { ERROR_RECORDER, openChatIn, openRoomIn, reportHang, waitForEntryIn, WebKitHang, WebKitPerson, withReplacement } from './webkit.js';
+
+const RECORDER: FirstScript = { path: '/wh-error-recorder.js', source: ERROR_RECORDER };
+
+/** `front`: the app as the worker's signal process serves it, each page loading the error recorder first (see webkit.ts). */
+const test = base.extend<object, { front: string }>({
+  front: [
+    async ({ app }, use) => {
+      const front = await startMitmRelay(app.url, '', {}, RECORDER);
+      await use(front.url);
+      await front.close();
+    },
+    { scope: 'worker' },
+  ],
+});
 
 const NOTICE = 'This browser cannot connect to people directly';
 
@@ -33,7 +48,7 @@ test.afterEach(async ({}, testInfo) => {
 });
 
 /** `steps` done by a WebKit person named `name`; if their browser hangs, by a new one, once (see `withReplacement`). */
-function asWebKitPerson<T>(name: string, steps: (person: WebKitPerson) => Promise<T>, options?: { windows: boolean }): Promise<T> {
+function asWebKitPerson<T>(name: string, steps: (person: WebKitPerson) => Promise<T>, options?: Parameters<typeof WebKitPerson.open>[1]): Promise<T> {
   const open = async () => {
     const person = await WebKitPerson.open(name, options);
     kits.push(person);
@@ -57,21 +72,22 @@ function box(person: WebKitPerson, element: import('selenium-webdriver').WebElem
   );
 }
 
-test('WebKit: the shell loads with no uncaught error', async ({ app }) => {
+test('WebKit: the shell loads with no uncaught error', async ({ front }) => {
   await asWebKitPerson('Bob', async (bob) => {
-    await bob.goto(app.url);
+    await bob.goto(front);
     await bob.find('heading', 'Whisper');
     await bob.find('textbox', 'Your name');
     await bob.find('button', 'Join');
     expect(await bob.count('heading', 'Whisper cannot start')).toBe(0);
+    // What the page recorded from its first script on.
     await bob.collectErrors();
     expect(bob.problems).toEqual([]);
   });
 });
 
-test('WebKit: without WebRTC, the name, home and room screens say what works and what does not, and offer nothing that needs a connection', async ({ app }) => {
+test('WebKit: without WebRTC, the name, home and room screens say what works and what does not, and offer nothing that needs a connection', async ({ front }) => {
   await asWebKitPerson('Bob', async (bob) => {
-    await bob.goto(app.url);
+    await bob.goto(front);
     // The premise: this WebKit has no WebRTC at all.
     expect(await bob.run('return typeof RTCPeerConnection;')).toBe('undefined');
 
@@ -97,19 +113,19 @@ test('WebKit: without WebRTC, the name, home and room screens say what works and
   });
 });
 
-test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, app }) => {
+test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, app, front }) => {
   // Alice is made with Bob: if his browser hangs, a new Bob meets a new Alice in a new room.
   await asWebKitPerson('Bob', async (bob) => {
     const alice = await newPerson(browser, 'Alice');
     people.push(alice);
-    const link = await createRoom(alice, app.url);
+    // Bob opens the same room through the front, on the same signal process.
+    const link = (await createRoom(alice, app.url)).replace(app.url, front);
     await openRoomIn(bob, link);
     await waitForEntryIn(bob, 'Alice', 'Alice, online');
     await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, online');
     // Alice writes: her app offers Bob's a connection, which it leaves unanswered (without an error).
     await openChat(alice, 'Bob');
     await send(alice, 'Hello Bob');
-    await expect(statusOf(alice, 'Hello Bob')).toHaveAccessibleName('Queued');
 
     await openChatIn(bob, 'Alice');
     expect(await bob.text(await bob.find('note'))).toBe(
@@ -118,6 +134,8 @@ test('WebKit with Chromium: presence from the signal server both ways, and after
     expect(await bob.text(await bob.find('list', 'Messages'))).toBe('No messages on this device.');
     for (const control of ['Attach file', 'Send', 'Audio call', 'Video call', 'Ping', 'Connection stats']) expect(await bob.count('button', control), control).toBe(0);
     expect(await bob.count('textbox', 'Message')).toBe(0);
+    // Bob's app has had the room, and Alice's offer, for as long as these steps took: her message still waits.
+    await holds('Alice’s message waits', async () => (await statusNow(alice, 'Hello Bob')) === 'Queued');
 
     // Alice leaves: from now on only Bob's own storage knows her.
     await closeAll(people);
@@ -127,7 +145,7 @@ test('WebKit with Chromium: presence from the signal server both ways, and after
     expect(await bob.count('textbox', 'Your name')).toBe(0);
     await waitForEntryIn(bob, 'Alice', 'Alice, offline');
 
-    await bob.goto(app.url);
+    await bob.goto(front);
     await bob.find('paragraph', undefined, { hasText: 'Hello, Bob.' });
     const room = new URL(link).pathname.slice('/r/'.length);
     const recent = await bob.find('link', `Room ${room.slice(0, 6)}…`, { within: await bob.find('navigation', 'Recent rooms') });
@@ -137,10 +155,12 @@ test('WebKit with Chromium: presence from the signal server both ways, and after
 
 test('WebKit: the service worker installs, precaches the shell, and opens the app while the server is down', async () => {
   await asWebKitPerson('Bob', async (bob) => {
-    // A server of its own, stopped halfway (a new one if Bob's browser hangs and he starts again).
+    // A server of its own, stopped halfway (a new one if Bob's browser hangs and he starts again), and a front of
+    // its own, which stays.
     const signal = launchSignal({ STATIC_DIR: join(import.meta.dirname, '../../dist') });
+    const front = await startMitmRelay(`http://localhost:${await signal.listening}`, '', {}, RECORDER);
     try {
-      const url = `http://localhost:${await signal.listening}/`;
+      const url = `${front.url}/`;
       await bob.goto(url);
       await bob.find('textbox', 'Your name');
       const installed = await bob.bounded('read the service worker and its caches', () =>
@@ -166,19 +186,20 @@ test('WebKit: the service worker installs, precaches the shell, and opens the ap
       expect(await bob.run('return navigator.serviceWorker.controller !== null;'), 'the page came from the service worker').toBe(true);
     } finally {
       await signal.stop();
+      await front.close();
     }
   });
 });
 
-test('WebKit: at 390 × 844 the home screen and the room fit the width, the explanation in view', async ({ app }) => {
+test('WebKit: at 390 × 844 the home screen and the room fit the width, the explanation in view', async ({ front }) => {
   await asWebKitPerson(
     'Bob',
     async (bob) => {
-      await bob.goto(app.url);
+      await bob.goto(front);
       await bob.fill('textbox', 'Your name', 'Bob');
       await bob.click('button', 'Join');
       await bob.find('button', 'New room');
-      await bob.openWindow(app.url, 390, 844);
+      await bob.openWindow(front, 390, 844);
       expect(await bob.run('return [innerWidth, innerHeight];')).toEqual([390, 844]);
 
       await bob.find('button', 'New room');
@@ -199,5 +220,29 @@ test('WebKit: at 390 × 844 the home screen and the room fit the width, the expl
       }
     },
     { windows: true },
+  );
+});
+
+test('WebKit saying it is an iPhone’s Safari (WebKitGTK with its user agent): the “Add to Home Screen” guide in the room, which says calls ring only from there, until dismissed', async ({ front }) => {
+  await asWebKitPerson(
+    'Alice',
+    async (alice) => {
+      await alice.goto(front);
+      expect(await alice.run('return navigator.userAgent;')).toBe(IPHONE_SAFARI);
+      await alice.fill('textbox', 'Your name', 'Alice');
+      await alice.click('button', 'Join');
+      await alice.click('button', 'New room');
+      await alice.find('button', 'Share');
+      const guide = await alice.find('region', 'Add Whisper to your Home Screen');
+      expect(await alice.text(guide)).toContain('tap Share, then Add to Home Screen');
+      expect(await alice.text(guide)).toContain('Calls ring only in Whisper opened from the Home Screen.');
+      expect(await alice.count('button', 'Install')).toBe(0);
+      await alice.click('button', 'Got it', { within: guide });
+      await alice.gone('region', 'Add Whisper to your Home Screen');
+      await alice.reload();
+      await alice.find('button', 'Share');
+      expect(await alice.count('region', 'Add Whisper to your Home Screen')).toBe(0);
+    },
+    { userAgent: IPHONE_SAFARI },
   );
 });

@@ -17,10 +17,14 @@
  * such command in a worker hang (its web processes stopped with SIGSTOP), to
  * see that at work.
  *
- * WebDriver here has no log endpoint and no BiDi, so a page's errors are
- * recorded by the page itself, from a recorder installed right after each load
- * (an error while the page loads shows as a screen that never comes). Scripts
- * sent with executeScript run although the app's CSP allows no inline script.
+ * WebDriver here has no log endpoint and no BiDi, and classic WebDriver runs
+ * no script before a page's own: a page's errors are recorded by the page
+ * itself, from a recorder that each page loads before anything else
+ * (ERROR_RECORDER, served by a front the WebKit people open the app through:
+ * startMitmRelay's `firstScript`). WebKit's own console output is no way:
+ * MiniBrowser's --enable-write-console-messages-to-stdout writes nothing in a
+ * WebDriver session (checked). Scripts sent with executeScript run although
+ * the app's CSP allows no inline script.
  */
 import { test, type TestInfo } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -200,8 +204,11 @@ export interface Find {
   timeout?: number;
 }
 
-/** Installs the page's error recorder (once per document): uncaught errors, unhandled rejections, console.error, CSP violations. */
-const RECORD_ERRORS = String.raw`
+/**
+ * The page's error recorder, a script that every page loads first (see the header): uncaught errors, unhandled
+ * rejections, console.error, CSP violations, from the page's first script on.
+ */
+export const ERROR_RECORDER = String.raw`
 if (!globalThis.whErrors) {
   const errors = (globalThis.whErrors = []);
   addEventListener('error', (event) => errors.push('page error: ' + event.message));
@@ -225,9 +232,12 @@ export class WebKitPerson {
     private readonly server: WebKitDriver,
   ) {}
 
-  /** `windows`: scripts may open windows (`openWindow`), which MiniBrowser otherwise blocks as pop-ups. */
-  static async open(name: string, { windows = false } = {}): Promise<WebKitPerson> {
-    const args = ['--automation', ...(windows ? ['--javascript-can-open-windows-automatically=true'] : [])];
+  /**
+   * `windows`: scripts may open windows (`openWindow`), which MiniBrowser otherwise blocks as pop-ups.
+   * `userAgent`: what the browser says it is, instead of WebKitGTK's own.
+   */
+  static async open(name: string, { windows = false, userAgent }: { windows?: boolean; userAgent?: string } = {}): Promise<WebKitPerson> {
+    const args = ['--automation', ...(windows ? ['--javascript-can-open-windows-automatically=true'] : []), ...(userAgent ? [`--user-agent=${userAgent}`] : [])];
     const server = await startWebKitDriver();
     const who = `${name} (WebKit)`;
     try {
@@ -264,9 +274,10 @@ export class WebKitPerson {
     await this.recordErrors();
   }
 
-  /** Starts recording the errors of the page in the current window (after a load). */
+  /** Checks that the page in the current window has recorded its errors from its first script on (after a load). */
   async recordErrors(): Promise<void> {
-    await this.bounded('record errors', () => this.driver.executeScript(RECORD_ERRORS));
+    const recording = await this.bounded('check the error recorder', () => this.driver.executeScript<boolean>('return Array.isArray(globalThis.whErrors);'));
+    if (!recording) throw new Error(`${this.name} (WebKit): the page at ${await this.driver.getCurrentUrl()} did not load the error recorder first: open the app through the WebKit front`);
   }
 
   /** Moves what the current page recorded into `problems` (nothing when there is no page to ask). */

@@ -11,6 +11,10 @@
  *   fingerprints: Firefox accepts a certificate that matches any of them).
  *
  * It cannot make the two people's safety numbers agree, nor complete a DTLS handshake with a key it lacks.
+ *
+ * With `firstScript`, it also serves a script of the test's own and has every HTML page load it before anything
+ * else (same origin, so the app's CSP lets it run): the WebKit suite's error recorder, which classic WebDriver
+ * cannot install before a page's own scripts.
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,12 +43,18 @@ interface Rewrite {
   down(frame: Frame | null, text: string): string;
 }
 
+/** A script served at `path` and loaded first by every HTML page the relay passes on. */
+export interface FirstScript {
+  path: string;
+  source: string;
+}
+
 /**
  * Listens on a free loopback port and relays to the signal process at `target` (http://host:port). A `join`
  * to `room` by someone named in `split` goes to the room given for that name instead; the `welcome` that
  * answers says `room` again, so the page cannot tell.
  */
-export async function startMitmRelay(target: string, room = '', split: Record<string, string> = {}): Promise<MitmRelay> {
+export async function startMitmRelay(target: string, room = '', split: Record<string, string> = {}, firstScript?: FirstScript): Promise<MitmRelay> {
   const devices = new Map<string, string>();
   const impostors = new Map<string, { device: string; placement: FingerprintPlacement }>();
   let forged = 0;
@@ -79,9 +89,28 @@ export async function startMitmRelay(target: string, room = '', split: Record<st
   };
 
   const server: Server = createServer((req, res) => {
-    const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+    if (firstScript && req.url === firstScript.path) {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+      res.end(firstScript.source);
+      return;
+    }
+    const headers = { ...req.headers, host: new URL(target).host };
+    // Pages are rewritten: asked for as they are, not compressed.
+    if (firstScript) delete headers['accept-encoding'];
+    const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers }, (answer) => {
+      if (!firstScript || !String(answer.headers['content-type']).startsWith('text/html')) {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => {
+        const page = Buffer.from(Buffer.concat(chunks).toString().replace(/<head>/i, `<head><script src="${firstScript.path}"></script>`));
+        const { etag: _etag, ...rest } = answer.headers;
+        res.writeHead(answer.statusCode ?? 502, { ...rest, 'content-length': String(page.length) });
+        res.end(page);
+      });
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
