@@ -1,23 +1,22 @@
 /**
  * Installing Whisper. Chromium's own installability check (a persistent
  * profile: an incognito one is never installable); the Install button, fed
- * a `beforeinstallprompt` as Chromium gives it (headless Chromium never
- * offers installing by itself); and the "Add to Home Screen" guide that an
- * iPhone's Safari gets instead.
+ * a `beforeinstallprompt` the test makes as Chromium gives it (headless
+ * Chromium never offers installing by itself), with a stand-in `prompt()`;
+ * and the "Add to Home Screen" guide that an iPhone's Safari gets instead,
+ * here in Chromium that says it is one (its user agent, a phone's screen and
+ * touch). The same guide in a WebKit saying so is in webkit.spec.ts.
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
-import { expect, test, watchForProblems } from './fixtures.js';
-import { closeAll, createRoom, newPerson, type Person } from './people.js';
+import { expect, test, watchContext } from './fixtures.js';
+import { closeAll, createRoom, IPHONE_SAFARI, newPerson, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
-
-const IPHONE_SAFARI =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.4 Mobile/15E148 Safari/604.1';
 
 /** What Chromium hands a page that may be installed: `prompt()` shows its dialog, `userChoice` says what the person chose. */
 async function offerInstall(page: Page, outcome: 'accepted' | 'dismissed'): Promise<void> {
@@ -32,11 +31,11 @@ async function offerInstall(page: Page, outcome: 'accepted' | 'dismissed'): Prom
   }, outcome);
 }
 
-/** Alice, in Safari on an iPhone (as far as the page can tell). */
-async function aliceOnAnIPhone(browser: Browser): Promise<Person> {
+/** Alice, in Chromium that says it is Safari on an iPhone (its user agent, an iPhone's screen, touch). */
+async function aliceInChromiumAsAnIPhone(browser: Browser): Promise<Person> {
   const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  const alice: Person = { name: 'Alice', context, page, problems: watchForProblems(page) };
+  const problems = watchContext(context);
+  const alice: Person = { name: 'Alice', context, page: await context.newPage(), problems };
   people = [alice];
   return alice;
 }
@@ -59,7 +58,7 @@ test('Chromium finds Whisper installable: no installability error, in a persiste
   }
 });
 
-test('the Install button: offered when the browser offers it, on the home screen and in the room, shows the browser’s prompt, and goes once installed', async ({ browser, app }) => {
+test('the Install button (a beforeinstallprompt made by the test, its prompt() a stand-in): offered when the browser offers it, on the home screen and in the room, prompts, and goes once installed', async ({ browser, app }) => {
   const alice = await newPerson(browser, 'Alice');
   people = [alice];
   const { page } = alice;
@@ -92,8 +91,8 @@ test('the Install button: offered when the browser offers it, on the home screen
   await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
 });
 
-test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which says calls ring only from there, until dismissed', async ({ browser, app }) => {
-  const alice = await aliceOnAnIPhone(browser);
+test('Chromium saying it is an iPhone’s Safari (its user agent): an “Add to Home Screen” guide instead, which says calls ring only from there, until dismissed', async ({ browser, app }) => {
+  const alice = await aliceInChromiumAsAnIPhone(browser);
   await createRoom(alice, app.url);
   const guide = alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' });
   await expect(guide).toContainText('tap Share, then Add to Home Screen');
@@ -122,9 +121,9 @@ test('on an iPhone’s Safari, an “Add to Home Screen” guide instead, which 
   expect(size).toEqual([180, 180]);
 });
 
-test('installed, opened from the home screen (standalone): neither the button nor the guide', async ({ browser, app }) => {
-  const alice = await aliceOnAnIPhone(browser);
-  // What an app opened from the home screen reports.
+test('Chromium saying it is an iPhone’s Safari, its display-mode made standalone (as opened from the home screen): neither the button nor the guide', async ({ browser, app }) => {
+  const alice = await aliceInChromiumAsAnIPhone(browser);
+  // What an app opened from the home screen reports: a stand-in for matchMedia's answer.
   await alice.context.addInitScript(() => {
     const matchMedia = window.matchMedia.bind(window);
     window.matchMedia = (query: string) => (query === '(display-mode: standalone)' ? ({ ...matchMedia(query), matches: true, media: query, addEventListener: () => undefined } as unknown as MediaQueryList) : matchMedia(query));
