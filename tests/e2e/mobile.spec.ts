@@ -28,7 +28,7 @@ async function touchTargetsAreLarge(person: Person) {
 }
 
 test('on a phone the chat slides over the people list; Back, a swipe from the edge and the browser Back return', async ({ browser, app }) => {
-  const room = await meet(browser, app.url, 'Alice', { name: 'Bob', viewport: PHONE });
+  const room = await meet(browser, app.url, 'Alice', { name: 'Bob', viewport: PHONE, touch: true });
   people = room.people;
   const [, bob] = room.people as [Person, Person];
   const list = bob.page.getByRole('list', { name: 'People' });
@@ -57,11 +57,13 @@ test('on a phone the chat slides over the people list; Back, a swipe from the ed
     const room = document.querySelector('wh-app')?.shadowRoot?.querySelector('wh-room-view')?.shadowRoot;
     return !!room && room.getAnimations().length === 0;
   });
-  await bob.page.mouse.move(4, 320);
-  await bob.page.mouse.down();
-  await bob.page.mouse.move(120, 325, { steps: 5 });
-  await bob.page.mouse.move(220, 330, { steps: 5 });
-  await bob.page.mouse.up();
+  // A finger on the touch screen (touch events, as Chromium gets them from one), from the left edge to the right.
+  const screen = await bob.context.newCDPSession(bob.page);
+  const finger = (type: 'touchStart' | 'touchMove' | 'touchEnd', x = 0, y = 0) =>
+    screen.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
+  await finger('touchStart', 4, 320);
+  for (let x = 30; x <= 220; x += 38) await finger('touchMove', x, 320 + x / 20);
+  await finger('touchEnd');
   await expect(list).toBeVisible();
 
   await personEntry(bob, 'Alice').click();

@@ -134,6 +134,9 @@ export class WhChatView extends LitElement {
       ol {
         flex: 1;
         overflow-y: auto;
+        /* A scroller of its own, so the room view's pan-y does not reach in here: without it, a finger's swipe
+           from the edge over the messages is taken by the browser (pointercancel) and never goes Back. */
+        touch-action: pan-y;
         list-style: none;
         margin: 0;
         padding: 0.75rem max(0.75rem, env(safe-area-inset-right)) 0.75rem max(0.75rem, env(safe-area-inset-left));
