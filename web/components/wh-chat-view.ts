@@ -3,7 +3,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { linkify } from '../chat/linkify.js';
 import type { MessageStatus, StoredMessage } from '../storage/database.js';
 import type { Person, RoomSession } from '../room/room-session.js';
-import { summarize, type ConnectionSummary } from '../stats/connection-stats.js';
+import type { ConnectionSummary } from '../stats/connection-stats.js';
 import { formatDuration } from '../calls/call-service.js';
 import { backIcon, boltIcon, phoneIcon, shieldIcon, statsIcon, verifiedIcon, videoIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
@@ -639,6 +639,8 @@ export class WhChatView extends LitElement {
   async #poll(): Promise<void> {
     const link = this.session.link(this.device);
     if (!link?.isOpen) return;
+    // Loaded when a conversation first reads its path, not with the first page.
+    const { summarize } = await import('../stats/connection-stats.js');
     this.summary = summarize(await link.pc.getStats(), this.summary);
   }
 
