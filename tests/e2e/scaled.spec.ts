@@ -16,21 +16,16 @@ import { portForRestarts } from '../support/free-port.js';
 import { launchSignal } from '../support/signal-process.js';
 import { startUpstreamDns } from '../support/upstream-dns.js';
 import { expect, test } from './fixtures.js';
-import { closeAll, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
+import { endTest, type Stop } from './started.js';
 import { servedCertificateKey } from './topology-fixtures.js';
 
 const REPLICAS = ['127.0.0.2', '127.0.0.3'];
 
 let people: Person[] = [];
-let cleanups: Array<() => Promise<unknown>> = [];
-test.afterEach(async () => {
-  try {
-    await closeAll(people);
-  } finally {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  }
-});
+const cleanups: Stop[] = [];
+test.afterEach(() => endTest(people, cleanups));
 
 /** Opens the app and waits for its service worker to hold the app: later pages of it load nothing through Caddy but /ws. */
 async function openWhisper(person: Person, origin: string): Promise<void> {

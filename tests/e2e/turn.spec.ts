@@ -21,22 +21,17 @@ import { join } from 'node:path';
 import { launchCoturn, turnTlsCertificate, type CoturnProcess } from '../support/coturn-process.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
-import { closeAll, createRoom, messages, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
+import { createRoom, messages, newPerson, openChat, openRoom, send, statusOf, type Person } from './people.js';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
+import { endTest, type Stop } from './started.js';
 
 const SECRET = 'turn-spec-secret-0123456789';
 const DIST = join(import.meta.dirname, '../../dist');
 
 let people: Person[] = [];
 /** What the test started, stopped in reverse order after it. */
-let cleanups: Array<() => Promise<unknown>> = [];
-test.afterEach(async () => {
-  try {
-    await closeAll(people);
-  } finally {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  }
-});
+const cleanups: Stop[] = [];
+test.afterEach(() => endTest(people, cleanups));
 
 /** Drops, in this namespace, what is sent to `host` on `port` over UDP and TCP, until the test ends. */
 function firewall(host: string, port: number): void {
