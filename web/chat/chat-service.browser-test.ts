@@ -21,13 +21,15 @@ interface Side {
   /** Whether its channel is open; when it is, frames go to `deliver`. */
   open: boolean;
   deliver: ((frame: ChatFrame) => void) | null;
+  /** The frames delivered to this side, being handled (each settles once its service has handled it). */
+  handling: Array<Promise<void>>;
 }
 
 let databases = 0;
 
 async function side(peer: string, db?: WhisperDatabase, Store: typeof MessageStore = MessageStore): Promise<Side> {
   const database = db ?? (await openDatabase(`chat-test-${Date.now()}-${++databases}`));
-  const me: Side = { peer, db: database, chat: null as unknown as ChatService, sent: [], open: false, deliver: null };
+  const me: Side = { peer, db: database, chat: null as unknown as ChatService, sent: [], open: false, deliver: null, handling: [] };
   me.chat = new ChatService(new Store(database), {
     send: (_device, frame) => {
       if (!me.open) return false;
@@ -47,8 +49,8 @@ const BOB = 'B0B';
 /** Frames from `a` reach `b` (as text, as a data channel gives them), and the reverse. */
 function connect(a: Side, b: Side): void {
   a.open = b.open = true;
-  a.deliver = (frame) => void b.chat.receive(b.peer, JSON.stringify(frame));
-  b.deliver = (frame) => void a.chat.receive(a.peer, JSON.stringify(frame));
+  a.deliver = (frame) => void b.handling.push(b.chat.receive(b.peer, JSON.stringify(frame)));
+  b.deliver = (frame) => void a.handling.push(a.chat.receive(a.peer, JSON.stringify(frame)));
 }
 
 function disconnect(a: Side, b: Side): void {
@@ -80,8 +82,26 @@ function hold(db: WhisperDatabase): () => Promise<void> {
   };
 }
 
-/** Lets pending events, timers and IndexedDB requests run. */
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/** Waits until these sides have handled every frame delivered to them, those their handling sent each other included. */
+async function handled(...sides: Side[]): Promise<void> {
+  for (;;) {
+    const pending = sides.flatMap((s) => s.handling.splice(0));
+    if (pending.length === 0) return;
+    await Promise.all(pending);
+  }
+}
+
+/** A message store that counts the messages it was asked to add (a write that may still wait for a busy store). */
+function countingStore(): { Store: typeof MessageStore; adds: () => number } {
+  let adds = 0;
+  class CountingStore extends MessageStore {
+    override add(...args: Parameters<MessageStore['add']>): Promise<boolean> {
+      adds++;
+      return super.add(...args);
+    }
+  }
+  return { Store: CountingStore, adds: () => adds };
+}
 
 const stored = (s: Side, id: string): Promise<StoredMessage | undefined> => s.db.get('messages', id);
 const shown = (s: Side, text: string) => s.chat.history(s.peer).find((m) => m.text === text);
@@ -89,14 +109,17 @@ const messagesSent = (s: Side) => s.sent.filter((f): f is Extract<ChatFrame, { t
 
 describe('ChatService', () => {
   it('sends a message while it is stored here, and shows "Delivered" only once it is stored on both sides', async () => {
-    const [alice, bob] = await pair();
+    const bobs = countingStore();
+    const alice = await side(BOB);
+    const bob = await side(ALICE, undefined, bobs.Store);
     connect(alice, bob);
     // Alice's store is busy: her message goes out meanwhile, and Bob stores and acknowledges it...
     const releaseAlice = hold(alice.db);
     const sending = alice.chat.send(BOB, 'hello');
     await until(() => bob.sent.some((f) => f.t === 'ack'), 'the ack');
     const id = messagesSent(alice)[0]!.id;
-    await settle();
+    // Alice's service has handled the ack (which needs nothing stored)...
+    await handled(alice);
     // ...but "Delivered" waits for her own copy.
     expect(shown(alice, 'hello')?.status, 'not Delivered before it is stored here').to.equal('queued');
     await releaseAlice();
@@ -111,7 +134,10 @@ describe('ChatService', () => {
     const releaseBob = hold(bob.db);
     await alice.chat.send(BOB, 'again');
     await until(() => messagesSent(alice).length === 2, 'the message on its way');
-    await settle();
+    // Bob's service has begun to store it (the write waits for his busy store): an ack it sent before the write
+    // ended would be out by now, and handled by Alice's.
+    await until(() => bobs.adds() === 2, 'Bob’s write begun');
+    await handled(alice);
     expect(shown(alice, 'again')?.status).to.equal('sent');
     expect(bob.sent.filter((f) => f.t === 'ack'), 'no ack before it is stored').to.have.length(1);
     await releaseBob();
@@ -216,7 +242,8 @@ describe('ChatService', () => {
     const errors: string[] = [];
     alice.chat.addEventListener('wh-storage-error', (event) => errors.push(event.detail));
     await alice.chat.send(BOB, 'lost?');
-    await settle();
+    // Whatever went to Bob has been handled there, and whatever came back here.
+    await handled(alice, bob);
     expect(errors).to.deep.equal([new StorageFullError().message]);
     expect(shown(alice, 'lost?')).to.equal(undefined);
     expect(alice.chat.history(BOB)).to.deep.equal([]);
