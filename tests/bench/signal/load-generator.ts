@@ -2,7 +2,10 @@
  * The load generator: a process of its own (pinned to its own core by
  * main.ts), driven over IPC. It opens WebSocket clients in rooms of two, sends
  * signal frames between the pairs at a fixed open-loop rate, and times each
- * from `send` to its arrival at the other client of the pair.
+ * from the moment the schedule said it should go to its arrival at the other
+ * client of the pair: a message the generator sent late (because it was busy
+ * reading replies, or a timer fired late) counts its wait, as a client's would
+ * (no coordinated omission). The time from the actual send is reported too.
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
@@ -26,16 +29,18 @@ export interface ConnectReport {
 export interface LoadReport {
   sent: number;
   received: number;
-  /** Relay latencies in ms of the messages received since `record`, sorted. */
+  /** Relay latency in ms of the messages received since `record`, from the time each was scheduled to go. */
   p50: number;
   p99: number;
   p999: number;
   max: number;
+  /** The same from the moment each was actually sent, which hides the generator's own delays (for comparison only). */
+  fromSend: { p50: number; p99: number };
   /** How late the open-loop schedule ran (ms, p99): large values mean the generator itself was saturated. */
   scheduleLagP99: number;
   /** Share of one core the generator used since `record`. */
   generatorCpu: number;
-  /** Messages sent before `record` and never received (lost or still in flight). */
+  /** Messages sent between `record` and the first `report` after it that have not arrived (lost, or still in flight). */
   missing: number;
 }
 
@@ -50,6 +55,8 @@ interface Client {
 }
 
 const SEND_TIMES = 1 << 20;
+/** By sequence number (modulo SEND_TIMES): when the schedule said the message should go, and when it went. */
+const scheduledTimes = new Float64Array(SEND_TIMES);
 const sendTimes = new Float64Array(SEND_TIMES);
 
 let wire: WireProtocol = WIRES.whisper;
@@ -62,26 +69,40 @@ let sent = 0;
 let received = 0;
 let recordedSent = 0;
 let recordedReceived = 0;
+/** Latencies from the scheduled send and from the actual one, of the messages received since `record`. */
 let latencies = new Float64Array(1 << 16);
+let sendLatencies = new Float64Array(1 << 16);
 let latencyCount = 0;
+/** The sequence numbers of the window: from `record` to the first `report` after it (-1: still open). */
+let windowFirst = 0;
+let windowEnd = -1;
+let receivedInWindow = 0;
 let lags: number[] = [];
 let recordCpu = process.cpuUsage();
 let recordWall = performance.now();
 
-function record(latency: number): void {
+const grow = (values: Float64Array) => {
+  const grown = new Float64Array(values.length * 2);
+  grown.set(values);
+  return grown;
+};
+
+function record(seq: number, now: number): void {
   if (latencyCount === latencies.length) {
-    const grown = new Float64Array(latencies.length * 2);
-    grown.set(latencies);
-    latencies = grown;
+    latencies = grow(latencies);
+    sendLatencies = grow(sendLatencies);
   }
-  latencies[latencyCount++] = latency;
+  latencies[latencyCount] = now - scheduledTimes[seq & (SEND_TIMES - 1)]!;
+  sendLatencies[latencyCount++] = now - sendTimes[seq & (SEND_TIMES - 1)]!;
 }
 
 function onFrame(data: Buffer): void {
   const seq = sequenceOf(data);
   if (seq < 0) return;
   received++;
-  record(performance.now() - sendTimes[seq & (SEND_TIMES - 1)]!);
+  const now = performance.now();
+  if (seq >= windowFirst && (windowEnd < 0 || seq < windowEnd)) receivedInWindow++;
+  record(seq, now);
 }
 
 function openClient(server: ServerKind, port: number, room: string, index: number): Promise<Client> {
@@ -180,16 +201,19 @@ async function disconnect(): Promise<void> {
 /** Open loop: the schedule says how many messages should have gone by now, whatever the server does. */
 function startLoad(rate: number): void {
   const started = performance.now();
+  /** When the schedule says the message numbered `due` (from 0) of this load should go. */
+  const scheduled = (due: number) => started + ((due + 1) / rate) * 1000;
   let due = 0;
   let cursor = 0;
   const tick = () => {
     const now = performance.now();
     const shouldHaveSent = Math.floor(((now - started) / 1000) * rate);
-    if (shouldHaveSent > due) lags.push(now - (started + ((due + 1) / rate) * 1000));
+    if (shouldHaveSent > due) lags.push(now - scheduled(due));
     for (; due < shouldHaveSent; due++) {
       const client = clients[cursor++ % clients.length]!;
       const [prefix, suffix] = client.frames[client.next++ % client.frames.length]!;
       const seq = sequence++;
+      scheduledTimes[seq & (SEND_TIMES - 1)] = scheduled(due);
       sendTimes[seq & (SEND_TIMES - 1)] = performance.now();
       client.socket.send(prefix + seq + suffix);
       sent++;
@@ -207,6 +231,9 @@ function stopLoad(): void {
 function startRecording(): void {
   recordedSent = sent;
   recordedReceived = received;
+  windowFirst = sequence;
+  windowEnd = -1;
+  receivedInWindow = 0;
   latencyCount = 0;
   lags = [];
   recordCpu = process.cpuUsage();
@@ -216,8 +243,13 @@ function startRecording(): void {
 function report(): LoadReport {
   const cpu = process.cpuUsage(recordCpu);
   const wall = performance.now() - recordWall;
-  const sorted = latencies.subarray(0, latencyCount).sort();
-  const at = (p: number) => (latencyCount === 0 ? NaN : sorted[Math.min(latencyCount - 1, Math.floor(p * latencyCount))]!);
+  if (windowEnd < 0) windowEnd = sequence;
+  const percentiles = (values: Float64Array) => {
+    const sorted = values.subarray(0, latencyCount).sort();
+    return (p: number) => (latencyCount === 0 ? NaN : sorted[Math.min(latencyCount - 1, Math.floor(p * latencyCount))]!);
+  };
+  const at = percentiles(latencies);
+  const fromSend = percentiles(sendLatencies);
   const sortedLags = lags.sort((a, b) => a - b);
   return {
     sent: sent - recordedSent,
@@ -225,10 +257,11 @@ function report(): LoadReport {
     p50: at(0.5),
     p99: at(0.99),
     p999: at(0.999),
-    max: latencyCount === 0 ? NaN : sorted[latencyCount - 1]!,
+    max: at(1),
+    fromSend: { p50: fromSend(0.5), p99: fromSend(0.99) },
     scheduleLagP99: sortedLags.length === 0 ? 0 : sortedLags[Math.floor(0.99 * (sortedLags.length - 1))]!,
     generatorCpu: (cpu.user + cpu.system) / 1000 / wall,
-    missing: sent - received,
+    missing: windowEnd - windowFirst - receivedInWindow,
   };
 }
 

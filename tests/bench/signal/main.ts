@@ -15,22 +15,36 @@
  * The machine has two cores: each server under test is pinned to core 0, the
  * load generator (a process of its own) and this script to core 1, so the
  * server's CPU time per relayed message is read from its own process
- * (/proc/<pid>/stat) and is not mixed with the generator's. Per server:
+ * (/proc/<pid>/stat) and is not mixed with the generator's.
+ *
+ * Every server runs BENCH_RUNS times (3), in rounds: each round runs every
+ * server once, in an order that rotates by one from round to round (so each
+ * is first, second, … in turn, and a machine getting busier or quieter weighs
+ * on all). Each run starts a fresh load generator, which warms up (BENCH_CONNECTIONS
+ * clients at BENCH_RATE for a few seconds, not measured) against a server of the
+ * same kind that is then stopped, and a fresh server to measure:
  *   1. RSS per idle connection and connection setup rate: BENCH_IDLE_CONNECTIONS
  *      clients open, in rooms of two (Whisper: connected and joined; PeerJS: registered);
  *      RSS is read after a full garbage collection, before and after.
  *   2. A fixed open-loop rate (BENCH_RATE messages/s over BENCH_CONNECTIONS clients):
- *      CPU per relayed message and relay latency from send to receipt.
+ *      CPU per relayed message and relay latency from each message's scheduled
+ *      send to its receipt (load-generator.ts).
  *   3. Rising rates (BENCH_SWEEP) until p99 reaches 10 ms, messages are lost, or
  *      the generator itself cannot keep the schedule.
- * BENCH_QUICK=1 runs a small version in under a minute.
+ * The run prints each server's figures per run, then their medians with range
+ * and bootstrap 90 % interval, the ratios to PeerJS measured in the same round
+ * (and their medians, ranges and intervals), and a verdict on Whisper's goals
+ * against PeerJS (CPU per message ≤ 0.33, p99 ≤ 0.2, RSS per connection ≤ 0.25).
+ * BENCH_QUICK=1 runs a small version in a few minutes.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { copyServerWithUws } from '../../support/server-copy.js';
 import { launchSignal } from '../../support/signal-process.js';
+import { explain, judge, judgeAll, sayVerdict, spread, type Goal, type Verdict } from '../statistics.js';
 import type { ConnectReport, GeneratorCommand, LoadReport } from './load-generator.js';
 import type { ServerKind } from './wire.js';
 
@@ -43,6 +57,9 @@ const SETTINGS = {
   windowMs: numberFrom('BENCH_WINDOW_S', quick ? 3 : 10) * 1000,
   sweep: (process.env.BENCH_SWEEP ?? (quick ? '2000,5000' : '2500,5000,7500,10000,15000,20000,25000,30000,40000')).split(',').filter(Boolean).map(Number),
   sweepWindowMs: quick ? 2000 : 3000,
+  /** Each run's warm-up: the relay connections at the fixed rate, not measured. */
+  warmupMs: quick ? 1000 : 3000,
+  runs: numberFrom('BENCH_RUNS', 3),
   // bare-uws: the floor, a uWS.js relay that does no protocol work at all (bare-uws-relay.mjs).
   servers: (process.env.BENCH_SERVERS ?? 'whisper-previous,whisper,peerjs,bare-uws').split(',') as ContenderName[],
   concurrency: 32,
@@ -60,6 +77,12 @@ const SERVER_ENV: Record<string, string> = {
 };
 /** Settings of the Whisper server for the run: room for the connections, and a per-connection rate limit above the sweep's top rate. */
 const WHISPER_ENV = { MAX_CONNECTIONS: '20000', MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '1000', ...SERVER_ENV };
+/** Whisper's goals against PeerJS, measured in the same round (below 1 is better). */
+const GOALS: Record<'cpu' | 'p99' | 'rss', Goal> = {
+  cpu: { at: 0.33, direction: 'atMost' },
+  p99: { at: 0.2, direction: 'atMost' },
+  rss: { at: 0.25, direction: 'atMost' },
+};
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
 const P99_BUDGET_MS = 10;
@@ -109,6 +132,7 @@ async function contender(name: ContenderName): Promise<Contender> {
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Every process this run started, so that none outlives it (Ctrl-C, a timeout, a failure). */
 const children = new Set<ChildProcess>();
@@ -267,13 +291,41 @@ interface ServerResult {
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const describeRate = (r: RateResult) =>
-  `${r.rate}/s: sent ${r.sent}, received ${r.received}, p50 ${ms(r.p50)} p99 ${ms(r.p99)} p99.9 ${ms(r.p999)} max ${ms(r.max)}, ` +
+  `${r.rate}/s: sent ${r.sent}, received ${r.received}, from the scheduled send p50 ${ms(r.p50)} p99 ${ms(r.p99)} p99.9 ${ms(r.p999)} max ${ms(r.max)} ` +
+  `(from the actual send p50 ${ms(r.fromSend.p50)} p99 ${ms(r.fromSend.p99)}), ` +
   `server ${(r.serverCpu * 100).toFixed(0)}% of a core, ${r.cpuMicrosPerMessage.toFixed(1)} us/message (${r.systemMicrosPerMessage.toFixed(1)} in the kernel); generator ${(r.generatorCpu * 100).toFixed(0)}%, lag p99 ${ms(r.scheduleLagP99)} -> ${r.verdict}`;
 
-async function measure(contender: Contender, generator: Generator): Promise<ServerResult> {
-  const { kind, name } = contender;
+/**
+ * A fresh load generator, warmed up (not measured) against a server of the contender's own that is then
+ * stopped: the server measured next starts fresh, so that its RSS per connection is not read from a heap
+ * that the warm-up has already grown.
+ */
+async function warmGenerator(contender: Contender): Promise<Generator> {
+  const generator = new Generator();
   const server = await startServer(contender);
-  console.log(`${name} (${contender.label}): listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
+  try {
+    const warm = await generator.ask<ConnectReport>({ cmd: 'connect', server: contender.kind, port: server.port, connections: SETTINGS.connections, concurrency: SETTINGS.concurrency });
+    if (warm.failed > 0) throw new Error(`${contender.name}: ${warm.failed} of ${SETTINGS.connections} connections failed`);
+    await generator.ask({ cmd: 'load', rate: SETTINGS.rate });
+    await sleep(SETTINGS.warmupMs);
+    await generator.ask({ cmd: 'stop-load' });
+    await generator.ask({ cmd: 'disconnect' });
+    return generator;
+  } catch (error) {
+    generator.stop();
+    throw error;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One run of one server: a fresh generator warmed up, then a fresh server and the three phases. */
+async function measure(contender: Contender): Promise<ServerResult> {
+  const { kind, name } = contender;
+  console.log(`${name} (${contender.label}): load average ${load()}; warming up a fresh load generator`);
+  const generator = await warmGenerator(contender);
+  const server = await startServer(contender);
+  console.log(`${name}: listening on ${server.port} (pid ${server.pid}, core ${SERVER_CORE}); opening ${SETTINGS.idleConnections} idle connections`);
   try {
     await sleep(1000);
     const rssBefore = await rssBytes(server.pid);
@@ -312,44 +364,70 @@ async function measure(contender: Contender, generator: Generator): Promise<Serv
       sustained: passed.length > 0 ? passed[passed.length - 1]!.rate : null,
     };
   } finally {
+    generator.stop();
     await server.stop();
   }
 }
 
-function summary(results: ServerResult[]): string {
-  const rows = results.map((r) => {
-    const last = r.sweep[r.sweep.length - 1];
-    const limit = last && last.verdict !== 'ok' ? ` (next step: ${last.verdict})` : ' (top of the sweep)';
-    return (
-      `| ${r.contender.name} (${r.contender.label}) | ${r.fixed.cpuMicrosPerMessage.toFixed(1)} us | ${r.fixed.p50.toFixed(2)} / ${r.fixed.p99.toFixed(2)} / ${r.fixed.p999.toFixed(2)} ms | ` +
-      `${(r.rssPerIdleConnection / 1024).toFixed(2)} KiB | ${r.setupPerSecond.toFixed(0)}/s, ${r.setupCpuMicros.toFixed(0)} us | ${r.sustained ?? '—'}/s${limit} |`
-    );
-  });
-  const lines = [
-    `${SETTINGS.rate} messages/s over ${SETTINGS.connections} connections; idle: ${SETTINGS.idleConnections} connections`,
-    '| server | CPU per message | p50 / p99 / p99.9 | RSS per idle connection | setup rate, CPU per setup | highest rate with p99 < 10 ms |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-  ];
-  const peerjs = results.find((r) => r.contender.name === 'peerjs');
-  for (const r of results) {
-    if (!peerjs || r === peerjs) continue;
-    lines.push(
-      '',
-      `${r.contender.name} / PeerJS: CPU per message ${(r.fixed.cpuMicrosPerMessage / peerjs.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
-        `p99 ${(r.fixed.p99 / peerjs.fixed.p99).toFixed(2)}, RSS per connection ${(r.rssPerIdleConnection / peerjs.rssPerIdleConnection).toFixed(2)}, ` +
-        `setup rate ${(r.setupPerSecond / peerjs.setupPerSecond).toFixed(2)}, CPU per setup ${(r.setupCpuMicros / peerjs.setupCpuMicros).toFixed(2)}`,
-    );
+const us = (value: number) => `${value.toFixed(1)} us`;
+const kib = (value: number) => `${(value / 1024).toFixed(2)} KiB`;
+const perSecond = (value: number) => `${value.toFixed(0)}/s`;
+const two = (value: number) => value.toFixed(2);
+
+/** The figures of one run that the summary reads, by name, with their format. */
+const FIGURES: Array<[string, (r: ServerResult) => number, (value: number) => string]> = [
+  ['CPU per message', (r) => r.fixed.cpuMicrosPerMessage, us],
+  ['  of which in the kernel', (r) => r.fixed.systemMicrosPerMessage, us],
+  ['p50 from the scheduled send', (r) => r.fixed.p50, ms],
+  ['p99 from the scheduled send', (r) => r.fixed.p99, ms],
+  ['p99.9 from the scheduled send', (r) => r.fixed.p999, ms],
+  ['p99 from the actual send (as measured before issue 35)', (r) => r.fixed.fromSend.p99, ms],
+  ['RSS per idle connection', (r) => r.rssPerIdleConnection, kib],
+  ['setup rate', (r) => r.setupPerSecond, perSecond],
+  ['CPU per setup', (r) => r.setupCpuMicros, us],
+];
+
+/** Ratios of one server to another, each measured in the same round. */
+const RATIOS: Array<[string, (r: ServerResult) => number, keyof typeof GOALS | null]> = [
+  ['CPU per message', (r) => r.fixed.cpuMicrosPerMessage, 'cpu'],
+  ['p99', (r) => r.fixed.p99, 'p99'],
+  ['RSS per connection', (r) => r.rssPerIdleConnection, 'rss'],
+  ['setup rate', (r) => r.setupPerSecond, null],
+  ['CPU per setup', (r) => r.setupCpuMicros, null],
+];
+
+/** The rounds' figures: per server, the medians with their spread; the ratios to PeerJS (and new to old Whisper) per round; the verdict. */
+function summary(rounds: ReadonlyArray<Map<ContenderName, ServerResult>>): string {
+  const lines = [`${SETTINGS.rate} messages/s over ${SETTINGS.connections} connections; idle: ${SETTINGS.idleConnections} connections; ${rounds.length} runs of each server, in rotating order`];
+  for (const name of SETTINGS.servers) {
+    const runs = rounds.map((round) => round.get(name)!);
+    lines.push('', `${name} (${runs[0]!.contender.label}):`);
+    for (const [what, figure, format] of FIGURES) lines.push(`  ${what}: ${spread(runs.map(figure), format).text}`);
+    lines.push(`  highest rate with p99 < 10 ms, per run: ${runs.map((r) => `${r.sustained ?? '—'}/s`).join(', ')}`);
   }
-  const [previous, deployed] = ['whisper-previous', 'whisper'].map((name) => results.find((r) => r.contender.name === name));
-  if (previous && deployed) {
-    lines.push(
-      '',
-      `whisper / whisper-previous (new runtime and build against the old, below 1 is better): CPU per message ${(deployed.fixed.cpuMicrosPerMessage / previous.fixed.cpuMicrosPerMessage).toFixed(2)}, ` +
-        `p99 ${(deployed.fixed.p99 / previous.fixed.p99).toFixed(2)}, RSS per connection ${(deployed.rssPerIdleConnection / previous.rssPerIdleConnection).toFixed(2)}, ` +
-        `CPU per setup ${(deployed.setupCpuMicros / previous.setupCpuMicros).toFixed(2)}`,
-    );
-  }
+  const against = (name: ContenderName, base: ContenderName, title: string, judged: boolean) => {
+    if (!SETTINGS.servers.includes(name) || !SETTINGS.servers.includes(base)) return;
+    lines.push('', `${title}, each ratio measured in the same round (below 1 is better, but for the setup rate):`);
+    const verdicts: Verdict[] = [];
+    for (const [what, figure, goal] of RATIOS) {
+      const ratios = rounds.map((round) => figure(round.get(name)!) / figure(round.get(base)!));
+      const { text, interval } = spread(ratios, two);
+      lines.push(`  ${what}: per round ${ratios.map(two).join(', ')}; ${text}`);
+      if (judged && goal) {
+        const verdict = judge(interval, GOALS[goal]);
+        verdicts.push(verdict);
+        lines.push(`    goal ≤ ${two(GOALS[goal].at)}: ${explain(verdict, interval, GOALS[goal], two)}`);
+      }
+    }
+    if (judged) {
+      const verdict = rounds.length < 3 ? `cannot tell from ${rounds.length} run${rounds.length === 1 ? '' : 's'} (at least 3 give an interval)` : sayVerdict(judgeAll(verdicts));
+      lines.push(`  Verdict (goals against PeerJS: CPU per message ≤ 0.33, p99 ≤ 0.2, RSS per connection ≤ 0.25): ${verdict}`);
+    }
+  };
+  against('whisper', 'peerjs', 'whisper / PeerJS', true);
+  against('bare-uws', 'peerjs', 'bare-uws / PeerJS (the floor)', false);
+  against('whisper-previous', 'peerjs', 'whisper-previous / PeerJS', false);
+  against('whisper', 'whisper-previous', 'whisper / whisper-previous (the new runtime and build against the old)', false);
   return lines.join('\n');
 }
 
@@ -363,17 +441,20 @@ async function relayPathNanos(node: string): Promise<number> {
 }
 
 pin(process.pid, GENERATOR_CORE);
-console.log(`machine: ${busyShare().toFixed(0)}% of both cores busy before the run (other work shares them)`);
-const contenders: Contender[] = [];
-for (const name of SETTINGS.servers) contenders.push(await contender(name));
-for (const c of contenders) {
+console.log(`machine: ${busyShare().toFixed(0)}% of both cores busy before the run (other work shares them); load average ${load()}`);
+const contenders = new Map<ContenderName, Contender>();
+for (const name of SETTINGS.servers) contenders.set(name, await contender(name));
+for (const c of contenders.values()) {
   if (c.kind === 'whisper') console.log(`${c.name} (${c.label}): relay path in process, no sockets: ${(await relayPathNanos(c.node)).toFixed(0)} ns of JavaScript per message`);
 }
-const generator = new Generator();
-try {
-  const results: ServerResult[] = [];
-  for (const c of contenders) results.push(await measure(c, generator));
-  console.log(`\n${summary(results)}`);
-} finally {
-  generator.stop();
+const rounds: Array<Map<ContenderName, ServerResult>> = [];
+for (let round = 0; round < SETTINGS.runs; round++) {
+  // Round n starts with the n-th server: each is first, second, … in turn.
+  const order = SETTINGS.servers.map((_, i) => SETTINGS.servers[(i + round) % SETTINGS.servers.length]!);
+  console.log(`\nround ${round + 1} of ${SETTINGS.runs}: ${order.join(', ')}`);
+  const results = new Map<ContenderName, ServerResult>();
+  for (const name of order) results.set(name, await measure(contenders.get(name)!));
+  rounds.push(results);
 }
+console.log(`\n${summary(rounds)}`);
+console.log(`\n(load average at the end: ${load()})`);
