@@ -222,27 +222,3 @@ test('WebKit: at 390 × 844 the home screen and the room fit the width, the expl
     { windows: true },
   );
 });
-
-test('WebKit saying it is an iPhone’s Safari (WebKitGTK with its user agent): the “Add to Home Screen” guide in the room, which says calls ring only from there, until dismissed', async ({ front }) => {
-  await asWebKitPerson(
-    'Alice',
-    async (alice) => {
-      await alice.goto(front);
-      expect(await alice.run('return navigator.userAgent;')).toBe(IPHONE_SAFARI);
-      await alice.fill('textbox', 'Your name', 'Alice');
-      await alice.click('button', 'Join');
-      await alice.click('button', 'New room');
-      await alice.find('button', 'Share');
-      const guide = await alice.find('region', 'Add Whisper to your Home Screen');
-      expect(await alice.text(guide)).toContain('tap Share, then Add to Home Screen');
-      expect(await alice.text(guide)).toContain('Calls ring only in Whisper opened from the Home Screen.');
-      expect(await alice.count('button', 'Install')).toBe(0);
-      await alice.click('button', 'Got it', { within: guide });
-      await alice.gone('region', 'Add Whisper to your Home Screen');
-      await alice.reload();
-      await alice.find('button', 'Share');
-      expect(await alice.count('region', 'Add Whisper to your Home Screen')).toBe(0);
-    },
-    { userAgent: IPHONE_SAFARI },
-  );
-});
