@@ -1,4 +1,4 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { InstallPrompt } from '../app/install-prompt.js';
 import type { RoomSession } from '../room/room-session.js';
 import { shareIcon } from './icons.js';
@@ -235,21 +235,17 @@ export class WhRoomView extends LitElement {
     const refusal = this.session.serverRefusal;
     if (refusal && (state === 'connecting' || state === 'reconnecting')) {
       const at = new Date(refusal.retryAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-      if (refusal.code === 'room-full') {
-        const most = /at most \d+ people/.exec(refusal.message)?.[0];
-        return html`<div class="banner refused" role="alert">
-          <p>This room is full${most ? `: it takes ${most}` : ''}. Whisper tries again by itself at ${at}; or start a new room and share its link.</p>
-          <button class="primary" @click=${() => this.session.connectNow()}>Try again now</button>
-          <button @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>New room</button>
-        </div>`;
-      }
-      const why =
-        refusal.code === 'too-many-connections'
+      const full = refusal.code === 'room-full';
+      const most = full ? /at most \d+ people/.exec(refusal.message)?.[0] : undefined;
+      const why = full
+        ? `This room is full${most ? `: it takes ${most}` : ''}.`
+        : refusal.code === 'too-many-connections'
           ? `Too many connections from your network: the server allows ${refusal.message}. Close Whisper in another tab or on another device, or wait.`
           : `Too many attempts from your network: the server allows ${refusal.message.replace(/; try again in \d+ s$/, '')}.`;
       return html`<div class="banner refused" role="alert">
-        <p>${why} Whisper tries again by itself at ${at}.</p>
+        <p>${why} Whisper tries again by itself at ${at}${full ? '; or start a new room and share its link.' : '.'}</p>
         <button class="primary" @click=${() => this.session.connectNow()}>Try again now</button>
+        ${full ? html`<button @click=${() => this.dispatchEvent(new CustomEvent('wh-new-room', { bubbles: true, composed: true }))}>New room</button>` : nothing}
       </div>`;
     }
     if (state === 'connecting' || state === 'reconnecting') return html`<p class="banner" role="status">Connecting to the room…</p>`;

@@ -33,10 +33,8 @@ export interface ServerRefusal {
   retryAt: number;
 }
 
-/** Waits that the close reason does not state: long enough for a place to come free, short enough to be back soon. */
-const TOO_MANY_CONNECTIONS_RETRY_MS = 30_000;
-/** A full room is asked again this often: someone may have left. */
-const ROOM_FULL_RETRY_MS = 30_000;
+/** Waits that the refusal does not state (too many connections, a full room): long enough for a place to come free, short enough to be back soon. */
+const UNSTATED_RETRY_MS = 30_000;
 
 export interface SignalingEventMap {
   'wh-welcome': CustomEvent<WelcomeMessage>;
@@ -204,7 +202,7 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         const code = event.code === CloseCode.tooManyConnections ? 'too-many-connections' : 'rate-limited';
         const message = event.reason.startsWith(`${code}: `) ? event.reason.slice(code.length + 2) : event.reason;
         const seconds = /try again in (\d+) s/.exec(message)?.[1];
-        this.#refused(code, message, seconds ? Number(seconds) * 1000 : TOO_MANY_CONNECTIONS_RETRY_MS);
+        this.#refused(code, message, seconds ? Number(seconds) * 1000 : UNSTATED_RETRY_MS);
         this.#scheduleReconnect(false, this.#refusal!.retryAt - Date.now());
         return;
       }
@@ -262,7 +260,7 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
         if ((message.code === 'rate-limited' || message.code === 'room-full') && this.#state !== 'open' && this.#socket) {
           // The join itself was refused (too many from this address this minute, or the room is full): ask again on this socket.
           const socket = this.#socket;
-          this.#refused(message.code, message.message, message.retryAfterMs ?? (message.code === 'room-full' ? ROOM_FULL_RETRY_MS : TOO_MANY_CONNECTIONS_RETRY_MS));
+          this.#refused(message.code, message.message, message.retryAfterMs ?? UNSTATED_RETRY_MS);
           if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
           this.#rejoinTimer = setTimeout(() => {
             this.#rejoinTimer = null;
