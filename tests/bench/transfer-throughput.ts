@@ -39,7 +39,7 @@ import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
 import { blast, connectRawChannel, type Evaluator } from './raw-data-channel.js';
-import { bootstrapInterval, explain, judge, judgeAll, median, sayVerdict, type Goal } from './statistics.js';
+import { explain, judge, judgeAll, median, sayVerdict, spread, type Goal } from './statistics.js';
 import { joinAs, meet } from './two-people.js';
 
 const MIB = 1024 * 1024;
@@ -436,15 +436,9 @@ const two = (value: number) => value.toFixed(2);
 const percent = (share: number) => `${(100 * share).toFixed(0)} %`;
 
 /** A figure of the rounds: its median, its range and the bootstrap 90 % interval of the median. */
-function readFigure(values: readonly number[], format: (value: number) => string) {
-  const interval = bootstrapInterval(values, median);
-  const text = `median ${format(median(values))}, range ${format(Math.min(...values))}–${format(Math.max(...values))}, bootstrap 90 % interval of the median ${format(interval.low)}–${format(interval.high)}`;
-  return { interval, text };
-}
-
 function report(pair: Pair, rounds: readonly Round[]): void {
-  const ratio = readFigure(rounds.map((r) => r.ratio), two);
-  const extra = readFigure(rounds.map((r) => r.extraCpu), percent);
+  const ratio = spread(rounds.map((r) => r.ratio), two);
+  const extra = spread(rounds.map((r) => r.extraCpu), percent);
   console.log(`  ratio Whisper / raw: ${ratio.text}`);
   console.log(`  CPU per MiB (all processes of ${pair.cpuOf}): raw median ${median(rounds.map((r) => r.raw.cpu.total)).toFixed(0)} ms, Whisper median ${median(rounds.map((r) => r.whisper.cpu.total)).toFixed(0)} ms`);
   console.log(`  Whisper's extra CPU per MiB, as a share of the raw blast's: ${extra.text}`);
