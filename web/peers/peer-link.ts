@@ -220,6 +220,9 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   restartIce(): void {
+    // Offline, its offer would be lost, maybe in a WebSocket that died unnoticed, and every later negotiation
+    // (a call's media) would wait behind it for ever: the room restarts ICE when the network is back.
+    if (!navigator.onLine) return;
     if (!this.#closed && this.pc.signalingState !== 'closed') this.pc.restartIce();
   }
 

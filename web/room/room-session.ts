@@ -133,6 +133,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   #onlyVerified: boolean;
   #active: string | null = null;
   #onNetworkBack = () => this.#networkBack();
+  /** The network came back: every link restarts ICE once the server is reached again. */
+  #restartOnResume = false;
 
   constructor(options: RoomSessionOptions) {
     super();
@@ -492,8 +494,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }
     for (const peer of present.values()) await this.#arrived(peer);
     this.#warnIfNoRelay();
-    // Signals sent while the server was out of reach are lost: give unfinished negotiations a new start.
-    if (resumed) for (const link of this.#links.values()) if (!link.isOpen) link.restartIce();
+    // Signals sent while the server was out of reach are lost: give unfinished negotiations a new start (and
+    // every link one, after the network came back).
+    const all = this.#restartOnResume;
+    this.#restartOnResume = false;
+    if (resumed) for (const link of this.#links.values()) if (all || !link.isOpen) link.restartIce();
   }
 
   async #arrived(peer: PeerInfo): Promise<void> {
@@ -821,8 +826,9 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   }
 
   #networkBack(): void {
+    // ICE restarts once the new connection to the server is there: an offer sent before it would be lost.
+    this.#restartOnResume = true;
     this.#signaling.reconnectNow();
-    for (const link of this.#links.values()) link.restartIce();
   }
 
   #setPerson(device: string, change: Partial<Person>): void {
