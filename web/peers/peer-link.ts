@@ -5,7 +5,9 @@
  * at any time; on a collision the impolite side ignores the other's offer and
  * the polite side rolls back and answers. The channel is negotiated (id 0) so
  * both sides create it and neither waits for the other's `datachannel` event.
- * A path that fails is repaired with an ICE restart.
+ * A path that fails is repaired with an ICE restart. An offer whose answer does not come (a signal server
+ * restarting, a WebSocket that died unnoticed) is made again, or every later negotiation (a call's media)
+ * would wait behind it for ever; offers are numbered so that a late answer to an earlier one is not applied.
  */
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { PeerId, SignalData } from '../../signal/protocol/messages.js';
@@ -62,6 +64,13 @@ const DISCONNECTED_GRACE_MS = 2500;
  */
 const NEGOTIATION_TIMEOUT_MS = 4000;
 const SETUP_TIMEOUT_MS = 15_000;
+/**
+ * An offer unanswered this long is made again, then after twice as long, up to the cap. A signal round trip
+ * takes milliseconds; a peer whose page was frozen answers every offer it missed at once, in order, and only
+ * the answer to the last is applied.
+ */
+export const ANSWER_TIMEOUT_MS = 5000;
+const ANSWER_TIMEOUT_CAP_MS = 30_000;
 
 export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   readonly remoteId: PeerId;
@@ -75,6 +84,10 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #makingOffer = false;
   #ignoreOffer = false;
   #settingRemoteAnswer = false;
+  /** The number of our last offer sent (0: none yet), and of the remote offer being answered. */
+  #offerSeq = 0;
+  #answerTimer: ReturnType<typeof setTimeout> | null = null;
+  #answerWait = ANSWER_TIMEOUT_MS;
   #queue: Promise<void> = Promise.resolve();
   #disconnectedTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #setupTimers: Array<ReturnType<typeof setTimeout>>;
@@ -220,10 +233,27 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   }
 
   restartIce(): void {
-    // Offline, its offer would be lost, maybe in a WebSocket that died unnoticed, and every later negotiation
-    // (a call's media) would wait behind it for ever: the room restarts ICE when the network is back.
+    // Offline, its offer would be lost, maybe in a WebSocket that died unnoticed: the room restarts ICE when
+    // the network is back.
     if (!navigator.onLine) return;
-    if (!this.#closed && this.pc.signalingState !== 'closed') this.pc.restartIce();
+    if (this.#closed || this.pc.signalingState === 'closed') return;
+    this.pc.restartIce();
+    // The browser offers only from "stable": an offer pending (perhaps lost) is made again now, with the restart.
+    this.offerAgainIfPending();
+  }
+
+  /**
+   * An offer still unanswered is made again now: the owner calls this once the signal server is reached
+   * again, since whatever was sent while it was out of reach is lost.
+   */
+  offerAgainIfPending(): void {
+    if (this.#closed || this.pc.signalingState !== 'have-local-offer') return;
+    this.#queue = this.#queue
+      .then(async () => {
+        if (this.#closed || this.#makingOffer || this.pc.signalingState !== 'have-local-offer') return;
+        await this.#offer();
+      })
+      .catch((error: unknown) => console.warn('whisper: could not offer again', error));
   }
 
   close(): void {
@@ -231,6 +261,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     this.#closed = true;
     for (const timer of this.#setupTimers) clearTimeout(timer);
     if (this.#disconnectedTimer) clearTimeout(this.#disconnectedTimer);
+    this.#stopAnswerTimer();
     this.channel.close();
     this.files.close();
     this.pc.close();
@@ -246,9 +277,14 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     if (this.#remoteOffers > 0 && !this.pc.currentRemoteDescription) return;
     try {
       this.#makingOffer = true;
+      // From "have-local-offer" too: the browser then makes a new offer, which replaces the unanswered one.
       await this.pc.setLocalDescription();
       const local = this.pc.localDescription;
-      if (local) this.#signal({ kind: 'description', session: this.session, description: { type: local.type, sdp: local.sdp } });
+      if (local?.type === 'offer') {
+        this.#offerSeq++;
+        this.#signal({ kind: 'description', session: this.session, seq: this.#offerSeq, description: { type: local.type, sdp: local.sdp } });
+        this.#armAnswerTimer();
+      }
     } catch (error) {
       console.warn('whisper: could not make an offer', error);
     } finally {
@@ -275,6 +311,12 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
       if (!this.pc.currentRemoteDescription) this.#remoteSession = null;
       return;
     }
+    if (description.type === 'answer') {
+      // An answer to an offer we made again since (its seq), or to none pending: stale, and applying it
+      // to the offer pending now would pair two descriptions that do not belong together.
+      if (this.pc.signalingState !== 'have-local-offer') return;
+      if (signal.seq !== undefined && signal.seq !== this.#offerSeq) return;
+    }
     // Checked before the browser sees it: DTLS would accept a certificate matching any fingerprint in it.
     const problem = description.type === 'rollback' ? null : descriptionKeyProblem(description.sdp, this.#options.device);
     if (problem) {
@@ -284,12 +326,33 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
     this.#settingRemoteAnswer = description.type === 'answer';
     await this.pc.setRemoteDescription(description);
     this.#settingRemoteAnswer = false;
+    if (description.type === 'answer') {
+      this.#stopAnswerTimer();
+      this.#answerWait = ANSWER_TIMEOUT_MS;
+    }
     if (description.type === 'offer') {
+      // Theirs replaced ours (we are the polite side, or ours was rolled back): no answer to wait for.
+      this.#stopAnswerTimer();
       this.emit('wh-remote-offer', undefined);
       await this.pc.setLocalDescription();
       const local = this.pc.localDescription;
-      if (local) this.#signal({ kind: 'description', session: this.session, description: { type: local.type, sdp: local.sdp } });
+      if (local) this.#signal({ kind: 'description', session: this.session, ...(signal.seq === undefined ? {} : { seq: signal.seq }), description: { type: local.type, sdp: local.sdp } });
     }
+  }
+
+  #armAnswerTimer(): void {
+    this.#stopAnswerTimer();
+    const wait = this.#answerWait;
+    this.#answerWait = Math.min(wait * 2, ANSWER_TIMEOUT_CAP_MS);
+    this.#answerTimer = setTimeout(() => {
+      this.#answerTimer = null;
+      this.offerAgainIfPending();
+    }, wait);
+  }
+
+  #stopAnswerTimer(): void {
+    if (this.#answerTimer) clearTimeout(this.#answerTimer);
+    this.#answerTimer = null;
   }
 
   #onConnectionState(): void {

@@ -13,6 +13,11 @@ export const PeerSignalSchema = v.variant('kind', [
     session: SessionSchema,
     /** The session of ours this answers, when known: signals meant for a connection we replaced are dropped. */
     re: v.optional(SessionSchema),
+    /**
+     * The number of the offer this description is, or answers: an offer that got no answer is made again, and
+     * an answer to an earlier one, arriving late, must not be applied to the one pending now.
+     */
+    seq: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(2 ** 31))),
     description: v.object({ type: v.picklist(['offer', 'answer', 'pranswer', 'rollback']), sdp: v.pipe(v.string(), v.maxLength(60_000)) }),
   }),
   v.object({

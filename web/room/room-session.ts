@@ -498,7 +498,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     // every link one, after the network came back).
     const all = this.#restartOnResume;
     this.#restartOnResume = false;
-    if (resumed) for (const link of this.#links.values()) if (all || !link.isOpen) link.restartIce();
+    // A renegotiation of an open link (a call's media) whose offer or answer was lost waits for no timer either.
+    for (const link of this.#links.values()) {
+      if (resumed && (all || !link.isOpen)) link.restartIce();
+      else link.offerAgainIfPending();
+    }
   }
 
   async #arrived(peer: PeerInfo): Promise<void> {

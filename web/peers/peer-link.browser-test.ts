@@ -1,0 +1,162 @@
+/**
+ * A renegotiation whose offer or answer is lost on the way (a signal server restarting, a WebSocket that died
+ * unnoticed) must not leave the connection waiting for ever: two real PeerLinks in Chromium, open to each
+ * other, over a relay of signals that the test can cut or hold. The media section added stands for a call's
+ * video: when its negotiation stalls, the call has no picture.
+ */
+import { expect } from 'chai';
+import type { SignalData } from '../../signal/protocol/messages.js';
+import { normalizeFingerprint } from '../identity/device-identity.js';
+import { ANSWER_TIMEOUT_MS, PeerLink } from './peer-link.js';
+
+declare const describe: (title: string, body: () => void) => void;
+declare const it: (title: string, body: (this: { timeout(ms: number): void }) => void | Promise<void>) => void;
+
+type Kind = 'offer' | 'answer' | 'candidate' | 'other';
+
+/** One direction of the relay: passes signals on, drops them while cut, or keeps them while held. */
+class Wire {
+  cut = false;
+  held: SignalData[] | null = null;
+  readonly seen: Kind[] = [];
+  to: PeerLink | null = null;
+  /** Signals sent before the receiving link exists (its first offer makes it). */
+  readonly early: SignalData[] = [];
+
+  send(data: SignalData): void {
+    this.seen.push(kindOf(data));
+    if (this.cut) return;
+    if (this.held) this.held.push(data);
+    else if (this.to) {
+      const to = this.to;
+      setTimeout(() => to.handleSignal(data));
+    } else this.early.push(data);
+  }
+
+  deliver(data: SignalData): void {
+    this.to!.handleSignal(data);
+  }
+}
+
+function kindOf(data: SignalData): Kind {
+  const signal = data as { kind?: string; description?: { type?: string } };
+  if (signal.kind === 'candidate') return 'candidate';
+  if (signal.kind === 'description') return signal.description?.type === 'answer' ? 'answer' : 'offer';
+  return 'other';
+}
+
+async function certificate(): Promise<{ certificate: RTCCertificate; device: string }> {
+  const made = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
+  return { certificate: made, device: normalizeFingerprint(made.getFingerprints()[0]!.value!) };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 4000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Alice (impolite) and Bob (polite), open to each other. */
+async function openPair(): Promise<{ alice: PeerLink; bob: PeerLink; toBob: Wire; toAlice: Wire; close(): void }> {
+  const [a, b] = await Promise.all([certificate(), certificate()]);
+  const toBob = new Wire();
+  const toAlice = new Wire();
+  const common = { iceServers: [], relayOnly: false };
+  const alice = new PeerLink({ ...common, remoteId: 'bob-peer-id', device: b.device, polite: false, certificate: a.certificate, sendSignal: (data) => toBob.send(data) });
+  toAlice.to = alice;
+  await until('Alice’s first offer', () => toBob.early.some((data) => kindOf(data) === 'offer'));
+  const bob = new PeerLink({ ...common, remoteId: 'alice-peer-id', device: a.device, polite: true, certificate: b.certificate, sendSignal: (data) => toAlice.send(data) });
+  toBob.to = bob;
+  for (const data of toBob.early.splice(0)) bob.handleSignal(data);
+  await until('both links open', () => alice.isOpen && bob.isOpen);
+  return {
+    alice,
+    bob,
+    toBob,
+    toAlice,
+    close: () => {
+      alice.close();
+      bob.close();
+    },
+  };
+}
+
+/** Alice adds an audio section, as a call adds its media: the link renegotiates. Resolves when Bob has its track. */
+function addMedia(alice: PeerLink, bob: PeerLink): Promise<void> {
+  const track = new Promise<void>((resolve) => bob.addEventListener('wh-track', () => resolve(), { once: true }));
+  alice.pc.addTransceiver('audio', { direction: 'sendrecv' });
+  return track;
+}
+
+const stable = (link: PeerLink) => link.pc.signalingState === 'stable';
+const offers = (wire: Wire) => wire.seen.filter((kind) => kind === 'offer').length;
+
+describe('PeerLink: a renegotiation whose signals are lost', () => {
+  it('makes an offer that got no answer again, and the media it adds reaches the other side', async function () {
+    this.timeout(ANSWER_TIMEOUT_MS + 8000);
+    const { alice, bob, toBob, close } = await openPair();
+    const before = offers(toBob);
+    toBob.cut = true;
+    const track = addMedia(alice, bob);
+    await until('Alice’s offer, lost', () => offers(toBob) === before + 1);
+    // Nothing answers it: the link waits (the state a call without video was left in for ever).
+    expect(alice.pc.signalingState).to.equal('have-local-offer');
+    toBob.cut = false;
+    await track;
+    await until('Alice stable', () => stable(alice), 4000);
+    expect(offers(toBob)).to.equal(before + 2);
+    expect(bob.pc.getTransceivers().some((t) => t.receiver.track.kind === 'audio')).to.equal(true);
+    close();
+  });
+
+  it('makes the offer again when its answer was lost', async function () {
+    this.timeout(ANSWER_TIMEOUT_MS + 8000);
+    const { alice, bob, toBob, toAlice, close } = await openPair();
+    const before = offers(toBob);
+    toAlice.cut = true;
+    const track = addMedia(alice, bob);
+    await track;
+    await until('Bob’s answer, lost', () => toAlice.seen.includes('answer') && stable(bob));
+    expect(alice.pc.signalingState).to.equal('have-local-offer');
+    toAlice.cut = false;
+    await until('Alice stable', () => stable(alice), ANSWER_TIMEOUT_MS + 4000);
+    expect(offers(toBob)).to.equal(before + 2);
+    close();
+  });
+
+  it('makes a pending offer again at once when asked (the signal server is reached again)', async () => {
+    const { alice, bob, toBob, close } = await openPair();
+    toBob.cut = true;
+    const track = addMedia(alice, bob);
+    await until('Alice’s offer, lost', () => alice.pc.signalingState === 'have-local-offer' && toBob.seen.at(-1) === 'offer');
+    toBob.cut = false;
+    alice.offerAgainIfPending();
+    await track;
+    await until('Alice stable', () => stable(alice), ANSWER_TIMEOUT_MS / 2);
+    close();
+  });
+
+  it('does not apply a late answer to an earlier offer to the one pending now', async () => {
+    const { alice, bob, toAlice, close } = await openPair();
+    toAlice.held = [];
+    const track = addMedia(alice, bob);
+    await track;
+    await until('Bob’s first answer, held', () => toAlice.held!.some((data) => kindOf(data) === 'answer'));
+    const first = toAlice.held!.filter((data) => kindOf(data) === 'answer');
+    toAlice.held.length = 0;
+    alice.offerAgainIfPending();
+    await until('Bob’s second answer, held', () => toAlice.held!.some((data) => kindOf(data) === 'answer'));
+    const second = toAlice.held!.filter((data) => kindOf(data) === 'answer');
+    toAlice.held = null;
+    // Both arrive, the late one first: the link applies them in order, so the one applied is the one kept.
+    for (const data of [...first, ...second]) toAlice.deliver(data);
+    await until('Alice stable', () => stable(alice));
+    const applied = alice.pc.currentRemoteDescription?.sdp;
+    const sdp = (data: SignalData) => (data as { description: { sdp: string } }).description.sdp;
+    expect(sdp(first[0]!), 'the two answers differ').to.not.equal(sdp(second[0]!));
+    expect(applied, 'the late answer was applied').to.equal(sdp(second[0]!));
+    close();
+  });
+});
