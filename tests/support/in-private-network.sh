@@ -3,7 +3,11 @@
 # with a made-up private address and a default route through it. Chromium then
 # considers itself online and gathers only that address, and no packet can
 # leave the machine: WebRTC traffic in the browser suites stays inside.
-# Every server those suites need is started by the tests inside it.
+# Every server those suites need is started by the tests inside it. A test that
+# cuts one person's network gives that person's browser a namespace of its own
+# on a bridge inside this one (tests/support/network-device.ts), and rules of
+# its own with nft (tests/support/network-faults.ts): both need the privileges
+# this namespace gives, and neither reaches outside it.
 #   usage: tests/support/in-private-network.sh <command> [args...]
 set -euo pipefail
 

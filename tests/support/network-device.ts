@@ -26,8 +26,11 @@ const run = promisify(execFile);
 const BRIDGE = 'whbr';
 /** The test namespace's address on the bridge: where a device reaches its servers. */
 export const BRIDGE_ADDRESS = '10.255.255.254';
-/** Every address a test's browsers may have: the private namespace's own (wh0), the bridge's and the devices'. */
-export const PRIVATE_NETWORKS = ['10.231.0.0/24', '10.0.0.0/8', '127.0.0.0/8'];
+/**
+ * Every address a test's browsers may have: the private namespace's own (wh0), the bridge's and the devices',
+ * loopback, and the IPv6 link-local addresses of those links.
+ */
+export const PRIVATE_NETWORKS = ['10.231.0.0/24', '10.0.0.0/8', '127.0.0.0/8', '::1/128', 'fe80::/10'];
 
 async function ip(...args: string[]): Promise<string> {
   try {

@@ -72,7 +72,7 @@ try {
   const under = async (rule: FaultRule, send: () => Promise<void>) => {
     let counted = 0;
     const { arrived } = await batch(send, async () => {
-      counted = await rule.dropped();
+      counted = await rule.packets();
       await rule.remove();
     });
     return { arrived, counted };
@@ -90,7 +90,7 @@ try {
   const loss5 = await under(lossRule, async () => {
     for (let step = 1; step <= 20; step++) {
       await udp(port, packets(100));
-      while (seen() + (await lossRule.dropped()) < 100 * step) await new Promise((resolve) => setImmediate(resolve));
+      while (seen() + (await lossRule.packets()) < 100 * step) await new Promise((resolve) => setImmediate(resolve));
     }
   });
 

@@ -15,11 +15,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A rule in place: what it dropped so far, and how to take it away. */
+/** A rule in place: how many packets it matched (dropped, for a fault) so far, and how to take it away. */
 export interface FaultRule {
   readonly description: string;
-  /** Packets the rule dropped so far. */
-  dropped(): Promise<number>;
+  /** Packets the rule matched so far: for a fault, those it dropped. */
+  packets(): Promise<number>;
   remove(): Promise<void>;
 }
 
@@ -63,6 +63,28 @@ export class NetworkFaults {
     return this.#add(`UDP capped at ${mebibytesPerSecond} MiB/s`, ['meta', 'l4proto', 'udp', 'limit', 'rate', 'over', `${mebibytesPerSecond}`, 'mbytes/second', 'counter', 'drop']);
   }
 
+  /**
+   * Counts, and lets through, the UDP packets received from addresses outside `networks` (CIDR, IPv4 and IPv6),
+   * and returns that rule with one that counts every UDP packet received: a path that left them shows in the first.
+   */
+  async watchUdp(networks: readonly string[]): Promise<{ outside: FaultRule; all: FaultRule }> {
+    const set = (family: 'ipv4' | 'ipv6') => networks.filter((network) => network.includes(':') === (family === 'ipv6')).join(', ');
+    const outside4 = await this.#add('UDP from outside (IPv4)', ['meta', 'nfproto', 'ipv4', 'meta', 'l4proto', 'udp', 'ip', 'saddr', '!=', `{ ${set('ipv4')} }`, 'counter']);
+    const outside6 = await this.#add('UDP from outside (IPv6)', ['meta', 'nfproto', 'ipv6', 'meta', 'l4proto', 'udp', 'ip6', 'saddr', '!=', `{ ${set('ipv6')} }`, 'counter']);
+    const all = await this.#add('every UDP packet', ['meta', 'l4proto', 'udp', 'counter']);
+    return {
+      all,
+      outside: {
+        description: `UDP from outside ${networks.join(', ')}`,
+        packets: async () => (await outside4.packets()) + (await outside6.packets()),
+        remove: async () => {
+          await outside4.remove();
+          await outside6.remove();
+        },
+      },
+    };
+  }
+
   /** Removes the table and every rule in it. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -78,7 +100,7 @@ export class NetworkFaults {
     let removed = false;
     return {
       description,
-      dropped: async () => {
+      packets: async () => {
         const listed = JSON.parse(await this.#nft('--json', 'list', 'chain', 'inet', this.#table, 'input')) as { nftables: Array<{ rule?: { handle: number; expr: Array<{ counter?: { packets: number } }> } }> };
         const found = listed.nftables.find((entry) => entry.rule?.handle === Number(handle))?.rule;
         if (!found) throw new Error(`the rule "${description}" is no longer there`);
