@@ -2,9 +2,15 @@
  * Faults as phones have them, on a seeded random schedule, while two people
  * chat (one to one and in the room's conversation, in turns), send files both
  * ways (one of 64 MiB) and make a call: page reloads,
- * a tab closed and opened again, network drops of 0.5–5 s, both reloading at
- * once, a CPU-starved page, and the signal server restarted (SIGTERM, then a
- * new process on the same port). After each fault the person writes, and the
+ * a tab closed and opened again, the network lost for 0.5–5 s (the person's
+ * link taken down: WebSocket and WebRTC die, as when a phone leaves Wi-Fi),
+ * the WebRTC path lost for 0.5–5 s after WebRTC noticed (every UDP packet to
+ * the person dropped, the WebSocket left up), both reloading at once, a
+ * CPU-starved page, and the signal server restarted (SIGTERM, then a new
+ * process on the same port) while the two are in a video call and a file is
+ * on its way. Alice and Bob each run in a Chromium on a network of their own
+ * (tests/e2e/network.ts), so that one person's network is cut and not the
+ * other's. After each fault the person writes, and the
  * time until that message is Delivered is the time until chat works again.
  *
  * A third person, Carol, writes in the room and closes her tab as each round
@@ -26,13 +32,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Locator } from '@playwright/test';
+import { expect, test, type Browser, type Locator } from '@playwright/test';
 import { seededRandom } from '../bench/statistics.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
-import { call, expectRemoteVideoPlaying, incomingCall } from './calls.js';
+import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall } from './calls.js';
 import { watchForProblems } from './fixtures.js';
-import { attach, fileEntry, randomFile, saved, type TestFile } from './files.js';
+import { attach, fileEntry, holdStoring, randomFile, saved, type TestFile } from './files.js';
+import { closeNetworked, expectNoProblemsButLostConnections, expectPathsInside, keepPeerConnections, loseNetwork, losePath, newNetworkedPerson, REACHABLE_FROM_DEVICES, regainNetwork, signalForDevices, type NetworkedPerson } from './network.js';
 import { createRoom, messageTexts, newPerson, openChat, openRoom, openRoomChat, personEntry, receipts, send, statusOf, type Person } from './people.js';
 
 const SOAK_MINUTES = Number(process.env.SOAK_MINUTES ?? 0);
@@ -40,15 +47,18 @@ const FIXED_SEED = 20261129;
 const FAULTS_PER_ROUND = 8;
 const DIST = join(import.meta.dirname, '../../dist');
 
-type FaultKind = 'reload' | 'close-reopen' | 'network-drop' | 'both-reload' | 'cpu-starved' | 'server-restart';
-const KINDS: FaultKind[] = ['reload', 'close-reopen', 'network-drop', 'both-reload', 'cpu-starved', 'server-restart'];
+type FaultKind = 'reload' | 'close-reopen' | 'network-drop' | 'path-lost' | 'both-reload' | 'cpu-starved' | 'server-restart';
+const KINDS: FaultKind[] = ['reload', 'close-reopen', 'network-drop', 'path-lost', 'both-reload', 'cpu-starved', 'server-restart'];
 
-interface Actor extends Person {
+interface Extras {
   /** The person this one talks to one to one. */
   other: string;
   /** Problems of pages this person opened after the first one (a tab closed and opened again). */
   laterProblems: string[][];
 }
+/** Alice and Bob, whose networks the faults cut, are on networks of their own; Carol is in the test's browser. */
+type Actor = (NetworkedPerson & Extras) | (Person & Extras & { device?: undefined });
+type NetworkedActor = NetworkedPerson & Extras;
 
 type Conversation = 'pair' | 'room';
 
@@ -62,13 +72,14 @@ class World {
   readonly recovery = new Map<FaultKind, number[]>();
   readonly files = new Map<string, TestFile & { from: Actor; to: Actor }>();
   carolAway = false;
+  restarts = 0;
   #counter = 0;
   #turns = 0;
 
-  constructor(readonly alice: Actor, readonly bob: Actor, readonly carol: Actor, readonly dir: string) {}
+  constructor(readonly alice: NetworkedActor, readonly bob: NetworkedActor, readonly carol: Actor, readonly dir: string) {}
 
   /** The two who chat one to one, through the faults. */
-  get people(): Actor[] {
+  get people(): NetworkedActor[] {
     return [this.alice, this.bob];
   }
 
@@ -77,7 +88,7 @@ class World {
   }
 
   async startSignal(): Promise<void> {
-    this.signal = launchSignal({ STATIC_DIR: DIST, PORT: String(this.port) });
+    this.signal = launchSignal({ STATIC_DIR: DIST, PORT: String(this.port), ...REACHABLE_FROM_DEVICES });
     expect(await this.signal.listening).toBe(this.port);
   }
 
@@ -221,13 +232,28 @@ async function inject(world: World, kind: FaultKind, random: () => number): Prom
       return;
     }
     case 'network-drop': {
-      const ms = 500 + Math.floor(random() * 4500);
-      await person.context.setOffline(true);
-      // Written while offline: it waits on the device and goes out by itself.
-      await world.write(person);
-      await person.page.waitForTimeout(ms);
-      await person.context.setOffline(false);
-      world.record(kind, await world.probe(person, Date.now()));
+      // The person's link goes down (a phone leaving Wi-Fi): the WebSocket and every WebRTC path die, and the
+      // browser goes offline, which the app shows.
+      await loseNetwork(person);
+      const waiting = await writeWhileCut(world, person);
+      // How long the network stays away is part of the seeded schedule, counted from when the app saw it go.
+      await person.page.waitForTimeout(500 + Math.floor(random() * 4500));
+      const back = Date.now();
+      await regainNetwork(person);
+      await expect(waiting, 'the message written while the network was gone').toHaveAttribute('aria-label', /^(Delivered|Read)$/, { timeout: 90_000 });
+      world.record(kind, await world.probe(person, back));
+      return;
+    }
+    case 'path-lost': {
+      // Every UDP packet to the person's device is dropped until WebRTC noticed: each path dies, while the
+      // WebSocket stays and the browser still counts itself online, so no event tells the app.
+      const rule = await losePath(person);
+      const waiting = await writeWhileCut(world, person);
+      await person.page.waitForTimeout(500 + Math.floor(random() * 4500));
+      const back = Date.now();
+      await rule.remove();
+      await expect(waiting, 'the message written while the path was lost').toHaveAttribute('aria-label', /^(Delivered|Read)$/, { timeout: 90_000 });
+      world.record(kind, await world.probe(person, back));
       return;
     }
     case 'both-reload':
@@ -246,17 +272,24 @@ async function inject(world: World, kind: FaultKind, random: () => number): Prom
       }
       return;
     }
-    case 'server-restart': {
-      const stopped = await world.signal.stop();
-      expect(stopped.code).toBe(0);
-      await world.startSignal();
-      world.record(kind, await world.probe(person, started));
+    case 'server-restart':
+      world.record(kind, await restartServerMidCallAndTransfer(world, person));
       return;
-    }
   }
 }
 
-async function videoCall(world: World): Promise<void> {
+/**
+ * The person writes one to one while their network or path is cut: the message waits on their device, not
+ * delivered (it cannot be: nothing reaches the other side). Returns its status mark.
+ */
+async function writeWhileCut(world: World, person: NetworkedActor): Promise<Locator> {
+  const { text } = await world.write(person, 'pair');
+  const status = statusOf(person, text);
+  await expect(status).toHaveAttribute('aria-label', /^(Queued|Sent)$/);
+  return status;
+}
+
+async function startVideoCall(world: World): Promise<void> {
   const { alice, bob } = world;
   await ensureChat(alice);
   await call(alice, 'Video call');
@@ -264,8 +297,72 @@ async function videoCall(world: World): Promise<void> {
   await bob.page.getByRole('button', { name: 'Accept' }).click();
   await expectRemoteVideoPlaying(alice, 'Bob');
   await expectRemoteVideoPlaying(bob, 'Alice');
-  await bob.page.getByRole('button', { name: 'Hang up' }).click();
-  await expect(alice.page.getByRole('region', { name: 'Call with Bob' })).toBeHidden();
+}
+
+async function hangUp(world: World): Promise<void> {
+  await world.bob.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(world.alice, 'Bob')).toBeHidden();
+}
+
+async function videoCall(world: World): Promise<void> {
+  await startVideoCall(world);
+  await hangUp(world);
+}
+
+/**
+ * The signal process restarts while Alice and Bob are in a video call and a file is on its way from Alice to
+ * Bob (held by Bob's device a third of the way until the server is gone). With no server, the rest of the file
+ * arrives and is verified, and the call's video flows both ways; after the restart the call is still on. Nobody
+ * presses anything for the file. Returns the time from the new process's start until `person`'s message is
+ * Delivered.
+ */
+async function restartServerMidCallAndTransfer(world: World, person: Actor): Promise<number> {
+  const { alice, bob } = world;
+  const name = `restart ${++world.restarts}.bin`;
+  const file = await randomFile(world.dir, name, 24 * 1024 * 1024);
+  await ensureChat(alice);
+  await attach(alice, file.path);
+  await ensureChat(bob);
+  const entry = fileEntry(bob, name);
+  const release = await holdStoring(bob, 8 * 1024 * 1024);
+  await entry.getByRole('button', { name: 'Accept' }).click();
+  await expect(entry.getByRole('progressbar')).toBeVisible();
+  await startVideoCall(world);
+  const toChat = (who: Actor, other: string) => callScreen(who, other).getByRole('button', { name: 'Chat' }).click();
+  const toCall = (who: Actor) => who.page.getByRole('button', { name: 'Return to call' }).click();
+
+  // The server goes; the call goes on as a bar above the chat, and the file moves on.
+  const stopped = await world.signal.stop();
+  expect(stopped.code).toBe(0);
+  await toChat(alice, 'Bob');
+  await toChat(bob, 'Alice');
+  await expect(entry.getByRole('progressbar'), 'the file, on its way as the server went').toBeVisible();
+  await release();
+  await expect(entry, 'the file, while the server is down').toContainText('Received and verified.', { timeout: 90_000 });
+  await toCall(alice);
+  await toCall(bob);
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+
+  const started = Date.now();
+  await world.startSignal();
+  await toChat(alice, 'Bob');
+  await toChat(bob, 'Alice');
+  const recovered = await world.probe(person, started);
+  for (const [who, other] of [[alice, 'Bob'], [bob, 'Alice']] as const) {
+    await toCall(who);
+    await expect(callScreen(who, other), `${who.name}'s call after the restart`).toBeVisible();
+    await expectRemoteVideoPlaying(who, other);
+  }
+  await hangUp(world);
+  await ensureChat(alice);
+  await ensureChat(bob);
+  await expect(fileEntry(alice, name)).toContainText('Sent and verified.');
+  // Once on each side, and byte-identical.
+  await expect(fileEntry(alice, name)).toHaveCount(1);
+  await expect(entry).toHaveCount(1);
+  expect(await saved(bob, name), `${name} arrived byte-identical`).toBe(file.sha256);
+  return recovered;
 }
 
 /** Several files at once, both ways; the first batch of a round holds one of 64 MiB. */
@@ -380,19 +477,37 @@ let world: World | null = null;
 test.beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'whisper-faults-'));
 });
+/** People on networks of their own, closed after each test with their networks; the others, and servers. */
+const networked: NetworkedPerson[] = [];
+const others: Person[] = [];
+const servers: SignalProcess[] = [];
 test.afterEach(async () => {
   if (world) {
-    for (const person of world.everyone) await person.context.close();
+    await world.carol.context.close();
     await world.signal.stop();
   }
   world = null;
+  for (const person of others.splice(0)) await person.context.close();
+  for (const person of networked.splice(0)) await closeNetworked(person);
+  for (const signal of servers.splice(0)) await signal.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
-test('chat one to one and in the room, files both ways and a call survive reloads, closed tabs, network drops, a starved CPU and a server restart', async ({ browser }) => {
-  test.setTimeout(SOAK_MINUTES > 0 ? (SOAK_MINUTES + 10) * 60_000 : 600_000);
-  const actor = async (name: string, other: string): Promise<Actor> => ({ ...(await newPerson(browser, name)), other, laterProblems: [] });
-  world = new World(await actor('Alice', 'Bob'), await actor('Bob', 'Alice'), await actor('Carol', 'Alice'), dir);
+async function networkedPerson(name: string): Promise<NetworkedPerson> {
+  const person = await newNetworkedPerson(name);
+  networked.push(person);
+  return person;
+}
+
+test('chat one to one and in the room, files both ways and a call survive reloads, closed tabs, lost networks and paths, a starved CPU and a server restart mid-call and mid-transfer', async ({ browser }) => {
+  test.setTimeout(SOAK_MINUTES > 0 ? (SOAK_MINUTES + 10) * 60_000 : 900_000);
+  const extras = (other: string): Extras => ({ other, laterProblems: [] });
+  world = new World(
+    { ...(await networkedPerson('Alice')), ...extras('Bob') },
+    { ...(await networkedPerson('Bob')), ...extras('Alice') },
+    { ...(await newPerson(browser, 'Carol')), ...extras('Alice') },
+    dir,
+  );
   world.port = await portForRestarts();
   await world.startSignal();
   world.link = await createRoom(world.alice, `http://localhost:${world.port}`);
@@ -400,6 +515,8 @@ test('chat one to one and in the room, files both ways and a call survive reload
   await openRoom(world.carol, world.link);
   await world.probe(world.alice, Date.now());
   await world.probe(world.bob, Date.now());
+  // Their connections stay inside the machine, across the bridge between their networks.
+  for (const person of world.people) await expectPathsInside(person);
 
   const began = Date.now();
   const seeds: number[] = [];
@@ -439,9 +556,112 @@ test('chat one to one and in the room, files both ways and a call survive reload
   await expectNoKeyChange(world);
   report(world, seeds, (Date.now() - began) / 60_000);
 
-  // While the server was down, pages reported their failed WebSocket connections; nothing else may be wrong.
-  const expected = /WebSocket connection to .* failed/;
-  for (const person of world.everyone) {
-    expect([...person.problems, ...person.laterProblems.flat()].filter((p) => !expected.test(p)), `${person.name}'s pages reported errors`).toEqual([]);
+  // While the server or their network was away, pages reported their failed WebSocket connections; nothing else may be wrong.
+  for (const person of world.everyone) expectNoProblemsButLostConnections(person, ...person.laterProblems);
+});
+
+/** Alice on a network of her own, Bob in the test's browser, in a new room, each with the other's chat open. */
+async function aliceOnHerOwnNetwork(browser: Browser): Promise<{ alice: NetworkedPerson; bob: Person }> {
+  const { url, signal } = await signalForDevices();
+  servers.push(signal);
+  const alice = await networkedPerson('Alice');
+  const bob = await newPerson(browser, 'Bob');
+  others.push(bob);
+  await keepPeerConnections(bob);
+  await openRoom(bob, await createRoom(alice, url));
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  return { alice, bob };
+}
+
+const delivered = /^(Delivered|Read)$/;
+
+test('messages written on both sides while one person’s network is gone (her page reloaded meanwhile) wait, and arrive once and in order when it is back', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { alice, bob } = await aliceOnHerOwnNetwork(browser);
+  await send(alice, 'Alice, before');
+  await expect(statusOf(alice, 'Alice, before')).toHaveAttribute('aria-label', delivered);
+  await expectPathsInside(alice);
+
+  // Alice's link goes down, as when a phone leaves Wi-Fi: what either writes now cannot reach the other. Her
+  // first message goes to a channel that is already dead; then her page reloads (from the app's cache) and has
+  // no channel at all: the next two wait in her device's queue.
+  // The app is in her browser's cache: its service worker controls the page, and will load it offline.
+  await alice.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await loseNetwork(alice);
+  const written = { Alice: ['Alice, away 1', 'Alice, away 2', 'Alice, away 3'], Bob: ['Bob, meanwhile 1', 'Bob, meanwhile 2'] };
+  await send(alice, written.Alice[0]!);
+  await expect(statusOf(alice, written.Alice[0]!)).toHaveAttribute('aria-label', /^(Queued|Sent)$/);
+  await alice.page.reload();
+  await expect(alice.page.getByRole('status').filter({ hasText: 'You are offline' })).toBeVisible();
+  await openChat(alice, 'Bob');
+  for (const text of written.Alice.slice(1)) {
+    await send(alice, text);
+    await expect(statusOf(alice, text)).toHaveAttribute('aria-label', 'Queued');
   }
+  for (const text of written.Bob) {
+    await send(bob, text);
+    await expect(statusOf(bob, text)).toHaveAttribute('aria-label', /^(Queued|Sent)$/);
+  }
+  await regainNetwork(alice);
+  for (const [person, texts] of [[alice, written.Alice], [bob, written.Bob]] as const) {
+    for (const text of texts) await expect(statusOf(person, text), text).toHaveAttribute('aria-label', delivered, { timeout: 90_000 });
+  }
+  for (const person of [alice, bob]) {
+    const texts = await messageTexts(person).allTextContents();
+    expect(texts.filter((text) => text.startsWith('Alice, ')), `Alice's messages on ${person.name}'s screen`).toEqual(['Alice, before', ...written.Alice]);
+    expect(texts.filter((text) => text.startsWith('Bob, ')), `Bob's messages on ${person.name}'s screen`).toEqual(written.Bob);
+  }
+  expectNoProblemsButLostConnections(alice);
+  expectNoProblemsButLostConnections(bob);
+});
+
+test('a video call goes on after its WebRTC path was lost until ICE gave up: the video comes back both ways, and the call never ended', async ({ browser }) => {
+  test.setTimeout(180_000);
+  const { alice, bob } = await aliceOnHerOwnNetwork(browser);
+  await call(bob, 'Video call');
+  await expect(incomingCall(alice, 'Bob')).toBeVisible({ timeout: 30_000 });
+  await alice.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+
+  // Every UDP packet to Alice's device is dropped (her WebSocket stays): no media reaches her, until her
+  // connection fails; only the app's ICE restart can bring it back.
+  const rule = await losePath(alice, 'failed');
+  await rule.remove();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await expect(callScreen(alice, 'Bob')).toBeVisible();
+  await expect(callScreen(bob, 'Alice')).toBeVisible();
+  await expectPathsInside(alice);
+
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(bob, 'Alice')).toBeHidden();
+  // One call in each history: it never ended and started again.
+  await expect(callEntry(alice, 'Video call')).toHaveCount(1);
+  await expect(callEntry(bob, 'Video call')).toHaveCount(1);
+  expectNoProblemsButLostConnections(alice);
+  expectNoProblemsButLostConnections(bob);
+});
+
+test('a video call made once a person’s network is back connects both ways (its ICE restart waits for the server, not a WebSocket that died unnoticed)', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { alice, bob } = await aliceOnHerOwnNetwork(browser);
+  await send(alice, 'Alice, before');
+  await expect(statusOf(alice, 'Alice, before')).toHaveAttribute('aria-label', delivered);
+  // While her link was down, an ICE restart's offer would have gone into her WebSocket, dead but not yet noticed.
+  await loseNetwork(alice);
+  await regainNetwork(alice);
+  await send(alice, 'Alice, back');
+  await expect(statusOf(alice, 'Alice, back')).toHaveAttribute('aria-label', delivered, { timeout: 60_000 });
+  // The call's media is negotiated on the same connection: behind a lost offer, it would wait for ever.
+  await call(alice, 'Video call');
+  await expect(incomingCall(bob, 'Alice')).toBeVisible({ timeout: 30_000 });
+  await bob.page.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(bob, 'Alice')).toBeHidden();
+  expectNoProblemsButLostConnections(alice);
+  expectNoProblemsButLostConnections(bob);
 });
