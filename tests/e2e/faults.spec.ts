@@ -626,7 +626,7 @@ test('a video call goes on after its WebRTC path was lost until ICE gave up: the
   await expectRemoteVideoPlaying(bob, 'Alice');
 
   // Every UDP packet to Alice's device is dropped (her WebSocket stays): no media reaches her, until her
-  // connection fails; only the app's ICE restart can bring it back.
+  // connection fails (ICE gave up on it).
   const rule = await losePath(alice, 'failed');
   await rule.remove();
   await expectRemoteVideoPlaying(alice, 'Bob');

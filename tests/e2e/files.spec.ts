@@ -508,7 +508,7 @@ test('a transfer goes on by itself after its WebRTC path was lost mid-way until 
   const release = await holdStoring(bob, 13 * 1024 * 1024);
   await sendUntil(alice, bob, file, 'lost path.bin', 25);
   // Every UDP packet to Bob's device is dropped (his WebSocket stays, his browser counts itself online) until his
-  // connection fails: only the app's ICE restart can bring it back.
+  // connection fails (ICE gave up on it).
   const rule = await losePath(bob, 'failed');
   await release();
   await rule.remove();

@@ -111,7 +111,7 @@ export async function regainNetwork(person: NetworkedPerson): Promise<void> {
  * Every UDP packet to the person's device is dropped until the rule returned is removed; returns once WebRTC
  * itself has noticed and the rule has dropped what was sent meanwhile. `until` says how far: 'disconnected'
  * (no connection of the person's is still connected: ICE's checks went unanswered), or 'failed' (a connection
- * gave up: only an ICE restart, the app's, brings it back).
+ * gave up on the path: a longer loss than 'disconnected').
  */
 export async function losePath(person: NetworkedPerson, until: 'disconnected' | 'failed' = 'disconnected'): Promise<FaultRule> {
   await expect.poll(() => connectionStates(person), { timeout: 60_000, message: 'a connection to lose' }).toContain('connected');
