@@ -1,7 +1,8 @@
 /**
  * The baselines of the browser benchmarks: a raw data channel between two pages (of any browser), on a peer
  * connection of its own with no server (the offer and answer are handed over by the benchmark), and what is
- * measured on it: a blast of bytes (no storage, no hashing) and a round trip (the other page echoes).
+ * measured on it: a blast of bytes (no storage, no hashing) and a round trip (the other page echoes). And a
+ * raw call: the same kind of connection carrying each page's camera and microphone to the other.
  */
 
 /** What the baseline needs of a page, in either browser: evaluating source text. */
@@ -65,15 +66,60 @@ const ROUND_TRIP = `(text) => new Promise((resolve) => {
   channel.send(text);
 })`;
 
+/** The offer and answer handed over once each side has gathered its candidates (no trickling, no server). */
+async function negotiate(offerer: Evaluator, answerer: Evaluator): Promise<void> {
+  const offer = await offerer.evaluate(`(${GATHERED})()`);
+  await answerer.evaluate(`(${ANSWER})(${JSON.stringify(offer)})`);
+  const answer = await answerer.evaluate(`(${GATHERED})()`);
+  await offerer.evaluate(`(${ACCEPT_ANSWER})(${JSON.stringify(answer)})`);
+}
+
 /** Connects the two pages by a raw data channel (`sender` offers), open on both sides when it resolves. */
 export async function connectRawChannel(sender: Evaluator, receiver: Evaluator): Promise<void> {
   await sender.evaluate(`(${RAW_PEER})('offer')`);
   await receiver.evaluate(`(${RAW_PEER})('answer')`);
-  const offer = await sender.evaluate(`(${GATHERED})()`);
-  await receiver.evaluate(`(${ANSWER})(${JSON.stringify(offer)})`);
-  const answer = await receiver.evaluate(`(${GATHERED})()`);
-  await sender.evaluate(`(${ACCEPT_ANSWER})(${JSON.stringify(answer)})`);
+  await negotiate(sender, receiver);
   await Promise.all([sender.evaluate(`(${OPEN})()`), receiver.evaluate(`(${OPEN})()`)]);
+}
+
+/**
+ * A raw call's side: its camera and microphone (`constraints`, as the app asks) on a peer connection of its own,
+ * kept in `whPeerConnections` for the readings of network-peer-stats.ts, and the other side's video playing.
+ */
+const RAW_CALL_PEER = `async (role, constraints) => {
+  const pc = new RTCPeerConnection();
+  window.__pc = pc;
+  (window.whPeerConnections ??= new Set()).add(pc);
+  const stream = await navigator.mediaDevices.getUserMedia(constraints);
+  window.__stream = stream;
+  for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  const video = document.createElement('video');
+  video.muted = true;
+  video.autoplay = true;
+  document.body.append(video);
+  window.__video = video;
+  pc.ontrack = (event) => { video.srcObject = event.streams[0]; };
+  if (role === 'offer') await pc.setLocalDescription(await pc.createOffer());
+  return null;
+}`;
+const FIRST_FRAME = `() => new Promise((resolve) => {
+  const video = window.__video;
+  const check = () => (video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 0 ? resolve(null) : setTimeout(check, 10));
+  check();
+})`;
+const END_CALL = `() => { for (const track of window.__stream.getTracks()) track.stop(); window.__pc.close(); window.__video.remove(); return null; }`;
+
+/** A raw call between the two pages, each sending its camera and microphone: resolves once both play the other's video. */
+export async function connectRawCall(caller: Evaluator, callee: Evaluator, constraints: MediaStreamConstraints): Promise<void> {
+  await caller.evaluate(`(${RAW_CALL_PEER})('offer', ${JSON.stringify(constraints)})`);
+  await callee.evaluate(`(${RAW_CALL_PEER})('answer', ${JSON.stringify(constraints)})`);
+  await negotiate(caller, callee);
+  await Promise.all([caller.evaluate(`(${FIRST_FRAME})()`), callee.evaluate(`(${FIRST_FRAME})()`)]);
+}
+
+/** Ends the page's side of a raw call: its camera and microphone stop, its connection closes. */
+export async function endRawCall(page: Evaluator): Promise<void> {
+  await page.evaluate(`(${END_CALL})()`);
 }
 
 /**

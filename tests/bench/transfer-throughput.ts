@@ -26,6 +26,13 @@
  * "chromium-firefox,firefox-chromium"); BENCH_THREADS=1 splits the CPU by
  * thread; BENCH_PROFILE=1 prints where the main threads of each Chromium →
  * Chromium transfer spend their time.
+ *
+ * BENCH_NETWORK=loss5 or cap2mb runs every round, both sides alike, under an
+ * nftables rule in the namespace (tests/support/network-faults.ts): 5 % of UDP
+ * packets dropped at random, or UDP capped at 2 MiB/s (what comes faster is
+ * dropped). The pages reach each other over loopback, where the rule sees each
+ * packet once, so data and acknowledgements lose alike; the WebSocket (TCP) is
+ * left alone. The run ends with what the rule dropped.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -36,6 +43,7 @@ import { chromium, type Browser, type CDPSession, type Page } from 'playwright-c
 import type { Browser as FirefoxBrowser } from 'puppeteer-core';
 import { attachIn, entryIn, FIREFOX_PATH, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/firefox.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
+import { networkCondition, NetworkFaults } from '../support/network-faults.js';
 import { launchSignal } from '../support/signal-process.js';
 import { browserTree, readProcesses } from './chromium-processes.js';
 import { blast, connectRawChannel, type Evaluator } from './raw-data-channel.js';
@@ -45,6 +53,7 @@ import { joinAs, meet } from './two-people.js';
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const NETWORK = networkCondition(process.env.BENCH_NETWORK ?? 'none');
 const RATIO_GOAL: Goal = { at: 0.9, direction: 'atLeast' };
 const EXTRA_CPU_GOAL: Goal = { at: 0.15, direction: 'atMost' };
 /** The sizes the goal is set at. */
@@ -415,7 +424,8 @@ interface Round {
 
 /** The rounds of one pair, in turns: the blast first in odd rounds, the transfer first in even ones. Prints each round as it ends. */
 async function runRounds(pair: Pair): Promise<Round[]> {
-  console.log(`${pair.name} (${pair.versions}), ${SIZE_MIB} MiB, ${ROUNDS} rounds, in the private network namespace:`);
+  const network = NETWORK.apply ? `, ${NETWORK.description} (BENCH_NETWORK=${NETWORK.name}, both sides alike)` : '';
+  console.log(`${pair.name} (${pair.versions}), ${SIZE_MIB} MiB, ${ROUNDS} rounds, in the private network namespace${network}:`);
   const rounds: Round[] = [];
   for (let n = 1; n <= ROUNDS; n++) {
     const rawFirst = n % 2 === 1;
@@ -454,14 +464,20 @@ function report(pair: Pair, rounds: readonly Round[]): void {
   const extraVerdict = judge(extra.interval, EXTRA_CPU_GOAL);
   const verdict = ROUNDS < 3 ? `cannot tell from ${ROUNDS} round${ROUNDS === 1 ? '' : 's'} (at least 3 give an interval)` : sayVerdict(judgeAll([ratioVerdict, extraVerdict]));
   const goal = 'median ratio ≥ 0.90 and extra CPU ≤ 15 % of the raw blast’s, at 256 MiB and 1 GiB';
-  const size = GOAL_SIZES_MIB.includes(SIZE_MIB) ? '' : ` (this run is ${SIZE_MIB} MiB: a check of the method, not of the goal)`;
+  const size = NETWORK.apply
+    ? ` (the goal is set for a network that loses nothing; this run, ${NETWORK.description}, is read against it)`
+    : GOAL_SIZES_MIB.includes(SIZE_MIB)
+      ? ''
+      : ` (this run is ${SIZE_MIB} MiB: a check of the method, not of the goal)`;
   if (pair.hasGoal) console.log(`  Verdict (goal: ${goal}): ${verdict}${size}`);
   else console.log(`  Read against the Chromium → Chromium goal (none is set for this pair): ${verdict}`);
   console.log(`    ratio: ${explain(ratioVerdict, ratio.interval, RATIO_GOAL, two)}`);
   console.log(`    extra CPU: ${explain(extraVerdict, extra.interval, EXTRA_CPU_GOAL, percent)}`);
 }
 
+const faults = NETWORK.apply ? await NetworkFaults.open() : null;
 try {
+  const rule = faults && NETWORK.apply ? await NETWORK.apply(faults) : null;
   const port = await signal.listening;
   const url = `http://localhost:${port}/`;
   const file = join(dir, 'bench.bin');
@@ -479,7 +495,9 @@ try {
       await pair.close();
     }
   }
+  if (rule) console.log(`The rule (${rule.description}) dropped ${await rule.packets()} packets over the run.`);
 } finally {
+  await faults?.close();
   await cross.firefox?.close();
   await cross.chromium?.close();
   await signal.stop();
