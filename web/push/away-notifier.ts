@@ -74,6 +74,8 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   #checked: Promise<void> | null = null;
   /** Bumped by every change of this device's subscription, so that an older read does not undo a newer change. */
   #generation = 0;
+  /** Per device, the last push asked for (see #inTurn). */
+  readonly #turns = new Map<string, Promise<unknown>>();
 
   constructor(options: AwayNotifierOptions) {
     super();
@@ -223,22 +225,42 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   async ring(call: RingableCall): Promise<boolean> {
     const caller = this.#options.server.selfId;
     if (!caller) return false;
-    const data: UnsignedPushData = { kind: 'call', room: this.#options.room, sender: this.#options.device, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
-    return this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
+    return this.#inTurn(call.device, () => {
+      const data: UnsignedPushData = { kind: 'call', room: this.#options.room, sender: this.#options.device, call: call.id, caller, video: call.video, expires: Date.now() + CALL_PUSH_TTL_S * 1000 };
+      return this.#push(call.device, data, CALL_PUSH_TTL_S, 'high', callTopic(call.id));
+    });
   }
 
   /** A call that `ring` pushed ended unanswered: its notification becomes a missed call. */
   async callEnded(call: RingableCall): Promise<void> {
-    await this.#push(call.device, { kind: 'call-ended', room: this.#options.room, sender: this.#options.device, call: call.id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(call.id));
+    await this.#inTurn(call.device, () => this.#push(call.device, { kind: 'call-ended', room: this.#options.room, sender: this.#options.device, call: call.id, video: call.video }, ENDED_PUSH_TTL_S, 'high', callTopic(call.id)));
   }
 
   /** A message waits for the device: tell them once, until they are connected again. */
-  async messageWaiting(device: string): Promise<void> {
-    const contact = await this.#options.contacts.get(device);
-    if (!contact?.push || contact.messagePushed) return;
-    await this.#options.contacts.update(device, { messagePushed: true });
-    const sent = await this.#push(device, { kind: 'message', room: this.#options.room, sender: this.#options.device }, MESSAGE_PUSH_TTL_S, 'normal');
-    if (!sent) await this.#options.contacts.update(device, { messagePushed: undefined });
+  messageWaiting(device: string): Promise<void> {
+    // Decided in turn too: the push of an earlier message may still be on its way, and may fail.
+    return this.#inTurn(device, async () => {
+      const contact = await this.#options.contacts.get(device);
+      if (!contact?.push || contact.messagePushed) return;
+      await this.#options.contacts.update(device, { messagePushed: true });
+      const sent = await this.#push(device, { kind: 'message', room: this.#options.room, sender: this.#options.device }, MESSAGE_PUSH_TTL_S, 'normal');
+      if (!sent) await this.#options.contacts.update(device, { messagePushed: undefined });
+    });
+  }
+
+  /**
+   * Pushes to one device go out one at a time, each once the server said what became of the one before, in the
+   * order they were asked for. A call's "ended" carries the ringing's topic, and a push service keeps the later
+   * of two with one topic: sent side by side, the ringing could arrive second and ring for a call that is over.
+   */
+  #inTurn<T>(device: string, work: () => Promise<T>): Promise<T> {
+    const turn = (this.#turns.get(device) ?? Promise.resolve()).then(work);
+    const settled = turn.catch(() => undefined);
+    this.#turns.set(device, settled);
+    void settled.then(() => {
+      if (this.#turns.get(device) === settled) this.#turns.delete(device);
+    });
+    return turn;
   }
 
   #adopt(keys: PushSubscriptionKeys): void {
