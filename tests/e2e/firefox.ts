@@ -15,13 +15,23 @@ import { BY_ROLE_SOURCE, describeName, nameArg, type InPage, type NameArg } from
 
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/lib/firefox-esr/firefox-esr';
 
-export async function launchFirefox(downloads: string): Promise<Browser> {
+export interface FirefoxOptions {
+  /** Firefox's push service (an autopush-server.ts of the test's): `dom.push.serverURL`. */
+  pushServer?: string;
+  /** The D-Bus session bus its notifications go to (push-desktop-notifications.ts). */
+  desktopBus?: string;
+}
+
+/** Firefox, saving what Save hands it into `downloads`. */
+export async function launchFirefox(downloads: string, { pushServer, desktopBus }: FirefoxOptions = {}): Promise<Browser> {
   if (!existsSync(FIREFOX_PATH)) throw new Error(`No Firefox at ${FIREFOX_PATH}: run 'sudo apt-get install -y firefox-esr' (npm test installs it as root).`);
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
     headless: true,
     protocolTimeout: 60_000,
+    // Its notifications go to the test's desktop, a D-Bus session bus of its own, and nowhere else.
+    ...(desktopBus ? { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: desktopBus } } : {}),
     extraPrefsFirefox: {
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,
@@ -33,6 +43,8 @@ export async function launchFirefox(downloads: string): Promise<Browser> {
       'browser.download.start_downloads_in_tmp_dir': false,
       // Notifications are answered as a person who allowed them.
       'permissions.default.desktop-notification': 1,
+      // Firefox's push client talks to the test's push service (WebDriver turns the connection off unless told).
+      ...(pushServer ? { 'dom.push.serverURL': pushServer, 'dom.push.testing.allowInsecureServerURL': true, 'dom.push.connection.enabled': true } : {}),
     },
   });
 }
@@ -61,16 +73,28 @@ export class FirefoxPerson {
     const context = await browser.createBrowserContext();
     const person = new FirefoxPerson(name, context, await context.newPage());
     await person.page.setViewport(viewport);
-    await person.page.evaluateOnNewDocument(BY_ROLE_SOURCE);
-    person.page.on('console', (message) => {
+    await person.watch(person.page);
+    return person;
+  }
+
+  /**
+   * Makes `page` this person's page, watched like the first: one Firefox opened by itself (a notification's
+   * click, through the service worker's clients.openWindow) is watched from the moment the test learns of it.
+   */
+  async watch(page: Page): Promise<void> {
+    this.page = page;
+    const name = this.name;
+    await page.evaluateOnNewDocument(BY_ROLE_SOURCE);
+    page.on('console', (message) => {
       const debugLog = process.env.WH_DEBUG;
       if (debugLog) appendFileSync(debugLog, `[${name} firefox] ${message.type()}: ${message.text()}\n`);
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) person.problems.push(`console: ${message.text()}`);
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) this.problems.push(`console: ${message.text()}`);
     });
     // Leaving a page that warns (a transfer under way) is confirmed, as a person who reloads on purpose does.
-    person.page.on('dialog', (dialog) => void (dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()));
-    person.page.on('pageerror', (error) => person.problems.push(`page error: ${error instanceof Error ? `${error.message} ${error.stack ?? ''}` : String(error)}`));
-    return person;
+    page.on('dialog', (dialog) => void (dialog.type() === 'beforeunload' ? dialog.accept() : dialog.dismiss()));
+    page.on('pageerror', (error) => this.problems.push(`page error: ${error instanceof Error ? `${error.message} ${error.stack ?? ''}` : String(error)}`));
+    // A page that has loaded already gets the finder now.
+    if (!(await page.evaluate(() => 'whA11y' in globalThis))) await page.evaluate(BY_ROLE_SOURCE);
   }
 
   /** The first visible element with the role and name; waits for it. */

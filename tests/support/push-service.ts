@@ -3,9 +3,14 @@
  * with a certificate from a test CA (push-service-tls/; the signal process
  * trusts it through NODE_EXTRA_CA_CERTS). Like a real one, it checks the VAPID
  * JWT (RFC 8292: ES256, `aud` its origin, `exp` within 24 h, `sub` mailto: or
- * https:) against the key in the Authorization header, and the headers; the test
- * can decrypt what it received (RFC 8291) with the private keys of the stub
- * subscriptions it made, through `http_ece`, a separate implementation.
+ * https:) against the key in the Authorization header, and the headers.
+ *
+ * Its subscriptions are of two kinds. A browser's own: Firefox subscribes
+ * through its push client (autopush-server.ts, the service's WebSocket side),
+ * and what is pushed to it goes there, for Firefox alone to decrypt. Or a stub
+ * the test makes, for a browser that cannot reach a push service here
+ * (Chromium): the service holds its keys, and the test can decrypt what it
+ * received (RFC 8291) through `http_ece`, a separate implementation.
  */
 import { createECDH, createPublicKey, randomBytes, verify, type ECDH } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,8 +46,11 @@ export interface ScriptedReply {
 }
 
 interface Subscriber {
-  ecdh: ECDH;
-  auth: Buffer;
+  /** The keys of a stub subscription (the test made it, and can decrypt for it); none for a browser's own. */
+  ecdh?: ECDH;
+  auth?: Buffer;
+  /** Hands an accepted push on to the browser that subscribed (autopush-server.ts), as the service's connection to it. */
+  deliver?: (push: ReceivedPush) => void;
   /** Replies to give, in order; then 201. */
   replies: ScriptedReply[];
   /**
@@ -94,6 +102,7 @@ export class PushService {
           } else if (scripted) ({ status, headers = {}, trickle = false } = scripted);
         }
         service.received.push(push);
+        if (status === 201) subscriber?.deliver?.(push);
         if (trickle) {
           res.writeHead(status, headers).flushHeaders();
           const drip = setInterval(() => res.write('.'), 100);
@@ -122,6 +131,32 @@ export class PushService {
     return { endpoint: `${this.origin}/push/${id}`, keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } };
   }
 
+  /**
+   * A subscription a browser made through its own connection to this service (autopush-server.ts): pushes to
+   * the endpoint, once accepted (VAPID signed by `key`), go to `deliver`. The browser holds the keys; the
+   * service, like a real one, can read nothing of what it carries.
+   */
+  openChannel(key: string, deliver: (push: ReceivedPush) => void): string {
+    const id = randomBytes(12).toString('base64url');
+    this.#subscribers.set(id, { replies: [], key: key.replace(/=+$/, ''), deliver });
+    return `${this.origin}/push/${id}`;
+  }
+
+  /** The browser unsubscribed: pushes to the endpoint are refused with 410 Gone from now on. */
+  closeChannel(endpoint: string): void {
+    const subscriber = this.#subscribers.get(endpoint.split('/').at(-1)!);
+    if (subscriber) {
+      subscriber.key = null;
+      delete subscriber.deliver;
+    }
+  }
+
+  /** The pushes accepted for `endpoint`, in order. */
+  receivedFor(endpoint: string): ReceivedPush[] {
+    const id = endpoint.split('/').at(-1);
+    return this.received.filter((push) => push.subscription === id);
+  }
+
   /** The VAPID key `subscription` was last made with by the browser; null once it unsubscribed. */
   keyOf(subscription: StubSubscription): string | null | undefined {
     return this.#subscriber(subscription).key;
@@ -147,20 +182,31 @@ export class PushService {
   /** What the subscription's device would read from the push. */
   decrypt(subscription: StubSubscription, body: Buffer): Buffer {
     const { ecdh, auth } = this.#subscriber(subscription);
+    if (!ecdh || !auth) throw new Error('a browser made this subscription: only it can decrypt');
     return ece.decrypt(body, { version: 'aes128gcm', privateKey: ecdh, authSecret: auth.toString('base64url') });
   }
 
   /** Waits for the push number `count` (1-based) to arrive. */
   async waitFor(count: number, timeoutMs = 10_000): Promise<ReceivedPush> {
+    await this.#until(() => this.received.length >= count, () => `${this.received.length} pushes arrived, expected ${count}`, timeoutMs);
+    return this.received[count - 1]!;
+  }
+
+  /** Waits for the push number `count` (1-based) to `endpoint`. */
+  async waitForEndpoint(endpoint: string, count: number, timeoutMs = 10_000): Promise<ReceivedPush> {
+    await this.#until(() => this.receivedFor(endpoint).length >= count, () => `${this.receivedFor(endpoint).length} pushes arrived for ${endpoint}, expected ${count}`, timeoutMs);
+    return this.receivedFor(endpoint)[count - 1]!;
+  }
+
+  async #until(done: () => boolean, failure: () => string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.received.length < count) {
-      if (Date.now() > deadline) throw new Error(`push service: ${this.received.length} pushes arrived, expected ${count}`);
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`push service: ${failure()}`);
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
         setTimeout(resolve, 200);
       });
     }
-    return this.received[count - 1]!;
   }
 
   async stop(): Promise<void> {

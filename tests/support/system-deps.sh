@@ -2,10 +2,11 @@
 # Makes sure the system programs that the browser and topology suites need are
 # installed: installs them with apt-get when running as root (as CI does), or
 # stops with the one command to run. A suite is never skipped for want of them.
-#   usage: tests/support/system-deps.sh chromium [firefox-esr WebKitWebDriver xvfb-run xauth turnserver caddy redis-server docker-compose nft openssl gdb]
+#   usage: tests/support/system-deps.sh chromium [firefox-esr WebKitWebDriver xvfb-run xauth turnserver caddy redis-server docker-compose nft openssl gdb dbus-daemon notify-send]
+# (notify-send stands for libnotify, through which Firefox shows its notifications on the push tests' D-Bus desktop.)
 set -euo pipefail
 
-declare -A PACKAGE_OF=([chromium]=chromium [firefox-esr]=firefox-esr [WebKitWebDriver]=webkit2gtk-driver [xvfb-run]=xvfb [xauth]=xauth [turnserver]=coturn [caddy]=caddy [redis-server]=redis-server [docker-compose]=docker-compose [nft]=nftables [openssl]=openssl [gdb]=gdb)
+declare -A PACKAGE_OF=([chromium]=chromium [firefox-esr]=firefox-esr [WebKitWebDriver]=webkit2gtk-driver [xvfb-run]=xvfb [xauth]=xauth [turnserver]=coturn [caddy]=caddy [redis-server]=redis-server [docker-compose]=docker-compose [nft]=nftables [openssl]=openssl [gdb]=gdb [dbus-daemon]=dbus-daemon [notify-send]=libnotify-bin)
 
 missing=()
 for program in "$@"; do
