@@ -20,10 +20,12 @@ export interface FirefoxOptions {
   pushServer?: string;
   /** The D-Bus session bus its notifications go to (push-desktop-notifications.ts). */
   desktopBus?: string;
+  /** More preferences (a benchmark's). */
+  prefs?: Record<string, string | number | boolean>;
 }
 
 /** Firefox, saving what Save hands it into `downloads`. */
-export async function launchFirefox(downloads: string, { pushServer, desktopBus }: FirefoxOptions = {}): Promise<Browser> {
+export async function launchFirefox(downloads: string, { pushServer, desktopBus, prefs = {} }: FirefoxOptions = {}): Promise<Browser> {
   if (!existsSync(FIREFOX_PATH)) throw new Error(`No Firefox at ${FIREFOX_PATH}: run 'sudo apt-get install -y firefox-esr' (npm test installs it as root).`);
   return puppeteer.launch({
     browser: 'firefox',
@@ -45,6 +47,7 @@ export async function launchFirefox(downloads: string, { pushServer, desktopBus 
       'permissions.default.desktop-notification': 1,
       // Firefox's push client talks to the test's push service (WebDriver turns the connection off unless told).
       ...(pushServer ? { 'dom.push.serverURL': pushServer, 'dom.push.testing.allowInsecureServerURL': true, 'dom.push.connection.enabled': true } : {}),
+      ...prefs,
     },
   });
 }
@@ -176,10 +179,18 @@ export class FirefoxPerson {
 
 export async function openRoomIn(person: FirefoxPerson, url: string): Promise<void> {
   await person.page.goto(url);
-  await person.find('button', 'Share', { timeout: 1 }).catch(async () => {
+  // The room, or first the name form (a device that has not joined before): whichever the app shows.
+  const shown = await person.page.waitForFunction(
+    () => {
+      const a11y = (globalThis as unknown as InPage).whA11y;
+      return a11y?.all('button', 'Share', null, null)[0] ? 'room' : a11y?.all('textbox', 'Your name', null, null)[0] ? 'name' : false;
+    },
+    { timeout: TIMEOUT, polling: 100 },
+  );
+  if ((await shown.jsonValue()) === 'name') {
     await person.fill('textbox', 'Your name', person.name);
     await person.click('button', 'Join');
-  });
+  }
   await person.find('button', 'Share');
 }
 

@@ -209,6 +209,11 @@ export class DesktopNotifications {
     this.#invoke(notification, 'default');
   }
 
+  /** A person closes `notification` without acting on it. */
+  dismiss(notification: DesktopNotification): void {
+    this.server.close(notification.id, DISMISSED);
+  }
+
   #invoke(notification: DesktopNotification, key: string): void {
     if (!notification.open) throw new Error(`desktop: “${notification.title}” is no longer on screen to be clicked`);
     this.server.emit('ActionInvoked', notification.id, key);
