@@ -281,6 +281,12 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   receive(device: string, frame: CallFrame): void {
     const call = this.#current?.device === device && this.#current.id === frame.call ? this.#current : null;
+    if (!call && (frame.t === 'call-media' || frame.t === 'call-accept' || frame.t === 'call-ringing')) {
+      // A call that is not (or no longer) going on here: its end was lost on the way (written to a connection
+      // that died, or sent while none was open), and the other side would stay in it for ever. Said again.
+      this.#transport.send(device, { t: 'call-end', call: frame.call });
+      return;
+    }
     switch (frame.t) {
       case 'call-invite':
         this.#invited(device, frame.call, frame.video);
@@ -323,9 +329,13 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     }
     if (call.phase !== 'active') return;
     call.reconnecting = false;
-    // A new connection has no transceivers: the callee adds them again, the caller fills them.
+    // A new connection has no transceivers: the callee adds them again, the caller fills them. Each side says
+    // the call goes on (call-accept, call-media), so a side whose call ended meanwhile answers with its end.
     if (call.direction === 'in') this.#answer(call);
-    else this.#attach(call, false);
+    else {
+      this.#attach(call, false);
+      this.#sendMediaState(call);
+    }
     this.#changed();
   }
 
