@@ -59,7 +59,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 4000): Prom
 }
 
 /** Alice (impolite) and Bob (polite), open to each other. */
-async function openPair(): Promise<{ alice: PeerLink; bob: PeerLink; toBob: Wire; toAlice: Wire; close(): void }> {
+async function openPair(beforeOpen?: (alice: PeerLink, bob: PeerLink) => void): Promise<{ alice: PeerLink; bob: PeerLink; toBob: Wire; toAlice: Wire; close(): void }> {
   const [a, b] = await Promise.all([certificate(), certificate()]);
   const toBob = new Wire();
   const toAlice = new Wire();
@@ -69,6 +69,7 @@ async function openPair(): Promise<{ alice: PeerLink; bob: PeerLink; toBob: Wire
   await until('Alice’s first offer', () => toBob.early.some((data) => kindOf(data) === 'offer'));
   const bob = new PeerLink({ ...common, remoteId: 'alice-peer-id', device: a.device, polite: true, certificate: b.certificate, sendSignal: (data) => toAlice.send(data) });
   toBob.to = bob;
+  beforeOpen?.(alice, bob);
   for (const data of toBob.early.splice(0)) bob.handleSignal(data);
   await until('both links open', () => alice.isOpen && bob.isOpen);
   return {
@@ -158,5 +159,34 @@ describe('PeerLink: a renegotiation whose signals are lost', () => {
     expect(sdp(first[0]!), 'the two answers differ').to.not.equal(sdp(second[0]!));
     expect(applied, 'the late answer was applied').to.equal(sdp(second[0]!));
     close();
+  });
+});
+
+describe('PeerLink: opening', () => {
+  it('passes on a frame that arrived while the handshake’s certificate was read after wh-open, not before (its owner drops frames of a link not yet open)', async () => {
+    // The certificate's check (a SHA-256 in WebCrypto) lasts until Alice's first frame has reached Bob's channel.
+    const subtle = crypto.subtle;
+    const digest = subtle.digest.bind(subtle);
+    let arrived = () => {};
+    const frameArrived = new Promise<void>((resolve) => (arrived = resolve));
+    subtle.digest = async (...args: Parameters<SubtleCrypto['digest']>) => {
+      await frameArrived;
+      return digest(...args);
+    };
+    const seen: string[] = [];
+    try {
+      const { bob, close } = await openPair((alice, bob) => {
+        alice.channel.addEventListener('open', () => alice.send('first frame'));
+        bob.channel.addEventListener('message', () => arrived());
+        bob.addEventListener('wh-open', () => seen.push('wh-open'));
+        bob.addEventListener('wh-message', (event) => seen.push(event.detail));
+      });
+      await until('Bob’s frame', () => seen.includes('first frame'));
+      expect(seen).to.deep.equal(['wh-open', 'first frame']);
+      expect(bob.isOpen).to.equal(true);
+      close();
+    } finally {
+      subtle.digest = digest;
+    }
   });
 });

@@ -94,6 +94,8 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #closed = false;
   /** Remote offers received (a connection made to answer one does not offer itself). */
   #remoteOffers = 0;
+  /** The certificate is being checked ('wh-open' follows), and 'wh-open' was emitted. */
+  #announcing = false;
   #announced = false;
   /** Frames that arrived before `wh-open` was emitted. */
   readonly #early: Array<() => void> = [];
@@ -157,14 +159,17 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
    * checked; where the browser shows the handshake's certificate, it must be the announced key's too.
    */
   async #announceOpen(): Promise<void> {
-    if (this.#announced || this.#closed) return;
-    this.#announced = true;
+    if (this.#announcing || this.#closed) return;
+    this.#announcing = true;
+    // Frames that arrive while the certificate is read wait in #early: passed on before 'wh-open', its owner
+    // would not know whose they are yet, and drop them (a call's invite was lost so, in Firefox).
     const keys = await handshakeKeys(this.pc).catch(() => null);
     if (this.#closed) return;
     if (keys && keys[0] !== this.#options.device) {
       this.#impostor(`its certificate is ${keys[0]!.slice(0, 16)}…`);
       return;
     }
+    this.#announced = true;
     this.emit('wh-open', undefined);
     for (const emit of this.#early.splice(0)) emit();
   }
