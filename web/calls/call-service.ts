@@ -281,9 +281,11 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   receive(device: string, frame: CallFrame): void {
     const call = this.#current?.device === device && this.#current.id === frame.call ? this.#current : null;
-    if (!call && (frame.t === 'call-media' || frame.t === 'call-accept' || frame.t === 'call-ringing')) {
-      // A call that is not (or no longer) going on here: its end was lost on the way (written to a connection
-      // that died, or sent while none was open), and the other side would stay in it for ever. Said again.
+    if (!call && (frame.t === 'call-media' || frame.t === 'call-accept')) {
+      // An answered call that is not (or no longer) going on here: its end was lost on the way (written to a
+      // connection that died, or sent while none was open), and the other side would stay in it for ever.
+      // Said again. (A ring for a call that is not going on here stops at its own timeout, or at this end
+      // once the callee accepts it.)
       this.#transport.send(device, { t: 'call-end', call: frame.call });
       return;
     }
