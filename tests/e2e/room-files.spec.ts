@@ -110,11 +110,15 @@ test('the sender reloads mid-way: the entry is there once, the file picked again
   await expect(perMember(alice, 'lecture.mp4.bin').first()).toHaveText(/^Bob: \d+%$/);
 
   await alice.page.reload();
-  await release();
   await openRoomChat(alice);
   await expect(fileEntry(alice, 'lecture.mp4.bin')).toHaveCount(1);
   await expect(fileEntry(alice, 'lecture.mp4.bin').getByRole('status')).toHaveText('Pick the file again to continue sending it.');
   await expect(perMember(alice, 'lecture.mp4.bin')).toHaveText(['Bob: Paused', 'Carol: Waiting']);
+  // Only now does Bob's device store the rest of what it had received (Alice sends a window ahead of what he
+  // stored): after it told Alice's new page where it stood. Alice must go on from where it then stands, not from
+  // where it stood when he told her (she sent again what Bob had, which he drops without a word, and waited for
+  // ever for his acknowledgement: found under load, 1 run in 4, when his storing lagged so by chance).
+  await release();
   // Carol accepts while Alice's page has no file: her transfer waits for it too.
   await openRoomChat(carol);
   await fileEntry(carol, 'lecture.mp4.bin').getByRole('button', { name: 'Accept' }).click();

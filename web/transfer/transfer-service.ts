@@ -406,7 +406,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         if (transfer && isUnfinished(transfer)) await this.#stop(transfer, 'cancelled', 'Cancelled by the other side.');
         return;
       case 'progress':
-        if (outgoing?.state === 'active') this.#acknowledged(outgoing, frame.next);
+        // Paused too (the sender reloaded and waits for the file to be picked again): the receiver goes on storing
+        // what it had received, and the sender must go on from there, or it would send again what is stored
+        // there, which the receiver drops without a word, and wait for ever for an acknowledgement.
+        if (outgoing && isUnfinished(outgoing)) this.#acknowledged(outgoing, frame.next);
         return;
       case 'nack': {
         const sending = this.#outgoing.get(frame.id);
@@ -487,6 +490,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const outgoing = this.#outgoing.get(transfer.id);
     if (outgoing) {
       outgoing.acked = Math.max(outgoing.acked, next);
+      // What is stored there is not sent again.
+      outgoing.cursor = Math.max(outgoing.cursor, next);
       outgoing.wake?.();
     }
     this.#measure(transfer, next);
