@@ -7,27 +7,20 @@
  * (turn-own-address.probe.ts): first without the rule, which shows the hole,
  * then with it.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './compose-config.js';
 // Its type only: importing the probe would run it, here outside the namespace.
 import type { ProbeResult } from './turn-own-address.probe.js';
+import { runProbe } from '../support/private-network-probe.js';
 
-const run = promisify(execFile);
 const FIREWALL_RULE = join(REPO, 'deploy/turn-firewall.nft');
 
 describe('relaying to the server’s own address', () => {
   let result: ProbeResult;
   beforeAll(async () => {
-    const { stdout } = await run('bash', [join(REPO, 'tests/support/in-private-network.sh'), process.execPath, '--import', 'tsx', join(import.meta.dirname, 'turn-own-address.probe.ts')], { cwd: REPO }).catch(
-      (error: { stderr?: string; message: string }) => {
-        throw new Error(`the probe failed (nft comes with apt-get install -y nftables): ${error.stderr || error.message}`);
-      },
-    );
-    result = JSON.parse(stdout.trim().split('\n').at(-1)!) as ProbeResult;
+    result = await runProbe<ProbeResult>(join(import.meta.dirname, 'turn-own-address.probe.ts'), 'nft comes with apt-get install -y nftables');
   }, 60_000);
 
   it('without the firewall rule, lets a TURN user send to any port of it: the hole the rule closes', () => {

@@ -4,17 +4,16 @@
  * be a different machine; addresses beyond loopback come in X-Forwarded-For
  * from a socket of TRUSTED_PROXIES.
  */
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { freePort } from '../support/free-port.js';
+import { runProbe } from '../support/private-network-probe.js';
 import { RedisServer } from './support/redis-server.js';
 import { startTestSignal, type RunningSignal } from './support/signal-harness.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
@@ -22,8 +21,6 @@ import { afterFullGc, INSPECTOR_ON_ANY_PORT, inspectorPort, metricsOf, sample, u
 // Its type only: importing the probe would run it, here outside the namespace.
 import type { ProbeResult } from './metrics-from-outside.probe.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const run = promisify(execFile);
 
 interface Closed {
   code: number;
@@ -464,12 +461,7 @@ describe('who may read /metrics and why the server is not ready', () => {
 
   it("refuses /metrics and /readyz's reason to a non-loopback address of this machine", async () => {
     // Asked in a private network namespace, where such an address exists whatever interfaces this machine has.
-    const { stdout } = await run('bash', [join(REPO, 'tests/support/in-private-network.sh'), process.execPath, '--import', 'tsx', join(import.meta.dirname, 'metrics-from-outside.probe.ts')], { cwd: REPO }).catch(
-      (error: { stderr?: string; message: string }) => {
-        throw new Error(`the probe failed: ${error.stderr || error.message}`);
-      },
-    );
-    const { address, closed, open } = JSON.parse(stdout.trim().split('\n').at(-1)!) as ProbeResult;
+    const { address, closed, open } = await runProbe<ProbeResult>(join(import.meta.dirname, 'metrics-from-outside.probe.ts'));
     expect(address).not.toMatch(/^127\./);
     expect(closed.metrics).toBe(403);
     expect(closed.readyz).toEqual({ status: 503, text: 'not ready' });

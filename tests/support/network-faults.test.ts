@@ -2,25 +2,17 @@
  * The network faults the browser tests use (network-faults.ts, network-device.ts) do what they say, with the
  * real nft and namespaces: the probe runs inside the private network namespace, where they may be used.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 // Its type only: importing the probe would run it, here outside the namespace.
 import type { ProbeResult } from './network-faults.probe.js';
+import { runProbe } from './private-network-probe.js';
 
-const run = promisify(execFile);
-const REPO = join(import.meta.dirname, '../..');
 
 describe('network faults', () => {
   let result: ProbeResult;
   beforeAll(async () => {
-    const { stdout } = await run('bash', [join(REPO, 'tests/support/in-private-network.sh'), process.execPath, '--import', 'tsx', join(import.meta.dirname, 'network-faults.probe.ts')], { cwd: REPO }).catch(
-      (error: { stderr?: string; message: string }) => {
-        throw new Error(`the probe failed (nft comes with apt-get install -y nftables): ${error.stderr || error.message}`);
-      },
-    );
-    result = JSON.parse(stdout.trim().split('\n').at(-1)!) as ProbeResult;
+    result = await runProbe<ProbeResult>(join(import.meta.dirname, 'network-faults.probe.ts'), 'nft comes with apt-get install -y nftables');
   }, 60_000);
 
   it('drops every UDP packet while the rule is there, and counts them; TCP still goes through', () => {

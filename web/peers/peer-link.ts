@@ -84,7 +84,7 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #makingOffer = false;
   #ignoreOffer = false;
   #settingRemoteAnswer = false;
-  /** The number of our last offer sent (0: none yet), and of the remote offer being answered. */
+  /** The number of our last offer sent (0: none yet); an answer echoes the number of the offer it answers. */
   #offerSeq = 0;
   #answerTimer: ReturnType<typeof setTimeout> | null = null;
   #answerWait = ANSWER_TIMEOUT_MS;
@@ -94,8 +94,9 @@ export class PeerLink extends TypedEventTarget<PeerLinkEventMap> {
   #closed = false;
   /** Remote offers received (a connection made to answer one does not offer itself). */
   #remoteOffers = 0;
-  /** The certificate is being checked ('wh-open' follows), and 'wh-open' was emitted. */
+  /** The handshake's certificate is being checked ('wh-open' follows unless it is another device's). */
   #announcing = false;
+  /** 'wh-open' was emitted: frames are passed on as they come. */
   #announced = false;
   /** Frames that arrived before `wh-open` was emitted. */
   readonly #early: Array<() => void> = [];

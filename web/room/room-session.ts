@@ -494,11 +494,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     }
     for (const peer of present.values()) await this.#arrived(peer);
     this.#warnIfNoRelay();
-    // Signals sent while the server was out of reach are lost: give unfinished negotiations a new start (and
-    // every link one, after the network came back).
+    // Signals sent while the server was out of reach are lost: unfinished negotiations get a new start (every
+    // link, after the network came back), and an open link's renegotiation (a call's media) whose offer or
+    // answer was lost is offered again at once, not after its timer.
     const all = this.#restartOnResume;
     this.#restartOnResume = false;
-    // A renegotiation of an open link (a call's media) whose offer or answer was lost waits for no timer either.
     for (const link of this.#links.values()) {
       if (resumed && (all || !link.isOpen)) link.restartIce();
       else link.offerAgainIfPending();
