@@ -7,7 +7,11 @@
 # cuts one person's network gives that person's browser a namespace of its own
 # on a bridge inside this one (tests/support/network-device.ts), and rules of
 # its own with nft (tests/support/network-faults.ts): both need the privileges
-# this namespace gives, and neither reaches outside it.
+# this namespace gives, and neither reaches outside it. The bridge (whbr,
+# 10.255.255.254/8) is made here, before any program starts: a Chromium
+# started before it existed never answers or asks mDNS on it (its host
+# candidates are .local names), so a device's browser and that Chromium never
+# learnt each other's candidates and stayed "Connecting…".
 #   usage: tests/support/in-private-network.sh <command> [args...]
 set -euo pipefail
 
@@ -24,4 +28,7 @@ exec unshare -rn sh -c '
   ip link set wh0 up &&
   ip link set wh1 up &&
   ip route add default dev wh0 &&
+  ip link add whbr type bridge &&
+  ip addr add 10.255.255.254/8 dev whbr &&
+  ip link set whbr up &&
   exec "$@"' in-private-network "$@"

@@ -40,15 +40,16 @@ async function ip(...args: string[]): Promise<string> {
   }
 }
 
-/** The bridge, made once per namespace; two workers may make it at once, and the second finds it there. */
-async function ensureBridge(): Promise<void> {
-  await ip('link', 'add', BRIDGE, 'type', 'bridge').catch((error: Error) => {
-    if (!/File exists/.test(error.message)) throw error;
-  });
-  await ip('addr', 'add', `${BRIDGE_ADDRESS}/8`, 'dev', BRIDGE).catch((error: Error) => {
-    if (!/File exists|already assigned/.test(error.message)) throw error;
-  });
-  await ip('link', 'set', BRIDGE, 'up');
+/**
+ * The bridge is made by in-private-network.sh with the namespace, before any browser starts: Chromium answers
+ * and asks mDNS (how its host candidates are named) only on the links it had when it started, so a browser
+ * started before a bridge made later never learnt a device's candidates, nor the device its own.
+ */
+async function expectBridge(): Promise<void> {
+  const address = await ip('-o', 'addr', 'show', 'dev', BRIDGE).catch(() => '');
+  if (!address.includes(`${BRIDGE_ADDRESS}/8`)) {
+    throw new Error(`no bridge ${BRIDGE} with ${BRIDGE_ADDRESS}/8 here: run inside tests/support/in-private-network.sh, which makes it before any browser starts`);
+  }
 }
 
 export class NetworkDevice {
@@ -70,7 +71,7 @@ export class NetworkDevice {
   }
 
   static async create(): Promise<NetworkDevice> {
-    await ensureBridge();
+    await expectBridge();
     // A process that holds the namespace for as long as the device lives; it says when the namespace is there.
     const holder = spawn('unshare', ['--net', 'sh', '-c', 'echo ready && exec sleep infinity'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
