@@ -44,10 +44,12 @@ export default defineConfig({
     // File transfers load both cores for a while: they run after the latency-sensitive suites, not beside them.
     // Test by test too: beside the engines, which end first, the files would otherwise leave a worker idle.
     { name: 'files', testMatch: /files\.spec\.ts/, dependencies: ['app'], fullyParallel: true },
-    // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, beside the files.
-    { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['app'] },
-    // The fault-injection suite starves a page's CPU on purpose: it runs alone, last.
-    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['files', 'engines'] },
+    // Chromium with Firefox (puppeteer-core over WebDriver BiDi), and WebKitGTK (WebDriver): other engines, beside
+    // the files and the faults, test by test (each launches its own browsers).
+    { name: 'engines', testMatch: /(firefox|webkit)\.spec\.ts/, dependencies: ['app'], fullyParallel: true },
+    // The fault-injection suite, after the transfers: its round beside its focused tests (each person on a network
+    // of their own, named by the worker's process; the CPU it starves is one page's, by DevTools, not the machine's).
+    { name: 'faults', testMatch: /faults\.spec\.ts/, dependencies: ['files'], fullyParallel: true },
   ],
   use: {
     browserName: 'chromium',
