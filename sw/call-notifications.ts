@@ -10,11 +10,14 @@
  * - With a Whisper page open, it is focused (brought to the call's room when
  *   the Accept came from a push) and told what the person chose.
  * - With none, "Accept" opens the app in the room; "Decline" tells the caller
- *   through the server without opening anything; a plain click opens the
- *   conversation.
+ *   through the server without opening anything; a plain click (the only one
+ *   an iPhone has: no action buttons) opens the room, where the call rings.
+ *   The room is written down first (pending-route.ts): an iPhone's Home
+ *   Screen app opens its start address instead, and goes there from it.
  */
 import * as v from 'valibot';
 import { CallNotificationDataSchema, type CallActionMessage, type CallNotificationData } from '../web/calls/call-notification.js';
+import { recordPendingRoute } from '../web/app/pending-route.js';
 import { recordPendingAnswer } from '../web/calls/pending-answer.js';
 import { openDatabase } from '../web/storage/database.js';
 import { PushDataSchema, pushUrl, type PushData } from '../web/push/push-wire.js';
@@ -26,6 +29,9 @@ const PushedSchema = v.object({ push: PushDataSchema });
 
 export function handleCallNotifications(): void {
   self.addEventListener('notificationclick', (event) => {
+    // Every click is this handler's: not the browser's opening of the notification's `navigate` address as well
+    // (where it has one: Safari 18.5+, which opens it unless the click is taken).
+    event.preventDefault();
     event.notification.close();
     const action: CallActionMessage['action'] = event.action === 'accept' || event.action === 'decline' ? event.action : 'open';
     const pushed = v.safeParse(PushedSchema, event.notification.data);
@@ -56,7 +62,7 @@ async function onCall(data: CallNotificationData, action: CallActionMessage['act
     return;
   }
   // No page: open the app in the room; with Accept, it answers the recorded call when it rings there.
-  await self.clients.openWindow(url);
+  await openWindow(url);
 }
 
 async function openApp(url: string): Promise<void> {
@@ -66,6 +72,15 @@ async function openApp(url: string): Promise<void> {
     if (page.url !== url) await page.navigate(url).catch(() => undefined);
     return;
   }
+  await openWindow(url);
+}
+
+/**
+ * Opens the app at `url`, a room; the room is written down first for an app that opens at its start address
+ * instead (an iPhone's Home Screen app), which goes there when it starts (pending-route.ts).
+ */
+async function openWindow(url: string): Promise<void> {
+  await recordPendingRoute(await openDatabase(), url, self.location.origin);
   await self.clients.openWindow(url);
 }
 

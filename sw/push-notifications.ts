@@ -59,6 +59,8 @@ async function showCall(data: Extract<PushData, { kind: 'call' }>, sender: PushS
     requireInteraction: true,
     vibrate: CALL_VIBRATION,
     data: notificationData,
+    // Where Safari (18.5+) opens the room if the worker's click handler does not run; it does here, and says so.
+    navigate: notificationData.url,
     actions: [
       { action: 'accept', title: 'Accept' },
       { action: 'decline', title: 'Decline' },
@@ -73,7 +75,8 @@ async function showMissedOrMessage(data: PushData, sender: PushSender): Promise<
   // would race: the close can land after the new one is shown, under the same id, and remove it.
   const tag = pushTag({ ...data, kind });
   const { title, body } = notificationText({ kind, video: 'video' in data ? data.video : false }, sender.name);
-  await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url: pushUrl(self.location.origin, data), push: data } });
+  const url = pushUrl(self.location.origin, data);
+  await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url, push: data }, navigate: url } as NotificationOptions);
 }
 
 /**

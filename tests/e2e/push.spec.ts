@@ -34,7 +34,7 @@ import { DesktopNotifications } from '../support/push-desktop-notifications.js';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
-import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, recordMediaTracks } from './calls.js';
+import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCall, recordMediaTracks } from './calls.js';
 import { expect, test, watchForProblems } from './fixtures.js';
 import { entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
 import { notificationsOf, trackShows } from './notifications.js';
@@ -103,6 +103,8 @@ async function bobSubscribed(browser: Browser): Promise<{ alice: Person; bob: Pe
   // Alice's browser too: making a call subscribes her (Chromium's own Push API refuses a test's private profile).
   await stubPushManager(alice.context, service, service.subscribe());
   await bob.context.grantPermissions(['notifications'], { origin: appUrl });
+  // Alice allowed notifications too (her first call asks): she subscribes once it is granted.
+  await alice.context.grantPermissions(['notifications'], { origin: appUrl });
   await recordMediaTracks(alice);
   await recordMediaTracks(bob);
   const link = await createRoom(alice, appUrl);
@@ -257,6 +259,34 @@ test('Chromium, stand-in subscription, delivery and tap: a call to someone whose
   await expect(bob.page).toHaveURL(/\/r\/[A-Za-z0-9_-]{22}$/);
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Hang up' }).click();
   await expect(callEntry(alice, /Video call/)).toBeVisible();
+});
+
+test('Chromium, stand-in subscription, delivery and tap, and the app opened at its start address as an iPhone’s Home Screen app opens it: a plain tap on "Alice is calling" (an iPhone shows no buttons) brings the app to the room, where the call rings; Accept there connects both ways', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { alice, bob, subscription, phone, pushes } = await bobAway(browser);
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
+  await deliverNextPush(phone, subscription, pushes + 1);
+  await expect.poll(() => notificationsOf(phone.worker())).toHaveLength(1);
+  await tap(phone.worker(), 'Alice is calling', '');
+  await expect.poll(() => opened(phone.worker())).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
+  const room = (await opened(phone.worker()))!;
+  // In a Home Screen app WebKit's openWindow opens the start address whatever it was asked (bug 259212).
+  bob.page = await bob.context.newPage();
+  await bob.page.goto(`${appUrl}/`);
+  await expect(bob.page).toHaveURL(room);
+  // A plain tap answers nothing by itself: the call rings, and Bob answers it.
+  const ringing = incomingCall(bob, 'Alice');
+  await expect(ringing).toContainText('Incoming video call');
+  await ringing.getByRole('button', { name: 'Accept' }).click();
+  await expectRemoteVideoPlaying(alice, 'Bob');
+  await expectRemoteVideoPlaying(bob, 'Alice');
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Hang up' }).click();
+  await expect(callScreen(bob, 'Alice')).toBeHidden();
+  // The tap's room was taken once: the app opened at its start address later stays there.
+  await bob.page.goto(`${appUrl}/`);
+  await expect(bob.page.getByRole('button', { name: 'New room' })).toBeVisible();
+  await expect(bob.page).toHaveURL(`${appUrl}/`);
 });
 
 test('Chromium, stand-in subscription, delivery and tap: Decline on the notification, with the app closed, tells the caller at once through the server', async ({ browser }) => {

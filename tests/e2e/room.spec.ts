@@ -3,7 +3,7 @@
  * per member, a member away and back, typing by name, and the history across a reload.
  */
 import { expect, test } from './fixtures.js';
-import { closeAll, closePage, meet, messages, openRoom, openRoomChat, peopleList, receipts, send, type Person } from './people.js';
+import { closeAll, closePage, createRoom, meet, messages, newPerson, openRoom, openRoomChat, peopleList, receipts, send, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
@@ -53,4 +53,33 @@ test('three people talk in the room: everyone gets each message, receipts count 
   await expect(texts).toHaveCount(4);
   await expect(texts.nth(0)).toContainText('Hello everyone');
   await expect(texts.nth(3)).toContainText('Me too');
+});
+
+test('“Join with a link or QR code” on the home view: a pasted room link of this server opens the room; another server’s link, a page that is not a room, or text, say why and open nothing', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await bob.page.goto(app.url);
+  await bob.page.getByRole('textbox', { name: 'Your name' }).fill('Bob');
+  await bob.page.getByRole('button', { name: 'Join' }).click();
+  const form = bob.page.getByRole('form', { name: 'Join with a link or QR code' });
+  const refused: Array<[string, string]> = [
+    [link.replace(new URL(link).origin, 'https://other.example'), 'That room is on another server (other.example): open the link in the browser.'],
+    [`${app.url}/settings`, 'That link names no Whisper room.'],
+    ['see you there', 'That is not a link. Paste the whole room link, starting with https://'],
+  ];
+  for (const [text, why] of refused) {
+    await form.getByRole('textbox', { name: 'Room link' }).fill(text);
+    await form.getByRole('button', { name: 'Join' }).click();
+    await expect(form.getByRole('alert')).toHaveText(why);
+    await expect(bob.page).toHaveURL(`${app.url}/`);
+  }
+  await form.getByRole('textbox', { name: 'Room link' }).fill(` ${link} `);
+  await form.getByRole('textbox', { name: 'Room link' }).press('Enter');
+  await expect(bob.page).toHaveURL(link);
+  await expect(peopleList(bob).getByRole('button', { name: 'Alice, online' })).toBeVisible();
+  // Back leads home again, as after any room opened from there.
+  await bob.page.goBack();
+  await expect(bob.page.getByRole('button', { name: 'New room' })).toBeVisible();
 });

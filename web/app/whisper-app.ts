@@ -2,9 +2,8 @@
  * The app's services, wired once per page: the database and its stores, this
  * device's identity, the settings, and the room session that is open.
  */
-import * as v from 'valibot';
 import { ROOM_ID_RANDOM_BYTES } from '../../signal/protocol/limits.js';
-import { RoomIdSchema, type RoomId } from '../../signal/protocol/messages.js';
+import type { RoomId } from '../../signal/protocol/messages.js';
 import { takePendingAnswer } from '../calls/pending-answer.js';
 import { loadDeviceIdentity, type DeviceIdentity } from '../identity/device-identity.js';
 import { randomId } from '../identity/random-id.js';
@@ -14,6 +13,8 @@ import { openDatabase, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { SettingsStore } from '../storage/settings-store.js';
 import { SharedInbox } from '../storage/shared-inbox.js';
+import { takePendingRoute } from './pending-route.js';
+import { roomFromPath } from './room-link.js';
 
 const RECENT_ROOMS = 8;
 
@@ -45,10 +46,12 @@ export class WhisperApp {
 
   /** The room a path such as /r/<room> names, or null. */
   static roomFromPath(path: string): RoomId | null {
-    const match = /^\/r\/([^/]+)\/?$/.exec(path);
-    if (!match) return null;
-    const result = v.safeParse(RoomIdSchema, decodeURIComponent(match[1]!));
-    return result.success ? result.output : null;
+    return roomFromPath(path);
+  }
+
+  /** The room a notification's tap meant to open, if the app was started by it (pending-route.ts); once. */
+  takePendingRoute(): Promise<RoomId | null> {
+    return takePendingRoute(this.db);
   }
 
   async enterRoom(room: RoomId, name: string): Promise<RoomSession> {

@@ -1,15 +1,16 @@
 import { LitElement, css, html } from 'lit';
 import { registerSW } from 'virtual:pwa-register';
 import { InstallPrompt } from '../app/install-prompt.js';
+import { primeWakeLock } from '../app/wake-lock.js';
 import { WhisperApp } from '../app/whisper-app.js';
 import { hasWebRTC } from '../peers/webrtc-support.js';
+import type { RoomId } from '../../signal/protocol/messages.js';
 import type { RoomSession } from '../room/room-session.js';
+import { noWebRTC } from './no-webrtc-notice.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-home-view.js';
 import './wh-name-form.js';
-import './wh-no-webrtc.js';
 import './wh-room-view.js';
-import './wh-update-prompt.js';
 import { listenForCallActions } from '../calls/call-notification.js';
 
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
@@ -57,6 +58,7 @@ export class WhApp extends LitElement {
     this.warning = '';
     this.sharedCount = 0;
     this.callMinimized = false;
+    primeWakeLock();
   }
 
   static override styles = [
@@ -135,7 +137,8 @@ export class WhApp extends LitElement {
     this.#stopCallActions = listenForCallActions((message) => void this.#callAction(message.call, message.action));
     this.#applyUpdate = registerSW({
       onNeedRefresh: () => {
-        this.updateReady = true;
+        // The prompt's code comes with the first update, not with every first load.
+        void import('./wh-update-prompt.js').then(() => (this.updateReady = true));
       },
       onRegisteredSW: (_url, registration) => {
         // Long-lived tabs look for a new version every hour and whenever they come back into view.
@@ -241,17 +244,18 @@ export class WhApp extends LitElement {
           <h1>Whisper</h1>
           <p class="muted">Private conversations, straight from your device to theirs.</p>
           <wh-name-form .value=${this.#name} @wh-name=${this.#nameChosen}></wh-name-form>
-          ${hasWebRTC() ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
+          ${hasWebRTC() ? null : noWebRTC()}
         </main>`;
       case 'home':
         return html`<main class="home">
-          ${hasWebRTC() ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
+          ${hasWebRTC() ? null : noWebRTC()}
           <wh-home-view
             .name=${this.#name}
             .recentRooms=${this.#recentRooms}
             .sharedCount=${this.sharedCount}
             .install=${this.#install}
             @wh-new-room=${this.#newRoom}
+            @wh-join=${this.#joinRoom}
             @wh-discard-shared=${this.#discardShared}
           ></wh-home-view>
         </main>`;
@@ -281,6 +285,10 @@ export class WhApp extends LitElement {
     }
     void this.#install.useSettings(this.#app.settings);
     this.#name = await this.#app.settings.get('name');
+    // Started by a tap on a notification at the start address instead of the room it named (an iPhone's Home
+    // Screen app does that): go to that room, where its call rings.
+    const tapped = await this.#app.takePendingRoute();
+    if (tapped && !WhisperApp.roomFromPath(location.pathname)) history.replaceState(null, '', `/r/${tapped}`);
     await this.#route();
   }
 
@@ -339,6 +347,12 @@ export class WhApp extends LitElement {
 
   async #newRoom(): Promise<void> {
     history.pushState(null, '', `/r/${WhisperApp.newRoomId()}`);
+    await this.#route();
+  }
+
+  /** A room joined with its link or QR code (wh-join-form.ts). */
+  async #joinRoom(event: CustomEvent<RoomId>): Promise<void> {
+    history.pushState(null, '', `/r/${event.detail}`);
     await this.#route();
   }
 
@@ -407,6 +421,7 @@ export class WhApp extends LitElement {
   };
   readonly #onVisibility = () => {
     void this.#syncActive();
+    void this.#app?.session?.calls.setAway(document.visibilityState === 'hidden');
     // The system drops a wake lock when the page is hidden; take it again on return.
     this.#wakeLock = null;
     void this.#keepAwake();

@@ -5,7 +5,7 @@ import { controlStyles } from './shared.styles.js';
 import './wh-install.js';
 
 /**
- * The start page: make a new room, or go back to a recent one.
+ * The start page: make a new room, join one with its link or QR code, or go back to a recent one.
  * @event wh-new-room - The user wants a new room.
  */
 export class WhHomeView extends LitElement {
@@ -17,6 +17,8 @@ export class WhHomeView extends LitElement {
 
   constructor() {
     super();
+    // Not part of the first load: the form is drawn when it arrives, an instant later.
+    void import('./wh-join-form.js');
     this.name = '';
     this.recentRooms = [];
     this.sharedCount = 0;
@@ -80,6 +82,7 @@ export class WhHomeView extends LitElement {
         ${plusIcon} New room
       </button>
       <wh-install .prompt=${this.install}></wh-install>
+      <wh-join-form></wh-join-form>
       ${this.recentRooms.length > 0
         ? html`<nav aria-label="Recent rooms">
             <ul>

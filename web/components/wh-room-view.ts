@@ -4,11 +4,11 @@ import type { RoomSession } from '../room/room-session.js';
 import { shareIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
 import { needsHomeScreen } from '../push/own-subscription.js';
+import { noWebRTC } from './no-webrtc-notice.js';
 import { controlStyles } from './shared.styles.js';
 import type { PersonEntry } from './wh-people-list.js';
 import './wh-chat-view.js';
 import './wh-install.js';
-import './wh-no-webrtc.js';
 import './wh-people-list.js';
 
 /** A swipe that starts this close to the left edge and travels this far goes back to the list. */
@@ -188,7 +188,7 @@ export class WhRoomView extends LitElement {
           ${this.#banner()}
           <wh-install guide .prompt=${this.install}></wh-install>
           <div class="scroll">
-            ${canConnect ? null : html`<wh-no-webrtc></wh-no-webrtc>`}
+            ${canConnect ? null : noWebRTC()}
             <wh-people-list
               .people=${people}
               .room=${people.length > 0 ? { conversation: this.session.roomChat.conversation, unread: this.session.roomChat.unread() } : null}
