@@ -8,6 +8,7 @@
  */
 import * as v from 'valibot';
 import { CallIdSchema, DeviceKeySchema, RoomIdSchema } from '../../signal/protocol/messages.js';
+import { askNotificationPermission } from '../push/notification-permission.js';
 import { CALL_PUSH_TTL_S } from '../push/push-wire.js';
 
 /**
@@ -55,6 +56,7 @@ export async function showCallNotification(call: string, name: string, video: bo
     icon: '/icons/icon-192.png',
     requireInteraction: true,
     data,
+    navigate: data.url,
     actions: [
       { action: 'accept', title: 'Accept' },
       { action: 'decline', title: 'Decline' },
@@ -79,9 +81,7 @@ export async function closeCallNotification(call: string): Promise<void> {
  * why: when they make or answer a call, never at first load.
  */
 export function askToAnnounceCalls(): void {
-  // (This module is shared with the service worker, whose typings lack requestPermission.)
-  const notification = globalThis.Notification as (typeof Notification & { requestPermission?: () => Promise<NotificationPermission> }) | undefined;
-  if (notification?.permission === 'default') void notification.requestPermission?.().catch(() => undefined);
+  void askNotificationPermission();
 }
 
 /** Calls `handler` with each valid call action the service worker passes on. */

@@ -143,10 +143,15 @@ export class AwayNotifier extends TypedEventTarget<AwayNotifierEventMap> {
   /** A call was made or answered (a click): subscribe unless the person said no. Call synchronously in the handler. */
   optInFromCall(): void {
     if (this.#own || !this.available || this.#setting === false) return;
+    const known = globalThis.Notification?.permission;
     const subscribing = this.subscribeInGesture();
     if (!subscribing) return;
     void subscribing.then(async (result) => {
-      if (!result.ok) return;
+      if (!result.ok) {
+        // Said in words, unless the person had blocked notifications before this tap (the switch shows it).
+        if (known !== 'denied') this.emit('wh-away-notice', `Calls and messages cannot reach you while Whisper is closed. ${result.reason}`);
+        return;
+      }
       this.#setting = true;
       await this.#options.settings.set('notifyWhenAway', true);
       this.#adopt(result.keys);

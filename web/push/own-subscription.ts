@@ -4,12 +4,15 @@
  * away"), and checked on every start against the key the server gives, since
  * a subscription made with an older key no longer works.
  *
- * `PushManager.subscribe` must run inside the click handler itself: Safari on
- * iOS allows it only from a user gesture, and only in an app added to the Home
- * Screen. So the service worker registration is fetched ahead of time, and
- * `subscribeNow` calls subscribe before its first `await`.
+ * Safari on iOS allows it only in an app added to the Home Screen, and asks
+ * for permission only inside a tap, which its first prompt spends: so
+ * `subscribeNow`, called synchronously in the click handler, asks for
+ * permission there (once per tap, shared with the call's own request:
+ * notification-permission.ts), and subscribes once it is granted, when no tap
+ * is needed any more.
  */
 import { fromBase64url, toBase64url } from './base64url.js';
+import { askNotificationPermission } from './notification-permission.js';
 import type { PushSubscriptionKeys } from './push-wire.js';
 
 let registration: ServiceWorkerRegistration | null = null;
@@ -67,11 +70,12 @@ export type SubscribeResult = { ok: true; keys: PushSubscriptionKeys } | { ok: f
 export function subscribeNow(vapidKey: string): Promise<SubscribeResult> {
   if (!pushSupported()) return Promise.resolve({ ok: false, reason: 'This browser cannot notify you while Whisper is closed.' });
   if (needsHomeScreen()) return Promise.resolve({ ok: false, reason: 'On iPhone and iPad, add Whisper to your Home Screen first (Share, then Add to Home Screen), and open it from there.' });
-  const ready = registration;
-  // Before any await: the gesture must still be running when subscribe is called.
-  const subscribing = ready
-    ? ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) })
-    : navigator.serviceWorker.ready.then((late) => late.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) }));
+  // Before any await: the gesture must still be running when permission is asked for.
+  const subscribing = askNotificationPermission().then(async (permission) => {
+    if (permission !== 'granted') throw new DOMException('Notifications are not allowed.', 'NotAllowedError');
+    const ready = registration ?? (await navigator.serviceWorker.ready);
+    return ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(vapidKey) });
+  });
   return subscribing.then(
     async (subscription) => {
       if (!sameKey(subscription, vapidKey)) {
@@ -91,7 +95,9 @@ export function subscribeNow(vapidKey: string): Promise<SubscribeResult> {
         reason:
           Notification.permission === 'denied'
             ? 'Notifications are blocked for Whisper: allow them in the browser’s site settings.'
-            : `The browser could not subscribe (${error instanceof Error ? error.message : String(error)}).`,
+            : Notification.permission === 'default'
+              ? 'Whisper was not allowed to notify you.'
+              : `The browser could not subscribe (${error instanceof Error ? error.message : String(error)}).`,
       };
     },
   );
