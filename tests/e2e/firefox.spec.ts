@@ -12,7 +12,9 @@ import type { Browser } from 'puppeteer-core';
 import { launchCoturn, NAMESPACE_ADDRESS } from '../support/coturn-process.js';
 import { startMitmRelay, type MitmRelay } from '../support/mitm-relay.js';
 import { launchSignal } from '../support/signal-process.js';
-import { call, callEntry, callScreen, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
+import { RECEIVED_MEDIA, type ReceivedMedia } from '../support/network-peer-stats.js';
+import { call, callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCall, mediaTracks, recordMediaTracks } from './calls.js';
+import { keepPeerConnections } from './network.js';
 import { attach, bytesSentShown, fileEntry, holdStoringInPage, randomFile, saved } from './files.js';
 import { test as base, expect } from './fixtures.js';
 import type { InPage } from './by-role.js';
@@ -201,6 +203,58 @@ test('a video call started from each side: both videos decode, mute shows on the
   await bob.gone('region', 'Call with Alice');
   await expect.poll(() => mediaTracks(alice)).not.toContainEqual(expect.stringMatching(/:live$/));
   await expect(callEntry(alice, /Video call · 0:\d\d/)).toHaveCount(2);
+});
+
+test('Firefox sent to the background mid-call (another tab brought to the front: its page really hidden) tells Chromium, which says so; back, the microphone the system ended meanwhile is opened again, and Chromium hears Bob again', async ({ browser, firefox, app }) => {
+  test.setTimeout(120_000);
+  const alice = await newPerson(browser, 'Alice');
+  people = [alice];
+  await keepPeerConnections(alice);
+  const bob = await FirefoxPerson.open(firefox.browser, 'Bob');
+  foxes = [bob];
+  // Bob's page keeps the tracks it gets, to end his microphone as an iPhone's Home Screen app does in the background.
+  await bob.page.evaluateOnNewDocument(() => {
+    const devices = navigator.mediaDevices;
+    if (!devices) return; // about:blank, before the app
+    const getUserMedia = devices.getUserMedia.bind(devices);
+    const kept: MediaStreamTrack[] = [];
+    (window as unknown as { whTracks: MediaStreamTrack[] }).whTracks = kept;
+    devices.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      kept.push(...stream.getTracks());
+      return stream;
+    };
+  });
+  await openRoomIn(bob, await createRoom(alice, app.url));
+  await openChat(alice, 'Bob');
+  await openChatIn(bob, 'Alice');
+  await call(alice, 'Audio call');
+  await bob.click('button', 'Accept', { within: await bob.find('dialog', 'Alice') });
+  await expect(callStatus(alice, 'Bob')).toHaveText(/^\d+:\d\d$/);
+  const audioPackets = async () => ((await alice.page.evaluate(RECEIVED_MEDIA)) as ReceivedMedia).packetsReceived;
+  await expect.poll(audioPackets).toBeGreaterThan(0);
+
+  const callPage = bob.page;
+  const otherTab = await bob.context.newPage();
+  await otherTab.bringToFront();
+  expect(await callPage.evaluate(() => document.visibilityState)).toBe('hidden');
+  const away = callScreen(alice, 'Bob').getByText('Bob has Whisper in the background: their microphone may be paused');
+  await expect(away).toBeVisible();
+  // The system ends the microphone of an app in the background (an iPhone's Home Screen app does; emulated here
+  // by stopping the track): Alice then receives no sound from Bob.
+  await callPage.evaluate(() => {
+    for (const track of (window as unknown as { whTracks: MediaStreamTrack[] }).whTracks) if (track.kind === 'audio') track.stop();
+  });
+  await otherTab.close();
+  await callPage.bringToFront();
+  expect(await callPage.evaluate(() => document.visibilityState)).toBe('visible');
+  await expect(away).toBeHidden();
+  // Back: a new microphone, live and sent, and Alice receives Bob's audio again.
+  await callPage.waitForFunction(() => (window as unknown as { whTracks: MediaStreamTrack[] }).whTracks.filter((t) => t.kind === 'audio' && t.readyState === 'live').length === 1, { timeout: 10_000 });
+  const before = await audioPackets();
+  await expect.poll(audioPackets).toBeGreaterThan(before + 20);
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await bob.gone('region', 'Call with Alice');
 });
 
 test('Firefox installs the service worker; offline, a reload shows the history, and what is written waits, then goes when back online', async ({ browser, firefox, app }) => {

@@ -108,7 +108,7 @@ describe('CallService: an end lost on the way', () => {
     calls.channelClosed(ALICE);
     sent.length = 0;
     calls.channelOpened(ALICE);
-    expect(sent).to.deep.include([ALICE, { t: 'call-media', call: id, muted: false, camera: false, screen: false }]);
+    expect(sent).to.deep.include([ALICE, { t: 'call-media', call: id, muted: false, camera: false, screen: false, away: false }]);
     await calls.hangUp();
   });
 });

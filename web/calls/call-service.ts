@@ -22,7 +22,7 @@ import { askToAnnounceCalls, closeCallNotification, showCallNotification } from 
 import type { CallFrame } from './call-wire.js';
 import type { PendingAnswer } from './pending-answer.js';
 import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceVideo, type OwnMediaHost } from './own-media.js';
+import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
 export type CallPhase = 'outgoing' | 'incoming' | 'active';
@@ -67,6 +67,8 @@ export class Call extends OwnMedia {
   remoteMuted = false;
   remoteCameraOn: boolean;
   remoteScreen = false;
+  /** Their app is in the background: their microphone is paused (an iPhone's Home Screen app). */
+  remoteAway = false;
   /** The connection dropped mid-call and is being made again. */
   reconnecting = false;
   /** Internal: timers and flags of the service. */
@@ -105,7 +107,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   /** How a call's own media reaches the other side, and who hears of its changes. */
   readonly #media: OwnMediaHost<Call> = {
     isCurrent: (call) => this.#current === call,
-    sendVideo: (call, track) => replaceVideo(call.phase === 'active' ? this.#transport.link(call.device)?.pc : undefined, track),
+    sendTrack: (call, kind, track) => replaceTrack(call.phase === 'active' ? this.#transport.link(call.device)?.pc : undefined, kind, track),
     changed: (call, tell) => {
       if (tell) this.#sendMediaState(call);
       this.#changed();
@@ -204,6 +206,12 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       }, RING_TIMEOUT_MS),
     );
     this.#changed();
+  }
+
+  /** The page was hidden (the app went to the background) or shown again, during a call: see OwnMedia.setAway. */
+  async setAway(away: boolean): Promise<void> {
+    const call = this.#current;
+    if (call?.phase === 'active') await call.setAway(away);
   }
 
   /** The person answers the ringing call. */
@@ -314,6 +322,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
         call.remoteMuted = frame.muted;
         call.remoteCameraOn = frame.camera;
         call.remoteScreen = frame.screen;
+        call.remoteAway = frame.away === true;
         this.#changed();
         return;
     }
@@ -485,7 +494,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 
   #sendMediaState(call: Call): void {
-    this.#transport.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen });
+    this.#transport.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen, away: call.away });
   }
 
   async #finish(call: Call, outcome: CallOutcome, message?: string): Promise<void> {

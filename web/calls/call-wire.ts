@@ -22,8 +22,8 @@ export const CallFrameSchema = v.variant('t', [
   v.object({ t: v.literal('call-cancel'), call: CallId, reason: v.picklist(['cancelled', 'timeout']) }),
   /** Either side hung up an answered call. */
   v.object({ t: v.literal('call-end'), call: CallId }),
-  /** What the other side should show about this side's media. */
-  v.object({ t: v.literal('call-media'), call: CallId, muted: v.boolean(), camera: v.boolean(), screen: v.boolean() }),
+  /** What the other side should show about this side's media; `away`: its app is in the background (absent from older apps). */
+  v.object({ t: v.literal('call-media'), call: CallId, muted: v.boolean(), camera: v.boolean(), screen: v.boolean(), away: v.optional(v.boolean()) }),
 ]);
 
 export type CallFrame = v.InferOutput<typeof CallFrameSchema>;

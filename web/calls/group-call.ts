@@ -21,7 +21,7 @@ import { askToAnnounceCalls, closeCallNotification, showCallNotification } from 
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, replaceVideo, type OwnMediaHost } from './own-media.js';
+import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
@@ -146,8 +146,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #rejoin: string | null;
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
-    sendVideo: async (call, track) => {
-      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceVideo(this.#transport.link(p.device)?.pc, track)));
+    sendTrack: async (call, kind, track) => {
+      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceTrack(this.#transport.link(p.device)?.pc, kind, track)));
     },
     changed: (call, tell) => {
       if (tell) this.#announce(call);

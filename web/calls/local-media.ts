@@ -51,6 +51,12 @@ export async function acquireMedia(video: boolean, facing: Facing = 'user'): Pro
   }
 }
 
+/** Opens the microphone alone (again, after the system ended it in the background). */
+export async function openMicrophone(): Promise<MediaStreamTrack> {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: AUDIO });
+  return stream.getAudioTracks()[0]!;
+}
+
 /** Opens the camera alone (turning it back on, switching cameras). */
 export async function openCamera(facing: Facing, deviceId?: string): Promise<MediaStreamTrack> {
   const stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(facing, deviceId) });

@@ -4,13 +4,13 @@
  * the room's call both are an `OwnMedia`; they differ only in where the video goes (one connection, or
  * each participant's) and whom they tell, which their service supplies as the host.
  */
-import { canShareScreen, mediaProblem, openCamera, videoInputs, type Facing } from './local-media.js';
+import { canShareScreen, mediaProblem, openCamera, openMicrophone, videoInputs, type Facing } from './local-media.js';
 
 export interface OwnMediaHost<M extends OwnMedia> {
   /** Whether the call is still the service's current one (media that arrives for an ended call is released). */
   isCurrent(media: M): boolean;
-  /** Puts the track on the call's video sender(s): camera, screen, or none. */
-  sendVideo(media: M, track: MediaStreamTrack | null): Promise<void>;
+  /** Puts the track on the call's sender(s) of its kind: microphone; camera, screen, or none. */
+  sendTrack(media: M, kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void>;
   /** The call changed; `tell`: the others should hear of it (mute, camera, screen). */
   changed(media: M, tell: boolean): void;
   /** Something the person must be told about a device, in words. */
@@ -22,6 +22,8 @@ export class OwnMedia {
   /** What this device sends (and shows as its preview); null until acquired. */
   local: MediaStream | null = null;
   muted = false;
+  /** This side's app is in the background (an iPhone's Home Screen app stops its microphone there). */
+  away = false;
   cameraOn: boolean;
   screen = false;
   facing: Facing = 'user';
@@ -144,6 +146,41 @@ export class OwnMedia {
     this.#host.changed(this, true);
   }
 
+  /**
+   * This side's app went to the background (`away`), or came back: the others are told (an iPhone's Home Screen
+   * app stops the microphone at once and pauses the camera, and the call would look connected while nothing is
+   * heard). Back, a microphone or camera the system ended is opened again and sent.
+   */
+  async setAway(away: boolean): Promise<void> {
+    if (this.away === away) return;
+    this.away = away;
+    this.#host.changed(this, true);
+    if (away || !this.local) return;
+    const microphone = this.local.getAudioTracks()[0];
+    if (microphone?.readyState === 'ended') {
+      try {
+        const fresh = await openMicrophone();
+        if (!this.#host.isCurrent(this) || this.away) return fresh.stop();
+        fresh.enabled = !this.muted;
+        this.local = new MediaStream([fresh, ...this.local.getVideoTracks()]);
+        await this.#host.sendTrack(this, 'audio', fresh);
+      } catch (error) {
+        this.#problem(error, 'microphone');
+      }
+    }
+    if (this.video && this.cameraOn && !this.screen && this.cameraTrack?.readyState === 'ended') {
+      try {
+        const track = await openCamera(this.facing);
+        if (!this.#host.isCurrent(this) || this.away) return track.stop();
+        await this.#setCameraTrack(track);
+      } catch (error) {
+        this.cameraOn = false;
+        this.#problem(error, 'camera');
+      }
+    }
+    this.#host.changed(this, true);
+  }
+
   /** The call ended: the camera and microphone are released. */
   release(): void {
     if (this.local) for (const track of this.local.getTracks()) track.stop();
@@ -187,7 +224,7 @@ export class OwnMedia {
   async #putVideo(track: MediaStreamTrack | null): Promise<void> {
     const replaced = this.local?.getVideoTracks() ?? [];
     this.local = new MediaStream([...(this.local?.getAudioTracks() ?? []), ...(track ? [track] : [])]);
-    await this.#host.sendVideo(this, track);
+    await this.#host.sendTrack(this, 'video', track);
     for (const old of replaced) if (old !== track && old !== this.cameraTrack) old.stop();
   }
 }
@@ -215,9 +252,9 @@ export function attachTracks(pc: RTCPeerConnection, media: OwnMedia, create: boo
   }
 }
 
-/** Sends `track` (or nothing) on the connection's video sender, without renegotiation. */
-export async function replaceVideo(pc: RTCPeerConnection | undefined, track: MediaStreamTrack | null): Promise<void> {
-  const sender = pc && mediaTransceiver(pc, 'video')?.sender;
+/** Sends `track` (or nothing) on the connection's sender of that kind, without renegotiation. */
+export async function replaceTrack(pc: RTCPeerConnection | undefined, kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+  const sender = pc && mediaTransceiver(pc, kind)?.sender;
   await sender?.replaceTrack(track).catch((error: unknown) => console.warn('whisper: could not send a track', error));
 }
 

@@ -22,7 +22,7 @@ function fakeService(asked: string[]) {
 }
 
 /** A call's media that goes nowhere: the view is tested alone. */
-const idle: OwnMediaHost<Call> = { isCurrent: () => true, sendVideo: async () => undefined, changed: () => undefined, notice: () => undefined };
+const idle: OwnMediaHost<Call> = { isCurrent: () => true, sendTrack: async () => undefined, changed: () => undefined, notice: () => undefined };
 
 async function callView(call: Call, asked: string[] = [], minimized = false): Promise<WhCallView> {
   return fixture<WhCallView>(html`<wh-call-view .call=${call} .service=${fakeService(asked)} name="Alice" .minimized=${minimized}></wh-call-view>`);

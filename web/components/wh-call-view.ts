@@ -178,7 +178,8 @@ export class WhCallView extends LitElement {
           <h1>${this.name}</h1>
           <p class="status" role="status">${this.#status()}</p>
           <div class="chips">
-            ${active && call.remoteMuted ? html`<span class="chip">${this.name} is muted</span>` : nothing}
+            ${active && call.remoteAway ? html`<span class="chip">${this.name} has Whisper in the background: their microphone may be paused</span>` : nothing}
+            ${active && call.remoteMuted && !call.remoteAway ? html`<span class="chip">${this.name} is muted</span>` : nothing}
             ${active && call.video && !call.remoteCameraOn ? html`<span class="chip">${this.name}’s camera is off</span>` : nothing}
             ${active && call.remoteScreen ? html`<span class="chip">${this.name} is sharing their screen</span>` : nothing}
           </div>
