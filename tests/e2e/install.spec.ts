@@ -121,6 +121,29 @@ test('Chromium saying it is an iPhone’s Safari (its user agent): an “Add to 
   expect(size).toEqual([180, 180]);
 });
 
+test('Chromium saying it is an iPhone’s Safari, its storage not persisted (Chromium’s own answer to persisted(), which is Safari’s in a tab): a notice says Safari deletes the data after 7 days and how to keep it, and stays once the guide, which says the Home Screen app starts afresh, is dismissed; none where the storage is persisted', async ({ browser, app }) => {
+  const alice = await aliceInChromiumAsAnIPhone(browser);
+  await createRoom(alice, app.url);
+  expect(await alice.page.evaluate(() => navigator.storage.persisted())).toBe(false);
+  const notice = alice.page.getByRole('region', { name: 'Whisper’s data on this device' });
+  await expect(notice).toContainText('Safari deletes Whisper’s data on this device after 7 days without a visit');
+  await expect(notice).toContainText('Add Whisper to your Home Screen to keep them.');
+  const guide = alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' });
+  await expect(guide).toContainText('It starts afresh there, as a new device with an empty history: join your rooms again with “Join with a link or QR code”');
+  await guide.getByRole('button', { name: 'Got it' }).click();
+  await expect(guide).toHaveCount(0);
+  await alice.page.goto(app.url);
+  await expect(alice.page.getByRole('button', { name: 'New room' })).toBeVisible();
+  await expect(notice).toBeVisible();
+
+  // Where the browser says it keeps the data (persisted() answering true, set by the test), nothing is said.
+  await alice.context.addInitScript(() => Object.defineProperty(navigator.storage, 'persisted', { value: async () => true }));
+  await alice.page.reload();
+  await expect(alice.page.getByRole('button', { name: 'New room' })).toBeVisible();
+  await expect(alice.page.getByRole('form', { name: 'Join with a link or QR code' })).toBeVisible();
+  await expect(notice).toHaveCount(0);
+});
+
 test('Chromium saying it is an iPhone’s Safari, its display-mode made standalone (as opened from the home screen): neither the button nor the guide', async ({ browser, app }) => {
   const alice = await aliceInChromiumAsAnIPhone(browser);
   // What an app opened from the home screen reports: a stand-in for matchMedia's answer.
@@ -132,5 +155,6 @@ test('Chromium saying it is an iPhone’s Safari, its display-mode made standalo
   await offerInstall(alice.page, 'accepted');
   await expect(alice.page.getByRole('button', { name: 'Share' })).toBeVisible();
   await expect(alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' })).toHaveCount(0);
+  await expect(alice.page.getByRole('region', { name: 'Whisper’s data on this device' })).toHaveCount(0);
   await expect(alice.page.getByRole('button', { name: 'Install' })).toHaveCount(0);
 });

@@ -141,7 +141,7 @@ test('a verified contact who comes back with a new key is held behind a warning:
   const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
   await expect(warning).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' })).toBeVisible();
-  await expect(messages(alice).getByText('Bob’s safety number changed: a device with a new key joined as Bob.', { exact: false })).toBeVisible();
+  await expect(messages(alice).getByText('Bob’s safety number changed: a device with a new key joined as Bob, perhaps a new phone, or a browser that cleared Bob’s data (Safari does after 7 days without a visit).', { exact: false })).toBeVisible();
 
   // The new key's connection is made (its safety number can be checked), but nothing goes over it.
   await peopleList(alice).getByRole('button', { name: 'Bob, online, safety number changed' }).click();
@@ -250,7 +250,7 @@ test('an unverified contact back with a new key: a warning, a line in the old co
   await clearStorage(bob);
   await comeBack(browser, 'Bob', room.link);
   await expect(alice.page.getByRole('alert').filter({ hasText: 'A device with a new key joined as Bob.' })).toBeVisible();
-  await expect(messages(alice).getByText('A device with a new key joined as Bob: a new phone or a reinstall, or someone else using the name.', { exact: false })).toBeVisible();
+  await expect(messages(alice).getByText('A device with a new key joined as Bob: a new phone, a reinstall, a browser that cleared Bob’s data (Safari does after 7 days without a visit), or someone else using the name.', { exact: false })).toBeVisible();
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, offline' })).toBeVisible();
   await peopleList(alice).getByRole('button', { name: 'Bob, online, new key, not the Bob you met before' }).click();
   await expect(messages(alice).getByText('Before')).toHaveCount(0);

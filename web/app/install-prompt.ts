@@ -26,6 +26,7 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
   #installed = this.#standalone.matches;
   /** Read from the settings once they are open; hidden until then. */
   #guideDismissed = true;
+  #dataAtRisk = false;
   #settings: SettingsStore | null = null;
 
   /** Listens from the page's start: the browser may offer installing before the app has opened its storage. */
@@ -47,7 +48,17 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
   async useSettings(settings: SettingsStore): Promise<void> {
     this.#settings = settings;
     this.#guideDismissed = await settings.get('installGuideDismissed');
+    // Safari in a tab keeps a site's data only 7 days without a visit, and says so: persisted() is false there.
+    this.#dataAtRisk = needsHomeScreen() && (await navigator.storage?.persisted?.().catch(() => true)) === false;
     this.#changed();
+  }
+
+  /**
+   * iPhone or iPad, in Safari rather than the Home Screen app, where the browser says it may delete Whisper's
+   * data (this device's identity, the history, received files): after 7 days without a visit, Safari does.
+   */
+  get dataAtRisk(): boolean {
+    return !this.#installed && this.#dataAtRisk;
   }
 
   /** The browser offers installing, and the app is not installed. */

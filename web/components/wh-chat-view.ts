@@ -494,7 +494,7 @@ export class WhChatView extends LitElement {
     return html`<section class="key-changed" role="alert" aria-labelledby="key-changed-title">
       <h2 id="key-changed-title">${name}’s safety number changed</h2>
       <p>
-        A device with a new key joined as ${name}. It may be a new phone or a reinstall of Whisper, or someone in the middle of your connection. Nothing is
+        A device with a new key joined as ${name}. It may be a new phone, a reinstall of Whisper, a browser that cleared ${name}’s data (Safari does after 7 days without a visit), or someone in the middle of your connection. Nothing is
         sent to it, and no calls or files are taken from it, until you verify ${name} again or accept the new key.
       </p>
       <div class="actions">

@@ -1,7 +1,8 @@
 /**
  * Installing Whisper: an Install button where the browser offers it (Chromium,
  * Android), or, on iPhone and iPad in Safari, a short "Add to Home Screen"
- * guide, shown until dismissed. Nothing once Whisper runs installed.
+ * guide, shown until dismissed, and where Safari may delete its data, a notice
+ * that says so (wh-ios-guide.ts). Nothing once Whisper runs installed.
  * `compact`: only the button, as an icon (for a header); `guide`: only the guide.
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -30,22 +31,6 @@ export class WhInstall extends LitElement {
       :host {
         display: contents;
       }
-      .guide {
-        display: grid;
-        gap: 0.5rem;
-        justify-items: start;
-        margin: 0.5rem;
-        padding: 0.75rem 1rem;
-        border: 1px solid var(--wh-border);
-        border-radius: var(--wh-radius);
-        background: var(--wh-surface);
-        color: var(--wh-fg);
-        text-align: start;
-      }
-      .guide p {
-        margin: 0;
-      }
-      .guide button,
       button.install:not(.icon) {
         border-color: var(--wh-border);
       }
@@ -59,11 +44,10 @@ export class WhInstall extends LitElement {
         ? html`<button class="icon install" aria-label="Install" title="Install Whisper" @click=${() => void prompt.install()}>${installIcon}</button>`
         : html`<button class="install" @click=${() => void prompt.install()}>${installIcon} Install</button>`;
     }
-    if (prompt?.showsGuide && !this.compact) {
-      return html`<section class="guide" aria-label="Add Whisper to your Home Screen">
-        <p>To install Whisper, tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>. Calls ring only in Whisper opened from the Home Screen.</p>
-        <button @click=${() => void prompt.dismissGuide()}>Got it</button>
-      </section>`;
+    if (!this.compact && (prompt?.showsGuide || prompt?.dataAtRisk)) {
+      // Only iPhones and iPads in Safari see it: not part of everyone's first load.
+      void import('./wh-ios-guide.js');
+      return html`<wh-ios-guide .prompt=${prompt}></wh-ios-guide>`;
     }
     return nothing;
   }

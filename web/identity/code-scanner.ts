@@ -1,7 +1,7 @@
 /**
  * Reads a QR code from the camera: the browser's own `BarcodeDetector` where it reads QR codes (Chrome on
- * Android and macOS, Safari), else jsQR, loaded with the first scan (Firefox, Chromium on Linux and
- * Windows). Frames are drawn to a small canvas a few times a second and decoded on the page: a code on
+ * Android and macOS), else jsQR, loaded with the first scan (Safari, which has it only behind a flag;
+ * Firefox; Chromium on Linux and Windows). Frames are drawn to a small canvas a few times a second and decoded on the page: a code on
  * a phone's screen held up to the camera is read within a second.
  */
 

@@ -566,11 +566,11 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.#setPerson(device, { keyChangeFrom: old.device });
       // Their offer may have opened a link during the awaits above, before it was to be held: it is made again, held.
       this.#links.get(device)?.close();
-      await this.#note(old.device, `${name}’s safety number changed: a device with a new key joined as ${name}. Nothing goes to it until you verify ${name} again or accept the new key.`);
+      await this.#note(old.device, `${name}’s safety number changed: a device with a new key joined as ${name}, perhaps a new phone, or a browser that cleared ${name}’s data (Safari does after 7 days without a visit). Nothing goes to it until you verify ${name} again or accept the new key.`);
       this.emit('wh-warning', `${name}’s safety number changed. Nothing is sent to ${name} until you verify them again or accept the new key.`);
       return;
     }
-    await this.#note(old.device, `A device with a new key joined as ${name}: a new phone or a reinstall, or someone else using the name. What you said here stays with the key you knew.`);
+    await this.#note(old.device, `A device with a new key joined as ${name}: a new phone, a reinstall, a browser that cleared ${name}’s data (Safari does after 7 days without a visit), or someone else using the name. What you said here stays with the key you knew.`);
     this.emit('wh-warning', `A device with a new key joined as ${name}. It is listed apart from the ${old.name} you knew until you verify who it is.`);
   }
 

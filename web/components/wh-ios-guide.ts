@@ -1,0 +1,78 @@
+/**
+ * On an iPhone or iPad in Safari (not the Home Screen app): the "Add to Home Screen" guide, until dismissed, and,
+ * where Safari says it may delete Whisper's data (`persisted()` false: after 7 days without a visit, it does), a
+ * notice that says so and how to keep it. Loaded only there (wh-install.ts).
+ */
+import { LitElement, css, html, nothing } from 'lit';
+import type { InstallPrompt } from '../app/install-prompt.js';
+import { ListenController } from './listen-controller.js';
+import { controlStyles } from './shared.styles.js';
+
+export class WhIosGuide extends LitElement {
+  static override properties = { prompt: { attribute: false } };
+  declare prompt: InstallPrompt | null;
+
+  constructor() {
+    super();
+    this.prompt = null;
+    new ListenController(this, () => this.prompt, ['wh-install-change']);
+  }
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: contents;
+      }
+      section {
+        display: grid;
+        gap: 0.5rem;
+        justify-items: start;
+        margin: 0.5rem;
+        padding: 0.75rem 1rem;
+        border: 1px solid var(--wh-border);
+        border-radius: var(--wh-radius);
+        background: var(--wh-surface);
+        color: var(--wh-fg);
+        text-align: start;
+      }
+      p {
+        margin: 0;
+      }
+      button {
+        border-color: var(--wh-border);
+      }
+    `,
+  ];
+
+  override render() {
+    const prompt = this.prompt;
+    if (!prompt) return nothing;
+    return html`${prompt.dataAtRisk
+      ? html`<section aria-label="Whisper’s data on this device">
+          <p>
+            Safari deletes Whisper’s data on this device after 7 days without a visit: who you are to your contacts, your conversations and the files you
+            received. Add Whisper to your Home Screen to keep them.
+          </p>
+        </section>`
+      : nothing}
+    ${prompt.showsGuide
+      ? html`<section aria-label="Add Whisper to your Home Screen">
+          <p>
+            To install Whisper, tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>. Calls ring only in Whisper opened from the Home Screen.
+            It starts afresh there, as a new device with an empty history: join your rooms again with “Join with a link or QR code” (links open Safari, not
+            the app).
+          </p>
+          <button @click=${() => void prompt.dismissGuide()}>Got it</button>
+        </section>`
+      : nothing}`;
+  }
+}
+
+customElements.define('wh-ios-guide', WhIosGuide);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'wh-ios-guide': WhIosGuide;
+  }
+}
