@@ -77,6 +77,16 @@ async function showMissedOrMessage(data: PushData, sender: PushSender): Promise<
   const { title, body } = notificationText({ kind, video: 'video' in data ? data.video : false }, sender.name);
   const url = pushUrl(self.location.origin, data);
   await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url, push: data }, navigate: url } as NotificationOptions);
+  // An iPhone ignores `tag`: its ringing notification would stay beside the missed call. Closed by the call's id
+  // (only a ringing one carries it at the top of its data), once the missed call is shown.
+  if (data.kind !== 'message') await closeRingingOf(data.call);
+}
+
+/** Closes the notifications that ring for `call` (this worker's or the page's), wherever their tag put them. */
+async function closeRingingOf(call: string): Promise<void> {
+  for (const notification of await self.registration.getNotifications()) {
+    if ((notification.data as { call?: unknown } | null)?.call === call) notification.close();
+  }
 }
 
 /**

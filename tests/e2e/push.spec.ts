@@ -340,6 +340,31 @@ test('Chromium, stand-in subscription, delivery and tap: an unanswered call beco
   await expect.poll(() => opened(phone.worker())).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
 });
 
+/** What an iPhone does with a notification's tag: nothing (the test drops every tag the worker gives, before each push). */
+async function ignoreTags(phone: Phone): Promise<void> {
+  await phone.worker().evaluate(`(() => {
+    if (self.whTagsIgnored) return;
+    self.whTagsIgnored = true;
+    const show = ServiceWorkerRegistration.prototype.showNotification;
+    ServiceWorkerRegistration.prototype.showNotification = function (title, options = {}) {
+      const { tag, ...untagged } = options;
+      return show.call(this, title, untagged);
+    };
+  })()`);
+}
+
+test('Chromium, stand-in subscription and delivery, and tags ignored as an iPhone ignores them: the missed call closes its ringing notification by the call’s id, and nothing stays saying “is calling”', async ({ browser }) => {
+  const { alice, subscription, phone, pushes } = await bobAway(browser);
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
+  await ignoreTags(phone);
+  await deliverNextPush(phone, subscription, pushes + 1);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Alice is calling', tag: '' })]);
+  await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
+  await ignoreTags(phone);
+  await deliverNextPush(phone, subscription, pushes + 2);
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: '' })]);
+});
+
 test('Chromium, stand-in subscription: a subscription the push service says is gone (410) is forgotten, and the caller is told Bob cannot be reached while away', async ({ browser }) => {
   const { alice, bob, subscription } = await bobSubscribed(browser);
   service.reply(subscription, { status: 410 });

@@ -73,7 +73,10 @@ export async function showCallNotification(call: string, name: string, video: bo
 export async function closeCallNotification(call: string): Promise<void> {
   await Promise.allSettled([...showing]);
   const registration = await navigator.serviceWorker?.getRegistration();
-  for (const notification of (await registration?.getNotifications({ tag: callNotificationTag(call) })) ?? []) notification.close();
+  // By its tag, and by the call's id in its data: an iPhone ignores tags.
+  for (const notification of (await registration?.getNotifications()) ?? []) {
+    if (notification.tag === callNotificationTag(call) || (notification.data as { call?: unknown } | null)?.call === call) notification.close();
+  }
 }
 
 /**
