@@ -107,6 +107,28 @@ describe('SignalingClient', () => {
     alice.c.stop();
   });
 
+  it('back in front after its timers were stopped (a frozen page), asks a silent connection at once and replaces it if it stays silent; a live one stays', async () => {
+    // The page's timers stand still while it is frozen: no heartbeat runs (setInterval is faked and never fires).
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const alice = client(randomRoom(), 'Alice');
+    alice.c.start();
+    const first = await nextEvent(alice.c, 'wh-welcome');
+    const quiet = () => new Promise((resolve) => setTimeout(resolve, 250)); // more than heartbeatMs (200) without a word
+    // A live connection answers the question: nothing is replaced.
+    await quiet();
+    alice.c.checkNow();
+    await expect(nextEvent(alice.c, 'wh-welcome', 3500)).rejects.toThrow('no wh-welcome');
+    // The phone closed the socket without a word while the page was frozen.
+    const socket = sockets.at(-1)!;
+    socket.removeAllListeners('message');
+    (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    await quiet();
+    alice.c.checkNow();
+    expect(await nextEvent(alice.c, 'wh-welcome', 4500)).toMatchObject({ id: first.id, resumed: true });
+    alice.c.stop();
+  }, 15_000);
+
   it("reports the server's errors", async () => {
     const alice = client(randomRoom(), 'Alice');
     alice.c.start();

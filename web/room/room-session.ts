@@ -133,6 +133,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   #onlyVerified: boolean;
   #active: string | null = null;
   #onNetworkBack = () => this.#networkBack();
+  /** Back in front: the server connection is checked at once (SignalingClient.checkNow). */
+  #onBackInFront = () => {
+    if (document.visibilityState === 'visible') this.#signaling.checkNow();
+  };
   /** The network came back: every link restarts ICE once the server is reached again. */
   #restartOnResume = false;
 
@@ -401,6 +405,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     await this.roomChat.load();
     this.emit('wh-people', undefined);
     addEventListener('online', this.#onNetworkBack);
+    addEventListener('pageshow', this.#onBackInFront);
+    document.addEventListener('visibilitychange', this.#onBackInFront);
     this.#signaling.start();
   }
 
@@ -409,6 +415,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.groupCalls.stop();
     this.transfers.stop();
     removeEventListener('online', this.#onNetworkBack);
+    removeEventListener('pageshow', this.#onBackInFront);
+    document.removeEventListener('visibilitychange', this.#onBackInFront);
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
     this.#signaling.stop();

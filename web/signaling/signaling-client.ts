@@ -35,6 +35,8 @@ export interface ServerRefusal {
 
 /** Waits that the refusal does not state (too many connections, a full room): long enough for a place to come free, short enough to be back soon. */
 const UNSTATED_RETRY_MS = 30_000;
+/** How long a connection asked on the page's return may stay silent before it is replaced (checkNow). */
+const PROBE_MS = 3_000;
 
 export interface SignalingEventMap {
   'wh-welcome': CustomEvent<WelcomeMessage>;
@@ -81,6 +83,7 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   #rejoinTimer: ReturnType<typeof setTimeout> | null = null;
   #refusal: ServerRefusal | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  #probeTimer: ReturnType<typeof setTimeout> | null = null;
   #lastHeard = 0;
   #stopped = true;
   #vapidPublicKey: string | null = null;
@@ -155,6 +158,29 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
   /** Sends a signal to a peer of the room; false when the connection is not open (the caller retries on welcome). */
   sendSignal(to: PeerId, data: SignalData): boolean {
     return this.#send({ type: 'signal', to, data });
+  }
+
+  /**
+   * The page is back in front (shown again, restored from the back-forward cache): a phone may have closed its
+   * socket meanwhile without a word (iOS does within about 30 s in the background), which the heartbeat would
+   * notice only 10–20 s later. A connection silent for a heartbeat interval is asked at once and replaced if it
+   * stays silent `PROBE_MS`; one waiting out a back-off tries now. A live one answers within milliseconds.
+   */
+  checkNow(): void {
+    if (this.#stopped || this.#refusal) return;
+    const socket = this.#socket;
+    if (!socket) {
+      if (this.#reconnectTimer) this.reconnectNow();
+      return;
+    }
+    if (socket.readyState !== socket.OPEN || Date.now() - this.#lastHeard < this.#options.heartbeatMs) return;
+    const asked = Date.now();
+    socket.send(JSON.stringify({ type: 'ping', t: asked }));
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      if (socket === this.#socket && this.#lastHeard < asked) this.reconnectNow();
+    }, PROBE_MS);
   }
 
   /** Closes the current connection and opens a new one at once, e.g. when the network changed. */
@@ -324,6 +350,8 @@ export class SignalingClient extends TypedEventTarget<SignalingEventMap> {
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#heartbeatTimer) clearInterval(this.#heartbeatTimer);
     if (this.#rejoinTimer) clearTimeout(this.#rejoinTimer);
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer = null;
     this.#reconnectTimer = null;
     this.#heartbeatTimer = null;
     this.#rejoinTimer = null;
