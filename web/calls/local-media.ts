@@ -15,9 +15,10 @@ export interface AcquiredMedia {
 
 const AUDIO: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
-export function videoConstraints(facing: Facing, deviceId?: string): MediaTrackConstraints {
+/** `deviceId`: that camera; `exactFacing`: the camera facing that way and no other (a phone's switch). */
+export function videoConstraints(facing: Facing, deviceId?: string, exactFacing = false): MediaTrackConstraints {
   return {
-    ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: facing }),
+    ...(deviceId ? { deviceId: { exact: deviceId } } : { facingMode: exactFacing ? { exact: facing } : facing }),
     width: { ideal: 1280 },
     height: { ideal: 720 },
     frameRate: { ideal: 30 },
@@ -58,8 +59,8 @@ export async function openMicrophone(): Promise<MediaStreamTrack> {
 }
 
 /** Opens the camera alone (turning it back on, switching cameras). */
-export async function openCamera(facing: Facing, deviceId?: string): Promise<MediaStreamTrack> {
-  const stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(facing, deviceId) });
+export async function openCamera(facing: Facing, deviceId?: string, exactFacing = false): Promise<MediaStreamTrack> {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(facing, deviceId, exactFacing) });
   return stream.getVideoTracks()[0]!;
 }
 

@@ -90,25 +90,33 @@ export class OwnMedia {
     this.#host.changed(this, true);
   }
 
-  /** The other camera: front/back on a phone, the next one on a desktop. */
+  /**
+   * The other camera: front/back on a phone, the next one on a desktop. A camera that says which way it faces (a
+   * phone's) is switched by facing: an iPhone lists several back lenses, and the next device would often be
+   * another back one. The facing is then read from the camera opened.
+   */
   async switchCamera(): Promise<void> {
     if (!this.video || !this.cameraOn) return;
     const cameras = await videoInputs();
     if (cameras.length < 2) return;
-    const currentId = this.cameraTrack?.getSettings().deviceId;
+    const current = this.cameraTrack;
+    const byFacing = (current?.getCapabilities?.().facingMode?.length ?? 0) > 0;
+    const currentId = current?.getSettings().deviceId;
     const next = cameras[(cameras.findIndex((camera) => camera.deviceId === currentId) + 1) % cameras.length]!;
     const facing: Facing = this.facing === 'user' ? 'environment' : 'user';
+    const open = () => (byFacing ? openCamera(facing, undefined, true) : openCamera(facing, next.deviceId || undefined));
     try {
       let track: MediaStreamTrack;
       try {
-        track = await openCamera(facing, next.deviceId || undefined);
+        track = await open();
       } catch {
         // Many phones cannot open both cameras at once: release this one, then try again.
         await this.#setCameraTrack(null);
-        track = await openCamera(facing, next.deviceId || undefined);
+        track = await open();
       }
       if (!this.#host.isCurrent(this)) return track.stop();
-      this.facing = facing;
+      const opened = track.getSettings().facingMode;
+      this.facing = opened === 'user' || opened === 'environment' ? opened : facing;
       await this.#setCameraTrack(track);
     } catch (error) {
       this.#problem(error, 'camera');
