@@ -82,3 +82,43 @@ describe('wh-call-view', () => {
     expect(restored).to.equal(1);
   });
 });
+
+describe('wh-call-view when the browser refuses media (as Safari does: emulated by refusing play() and picture in picture)', () => {
+  it('says "Tap to hear and see" when playing is refused, and plays inside that tap', async () => {
+    const play = HTMLMediaElement.prototype.play;
+    let allowed = false;
+    HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
+      return allowed ? Promise.resolve() : Promise.reject(new DOMException('play() needs a user gesture', 'NotAllowedError'));
+    };
+    try {
+      const call = new Call('c'.repeat(16), 'device', 'in', true, 'active', idle);
+      call.answeredAt = Date.now();
+      call.remote = new MediaStream([document.createElement('canvas').captureStream().getVideoTracks()[0]!]);
+      const view = await callView(call);
+      await view.updateComplete;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(await read('button', 'Tap to hear and see Alice')).to.have.length(1);
+      allowed = true;
+      await click('button', 'Tap to hear and see Alice');
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(await read('button', 'Tap to hear and see Alice')).to.deep.equal([]);
+    } finally {
+      HTMLMediaElement.prototype.play = play;
+    }
+  });
+
+  it('says so when picture in picture is refused, and hides its button', async () => {
+    const request = HTMLVideoElement.prototype.requestPictureInPicture;
+    HTMLVideoElement.prototype.requestPictureInPicture = () => Promise.reject(new DOMException('not for a MediaStream', 'NotSupportedError'));
+    try {
+      const call = new Call('c'.repeat(16), 'device', 'in', true, 'active', idle);
+      call.answeredAt = Date.now();
+      await callView(call);
+      await click('button', 'Picture in picture');
+      expect((await read('alert')).join(' ')).to.contain('This browser would not show Alice’s video in picture in picture (it does not for calls here).');
+      expect(await read('button', 'Picture in picture')).to.deep.equal([]);
+    } finally {
+      HTMLVideoElement.prototype.requestPictureInPicture = request;
+    }
+  });
+});

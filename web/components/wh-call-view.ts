@@ -20,6 +20,9 @@ const TILE_MARGIN = 12;
  * @event wh-minimize - Show the chat, keep the call.
  * @event wh-restore - Back to the call screen.
  */
+/** Picture in picture was refused once: the button stays hidden for the rest of this page's life. */
+let pipRefused = false;
+
 export class WhCallView extends LitElement {
   static override properties = {
     call: { attribute: false },
@@ -29,6 +32,8 @@ export class WhCallView extends LitElement {
     minimized: { type: Boolean, reflect: true },
     now: { state: true },
     remotePlaying: { state: true },
+    playRefused: { state: true },
+    pipProblem: { state: true },
   };
   declare call: Call;
   declare service: CallService;
@@ -37,6 +42,10 @@ export class WhCallView extends LitElement {
   declare minimized: boolean;
   declare now: number;
   declare remotePlaying: boolean;
+  /** The browser would not play the other side's sound and video without a tap (Safari in a receive-only call). */
+  declare playRefused: boolean;
+  /** Picture in picture was refused (older iPhones refuse it for a call's video): said, and the button hidden. */
+  declare pipProblem: string;
   #clock: ReturnType<typeof setInterval> | null = null;
   #drag: { pointer: number; dx: number; dy: number } | null = null;
 
@@ -47,6 +56,8 @@ export class WhCallView extends LitElement {
     this.minimized = false;
     this.now = Date.now();
     this.remotePlaying = false;
+    this.playRefused = false;
+    this.pipProblem = '';
     new ListenController(this, () => this.service, ['wh-call']);
   }
 
@@ -99,6 +110,11 @@ export class WhCallView extends LitElement {
       }
       .avatar {
         place-self: center;
+      }
+      .tap-to-play {
+        place-self: center;
+        pointer-events: auto;
+        z-index: 1;
       }
       .stage {
         position: relative;
@@ -187,6 +203,8 @@ export class WhCallView extends LitElement {
         <div class="stage">
           ${showRemoteVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(this.name)}</div>`}
           ${call.notice ? html`<p class="notice" role="alert">${call.notice}</p>` : nothing}
+          ${this.pipProblem ? html`<p class="notice" role="alert">${this.pipProblem}</p>` : nothing}
+          ${this.playRefused ? html`<button class="primary tap-to-play" @click=${this.#playAfterTap}>Tap to hear and see ${this.name}</button>` : nothing}
           <video
             class="local ${call.facing === 'user' && !call.screen ? 'mirror' : ''}"
             autoplay
@@ -231,7 +249,7 @@ export class WhCallView extends LitElement {
       muteButton(call, this.service),
       cameraButton(call, this.service),
       ...videoSourceButtons(call, this.service),
-      call.video && document.pictureInPictureEnabled
+      call.video && document.pictureInPictureEnabled && !pipRefused
         ? html`<button class="icon" aria-label="Picture in picture" title="Picture in picture" @click=${this.#pictureInPicture}>${pipIcon}</button>`
         : nothing,
       html`<button class="icon" aria-label="Connection stats" title="Connection stats" @click=${() => void showConnectionStats(this.link, this.name)}>${statsIcon}</button>`,
@@ -252,14 +270,37 @@ export class WhCallView extends LitElement {
   #remoteState(): void {
     const video = this.#remoteVideo;
     this.remotePlaying = !!video && video.videoWidth > 0 && !video.paused;
-    if (video?.paused && video.srcObject) void video.play().catch(() => undefined);
+    if (video?.paused && video.srcObject) {
+      void video.play().then(
+        () => (this.playRefused = false),
+        (error: unknown) => {
+          // Refused until the person taps (no capture of ours running: Safari allows sound then only after a tap).
+          if (error instanceof DOMException && error.name === 'NotAllowedError') this.playRefused = true;
+        },
+      );
+    }
+  }
+
+  /** Inside the tap: play, which the browser now allows. */
+  #playAfterTap(): void {
+    const video = this.#remoteVideo;
+    if (!video) return;
+    void video.play().then(
+      () => (this.playRefused = false),
+      () => undefined,
+    );
   }
 
   async #pictureInPicture(): Promise<void> {
     const video = this.#remoteVideo;
     if (!video) return;
     if (document.pictureInPictureElement) await document.exitPictureInPicture().catch(() => undefined);
-    else await video.requestPictureInPicture().catch(() => undefined);
+    else {
+      await video.requestPictureInPicture().catch((error: unknown) => {
+        pipRefused = true;
+        this.pipProblem = `This browser would not show ${this.name}’s video in picture in picture${error instanceof DOMException && error.name === 'NotSupportedError' ? ' (it does not for calls here)' : ''}. The call goes on here.`;
+      });
+    }
   }
 
   #dragStart(event: PointerEvent): void {
