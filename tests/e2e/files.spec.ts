@@ -477,6 +477,37 @@ test('both people reload at once and a file is attached right away: the receiver
   expect(await saved(bob, 'after reload.bin')).toBe(file.sha256);
 });
 
+test('in an iPhone’s Home Screen app (Chromium told it is one: navigator.standalone, and a share sheet the test records), Save hands the whole received file to the share sheet, and downloads nothing', async ({ browser, app }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await bob.context.addInitScript(() => {
+    Object.defineProperty(navigator, 'standalone', { value: true });
+    const shared: Array<{ name: string; type: string; sha256: string }> = [];
+    (window as unknown as { whShared: typeof shared }).whShared = shared;
+    navigator.canShare = () => true;
+    navigator.share = async (data?: ShareData) => {
+      if (!navigator.userActivation.isActive) throw new DOMException('share() needs a tap', 'NotAllowedError');
+      for (const file of data?.files ?? []) {
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+        shared.push({ name: file.name, type: file.type, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') });
+      }
+    };
+  });
+  await openRoom(bob, await createRoom(alice, app.url));
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  const file = await randomFile('trip plan.pdf', 3 * 1024 * 1024);
+  await attach(alice, file.path);
+  await fileEntry(bob, 'trip plan.pdf').getByRole('button', { name: 'Accept' }).click();
+  await expect(fileEntry(bob, 'trip plan.pdf')).toContainText('Received and verified.');
+  let downloads = 0;
+  bob.page.on('download', () => downloads++);
+  await fileEntry(bob, 'trip plan.pdf').getByRole('button', { name: 'Save' }).click();
+  await expect.poll(() => bob.page.evaluate(() => (window as unknown as { whShared: unknown[] }).whShared)).toEqual([{ name: 'trip plan.pdf', type: expect.any(String), sha256: file.sha256 }]);
+  expect(downloads).toBe(0);
+});
+
 /**
  * Alice and Bob in a new room on a signal process of the test's own, each on a
  * network of their own when named in `ownNetwork` (network.ts), in the test's browser otherwise.

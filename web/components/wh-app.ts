@@ -9,7 +9,6 @@ import type { RoomSession } from '../room/room-session.js';
 import { noWebRTC } from './no-webrtc-notice.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-home-view.js';
-import './wh-name-form.js';
 import './wh-room-view.js';
 import { listenForCallActions } from '../calls/call-notification.js';
 
@@ -297,6 +296,8 @@ export class WhApp extends LitElement {
     if (!app) return;
     this.sharedCount = await app.shared.count();
     if (!this.#name) {
+      // Asked once per device: its code is not part of every start.
+      await import('./wh-name-form.js');
       this.phase = { kind: 'name' };
       return;
     }

@@ -43,6 +43,10 @@ export class WhFileEntry extends LitElement {
     `,
   ];
 
+  #shareSave: Promise<(() => Promise<void>) | null> | null = null;
+  /** Save through the share sheet, ready before the tap (an iPhone's Home Screen app); null elsewhere. */
+  #share: (() => Promise<void>) | null = null;
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.service.addEventListener('wh-transfer', this.#onTransfer);
@@ -61,6 +65,12 @@ export class WhFileEntry extends LitElement {
 
   protected override updated(): void {
     const transfer = this.service.get(this.transferId);
+    // An iPhone's Home Screen app has no downloads: Save goes through the share sheet, inside the tap, with the
+    // file read before it (save-by-share.ts, loaded only there).
+    if ((navigator as { standalone?: boolean }).standalone === true && transfer?.direction === 'in' && transfer.state === 'complete' && !this.#shareSave) {
+      this.#shareSave = import('./save-by-share.js').then(async ({ prepareShare }) => prepareShare(transfer.name, transfer.type, await this.service.file(transfer.id)));
+      void this.#shareSave.then((share) => (this.#share = share));
+    }
     if (transfer?.direction === 'in' && transfer.state === 'complete' && !transfer.reason && !this.previewUrl && /^(image|audio|video)\//.test(transfer.type)) {
       void this.service.file(transfer.id).then((blob) => {
         if (blob && this.isConnected && !this.previewUrl) this.previewUrl = URL.createObjectURL(blob);
@@ -140,6 +150,7 @@ export class WhFileEntry extends LitElement {
   }
 
   async #save(): Promise<void> {
+    if (this.#share) return this.#share();
     const t = this.service.get(this.transferId);
     const blob = await this.service.file(this.transferId);
     if (!t || !blob) return;
