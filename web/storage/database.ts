@@ -133,7 +133,8 @@ export interface WhisperSchema extends DBSchema {
   contacts: { key: string; value: Contact; indexes: { 'by-room': string } };
   transfers: { key: string; value: StoredTransfer; indexes: { 'by-conversation': string } };
   /** Received file data where the origin private file system cannot take it: 1 MiB blocks, keyed by [transfer id, block index]. */
-  chunks: { key: [string, number]; value: Blob };
+  /** Blocks of received files: Blobs, or ArrayBuffers where IndexedDB refuses Blobs (Safari's Private Browsing). */
+  chunks: { key: [string, number]; value: Blob | ArrayBuffer };
   /** Files shared into Whisper from the system share sheet, waiting for the person to pick a recipient. */
   shared: { key: number; value: File };
 }

@@ -43,8 +43,11 @@ export type ReceiverReply =
   | { t: 'handled'; seq: number }
   /** A chunk failed its check or was not the one expected: ask the sender to go back to `from`. */
   | { t: 'nack'; seq: number; id: string; from: number }
-  /** Chunks 0..next-1 are on disk; the SHA-256 state over them, and the file's SHA-256 after the last one. */
-  | { t: 'stored'; seq: number; id: string; next: number; hashState: Uint8Array; sha256?: string }
+  /**
+   * Chunks 0..next-1 are stored; the SHA-256 state over them, and the file's SHA-256 after the last one.
+   * `inMemory`: this browser keeps them only in memory, until the tab closes (Safari's Private Browsing).
+   */
+  | { t: 'stored'; seq: number; id: string; next: number; hashState: Uint8Array; sha256?: string; inMemory?: true }
   /** The transfer cannot go on (no space, a file another tab holds): the worker forgot it. */
   | { t: 'failed'; seq: number; id: string; reason: string; quota: boolean }
   | { t: 'removed'; seq: number; id: string };

@@ -56,6 +56,8 @@ interface Receiving {
 const receiving = new Map<string, Receiving>();
 let xxhash: IHasher | null = null;
 let database: Promise<WhisperDatabase> | null = null;
+/** IndexedDB refused a Blob (Safari's Private Browsing): blocks are stored as ArrayBuffers from then on. */
+let blobsRefused = false;
 
 /** Requests are handled one after another, in the order the page sent them (opening a file is asynchronous). */
 let queue: Promise<void> = Promise.resolve();
@@ -193,7 +195,17 @@ async function chunk(seq: number, device: string, buffer: ArrayBuffer): Promise<
       transfer.batch = [];
       const db = await (database ??= openDatabase(scope.name));
       // One stored block per batch, keyed [transfer, block index]: a flush always starts on a block boundary.
-      await db.put('chunks', new Blob(block as Uint8Array<ArrayBuffer>[]), [frame.id, (transfer.received - block.length) / perBlock]);
+      const key: [string, number] = [frame.id, (transfer.received - block.length) / perBlock];
+      if (!blobsRefused) {
+        try {
+          await db.put('chunks', new Blob(block as Uint8Array<ArrayBuffer>[]), key);
+        } catch (error) {
+          if (isQuotaError(error)) throw error;
+          // Safari's Private Browsing refuses Blobs in IndexedDB (its data lives in memory): the bytes themselves go.
+          blobsRefused = true;
+        }
+      }
+      if (blobsRefused) await db.put('chunks', joined(block), key);
     }
   } catch (error) {
     return fail(seq, frame.id, error);
@@ -201,7 +213,18 @@ async function chunk(seq: number, device: string, buffer: ArrayBuffer): Promise<
   const hashState = transfer.sha.save();
   const sha256 = last ? transfer.sha.digest('hex') : undefined;
   if (last) close(frame.id);
-  scope.postMessage({ t: 'stored', seq, id: frame.id, next: transfer.received, hashState, ...(sha256 ? { sha256 } : {}) });
+  scope.postMessage({ t: 'stored', seq, id: frame.id, next: transfer.received, hashState, ...(sha256 ? { sha256 } : {}), ...(blobsRefused ? { inMemory: true } : {}) });
+}
+
+/** The block's chunks as one ArrayBuffer (for a browser that will not store Blobs). */
+function joined(block: Uint8Array[]): ArrayBuffer {
+  const bytes = new Uint8Array(block.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of block) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes.buffer;
 }
 
 function chunkHash(data: Uint8Array): string {

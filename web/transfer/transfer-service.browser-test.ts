@@ -582,3 +582,41 @@ describe('TransferService: received files in the origin private file system', ()
     await expectDelivered(alice, bob, id, file);
   });
 });
+
+describe('TransferService where IndexedDB refuses Blobs (Safari’s Private Browsing, emulated in the receiving worker)', () => {
+  it('stores the received blocks as ArrayBuffers: the file arrives byte-identical, and the person is told once that it lasts until the tab closes', async () => {
+    const RealWorker = globalThis.Worker;
+    // The receiving worker, started behind a front that makes its IndexedDB refuse Blobs as WebKit's does in
+    // an ephemeral session, then runs the real worker's code.
+    globalThis.Worker = class extends RealWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        // (A static import: the worker's listeners are there before any message comes.)
+        const front = `import ${JSON.stringify(new URL(url, location.href).href)};
+          const put = IDBObjectStore.prototype.put;
+          IDBObjectStore.prototype.put = function (value, key) {
+            if (value instanceof Blob) throw new DOMException('Error preparing Blob/File data to be stored in object store', 'UnknownError');
+            return put.call(this, value, key);
+          };`;
+        super(URL.createObjectURL(new Blob([front], { type: 'text/javascript' })), options);
+      }
+    };
+    store = 'indexeddb';
+    try {
+      const [alice, bob] = await pair();
+      const told: string[] = [];
+      bob.service.addEventListener('wh-transfer-error', (event) => told.push(event.detail));
+      await connect(alice, bob);
+      const file = randomFile(FILE_BYTES);
+      const id = await offerAndAccept(alice, bob, file);
+      await exchange(alice, bob);
+      await expectDelivered(alice, bob, id, file);
+      const blocks = await bob.db.getAll('chunks');
+      expect(blocks.length).to.equal(3);
+      expect(blocks.every((block) => block instanceof ArrayBuffer)).to.equal(true);
+      expect(told).to.deep.equal(['This browser keeps received files only until this tab is closed (Private Browsing): save the ones you want to keep before you close it.']);
+    } finally {
+      globalThis.Worker = RealWorker;
+      store = 'opfs';
+    }
+  });
+});

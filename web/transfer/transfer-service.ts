@@ -110,6 +110,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   readonly #room: RoomFileHistory | null;
   readonly #transport: TransferTransport;
   readonly #transfers = new Map<string, StoredTransfer>();
+  /** The person was told that received files last only until the tab closes (said once per page). */
+  #saidInMemory = false;
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #incoming = new Map<string, Incoming>();
   /** Incoming transfers whose worker side is being opened, so that two callers open it once. */
@@ -735,6 +737,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       return Promise.resolve();
     }
     const { next, hashState } = reply;
+    if (reply.inMemory && !this.#saidInMemory) {
+      this.#saidInMemory = true;
+      this.emit('wh-transfer-error', 'This browser keeps received files only until this tab is closed (Private Browsing): save the ones you want to keep before you close it.');
+    }
     incoming.writing = incoming.writing.then(async () => {
       if (transfer.state !== 'active' || this.#incoming.get(transfer.id) !== incoming) return;
       try {
