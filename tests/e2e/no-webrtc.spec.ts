@@ -9,7 +9,7 @@
 import type { Page } from '@playwright/test';
 import { axeViolations } from './axe.js';
 import { expect, test } from './fixtures.js';
-import { closeAll, createRoom, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { closeAll, createRoom, IPHONE_SAFARI, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 let people: Person[] = [];
 test.afterEach(() => closeAll(people));
@@ -89,4 +89,21 @@ test('without WebRTC, the app explains what works and what does not, lists who i
   await expect(notice).toBeVisible();
   await expect(personEntry(bob, 'Alice')).toHaveAccessibleName('Alice, online');
   expect(found).toEqual([]);
+});
+
+test('Chromium saying it is an iPhone’s Safari with neither IndexedDB nor WebRTC (what Lockdown Mode turns off, removed by the test): Whisper names Lockdown Mode and the per-site way out', async ({ browser, app }) => {
+  const context = await browser.newContext({ userAgent: IPHONE_SAFARI, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  try {
+    await page.addInitScript(() => {
+      delete (window as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+      delete (window as { indexedDB?: unknown }).indexedDB;
+    });
+    await page.goto(app.url);
+    await expect(page.getByRole('heading', { name: 'Whisper cannot start' })).toBeVisible();
+    await expect(page.getByRole('alert')).toContainText('Lockdown Mode seems to be on for this device');
+    await expect(page.getByRole('alert')).toContainText('turn Lockdown Mode off for this website');
+  } finally {
+    await context.close();
+  }
 });

@@ -25,4 +25,18 @@ describe('linkify', () => {
       { kind: 'text', text: ')' },
     ]);
   });
+
+  it('links as well where URL.canParse does not exist (Safari before 17)', () => {
+    const canParse = URL.canParse;
+    delete (URL as { canParse?: unknown }).canParse;
+    try {
+      expect(linkify('see https://example.org/a and http://[bad')).toEqual([
+        { kind: 'text', text: 'see ' },
+        { kind: 'link', text: 'https://example.org/a', href: 'https://example.org/a' },
+        { kind: 'text', text: ' and http://[bad' },
+      ]);
+    } finally {
+      URL.canParse = canParse;
+    }
+  });
 });

@@ -16,11 +16,21 @@ export function linkify(text: string): TextPart[] {
     const trailing = TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
     url = url.slice(0, url.length - trailing.length);
     const start = match.index;
-    if (!URL.canParse(url)) continue;
+    // (new URL in a try, not URL.canParse: Safari has that only from 17, and 16 would throw on every message.)
+    const href = hrefOf(url);
+    if (href === null) continue;
     if (start > last) parts.push({ kind: 'text', text: text.slice(last, start) });
-    parts.push({ kind: 'link', text: url, href: new URL(url).href });
+    parts.push({ kind: 'link', text: url, href });
     last = start + url.length;
   }
   if (last < text.length) parts.push({ kind: 'text', text: text.slice(last) });
   return parts;
+}
+
+function hrefOf(url: string): string | null {
+  try {
+    return new URL(url).href;
+  } catch {
+    return null;
+  }
 }

@@ -279,7 +279,9 @@ export class WhApp extends LitElement {
     try {
       this.#app = await WhisperApp.open();
     } catch (error) {
-      this.phase = { kind: 'failed', reason: `This browser does not let Whisper keep data on this device (${error instanceof Error ? error.message : String(error)}).` };
+      // A rare page: its words are not part of every start.
+      const { cannotKeepData } = await import('./cannot-start.js');
+      this.phase = { kind: 'failed', reason: cannotKeepData(error) };
       return;
     }
     void this.#install.useSettings(this.#app.settings);

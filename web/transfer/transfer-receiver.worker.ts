@@ -97,8 +97,15 @@ async function opfsWorks(): Promise<boolean> {
   try {
     if (!('createSyncAccessHandle' in FileSystemFileHandle.prototype)) return false;
     // Private browsing (Firefox) refuses the origin private file system altogether.
-    await directory(true);
-    return true;
+    const dir = (await directory(true))!;
+    // Safari 15.2–16.3 gave Promises from the sync handle's getSize/truncate/flush/close (WebKit bug 247071):
+    // the file is used only where they answer at once.
+    const name = `.probe-${Math.random().toString(36).slice(2)}`; // Another tab may be probing too.
+    const probe = await ((await dir.getFileHandle(name, { create: true })) as unknown as WithSyncAccess).createSyncAccessHandle();
+    const synchronous = typeof probe.getSize() === 'number';
+    await probe.close();
+    await dir.removeEntry(name).catch(() => undefined);
+    return synchronous;
   } catch {
     return false;
   }

@@ -14,6 +14,7 @@ import { openDatabase, type StoredTransfer, type TransferState, type WhisperData
 import { MessageStore } from '../storage/message-store.js';
 import { BLOCK_BYTES, chunksPer, filesDirectory, FLUSH_CHUNKS, type ReceiveStore } from './receiver-messages.js';
 import { FakeChannel, randomFile, sha256, type Frame } from './transfer-test-support.js';
+import { TransferReceiver } from './transfer-receiver.js';
 import { TransferService } from './transfer-service.js';
 import { bytesToHex, chunkDigest, chunkSizeFor, decodeChunk, DEFAULT_MESSAGE_SIZE, encodeChunk, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
@@ -583,25 +584,46 @@ describe('TransferService: received files in the origin private file system', ()
   });
 });
 
+/**
+ * Workers started meanwhile run `emulation` (source text) beside the real worker's code: a front module that
+ * imports the worker statically (its listeners are there before any message comes), then changes what it must.
+ */
+async function withWorkerFront(emulation: string, body: () => Promise<void>): Promise<void> {
+  const RealWorker = globalThis.Worker;
+  globalThis.Worker = class extends RealWorker {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      const front = `import ${JSON.stringify(new URL(url, location.href).href)};\n${emulation}`;
+      super(URL.createObjectURL(new Blob([front], { type: 'text/javascript' })), options);
+    }
+  };
+  try {
+    await body();
+  } finally {
+    globalThis.Worker = RealWorker;
+  }
+}
+
+describe('the receiving worker on older Safari (its file handle’s answers emulated)', () => {
+  it('keeps files in the origin private file system where the sync handle answers at once, and in IndexedDB where it gives Promises (Safari 15.2–16.3)', async () => {
+    expect(await new TransferReceiver(`probe-${++databases}`).store()).to.equal('opfs');
+    await withWorkerFront(
+      `const getSize = FileSystemSyncAccessHandle.prototype.getSize;
+       FileSystemSyncAccessHandle.prototype.getSize = function () { return Promise.resolve(getSize.call(this)); };`,
+      async () => void expect(await new TransferReceiver(`probe-${++databases}`).store()).to.equal('indexeddb'),
+    );
+  });
+});
+
 describe('TransferService where IndexedDB refuses Blobs (Safari’s Private Browsing, emulated in the receiving worker)', () => {
   it('stores the received blocks as ArrayBuffers: the file arrives byte-identical, and the person is told once that it lasts until the tab closes', async () => {
-    const RealWorker = globalThis.Worker;
-    // The receiving worker, started behind a front that makes its IndexedDB refuse Blobs as WebKit's does in
-    // an ephemeral session, then runs the real worker's code.
-    globalThis.Worker = class extends RealWorker {
-      constructor(url: string | URL, options?: WorkerOptions) {
-        // (A static import: the worker's listeners are there before any message comes.)
-        const front = `import ${JSON.stringify(new URL(url, location.href).href)};
-          const put = IDBObjectStore.prototype.put;
-          IDBObjectStore.prototype.put = function (value, key) {
-            if (value instanceof Blob) throw new DOMException('Error preparing Blob/File data to be stored in object store', 'UnknownError');
-            return put.call(this, value, key);
-          };`;
-        super(URL.createObjectURL(new Blob([front], { type: 'text/javascript' })), options);
-      }
-    };
+    // IndexedDB refuses Blobs as WebKit's does in an ephemeral session.
+    const refuseBlobs = `const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (value, key) {
+        if (value instanceof Blob) throw new DOMException('Error preparing Blob/File data to be stored in object store', 'UnknownError');
+        return put.call(this, value, key);
+      };`;
     store = 'indexeddb';
-    try {
+    await withWorkerFront(refuseBlobs, async () => {
       const [alice, bob] = await pair();
       const told: string[] = [];
       bob.service.addEventListener('wh-transfer-error', (event) => told.push(event.detail));
@@ -614,9 +636,6 @@ describe('TransferService where IndexedDB refuses Blobs (Safari’s Private Brow
       expect(blocks.length).to.equal(3);
       expect(blocks.every((block) => block instanceof ArrayBuffer)).to.equal(true);
       expect(told).to.deep.equal(['This browser keeps received files only until this tab is closed (Private Browsing): save the ones you want to keep before you close it.']);
-    } finally {
-      globalThis.Worker = RealWorker;
-      store = 'opfs';
-    }
+    }).finally(() => (store = 'opfs'));
   });
 });
