@@ -40,6 +40,9 @@ async function aliceInChromiumAsAnIPhone(browser: Browser): Promise<Person> {
   return alice;
 }
 
+/** What Safari 17 on a Mac says it is. */
+const MAC_SAFARI_17 = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15';
+
 const prompted = (page: Page) => page.evaluate(() => (window as unknown as { prompted?: number }).prompted ?? 0);
 
 test('Chromium finds Whisper installable: no installability error, in a persistent profile', async ({ app }) => {
@@ -142,6 +145,19 @@ test('Chromium saying it is an iPhone’s Safari, its storage not persisted (Chr
   await expect(alice.page.getByRole('button', { name: 'New room' })).toBeVisible();
   await expect(alice.page.getByRole('form', { name: 'Join with a link or QR code' })).toBeVisible();
   await expect(notice).toHaveCount(0);
+});
+
+test('Chromium saying it is a Mac’s Safari 17 (its user agent): an “Add to Dock” guide, and the notice that Safari deletes the data after 7 days says the Dock keeps it', async ({ browser, app }) => {
+  const context = await browser.newContext({ userAgent: MAC_SAFARI_17 });
+  const alice: Person = { name: 'Alice', context, page: await context.newPage(), problems: watchContext(context) };
+  people = [alice];
+  await createRoom(alice, app.url);
+  const guide = alice.page.getByRole('region', { name: 'Add Whisper to your Dock' });
+  await expect(guide).toContainText('choose File, then Add to Dock');
+  await expect(alice.page.getByRole('region', { name: 'Add Whisper to your Home Screen' })).toHaveCount(0);
+  await expect(alice.page.getByRole('region', { name: 'Whisper’s data on this device' })).toContainText('Add Whisper to your Dock to keep them.');
+  await guide.getByRole('button', { name: 'Got it' }).click();
+  await expect(guide).toHaveCount(0);
 });
 
 test('Chromium saying it is an iPhone’s Safari, its display-mode made standalone (as opened from the home screen): neither the button nor the guide', async ({ browser, app }) => {

@@ -49,13 +49,14 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
     this.#settings = settings;
     this.#guideDismissed = await settings.get('installGuideDismissed');
     // Safari in a tab keeps a site's data only 7 days without a visit, and says so: persisted() is false there.
-    this.#dataAtRisk = needsHomeScreen() && (await navigator.storage?.persisted?.().catch(() => true)) === false;
+    this.#dataAtRisk = this.guideFor !== null && (await navigator.storage?.persisted?.().catch(() => true)) === false;
     this.#changed();
   }
 
   /**
-   * iPhone or iPad, in Safari rather than the Home Screen app, where the browser says it may delete Whisper's
-   * data (this device's identity, the history, received files): after 7 days without a visit, Safari does.
+   * Safari (an iPhone's or iPad's, or a Mac's) in a tab rather than the installed app, where the browser says it
+   * may delete Whisper's data (this device's identity, the history, received files): after 7 days without a
+   * visit, Safari does.
    */
   get dataAtRisk(): boolean {
     return !this.#installed && this.#dataAtRisk;
@@ -66,9 +67,20 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
     return !this.#installed && this.#offer !== null;
   }
 
-  /** iPhone or iPad, in Safari rather than the home-screen app, and the guide not dismissed yet. */
+  /** Safari without an install prompt, in a tab, and the guide not dismissed yet. */
   get showsGuide(): boolean {
-    return !this.#installed && !this.#guideDismissed && needsHomeScreen();
+    return !this.#installed && !this.#guideDismissed && this.guideFor !== null;
+  }
+
+  /**
+   * Which guide Safari needs: an iPhone's or iPad's (Share, then Add to Home Screen), or a Mac's (File, then Add
+   * to Dock, from Safari 17); null for browsers with their own prompt, and for the installed app.
+   */
+  get guideFor(): 'home-screen' | 'dock' | null {
+    if (needsHomeScreen()) return 'home-screen';
+    const agent = navigator.userAgent;
+    const macSafari = agent.includes('Macintosh') && /Version\/(\d+)[\d.]* Safari\//.test(agent) && !/Chrome|Chromium|Edg|Firefox|OPR/.test(agent);
+    return macSafari && Number(/Version\/(\d+)/.exec(agent)![1]) >= 17 && !this.#installed ? 'dock' : null;
   }
 
   /** Shows the browser's install prompt (from a click); the offer can be used once. */

@@ -1,7 +1,8 @@
 /**
- * On an iPhone or iPad in Safari (not the Home Screen app): the "Add to Home Screen" guide, until dismissed, and,
+ * In Safari in a tab (not the installed app): the "Add to Home Screen" guide on an iPhone or iPad, "Add to Dock"
+ * on a Mac, until dismissed, and,
  * where Safari says it may delete Whisper's data (`persisted()` false: after 7 days without a visit, it does), a
- * notice that says so and how to keep it. Loaded only there (wh-install.ts).
+ * notice that says so and how to keep it. Loaded only in Safari (wh-install.ts).
  */
 import { LitElement, css, html, nothing } from 'lit';
 import type { InstallPrompt } from '../app/install-prompt.js';
@@ -48,15 +49,26 @@ export class WhIosGuide extends LitElement {
   override render() {
     const prompt = this.prompt;
     if (!prompt) return nothing;
+    const dock = prompt.guideFor === 'dock';
+    const keepThem = dock ? 'Add Whisper to your Dock to keep them.' : 'Add Whisper to your Home Screen to keep them.';
     return html`${prompt.dataAtRisk
       ? html`<section aria-label="Whisper’s data on this device">
           <p>
             Safari deletes Whisper’s data on this device after 7 days without a visit: who you are to your contacts, your conversations and the files you
-            received. Add Whisper to your Home Screen to keep them.
+            received. ${keepThem}
           </p>
         </section>`
       : nothing}
-    ${prompt.showsGuide
+    ${prompt.showsGuide && dock
+      ? html`<section aria-label="Add Whisper to your Dock">
+          <p>
+            To install Whisper, choose <strong>File</strong>, then <strong>Add to Dock</strong>. It opens in a window of its own and starts afresh there, as a
+            new device with an empty history: join your rooms again with “Join with a link or QR code”.
+          </p>
+          <button @click=${() => void prompt.dismissGuide()}>Got it</button>
+        </section>`
+      : nothing}
+    ${prompt.showsGuide && !dock
       ? html`<section aria-label="Add Whisper to your Home Screen">
           <p>
             To install Whisper, tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>. Calls ring only in Whisper opened from the Home Screen.
