@@ -40,6 +40,7 @@ export class WhGroupCallView extends LitElement {
     links: { attribute: false },
     minimized: { type: Boolean, reflect: true },
     now: { state: true },
+    playRefused: { state: true },
   };
   declare call: GroupCall;
   declare service: GroupCallService;
@@ -51,6 +52,8 @@ export class WhGroupCallView extends LitElement {
   declare links: (device: string) => PeerLink | null;
   declare minimized: boolean;
   declare now: number;
+  /** The browser would not play the others' sound and video without a tap (Safari where this side captures nothing). */
+  declare playRefused: boolean;
   #clock: ReturnType<typeof setInterval> | null = null;
   /**
    * Streams whose video shows frames, by id (a black box before that helps no one). By stream, not by
@@ -65,6 +68,7 @@ export class WhGroupCallView extends LitElement {
     this.links = () => null;
     this.minimized = false;
     this.now = Date.now();
+    this.playRefused = false;
     new ListenController(this, () => this.service, ['wh-group-call']);
   }
 
@@ -185,6 +189,10 @@ export class WhGroupCallView extends LitElement {
       .notice {
         margin-top: 0.5rem;
       }
+      .tap-to-play {
+        justify-self: center;
+        margin-top: 0.5rem;
+      }
       /* A phone on its side: the header and the controls give their height to the tiles. */
       @media (max-height: 500px) {
         header {
@@ -236,6 +244,7 @@ export class WhGroupCallView extends LitElement {
           )}
         </div>
         ${call.notice ? html`<p class="notice" role="alert">${call.notice}</p>` : nothing}
+        ${this.playRefused ? html`<button class="primary tap-to-play" @click=${this.#playAll}>Tap to hear and see everyone</button>` : nothing}
         <div class="controls" role="toolbar" aria-label="Call controls">
           ${muteButton(call, this.service)} ${cameraButton(call, this.service)} ${videoSourceButtons(call, this.service)}
           <button class="icon" aria-label="Chat" title="Show the room’s conversation; the call goes on" @click=${() => this.#say('wh-minimize')}>${chatIcon}</button>
@@ -315,12 +324,30 @@ export class WhGroupCallView extends LitElement {
       this.#playing.add(stream.id);
       this.requestUpdate();
     }
-    if (video.paused && stream) void video.play().catch(() => undefined);
+    if (video.paused && stream) this.#play(video);
   };
 
   protected override updated(): void {
     // A video that was hidden, or whose stream changed, may need to be started again.
-    for (const video of this.renderRoot.querySelectorAll('video')) if (video.paused && video.srcObject) void video.play().catch(() => undefined);
+    for (const video of this.renderRoot.querySelectorAll('video')) if (video.paused && video.srcObject) this.#play(video);
+  }
+
+  /** Plays a video; a refusal until the person taps is said (the button plays them all inside the tap). */
+  #play(video: HTMLVideoElement): void {
+    void video.play().then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof DOMException && error.name === 'NotAllowedError') this.playRefused = true;
+      },
+    );
+  }
+
+  #playAll(): void {
+    const videos = [...this.renderRoot.querySelectorAll('video')].filter((video) => video.srcObject);
+    void Promise.all(videos.map((video) => video.play())).then(
+      () => (this.playRefused = false),
+      () => undefined,
+    );
   }
 
   #say(type: 'wh-minimize' | 'wh-restore'): void {
