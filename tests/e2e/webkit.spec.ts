@@ -113,6 +113,32 @@ test('WebKit: without WebRTC, the name, home and room screens say what works and
   });
 });
 
+test('WebKit: started at its start address after a tap on a call’s notification (the room the worker writes down, written by the test as the worker writes it), the app goes to that room, once', async ({ front }) => {
+  await asWebKitPerson('Bob', async (bob) => {
+    await bob.goto(front);
+    await bob.fill('textbox', 'Your name', 'Bob');
+    await bob.click('button', 'Join');
+    await bob.find('button', 'New room');
+    const room = 'Zm9vYmFyYmF6cXV4MTIzNA';
+    await bob.run(
+      `const request = indexedDB.open('whisper');
+       request.onsuccess = () => {
+         const tx = request.result.transaction('settings', 'readwrite');
+         tx.objectStore('settings').put({ room: arguments[0], until: Date.now() + 60000 }, 'pendingRoute');
+         tx.oncomplete = () => { request.result.close(); window.whWritten = true; };
+       };`,
+      room,
+    );
+    await expect.poll(() => bob.run<boolean>('return window.whWritten === true;')).toBe(true);
+    await bob.goto(front);
+    await bob.find('button', 'Share');
+    expect(await bob.run<string>('return location.pathname;')).toBe(`/r/${room}`);
+    await bob.goto(front);
+    await bob.find('button', 'New room');
+    expect(await bob.run<string>('return location.pathname;')).toBe('/');
+  });
+});
+
 test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, app, front }) => {
   // Alice is made with Bob: if his browser hangs, a new Bob meets a new Alice in a new room.
   await asWebKitPerson('Bob', async (bob) => {
