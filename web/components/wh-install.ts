@@ -47,7 +47,7 @@ export class WhInstall extends LitElement {
     if (!this.compact && (prompt?.showsGuide || prompt?.dataAtRisk)) {
       // Only iPhones and iPads in Safari see it: not part of everyone's first load.
       void import('./wh-ios-guide.js');
-      return html`<wh-ios-guide .prompt=${prompt}></wh-ios-guide>`;
+      return html`<wh-ios-guide .prompt=${prompt} ?inRoom=${this.guide}></wh-ios-guide>`;
     }
     return nothing;
   }

@@ -10,12 +10,15 @@ import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 
 export class WhIosGuide extends LitElement {
-  static override properties = { prompt: { attribute: false } };
+  static override properties = { prompt: { attribute: false }, inRoom: { type: Boolean } };
   declare prompt: InstallPrompt | null;
+  /** In a room, the notice about Safari deleting data goes with the guide (the home view keeps it). */
+  declare inRoom: boolean;
 
   constructor() {
     super();
     this.prompt = null;
+    this.inRoom = false;
     new ListenController(this, () => this.prompt, ['wh-install-change']);
   }
 
@@ -51,7 +54,7 @@ export class WhIosGuide extends LitElement {
     if (!prompt) return nothing;
     const dock = prompt.guideFor === 'dock';
     const keepThem = dock ? 'Add Whisper to your Dock to keep them.' : 'Add Whisper to your Home Screen to keep them.';
-    return html`${prompt.dataAtRisk
+    return html`${prompt.dataAtRisk && (!this.inRoom || prompt.showsGuide)
       ? html`<section aria-label="Whisper’s data on this device">
           <p>
             Safari deletes Whisper’s data on this device after 7 days without a visit: who you are to your contacts, your conversations and the files you
