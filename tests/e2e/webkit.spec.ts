@@ -139,6 +139,26 @@ test('WebKit: started at its start address after a tap on a call’s notificatio
   });
 });
 
+test('WebKit told it is an iPhone’s Safari (its user agent): the guide says the Home Screen app starts afresh, and the notice that Safari deletes the data shows exactly where WebKit’s own storage says it is not kept', async ({ front }) => {
+  await asWebKitPerson(
+    'Bob',
+    async (bob) => {
+      await bob.goto(front);
+      await bob.fill('textbox', 'Your name', 'Bob');
+      await bob.click('button', 'Join');
+      await bob.find('button', 'New room');
+      const guide = await bob.find('region', 'Add Whisper to your Home Screen');
+      await bob.waitForText(guide, /It starts afresh there, as a new device with an empty history/);
+      // WebKit's answer decides: a notice exactly where it says the data is not kept (this WebKitGTK has no
+      // StorageManager at all: it says nothing, and nothing is claimed).
+      const persisted = await bob.run<boolean | null>('return navigator.storage?.persisted ? navigator.storage.persisted() : null;');
+      expect(await bob.count('region', 'Whisper’s data on this device')).toBe(persisted === false ? 1 : 0);
+      if (persisted === false) await bob.waitForText(await bob.find('region', 'Whisper’s data on this device'), /Safari deletes Whisper’s data on this device after 7 days without a visit/);
+    },
+    { userAgent: IPHONE_SAFARI },
+  );
+});
+
 test('WebKit with Chromium: presence from the signal server both ways, and after a reload the name, the room and the people met come back from IndexedDB', async ({ browser, app, front }) => {
   // Alice is made with Bob: if his browser hangs, a new Bob meets a new Alice in a new room.
   await asWebKitPerson('Bob', async (bob) => {
