@@ -10,6 +10,8 @@ describe('parseGroupCallFrame', () => {
     expect(parseGroupCallFrame(JSON.stringify({ t: 'gcall-decline', call }))?.t).toBe('gcall-decline');
     expect(parseGroupCallFrame(JSON.stringify({ t: 'gcall-idle' }))).toEqual({ t: 'gcall-idle' });
     expect(parseGroupCallFrame(JSON.stringify(state))).toEqual(state);
+    // An app in the background says so; an older app says nothing of it.
+    expect(parseGroupCallFrame(JSON.stringify({ ...state, away: true }))).toEqual({ ...state, away: true });
   });
 
   it('leaves chat and one-to-one call frames alone, and refuses malformed group call frames', () => {
@@ -20,6 +22,7 @@ describe('parseGroupCallFrame', () => {
     expect(parseGroupCallFrame(JSON.stringify({ ...state, since: -1 }))).toBeNull();
     expect(parseGroupCallFrame(JSON.stringify({ ...state, since: 1.5 }))).toBeNull();
     expect(parseGroupCallFrame(JSON.stringify({ ...state, muted: undefined }))).toBeNull();
+    expect(parseGroupCallFrame(JSON.stringify({ ...state, away: 'yes' }))).toBeNull();
     expect(parseGroupCallFrame('{"t":"gcall-idle"')).toBeNull();
   });
 });

@@ -33,6 +33,8 @@ export const GroupCallFrameSchema = v.variant('t', [
     muted: v.boolean(),
     camera: v.boolean(),
     screen: v.boolean(),
+    /** The sender's app is in the background (an iPhone's Home Screen app stops the microphone); absent from older apps. */
+    away: v.optional(v.boolean()),
   }),
 ]);
 

@@ -83,6 +83,8 @@ export interface Participant {
   muted: boolean;
   camera: boolean;
   screen: boolean;
+  /** Their app is in the background: their microphone may be paused. */
+  away: boolean;
   /** What arrives from them: a new stream whenever its tracks change. */
   stream: MediaStream;
   /** Their connection dropped and is being made again. */
@@ -96,6 +98,7 @@ interface MemberState {
   muted: boolean;
   camera: boolean;
   screen: boolean;
+  away: boolean;
 }
 
 /** The room's call as this device sees it: ringing here, or joined. */
@@ -268,6 +271,12 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     return true;
   }
 
+  /** The page was hidden or shown again, in the call: see OwnMedia.setAway. */
+  async setAway(away: boolean): Promise<void> {
+    const call = this.#current;
+    if (call?.phase === 'joined') await call.setAway(away);
+  }
+
   setMuted(muted: boolean): void {
     this.#current?.setMuted(muted);
   }
@@ -304,7 +313,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         return;
       case 'gcall-state':
         if (frame.in) {
-          this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen });
+          this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen, away: frame.away === true });
           this.#ringing.delete(device);
         }
         else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
@@ -473,6 +482,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       muted: call.muted,
       camera: call.cameraOn,
       screen: call.screen,
+      away: call.away,
     });
   }
 
@@ -518,7 +528,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     for (const [device, state] of wanted) {
       let participant = call.participant(device);
       if (!participant) {
-        participant = { device, muted: state.muted, camera: state.camera, screen: state.screen, stream: new MediaStream(), reconnecting: false };
+        participant = { device, muted: state.muted, camera: state.camera, screen: state.screen, away: state.away, stream: new MediaStream(), reconnecting: false };
         call.participants = [...call.participants, participant];
         if (!call.answered) {
           call.answered = true;
@@ -528,7 +538,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         if (this.#transport.link(device)) this.#attach(call, device, this.#creates(device));
         else this.#transport.want(device);
       }
-      Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen });
+      Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen, away: state.away });
       // Someone who muted is not speaking: the highlight waits for the next one heard.
       if (state.muted && call.speaker === device) call.speaker = null;
     }

@@ -425,6 +425,7 @@ export class WhApp extends LitElement {
   readonly #onVisibility = () => {
     void this.#syncActive();
     void this.#app?.session?.calls.setAway(document.visibilityState === 'hidden');
+    void this.#app?.session?.groupCalls.setAway(document.visibilityState === 'hidden');
     // The system drops a wake lock when the page is hidden; take it again on return.
     this.#wakeLock = null;
     void this.#keepAwake();

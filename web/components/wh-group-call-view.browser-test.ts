@@ -29,7 +29,7 @@ describe('wh-group-call-view when playing is refused (emulated)', () => {
       call.joinedAt = Date.now();
       call.answered = true;
       const stream = new MediaStream([document.createElement('canvas').captureStream().getVideoTracks()[0]!]);
-      call.participants = [{ device: 'B'.repeat(64), muted: false, camera: true, screen: false, stream, reconnecting: false }];
+      call.participants = [{ device: 'B'.repeat(64), muted: false, camera: true, screen: false, away: false, stream, reconnecting: false }];
       const service = Object.assign(new EventTarget(), { leave: async () => undefined }) as unknown as GroupCallService;
       await fixture<WhGroupCallView>(html`<wh-group-call-view .call=${call} .service=${service} .names=${() => 'Bob'} selfName="Alice" .links=${() => null}></wh-group-call-view>`);
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -41,5 +41,16 @@ describe('wh-group-call-view when playing is refused (emulated)', () => {
     } finally {
       HTMLMediaElement.prototype.play = play;
     }
+  });
+
+  it('shows a participant whose app is in the background, on their tile', async () => {
+    const call = new GroupCall('g'.repeat(16), 'joined', null, idle);
+    call.joinedAt = Date.now();
+    call.answered = true;
+    call.participants = [{ device: 'B'.repeat(64), muted: false, camera: false, screen: false, away: true, stream: new MediaStream(), reconnecting: false }];
+    const service = Object.assign(new EventTarget(), { leave: async () => undefined }) as unknown as GroupCallService;
+    await fixture<WhGroupCallView>(html`<wh-group-call-view .call=${call} .service=${service} .names=${() => 'Bob'} selfName="Alice" .links=${() => null}></wh-group-call-view>`);
+    const tiles = await read('listitem');
+    expect(tiles.join(' ')).to.contain('Bob · in the background');
   });
 });

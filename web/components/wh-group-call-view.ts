@@ -19,6 +19,7 @@ interface Tile {
   muted: boolean;
   camera: boolean;
   screen: boolean;
+  away: boolean;
   reconnecting: boolean;
   self: boolean;
 }
@@ -269,10 +270,11 @@ export class WhGroupCallView extends LitElement {
       muted: p.muted,
       camera: p.camera,
       screen: p.screen,
+      away: p.away,
       reconnecting: p.reconnecting,
       self: false,
     }));
-    const self: Tile = { key: 'self', name: 'You', stream: call.local, muted: call.muted, camera: call.cameraOn || call.screen, screen: call.screen, reconnecting: false, self: true };
+    const self: Tile = { key: 'self', name: 'You', stream: call.local, muted: call.muted, camera: call.cameraOn || call.screen, screen: call.screen, away: false, reconnecting: false, self: true };
     return [...others, self];
   }
 
@@ -280,7 +282,7 @@ export class WhGroupCallView extends LitElement {
     // A remote video shows once frames of its stream came, and while its track lives (a dropped connection ends it).
     const hasLiveVideo = !!tile.stream?.getVideoTracks().some((track) => track.readyState === 'live');
     const showVideo = tile.camera && hasLiveVideo && (tile.self || (!tile.reconnecting && this.#playing.has(tile.stream!.id)));
-    const states = [speaking ? 'speaking' : '', tile.muted ? 'muted' : '', tile.camera ? '' : 'camera off', tile.screen ? 'sharing their screen' : '', tile.reconnecting ? 'reconnecting' : ''].filter(Boolean);
+    const states = [speaking ? 'speaking' : '', tile.muted ? 'muted' : '', tile.camera ? '' : 'camera off', tile.screen ? 'sharing their screen' : '', tile.away ? 'Whisper in the background, microphone may be paused' : '', tile.reconnecting ? 'reconnecting' : ''].filter(Boolean);
     return html`<div class="tile ${main ? 'main' : ''} ${speaking ? 'speaking' : ''}" role="listitem" aria-label=${[tile.name, ...states].join(', ')}>
       ${showVideo ? nothing : html`<div class="avatar" aria-hidden="true">${initial(tile.self ? this.selfName || tile.name : tile.name)}</div>`}
       <video
@@ -298,7 +300,7 @@ export class WhGroupCallView extends LitElement {
       ></video>
       <span class="caption">
         ${tile.muted ? micOffIcon : nothing}
-        <span>${tile.name}${tile.reconnecting ? ' · reconnecting…' : tile.screen && !tile.self ? ' · screen' : ''}</span>
+        <span>${tile.name}${tile.reconnecting ? ' · reconnecting…' : tile.away ? ' · in the background' : tile.screen && !tile.self ? ' · screen' : ''}</span>
       </span>
       ${tile.self
         ? nothing
