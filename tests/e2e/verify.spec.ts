@@ -1,7 +1,7 @@
 /**
  * Verified contacts: safety numbers compared by scanning each other's QR code through a camera (Chromium's
  * fake camera, fed the other page's code), a verified contact who comes back with a new key, and a signal
- * server in the middle.
+ * server in the middle; and, through the same camera, a room joined by scanning its QR code.
  */
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -351,4 +351,20 @@ test('a new key under a name that only looks like a verified contact’s (Cyrill
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, online' })).toBeVisible();
   await alice.page.reload();
   await expect(peopleList(alice).getByRole('button', { name: 'Воb, online, new key, not the Bob you met before' })).toBeVisible();
+});
+
+test('“Join with a link or QR code”: Bob scans the room’s QR code from Alice’s Share dialog (Chromium’s fake camera, fed her screen) and is in the room', async ({ browser, app }) => {
+  const camera = join(cameras, 'bob.y4m');
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(await browserWithCamera(camera), 'Bob', PHONE);
+  people = [alice, bob];
+  const link = await createRoom(alice, app.url);
+  await alice.page.getByRole('button', { name: 'Share' }).click();
+  await showOnCamera(alice.page.getByRole('img', { name: 'QR code of the room link' }), camera);
+  await bob.page.goto(app.url);
+  await bob.page.getByRole('textbox', { name: 'Your name' }).fill('Bob');
+  await bob.page.getByRole('button', { name: 'Join' }).click();
+  await bob.page.getByRole('form', { name: 'Join with a link or QR code' }).getByRole('button', { name: 'Scan QR code' }).click();
+  await expect(bob.page).toHaveURL(link);
+  await expect(peopleList(bob).getByRole('button', { name: 'Alice, online' })).toBeVisible();
 });
