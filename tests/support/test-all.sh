@@ -34,27 +34,8 @@ stage() {
 stage "typecheck" npm run --silent typecheck
 stage "build (app and server)" npm run --silent build
 stage "system packages" bash tests/support/system-deps.sh chromium firefox-esr WebKitWebDriver xvfb-run xauth gdb turnserver caddy redis-server docker-compose nft openssl dbus-daemon notify-send
-# Both runtimes at once: their suites wait on real processes and timers more than they compute (side by side
-# they took 85 s here, one after the other 103 s). Each one's output is printed whole once both are done.
-side_by_side() {
-  local dir
-  dir=$(mktemp -d)
-  vitest run >"$dir/node20" 2>&1 &
-  local node20=$!
-  npm run --silent test:node22 >"$dir/node22" 2>&1 &
-  local node22=$!
-  wait "$node20"
-  local code20=$?
-  wait "$node22"
-  local code22=$?
-  echo "== unit, server, deploy on Node 20 (exit $code20)"
-  cat "$dir/node20"
-  echo "== server, deploy on Node 22 (exit $code22)"
-  cat "$dir/node22"
-  rm -rf "$dir"
-  [ "$code20" -eq 0 ] && [ "$code22" -eq 0 ]
-}
-stage "unit, server, deploy (Node 20 and 22)" side_by_side
+stage "unit, server, deploy (Node 20)" vitest run
+stage "server, deploy (Node 22)" npm run --silent test:node22
 stage "components (Chromium)" npm run --silent test:components
 stage "browser suites (Playwright)" npm run --silent test:browser
 report
