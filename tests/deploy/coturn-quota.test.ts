@@ -7,6 +7,7 @@
  * (turn-allocation.ts), held open until the end.
  */
 import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,8 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
    * while, and a new socket given the same port with another credential would be refused 437.
    */
   const refused: Allocation[] = [];
+  /** Client ports coturn still remembers for a credential, held so that no later socket of this suite gets one. */
+  const ports: Socket[] = [];
 
   beforeAll(async () => {
     [userQuota, totalQuota, maxBps, bpsCapacity] = await Promise.all([confNumber('user-quota'), confNumber('total-quota'), confNumber('max-bps'), confNumber('bps-capacity')]);
@@ -50,6 +53,7 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
   });
   afterAll(async () => {
     for (const allocation of [...held.splice(0), ...refused.splice(0)]) allocation.close();
+    for (const socket of ports.splice(0)) socket.close();
     await coturn?.stop();
   });
 
@@ -83,6 +87,9 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     expect(await first.refresh(0)).toBeNull();
     first.close();
     await expect(allocate(coturn.host, coturn.port, ...credential(), first.localPort)).rejects.toThrow('expected a 401 challenge, got 437');
+    // That port stays this suite's until it ends: coturn still takes it for the first credential's client, and a
+    // later test's socket that the kernel gave it would be refused 437 too (a fresh-clone run failed so).
+    ports.push(await holdPort(coturn.host, first.localPort));
   });
 
     it('grants one credential user-quota allocations at once and refuses it the next (486), while another credential still gets one', async () => {
@@ -137,3 +144,12 @@ describe('coturn’s quotas and bandwidth caps, from turnserver.conf', () => {
     expect([fallback('min-port', 'TURN_MIN_PORT'), fallback('max-port', 'TURN_MAX_PORT')]).toEqual([setting('TURN_MIN_PORT'), setting('TURN_MAX_PORT')]);
   });
 });
+
+/** A UDP socket bound to `port` on `host`, which keeps the kernel from giving that port to another socket. */
+function holdPort(host: string, port: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => resolve(socket));
+  });
+}
