@@ -57,6 +57,19 @@ function asWebKitPerson<T>(name: string, steps: (person: WebKitPerson) => Promis
   return withReplacement(test.info(), open, steps);
 }
 
+/** The person gives their name where the app asks, and is on the home view. */
+async function nameAs(person: WebKitPerson): Promise<void> {
+  await person.fill('textbox', 'Your name', person.name);
+  await person.click('button', 'Join');
+  await person.find('button', 'New room');
+}
+
+/** The person opens the app at `front` for the first time, gives their name, and is on the home view. */
+async function homeAs(person: WebKitPerson, front: string): Promise<void> {
+  await person.goto(front);
+  await nameAs(person);
+}
+
 /** How wide the page is laid out, against the width of the window. */
 function widths(person: WebKitPerson) {
   return person.run<{ scroll: number; client: number; window: number }>(
@@ -97,9 +110,7 @@ test('WebKit: without WebRTC, the name, home and room screens say what works and
         'Here you can open rooms, see who is in them and read the history kept on this device, but not send anything. ' +
         'To talk with people, open Whisper in a current Chrome, Firefox, Safari or Edge.',
     );
-    await bob.fill('textbox', 'Your name', 'Bob');
-    await bob.click('button', 'Join');
-    await bob.find('button', 'New room');
+    await nameAs(bob);
     const onHome = await bob.find('region', NOTICE);
     expect((await box(bob, onHome)).top).toBeGreaterThanOrEqual(0);
 
@@ -115,10 +126,7 @@ test('WebKit: without WebRTC, the name, home and room screens say what works and
 
 test('WebKit: started at its start address after a tap on a call’s notification (the room the worker writes down, written by the test as the worker writes it), the app goes to that room, once', async ({ front }) => {
   await asWebKitPerson('Bob', async (bob) => {
-    await bob.goto(front);
-    await bob.fill('textbox', 'Your name', 'Bob');
-    await bob.click('button', 'Join');
-    await bob.find('button', 'New room');
+    await homeAs(bob, front);
     const room = 'Zm9vYmFyYmF6cXV4MTIzNA';
     await bob.run(
       `const request = indexedDB.open('whisper');
@@ -143,10 +151,7 @@ test('WebKit told it is an iPhone’s Safari (its user agent): the guide says th
   await asWebKitPerson(
     'Bob',
     async (bob) => {
-      await bob.goto(front);
-      await bob.fill('textbox', 'Your name', 'Bob');
-      await bob.click('button', 'Join');
-      await bob.find('button', 'New room');
+      await homeAs(bob, front);
       const guide = await bob.find('region', 'Add Whisper to your Home Screen');
       await bob.waitForText(guide, /It starts afresh there, as a new device with an empty history/);
       // WebKit's answer decides: a notice exactly where it says the data is not kept (this WebKitGTK has no
@@ -241,10 +246,7 @@ test('WebKit: at 390 × 844 the home screen and the room fit the width, the expl
   await asWebKitPerson(
     'Bob',
     async (bob) => {
-      await bob.goto(front);
-      await bob.fill('textbox', 'Your name', 'Bob');
-      await bob.click('button', 'Join');
-      await bob.find('button', 'New room');
+      await homeAs(bob, front);
       await bob.openWindow(front, 390, 844);
       expect(await bob.run('return [innerWidth, innerHeight];')).toEqual([390, 844]);
 

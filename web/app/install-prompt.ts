@@ -27,6 +27,11 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
   /** Read from the settings once they are open; hidden until then. */
   #guideDismissed = true;
   #dataAtRisk = false;
+  /**
+   * Which guide Safari needs, read once from the browser: an iPhone's or iPad's (Share, then Add to Home Screen),
+   * or a Mac's (File, then Add to Dock, from Safari 17); null for browsers with their own prompt.
+   */
+  readonly guideFor: 'home-screen' | 'dock' | null = safariGuide();
   #settings: SettingsStore | null = null;
 
   /** Listens from the page's start: the browser may offer installing before the app has opened its storage. */
@@ -72,16 +77,6 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
     return !this.#installed && !this.#guideDismissed && this.guideFor !== null;
   }
 
-  /**
-   * Which guide Safari needs: an iPhone's or iPad's (Share, then Add to Home Screen), or a Mac's (File, then Add
-   * to Dock, from Safari 17); null for browsers with their own prompt, and for the installed app.
-   */
-  get guideFor(): 'home-screen' | 'dock' | null {
-    if (needsHomeScreen()) return 'home-screen';
-    const agent = navigator.userAgent;
-    const macSafari = agent.includes('Macintosh') && /Version\/(\d+)[\d.]* Safari\//.test(agent) && !/Chrome|Chromium|Edg|Firefox|OPR/.test(agent);
-    return macSafari && Number(/Version\/(\d+)/.exec(agent)![1]) >= 17 && !this.#installed ? 'dock' : null;
-  }
 
   /** Shows the browser's install prompt (from a click); the offer can be used once. */
   async install(): Promise<void> {
@@ -108,4 +103,11 @@ export class InstallPrompt extends TypedEventTarget<InstallPromptEventMap> {
   #changed(): void {
     this.emit('wh-install-change', undefined);
   }
+}
+
+function safariGuide(): 'home-screen' | 'dock' | null {
+  if (needsHomeScreen()) return 'home-screen';
+  const agent = navigator.userAgent;
+  const macSafari = agent.includes('Macintosh') && !/Chrome|Chromium|Edg|Firefox|OPR/.test(agent) ? /Version\/(\d+)[\d.]* Safari\//.exec(agent) : null;
+  return macSafari && Number(macSafari[1]) >= 17 ? 'dock' : null;
 }

@@ -37,8 +37,10 @@ export async function recordPendingRoute(db: WhisperDatabase, url: string, origi
 /** The app at start: the room a tap just meant to open, once (gone after this, used or not). */
 export async function takePendingRoute(db: WhisperDatabase, now = Date.now()): Promise<RoomId | null> {
   const tx = db.transaction('settings', 'readwrite');
-  const stored = v.safeParse(PendingRouteSchema, await tx.store.get(KEY));
-  await tx.store.delete(KEY);
+  const raw: unknown = await tx.store.get(KEY);
+  const stored = v.safeParse(PendingRouteSchema, raw);
+  // Nearly every start finds nothing: it writes nothing either.
+  if (raw !== undefined) await tx.store.delete(KEY);
   await tx.done;
   return stored.success && now < stored.output.until ? stored.output.room : null;
 }

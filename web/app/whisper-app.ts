@@ -14,7 +14,6 @@ import { MessageStore } from '../storage/message-store.js';
 import { SettingsStore } from '../storage/settings-store.js';
 import { SharedInbox } from '../storage/shared-inbox.js';
 import { takePendingRoute } from './pending-route.js';
-import { roomFromPath } from './room-link.js';
 
 const RECENT_ROOMS = 8;
 
@@ -42,11 +41,6 @@ export class WhisperApp {
   /** A new room id: 16 random bytes (128 bits), URL-safe. */
   static newRoomId(): RoomId {
     return randomId(ROOM_ID_RANDOM_BYTES);
-  }
-
-  /** The room a path such as /r/<room> names, or null. */
-  static roomFromPath(path: string): RoomId | null {
-    return roomFromPath(path);
   }
 
   /** The room a notification's tap meant to open, if the app was started by it (pending-route.ts); once. */

@@ -164,8 +164,9 @@ export class OwnMedia {
     this.away = away;
     this.#host.changed(this, true);
     if (away || !this.local) return;
-    const microphone = this.local.getAudioTracks()[0];
-    if (microphone?.readyState === 'ended') {
+    const microphoneEnded = this.local.getAudioTracks()[0]?.readyState === 'ended';
+    const cameraEnded = this.video && this.cameraOn && !this.screen && this.cameraTrack?.readyState === 'ended';
+    if (microphoneEnded) {
       try {
         const fresh = await openMicrophone();
         if (!this.#host.isCurrent(this) || this.away) return fresh.stop();
@@ -176,7 +177,7 @@ export class OwnMedia {
         this.#problem(error, 'microphone');
       }
     }
-    if (this.video && this.cameraOn && !this.screen && this.cameraTrack?.readyState === 'ended') {
+    if (cameraEnded) {
       try {
         const track = await openCamera(this.facing);
         if (!this.#host.isCurrent(this) || this.away) return track.stop();
@@ -186,7 +187,8 @@ export class OwnMedia {
         this.#problem(error, 'camera');
       }
     }
-    this.#host.changed(this, true);
+    // What was opened again (or could not be) is told too.
+    if (microphoneEnded || cameraEnded) this.#host.changed(this, true);
   }
 
   /** The call ended: the camera and microphone are released. */

@@ -1,6 +1,6 @@
 /**
  * The buttons over this device's own media that every call screen has (one to one, and the room's call),
- * each named for what it will do.
+ * each named for what it will do; and how a call screen plays what arrives.
  */
 import { html, nothing } from 'lit';
 import type { OwnMedia } from '../calls/own-media.js';
@@ -63,4 +63,15 @@ export async function showConnectionStats(link: PeerLink | null, name: string): 
   panel.name = name;
   document.body.append(panel);
   void panel.show();
+}
+
+/**
+ * Plays a call's video (and its sound); true when it played, false when the browser refused it until a tap
+ * (Safari where this side captures nothing), null when it failed otherwise.
+ */
+export function playCallMedia(video: HTMLMediaElement): Promise<boolean | null> {
+  return video.play().then(
+    () => true,
+    (error: unknown) => (error instanceof DOMException && error.name === 'NotAllowedError' ? false : null),
+  );
 }

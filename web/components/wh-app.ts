@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { registerSW } from 'virtual:pwa-register';
 import { InstallPrompt } from '../app/install-prompt.js';
+import { roomFromPath } from '../app/room-link.js';
 import { primeWakeLock } from '../app/wake-lock.js';
 import { WhisperApp } from '../app/whisper-app.js';
 import { hasWebRTC } from '../peers/webrtc-support.js';
@@ -289,7 +290,7 @@ export class WhApp extends LitElement {
     // Started by a tap on a notification at the start address instead of the room it named (an iPhone's Home
     // Screen app does that): go to that room, where its call rings.
     const tapped = await this.#app.takePendingRoute();
-    if (tapped && !WhisperApp.roomFromPath(location.pathname)) history.replaceState(null, '', `/r/${tapped}`);
+    if (tapped && !roomFromPath(location.pathname)) history.replaceState(null, '', `/r/${tapped}`);
     await this.#route();
   }
 
@@ -303,7 +304,7 @@ export class WhApp extends LitElement {
       this.phase = { kind: 'name' };
       return;
     }
-    const room = WhisperApp.roomFromPath(location.pathname);
+    const room = roomFromPath(location.pathname);
     if (!room) {
       app.leaveRoom();
       this.selected = null;

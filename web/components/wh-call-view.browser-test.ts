@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { Call, type CallService } from '../calls/call-service.js';
 import type { OwnMediaHost } from '../calls/own-media.js';
 import type { WhCallView } from './wh-call-view.js';
+import { whilePlayRefused } from './refused-play.test-support.js';
 import './wh-call-view.js';
 
 declare const describe: (title: string, body: () => void) => void;
@@ -85,12 +86,7 @@ describe('wh-call-view', () => {
 
 describe('wh-call-view when the browser refuses media (as Safari does: emulated by refusing play() and picture in picture)', () => {
   it('says "Tap to hear and see" when playing is refused, and plays inside that tap', async () => {
-    const play = HTMLMediaElement.prototype.play;
-    let allowed = false;
-    HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
-      return allowed ? Promise.resolve() : Promise.reject(new DOMException('play() needs a user gesture', 'NotAllowedError'));
-    };
-    try {
+    await whilePlayRefused(async (allow) => {
       const call = new Call('c'.repeat(16), 'device', 'in', true, 'active', idle);
       call.answeredAt = Date.now();
       call.remote = new MediaStream([document.createElement('canvas').captureStream().getVideoTracks()[0]!]);
@@ -98,13 +94,11 @@ describe('wh-call-view when the browser refuses media (as Safari does: emulated 
       await view.updateComplete;
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(await read('button', 'Tap to hear and see Alice')).to.have.length(1);
-      allowed = true;
+      allow();
       await click('button', 'Tap to hear and see Alice');
       await new Promise((resolve) => setTimeout(resolve, 0));
       expect(await read('button', 'Tap to hear and see Alice')).to.deep.equal([]);
-    } finally {
-      HTMLMediaElement.prototype.play = play;
-    }
+    });
   });
 
   it('says so when picture in picture is refused, and hides its button', async () => {

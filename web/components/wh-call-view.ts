@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
 import type { PeerLink } from '../peers/peer-link.js';
-import { cameraButton, muteButton, showConnectionStats, videoSourceButtons } from './call-controls.js';
+import { cameraButton, muteButton, playCallMedia, showConnectionStats, videoSourceButtons } from './call-controls.js';
 import { chatIcon, hangUpIcon, pipIcon, statsIcon } from './icons.js';
 import { callScreenStyles, callViewStyles } from './call.styles.js';
 import { controlStyles } from './shared.styles.js';
@@ -271,13 +271,9 @@ export class WhCallView extends LitElement {
     const video = this.#remoteVideo;
     this.remotePlaying = !!video && video.videoWidth > 0 && !video.paused;
     if (video?.paused && video.srcObject) {
-      void video.play().then(
-        () => (this.playRefused = false),
-        (error: unknown) => {
-          // Refused until the person taps (no capture of ours running: Safari allows sound then only after a tap).
-          if (error instanceof DOMException && error.name === 'NotAllowedError') this.playRefused = true;
-        },
-      );
+      void playCallMedia(video).then((played) => {
+        if (played !== null) this.playRefused = !played;
+      });
     }
   }
 

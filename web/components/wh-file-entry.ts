@@ -43,9 +43,9 @@ export class WhFileEntry extends LitElement {
     `,
   ];
 
-  #shareSave: Promise<(() => Promise<void>) | null> | null = null;
   /** Save through the share sheet, ready before the tap (an iPhone's Home Screen app); null elsewhere. */
   #share: (() => Promise<void>) | null = null;
+  #sharePrepared = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -67,9 +67,9 @@ export class WhFileEntry extends LitElement {
     const transfer = this.service.get(this.transferId);
     // An iPhone's Home Screen app has no downloads: Save goes through the share sheet, inside the tap, with the
     // file read before it (save-by-share.ts, loaded only there).
-    if ((navigator as { standalone?: boolean }).standalone === true && transfer?.direction === 'in' && transfer.state === 'complete' && !this.#shareSave) {
-      this.#shareSave = import('./save-by-share.js').then(async ({ prepareShare }) => prepareShare(transfer.name, transfer.type, await this.service.file(transfer.id)));
-      void this.#shareSave.then((share) => (this.#share = share));
+    if ((navigator as { standalone?: boolean }).standalone === true && transfer?.direction === 'in' && transfer.state === 'complete' && !this.#sharePrepared) {
+      this.#sharePrepared = true;
+      void import('./save-by-share.js').then(async ({ prepareShare }) => (this.#share = prepareShare(transfer.name, transfer.type, await this.service.file(transfer.id))));
     }
     if (transfer?.direction === 'in' && transfer.state === 'complete' && !transfer.reason && !this.previewUrl && /^(image|audio|video)\//.test(transfer.type)) {
       void this.service.file(transfer.id).then((blob) => {

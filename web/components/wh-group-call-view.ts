@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { formatDuration } from '../calls/call-service.js';
 import type { GroupCall, GroupCallService, Participant } from '../calls/group-call.js';
 import type { PeerLink } from '../peers/peer-link.js';
-import { cameraButton, muteButton, showConnectionStats, videoSourceButtons } from './call-controls.js';
+import { cameraButton, muteButton, playCallMedia, showConnectionStats, videoSourceButtons } from './call-controls.js';
 import { callScreenStyles, callViewStyles } from './call.styles.js';
 import { chatIcon, hangUpIcon, micOffIcon, statsIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
@@ -336,12 +336,9 @@ export class WhGroupCallView extends LitElement {
 
   /** Plays a video; a refusal until the person taps is said (the button plays them all inside the tap). */
   #play(video: HTMLVideoElement): void {
-    void video.play().then(
-      () => undefined,
-      (error: unknown) => {
-        if (error instanceof DOMException && error.name === 'NotAllowedError') this.playRefused = true;
-      },
-    );
+    void playCallMedia(video).then((played) => {
+      if (played === false) this.playRefused = true;
+    });
   }
 
   #playAll(): void {

@@ -1,7 +1,6 @@
 /**
  * In Safari in a tab (not the installed app): the "Add to Home Screen" guide on an iPhone or iPad, "Add to Dock"
- * on a Mac, until dismissed, and,
- * where Safari says it may delete Whisper's data (`persisted()` false: after 7 days without a visit, it does), a
+ * on a Mac, until dismissed, and, where Safari says it may delete Whisper's data (`persisted()` false: after 7 days without a visit, it does), a
  * notice that says so and how to keep it. Loaded only in Safari (wh-install.ts).
  */
 import { LitElement, css, html, nothing } from 'lit';
@@ -62,21 +61,15 @@ export class WhIosGuide extends LitElement {
           </p>
         </section>`
       : nothing}
-    ${prompt.showsGuide && dock
-      ? html`<section aria-label="Add Whisper to your Dock">
+    ${prompt.showsGuide
+      ? html`<section aria-label=${dock ? 'Add Whisper to your Dock' : 'Add Whisper to your Home Screen'}>
           <p>
-            To install Whisper, choose <strong>File</strong>, then <strong>Add to Dock</strong>. It opens in a window of its own and starts afresh there, as a
-            new device with an empty history: join your rooms again with “Join with a link or QR code”.
-          </p>
-          <button @click=${() => void prompt.dismissGuide()}>Got it</button>
-        </section>`
-      : nothing}
-    ${prompt.showsGuide && !dock
-      ? html`<section aria-label="Add Whisper to your Home Screen">
-          <p>
-            To install Whisper, tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>. Calls ring only in Whisper opened from the Home Screen.
-            It starts afresh there, as a new device with an empty history: join your rooms again with “Join with a link or QR code” (links open Safari, not
-            the app).
+            ${dock
+              ? html`To install Whisper, choose <strong>File</strong>, then <strong>Add to Dock</strong>. It opens in a window of its own and starts afresh
+                  there, as a new device with an empty history: join your rooms again with “Join with a link or QR code”.`
+              : html`To install Whisper, tap <strong>Share</strong>, then <strong>Add to Home Screen</strong>. Calls ring only in Whisper opened from the Home
+                  Screen. It starts afresh there, as a new device with an empty history: join your rooms again with “Join with a link or QR code” (links
+                  open Safari, not the app).`}
           </p>
           <button @click=${() => void prompt.dismissGuide()}>Got it</button>
         </section>`

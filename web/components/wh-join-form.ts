@@ -107,17 +107,10 @@ export class WhJoinForm extends LitElement {
     await this.updateComplete;
     const { CodeScanner } = await import('../identity/code-scanner.js');
     const scanner = (this.#scanner = new CodeScanner(this.renderRoot.querySelector('video')!));
-    let text: string | null;
-    try {
-      text = await scanner.scan();
-    } catch (error) {
-      this.scanning = false;
-      const denied = error instanceof DOMException && error.name === 'NotAllowedError';
-      this.problem = denied ? 'Whisper may not use the camera. Allow it in the settings, or paste the link.' : 'No camera could be opened. Paste the link instead.';
-      return;
-    }
+    const read = await scanner.read();
     this.scanning = false;
-    if (text !== null) this.#join(text);
+    if ('camera' in read) this.problem = read.camera === 'denied' ? 'Whisper may not use the camera. Allow it in the settings, or paste the link.' : 'No camera could be opened. Paste the link instead.';
+    else if (read.text !== null) this.#join(read.text);
   }
 
   #stopScan(): void {

@@ -155,19 +155,16 @@ export class WhVerifyDialog extends LitElement {
     this.scanning = true;
     await this.updateComplete;
     const scanner = (this.#scanner = new CodeScanner(this.renderRoot.querySelector('video')!));
-    let text: string | null;
-    try {
-      text = await scanner.scan();
-    } catch (error) {
-      this.scanning = false;
-      const denied = error instanceof DOMException && error.name === 'NotAllowedError';
+    const read = await scanner.read();
+    this.scanning = false;
+    if ('camera' in read) {
       this.outcome = {
         kind: 'camera',
-        text: denied ? 'Whisper may not use the camera. Allow it in the browser’s site settings, or compare the numbers by reading them aloud.' : 'No camera could be opened. Compare the numbers by reading them aloud.',
+        text: read.camera === 'denied' ? 'Whisper may not use the camera. Allow it in the browser’s site settings, or compare the numbers by reading them aloud.' : 'No camera could be opened. Compare the numbers by reading them aloud.',
       };
       return;
     }
-    this.scanning = false;
+    const text = read.text;
     if (text === null) return;
     const theirs = parseSafetyCode(text);
     if (theirs === null) {

@@ -31,6 +31,15 @@ export class CodeScanner {
     this.#video = video;
   }
 
+  /** As `scan`, with a camera that cannot be opened answered instead of thrown: refused ('denied'), or none ('unavailable'). */
+  async read(): Promise<{ text: string | null } | { camera: 'denied' | 'unavailable' }> {
+    try {
+      return { text: await this.scan() };
+    } catch (error) {
+      return { camera: error instanceof DOMException && error.name === 'NotAllowedError' ? 'denied' : 'unavailable' };
+    }
+  }
+
   /**
    * Opens the camera (the one facing away where there are two) and resolves with the text of the first QR
    * code read, or null when stopped first. Rejects when the camera cannot be opened.
