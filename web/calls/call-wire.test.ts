@@ -8,6 +8,8 @@ describe('parseCallFrame', () => {
     expect(parseCallFrame(JSON.stringify({ t: 'call-invite', call: id, video: true }))).toEqual({ t: 'call-invite', call: id, video: true });
     expect(parseCallFrame(JSON.stringify({ t: 'call-decline', call: id, reason: 'busy' }))?.t).toBe('call-decline');
     expect(parseCallFrame(JSON.stringify({ t: 'call-media', call: id, muted: true, camera: false, screen: false }))?.t).toBe('call-media');
+    // An app in the background says so; an older app says nothing of it.
+    expect(parseCallFrame(JSON.stringify({ t: 'call-media', call: id, muted: false, camera: true, screen: false, away: true }))).toEqual({ t: 'call-media', call: id, muted: false, camera: true, screen: false, away: true });
   });
 
   it('leaves chat frames alone and refuses malformed call frames', () => {
@@ -15,6 +17,7 @@ describe('parseCallFrame', () => {
     expect(parseCallFrame(JSON.stringify({ t: 'call-invite', call: 'short', video: true }))).toBeNull();
     expect(parseCallFrame(JSON.stringify({ t: 'call-invite', call: id, video: 'yes' }))).toBeNull();
     expect(parseCallFrame(JSON.stringify({ t: 'call-decline', call: id, reason: 'because' }))).toBeNull();
+    expect(parseCallFrame(JSON.stringify({ t: 'call-media', call: id, muted: false, camera: true, screen: false, away: 'yes' }))).toBeNull();
     expect(parseCallFrame('{"t":"call-end"')).toBeNull();
   });
 });
