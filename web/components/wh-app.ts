@@ -4,7 +4,7 @@ import { InstallPrompt } from '../app/install-prompt.js';
 import { roomFromPath } from '../app/room-link.js';
 import { primeWakeLock } from '../app/wake-lock.js';
 import { WhisperApp } from '../app/whisper-app.js';
-import { hasWebRTC } from '../peers/webrtc-support.js';
+import { hasWebRTC } from '../identity/webrtc-support.js';
 import type { RoomId } from '../../signal/protocol/messages.js';
 import type { RoomSession } from '../room/room-session.js';
 import { noWebRTC } from './no-webrtc-notice.js';

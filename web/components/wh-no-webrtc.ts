@@ -1,7 +1,7 @@
 import { LitElement, css, html } from 'lit';
 
 /**
- * The explanation a browser without WebRTC gets (see web/peers/webrtc-support.ts):
+ * The explanation a browser without WebRTC gets (see web/identity/webrtc-support.ts):
  * what still works here (rooms, who is in them, the history on this device),
  * what does not (messages, files and calls), and which browsers can. A region
  * named by its heading, so that it is found, and read, as one notice.

@@ -4,7 +4,7 @@
  * announcement and DTLS proves it (device-proof.ts), so history follows a
  * person across reloads and reconnects, and a changed key can be noticed.
  */
-import { hasWebRTC } from '../peers/webrtc-support.js';
+import { hasWebRTC } from './webrtc-support.js';
 import type { WhisperDatabase } from '../storage/database.js';
 
 export interface DeviceIdentity {
