@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callText, formatDuration } from './call-service.js';
+import { callText } from './call-service.js';
 
 describe('call history words', () => {
   it('says how each call went, from each side', () => {
@@ -9,11 +9,5 @@ describe('call history words', () => {
     expect(callText('missed', false, true)).toBe('Missed call');
     expect(callText('declined', true, false)).toBe('Declined call');
     expect(callText('declined', false, false)).toBe('Call declined');
-  });
-
-  it('writes durations as m:ss, and h:mm:ss past an hour', () => {
-    expect(formatDuration(0)).toBe('0:00');
-    expect(formatDuration(65_400)).toBe('1:05');
-    expect(formatDuration(3_725_000)).toBe('1:02:05');
   });
 });

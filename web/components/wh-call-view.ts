@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { formatDuration, type Call, type CallService } from '../calls/call-service.js';
+import type { Call, CallService } from '../calls/call-service.js';
+import { formatDuration } from '../format/amounts.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import { cameraButton, muteButton, playCallMedia, showConnectionStats, videoSourceButtons } from './call-controls.js';
 import { chatIcon, hangUpIcon, pipIcon, statsIcon } from './icons.js';

@@ -4,13 +4,12 @@ import { linkify } from '../chat/linkify.js';
 import type { MessageStatus, StoredMessage } from '../storage/database.js';
 import type { Person, RoomSession } from '../room/room-session.js';
 import type { ConnectionSummary } from '../stats/connection-stats.js';
-import { formatDuration } from '../calls/call-service.js';
+import { formatDuration, sharedText } from '../format/amounts.js';
 import { backIcon, boltIcon, phoneIcon, shieldIcon, statsIcon, verifiedIcon, videoIcon } from './icons.js';
 import { ListenController } from './listen-controller.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-composer.js';
 import './wh-file-entry.js';
-import { sharedText } from './wh-home-view.js';
 
 const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
 const STATUS_MARK: Record<MessageStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };

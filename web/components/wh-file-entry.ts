@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { StoredTransfer } from '../storage/database.js';
-import { formatBytes } from '../stats/byte-size.js';
+import { formatBytes, formatTimeLeft } from '../format/amounts.js';
 import type { TransferService } from '../transfer/transfer-service.js';
 import { fileEntryStyles } from './file-entry.styles.js';
 import { controlStyles } from './shared.styles.js';
@@ -115,7 +115,7 @@ export class WhFileEntry extends LitElement {
         return t.reason ?? (t.direction === 'in' ? 'Wants to send you this file.' : 'Waiting for them to accept…');
       case 'active': {
         const { speed, eta } = this.service.progress(t.id);
-        const rate = speed === null ? '' : ` · ${formatBytes(speed)}/s · ${formatDuration(eta)} left`;
+        const rate = speed === null ? '' : ` · ${formatBytes(speed)}/s · ${formatTimeLeft(eta)} left`;
         return `${percent}% · ${formatBytes(done)} of ${formatBytes(t.size)}${rate}`;
       }
       case 'paused':
@@ -177,13 +177,6 @@ export class WhFileEntry extends LitElement {
     });
     input.click();
   }
-}
-
-function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '…';
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
 customElements.define('wh-file-entry', WhFileEntry);

@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { formatDuration } from '../calls/call-service.js';
+import { formatDuration } from '../format/amounts.js';
 import type { GroupCall, GroupCallService, Participant } from '../calls/group-call.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import { cameraButton, muteButton, playCallMedia, showConnectionStats, videoSourceButtons } from './call-controls.js';

@@ -1,5 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { InstallPrompt } from '../app/install-prompt.js';
+import { sharedText } from '../format/amounts.js';
 import { plusIcon } from './icons.js';
 import { controlStyles } from './shared.styles.js';
 import './wh-install.js';
@@ -92,10 +93,6 @@ export class WhHomeView extends LitElement {
         : null}
     `;
   }
-}
-
-export function sharedText(count: number): string {
-  return count === 1 ? '1 shared file' : `${count} shared files`;
 }
 
 customElements.define('wh-home-view', WhHomeView);

@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { StoredTransfer } from '../storage/database.js';
-import { formatBytes } from '../stats/byte-size.js';
+import { formatBytes } from '../format/amounts.js';
 import type { TransferService } from '../transfer/transfer-service.js';
 import { ListenController } from './listen-controller.js';
 import { fileEntryStyles } from './file-entry.styles.js';

@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import type { PeerLink } from '../peers/peer-link.js';
-import { formatBytes } from '../stats/byte-size.js';
+import { formatBytes } from '../format/amounts.js';
 import { formatBitrate, summarize, type ConnectionSummary, type MediaSummary } from '../stats/connection-stats.js';
 import { dialogStyles } from './dialog.styles.js';
 import { closeIcon } from './icons.js';

@@ -19,7 +19,7 @@ import { randomId } from '../identity/random-id.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { roomConversation } from '../chat/room-wire.js';
 import { StorageFullError, isQuotaError, type StoredMessage, type StoredTransfer, type WhisperDatabase } from '../storage/database.js';
-import { formatBytes } from '../stats/byte-size.js';
+import { formatBytes } from '../format/amounts.js';
 import { chunksPer, type ReceiverReply, type ReceiveStore } from './receiver-messages.js';
 import { ChunkReader } from './chunk-reader.js';
 import { TransferReceiver } from './transfer-receiver.js';
