@@ -2,7 +2,7 @@
  * Playwright fixtures: each worker runs its own signal process, serving the
  * built app from dist/ on a free loopback port, and stops it at the end.
  */
-import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Frame, type Page, type Request } from '@playwright/test';
 import { join } from 'node:path';
 import { launchSignal } from '../support/signal-process.js';
 
@@ -58,13 +58,36 @@ function watch(target: Page | BrowserContext): string[] {
   on('response', (response) => {
     if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
   });
-  on('requestfailed', (request) => problems.push(`request failed (${request.failure()?.errorText ?? 'no answer'}): ${request.method()} ${request.url()}`));
+  // A request the page's own navigation cut (a reload, a goto: the document that asked for it is gone, as the
+  // favicon a reload cancels) is no failure; one aborted while its document stayed (the app's own abort) is.
+  const navigations = new WeakMap<Frame, number>();
+  const issuedAt = new WeakMap<Request, number>();
+  on('request', (request) => {
+    const frame = frameOf(request);
+    if (!frame) return;
+    if (request.isNavigationRequest()) navigations.set(frame, (navigations.get(frame) ?? 0) + 1);
+    else issuedAt.set(request, navigations.get(frame) ?? 0);
+  });
+  on('requestfailed', (request) => {
+    const frame = frameOf(request);
+    const cutByNavigation = request.failure()?.errorText === 'net::ERR_ABORTED' && frame !== null && issuedAt.has(request) && issuedAt.get(request) !== navigations.get(frame);
+    if (!cutByNavigation) problems.push(`request failed (${request.failure()?.errorText ?? 'no answer'}): ${request.method()} ${request.url()}`);
+  });
   void target.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (event) => {
       console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
     });
   });
   return problems;
+}
+
+/** The frame a request is for; none for a service worker's own requests. */
+function frameOf(request: Request): Frame | null {
+  try {
+    return request.frame();
+  } catch {
+    return null;
+  }
 }
 
 /** What every page of `context` reports, from each one's first script to its close. */

@@ -1,0 +1,42 @@
+/**
+ * A reactive controller that re-renders its host when one of the given events
+ * fires on a target (a RoomSession, a ChatService...). The target may change
+ * over the host's life; the controller follows it.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+
+export class ListenController implements ReactiveController {
+  #target: EventTarget | null = null;
+  readonly #onEvent = () => this.host.requestUpdate();
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly target: () => EventTarget | null | undefined,
+    private readonly types: readonly string[],
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.#follow();
+  }
+
+  hostUpdate(): void {
+    this.#follow();
+  }
+
+  hostDisconnected(): void {
+    this.#attach(null);
+  }
+
+  #follow(): void {
+    const target = this.target() ?? null;
+    if (target !== this.#target) this.#attach(target);
+  }
+
+  #attach(target: EventTarget | null): void {
+    for (const type of this.types) this.#target?.removeEventListener(type, this.#onEvent);
+    this.#target = target;
+    for (const type of this.types) target?.addEventListener(type, this.#onEvent);
+  }
+}
