@@ -1,1 +1,1 @@
-import './components/wh-app.js';
+import './components/shell/wh-app.js';

@@ -166,7 +166,7 @@ describe('Dockerfile', () => {
       expect(inContext(ignore, source), `${source} is in the build context`).toBe(true);
     }
     for (const path of ['signal/main.ts', 'web/index.html', 'sw/sw.ts', 'package-lock.json']) expect(inContext(ignore, path), path).toBe(true);
-    for (const path of ['.env', 'turn-tls/privkey.pem', 'lan-ca/root.key', '.git/config', 'node_modules/vite/package.json', 'dist/index.html', 'build/signal/main.js', 'tests/e2e/chat.spec.ts', 'signal/config.test.ts', 'web/components/wh-app.browser-test.ts']) {
+    for (const path of ['.env', 'turn-tls/privkey.pem', 'lan-ca/root.key', '.git/config', 'node_modules/vite/package.json', 'dist/index.html', 'build/signal/main.js', 'tests/e2e/chat.spec.ts', 'signal/config.test.ts', 'web/components/shell/wh-app.browser-test.ts']) {
       expect(inContext(ignore, path), path).toBe(false);
     }
   });
