@@ -9,7 +9,6 @@ import { backIcon, boltIcon, phoneIcon, shieldIcon, statsIcon, verifiedIcon, vid
 import { ListenController } from '../shared/listen-controller.js';
 import { controlStyles } from '../shared/shared.styles.js';
 import './wh-composer.js';
-import '../files/wh-file-entry.js';
 
 const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
 const STATUS_MARK: Record<MessageStatus, string> = { queued: '◷', sent: '✓', delivered: '✓✓', read: '✓✓' };
@@ -567,6 +566,8 @@ export class WhChatView extends LitElement {
       </li>`;
     }
     if (message.transfer) {
+      // A file offered, sent or received: its element comes with the first one, not with the first page.
+      void import('../files/wh-file-entry.js');
       return html`<li class="message file ${message.direction}">
         ${this.#author(message)}
         <wh-file-entry .service=${this.session.transfers} .transferId=${message.transfer}></wh-file-entry>
