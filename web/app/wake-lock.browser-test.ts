@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { sendMouse } from '@web/test-runner-commands';
-import { primeWakeLock } from './wake-lock.js';
+import { primeWakeLock, ScreenKeeper } from './wake-lock.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
@@ -56,5 +56,36 @@ describe('screen wake lock (WebKit’s rule, emulated in Chromium)', () => {
     // Later, from an event (a call answered on the other side): granted.
     await navigator.wakeLock.request('screen');
     expect(log.at(-1)).to.equal('granted');
+  });
+});
+
+describe('keeping the screen on while busy', () => {
+  it('takes one lock while busy, lets it go when done, and takes it again after the page was hidden', async () => {
+    const log: string[] = [];
+    Object.defineProperty(navigator, 'wakeLock', {
+      configurable: true,
+      value: { request: async () => (log.push('taken'), { release: async () => void log.push('released') }) },
+    });
+    const screen = new ScreenKeeper();
+    await screen.keep(true);
+    await screen.keep(true);
+    expect(log).to.deep.equal(['taken']);
+    // Hidden, the system let it go: coming back takes one again.
+    screen.dropped();
+    await screen.keep(true);
+    expect(log).to.deep.equal(['taken', 'taken']);
+    await screen.keep(false);
+    await screen.keep(false);
+    expect(log).to.deep.equal(['taken', 'taken', 'released']);
+  });
+
+  it('goes on where the browser refuses, and asks again while still busy', async () => {
+    let asked = 0;
+    Object.defineProperty(navigator, 'wakeLock', { configurable: true, value: { request: async () => (asked++, Promise.reject(new DOMException('no', 'NotAllowedError'))) } });
+    const screen = new ScreenKeeper();
+    await screen.keep(true);
+    await screen.keep(true);
+    await screen.keep(false);
+    expect(asked).to.equal(2);
   });
 });

@@ -27,3 +27,23 @@ export function primeWakeLock(target: EventTarget | null = globalThis.document ?
   };
   for (const type of GESTURES) target.addEventListener(type, prime, { capture: true, passive: true });
 }
+
+/** Keeps a phone's screen on while something needs it (a file moving, a call running), where the browser allows it. */
+export class ScreenKeeper {
+  #lock: WakeLockSentinel | null = null;
+
+  /** The page was hidden: the system let the lock go, and the next `keep` takes one again. */
+  dropped(): void {
+    this.#lock = null;
+  }
+
+  async keep(busy: boolean): Promise<void> {
+    if (busy && !this.#lock && document.visibilityState === 'visible' && 'wakeLock' in navigator) {
+      this.#lock = await navigator.wakeLock.request('screen').catch(() => null);
+    } else if (!busy && this.#lock) {
+      const lock = this.#lock;
+      this.#lock = null;
+      await lock.release().catch(() => undefined);
+    }
+  }
+}

@@ -1,16 +1,17 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, html } from 'lit';
 import { registerSW } from 'virtual:pwa-register';
 import { InstallPrompt } from '../../app/install-prompt.js';
 import { roomFromPath } from '../../app/room-link.js';
-import { primeWakeLock } from '../../app/wake-lock.js';
+import { primeWakeLock, ScreenKeeper } from '../../app/wake-lock.js';
 import { WhisperApp } from '../../app/whisper-app.js';
 import { hasWebRTC } from '../../identity/webrtc-support.js';
 import type { RoomId } from '../../../signal/protocol/messages.js';
 import type { RoomSession } from '../../room/room-session.js';
 import { noWebRTC } from './no-webrtc-notice.js';
-import { controlStyles } from '../shared/shared.styles.js';
+import { appStyles } from './wh-app.styles.js';
 import './wh-home-view.js';
 import '../room/wh-room-view.js';
+import { callLayer, loadCallScreens } from '../calls/call-layer.js';
 import { listenForCallActions } from '../../calls/call-notification.js';
 
 const UPDATE_CHECK_MS = 60 * 60 * 1000;
@@ -61,69 +62,7 @@ export class WhApp extends LitElement {
     primeWakeLock();
   }
 
-  static override styles = [
-    controlStyles,
-    css`
-      :host {
-        display: block;
-        min-height: 100dvh;
-        --wh-call-bar: 3.25rem;
-      }
-      :host([call-bar]) .page {
-        padding-top: var(--wh-call-bar);
-        --wh-page-height: calc(100dvh - var(--wh-call-bar));
-      }
-      .center {
-        display: grid;
-        place-content: center;
-        justify-items: center;
-        gap: 1rem;
-        min-height: 100dvh;
-        padding: 1.5rem;
-        text-align: center;
-      }
-      h1 {
-        margin: 0;
-      }
-      .muted {
-        color: var(--wh-muted);
-        margin: 0;
-      }
-      main.home {
-        display: flex;
-        flex-direction: column;
-        min-height: 100dvh;
-      }
-      main.home wh-home-view {
-        flex: 1;
-        min-height: 0;
-      }
-      main.home wh-no-webrtc {
-        margin: max(1rem, env(safe-area-inset-top)) max(1rem, env(safe-area-inset-right)) 0 max(1rem, env(safe-area-inset-left));
-        align-self: center;
-      }
-      .toast {
-        position: fixed;
-        top: max(0.75rem, env(safe-area-inset-top));
-        left: 50%;
-        transform: translateX(-50%);
-        width: min(calc(100vw - 2rem), 28rem);
-        display: flex;
-        gap: 0.5rem;
-        align-items: center;
-        padding: 0.5rem 0.5rem 0.5rem 1rem;
-        border-radius: var(--wh-radius);
-        background: var(--wh-warning-bg);
-        color: var(--wh-warning-fg);
-        box-shadow: var(--wh-shadow);
-        z-index: 20;
-      }
-      .toast p {
-        flex: 1;
-        margin: 0;
-      }
-    `,
-  ];
+  static override styles = appStyles;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -182,49 +121,12 @@ export class WhApp extends LitElement {
 
   #call() {
     if (this.phase.kind !== 'room') return null;
-    const session = this.phase.session;
-    const group = session.groupCalls.current;
-    if (group?.phase === 'incoming') {
-      return html`<wh-incoming-call
-        .name=${session.person(group.ringer ?? '')?.name ?? ''}
-        .video=${true}
-        room
-        @wh-accept=${() => void session.groupCalls.join()}
-        @wh-decline=${() => session.groupCalls.decline()}
-      ></wh-incoming-call>`;
-    }
-    if (group) {
-      return html`<wh-group-call-view
-        .call=${group}
-        .service=${session.groupCalls}
-        .names=${(device: string) => session.person(device)?.name ?? ''}
-        .links=${(device: string) => session.link(device) ?? null}
-        .selfName=${this.#name}
-        .minimized=${this.callMinimized}
-        @wh-minimize=${() => void this.#showCallChat(session.roomChat.conversation)}
-        @wh-restore=${() => (this.callMinimized = false)}
-      ></wh-group-call-view>`;
-    }
-    const call = session.calls.current;
-    if (!call) return null;
-    const name = session.person(call.device)?.name ?? '';
-    if (call.phase === 'incoming') {
-      return html`<wh-incoming-call
-        .name=${name}
-        .video=${call.video}
-        @wh-accept=${() => void session.calls.accept()}
-        @wh-decline=${() => void session.calls.decline()}
-      ></wh-incoming-call>`;
-    }
-    return html`<wh-call-view
-      .call=${call}
-      .service=${session.calls}
-      .link=${session.link(call.device) ?? null}
-      .name=${name}
-      .minimized=${this.callMinimized}
-      @wh-minimize=${() => void this.#showCallChat(call.device)}
-      @wh-restore=${() => (this.callMinimized = false)}
-    ></wh-call-view>`;
+    return callLayer(this.phase.session, {
+      selfName: this.#name,
+      minimized: this.callMinimized,
+      showChat: (conversation) => void this.#showCallChat(conversation),
+      restore: () => (this.callMinimized = false),
+    });
   }
 
   /** "Chat" in a call: the conversation with that person, the call in a bar above it. */
@@ -428,7 +330,7 @@ export class WhApp extends LitElement {
     void this.#app?.session?.calls.setAway(document.visibilityState === 'hidden');
     void this.#app?.session?.groupCalls.setAway(document.visibilityState === 'hidden');
     // The system drops a wake lock when the page is hidden; take it again on return.
-    this.#wakeLock = null;
+    this.#screen.dropped();
     void this.#keepAwake();
   };
 
@@ -440,7 +342,7 @@ export class WhApp extends LitElement {
     event.returnValue = '';
   };
 
-  #wakeLock: WakeLockSentinel | null = null;
+  readonly #screen = new ScreenKeeper();
 
   /** A click on a call notification: the room's call's, or a one-to-one call's (or an Accept the worker recorded). */
   async #callAction(call: string, action: 'accept' | 'decline' | 'open'): Promise<void> {
@@ -452,25 +354,12 @@ export class WhApp extends LitElement {
   /** Keeps a phone's screen on while a file moves or a call runs, where the browser allows it. */
   async #keepAwake(): Promise<void> {
     const session = this.#app?.session;
-    const busy = !!session && (session.transfers.busy || session.calls.current?.phase === 'active' || session.groupCalls.current?.phase === 'joined');
-    if (busy && !this.#wakeLock && document.visibilityState === 'visible' && 'wakeLock' in navigator) {
-      this.#wakeLock = await navigator.wakeLock.request('screen').catch(() => null);
-    } else if (!busy && this.#wakeLock) {
-      const lock = this.#wakeLock;
-      this.#wakeLock = null;
-      await lock.release().catch(() => undefined);
-    }
+    await this.#screen.keep(!!session && (session.transfers.busy || session.calls.current?.phase === 'active' || session.groupCalls.current?.phase === 'joined'));
   }
+
   readonly #onNetwork = () => {
     this.online = navigator.onLine;
   };
-}
-
-let callScreens: Promise<unknown> | null = null;
-
-/** The call screens load with the first call, not with the app (once). */
-function loadCallScreens(): void {
-  callScreens ??= Promise.all([import('../calls/wh-incoming-call.js'), import('../calls/wh-call-view.js'), import('../calls/wh-group-call-view.js')]);
 }
 
 customElements.define('wh-app', WhApp);
