@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatTimeLeft, sharedText } from './amounts.js';
+import { formatBytes, formatDuration, formatTimeLeft, listOf, peopleCount, sharedText } from './amounts.js';
 
 describe('amounts as people read them', () => {
   it('writes call durations as m:ss, and h:mm:ss past an hour', () => {
@@ -27,5 +27,14 @@ describe('amounts as people read them', () => {
   it('counts shared files in the singular and the plural', () => {
     expect(sharedText(1)).toBe('1 shared file');
     expect(sharedText(3)).toBe('3 shared files');
+  });
+
+  it('counts people and lists names as a sentence would', () => {
+    expect(peopleCount(1)).toBe('1 person');
+    expect(peopleCount(4)).toBe('4 people');
+    expect(listOf([])).toBe('');
+    expect(listOf(['Bob'])).toBe('Bob');
+    expect(listOf(['Bob', 'Carol'])).toBe('Bob and Carol');
+    expect(listOf(['Bob', 'Carol', 'Dave'])).toBe('Bob, Carol and Dave');
   });
 });

@@ -32,3 +32,13 @@ export function formatBytes(bytes: number): string {
 export function sharedText(count: number): string {
   return count === 1 ? '1 shared file' : `${count} shared files`;
 }
+
+/** "1 person", "3 people". */
+export function peopleCount(n: number): string {
+  return `${n} ${n === 1 ? 'person' : 'people'}`;
+}
+
+/** "Bob", "Bob and Carol", "Bob, Carol and Dave". */
+export function listOf(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
