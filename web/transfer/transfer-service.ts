@@ -23,6 +23,7 @@ import { formatBytes } from '../format/amounts.js';
 import { chunksPer, type ReceiverReply, type ReceiveStore } from './receiver-messages.js';
 import { ChunkReader } from './chunk-reader.js';
 import { TransferReceiver } from './transfer-receiver.js';
+import { isUnfinished } from './transfer-state.js';
 import { bytesToHex, chunkDigest, chunkSizeFor, chunksFit, encodeChunk, headerBytes, parseTransferFrame, type Integrity, type TransferFrame } from './transfer-wire.js';
 
 export interface TransferTransport {
@@ -63,11 +64,6 @@ const createXXHash64 = async (): Promise<IHasher> => (await import('hash-wasm'))
 
 /** How a transfer's chunks are checked (absent: version 1, as every transfer stored before version 2). */
 const integrityOf = (transfer: StoredTransfer): Integrity => transfer.integrity ?? 1;
-
-/** A transfer that can still move: not yet complete, failed, declined or cancelled. */
-function isUnfinished(transfer: StoredTransfer): boolean {
-  return transfer.state === 'offered' || transfer.state === 'active' || transfer.state === 'paused';
-}
 
 /**
  * Bytes the sender may have in flight beyond what the receiver has stored: more than the channel's buffer
