@@ -14,7 +14,6 @@ import type { TransferContext } from './transfer-context.js';
 import { historyEntry } from './transfer-history.js';
 import { TransferReceiver } from './transfer-receiver.js';
 import { nextState, type TransferEvent } from './transfer-state.js';
-import { sendControl } from './transfer-transport.js';
 import type { TransferFrame } from './transfer-wire.js';
 
 /** Space kept free beyond the file when accepting. */
@@ -69,10 +68,10 @@ export class IncomingTransfers {
           await this.askForTheRest(known);
           break;
         case 'declined':
-          this.#control(known, { t: 'decline', id: known.id });
+          this.#context.control(known.conversation, { t: 'decline', id: known.id });
           break;
         case 'cancelled':
-          this.#control(known, { t: 'cancel', id: known.id });
+          this.#context.control(known.conversation, { t: 'cancel', id: known.id });
           break;
         case 'complete':
         case 'failed':
@@ -143,7 +142,7 @@ export class IncomingTransfers {
   }
 
   async decline(transfer: StoredTransfer): Promise<void> {
-    if (await this.#context.store.move(transfer, 'decline')) this.#control(transfer, { t: 'decline', id: transfer.id });
+    if (await this.#context.store.move(transfer, 'decline')) this.#context.control(transfer.conversation, { t: 'decline', id: transfer.id });
   }
 
   /** Either side cancelled (`reason`: said by the other side): what was stored of the file is deleted. */
@@ -174,12 +173,12 @@ export class IncomingTransfers {
     this.#askedOn.set(channel, asked);
     if (asked.has(transfer.id) && !personAsked) return;
     asked.add(transfer.id);
-    this.#control(transfer, { t: 'accept', id: transfer.id, from: transfer.next, ...(transfer.integrity ? { integrity: transfer.integrity } : {}) });
+    this.#context.control(transfer.conversation, { t: 'accept', id: transfer.id, from: transfer.next, ...(transfer.integrity ? { integrity: transfer.integrity } : {}) });
   }
 
   /** The receiver's verdict on a file it finished (complete or failed), said again. */
   sayVerdict(transfer: StoredTransfer): void {
-    this.#control(transfer, { t: 'done', id: transfer.id, ok: transfer.state === 'complete' });
+    this.#context.control(transfer.conversation, { t: 'done', id: transfer.id, ok: transfer.state === 'complete' });
   }
 
   /** A chunk frame from `device`, to the worker as it came; nothing is started for it when no transfer was ever opened here. */
@@ -224,7 +223,7 @@ export class IncomingTransfers {
     const incoming = this.#incoming.get(reply.id);
     if (!transfer || !incoming || transfer.state !== 'active') return Promise.resolve();
     if (reply.t === 'nack') {
-      this.#control(transfer, { t: 'nack', id: transfer.id, from: reply.from });
+      this.#context.control(transfer.conversation, { t: 'nack', id: transfer.id, from: reply.from });
       return Promise.resolve();
     }
     const { next, hashState } = reply;
@@ -240,7 +239,7 @@ export class IncomingTransfers {
         return this.#cannotStore(transfer, { reason: String(error), quota: isQuotaError(error) });
       }
       this.#context.speed.measure(transfer, next);
-      this.#control(transfer, { t: 'progress', id: transfer.id, next });
+      this.#context.control(transfer.conversation, { t: 'progress', id: transfer.id, next });
       store.told(transfer);
       if (reply.sha256) {
         incoming.digest = reply.sha256;
@@ -279,7 +278,7 @@ export class IncomingTransfers {
       await this.#deleteReceived(transfer);
       await this.#context.store.move(transfer, 'fail', { hashState: undefined, reason: 'The file did not match what was sent, so it was not kept.' });
     }
-    this.#control(transfer, { t: 'done', id: transfer.id, ok });
+    this.#context.control(transfer.conversation, { t: 'done', id: transfer.id, ok });
   }
 
   async #stop(transfer: StoredTransfer, event: TransferEvent, reason?: string): Promise<boolean> {
@@ -293,9 +292,5 @@ export class IncomingTransfers {
   async #deleteReceived(transfer: StoredTransfer): Promise<void> {
     if (transfer.store === 'opfs') await this.#receiver.remove(transfer.id);
     else await this.#context.db.delete('chunks', IDBKeyRange.bound([transfer.id, 0], [transfer.id, Infinity]));
-  }
-
-  #control(transfer: StoredTransfer, frame: TransferFrame): boolean {
-    return sendControl(this.#context.transport, transfer.conversation, frame);
   }
 }

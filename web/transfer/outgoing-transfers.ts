@@ -14,7 +14,6 @@ import { ChunkReader } from './chunk-reader.js';
 import type { TransferContext } from './transfer-context.js';
 import { historyEntry } from './transfer-history.js';
 import { nextState, isUnfinished, type TransferEvent } from './transfer-state.js';
-import { sendControl } from './transfer-transport.js';
 import { bytesToHex, chunkDigest, chunkSizeFor, chunksFit, encodeChunk, headerBytes, type Integrity, type TransferFrame } from './transfer-wire.js';
 
 /** hash-wasm comes with the first transfer, not with the app's first load. */
@@ -167,7 +166,7 @@ export class OutgoingTransfers {
   offer(transfer: StoredTransfer): void {
     const { id, name, size, type, chunkSize, integrity, room } = transfer;
     const frame: TransferFrame = { t: 'offer', id, name, size, type, chunkSize, ...(integrity ? { integrity } : {}), ...(room ? { room } : {}) };
-    if (!this.#control(transfer, frame)) this.#context.transport.want(transfer.conversation);
+    if (!this.#context.control(transfer.conversation, frame)) this.#context.transport.want(transfer.conversation);
   }
 
   /** The receiver's `accept {from}` on `channel`: the sender goes back to `from`, checking chunks as the receiver does. */
@@ -175,14 +174,14 @@ export class OutgoingTransfers {
     const { store, transport } = this.#context;
     if (transfer.state === 'cancelled' || transfer.state === 'declined') {
       // Cancelled here while the receiver could not hear it: it hears it now.
-      this.#control(transfer, { t: 'cancel', id: transfer.id });
+      this.#context.control(transfer.conversation, { t: 'cancel', id: transfer.id });
       return;
     }
     if (!isUnfinished(transfer)) return;
     if (!chunksFit(transfer.chunkSize, transport.maxMessageSize(transfer.conversation))) {
       // Resumed on a connection that takes smaller messages than the one it started on (another browser).
       await this.#stop(transfer, 'fail', 'Their browser now takes smaller pieces than this transfer uses: send the file again.');
-      this.#control(transfer, { t: 'cancel', id: transfer.id });
+      this.#context.control(transfer.conversation, { t: 'cancel', id: transfer.id });
       return;
     }
     this.#acceptedOn.set(transfer.id, channel);
@@ -201,7 +200,7 @@ export class OutgoingTransfers {
       // Every chunk is stored there and the file's hash is known here: the file itself is not needed to finish.
       if (start === transfer.chunkCount && transfer.sha256) {
         await store.move(transfer, 'accept', { next: start, reason: undefined });
-        this.#control(transfer, { t: 'end', id: transfer.id, sha256: transfer.sha256 });
+        this.#context.control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256 });
       } else {
         await store.move(transfer, 'accept-without-file', { next: start });
       }
@@ -291,7 +290,7 @@ export class OutgoingTransfers {
               if (outgoing.hashedUpTo < transfer.chunkCount) continue;
               await this.#context.store.update(transfer, { sha256: outgoing.sha.digest('hex') });
             }
-            this.#control(transfer, { t: 'end', id: transfer.id, sha256: transfer.sha256! });
+            this.#context.control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256! });
             return;
           }
           if (outgoing.cursor - outgoing.acked >= chunksPer(WINDOW_BYTES, transfer.chunkSize) || channel.bufferedAmount > BUFFER_HIGH) {
@@ -375,9 +374,5 @@ export class OutgoingTransfers {
     hasher.init();
     hasher.update(data instanceof Uint8Array ? data : new Uint8Array(data));
     return hasher.digest('hex');
-  }
-
-  #control(transfer: StoredTransfer, frame: TransferFrame): boolean {
-    return sendControl(this.#context.transport, transfer.conversation, frame);
   }
 }

@@ -52,6 +52,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       room: room ?? null,
       store: new TransferStore(db, (transfer) => this.emit('wh-transfer', transfer)),
       speed: new TransferSpeed(),
+      control: (device, frame) => sendControl(transport, device, frame),
       error: (message) => this.emit('wh-transfer-error', message),
     };
   }
@@ -136,7 +137,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     const transfer = this.get(id);
     if (!transfer) return;
     const cancelled = transfer.direction === 'out' ? (await this.#sender()).stopped(transfer, 'cancel') : (await this.#receiver()).cancelled(transfer);
-    if (await cancelled) sendControl(this.#context.transport, transfer.conversation, { t: 'cancel', id });
+    if (await cancelled) this.#context.control(transfer.conversation, { t: 'cancel', id });
   }
 
   /** The received file (disk-backed: nothing is read into memory). */
@@ -201,7 +202,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         // What the receiver asked for on a channel that is gone no longer holds: it asks again on the new one.
         if (outgoing && this.#context.transport.channel(device) === channel) await (await this.#sender()).accepted(outgoing, frame.from, frame.integrity ?? 1, channel);
         // A transfer this side no longer knows: tell the receiver, so that it does not wait for ever.
-        else if (!transfer) sendControl(this.#context.transport, device, { t: 'cancel', id: frame.id });
+        else if (!transfer) this.#context.control(device, { t: 'cancel', id: frame.id });
         return;
       case 'decline':
         if (outgoing) await (await this.#sender()).stopped(outgoing, 'decline');
