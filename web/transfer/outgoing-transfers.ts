@@ -244,9 +244,14 @@ export class OutgoingTransfers {
     await this.#context.store.move(transfer, ok ? 'verified' : 'fail', ok ? { next: transfer.chunkCount, reason: undefined } : { reason: 'The file arrived damaged.' });
   }
 
-  /** The receiver declined, or either side cancelled (`reason`: said by the other side). */
-  async stopped(transfer: StoredTransfer, event: 'decline' | 'cancel', reason?: string): Promise<boolean> {
-    return this.#stop(transfer, event, reason);
+  /** The receiver declined the offer. */
+  async declined(transfer: StoredTransfer): Promise<boolean> {
+    return this.#stop(transfer, 'decline');
+  }
+
+  /** Either side cancelled (`reason`: said by the other side): the file is let go. */
+  async cancelled(transfer: StoredTransfer, reason?: string): Promise<boolean> {
+    return this.#stop(transfer, 'cancel', reason);
   }
 
   channelClosed(device: string): void {

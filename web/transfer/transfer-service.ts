@@ -67,6 +67,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     return (this.#loadingIncoming ??= import('./incoming-transfers.js').then(({ IncomingTransfers }) => (this.#incoming = new IncomingTransfers(this.#context, this.#receiveStore))));
   }
 
+  #sideOf(transfer: StoredTransfer): Promise<OutgoingTransfers | IncomingTransfers> {
+    return transfer.direction === 'out' ? this.#sender() : this.#receiver();
+  }
+
   /** The room is left: the receiving worker ends, so that a new session can open the same files. */
   stop(): void {
     this.#incoming?.stop();
@@ -136,8 +140,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
   async cancel(id: string): Promise<void> {
     const transfer = this.get(id);
     if (!transfer) return;
-    const cancelled = transfer.direction === 'out' ? (await this.#sender()).stopped(transfer, 'cancel') : (await this.#receiver()).cancelled(transfer);
-    if (await cancelled) this.#context.control(transfer.conversation, { t: 'cancel', id });
+    if (await (await this.#sideOf(transfer)).cancelled(transfer)) this.#context.control(transfer.conversation, { t: 'cancel', id });
   }
 
   /** The received file (disk-backed: nothing is read into memory). */
@@ -205,11 +208,10 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
         else if (!transfer) this.#context.control(device, { t: 'cancel', id: frame.id });
         return;
       case 'decline':
-        if (outgoing) await (await this.#sender()).stopped(outgoing, 'decline');
+        if (outgoing) await (await this.#sender()).declined(outgoing);
         return;
       case 'cancel':
-        if (outgoing) await (await this.#sender()).stopped(outgoing, 'cancel', 'Cancelled by the other side.');
-        else if (incoming) await (await this.#receiver()).cancelled(incoming, 'Cancelled by the other side.');
+        if (transfer) await (await this.#sideOf(transfer)).cancelled(transfer, 'Cancelled by the other side.');
         return;
       case 'progress':
         // Paused too (the sender reloaded and waits for the file to be picked again): the receiver goes on storing
