@@ -14,6 +14,7 @@ import type { TransferContext } from './transfer-context.js';
 import { historyEntry } from './transfer-history.js';
 import { TransferReceiver } from './transfer-receiver.js';
 import { nextState, type TransferEvent } from './transfer-state.js';
+import { moveTransfer } from './transfer-store.js';
 import type { TransferFrame } from './transfer-wire.js';
 
 /** Space kept free beyond the file when accepting. */
@@ -137,12 +138,12 @@ export class IncomingTransfers {
       this.#context.error(transfer.reason!);
       return;
     }
-    await this.#context.store.move(transfer, 'accept', { reason: undefined });
+    await moveTransfer(this.#context.store, transfer, 'accept', { reason: undefined });
     await this.askForTheRest(transfer, true);
   }
 
   async decline(transfer: StoredTransfer): Promise<void> {
-    if (await this.#context.store.move(transfer, 'decline')) this.#context.control(transfer.conversation, { t: 'decline', id: transfer.id });
+    if (await moveTransfer(this.#context.store, transfer, 'decline')) this.#context.control(transfer.conversation, { t: 'decline', id: transfer.id });
   }
 
   /** Either side cancelled (`reason`: said by the other side): what was stored of the file is deleted. */
@@ -161,7 +162,7 @@ export class IncomingTransfers {
   async deleteData(transfer: StoredTransfer): Promise<void> {
     await this.#deleteReceived(transfer);
     const deleted = { reason: 'Deleted from this device.' };
-    if (!(await this.#context.store.move(transfer, 'cancel', deleted))) await this.#context.store.update(transfer, deleted);
+    if (!(await moveTransfer(this.#context.store, transfer, 'cancel', deleted))) await this.#context.store.update(transfer, deleted);
   }
 
   /** Asks the sender for the chunks from the first one not stored: once per channel, unless the person asks (Accept, Resume). */
@@ -254,7 +255,7 @@ export class IncomingTransfers {
     this.#incoming.delete(transfer.id);
     if (!nextState(transfer, 'storage-full')) return;
     const reason = failure.quota ? new StorageFullError().message : `Saving “${transfer.name}” failed: ${failure.reason}`;
-    await this.#context.store.move(transfer, 'storage-full', { reason });
+    await moveTransfer(this.#context.store, transfer, 'storage-full', { reason });
     this.#context.error(reason);
   }
 
@@ -273,10 +274,10 @@ export class IncomingTransfers {
     const ok = incoming.digest === incoming.expectedSha;
     this.#incoming.delete(transfer.id);
     if (ok) {
-      await this.#context.store.move(transfer, 'verified', { hashState: undefined });
+      await moveTransfer(this.#context.store, transfer, 'verified', { hashState: undefined });
     } else {
       await this.#deleteReceived(transfer);
-      await this.#context.store.move(transfer, 'fail', { hashState: undefined, reason: 'The file did not match what was sent, so it was not kept.' });
+      await moveTransfer(this.#context.store, transfer, 'fail', { hashState: undefined, reason: 'The file did not match what was sent, so it was not kept.' });
     }
     this.#context.control(transfer.conversation, { t: 'done', id: transfer.id, ok });
   }
@@ -285,7 +286,7 @@ export class IncomingTransfers {
     if (!nextState(transfer, event)) return false;
     this.#incoming.delete(transfer.id);
     await this.#deleteReceived(transfer);
-    return this.#context.store.move(transfer, event, { hashState: undefined, ...(reason ? { reason } : {}) });
+    return moveTransfer(this.#context.store, transfer, event, { hashState: undefined, ...(reason ? { reason } : {}) });
   }
 
   /** Deletes what was stored of a received file, where its store says (a transfer never changes store once data is kept). */

@@ -13,7 +13,8 @@ import { chunksPer } from './receiver-messages.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { TransferContext } from './transfer-context.js';
 import { historyEntry } from './transfer-history.js';
-import { nextState, isUnfinished, type TransferEvent } from './transfer-state.js';
+import { isUnfinished, nextState, type TransferEvent } from './transfer-state.js';
+import { moveTransfer } from './transfer-store.js';
 import { bytesToHex, chunkDigest, chunkSizeFor, chunksFit, encodeChunk, headerBytes, type Integrity, type TransferFrame } from './transfer-wire.js';
 
 /** hash-wasm comes with the first transfer, not with the app's first load. */
@@ -158,7 +159,7 @@ export class OutgoingTransfers {
     }
     this.#outgoing.get(transfer.id)?.reader.close();
     this.#outgoing.set(transfer.id, await this.#sending(transfer, file, transfer.next));
-    await this.#context.store.move(transfer, 'file-picked', { reason: undefined });
+    await moveTransfer(this.#context.store, transfer, 'file-picked', { reason: undefined });
     this.#pump(transfer);
     return true;
   }
@@ -199,16 +200,16 @@ export class OutgoingTransfers {
     if (!outgoing) {
       // Every chunk is stored there and the file's hash is known here: the file itself is not needed to finish.
       if (start === transfer.chunkCount && transfer.sha256) {
-        await store.move(transfer, 'accept', { next: start, reason: undefined });
+        await moveTransfer(store, transfer, 'accept', { next: start, reason: undefined });
         this.#context.control(transfer.conversation, { t: 'end', id: transfer.id, sha256: transfer.sha256 });
       } else {
-        await store.move(transfer, 'accept-without-file', { next: start });
+        await moveTransfer(store, transfer, 'accept-without-file', { next: start });
       }
       return;
     }
     outgoing.cursor = start;
     outgoing.acked = start;
-    await store.move(transfer, 'accept', { next: start, reason: undefined });
+    await moveTransfer(store, transfer, 'accept', { next: start, reason: undefined });
     outgoing.wake?.();
     this.#pump(transfer);
   }
@@ -241,7 +242,7 @@ export class OutgoingTransfers {
   async done(transfer: StoredTransfer, ok: boolean): Promise<void> {
     if (!isUnfinished(transfer)) return;
     this.#forgetFile(transfer.id);
-    await this.#context.store.move(transfer, ok ? 'verified' : 'fail', ok ? { next: transfer.chunkCount, reason: undefined } : { reason: 'The file arrived damaged.' });
+    await moveTransfer(this.#context.store, transfer, ok ? 'verified' : 'fail', ok ? { next: transfer.chunkCount, reason: undefined } : { reason: 'The file arrived damaged.' });
   }
 
   /** The receiver declined the offer. */
@@ -263,7 +264,7 @@ export class OutgoingTransfers {
   async #stop(transfer: StoredTransfer, event: TransferEvent, reason?: string): Promise<boolean> {
     if (!nextState(transfer, event)) return false;
     this.#forgetFile(transfer.id);
-    return this.#context.store.move(transfer, event, reason ? { reason } : {});
+    return moveTransfer(this.#context.store, transfer, event, reason ? { reason } : {});
   }
 
   /** The sender is done with the picked file: its pump stops waiting, and its stream is closed. */

@@ -1,6 +1,6 @@
 /**
  * Files of any size between two devices, over their "files" data channel: the one object the app holds
- * (`RoomSession.transfers`). It keeps the transfers' records (`TransferStore`), routes each frame to the
+ * (`RoomSession.transfers`). It keeps the transfers' records (`IndexedDbTransferStore`), routes each frame to the
  * side it is for, and loads that side with the first transfer that needs it: the sender
  * (`OutgoingTransfers`) and the receiver (`IncomingTransfers`, with its worker) are not in the app's first
  * load. Both move transfers through one state machine (`transfer-state.ts`, as docs/architecture.md draws it).
@@ -15,7 +15,7 @@ import type { TransferContext } from './transfer-context.js';
 import type { RoomFileHistory } from './transfer-history.js';
 import { TransferSpeed, type TransferProgress } from './transfer-speed.js';
 import { isUnfinished } from './transfer-state.js';
-import { TransferStore } from './transfer-store.js';
+import { IndexedDbTransferStore } from './transfer-store.js';
 import { sendControl, type TransferTransport } from './transfer-transport.js';
 import { parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
@@ -50,7 +50,7 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
       chat,
       transport,
       room: room ?? null,
-      store: new TransferStore(db, (transfer) => this.emit('wh-transfer', transfer)),
+      store: new IndexedDbTransferStore(db, (transfer) => this.emit('wh-transfer', transfer)),
       speed: new TransferSpeed(),
       control: (device, frame) => sendControl(transport, device, frame),
       error: (message) => this.emit('wh-transfer-error', message),

@@ -1,12 +1,53 @@
 /**
- * The transfers this page knows, as IndexedDB keeps them (`transfers`): read once, then kept in memory and
- * written through on every change, each change told (`changed`). The sender and the receiver change a
- * transfer's state only through `move`, which asks the state machine (`transfer-state.ts`) first.
+ * The transfers' records (`StoredTransfer`): the one way the sender and the receiver read and change them.
+ * `IndexedDbTransferStore` keeps them in IndexedDB (`transfers`); another store plugs in by implementing
+ * `TransferStore` and being given to both sides (`TransferContext.store`). A transfer's state changes only
+ * through `moveTransfer`, which asks the state machine (`transfer-state.ts`) first, whatever the store.
  */
 import type { StoredTransfer, WhisperDatabase } from '../storage/database.js';
 import { nextState, type TransferEvent } from './transfer-state.js';
 
-export class TransferStore {
+export interface TransferStore {
+  get(id: string): StoredTransfer | undefined;
+  /** Every transfer known on this page. */
+  all(): StoredTransfer[];
+  /** Reads the transfers with a device (a conversation's), keeping the copy this page has of any it knows. */
+  load(conversation: string): Promise<void>;
+  /** The transfer, read from the store when it is not loaded yet (a history entry may be shown first). */
+  find(id: string): Promise<StoredTransfer | undefined>;
+  /**
+   * Known on this page before another writer stores it (the entry that shows it, in one transaction with it),
+   * and not told yet: `forget` drops it when that write fails, `told` tells of it once it succeeded.
+   */
+  keep(transfer: StoredTransfer): void;
+  forget(id: string): void;
+  told(transfer: StoredTransfer): void;
+  /** Stores the transfer, then tells of it. */
+  save(transfer: StoredTransfer): Promise<void>;
+  /** Applies `change` (an `undefined` removes the field) and stores the transfer. */
+  update(transfer: StoredTransfer, change: Partial<StoredTransfer>): Promise<void>;
+  /** Receiver: chunks stored, written before this page shows them, so that no record runs ahead of the data; throws when it cannot write. */
+  stored(transfer: StoredTransfer, progress: Pick<StoredTransfer, 'next' | 'hashState'>): Promise<void>;
+  /** Sender: chunks the receiver stored, shown at once; the write is not waited for (the next acknowledgement writes again). */
+  acknowledged(transfer: StoredTransfer, next: number): void;
+}
+
+/** Applies `change` to the transfer in memory: an `undefined` removes the field (so that it is not stored). */
+export function applyChange(transfer: StoredTransfer, change: Partial<StoredTransfer>): void {
+  Object.assign(transfer, change);
+  for (const key of Object.keys(change) as Array<keyof StoredTransfer>) if (change[key] === undefined) delete transfer[key];
+}
+
+/** Moves the transfer as `event` says, with `change`; false, and nothing changed, when the state machine refuses it. */
+export async function moveTransfer(store: TransferStore, transfer: StoredTransfer, event: TransferEvent, change: Partial<StoredTransfer> = {}): Promise<boolean> {
+  const state = nextState(transfer, event);
+  if (!state) return false;
+  await store.update(transfer, { ...change, state });
+  return true;
+}
+
+/** The records in IndexedDB: read once, then kept in memory and written through on every change, each change told (`changed`). */
+export class IndexedDbTransferStore implements TransferStore {
   readonly #db: WhisperDatabase;
   readonly #changed: (transfer: StoredTransfer) => void;
   readonly #transfers = new Map<string, StoredTransfer>();
@@ -30,7 +71,6 @@ export class TransferStore {
     for (const transfer of stored) this.#adopt(transfer);
   }
 
-  /** The transfer, read from the database when it is not loaded yet (a history entry may be shown first). */
   async find(id: string): Promise<StoredTransfer | undefined> {
     const loaded = this.#transfers.get(id);
     if (loaded) return loaded;
@@ -47,10 +87,6 @@ export class TransferStore {
     return stored;
   }
 
-  /**
-   * Known on this page before another writer stores it (the entry that shows it, in one transaction with it),
-   * and not told yet: `forget` drops it when that write fails, `told` tells of it once it succeeded.
-   */
   keep(transfer: StoredTransfer): void {
     this.#transfers.set(transfer.id, transfer);
   }
@@ -69,28 +105,16 @@ export class TransferStore {
     this.#changed(transfer);
   }
 
-  /** Applies `change` (an `undefined` removes the field) and stores the transfer. */
   async update(transfer: StoredTransfer, change: Partial<StoredTransfer>): Promise<void> {
-    Object.assign(transfer, change);
-    for (const key of Object.keys(change) as Array<keyof StoredTransfer>) if (change[key] === undefined) delete transfer[key];
+    applyChange(transfer, change);
     await this.save(transfer);
   }
 
-  /** Moves the transfer as `event` says, with `change`; false, and nothing changed, when the state machine refuses it. */
-  async move(transfer: StoredTransfer, event: TransferEvent, change: Partial<StoredTransfer> = {}): Promise<boolean> {
-    const state = nextState(transfer, event);
-    if (!state) return false;
-    await this.update(transfer, { ...change, state });
-    return true;
-  }
-
-  /** Receiver: chunks stored, written before this page shows them, so that no record runs ahead of the data; throws what IndexedDB throws. */
   async stored(transfer: StoredTransfer, progress: Pick<StoredTransfer, 'next' | 'hashState'>): Promise<void> {
     await this.#db.put('transfers', { ...transfer, ...progress });
     Object.assign(transfer, progress);
   }
 
-  /** Sender: chunks the receiver stored, shown at once; the write is not waited for (the next acknowledgement writes again). */
   acknowledged(transfer: StoredTransfer, next: number): void {
     transfer.next = next;
     void this.#db.put('transfers', transfer);
