@@ -57,14 +57,29 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     };
   }
 
-  /** The sender's side, loaded with the first transfer this page sends or hears of. */
+  /**
+   * The sender's side, loaded with the first transfer this page sends or hears of. A load that failed (the
+   * network went while the app's files were not all cached yet) is tried again the next time, not kept.
+   */
   #sender(): Promise<OutgoingTransfers> {
-    return (this.#loadingOutgoing ??= import('./outgoing-transfers.js').then(({ OutgoingTransfers }) => (this.#outgoing = new OutgoingTransfers(this.#context))));
+    return (this.#loadingOutgoing ??= import('./outgoing-transfers.js').then(
+      ({ OutgoingTransfers }) => (this.#outgoing = new OutgoingTransfers(this.#context)),
+      (error: unknown) => {
+        this.#loadingOutgoing = null;
+        throw error;
+      },
+    ));
   }
 
-  /** The receiver's side, loaded with the first transfer this page receives. */
+  /** The receiver's side, loaded with the first transfer this page receives (a failed load, as the sender's). */
   #receiver(): Promise<IncomingTransfers> {
-    return (this.#loadingIncoming ??= import('./incoming-transfers.js').then(({ IncomingTransfers }) => (this.#incoming = new IncomingTransfers(this.#context, this.#receiveStore))));
+    return (this.#loadingIncoming ??= import('./incoming-transfers.js').then(
+      ({ IncomingTransfers }) => (this.#incoming = new IncomingTransfers(this.#context, this.#receiveStore)),
+      (error: unknown) => {
+        this.#loadingIncoming = null;
+        throw error;
+      },
+    ));
   }
 
   #sideOf(transfer: StoredTransfer): Promise<OutgoingTransfers | IncomingTransfers> {
