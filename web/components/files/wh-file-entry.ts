@@ -3,6 +3,7 @@ import type { StoredTransfer } from '../../storage/database.js';
 import { formatBytes, formatTimeLeft } from '../../format/amounts.js';
 import type { TransferService } from '../../transfer/transfer-service.js';
 import { fileEntryStyles } from './file-entry.styles.js';
+import { ListenController } from '../shared/listen-controller.js';
 import { controlStyles } from '../shared/shared.styles.js';
 
 const REFRESH_MS = 500;
@@ -18,13 +19,11 @@ export class WhFileEntry extends LitElement {
   declare transferId: string;
   declare previewUrl: string | null;
   #timer: ReturnType<typeof setInterval> | null = null;
-  readonly #onTransfer = (event: CustomEvent<StoredTransfer>) => {
-    if (event.detail.id === this.transferId) this.requestUpdate();
-  };
 
   constructor() {
     super();
     this.previewUrl = null;
+    new ListenController(this, () => this.service, ['wh-transfer'], (event) => (event as CustomEvent<StoredTransfer>).detail.id === this.transferId);
   }
 
   static override styles = [
@@ -49,15 +48,14 @@ export class WhFileEntry extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.service.addEventListener('wh-transfer', this.#onTransfer);
+    // Not `this.service` yet: set before this element was defined (it loads with the first file), it is back at the first update.
     this.#timer = setInterval(() => {
-      if (this.service.get(this.transferId)?.state === 'active') this.requestUpdate();
+      if (this.service?.get(this.transferId)?.state === 'active') this.requestUpdate();
     }, REFRESH_MS);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.service.removeEventListener('wh-transfer', this.#onTransfer);
     if (this.#timer) clearInterval(this.#timer);
     if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
     this.previewUrl = null;

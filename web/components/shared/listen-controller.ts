@@ -1,18 +1,22 @@
 /**
  * A reactive controller that re-renders its host when one of the given events
- * fires on a target (a RoomSession, a ChatService...). The target may change
- * over the host's life; the controller follows it.
+ * fires on a target (a RoomSession, a ChatService...), or only those `when` picks. The target may change
+ * over the host's life; the controller follows it. It reads the target at each update, so a host whose
+ * properties were set before its element was defined (a lazily loaded element) listens once they are.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
 export class ListenController implements ReactiveController {
   #target: EventTarget | null = null;
-  readonly #onEvent = () => this.host.requestUpdate();
+  readonly #onEvent = (event: Event) => {
+    if (!this.when || this.when(event)) this.host.requestUpdate();
+  };
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly target: () => EventTarget | null | undefined,
     private readonly types: readonly string[],
+    private readonly when?: (event: Event) => boolean,
   ) {
     host.addController(this);
   }
