@@ -49,7 +49,8 @@ export const VIDEO_BUDGET: ReadonlyArray<{ maxBitrate: number; scaleResolutionDo
 
 export type GroupCallPhase = 'incoming' | 'joined';
 
-export interface GroupCallTransport {
+/** What the room gives its call: its members, the channels to them, its history. */
+export interface GroupCallRoom {
   /** This device's key. */
   readonly self: string;
   /** Writes a frame to the member's open, verified channel; false when there is none. */
@@ -131,7 +132,7 @@ export class GroupCall extends OwnMedia {
 }
 
 export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
-  readonly #transport: GroupCallTransport;
+  readonly #room: GroupCallRoom;
   readonly #ringtone = new Ringtone();
   #current: GroupCall | null = null;
   /** What each member last said of a call they are in (members in none are absent). */
@@ -150,7 +151,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
     sendTrack: async (call, kind, track) => {
-      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceTrack(this.#transport.link(p.device)?.pc, kind, track)));
+      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceTrack(this.#room.link(p.device)?.pc, kind, track)));
     },
     changed: (call, tell) => {
       if (tell) this.#announce(call);
@@ -159,13 +160,13 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  constructor(transport: GroupCallTransport) {
+  constructor(room: GroupCallRoom) {
     super();
-    this.#transport = transport;
-    this.#rejoin = transport.remembered();
+    this.#room = room;
+    this.#rejoin = room.remembered();
     if (this.#rejoin) {
       setTimeout(() => {
-        if (this.#rejoin) transport.remember((this.#rejoin = null));
+        if (this.#rejoin) room.remember((this.#rejoin = null));
       }, REJOIN_WINDOW_MS);
     }
   }
@@ -185,8 +186,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Why this device cannot start or join the room's call now, in words; null when it can. */
   refusal(): string | null {
-    if (this.#transport.busy()) return 'You are in a call already.';
-    if (!this.underWay && this.#transport.online().length === 0) return 'No one else is online in this room.';
+    if (this.#room.busy()) return 'You are in a call already.';
+    if (!this.underWay && this.#room.online().length === 0) return 'No one else is online in this room.';
     return this.limit();
   }
 
@@ -198,7 +199,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         ? `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`
         : null;
     }
-    const everyone = this.#transport.online().length + 1;
+    const everyone = this.#room.online().length + 1;
     return everyone > MAX_GROUP_CALL
       ? `Calling the room works for up to ${MAX_GROUP_CALL} people, and ${everyone} are online: a group call connects each person directly to each other, which is more than phones can send. Call people one to one instead.`
       : null;
@@ -220,7 +221,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     askToAnnounceCalls();
     const call = new GroupCall(randomId(16), 'joined', null, this.#media);
     this.#enter(call);
-    for (const device of this.#transport.online()) this.#toRing.add(device);
+    for (const device of this.#room.online()) this.#toRing.add(device);
     this.#ringtone.start('outgoing');
     call.timers.push(
       setTimeout(() => {
@@ -235,7 +236,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   async join(): Promise<void> {
     const ringing = this.#current?.phase === 'incoming' ? this.#current : null;
     const id = ringing?.id ?? this.underWay?.call;
-    if (!id || this.#transport.busy()) return;
+    if (!id || this.#room.busy()) return;
     if (!ringing && this.refusal()) return;
     askToAnnounceCalls();
     if (ringing) this.#stopRinging(ringing);
@@ -248,7 +249,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   decline(): void {
     const call = this.#current;
     if (call?.phase !== 'incoming') return;
-    if (call.ringer) this.#transport.send(call.ringer, { t: 'gcall-decline', call: call.id });
+    if (call.ringer) this.#room.send(call.ringer, { t: 'gcall-decline', call: call.id });
     this.#stopRinging(call);
     this.#current = null;
     void this.#record(call, 'Missed group call');
@@ -305,7 +306,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         if (call?.id !== frame.call || call.phase !== 'joined' || !this.#ringing.delete(device)) return;
         // Everyone rung said no before anyone joined: the call is over.
         if (!call.answered && this.#ringing.size === 0 && this.#toRing.size === 0) void this.#finish(call, 'No one joined the call: everyone declined.');
-        else this.emit('wh-call-notice', `${this.#transport.name(device)} declined the call.`);
+        else this.emit('wh-call-notice', `${this.#room.name(device)} declined the call.`);
         return;
       }
       case 'gcall-idle':
@@ -334,7 +335,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (call?.phase !== 'joined') {
       // Back from a reload mid-call, this page is about to join again: the others keep it meanwhile.
-      if (!this.#rejoin) this.#transport.send(device, { t: 'gcall-idle' });
+      if (!this.#rejoin) this.#room.send(device, { t: 'gcall-idle' });
       return;
     }
     // Joining: its state goes to everyone once its media is there.
@@ -363,7 +364,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         this.#settle();
       }, RECONNECT_TIMEOUT_MS),
     );
-    this.#transport.want(device);
+    this.#room.want(device);
     this.#changed();
   }
 
@@ -421,10 +422,10 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       return false;
     }
     call.useLocal(stream, notice);
-    this.#transport.remember(call.id);
+    this.#room.remember(call.id);
     this.#announce(call);
     // Who else is in comes with each member's channel: connect to everyone online.
-    for (const device of this.#transport.online()) if (!this.#transport.link(device)) this.#transport.want(device);
+    for (const device of this.#room.online()) if (!this.#room.link(device)) this.#room.want(device);
     this.#settle();
     this.#poll ??= setInterval(() => void this.#pollSpeakers(), SPEAKER_POLL_MS);
     return true;
@@ -435,14 +436,14 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (current?.id === id) return;
     // In the room's call already, or ringing for it: a call rung at the same moment merges by its state frames.
     if (current) return;
-    if (this.#transport.busy()) {
-      this.#transport.send(device, { t: 'gcall-decline', call: id });
+    if (this.#room.busy()) {
+      this.#room.send(device, { t: 'gcall-decline', call: id });
       return;
     }
     const call = new GroupCall(id, 'incoming', device, this.#media);
     this.#current = call;
     this.#ringtone.start('incoming');
-    const name = this.#transport.name(device);
+    const name = this.#room.name(device);
     if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, device, true).catch(() => undefined);
     call.timers.push(
       setTimeout(() => {
@@ -457,7 +458,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   }
 
   #ring(call: GroupCall, device: string): void {
-    if (!this.#transport.send(device, { t: 'gcall-ring', call: call.id })) return this.#transport.want(device);
+    if (!this.#room.send(device, { t: 'gcall-ring', call: call.id })) return this.#room.want(device);
     this.#toRing.delete(device);
     this.#ringing.add(device);
   }
@@ -470,11 +471,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Tells every connected member where this device stands in the call. */
   #announce(call: GroupCall): void {
-    for (const device of this.#transport.online()) this.#send(call, device);
+    for (const device of this.#room.online()) this.#send(call, device);
   }
 
   #send(call: GroupCall, device: string, inCall = true): void {
-    this.#transport.send(device, {
+    this.#room.send(device, {
       t: 'gcall-state',
       call: call.id,
       in: inCall,
@@ -507,12 +508,12 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
       call.id = smaller;
-      this.#transport.remember(call.id);
+      this.#room.remember(call.id);
       this.#announce(call);
     }
     const inCall = [...this.#members].filter(([, state]) => state.call === call.id).sort(([a, sa], [b, sb]) => sa.since - sb.since || a.localeCompare(b));
     // Full: the first four to join keep the call; a fifth that came at the same moment leaves it.
-    const ownRank = inCall.filter(([device, state]) => state.since < (call.joinedAt ?? 0) || (state.since === call.joinedAt && device < this.#transport.self)).length;
+    const ownRank = inCall.filter(([device, state]) => state.since < (call.joinedAt ?? 0) || (state.since === call.joinedAt && device < this.#room.self)).length;
     if (ownRank >= MAX_GROUP_CALL) {
       void this.#finish(call, `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`);
       return;
@@ -535,8 +536,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
           this.#clearTimers(call);
           this.#ringtone.stop();
         }
-        if (this.#transport.link(device)) this.#attach(call, device, this.#creates(device));
-        else this.#transport.want(device);
+        if (this.#room.link(device)) this.#attach(call, device, this.#creates(device));
+        else this.#room.want(device);
       }
       Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen, away: state.away });
       // Someone who muted is not speaking: the highlight waits for the next one heard.
@@ -552,11 +553,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Of each pair, the member with the smaller key adds the transceivers: never both at once. */
   #creates(device: string): boolean {
-    return this.#transport.self < device;
+    return this.#room.self < device;
   }
 
   #attach(call: GroupCall, device: string, create: boolean): void {
-    const link = this.#transport.link(device);
+    const link = this.#room.link(device);
     if (!link || !call.local) return;
     attachTracks(link.pc, call, create);
     this.#refreshRemote(call, device);
@@ -564,14 +565,14 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Nothing more goes to the member, and the connection's video is back to no budget (a one-to-one call has none). */
   #release(device: string): void {
-    const link = this.#transport.link(device);
+    const link = this.#room.link(device);
     if (!link) return;
     detachTracks(link.pc);
     void setVideoBudget(link.pc, null);
   }
 
   #refreshRemote(call: GroupCall, device: string): void {
-    const link = this.#transport.link(device);
+    const link = this.#room.link(device);
     const participant = call.participant(device);
     if (!link || !participant) return;
     const tracks = receivedTracks(link.pc, ['audio', 'video']);
@@ -589,7 +590,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (call?.phase !== 'joined') return;
     let loudest: { device: string; level: number } | null = null;
     for (const participant of call.participants) {
-      const link = this.#transport.link(participant.device);
+      const link = this.#room.link(participant.device);
       if (!link) continue;
       const entry = this.#levels.get(participant.device) ?? { level: 0, loudest: 0, energy: null };
       const heard = await audioHeard(link.pc, entry.energy);
@@ -614,8 +615,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#clearTimers(call);
     this.#ringtone.stop();
     this.#reset();
-    this.#transport.remember(null);
-    if (call.local) for (const device of this.#transport.online()) this.#send(call, device, false);
+    this.#room.remember(null);
+    if (call.local) for (const device of this.#room.online()) this.#send(call, device, false);
     for (const participant of call.participants) this.#release(participant.device);
     call.release();
     this.#changed();
@@ -637,7 +638,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   async #record(call: GroupCall, text: string): Promise<void> {
     const incoming = call.phase === 'incoming';
     const duration = call.answered && call.joinedAt !== null ? Date.now() - call.joinedAt : undefined;
-    await this.#transport.record({
+    await this.#room.record({
       id: `${call.id}-${incoming ? 'in' : 'out'}`,
       direction: incoming ? 'in' : 'out',
       text,
