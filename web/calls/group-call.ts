@@ -23,6 +23,7 @@ import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
 import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
+import { videoBudget, type VideoBudget } from './video-budget.js';
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
 export const MAX_GROUP_CALL = 4;
@@ -36,16 +37,6 @@ const SPEAKER_POLL_MS = 400;
 const SPEAKING_LEVEL = 0.01;
 /** Polls in a row someone must be the loudest to become the active speaker: no flapping on a cough. */
 const SPEAKER_HOLD_POLLS = 2;
-
-/**
- * The video budget per peer, by the number of peers each sender sends to. The total uplink stays
- * about 1.5–1.8 Mbit/s, what a phone keeps on a fair mobile link; each copy gets smaller as more are sent.
- */
-export const VIDEO_BUDGET: ReadonlyArray<{ maxBitrate: number; scaleResolutionDownBy: number }> = [
-  { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 }, // 1 peer: 720p
-  { maxBitrate: 900_000, scaleResolutionDownBy: 1.5 }, // 2 peers: 480p each
-  { maxBitrate: 600_000, scaleResolutionDownBy: 2 }, // 3 peers: 360p each
-];
 
 export type GroupCallPhase = 'incoming' | 'joined';
 
@@ -599,8 +590,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       entry.level = participant.muted ? 0 : entry.level * 0.5 + heard.level * 0.5;
       this.#levels.set(participant.device, entry);
       if (entry.level > SPEAKING_LEVEL && (!loudest || entry.level > loudest.level)) loudest = { device: participant.device, level: entry.level };
-      const budget = VIDEO_BUDGET[Math.min(call.participants.length, VIDEO_BUDGET.length) - 1]!;
-      await setVideoBudget(link.pc, call.screen ? { ...budget, scaleResolutionDownBy: 1 } : budget);
+      await setVideoBudget(link.pc, videoBudget(call.participants.length, call.screen));
     }
     for (const [device, entry] of this.#levels) entry.loudest = device === loudest?.device ? entry.loudest + 1 : 0;
     if (loudest && loudest.device !== call.speaker && this.#levels.get(loudest.device)!.loudest >= SPEAKER_HOLD_POLLS) {
@@ -692,7 +682,7 @@ async function audioHeard(pc: RTCPeerConnection, before: AudioEnergy | null): Pr
  * Sets the connection's video sender to a budget (a shared screen keeps its resolution), or back to none;
  * only when it differs, so that it can be checked at every poll.
  */
-async function setVideoBudget(pc: RTCPeerConnection, budget: { maxBitrate: number; scaleResolutionDownBy: number } | null): Promise<void> {
+async function setVideoBudget(pc: RTCPeerConnection, budget: VideoBudget | null): Promise<void> {
   const sender = mediaTransceiver(pc, 'video')?.sender;
   const parameters = sender?.getParameters();
   const encoding = parameters?.encodings?.[0];
