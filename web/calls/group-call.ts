@@ -17,6 +17,7 @@ import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { StoredMessage } from '../storage/database.js';
+import { ActiveSpeaker, type Heard } from './active-speaker.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import type { GroupCallFrame } from './group-call-wire.js';
@@ -33,10 +34,6 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 const REJOIN_WINDOW_MS = 15_000;
 /** How often the active speaker is looked for (and the senders' budgets checked). */
 const SPEAKER_POLL_MS = 400;
-/** An audio level (0–1, linear) above which someone counts as speaking: about -40 dBov. */
-const SPEAKING_LEVEL = 0.01;
-/** Polls in a row someone must be the loudest to become the active speaker: no flapping on a cough. */
-const SPEAKER_HOLD_POLLS = 2;
 
 export type GroupCallPhase = 'incoming' | 'joined';
 
@@ -134,8 +131,9 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   readonly #ringing = new Set<string>();
   /** Reconnect deadlines of participants whose connection dropped. */
   readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
-  /** Per participant: their smoothed audio level, polls in a row they were the loudest, and the audio energy received so far. */
-  readonly #levels = new Map<string, { level: number; loudest: number; energy: AudioEnergy | null }>();
+  readonly #speakers = new ActiveSpeaker();
+  /** Per participant: the audio energy received so far. */
+  readonly #energy = new Map<string, AudioEnergy | null>();
   #poll: ReturnType<typeof setInterval> | null = null;
   /** The call this page was in before it was reloaded: joined again as soon as a member says it goes on. */
   #rejoin: string | null;
@@ -513,7 +511,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     for (const participant of [...call.participants]) {
       if (wanted.some(([device]) => device === participant.device)) continue;
       call.participants = call.participants.filter((p) => p !== participant);
-      this.#levels.delete(participant.device);
+      this.#speakers.forget(participant.device);
+      this.#energy.delete(participant.device);
       if (call.speaker === participant.device) call.speaker = null;
       this.#release(participant.device);
     }
@@ -579,22 +578,18 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   async #pollSpeakers(): Promise<void> {
     const call = this.#current;
     if (call?.phase !== 'joined') return;
-    let loudest: { device: string; level: number } | null = null;
+    const levels: Heard[] = [];
     for (const participant of call.participants) {
       const link = this.#room.link(participant.device);
       if (!link) continue;
-      const entry = this.#levels.get(participant.device) ?? { level: 0, loudest: 0, energy: null };
-      const heard = await audioHeard(link.pc, entry.energy);
-      entry.energy = heard.energy;
-      // Muted is silent at once, without the fading of the smoothing.
-      entry.level = participant.muted ? 0 : entry.level * 0.5 + heard.level * 0.5;
-      this.#levels.set(participant.device, entry);
-      if (entry.level > SPEAKING_LEVEL && (!loudest || entry.level > loudest.level)) loudest = { device: participant.device, level: entry.level };
+      const heard = await audioHeard(link.pc, this.#energy.get(participant.device) ?? null);
+      this.#energy.set(participant.device, heard.energy);
+      levels.push({ device: participant.device, level: heard.level, muted: participant.muted });
       await setVideoBudget(link.pc, videoBudget(call.participants.length, call.screen));
     }
-    for (const [device, entry] of this.#levels) entry.loudest = device === loudest?.device ? entry.loudest + 1 : 0;
-    if (loudest && loudest.device !== call.speaker && this.#levels.get(loudest.device)!.loudest >= SPEAKER_HOLD_POLLS) {
-      call.speaker = loudest.device;
+    const speaker = this.#speakers.heard(levels, call.speaker);
+    if (speaker !== call.speaker) {
+      call.speaker = speaker;
       this.#changed();
     }
   }
@@ -618,7 +613,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #reset(): void {
     this.#toRing.clear();
     this.#ringing.clear();
-    this.#levels.clear();
+    this.#speakers.clear();
+    this.#energy.clear();
     for (const timer of this.#dropped.values()) clearTimeout(timer);
     this.#dropped.clear();
     if (this.#poll) clearInterval(this.#poll);
