@@ -1,17 +1,16 @@
 /**
- * The room's call: up to four people, each sending to each other directly (a mesh over the pairwise
- * connections that already exist: no media server). Every pair's media goes in the audio and video
- * transceivers one-to-one calls use, added by the member with the smaller device key when the connection
- * has none yet, and reused otherwise (`replaceTrack`, no renegotiation).
+ * The room's call: who is in, who speaks, what each tile shows, and the video budget. Its media travels
+ * through a GroupCallTransport (group-call-transport.ts): by default the mesh (mesh-transport.ts), each
+ * person sending to each other directly over the connections the room already has, for up to four people.
  *
  * Nobody holds the call: each participant says where it stands (`gcall-state`) to every member it is
  * connected to, again whenever that changes and whenever a channel opens; so everyone learns who is in,
  * and a member who comes later sees "Join call". Two people who call the room at the same moment end in
  * one call: the call with the smaller id wins, and those in the other move to it.
  *
- * Each sender's video bitrate and resolution shrink with the number of peers (`setParameters`), so that
+ * Each sender's video bitrate and resolution shrink with the number of peers (video-budget.ts), so that
  * four people on a phone uplink stay usable (docs/architecture.md, "Group calls"). The active speaker is
- * the loudest remote audio, read from each receiver's synchronization sources.
+ * the loudest of what the transport hears from each participant (active-speaker.ts).
  */
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
@@ -22,9 +21,11 @@ import { askToAnnounceCalls, closeCallNotification, showCallNotification } from 
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import type { GroupCallTransport, GroupCallTransportFactory } from './group-call-transport.js';
+import { MeshTransport } from './mesh-transport.js';
+import { holdsTracks, OwnMedia, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
-import { videoBudget, type VideoBudget } from './video-budget.js';
+import { videoBudget } from './video-budget.js';
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
 export const MAX_GROUP_CALL = 4;
@@ -121,6 +122,9 @@ export class GroupCall extends OwnMedia {
 
 export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   readonly #room: GroupCallRoom;
+  readonly #transports: GroupCallTransportFactory;
+  /** How the joined call's media travels, once its own media is acquired. */
+  #transport: GroupCallTransport | null = null;
   readonly #ringtone = new Ringtone();
   #current: GroupCall | null = null;
   /** What each member last said of a call they are in (members in none are absent). */
@@ -132,15 +136,13 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** Reconnect deadlines of participants whose connection dropped. */
   readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #speakers = new ActiveSpeaker();
-  /** Per participant: the audio energy received so far. */
-  readonly #energy = new Map<string, AudioEnergy | null>();
   #poll: ReturnType<typeof setInterval> | null = null;
   /** The call this page was in before it was reloaded: joined again as soon as a member says it goes on. */
   #rejoin: string | null;
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
     sendTrack: async (call, kind, track) => {
-      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceTrack(this.#room.link(p.device)?.pc, kind, track)));
+      if (call.phase === 'joined') await this.#transport?.sendTrack(kind, track);
     },
     changed: (call, tell) => {
       if (tell) this.#announce(call);
@@ -149,9 +151,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  constructor(room: GroupCallRoom) {
+  /** `transports`: how a joined call's media travels; the mesh over the room's connections unless said. */
+  constructor(room: GroupCallRoom, transports: GroupCallTransportFactory = async (media, host) => new MeshTransport(room, media, host)) {
     super();
     this.#room = room;
+    this.#transports = transports;
     this.#rejoin = room.remembered();
     if (this.#rejoin) {
       setTimeout(() => {
@@ -336,7 +340,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     clearTimeout(this.#dropped.get(device));
     this.#dropped.delete(device);
     participant.reconnecting = false;
-    this.#attach(call, device, this.#creates(device));
+    this.#transport?.connect(device);
     this.#changed();
   }
 
@@ -360,12 +364,12 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** The remote side offered a (re)negotiation: put our tracks into its transceivers before answering. */
   remoteOffer(device: string): void {
     const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#attach(call, device, false);
+    if (call?.phase === 'joined' && call.participant(device)) this.#transport?.remoteOffer(device);
   }
 
   remoteTrack(device: string): void {
     const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#refreshRemote(call, device);
+    if (call?.phase === 'joined' && call.participant(device)) this.#transport?.remoteTrack(device);
   }
 
   /**
@@ -391,6 +395,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#current = null;
     this.#clearTimers(call);
     this.#reset();
+    this.#transport?.close();
+    this.#transport = null;
     call.release();
     this.#changed();
   }
@@ -405,11 +411,16 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Microphone and camera for the call, then everyone hears that this device is in. */
   async #acquire(call: GroupCall): Promise<boolean> {
-    const { stream, notice } = await acquireMedia(true);
+    const [{ stream, notice }, transport] = await Promise.all([
+      acquireMedia(true),
+      this.#transports(call, { received: (device, tracks) => this.#received(call, device, tracks) }),
+    ]);
     if (this.#current !== call) {
       stopTracks(stream);
+      transport.close();
       return false;
     }
+    this.#transport = transport;
     call.useLocal(stream, notice);
     this.#room.remember(call.id);
     this.#announce(call);
@@ -492,7 +503,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       }
       return this.#changed();
     }
-    if (!call.local) return this.#changed();
+    const transport = this.#transport;
+    if (!call.local || !transport) return this.#changed();
     const smaller = [...this.#members.values()].map((state) => state.call).filter((id) => id < call.id).sort()[0];
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
@@ -512,9 +524,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       if (wanted.some(([device]) => device === participant.device)) continue;
       call.participants = call.participants.filter((p) => p !== participant);
       this.#speakers.forget(participant.device);
-      this.#energy.delete(participant.device);
       if (call.speaker === participant.device) call.speaker = null;
-      this.#release(participant.device);
+      transport.disconnect(participant.device);
     }
     for (const [device, state] of wanted) {
       let participant = call.participant(device);
@@ -526,8 +537,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
           this.#clearTimers(call);
           this.#ringtone.stop();
         }
-        if (this.#room.link(device)) this.#attach(call, device, this.#creates(device));
-        else this.#room.want(device);
+        transport.connect(device);
       }
       Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen, away: state.away });
       // Someone who muted is not speaking: the highlight waits for the next one heard.
@@ -541,32 +551,10 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#changed();
   }
 
-  /** Of each pair, the member with the smaller key adds the transceivers: never both at once. */
-  #creates(device: string): boolean {
-    return this.#room.self < device;
-  }
-
-  #attach(call: GroupCall, device: string, create: boolean): void {
-    const link = this.#room.link(device);
-    if (!link || !call.local) return;
-    attachTracks(link.pc, call, create);
-    this.#refreshRemote(call, device);
-  }
-
-  /** Nothing more goes to the member, and the connection's video is back to no budget (a one-to-one call has none). */
-  #release(device: string): void {
-    const link = this.#room.link(device);
-    if (!link) return;
-    detachTracks(link.pc);
-    void setVideoBudget(link.pc, null);
-  }
-
-  #refreshRemote(call: GroupCall, device: string): void {
-    const link = this.#room.link(device);
-    const participant = call.participant(device);
-    if (!link || !participant) return;
-    const tracks = receivedTracks(link.pc, ['audio', 'video']);
-    if (holdsTracks(participant.stream, tracks)) return;
+  /** What arrives from a participant, on their tile. */
+  #received(call: GroupCall, device: string, tracks: MediaStreamTrack[]): void {
+    const participant = this.#current === call ? call.participant(device) : undefined;
+    if (!participant || holdsTracks(participant.stream, tracks)) return;
     participant.stream = new MediaStream(tracks);
     this.#changed();
   }
@@ -577,16 +565,14 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
    */
   async #pollSpeakers(): Promise<void> {
     const call = this.#current;
-    if (call?.phase !== 'joined') return;
+    const transport = this.#transport;
+    if (call?.phase !== 'joined' || !transport) return;
     const levels: Heard[] = [];
     for (const participant of call.participants) {
-      const link = this.#room.link(participant.device);
-      if (!link) continue;
-      const heard = await audioHeard(link.pc, this.#energy.get(participant.device) ?? null);
-      this.#energy.set(participant.device, heard.energy);
-      levels.push({ device: participant.device, level: heard.level, muted: participant.muted });
-      await setVideoBudget(link.pc, videoBudget(call.participants.length, call.screen));
+      const level = await transport.audioLevel(participant.device);
+      if (level !== null) levels.push({ device: participant.device, level, muted: participant.muted });
     }
+    if (call.participants.length > 0) await transport.setBudget(videoBudget(call.participants.length, call.screen));
     const speaker = this.#speakers.heard(levels, call.speaker);
     if (speaker !== call.speaker) {
       call.speaker = speaker;
@@ -602,7 +588,9 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#reset();
     this.#room.remember(null);
     if (call.local) for (const device of this.#room.online()) this.#send(call, device, false);
-    for (const participant of call.participants) this.#release(participant.device);
+    for (const participant of call.participants) this.#transport?.disconnect(participant.device);
+    this.#transport?.close();
+    this.#transport = null;
     call.release();
     this.#changed();
     if (notice) this.emit('wh-call-notice', notice);
@@ -614,7 +602,6 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#toRing.clear();
     this.#ringing.clear();
     this.#speakers.clear();
-    this.#energy.clear();
     for (const timer of this.#dropped.values()) clearTimeout(timer);
     this.#dropped.clear();
     if (this.#poll) clearInterval(this.#poll);
@@ -644,48 +631,4 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #changed(): void {
     this.emit('wh-group-call', undefined);
   }
-}
-
-/** The audio energy a receiver has decoded so far, and over how long (`getStats`, inbound-rtp). */
-interface AudioEnergy {
-  energy: number;
-  duration: number;
-}
-
-/**
- * How loud (0–1, linear) what the connection received since the last poll was: the root mean square of
- * the audio energy decoded in between, so a word between two polls counts as much as one at a poll. Where
- * the totals are missing, the level of the last packet heard (synchronization sources) stands in.
- */
-async function audioHeard(pc: RTCPeerConnection, before: AudioEnergy | null): Promise<{ level: number; energy: AudioEnergy | null }> {
-  const receiver = mediaTransceiver(pc, 'audio')?.receiver;
-  if (!receiver) return { level: 0, energy: null };
-  let now: AudioEnergy | null = null;
-  for (const stats of (await receiver.getStats().catch(() => new Map())).values()) {
-    const { type, totalAudioEnergy, totalSamplesDuration } = stats as { type: string; totalAudioEnergy?: number; totalSamplesDuration?: number };
-    if (type === 'inbound-rtp' && totalAudioEnergy !== undefined && totalSamplesDuration !== undefined) now = { energy: totalAudioEnergy, duration: totalSamplesDuration };
-  }
-  if (!now) {
-    const recent = receiver.getSynchronizationSources?.().filter((source) => performance.timeOrigin + performance.now() - source.timestamp < 1000) ?? [];
-    return { level: Math.max(0, ...recent.map((source) => source.audioLevel ?? 0)), energy: null };
-  }
-  const duration = before ? now.duration - before.duration : 0;
-  const level = duration > 0 ? Math.sqrt(Math.max(0, now.energy - before!.energy) / duration) : 0;
-  return { level, energy: now };
-}
-
-/**
- * Sets the connection's video sender to a budget (a shared screen keeps its resolution), or back to none;
- * only when it differs, so that it can be checked at every poll.
- */
-async function setVideoBudget(pc: RTCPeerConnection, budget: VideoBudget | null): Promise<void> {
-  const sender = mediaTransceiver(pc, 'video')?.sender;
-  const parameters = sender?.getParameters();
-  const encoding = parameters?.encodings?.[0];
-  if (!sender || !parameters || !encoding) return;
-  if (encoding.maxBitrate === budget?.maxBitrate && (encoding.scaleResolutionDownBy ?? 1) === (budget?.scaleResolutionDownBy ?? 1)) return;
-  if (budget) encoding.maxBitrate = budget.maxBitrate;
-  else delete encoding.maxBitrate;
-  encoding.scaleResolutionDownBy = budget?.scaleResolutionDownBy ?? 1;
-  await sender.setParameters(parameters).catch((error: unknown) => console.warn('whisper: could not set the video budget', error));
 }
