@@ -46,15 +46,14 @@ class StandInTransport implements GroupCallTransport {
   }
 }
 
-/** A service whose room has Bob and Carol online, and whose camera is a canvas. */
-function groupCalls(): { calls: GroupCallService; sent: Array<[string, GroupCallFrame]>; transport: () => StandInTransport } {
+/** A room with Bob and Carol online and no connection to them, whose camera is a canvas. */
+function room(sent: Array<[string, GroupCallFrame]>, wanted: string[] = []): GroupCallRoom {
   navigator.mediaDevices.getUserMedia = async () => document.createElement('canvas').captureStream();
-  const sent: Array<[string, GroupCallFrame]> = [];
-  const room: GroupCallRoom = {
+  return {
     self: SELF,
     send: (device, frame) => (sent.push([device, frame]), true),
     link: () => null,
-    want: () => undefined,
+    want: (device) => void wanted.push(device),
     name: (device) => (device === BOB ? 'Bob' : 'Carol'),
     online: () => [BOB, CAROL],
     busy: () => false,
@@ -62,8 +61,13 @@ function groupCalls(): { calls: GroupCallService; sent: Array<[string, GroupCall
     remember: () => undefined,
     remembered: () => null,
   };
+}
+
+/** A service in that room, over a stand-in transport. */
+function groupCalls(): { calls: GroupCallService; sent: Array<[string, GroupCallFrame]>; transport: () => StandInTransport } {
+  const sent: Array<[string, GroupCallFrame]> = [];
   let made: StandInTransport | null = null;
-  const calls = new GroupCallService(room, async (_media, host) => (made = new StandInTransport(host)));
+  const calls = new GroupCallService(room(sent), async (_media, host) => (made = new StandInTransport(host)));
   return { calls, sent, transport: () => made! };
 }
 
@@ -132,5 +136,17 @@ describe('GroupCallService over a transport', () => {
     expect(sent.filter(([, frame]) => frame.t === 'gcall-state' && !frame.in).map(([device]) => device)).to.deep.equal([BOB, CAROL]);
     expect(calls.current).to.equal(null);
     expect(calls.underWay).to.deep.equal({ call: id, devices: [BOB] });
+  });
+});
+
+describe('GroupCallService over the mesh (its transport unless told otherwise)', () => {
+  it('asks the room for a connection to each participant it has none with', async () => {
+    const wanted: string[] = [];
+    const calls = new GroupCallService(room([], wanted));
+    await calls.start();
+    wanted.length = 0;
+    joins(calls, BOB, 1);
+    expect(wanted).to.deep.equal([BOB]);
+    await calls.leave();
   });
 });

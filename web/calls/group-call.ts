@@ -22,7 +22,6 @@ import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
 import type { GroupCallTransport, GroupCallTransportFactory } from './group-call-transport.js';
-import { MeshTransport } from './mesh-transport.js';
 import { holdsTracks, OwnMedia, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 import { videoBudget } from './video-budget.js';
@@ -151,8 +150,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  /** `transports`: how a joined call's media travels; the mesh over the room's connections unless said. */
-  constructor(room: GroupCallRoom, transports: GroupCallTransportFactory = async (media, host) => new MeshTransport(room, media, host)) {
+  /**
+   * `transports`: how a joined call's media travels; the mesh over the room's connections unless said, loaded
+   * with the first call joined (while the microphone and camera open), as it is no part of the first screen.
+   */
+  constructor(room: GroupCallRoom, transports: GroupCallTransportFactory = (media, host) => import('./mesh-transport.js').then(({ MeshTransport }) => new MeshTransport(room, media, host))) {
     super();
     this.#room = room;
     this.#transports = transports;
