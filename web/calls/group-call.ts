@@ -19,12 +19,15 @@ import type { StoredMessage } from '../storage/database.js';
 import { ActiveSpeaker, type Heard } from './active-speaker.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
+import { GroupCall, type MemberState } from './group-call-state.js';
+import type { GroupCallTransport, GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
-import type { GroupCallTransport, GroupCallTransportFactory } from './group-call-transport.js';
-import { holdsTracks, OwnMedia, type OwnMediaHost } from './own-media.js';
+import { holdsTracks, type OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 import { videoBudget } from './video-budget.js';
+
+export { GroupCall, type GroupCallPhase, type Participant } from './group-call-state.js';
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
 export const MAX_GROUP_CALL = 4;
@@ -34,8 +37,6 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 const REJOIN_WINDOW_MS = 15_000;
 /** How often the active speaker is looked for (and the senders' budgets checked). */
 const SPEAKER_POLL_MS = 400;
-
-export type GroupCallPhase = 'incoming' | 'joined';
 
 /** What the room gives its call: its members, the channels to them, its history. */
 export interface GroupCallRoom {
@@ -64,59 +65,6 @@ export interface GroupCallEventMap {
   'wh-group-call': CustomEvent<void>;
   /** Something the person should be told about the call, in words. */
   'wh-call-notice': CustomEvent<string>;
-}
-
-/** Another participant, as their last `gcall-state` says and as their media arrives. */
-export interface Participant {
-  device: string;
-  muted: boolean;
-  camera: boolean;
-  screen: boolean;
-  /** Their app is in the background: their microphone may be paused. */
-  away: boolean;
-  /** What arrives from them: a new stream whenever its tracks change. */
-  stream: MediaStream;
-  /** Their connection dropped and is being made again. */
-  reconnecting: boolean;
-}
-
-/** What a member said of their place in a call. */
-interface MemberState {
-  call: string;
-  since: number;
-  muted: boolean;
-  camera: boolean;
-  screen: boolean;
-  away: boolean;
-}
-
-/** The room's call as this device sees it: ringing here, or joined. */
-export class GroupCall extends OwnMedia {
-  /** Changes once, when this call merges into one that started at the same moment. */
-  id: string;
-  phase: GroupCallPhase;
-  /** Who rang this device (incoming). */
-  readonly ringer: string | null;
-  /** Date.now() when this device joined. */
-  joinedAt: number | null = null;
-  /** Everyone else in the call, in the order they joined. */
-  participants: Participant[] = [];
-  /** The participant heard the loudest lately, or null before anyone spoke. */
-  speaker: string | null = null;
-  /** Someone other than this device joined while it was in: the call counts as answered. */
-  answered = false;
-  timers: Array<ReturnType<typeof setTimeout>> = [];
-
-  constructor(id: string, phase: GroupCallPhase, ringer: string | null, host: OwnMediaHost<GroupCall>) {
-    super(true, host as OwnMediaHost<OwnMedia>);
-    this.id = id;
-    this.phase = phase;
-    this.ringer = ringer;
-  }
-
-  participant(device: string): Participant | undefined {
-    return this.participants.find((p) => p.device === device);
-  }
 }
 
 export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
