@@ -115,6 +115,19 @@ describe('GroupCallService over a transport', () => {
     await calls.leave();
   });
 
+  it('shows someone whose connection dropped as reconnecting, and connects them again when it is back', async () => {
+    const { calls, transport } = groupCalls();
+    await calls.start();
+    joins(calls, BOB, 1);
+    calls.channelClosed(BOB);
+    expect(calls.current!.participant(BOB)!.reconnecting).to.equal(true);
+    transport().connected.clear();
+    calls.channelOpened(BOB);
+    expect(calls.current!.participant(BOB)!.reconnecting).to.equal(false);
+    expect([...transport().connected]).to.deep.equal([BOB]);
+    await calls.leave();
+  });
+
   it('sends camera off through the transport, and tells the others', async () => {
     const { calls, sent, transport } = groupCalls();
     await calls.start();

@@ -16,27 +16,22 @@ import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { StoredMessage } from '../storage/database.js';
-import { ActiveSpeaker, type Heard } from './active-speaker.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import { GroupCall, type MemberState } from './group-call-state.js';
-import type { GroupCallTransport, GroupCallTransportFactory } from './group-call-transport.js';
+import { GroupCallTiles } from './group-call-tiles.js';
+import type { GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
-import { holdsTracks, type OwnMediaHost } from './own-media.js';
+import type { OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
-import { videoBudget } from './video-budget.js';
 
 export { GroupCall, type GroupCallPhase, type Participant } from './group-call-state.js';
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
 export const MAX_GROUP_CALL = 4;
-/** How long a call may keep a participant whose connection dropped before counting them gone. */
-const RECONNECT_TIMEOUT_MS = 20_000;
 /** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
 const REJOIN_WINDOW_MS = 15_000;
-/** How often the active speaker is looked for (and the senders' budgets checked). */
-const SPEAKER_POLL_MS = 400;
 
 /** What the room gives its call: its members, the channels to them, its history. */
 export interface GroupCallRoom {
@@ -70,8 +65,8 @@ export interface GroupCallEventMap {
 export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   readonly #room: GroupCallRoom;
   readonly #transports: GroupCallTransportFactory;
-  /** How the joined call's media travels, once its own media is acquired. */
-  #transport: GroupCallTransport | null = null;
+  /** The joined call's tiles and its transport, once its own media is acquired. */
+  #tiles: GroupCallTiles | null = null;
   readonly #ringtone = new Ringtone();
   #current: GroupCall | null = null;
   /** What each member last said of a call they are in (members in none are absent). */
@@ -80,16 +75,12 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   readonly #toRing = new Set<string>();
   /** Members this device rang who have neither joined nor declined. */
   readonly #ringing = new Set<string>();
-  /** Reconnect deadlines of participants whose connection dropped. */
-  readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
-  readonly #speakers = new ActiveSpeaker();
-  #poll: ReturnType<typeof setInterval> | null = null;
   /** The call this page was in before it was reloaded: joined again as soon as a member says it goes on. */
   #rejoin: string | null;
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
     sendTrack: async (call, kind, track) => {
-      if (call.phase === 'joined') await this.#transport?.sendTrack(kind, track);
+      if (this.#tiles?.call === call) await this.#tiles.sendTrack(kind, track);
     },
     changed: (call, tell) => {
       if (tell) this.#announce(call);
@@ -285,41 +276,23 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (!call.local) return;
     this.#send(call, device);
     if (this.#toRing.has(device)) this.#ring(call, device);
-    const participant = call.participant(device);
-    if (!participant) return;
-    clearTimeout(this.#dropped.get(device));
-    this.#dropped.delete(device);
-    participant.reconnecting = false;
-    this.#transport?.connect(device);
-    this.#changed();
+    this.#tiles?.reopened(device);
   }
 
   /** The member's connection closed: kept in the call for a while, as they may be back (a network drop, a reload). */
   channelClosed(device: string): void {
-    const participant = this.#current?.participant(device);
-    if (!participant || this.#dropped.has(device)) return;
-    participant.reconnecting = true;
-    this.#dropped.set(
-      device,
-      setTimeout(() => {
-        this.#dropped.delete(device);
-        this.#members.delete(device);
-        this.#settle();
-      }, RECONNECT_TIMEOUT_MS),
-    );
+    if (!this.#tiles?.dropped(device)) return;
     this.#room.want(device);
     this.#changed();
   }
 
   /** The remote side offered a (re)negotiation: put our tracks into its transceivers before answering. */
   remoteOffer(device: string): void {
-    const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#transport?.remoteOffer(device);
+    this.#tiles?.remoteOffer(device);
   }
 
   remoteTrack(device: string): void {
-    const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#transport?.remoteTrack(device);
+    this.#tiles?.remoteTrack(device);
   }
 
   /**
@@ -345,8 +318,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#current = null;
     this.#clearTimers(call);
     this.#reset();
-    this.#transport?.close();
-    this.#transport = null;
+    this.#endTiles(false);
     call.release();
     this.#changed();
   }
@@ -363,21 +335,30 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   async #acquire(call: GroupCall): Promise<boolean> {
     const [{ stream, notice }, transport] = await Promise.all([
       acquireMedia(true),
-      this.#transports(call, { received: (device, tracks) => this.#received(call, device, tracks) }),
+      this.#transports(call, {
+        received: (device, tracks) => {
+          if (this.#tiles?.call === call) this.#tiles.received(device, tracks);
+        },
+      }),
     ]);
     if (this.#current !== call) {
       stopTracks(stream);
       transport.close();
       return false;
     }
-    this.#transport = transport;
+    this.#tiles = new GroupCallTiles(call, transport, {
+      changed: () => this.#changed(),
+      gone: (device) => {
+        this.#members.delete(device);
+        this.#settle();
+      },
+    });
     call.useLocal(stream, notice);
     this.#room.remember(call.id);
     this.#announce(call);
     // Who else is in comes with each member's channel: connect to everyone online.
     for (const device of this.#room.online()) if (!this.#room.link(device)) this.#room.want(device);
     this.#settle();
-    this.#poll ??= setInterval(() => void this.#pollSpeakers(), SPEAKER_POLL_MS);
     return true;
   }
 
@@ -453,8 +434,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       }
       return this.#changed();
     }
-    const transport = this.#transport;
-    if (!call.local || !transport) return this.#changed();
+    const tiles = this.#tiles;
+    if (!call.local || tiles?.call !== call) return this.#changed();
     const smaller = [...this.#members.values()].map((state) => state.call).filter((id) => id < call.id).sort()[0];
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
@@ -469,29 +450,10 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       void this.#finish(call, `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`);
       return;
     }
-    const wanted = inCall.slice(0, MAX_GROUP_CALL - 1);
-    for (const participant of [...call.participants]) {
-      if (wanted.some(([device]) => device === participant.device)) continue;
-      call.participants = call.participants.filter((p) => p !== participant);
-      this.#speakers.forget(participant.device);
-      if (call.speaker === participant.device) call.speaker = null;
-      transport.disconnect(participant.device);
-    }
-    for (const [device, state] of wanted) {
-      let participant = call.participant(device);
-      if (!participant) {
-        participant = { device, muted: state.muted, camera: state.camera, screen: state.screen, away: state.away, stream: new MediaStream(), reconnecting: false };
-        call.participants = [...call.participants, participant];
-        if (!call.answered) {
-          call.answered = true;
-          this.#clearTimers(call);
-          this.#ringtone.stop();
-        }
-        transport.connect(device);
-      }
-      Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen, away: state.away });
-      // Someone who muted is not speaking: the highlight waits for the next one heard.
-      if (state.muted && call.speaker === device) call.speaker = null;
+    if (tiles.seat(inCall.slice(0, MAX_GROUP_CALL - 1)) && !call.answered) {
+      call.answered = true;
+      this.#clearTimers(call);
+      this.#ringtone.stop();
     }
     // Everyone else left: the call is over for this device too.
     if (call.answered && call.participants.length === 0) {
@@ -499,35 +461,6 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
       return;
     }
     this.#changed();
-  }
-
-  /** What arrives from a participant, on their tile. */
-  #received(call: GroupCall, device: string, tracks: MediaStreamTrack[]): void {
-    const participant = this.#current === call ? call.participant(device) : undefined;
-    if (!participant || holdsTracks(participant.stream, tracks)) return;
-    participant.stream = new MediaStream(tracks);
-    this.#changed();
-  }
-
-  /**
-   * Every poll: each participant's audio level, smoothed, and the loudest held for a moment becomes the
-   * active speaker; each video sender is kept within the budget for the number of peers.
-   */
-  async #pollSpeakers(): Promise<void> {
-    const call = this.#current;
-    const transport = this.#transport;
-    if (call?.phase !== 'joined' || !transport) return;
-    const levels: Heard[] = [];
-    for (const participant of call.participants) {
-      const level = await transport.audioLevel(participant.device);
-      if (level !== null) levels.push({ device: participant.device, level, muted: participant.muted });
-    }
-    if (call.participants.length > 0) await transport.setBudget(videoBudget(call.participants.length, call.screen));
-    const speaker = this.#speakers.heard(levels, call.speaker);
-    if (speaker !== call.speaker) {
-      call.speaker = speaker;
-      this.#changed();
-    }
   }
 
   async #finish(call: GroupCall, notice: string): Promise<void> {
@@ -538,24 +471,23 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#reset();
     this.#room.remember(null);
     if (call.local) for (const device of this.#room.online()) this.#send(call, device, false);
-    for (const participant of call.participants) this.#transport?.disconnect(participant.device);
-    this.#transport?.close();
-    this.#transport = null;
+    this.#endTiles(true);
     call.release();
     this.#changed();
     if (notice) this.emit('wh-call-notice', notice);
     await this.#record(call, call.answered ? 'Group call' : 'Group call, no one joined');
   }
 
-  /** Nothing of a call stays: who was to be rung, levels, reconnect deadlines, the poll. */
+  /** Nothing of a call's ringing stays: who was to be rung, who was rung. */
   #reset(): void {
     this.#toRing.clear();
     this.#ringing.clear();
-    this.#speakers.clear();
-    for (const timer of this.#dropped.values()) clearTimeout(timer);
-    this.#dropped.clear();
-    if (this.#poll) clearInterval(this.#poll);
-    this.#poll = null;
+  }
+
+  /** `release`: nothing more goes to anyone (the call ended here, rather than the page going away). */
+  #endTiles(release: boolean): void {
+    this.#tiles?.end(release);
+    this.#tiles = null;
   }
 
   async #record(call: GroupCall, text: string): Promise<void> {
