@@ -18,7 +18,8 @@ import type { PeerLink } from '../peers/peer-link.js';
 import type { StoredMessage } from '../storage/database.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
-import { GroupCall, type MemberState } from './group-call-state.js';
+import { GroupCallRoster } from './group-call-roster.js';
+import { GroupCall } from './group-call-state.js';
 import { GroupCallTiles } from './group-call-tiles.js';
 import type { GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
@@ -30,6 +31,7 @@ export { GroupCall, type GroupCallPhase, type Participant } from './group-call-s
 
 /** A mesh beyond four people costs each phone more uplink and encoding than it has. */
 export const MAX_GROUP_CALL = 4;
+const CALL_FULL = `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`;
 /** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
 const REJOIN_WINDOW_MS = 15_000;
 
@@ -69,8 +71,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #tiles: GroupCallTiles | null = null;
   readonly #ringtone = new Ringtone();
   #current: GroupCall | null = null;
-  /** What each member last said of a call they are in (members in none are absent). */
-  readonly #members = new Map<string, MemberState>();
+  readonly #roster = new GroupCallRoster();
   /** Members this device is to ring for its call whose channel was not open: rung when it opens. */
   readonly #toRing = new Set<string>();
   /** Members this device rang who have neither joined nor declined. */
@@ -112,10 +113,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** A call under way in the room that this device is not in: its id and who is in it (for "Join call"). */
   get underWay(): { call: string; devices: string[] } | null {
-    const calls = [...this.#members.values()].map((state) => state.call).sort();
-    const call = calls[0];
-    if (!call || this.#current?.phase === 'joined') return null;
-    return { call, devices: [...this.#members].filter(([, state]) => state.call === call).map(([device]) => device) };
+    return this.#current?.phase === 'joined' ? null : this.#roster.underWay;
   }
 
   /** Why this device cannot start or join the room's call now, in words; null when it can. */
@@ -129,9 +127,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   limit(): string | null {
     const underWay = this.underWay;
     if (underWay) {
-      return underWay.devices.length >= MAX_GROUP_CALL
-        ? `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`
-        : null;
+      return underWay.devices.length >= MAX_GROUP_CALL ? CALL_FULL : null;
     }
     const everyone = this.#room.online().length + 1;
     return everyone > MAX_GROUP_CALL
@@ -244,14 +240,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         return;
       }
       case 'gcall-idle':
-        if (this.#members.delete(device)) this.#settle();
+        if (this.#roster.forget(device)) this.#settle();
         return;
       case 'gcall-state':
-        if (frame.in) {
-          this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen, away: frame.away === true });
-          this.#ringing.delete(device);
-        }
-        else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
+        this.#roster.said(device, frame);
+        if (frame.in) this.#ringing.delete(device);
         this.#toRing.delete(device);
         if (frame.in && frame.call === this.#rejoin && this.#current?.phase !== 'joined') {
           this.#rejoin = null;
@@ -303,7 +296,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#toRing.delete(device);
     this.#ringing.delete(device);
     if (this.#current?.participant(device)) return this.channelClosed(device);
-    if (!this.#members.delete(device) && this.#current?.ringer !== device) return;
+    if (!this.#roster.forget(device) && this.#current?.ringer !== device) return;
     this.#settle();
   }
 
@@ -349,7 +342,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#tiles = new GroupCallTiles(call, transport, {
       changed: () => this.#changed(),
       gone: (device) => {
-        this.#members.delete(device);
+        this.#roster.forget(device);
         this.#settle();
       },
     });
@@ -426,7 +419,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (!call) return this.#changed();
     if (call.phase === 'incoming') {
-      if (![...this.#members.values()].some((state) => state.call === call.id)) {
+      if (!this.#roster.holds(call.id)) {
         // Everyone left before this device answered.
         this.#stopRinging(call);
         this.#current = null;
@@ -436,21 +429,20 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     }
     const tiles = this.#tiles;
     if (!call.local || tiles?.call !== call) return this.#changed();
-    const smaller = [...this.#members.values()].map((state) => state.call).filter((id) => id < call.id).sort()[0];
+    const smaller = this.#roster.smallest(call.id);
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
       call.id = smaller;
       this.#room.remember(call.id);
       this.#announce(call);
     }
-    const inCall = [...this.#members].filter(([, state]) => state.call === call.id).sort(([a, sa], [b, sb]) => sa.since - sb.since || a.localeCompare(b));
     // Full: the first four to join keep the call; a fifth that came at the same moment leaves it.
-    const ownRank = inCall.filter(([device, state]) => state.since < (call.joinedAt ?? 0) || (state.since === call.joinedAt && device < this.#room.self)).length;
-    if (ownRank >= MAX_GROUP_CALL) {
-      void this.#finish(call, `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`);
+    const { ahead, members } = this.#roster.seats(call.id, this.#room.self, call.joinedAt ?? 0);
+    if (ahead >= MAX_GROUP_CALL) {
+      void this.#finish(call, CALL_FULL);
       return;
     }
-    if (tiles.seat(inCall.slice(0, MAX_GROUP_CALL - 1)) && !call.answered) {
+    if (tiles.seat(members.slice(0, MAX_GROUP_CALL - 1)) && !call.answered) {
       call.answered = true;
       this.#clearTimers(call);
       this.#ringtone.stop();
