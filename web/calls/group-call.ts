@@ -180,10 +180,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (call?.phase !== 'incoming') return;
     if (call.ringer) this.#room.send(call.ringer, { t: 'gcall-decline', call: call.id });
-    this.#stopRinging(call);
-    this.#current = null;
-    void this.#record(call, 'Missed group call');
-    this.#changed();
+    this.#missed(call);
   }
 
   /** Leaves the call (the others go on). */
@@ -371,11 +368,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, device, true).catch(() => undefined);
     call.timers.push(
       setTimeout(() => {
-        if (this.#current !== call || call.phase !== 'incoming') return;
-        this.#stopRinging(call);
-        this.#current = null;
-        void this.#record(call, 'Missed group call');
-        this.#changed();
+        if (this.#current === call && call.phase === 'incoming') this.#missed(call);
       }, RING_TIMEOUT_MS),
     );
     this.#changed();
@@ -385,6 +378,14 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (!this.#room.send(device, { t: 'gcall-ring', call: call.id })) return this.#room.want(device);
     this.#toRing.delete(device);
     this.#ringing.add(device);
+  }
+
+  /** The call rang here and was not joined: it ends here, a missed call in the room's history. */
+  #missed(call: GroupCall): void {
+    this.#stopRinging(call);
+    this.#current = null;
+    void this.#record(call, 'Missed group call');
+    this.#changed();
   }
 
   #stopRinging(call: GroupCall): void {
@@ -419,12 +420,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (!call) return this.#changed();
     if (call.phase === 'incoming') {
-      if (!this.#roster.holds(call.id)) {
-        // Everyone left before this device answered.
-        this.#stopRinging(call);
-        this.#current = null;
-        void this.#record(call, 'Missed group call');
-      }
+      // Everyone left before this device answered.
+      if (!this.#roster.holds(call.id)) return this.#missed(call);
       return this.#changed();
     }
     const tiles = this.#tiles;
