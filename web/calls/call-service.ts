@@ -14,15 +14,15 @@
  * Glare (both call each other at once): the invite with the smaller id wins
  * on both sides, and the side whose invite lost accepts the other at once.
  */
-import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { CallOutcome, StoredMessage } from '../storage/database.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import type { CallFrame } from './call-wire.js';
-import type { PendingAnswer } from './pending-answer.js';
 import { acquireMedia } from './local-media.js';
+import { OwnMediaService } from './own-media-service.js';
 import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import type { PendingAnswer } from './pending-answer.js';
 import { Ringtone } from './ringtone.js';
 
 export type CallPhase = 'outgoing' | 'incoming' | 'active';
@@ -100,7 +100,7 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 /** A callee whose app has not said it rings by then is rung through a push (their app is closed or frozen). */
 export const AWAY_AFTER_MS = 2500;
 
-export class CallService extends TypedEventTarget<CallEventMap> {
+export class CallService extends OwnMediaService<Call, CallEventMap> {
   readonly #transport: CallTransport;
   readonly #ringtone = new Ringtone();
   #current: Call | null = null;
@@ -122,6 +122,10 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   get current(): Call | null {
     return this.#current;
+  }
+
+  protected answered(call: Call): boolean {
+    return call.phase === 'active';
   }
 
   /** Whether a call with the device is ringing or running (its connection is needed). */
@@ -208,12 +212,6 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     this.#changed();
   }
 
-  /** The page was hidden (the app went to the background) or shown again, during a call: see OwnMedia.setAway. */
-  async setAway(away: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'active') await call.setAway(away);
-  }
-
   /** The person answers the ringing call. */
   async accept(): Promise<void> {
     const call = this.#current;
@@ -263,26 +261,6 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     if (this.#current?.id !== id) return;
     if (action === 'accept') await this.accept();
     else if (action === 'decline') await this.decline();
-  }
-
-  setMuted(muted: boolean): void {
-    this.#current?.setMuted(muted);
-  }
-
-  /** Camera off releases it (its light goes out); camera on opens it again. */
-  async setCamera(on: boolean): Promise<void> {
-    await this.#current?.setCamera(on);
-  }
-
-  /** The other camera: front/back on a phone, the next one on a desktop. */
-  async switchCamera(): Promise<void> {
-    await this.#current?.switchCamera();
-  }
-
-  /** Sends the screen instead of the camera, and back; only once the call is answered. */
-  async setScreenSharing(on: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'active') await call.setScreenSharing(on);
   }
 
   // ---- from the room session ----

@@ -12,7 +12,6 @@
  * four people on a phone uplink stay usable (docs/architecture.md, "Group calls"). The active speaker is
  * the loudest of what the transport hears from each participant (active-speaker.ts).
  */
-import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { StoredMessage } from '../storage/database.js';
@@ -24,6 +23,7 @@ import { GroupCallTiles } from './group-call-tiles.js';
 import type { GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia } from './local-media.js';
+import { OwnMediaService } from './own-media-service.js';
 import type { OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
@@ -64,7 +64,7 @@ export interface GroupCallEventMap {
   'wh-call-notice': CustomEvent<string>;
 }
 
-export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
+export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventMap> {
   readonly #room: GroupCallRoom;
   readonly #transports: GroupCallTransportFactory;
   /** The joined call's tiles and its transport, once its own media is acquired. */
@@ -109,6 +109,10 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   /** The call ringing here or joined here. */
   get current(): GroupCall | null {
     return this.#current;
+  }
+
+  protected answered(call: GroupCall): boolean {
+    return call.phase === 'joined';
   }
 
   /** A call under way in the room that this device is not in: its id and who is in it (for "Join call"). */
@@ -197,28 +201,6 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (action === 'accept') await this.join();
     else if (action === 'decline') this.decline();
     return true;
-  }
-
-  /** The page was hidden or shown again, in the call: see OwnMedia.setAway. */
-  async setAway(away: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'joined') await call.setAway(away);
-  }
-
-  setMuted(muted: boolean): void {
-    this.#current?.setMuted(muted);
-  }
-
-  async setCamera(on: boolean): Promise<void> {
-    await this.#current?.setCamera(on);
-  }
-
-  async switchCamera(): Promise<void> {
-    await this.#current?.switchCamera();
-  }
-
-  async setScreenSharing(on: boolean): Promise<void> {
-    if (this.#current?.phase === 'joined') await this.#current.setScreenSharing(on);
   }
 
   // ---- from the room session ----
