@@ -17,6 +17,7 @@
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { CallOutcome, StoredMessage } from '../storage/database.js';
+import { callEntry, callText } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import type { CallFrame } from './call-wire.js';
 import { acquireMedia } from './local-media.js';
@@ -494,20 +495,8 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   }
 
   async #record(call: Call, outcome: CallOutcome): Promise<void> {
-    const duration = outcome === 'answered' && call.answeredAt !== null ? Date.now() - call.answeredAt : undefined;
-    const incoming = call.direction === 'in';
-    await this.#transport.record({
-      id: `${call.id}-${call.direction}`,
-      conversation: call.device,
-      direction: call.direction,
-      text: callText(outcome, incoming, call.video),
-      sentAt: Date.now(),
-      at: 0,
-      // A missed call is news (unread) to the one it rang for; no receipts go out for call entries.
-      status: incoming && outcome === 'missed' ? 'delivered' : 'read',
-      receiptSent: 1,
-      call: { video: call.video, outcome, ...(duration !== undefined ? { duration } : {}) },
-    });
+    const entry = callEntry(call.id, call.direction, callText(outcome, call.direction === 'in', call.video), { video: call.video, outcome }, outcome === 'answered' ? call.answeredAt : null);
+    await this.#transport.record({ ...entry, conversation: call.device });
   }
 
   #clearTimers(call: Call): void {
@@ -520,25 +509,8 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   }
 }
 
+export { callText } from './call-history.js';
+
 export function stopTracks(stream: MediaStream): void {
   for (const track of stream.getTracks()) track.stop();
-}
-
-/** The words of a call's history entry. */
-export function callText(outcome: CallOutcome, incoming: boolean, video: boolean): string {
-  const kind = video ? 'Video call' : 'Audio call';
-  switch (outcome) {
-    case 'answered':
-      return kind;
-    case 'missed':
-      return 'Missed call';
-    case 'declined':
-      return incoming ? 'Declined call' : 'Call declined';
-    case 'cancelled':
-      return 'Cancelled call';
-    case 'busy':
-      return 'No answer (busy)';
-    case 'failed':
-      return 'Call failed';
-  }
 }

@@ -15,6 +15,7 @@
 import { randomId } from '../identity/random-id.js';
 import type { PeerLink } from '../peers/peer-link.js';
 import type { StoredMessage } from '../storage/database.js';
+import { callEntry } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
 import { GroupCallRoster } from './group-call-roster.js';
@@ -463,17 +464,8 @@ export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventM
 
   async #record(call: GroupCall, text: string): Promise<void> {
     const incoming = call.phase === 'incoming';
-    const duration = call.answered && call.joinedAt !== null ? Date.now() - call.joinedAt : undefined;
-    await this.#room.record({
-      id: `${call.id}-${incoming ? 'in' : 'out'}`,
-      direction: incoming ? 'in' : 'out',
-      text,
-      sentAt: Date.now(),
-      at: 0,
-      status: incoming ? 'delivered' : 'read',
-      receiptSent: 1,
-      call: { video: true, outcome: incoming ? 'missed' : call.answered ? 'answered' : 'failed', ...(duration !== undefined ? { duration } : {}) },
-    });
+    const outcome = incoming ? 'missed' : call.answered ? 'answered' : 'failed';
+    await this.#room.record(callEntry(call.id, incoming ? 'in' : 'out', text, { video: true, outcome }, call.answered ? call.joinedAt : null));
   }
 
   #clearTimers(call: GroupCall): void {
