@@ -19,14 +19,13 @@ import type { PeerLink } from '../peers/peer-link.js';
 import type { CallOutcome, StoredMessage } from '../storage/database.js';
 import { callEntry, callText } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
+import { Call, RING_TIMEOUT_MS } from './call-state.js';
 import type { CallFrame } from './call-wire.js';
-import { acquireMedia } from './local-media.js';
+import { acquireMedia, stopTracks } from './local-media.js';
 import { OwnMediaService } from './own-media-service.js';
-import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import { attachTracks, detachTracks, holdsTracks, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
 import type { PendingAnswer } from './pending-answer.js';
 import { Ringtone } from './ringtone.js';
-
-export type CallPhase = 'outgoing' | 'incoming' | 'active';
 
 export interface CallTransport {
   /** Writes a frame to the device's open, verified chat channel; false when there is none. */
@@ -55,45 +54,9 @@ export interface CallEventMap {
   'wh-call-notice': CustomEvent<string>;
 }
 
-/** A call: its state is read by the call screens and changed only by the service (and its own media controls). */
-export class Call extends OwnMedia {
-  readonly id: string;
-  readonly device: string;
-  readonly direction: 'out' | 'in';
-  phase: CallPhase;
-  /** Date.now() when it was answered: the duration runs from there. */
-  answeredAt: number | null = null;
-  /** What arrives from the other device. A new stream whenever its tracks change. */
-  remote: MediaStream = new MediaStream();
-  remoteMuted = false;
-  remoteCameraOn: boolean;
-  remoteScreen = false;
-  /** Their app is in the background: their microphone is paused (an iPhone's Home Screen app). */
-  remoteAway = false;
-  /** The connection dropped mid-call and is being made again. */
-  reconnecting = false;
-  /** Internal: timers and flags of the service. */
-  inviteSent = false;
-  timers: Array<ReturnType<typeof setTimeout>> = [];
-  /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
-  mergedFrom: Call | null = null;
-  /** Outgoing: the callee's app said it rings. */
-  ringing = false;
-  /** Outgoing: the callee's closed app was rung through a push. */
-  pushed = false;
+export { callText } from './call-history.js';
+export { Call, type CallPhase } from './call-state.js';
 
-  constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase, host: OwnMediaHost<Call>) {
-    super(video, host as OwnMediaHost<OwnMedia>);
-    this.id = id;
-    this.device = device;
-    this.direction = direction;
-    this.phase = phase;
-    this.remoteCameraOn = video;
-  }
-}
-
-/** How long a call rings before it counts as missed. */
-export const RING_TIMEOUT_MS = 30_000;
 /** How long to wait for a connection to the person before saying they cannot be reached. */
 const REACH_TIMEOUT_MS = 15_000;
 /** How long a call may stay without a connection before it is ended. */
@@ -509,8 +472,3 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   }
 }
 
-export { callText } from './call-history.js';
-
-export function stopTracks(stream: MediaStream): void {
-  for (const track of stream.getTracks()) track.stop();
-}
