@@ -4,7 +4,8 @@
  * GroupCallService in Chromium; the camera is a canvas.
  */
 import { expect } from 'chai';
-import { GroupCallService, type GroupCallRoom } from './group-call.js';
+import type { GroupCallRoom } from './group-call-room.js';
+import { GroupCallService } from './group-call.js';
 import type { GroupCallTransport, GroupCallTransportHost } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import type { VideoBudget } from './video-budget.js';

@@ -13,11 +13,10 @@
  * the loudest of what the transport hears from each participant (active-speaker.ts).
  */
 import { randomId } from '../identity/random-id.js';
-import type { PeerLink } from '../peers/peer-link.js';
-import type { StoredMessage } from '../storage/database.js';
 import { callEntry } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS } from './call-state.js';
+import type { GroupCallRoom } from './group-call-room.js';
 import { GroupCallRoster } from './group-call-roster.js';
 import { GroupCall } from './group-call-state.js';
 import { GroupCallTiles } from './group-call-tiles.js';
@@ -35,28 +34,6 @@ export const MAX_GROUP_CALL = 4;
 const CALL_FULL = `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`;
 /** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
 const REJOIN_WINDOW_MS = 15_000;
-
-/** What the room gives its call: its members, the channels to them, its history. */
-export interface GroupCallRoom {
-  /** This device's key. */
-  readonly self: string;
-  /** Writes a frame to the member's open, verified channel; false when there is none. */
-  send(device: string, frame: GroupCallFrame): boolean;
-  /** The member's open, verified connection, if any. */
-  link(device: string): PeerLink | null;
-  /** Asks for a connection to the member. */
-  want(device: string): void;
-  name(device: string): string;
-  /** Members of the room online now (not this device). */
-  online(): string[];
-  /** A one-to-one call rings or runs on this device. */
-  busy(): boolean;
-  /** Adds an entry to the room's history. */
-  record(message: Omit<StoredMessage, 'conversation'>): Promise<unknown>;
-  /** Keeps the call this page is in across a reload of it (null: none), and reads it back. */
-  remember(call: string | null): void;
-  remembered(): string | null;
-}
 
 export interface GroupCallEventMap {
   /** The call, its participants, their media or the active speaker changed. */
