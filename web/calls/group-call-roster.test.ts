@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCallRoster } from './group-call-roster.js';
+import { CALL_FULL, groupCallLimit, GroupCallRoster } from './group-call-roster.js';
 
 const SELF = 'A'.repeat(64);
 const BOB = 'B'.repeat(64);
@@ -40,5 +40,14 @@ describe('GroupCallRoster', () => {
     // Alice joined at 3 too, and her key is the smallest: only Dan came before her.
     expect(ahead).toBe(1);
     expect(roster.seats(EARLIER, 'E'.repeat(64), 3).ahead).toBe(3);
+  });
+});
+
+describe('groupCallLimit', () => {
+  it('refuses a fifth in the call, and a call with five online, in words', () => {
+    expect(groupCallLimit({ devices: [BOB, CAROL, DAN] }, 9)).toBe(null);
+    expect(groupCallLimit({ devices: [BOB, CAROL, DAN, 'E'.repeat(64)] }, 5)).toBe(CALL_FULL);
+    expect(groupCallLimit(null, 4)).toBe(null);
+    expect(groupCallLimit(null, 5)).toContain('and 5 are online');
   });
 });

@@ -6,6 +6,18 @@
 import type { MemberState } from './group-call-state.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 
+/** A mesh beyond four people costs each phone more uplink and encoding than it has. */
+export const MAX_GROUP_CALL = 4;
+export const CALL_FULL = `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`;
+
+/** Why the room's call cannot take one more, in words: the call under way is full, or too many are online (`everyone`, this device too) to start one; null when it can. */
+export function groupCallLimit(underWay: { devices: string[] } | null, everyone: number): string | null {
+  if (underWay) return underWay.devices.length >= MAX_GROUP_CALL ? CALL_FULL : null;
+  return everyone > MAX_GROUP_CALL
+    ? `Calling the room works for up to ${MAX_GROUP_CALL} people, and ${everyone} are online: a group call connects each person directly to each other, which is more than phones can send. Call people one to one instead.`
+    : null;
+}
+
 export class GroupCallRoster {
   /** What each member last said of a call they are in (members in none are absent). */
   readonly #members = new Map<string, MemberState>();

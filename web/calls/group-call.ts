@@ -17,7 +17,7 @@ import { callEntry } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
 import { RING_TIMEOUT_MS } from './call-state.js';
 import type { GroupCallRoom } from './group-call-room.js';
-import { GroupCallRoster } from './group-call-roster.js';
+import { CALL_FULL, groupCallLimit, GroupCallRoster, MAX_GROUP_CALL } from './group-call-roster.js';
 import { GroupCall } from './group-call-state.js';
 import { GroupCallTiles } from './group-call-tiles.js';
 import type { GroupCallTransportFactory } from './group-call-transport.js';
@@ -27,11 +27,9 @@ import { OwnMediaService } from './own-media-service.js';
 import type { OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
+export { MAX_GROUP_CALL } from './group-call-roster.js';
 export { GroupCall, type GroupCallPhase, type Participant } from './group-call-state.js';
 
-/** A mesh beyond four people costs each phone more uplink and encoding than it has. */
-export const MAX_GROUP_CALL = 4;
-const CALL_FULL = `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`;
 /** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
 const REJOIN_WINDOW_MS = 15_000;
 
@@ -107,14 +105,7 @@ export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventM
 
   /** Why the room's call cannot take this device, when it is the mesh's size: the call is full, or too many are online to start one. */
   limit(): string | null {
-    const underWay = this.underWay;
-    if (underWay) {
-      return underWay.devices.length >= MAX_GROUP_CALL ? CALL_FULL : null;
-    }
-    const everyone = this.#room.online().length + 1;
-    return everyone > MAX_GROUP_CALL
-      ? `Calling the room works for up to ${MAX_GROUP_CALL} people, and ${everyone} are online: a group call connects each person directly to each other, which is more than phones can send. Call people one to one instead.`
-      : null;
+    return groupCallLimit(this.underWay, this.#room.online().length + 1);
   }
 
   /**
