@@ -27,7 +27,8 @@ import { attachTracks, detachTracks, holdsTracks, receivedTracks, replaceTrack, 
 import type { PendingAnswer } from './pending-answer.js';
 import { Ringtone } from './ringtone.js';
 
-export interface CallTransport {
+/** What the room gives a one-to-one call: the connection and chat channel to the person, the conversation's history, pushes. */
+export interface CallRoom {
   /** Writes a frame to the device's open, verified chat channel; false when there is none. */
   send(device: string, frame: CallFrame): boolean;
   /** The device's open, verified connection, if any. */
@@ -65,13 +66,13 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 export const AWAY_AFTER_MS = 2500;
 
 export class CallService extends OwnMediaService<Call, CallEventMap> {
-  readonly #transport: CallTransport;
+  readonly #room: CallRoom;
   readonly #ringtone = new Ringtone();
   #current: Call | null = null;
   /** How a call's own media reaches the other side, and who hears of its changes. */
   readonly #media: OwnMediaHost<Call> = {
     isCurrent: (call) => this.#current === call,
-    sendTrack: (call, kind, track) => replaceTrack(call.phase === 'active' ? this.#transport.link(call.device)?.pc : undefined, kind, track),
+    sendTrack: (call, kind, track) => replaceTrack(call.phase === 'active' ? this.#room.link(call.device)?.pc : undefined, kind, track),
     changed: (call, tell) => {
       if (tell) this.#sendMediaState(call);
       this.#changed();
@@ -79,9 +80,9 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  constructor(transport: CallTransport) {
+  constructor(room: CallRoom) {
     super();
-    this.#transport = transport;
+    this.#room = room;
   }
 
   get current(): Call | null {
@@ -102,15 +103,15 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
 
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
-    if (this.#current || this.#transport.busy()) return;
+    if (this.#current || this.#room.busy()) return;
     askToAnnounceCalls();
-    this.#transport.optIn();
+    this.#room.optIn();
     const call = new Call(randomId(16), device, 'out', video, 'outgoing', this.#media);
     this.#current = call;
     this.#ringtone.start('outgoing');
     call.timers.push(
       setTimeout(() => {
-        if (this.#current === call && !call.inviteSent) void this.#finish(call, 'failed', `${this.#transport.name(device)} could not be reached.`);
+        if (this.#current === call && !call.inviteSent) void this.#finish(call, 'failed', `${this.#room.name(device)} could not be reached.`);
       }, REACH_TIMEOUT_MS),
     );
     this.#changed();
@@ -128,7 +129,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     }
     call.useLocal(stream, notice);
     this.#sendInvite(call);
-    if (!call.inviteSent) this.#transport.want(device);
+    if (!call.inviteSent) this.#room.want(device);
     // Offline, or their app does not say it rings: their phone may have closed it. Ring it through a push.
     call.timers.push(setTimeout(() => void this.#ringAway(call), call.inviteSent ? AWAY_AFTER_MS : 0));
   }
@@ -159,7 +160,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   async #ringAway(call: Call): Promise<void> {
     if (this.#current !== call || call.phase !== 'outgoing' || call.ringing || call.pushed) return;
     call.pushed = true;
-    if (!(await this.#transport.ringAway(call))) {
+    if (!(await this.#room.ringAway(call))) {
       call.pushed = false;
       return;
     }
@@ -169,8 +170,8 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     call.timers.push(
       setTimeout(() => {
         if (this.#current !== call || call.phase !== 'outgoing') return;
-        if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
-        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+        if (call.inviteSent) this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#room.name(call.device)} did not answer.`);
       }, RING_TIMEOUT_MS),
     );
     this.#changed();
@@ -181,7 +182,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     const call = this.#current;
     if (!call || call.phase !== 'incoming') return;
     askToAnnounceCalls();
-    this.#transport.optIn();
+    this.#room.optIn();
     this.#ringtone.stop();
     void closeCallNotification(call.id);
     call.phase = 'active';
@@ -199,7 +200,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   async decline(): Promise<void> {
     const call = this.#current;
     if (!call || call.phase !== 'incoming') return;
-    this.#transport.send(call.device, { t: 'call-decline', call: call.id, reason: 'declined' });
+    this.#room.send(call.device, { t: 'call-decline', call: call.id, reason: 'declined' });
     await this.#finish(call, 'declined');
   }
 
@@ -209,11 +210,11 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     if (!call) return;
     if (call.phase === 'incoming') return this.decline();
     if (call.phase === 'outgoing') {
-      if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'cancelled' });
+      if (call.inviteSent) this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'cancelled' });
       await this.#finish(call, 'cancelled');
       return;
     }
-    this.#transport.send(call.device, { t: 'call-end', call: call.id });
+    this.#room.send(call.device, { t: 'call-end', call: call.id });
     await this.#finish(call, 'answered');
   }
 
@@ -236,7 +237,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
       // connection that died, or sent while none was open), and the other side would stay in it for ever.
       // Said again. (A ring for a call that is not going on here stops at its own timeout, or at this end
       // once the callee accepts it.)
-      this.#transport.send(device, { t: 'call-end', call: frame.call });
+      this.#room.send(device, { t: 'call-end', call: frame.call });
       return;
     }
     switch (frame.t) {
@@ -301,7 +302,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
         if (this.#current === call && call.reconnecting) void this.#finish(call, 'answered', 'The call ended: the connection was lost.');
       }, RECONNECT_TIMEOUT_MS),
     );
-    this.#transport.want(device);
+    this.#room.want(device);
     this.#changed();
   }
 
@@ -321,7 +322,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   peerLeft(device: string): void {
     const call = this.#current;
     if (call?.device !== device) return;
-    const name = this.#transport.name(device);
+    const name = this.#room.name(device);
     if (call.phase === 'active') void this.#finish(call, 'answered', `The call ended: ${name} left.`);
     else void this.#finish(call, call.direction === 'in' ? 'missed' : 'failed', call.direction === 'out' ? `${name} left before answering.` : '');
   }
@@ -354,14 +355,14 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
       this.#changed();
       return;
     }
-    if (current || this.#transport.busy()) {
-      this.#transport.send(device, { t: 'call-decline', call: id, reason: 'busy' });
+    if (current || this.#room.busy()) {
+      this.#room.send(device, { t: 'call-decline', call: id, reason: 'busy' });
       void this.#record(new Call(id, device, 'in', video, 'incoming', this.#media), 'missed');
       return;
     }
     const call = new Call(id, device, 'in', video, 'incoming', this.#media);
     this.#current = call;
-    this.#transport.send(device, { t: 'call-ringing', call: id });
+    this.#room.send(device, { t: 'call-ringing', call: id });
     const accepted = this.#answerWhenInvited.get(id);
     if (accepted?.device === device) {
       this.#answerWhenInvited.delete(id);
@@ -373,7 +374,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
       }
     }
     this.#ringtone.start('incoming');
-    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video, device).catch(() => undefined);
+    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#room.name(device), video, device).catch(() => undefined);
     // The caller's own timeout normally ends it; this one covers a caller that vanished.
     call.timers.push(
       setTimeout(() => {
@@ -385,14 +386,14 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
 
   #sendInvite(call: Call): void {
     if (call.inviteSent || !call.local) return;
-    if (!this.#transport.send(call.device, { t: 'call-invite', call: call.id, video: call.video })) return;
+    if (!this.#room.send(call.device, { t: 'call-invite', call: call.id, video: call.video })) return;
     call.inviteSent = true;
     this.#clearTimers(call);
     call.timers.push(
       setTimeout(() => {
         if (this.#current !== call || call.phase !== 'outgoing') return;
-        this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
-        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+        this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#room.name(call.device)} did not answer.`);
       }, RING_TIMEOUT_MS),
     );
   }
@@ -409,25 +410,25 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
 
   /** Callee: adds (or fills) the transceivers, which starts the media, and says so. */
   #answer(call: Call): void {
-    if (!this.#transport.link(call.device)) {
-      this.#transport.want(call.device);
+    if (!this.#room.link(call.device)) {
+      this.#room.want(call.device);
       return;
     }
     this.#attach(call, true);
-    this.#transport.send(call.device, { t: 'call-accept', call: call.id });
+    this.#room.send(call.device, { t: 'call-accept', call: call.id });
     this.#sendMediaState(call);
   }
 
   /** Puts the call's tracks into the connection's transceivers, creating them (callee) when it has none yet. */
   #attach(call: Call, create: boolean): void {
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (!link) return;
     attachTracks(link.pc, call, create);
     this.#refreshRemote(call);
   }
 
   #refreshRemote(call: Call): void {
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (!link) return;
     const tracks = receivedTracks(link.pc, call.kinds);
     if (holdsTracks(call.remote, tracks)) return;
@@ -436,22 +437,22 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
   }
 
   #sendMediaState(call: Call): void {
-    this.#transport.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen, away: call.away });
+    this.#room.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen, away: call.away });
   }
 
   async #finish(call: Call, outcome: CallOutcome, message?: string): Promise<void> {
     if (this.#current !== call) return;
     this.#current = null;
     // Rung through a push and never answered: the callee's phone shows a missed call instead of the ringing.
-    if (call.pushed && call.phase === 'outgoing' && (outcome === 'missed' || outcome === 'cancelled' || outcome === 'failed')) this.#transport.ringEnded(call);
+    if (call.pushed && call.phase === 'outgoing' && (outcome === 'missed' || outcome === 'cancelled' || outcome === 'failed')) this.#room.ringEnded(call);
     this.#clearTimers(call);
     this.#ringtone.stop();
     void closeCallNotification(call.id).catch(() => undefined);
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (link) detachTracks(link.pc);
     call.release();
     this.#changed();
-    const name = this.#transport.name(call.device);
+    const name = this.#room.name(call.device);
     const notice = message ?? (call.direction === 'out' ? { busy: `${name} is in another call.`, declined: `${name} declined the call.` }[outcome as 'busy' | 'declined'] : undefined);
     if (notice) this.emit('wh-call-notice', notice);
     await this.#record(call, outcome);
@@ -459,7 +460,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
 
   async #record(call: Call, outcome: CallOutcome): Promise<void> {
     const entry = callEntry(call.id, call.direction, callText(outcome, call.direction === 'in', call.video), { video: call.video, outcome }, outcome === 'answered' ? call.answeredAt : null);
-    await this.#transport.record({ ...entry, conversation: call.device });
+    await this.#room.record({ ...entry, conversation: call.device });
   }
 
   #clearTimers(call: Call): void {
