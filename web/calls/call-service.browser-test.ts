@@ -4,7 +4,8 @@
  * over a room that records what it would send (no connection is made).
  */
 import { expect } from 'chai';
-import { CallService, type CallRoom } from './call-service.js';
+import type { CallRoom } from './call-room.js';
+import { CallService } from './call-service.js';
 import type { CallFrame } from './call-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
