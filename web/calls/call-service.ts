@@ -24,7 +24,7 @@ import type { CallFrame } from './call-wire.js';
 import { acquireMedia, stopTracks } from './local-media.js';
 import { OwnMediaService } from './own-media-service.js';
 import { attachTracks, detachTracks, holdsTracks, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
-import type { PendingAnswer } from './pending-answer.js';
+import { AnswersAwaitingInvite, type PendingAnswer } from './pending-answer.js';
 import { Ringtone } from './ringtone.js';
 
 export interface CallEventMap {
@@ -77,8 +77,8 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     return this.#current?.device === device;
   }
 
-  /** Calls accepted on a notification before their invite arrived here: by id, the caller's device and until when. */
-  readonly #answerWhenInvited = new Map<string, PendingAnswer>();
+  /** Calls accepted on a notification before their invite arrived here. */
+  readonly #awaitingInvite = new AnswersAwaitingInvite();
 
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
@@ -124,10 +124,7 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
       void this.accept();
       return;
     }
-    this.#answerWhenInvited.set(answer.call, answer);
-    setTimeout(() => {
-      if (this.#answerWhenInvited.get(answer.call) === answer) this.#answerWhenInvited.delete(answer.call);
-    }, Math.max(0, answer.until - Date.now()));
+    this.#awaitingInvite.keep(answer);
   }
 
   /** The callee declined from a notification, with their app closed (through the server). */
@@ -342,15 +339,11 @@ export class CallService extends OwnMediaService<Call, CallEventMap> {
     const call = new Call(id, device, 'in', video, 'incoming', this.#media);
     this.#current = call;
     this.#room.send(device, { t: 'call-ringing', call: id });
-    const accepted = this.#answerWhenInvited.get(id);
-    if (accepted?.device === device) {
-      this.#answerWhenInvited.delete(id);
-      if (Date.now() < accepted.until) {
-        // Accepted on the notification already.
-        this.#changed();
-        void this.accept();
-        return;
-      }
+    if (this.#awaitingInvite.take(id, device)) {
+      // Accepted on the notification already.
+      this.#changed();
+      void this.accept();
+      return;
     }
     this.#ringtone.start('incoming');
     if (document.visibilityState !== 'visible') void showCallNotification(id, this.#room.name(device), video, device).catch(() => undefined);
