@@ -19,7 +19,7 @@ import { RING_TIMEOUT_MS } from './call-state.js';
 import type { GroupCallRoom } from './group-call-room.js';
 import { CALL_FULL, groupCallLimit, GroupCallRoster, MAX_GROUP_CALL } from './group-call-roster.js';
 import { GroupCall } from './group-call-state.js';
-import { GroupCallTiles } from './group-call-tiles.js';
+import type { GroupCallTiles } from './group-call-tiles.js';
 import type { GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
 import { acquireMedia, stopTracks } from './local-media.js';
@@ -66,10 +66,7 @@ export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventM
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  /**
-   * `transports`: how a joined call's media travels; the mesh over the room's connections unless said, loaded
-   * with the first call joined (while the microphone and camera open), as it is no part of the first screen.
-   */
+  /** `transports`: how a joined call's media travels; the mesh over the room's connections unless said. */
   constructor(room: GroupCallRoom, transports: GroupCallTransportFactory = (media, host) => import('./mesh-transport.js').then(({ MeshTransport }) => new MeshTransport(room, media, host))) {
     super();
     this.#room = room;
@@ -272,10 +269,14 @@ export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventM
     this.#changed();
   }
 
-  /** Microphone and camera for the call, then everyone hears that this device is in. */
+  /**
+   * Microphone and camera for the call, then everyone hears that this device is in. The tiles and the
+   * transport load meanwhile, with the first call joined: they are no part of the first screen.
+   */
   async #acquire(call: GroupCall): Promise<boolean> {
-    const [{ stream, notice }, transport] = await Promise.all([
+    const [{ stream, notice }, { GroupCallTiles }, transport] = await Promise.all([
       acquireMedia(true),
+      import('./group-call-tiles.js'),
       this.#transports(call, {
         received: (device, tracks) => {
           if (this.#tiles?.call === call) this.#tiles.received(device, tracks);
