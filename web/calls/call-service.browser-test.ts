@@ -1,10 +1,11 @@
 /**
  * What makes the app answer a call without a click on this page: only the Accept the service worker recorded
  * for that call, from that device, within its window (pending-answer.ts). A real CallService in Chromium,
- * over a transport that records what it would send (no connection is made).
+ * over a room that records what it would send (no connection is made).
  */
 import { expect } from 'chai';
-import { CallService, type CallTransport } from './call-service.js';
+import type { CallRoom } from './call-room.js';
+import { CallService } from './call-service.js';
 import type { CallFrame } from './call-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
@@ -14,9 +15,9 @@ const ALICE = 'A1'.repeat(32);
 const MALLORY = 'C3'.repeat(32);
 const CALL = 'CCCCCCCCCCCCCCCCCCCCCC';
 
-function service(link: CallTransport['link'] = () => null): { calls: CallService; sent: Array<[string, CallFrame]> } {
+function service(link: CallRoom['link'] = () => null): { calls: CallService; sent: Array<[string, CallFrame]> } {
   const sent: Array<[string, CallFrame]> = [];
-  const transport: CallTransport = {
+  const room: CallRoom = {
     send: (device, frame) => (sent.push([device, frame]), true),
     link,
     want: () => undefined,
@@ -27,7 +28,7 @@ function service(link: CallTransport['link'] = () => null): { calls: CallService
     optIn: () => undefined,
     busy: () => false,
   };
-  return { calls: new CallService(transport), sent };
+  return { calls: new CallService(room), sent };
 }
 
 const invite = (calls: CallService, from: string, call = CALL) => calls.receive(from, { t: 'call-invite', call, video: false });
@@ -83,7 +84,7 @@ describe('CallService: an end lost on the way', () => {
   it('ends its call when the other side answers its connection’s return with that end', async () => {
     // The connection that opened again: a real peer connection, whose transceivers the callee fills.
     const pc = new RTCPeerConnection();
-    const { calls, sent } = service(() => ({ pc }) as unknown as ReturnType<CallTransport['link']>);
+    const { calls, sent } = service(() => ({ pc }) as unknown as ReturnType<CallRoom['link']>);
     calls.answerWhenInvited({ call: CALL, room: 'Zm9vYmFyYmF6cXV4MTIzNA', device: ALICE, until: Date.now() + 45_000 });
     invite(calls, ALICE);
     expect(calls.current?.phase).to.equal('active');

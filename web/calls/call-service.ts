@@ -14,38 +14,18 @@
  * Glare (both call each other at once): the invite with the smaller id wins
  * on both sides, and the side whose invite lost accepts the other at once.
  */
-import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
-import type { PeerLink } from '../peers/peer-link.js';
-import type { CallOutcome, StoredMessage } from '../storage/database.js';
+import type { CallOutcome } from '../storage/database.js';
+import { callEntry, callText } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
+import type { CallRoom } from './call-room.js';
+import { Call, RING_TIMEOUT_MS } from './call-state.js';
 import type { CallFrame } from './call-wire.js';
-import type { PendingAnswer } from './pending-answer.js';
-import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import { acquireMedia, stopTracks } from './local-media.js';
+import { OwnMediaService } from './own-media-service.js';
+import { attachTracks, detachTracks, holdsTracks, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import { AnswersAwaitingInvite, type PendingAnswer } from './pending-answer.js';
 import { Ringtone } from './ringtone.js';
-
-export type CallPhase = 'outgoing' | 'incoming' | 'active';
-
-export interface CallTransport {
-  /** Writes a frame to the device's open, verified chat channel; false when there is none. */
-  send(device: string, frame: CallFrame): boolean;
-  /** The device's open, verified connection, if any. */
-  link(device: string): PeerLink | null;
-  /** Asks for a connection to the device. */
-  want(device: string): void;
-  name(device: string): string;
-  /** Adds an entry to the conversation's history. */
-  record(message: StoredMessage): Promise<unknown>;
-  /** Rings the device's closed app through Web Push; resolves true when a push went out. */
-  ringAway(call: Call): Promise<boolean>;
-  /** A call that was pushed ended unanswered: its notification becomes a missed call. */
-  ringEnded(call: Call): void;
-  /** A call was made or answered by a click: subscribe this device to pushes (synchronously, in the gesture). */
-  optIn(): void;
-  /** The room's call rings or runs on this device: a one-to-one call is refused as busy. */
-  busy(): boolean;
-}
 
 export interface CallEventMap {
   /** The current call started, changed or ended. */
@@ -54,45 +34,9 @@ export interface CallEventMap {
   'wh-call-notice': CustomEvent<string>;
 }
 
-/** A call: its state is read by the call screens and changed only by the service (and its own media controls). */
-export class Call extends OwnMedia {
-  readonly id: string;
-  readonly device: string;
-  readonly direction: 'out' | 'in';
-  phase: CallPhase;
-  /** Date.now() when it was answered: the duration runs from there. */
-  answeredAt: number | null = null;
-  /** What arrives from the other device. A new stream whenever its tracks change. */
-  remote: MediaStream = new MediaStream();
-  remoteMuted = false;
-  remoteCameraOn: boolean;
-  remoteScreen = false;
-  /** Their app is in the background: their microphone is paused (an iPhone's Home Screen app). */
-  remoteAway = false;
-  /** The connection dropped mid-call and is being made again. */
-  reconnecting = false;
-  /** Internal: timers and flags of the service. */
-  inviteSent = false;
-  timers: Array<ReturnType<typeof setTimeout>> = [];
-  /** Our own outgoing call that this one (theirs, made at the same moment) replaced. */
-  mergedFrom: Call | null = null;
-  /** Outgoing: the callee's app said it rings. */
-  ringing = false;
-  /** Outgoing: the callee's closed app was rung through a push. */
-  pushed = false;
+export { callText } from './call-history.js';
+export { Call, type CallPhase } from './call-state.js';
 
-  constructor(id: string, device: string, direction: 'out' | 'in', video: boolean, phase: CallPhase, host: OwnMediaHost<Call>) {
-    super(video, host as OwnMediaHost<OwnMedia>);
-    this.id = id;
-    this.device = device;
-    this.direction = direction;
-    this.phase = phase;
-    this.remoteCameraOn = video;
-  }
-}
-
-/** How long a call rings before it counts as missed. */
-export const RING_TIMEOUT_MS = 30_000;
 /** How long to wait for a connection to the person before saying they cannot be reached. */
 const REACH_TIMEOUT_MS = 15_000;
 /** How long a call may stay without a connection before it is ended. */
@@ -100,14 +44,14 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 /** A callee whose app has not said it rings by then is rung through a push (their app is closed or frozen). */
 export const AWAY_AFTER_MS = 2500;
 
-export class CallService extends TypedEventTarget<CallEventMap> {
-  readonly #transport: CallTransport;
+export class CallService extends OwnMediaService<Call, CallEventMap> {
+  readonly #room: CallRoom;
   readonly #ringtone = new Ringtone();
   #current: Call | null = null;
   /** How a call's own media reaches the other side, and who hears of its changes. */
   readonly #media: OwnMediaHost<Call> = {
     isCurrent: (call) => this.#current === call,
-    sendTrack: (call, kind, track) => replaceTrack(call.phase === 'active' ? this.#transport.link(call.device)?.pc : undefined, kind, track),
+    sendTrack: (call, kind, track) => replaceTrack(call.phase === 'active' ? this.#room.link(call.device)?.pc : undefined, kind, track),
     changed: (call, tell) => {
       if (tell) this.#sendMediaState(call);
       this.#changed();
@@ -115,13 +59,17 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  constructor(transport: CallTransport) {
+  constructor(room: CallRoom) {
     super();
-    this.#transport = transport;
+    this.#room = room;
   }
 
   get current(): Call | null {
     return this.#current;
+  }
+
+  protected answered(call: Call): boolean {
+    return call.phase === 'active';
   }
 
   /** Whether a call with the device is ringing or running (its connection is needed). */
@@ -129,20 +77,20 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     return this.#current?.device === device;
   }
 
-  /** Calls accepted on a notification before their invite arrived here: by id, the caller's device and until when. */
-  readonly #answerWhenInvited = new Map<string, PendingAnswer>();
+  /** Calls accepted on a notification before their invite arrived here. */
+  readonly #awaitingInvite = new AnswersAwaitingInvite();
 
   /** Rings the person. Their connection is made first if needed. */
   async start(device: string, video: boolean): Promise<void> {
-    if (this.#current || this.#transport.busy()) return;
+    if (this.#current || this.#room.busy()) return;
     askToAnnounceCalls();
-    this.#transport.optIn();
+    this.#room.optIn();
     const call = new Call(randomId(16), device, 'out', video, 'outgoing', this.#media);
     this.#current = call;
     this.#ringtone.start('outgoing');
     call.timers.push(
       setTimeout(() => {
-        if (this.#current === call && !call.inviteSent) void this.#finish(call, 'failed', `${this.#transport.name(device)} could not be reached.`);
+        if (this.#current === call && !call.inviteSent) void this.#finish(call, 'failed', `${this.#room.name(device)} could not be reached.`);
       }, REACH_TIMEOUT_MS),
     );
     this.#changed();
@@ -160,7 +108,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     }
     call.useLocal(stream, notice);
     this.#sendInvite(call);
-    if (!call.inviteSent) this.#transport.want(device);
+    if (!call.inviteSent) this.#room.want(device);
     // Offline, or their app does not say it rings: their phone may have closed it. Ring it through a push.
     call.timers.push(setTimeout(() => void this.#ringAway(call), call.inviteSent ? AWAY_AFTER_MS : 0));
   }
@@ -176,10 +124,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       void this.accept();
       return;
     }
-    this.#answerWhenInvited.set(answer.call, answer);
-    setTimeout(() => {
-      if (this.#answerWhenInvited.get(answer.call) === answer) this.#answerWhenInvited.delete(answer.call);
-    }, Math.max(0, answer.until - Date.now()));
+    this.#awaitingInvite.keep(answer);
   }
 
   /** The callee declined from a notification, with their app closed (through the server). */
@@ -191,7 +136,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   async #ringAway(call: Call): Promise<void> {
     if (this.#current !== call || call.phase !== 'outgoing' || call.ringing || call.pushed) return;
     call.pushed = true;
-    if (!(await this.#transport.ringAway(call))) {
+    if (!(await this.#room.ringAway(call))) {
       call.pushed = false;
       return;
     }
@@ -201,17 +146,11 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     call.timers.push(
       setTimeout(() => {
         if (this.#current !== call || call.phase !== 'outgoing') return;
-        if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
-        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+        if (call.inviteSent) this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#room.name(call.device)} did not answer.`);
       }, RING_TIMEOUT_MS),
     );
     this.#changed();
-  }
-
-  /** The page was hidden (the app went to the background) or shown again, during a call: see OwnMedia.setAway. */
-  async setAway(away: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'active') await call.setAway(away);
   }
 
   /** The person answers the ringing call. */
@@ -219,7 +158,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     const call = this.#current;
     if (!call || call.phase !== 'incoming') return;
     askToAnnounceCalls();
-    this.#transport.optIn();
+    this.#room.optIn();
     this.#ringtone.stop();
     void closeCallNotification(call.id);
     call.phase = 'active';
@@ -237,7 +176,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   async decline(): Promise<void> {
     const call = this.#current;
     if (!call || call.phase !== 'incoming') return;
-    this.#transport.send(call.device, { t: 'call-decline', call: call.id, reason: 'declined' });
+    this.#room.send(call.device, { t: 'call-decline', call: call.id, reason: 'declined' });
     await this.#finish(call, 'declined');
   }
 
@@ -247,11 +186,11 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     if (!call) return;
     if (call.phase === 'incoming') return this.decline();
     if (call.phase === 'outgoing') {
-      if (call.inviteSent) this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'cancelled' });
+      if (call.inviteSent) this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'cancelled' });
       await this.#finish(call, 'cancelled');
       return;
     }
-    this.#transport.send(call.device, { t: 'call-end', call: call.id });
+    this.#room.send(call.device, { t: 'call-end', call: call.id });
     await this.#finish(call, 'answered');
   }
 
@@ -265,26 +204,6 @@ export class CallService extends TypedEventTarget<CallEventMap> {
     else if (action === 'decline') await this.decline();
   }
 
-  setMuted(muted: boolean): void {
-    this.#current?.setMuted(muted);
-  }
-
-  /** Camera off releases it (its light goes out); camera on opens it again. */
-  async setCamera(on: boolean): Promise<void> {
-    await this.#current?.setCamera(on);
-  }
-
-  /** The other camera: front/back on a phone, the next one on a desktop. */
-  async switchCamera(): Promise<void> {
-    await this.#current?.switchCamera();
-  }
-
-  /** Sends the screen instead of the camera, and back; only once the call is answered. */
-  async setScreenSharing(on: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'active') await call.setScreenSharing(on);
-  }
-
   // ---- from the room session ----
 
   receive(device: string, frame: CallFrame): void {
@@ -294,7 +213,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       // connection that died, or sent while none was open), and the other side would stay in it for ever.
       // Said again. (A ring for a call that is not going on here stops at its own timeout, or at this end
       // once the callee accepts it.)
-      this.#transport.send(device, { t: 'call-end', call: frame.call });
+      this.#room.send(device, { t: 'call-end', call: frame.call });
       return;
     }
     switch (frame.t) {
@@ -359,7 +278,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
         if (this.#current === call && call.reconnecting) void this.#finish(call, 'answered', 'The call ended: the connection was lost.');
       }, RECONNECT_TIMEOUT_MS),
     );
-    this.#transport.want(device);
+    this.#room.want(device);
     this.#changed();
   }
 
@@ -379,7 +298,7 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   peerLeft(device: string): void {
     const call = this.#current;
     if (call?.device !== device) return;
-    const name = this.#transport.name(device);
+    const name = this.#room.name(device);
     if (call.phase === 'active') void this.#finish(call, 'answered', `The call ended: ${name} left.`);
     else void this.#finish(call, call.direction === 'in' ? 'missed' : 'failed', call.direction === 'out' ? `${name} left before answering.` : '');
   }
@@ -412,26 +331,22 @@ export class CallService extends TypedEventTarget<CallEventMap> {
       this.#changed();
       return;
     }
-    if (current || this.#transport.busy()) {
-      this.#transport.send(device, { t: 'call-decline', call: id, reason: 'busy' });
+    if (current || this.#room.busy()) {
+      this.#room.send(device, { t: 'call-decline', call: id, reason: 'busy' });
       void this.#record(new Call(id, device, 'in', video, 'incoming', this.#media), 'missed');
       return;
     }
     const call = new Call(id, device, 'in', video, 'incoming', this.#media);
     this.#current = call;
-    this.#transport.send(device, { t: 'call-ringing', call: id });
-    const accepted = this.#answerWhenInvited.get(id);
-    if (accepted?.device === device) {
-      this.#answerWhenInvited.delete(id);
-      if (Date.now() < accepted.until) {
-        // Accepted on the notification already.
-        this.#changed();
-        void this.accept();
-        return;
-      }
+    this.#room.send(device, { t: 'call-ringing', call: id });
+    if (this.#awaitingInvite.take(id, device)) {
+      // Accepted on the notification already.
+      this.#changed();
+      void this.accept();
+      return;
     }
     this.#ringtone.start('incoming');
-    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#transport.name(device), video, device).catch(() => undefined);
+    if (document.visibilityState !== 'visible') void showCallNotification(id, this.#room.name(device), video, device).catch(() => undefined);
     // The caller's own timeout normally ends it; this one covers a caller that vanished.
     call.timers.push(
       setTimeout(() => {
@@ -443,14 +358,14 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   #sendInvite(call: Call): void {
     if (call.inviteSent || !call.local) return;
-    if (!this.#transport.send(call.device, { t: 'call-invite', call: call.id, video: call.video })) return;
+    if (!this.#room.send(call.device, { t: 'call-invite', call: call.id, video: call.video })) return;
     call.inviteSent = true;
     this.#clearTimers(call);
     call.timers.push(
       setTimeout(() => {
         if (this.#current !== call || call.phase !== 'outgoing') return;
-        this.#transport.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
-        void this.#finish(call, 'missed', `${this.#transport.name(call.device)} did not answer.`);
+        this.#room.send(call.device, { t: 'call-cancel', call: call.id, reason: 'timeout' });
+        void this.#finish(call, 'missed', `${this.#room.name(call.device)} did not answer.`);
       }, RING_TIMEOUT_MS),
     );
   }
@@ -467,25 +382,25 @@ export class CallService extends TypedEventTarget<CallEventMap> {
 
   /** Callee: adds (or fills) the transceivers, which starts the media, and says so. */
   #answer(call: Call): void {
-    if (!this.#transport.link(call.device)) {
-      this.#transport.want(call.device);
+    if (!this.#room.link(call.device)) {
+      this.#room.want(call.device);
       return;
     }
     this.#attach(call, true);
-    this.#transport.send(call.device, { t: 'call-accept', call: call.id });
+    this.#room.send(call.device, { t: 'call-accept', call: call.id });
     this.#sendMediaState(call);
   }
 
   /** Puts the call's tracks into the connection's transceivers, creating them (callee) when it has none yet. */
   #attach(call: Call, create: boolean): void {
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (!link) return;
     attachTracks(link.pc, call, create);
     this.#refreshRemote(call);
   }
 
   #refreshRemote(call: Call): void {
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (!link) return;
     const tracks = receivedTracks(link.pc, call.kinds);
     if (holdsTracks(call.remote, tracks)) return;
@@ -494,42 +409,30 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 
   #sendMediaState(call: Call): void {
-    this.#transport.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen, away: call.away });
+    this.#room.send(call.device, { t: 'call-media', call: call.id, muted: call.muted, camera: call.cameraOn, screen: call.screen, away: call.away });
   }
 
   async #finish(call: Call, outcome: CallOutcome, message?: string): Promise<void> {
     if (this.#current !== call) return;
     this.#current = null;
     // Rung through a push and never answered: the callee's phone shows a missed call instead of the ringing.
-    if (call.pushed && call.phase === 'outgoing' && (outcome === 'missed' || outcome === 'cancelled' || outcome === 'failed')) this.#transport.ringEnded(call);
+    if (call.pushed && call.phase === 'outgoing' && (outcome === 'missed' || outcome === 'cancelled' || outcome === 'failed')) this.#room.ringEnded(call);
     this.#clearTimers(call);
     this.#ringtone.stop();
     void closeCallNotification(call.id).catch(() => undefined);
-    const link = this.#transport.link(call.device);
+    const link = this.#room.link(call.device);
     if (link) detachTracks(link.pc);
     call.release();
     this.#changed();
-    const name = this.#transport.name(call.device);
+    const name = this.#room.name(call.device);
     const notice = message ?? (call.direction === 'out' ? { busy: `${name} is in another call.`, declined: `${name} declined the call.` }[outcome as 'busy' | 'declined'] : undefined);
     if (notice) this.emit('wh-call-notice', notice);
     await this.#record(call, outcome);
   }
 
   async #record(call: Call, outcome: CallOutcome): Promise<void> {
-    const duration = outcome === 'answered' && call.answeredAt !== null ? Date.now() - call.answeredAt : undefined;
-    const incoming = call.direction === 'in';
-    await this.#transport.record({
-      id: `${call.id}-${call.direction}`,
-      conversation: call.device,
-      direction: call.direction,
-      text: callText(outcome, incoming, call.video),
-      sentAt: Date.now(),
-      at: 0,
-      // A missed call is news (unread) to the one it rang for; no receipts go out for call entries.
-      status: incoming && outcome === 'missed' ? 'delivered' : 'read',
-      receiptSent: 1,
-      call: { video: call.video, outcome, ...(duration !== undefined ? { duration } : {}) },
-    });
+    const entry = callEntry(call.id, call.direction, callText(outcome, call.direction === 'in', call.video), { video: call.video, outcome }, outcome === 'answered' ? call.answeredAt : null);
+    await this.#room.record({ ...entry, conversation: call.device });
   }
 
   #clearTimers(call: Call): void {
@@ -542,25 +445,3 @@ export class CallService extends TypedEventTarget<CallEventMap> {
   }
 }
 
-export function stopTracks(stream: MediaStream): void {
-  for (const track of stream.getTracks()) track.stop();
-}
-
-/** The words of a call's history entry. */
-export function callText(outcome: CallOutcome, incoming: boolean, video: boolean): string {
-  const kind = video ? 'Video call' : 'Audio call';
-  switch (outcome) {
-    case 'answered':
-      return kind;
-    case 'missed':
-      return 'Missed call';
-    case 'declined':
-      return incoming ? 'Declined call' : 'Call declined';
-    case 'cancelled':
-      return 'Cancelled call';
-    case 'busy':
-      return 'No answer (busy)';
-    case 'failed':
-      return 'Call failed';
-  }
-}

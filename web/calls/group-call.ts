@@ -1,74 +1,37 @@
 /**
- * The room's call: up to four people, each sending to each other directly (a mesh over the pairwise
- * connections that already exist: no media server). Every pair's media goes in the audio and video
- * transceivers one-to-one calls use, added by the member with the smaller device key when the connection
- * has none yet, and reused otherwise (`replaceTrack`, no renegotiation).
+ * The room's call: who is in, who speaks, what each tile shows, and the video budget. Its media travels
+ * through a GroupCallTransport (group-call-transport.ts): by default the mesh (mesh-transport.ts), each
+ * person sending to each other directly over the connections the room already has, for up to four people.
  *
  * Nobody holds the call: each participant says where it stands (`gcall-state`) to every member it is
  * connected to, again whenever that changes and whenever a channel opens; so everyone learns who is in,
  * and a member who comes later sees "Join call". Two people who call the room at the same moment end in
  * one call: the call with the smaller id wins, and those in the other move to it.
  *
- * Each sender's video bitrate and resolution shrink with the number of peers (`setParameters`), so that
+ * Each sender's video bitrate and resolution shrink with the number of peers (video-budget.ts), so that
  * four people on a phone uplink stay usable (docs/architecture.md, "Group calls"). The active speaker is
- * the loudest remote audio, read from each receiver's synchronization sources.
+ * the loudest of what the transport hears from each participant (active-speaker.ts).
  */
-import { TypedEventTarget } from '../events/typed-event-target.js';
 import { randomId } from '../identity/random-id.js';
-import type { PeerLink } from '../peers/peer-link.js';
-import type { StoredMessage } from '../storage/database.js';
+import { callEntry } from './call-history.js';
 import { askToAnnounceCalls, closeCallNotification, showCallNotification } from './call-notification.js';
-import { RING_TIMEOUT_MS, stopTracks } from './call-service.js';
+import { RING_TIMEOUT_MS } from './call-state.js';
+import type { GroupCallRoom } from './group-call-room.js';
+import { CALL_FULL, groupCallLimit, GroupCallRoster, MAX_GROUP_CALL } from './group-call-roster.js';
+import { GroupCall } from './group-call-state.js';
+import type { GroupCallTiles } from './group-call-tiles.js';
+import type { GroupCallTransportFactory } from './group-call-transport.js';
 import type { GroupCallFrame } from './group-call-wire.js';
-import { acquireMedia } from './local-media.js';
-import { attachTracks, detachTracks, holdsTracks, mediaTransceiver, OwnMedia, receivedTracks, replaceTrack, type OwnMediaHost } from './own-media.js';
+import { acquireMedia, stopTracks } from './local-media.js';
+import { OwnMediaService } from './own-media-service.js';
+import type { OwnMediaHost } from './own-media.js';
 import { Ringtone } from './ringtone.js';
 
-/** A mesh beyond four people costs each phone more uplink and encoding than it has. */
-export const MAX_GROUP_CALL = 4;
-/** How long a call may keep a participant whose connection dropped before counting them gone. */
-const RECONNECT_TIMEOUT_MS = 20_000;
+export { MAX_GROUP_CALL } from './group-call-roster.js';
+export { GroupCall, type GroupCallPhase, type Participant } from './group-call-state.js';
+
 /** How long a page that was reloaded mid-call waits to hear that its call goes on before it forgets it. */
 const REJOIN_WINDOW_MS = 15_000;
-/** How often the active speaker is looked for (and the senders' budgets checked). */
-const SPEAKER_POLL_MS = 400;
-/** An audio level (0–1, linear) above which someone counts as speaking: about -40 dBov. */
-const SPEAKING_LEVEL = 0.01;
-/** Polls in a row someone must be the loudest to become the active speaker: no flapping on a cough. */
-const SPEAKER_HOLD_POLLS = 2;
-
-/**
- * The video budget per peer, by the number of peers each sender sends to. The total uplink stays
- * about 1.5–1.8 Mbit/s, what a phone keeps on a fair mobile link; each copy gets smaller as more are sent.
- */
-export const VIDEO_BUDGET: ReadonlyArray<{ maxBitrate: number; scaleResolutionDownBy: number }> = [
-  { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 }, // 1 peer: 720p
-  { maxBitrate: 900_000, scaleResolutionDownBy: 1.5 }, // 2 peers: 480p each
-  { maxBitrate: 600_000, scaleResolutionDownBy: 2 }, // 3 peers: 360p each
-];
-
-export type GroupCallPhase = 'incoming' | 'joined';
-
-export interface GroupCallTransport {
-  /** This device's key. */
-  readonly self: string;
-  /** Writes a frame to the member's open, verified channel; false when there is none. */
-  send(device: string, frame: GroupCallFrame): boolean;
-  /** The member's open, verified connection, if any. */
-  link(device: string): PeerLink | null;
-  /** Asks for a connection to the member. */
-  want(device: string): void;
-  name(device: string): string;
-  /** Members of the room online now (not this device). */
-  online(): string[];
-  /** A one-to-one call rings or runs on this device. */
-  busy(): boolean;
-  /** Adds an entry to the room's history. */
-  record(message: Omit<StoredMessage, 'conversation'>): Promise<unknown>;
-  /** Keeps the call this page is in across a reload of it (null: none), and reads it back. */
-  remember(call: string | null): void;
-  remembered(): string | null;
-}
 
 export interface GroupCallEventMap {
   /** The call, its participants, their media or the active speaker changed. */
@@ -77,80 +40,24 @@ export interface GroupCallEventMap {
   'wh-call-notice': CustomEvent<string>;
 }
 
-/** Another participant, as their last `gcall-state` says and as their media arrives. */
-export interface Participant {
-  device: string;
-  muted: boolean;
-  camera: boolean;
-  screen: boolean;
-  /** Their app is in the background: their microphone may be paused. */
-  away: boolean;
-  /** What arrives from them: a new stream whenever its tracks change. */
-  stream: MediaStream;
-  /** Their connection dropped and is being made again. */
-  reconnecting: boolean;
-}
-
-/** What a member said of their place in a call. */
-interface MemberState {
-  call: string;
-  since: number;
-  muted: boolean;
-  camera: boolean;
-  screen: boolean;
-  away: boolean;
-}
-
-/** The room's call as this device sees it: ringing here, or joined. */
-export class GroupCall extends OwnMedia {
-  /** Changes once, when this call merges into one that started at the same moment. */
-  id: string;
-  phase: GroupCallPhase;
-  /** Who rang this device (incoming). */
-  readonly ringer: string | null;
-  /** Date.now() when this device joined. */
-  joinedAt: number | null = null;
-  /** Everyone else in the call, in the order they joined. */
-  participants: Participant[] = [];
-  /** The participant heard the loudest lately, or null before anyone spoke. */
-  speaker: string | null = null;
-  /** Someone other than this device joined while it was in: the call counts as answered. */
-  answered = false;
-  timers: Array<ReturnType<typeof setTimeout>> = [];
-
-  constructor(id: string, phase: GroupCallPhase, ringer: string | null, host: OwnMediaHost<GroupCall>) {
-    super(true, host as OwnMediaHost<OwnMedia>);
-    this.id = id;
-    this.phase = phase;
-    this.ringer = ringer;
-  }
-
-  participant(device: string): Participant | undefined {
-    return this.participants.find((p) => p.device === device);
-  }
-}
-
-export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
-  readonly #transport: GroupCallTransport;
+export class GroupCallService extends OwnMediaService<GroupCall, GroupCallEventMap> {
+  readonly #room: GroupCallRoom;
+  readonly #transports: GroupCallTransportFactory;
+  /** The joined call's tiles and its transport, once its own media is acquired. */
+  #tiles: GroupCallTiles | null = null;
   readonly #ringtone = new Ringtone();
   #current: GroupCall | null = null;
-  /** What each member last said of a call they are in (members in none are absent). */
-  readonly #members = new Map<string, MemberState>();
+  readonly #roster = new GroupCallRoster();
   /** Members this device is to ring for its call whose channel was not open: rung when it opens. */
   readonly #toRing = new Set<string>();
   /** Members this device rang who have neither joined nor declined. */
   readonly #ringing = new Set<string>();
-  /** Reconnect deadlines of participants whose connection dropped. */
-  readonly #dropped = new Map<string, ReturnType<typeof setTimeout>>();
-  /** Per participant: their smoothed audio level, polls in a row they were the loudest, and the audio energy received so far. */
-  readonly #levels = new Map<string, { level: number; loudest: number; energy: AudioEnergy | null }>();
-  #poll: ReturnType<typeof setInterval> | null = null;
   /** The call this page was in before it was reloaded: joined again as soon as a member says it goes on. */
   #rejoin: string | null;
   readonly #media: OwnMediaHost<GroupCall> = {
     isCurrent: (call) => this.#current === call,
     sendTrack: async (call, kind, track) => {
-      if (call.phase === 'joined') await Promise.all(call.participants.map((p) => replaceTrack(this.#transport.link(p.device)?.pc, kind, track)));
+      if (this.#tiles?.call === call) await this.#tiles.sendTrack(kind, track);
     },
     changed: (call, tell) => {
       if (tell) this.#announce(call);
@@ -159,13 +66,15 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     notice: (text) => this.emit('wh-call-notice', text),
   };
 
-  constructor(transport: GroupCallTransport) {
+  /** `transports`: how a joined call's media travels; the mesh over the room's connections unless said. */
+  constructor(room: GroupCallRoom, transports: GroupCallTransportFactory = (media, host) => import('./mesh-transport.js').then(({ MeshTransport }) => new MeshTransport(room, media, host))) {
     super();
-    this.#transport = transport;
-    this.#rejoin = transport.remembered();
+    this.#room = room;
+    this.#transports = transports;
+    this.#rejoin = room.remembered();
     if (this.#rejoin) {
       setTimeout(() => {
-        if (this.#rejoin) transport.remember((this.#rejoin = null));
+        if (this.#rejoin) room.remember((this.#rejoin = null));
       }, REJOIN_WINDOW_MS);
     }
   }
@@ -175,33 +84,25 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     return this.#current;
   }
 
+  protected answered(call: GroupCall): boolean {
+    return call.phase === 'joined';
+  }
+
   /** A call under way in the room that this device is not in: its id and who is in it (for "Join call"). */
   get underWay(): { call: string; devices: string[] } | null {
-    const calls = [...this.#members.values()].map((state) => state.call).sort();
-    const call = calls[0];
-    if (!call || this.#current?.phase === 'joined') return null;
-    return { call, devices: [...this.#members].filter(([, state]) => state.call === call).map(([device]) => device) };
+    return this.#current?.phase === 'joined' ? null : this.#roster.underWay;
   }
 
   /** Why this device cannot start or join the room's call now, in words; null when it can. */
   refusal(): string | null {
-    if (this.#transport.busy()) return 'You are in a call already.';
-    if (!this.underWay && this.#transport.online().length === 0) return 'No one else is online in this room.';
+    if (this.#room.busy()) return 'You are in a call already.';
+    if (!this.underWay && this.#room.online().length === 0) return 'No one else is online in this room.';
     return this.limit();
   }
 
   /** Why the room's call cannot take this device, when it is the mesh's size: the call is full, or too many are online to start one. */
   limit(): string | null {
-    const underWay = this.underWay;
-    if (underWay) {
-      return underWay.devices.length >= MAX_GROUP_CALL
-        ? `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`
-        : null;
-    }
-    const everyone = this.#transport.online().length + 1;
-    return everyone > MAX_GROUP_CALL
-      ? `Calling the room works for up to ${MAX_GROUP_CALL} people, and ${everyone} are online: a group call connects each person directly to each other, which is more than phones can send. Call people one to one instead.`
-      : null;
+    return groupCallLimit(this.underWay, this.#room.online().length + 1);
   }
 
   /**
@@ -220,7 +121,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     askToAnnounceCalls();
     const call = new GroupCall(randomId(16), 'joined', null, this.#media);
     this.#enter(call);
-    for (const device of this.#transport.online()) this.#toRing.add(device);
+    for (const device of this.#room.online()) this.#toRing.add(device);
     this.#ringtone.start('outgoing');
     call.timers.push(
       setTimeout(() => {
@@ -235,7 +136,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   async join(): Promise<void> {
     const ringing = this.#current?.phase === 'incoming' ? this.#current : null;
     const id = ringing?.id ?? this.underWay?.call;
-    if (!id || this.#transport.busy()) return;
+    if (!id || this.#room.busy()) return;
     if (!ringing && this.refusal()) return;
     askToAnnounceCalls();
     if (ringing) this.#stopRinging(ringing);
@@ -248,11 +149,8 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   decline(): void {
     const call = this.#current;
     if (call?.phase !== 'incoming') return;
-    if (call.ringer) this.#transport.send(call.ringer, { t: 'gcall-decline', call: call.id });
-    this.#stopRinging(call);
-    this.#current = null;
-    void this.#record(call, 'Missed group call');
-    this.#changed();
+    if (call.ringer) this.#room.send(call.ringer, { t: 'gcall-decline', call: call.id });
+    this.#missed(call);
   }
 
   /** Leaves the call (the others go on). */
@@ -271,28 +169,6 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     return true;
   }
 
-  /** The page was hidden or shown again, in the call: see OwnMedia.setAway. */
-  async setAway(away: boolean): Promise<void> {
-    const call = this.#current;
-    if (call?.phase === 'joined') await call.setAway(away);
-  }
-
-  setMuted(muted: boolean): void {
-    this.#current?.setMuted(muted);
-  }
-
-  async setCamera(on: boolean): Promise<void> {
-    await this.#current?.setCamera(on);
-  }
-
-  async switchCamera(): Promise<void> {
-    await this.#current?.switchCamera();
-  }
-
-  async setScreenSharing(on: boolean): Promise<void> {
-    if (this.#current?.phase === 'joined') await this.#current.setScreenSharing(on);
-  }
-
   // ---- from the room session ----
 
   receive(device: string, frame: GroupCallFrame): void {
@@ -305,18 +181,15 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
         if (call?.id !== frame.call || call.phase !== 'joined' || !this.#ringing.delete(device)) return;
         // Everyone rung said no before anyone joined: the call is over.
         if (!call.answered && this.#ringing.size === 0 && this.#toRing.size === 0) void this.#finish(call, 'No one joined the call: everyone declined.');
-        else this.emit('wh-call-notice', `${this.#transport.name(device)} declined the call.`);
+        else this.emit('wh-call-notice', `${this.#room.name(device)} declined the call.`);
         return;
       }
       case 'gcall-idle':
-        if (this.#members.delete(device)) this.#settle();
+        if (this.#roster.forget(device)) this.#settle();
         return;
       case 'gcall-state':
-        if (frame.in) {
-          this.#members.set(device, { call: frame.call, since: frame.since, muted: frame.muted, camera: frame.camera, screen: frame.screen, away: frame.away === true });
-          this.#ringing.delete(device);
-        }
-        else if (this.#members.get(device)?.call === frame.call) this.#members.delete(device);
+        this.#roster.said(device, frame);
+        if (frame.in) this.#ringing.delete(device);
         this.#toRing.delete(device);
         if (frame.in && frame.call === this.#rejoin && this.#current?.phase !== 'joined') {
           this.#rejoin = null;
@@ -334,48 +207,30 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (call?.phase !== 'joined') {
       // Back from a reload mid-call, this page is about to join again: the others keep it meanwhile.
-      if (!this.#rejoin) this.#transport.send(device, { t: 'gcall-idle' });
+      if (!this.#rejoin) this.#room.send(device, { t: 'gcall-idle' });
       return;
     }
     // Joining: its state goes to everyone once its media is there.
     if (!call.local) return;
     this.#send(call, device);
     if (this.#toRing.has(device)) this.#ring(call, device);
-    const participant = call.participant(device);
-    if (!participant) return;
-    clearTimeout(this.#dropped.get(device));
-    this.#dropped.delete(device);
-    participant.reconnecting = false;
-    this.#attach(call, device, this.#creates(device));
-    this.#changed();
+    this.#tiles?.reopened(device);
   }
 
   /** The member's connection closed: kept in the call for a while, as they may be back (a network drop, a reload). */
   channelClosed(device: string): void {
-    const participant = this.#current?.participant(device);
-    if (!participant || this.#dropped.has(device)) return;
-    participant.reconnecting = true;
-    this.#dropped.set(
-      device,
-      setTimeout(() => {
-        this.#dropped.delete(device);
-        this.#members.delete(device);
-        this.#settle();
-      }, RECONNECT_TIMEOUT_MS),
-    );
-    this.#transport.want(device);
+    if (!this.#tiles?.dropped(device)) return;
+    this.#room.want(device);
     this.#changed();
   }
 
   /** The remote side offered a (re)negotiation: put our tracks into its transceivers before answering. */
   remoteOffer(device: string): void {
-    const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#attach(call, device, false);
+    this.#tiles?.remoteOffer(device);
   }
 
   remoteTrack(device: string): void {
-    const call = this.#current;
-    if (call?.phase === 'joined' && call.participant(device)) this.#refreshRemote(call, device);
+    this.#tiles?.remoteTrack(device);
   }
 
   /**
@@ -386,7 +241,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#toRing.delete(device);
     this.#ringing.delete(device);
     if (this.#current?.participant(device)) return this.channelClosed(device);
-    if (!this.#members.delete(device) && this.#current?.ringer !== device) return;
+    if (!this.#roster.forget(device) && this.#current?.ringer !== device) return;
     this.#settle();
   }
 
@@ -401,6 +256,7 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#current = null;
     this.#clearTimers(call);
     this.#reset();
+    this.#endTiles(false);
     call.release();
     this.#changed();
   }
@@ -413,20 +269,38 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#changed();
   }
 
-  /** Microphone and camera for the call, then everyone hears that this device is in. */
+  /**
+   * Microphone and camera for the call, then everyone hears that this device is in. The tiles and the
+   * transport load meanwhile, with the first call joined: they are no part of the first screen.
+   */
   async #acquire(call: GroupCall): Promise<boolean> {
-    const { stream, notice } = await acquireMedia(true);
+    const [{ stream, notice }, { GroupCallTiles }, transport] = await Promise.all([
+      acquireMedia(true),
+      import('./group-call-tiles.js'),
+      this.#transports(call, {
+        received: (device, tracks) => {
+          if (this.#tiles?.call === call) this.#tiles.received(device, tracks);
+        },
+      }),
+    ]);
     if (this.#current !== call) {
       stopTracks(stream);
+      transport.close();
       return false;
     }
+    this.#tiles = new GroupCallTiles(call, transport, {
+      changed: () => this.#changed(),
+      gone: (device) => {
+        this.#roster.forget(device);
+        this.#settle();
+      },
+    });
     call.useLocal(stream, notice);
-    this.#transport.remember(call.id);
+    this.#room.remember(call.id);
     this.#announce(call);
     // Who else is in comes with each member's channel: connect to everyone online.
-    for (const device of this.#transport.online()) if (!this.#transport.link(device)) this.#transport.want(device);
+    for (const device of this.#room.online()) if (!this.#room.link(device)) this.#room.want(device);
     this.#settle();
-    this.#poll ??= setInterval(() => void this.#pollSpeakers(), SPEAKER_POLL_MS);
     return true;
   }
 
@@ -435,31 +309,35 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     if (current?.id === id) return;
     // In the room's call already, or ringing for it: a call rung at the same moment merges by its state frames.
     if (current) return;
-    if (this.#transport.busy()) {
-      this.#transport.send(device, { t: 'gcall-decline', call: id });
+    if (this.#room.busy()) {
+      this.#room.send(device, { t: 'gcall-decline', call: id });
       return;
     }
     const call = new GroupCall(id, 'incoming', device, this.#media);
     this.#current = call;
     this.#ringtone.start('incoming');
-    const name = this.#transport.name(device);
+    const name = this.#room.name(device);
     if (document.visibilityState !== 'visible') void showCallNotification(id, name, true, device, true).catch(() => undefined);
     call.timers.push(
       setTimeout(() => {
-        if (this.#current !== call || call.phase !== 'incoming') return;
-        this.#stopRinging(call);
-        this.#current = null;
-        void this.#record(call, 'Missed group call');
-        this.#changed();
+        if (this.#current === call && call.phase === 'incoming') this.#missed(call);
       }, RING_TIMEOUT_MS),
     );
     this.#changed();
   }
 
   #ring(call: GroupCall, device: string): void {
-    if (!this.#transport.send(device, { t: 'gcall-ring', call: call.id })) return this.#transport.want(device);
+    if (!this.#room.send(device, { t: 'gcall-ring', call: call.id })) return this.#room.want(device);
     this.#toRing.delete(device);
     this.#ringing.add(device);
+  }
+
+  /** The call rang here and was not joined: it ends here, a missed call in the room's history. */
+  #missed(call: GroupCall): void {
+    this.#stopRinging(call);
+    this.#current = null;
+    void this.#record(call, 'Missed group call');
+    this.#changed();
   }
 
   #stopRinging(call: GroupCall): void {
@@ -470,11 +348,11 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
 
   /** Tells every connected member where this device stands in the call. */
   #announce(call: GroupCall): void {
-    for (const device of this.#transport.online()) this.#send(call, device);
+    for (const device of this.#room.online()) this.#send(call, device);
   }
 
   #send(call: GroupCall, device: string, inCall = true): void {
-    this.#transport.send(device, {
+    this.#room.send(device, {
       t: 'gcall-state',
       call: call.id,
       in: inCall,
@@ -494,53 +372,29 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     const call = this.#current;
     if (!call) return this.#changed();
     if (call.phase === 'incoming') {
-      if (![...this.#members.values()].some((state) => state.call === call.id)) {
-        // Everyone left before this device answered.
-        this.#stopRinging(call);
-        this.#current = null;
-        void this.#record(call, 'Missed group call');
-      }
+      // Everyone left before this device answered.
+      if (!this.#roster.holds(call.id)) return this.#missed(call);
       return this.#changed();
     }
-    if (!call.local) return this.#changed();
-    const smaller = [...this.#members.values()].map((state) => state.call).filter((id) => id < call.id).sort()[0];
+    const tiles = this.#tiles;
+    if (!call.local || tiles?.call !== call) return this.#changed();
+    const smaller = this.#roster.smallest(call.id);
     if (smaller) {
       // Someone called the room at the same moment: everyone ends in the call with the smaller id.
       call.id = smaller;
-      this.#transport.remember(call.id);
+      this.#room.remember(call.id);
       this.#announce(call);
     }
-    const inCall = [...this.#members].filter(([, state]) => state.call === call.id).sort(([a, sa], [b, sb]) => sa.since - sb.since || a.localeCompare(b));
     // Full: the first four to join keep the call; a fifth that came at the same moment leaves it.
-    const ownRank = inCall.filter(([device, state]) => state.since < (call.joinedAt ?? 0) || (state.since === call.joinedAt && device < this.#transport.self)).length;
-    if (ownRank >= MAX_GROUP_CALL) {
-      void this.#finish(call, `The call is full: a group call connects each person directly to each other, which works for up to ${MAX_GROUP_CALL} people.`);
+    const { ahead, members } = this.#roster.seats(call.id, this.#room.self, call.joinedAt ?? 0);
+    if (ahead >= MAX_GROUP_CALL) {
+      void this.#finish(call, CALL_FULL);
       return;
     }
-    const wanted = inCall.slice(0, MAX_GROUP_CALL - 1);
-    for (const participant of [...call.participants]) {
-      if (wanted.some(([device]) => device === participant.device)) continue;
-      call.participants = call.participants.filter((p) => p !== participant);
-      this.#levels.delete(participant.device);
-      if (call.speaker === participant.device) call.speaker = null;
-      this.#release(participant.device);
-    }
-    for (const [device, state] of wanted) {
-      let participant = call.participant(device);
-      if (!participant) {
-        participant = { device, muted: state.muted, camera: state.camera, screen: state.screen, away: state.away, stream: new MediaStream(), reconnecting: false };
-        call.participants = [...call.participants, participant];
-        if (!call.answered) {
-          call.answered = true;
-          this.#clearTimers(call);
-          this.#ringtone.stop();
-        }
-        if (this.#transport.link(device)) this.#attach(call, device, this.#creates(device));
-        else this.#transport.want(device);
-      }
-      Object.assign(participant, { muted: state.muted, camera: state.camera, screen: state.screen, away: state.away });
-      // Someone who muted is not speaking: the highlight waits for the next one heard.
-      if (state.muted && call.speaker === device) call.speaker = null;
+    if (tiles.seat(members.slice(0, MAX_GROUP_CALL - 1)) && !call.answered) {
+      call.answered = true;
+      this.#clearTimers(call);
+      this.#ringtone.stop();
     }
     // Everyone else left: the call is over for this device too.
     if (call.answered && call.participants.length === 0) {
@@ -550,103 +404,37 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
     this.#changed();
   }
 
-  /** Of each pair, the member with the smaller key adds the transceivers: never both at once. */
-  #creates(device: string): boolean {
-    return this.#transport.self < device;
-  }
-
-  #attach(call: GroupCall, device: string, create: boolean): void {
-    const link = this.#transport.link(device);
-    if (!link || !call.local) return;
-    attachTracks(link.pc, call, create);
-    this.#refreshRemote(call, device);
-  }
-
-  /** Nothing more goes to the member, and the connection's video is back to no budget (a one-to-one call has none). */
-  #release(device: string): void {
-    const link = this.#transport.link(device);
-    if (!link) return;
-    detachTracks(link.pc);
-    void setVideoBudget(link.pc, null);
-  }
-
-  #refreshRemote(call: GroupCall, device: string): void {
-    const link = this.#transport.link(device);
-    const participant = call.participant(device);
-    if (!link || !participant) return;
-    const tracks = receivedTracks(link.pc, ['audio', 'video']);
-    if (holdsTracks(participant.stream, tracks)) return;
-    participant.stream = new MediaStream(tracks);
-    this.#changed();
-  }
-
-  /**
-   * Every poll: each participant's audio level, smoothed, and the loudest held for a moment becomes the
-   * active speaker; each video sender is kept within the budget for the number of peers.
-   */
-  async #pollSpeakers(): Promise<void> {
-    const call = this.#current;
-    if (call?.phase !== 'joined') return;
-    let loudest: { device: string; level: number } | null = null;
-    for (const participant of call.participants) {
-      const link = this.#transport.link(participant.device);
-      if (!link) continue;
-      const entry = this.#levels.get(participant.device) ?? { level: 0, loudest: 0, energy: null };
-      const heard = await audioHeard(link.pc, entry.energy);
-      entry.energy = heard.energy;
-      // Muted is silent at once, without the fading of the smoothing.
-      entry.level = participant.muted ? 0 : entry.level * 0.5 + heard.level * 0.5;
-      this.#levels.set(participant.device, entry);
-      if (entry.level > SPEAKING_LEVEL && (!loudest || entry.level > loudest.level)) loudest = { device: participant.device, level: entry.level };
-      const budget = VIDEO_BUDGET[Math.min(call.participants.length, VIDEO_BUDGET.length) - 1]!;
-      await setVideoBudget(link.pc, call.screen ? { ...budget, scaleResolutionDownBy: 1 } : budget);
-    }
-    for (const [device, entry] of this.#levels) entry.loudest = device === loudest?.device ? entry.loudest + 1 : 0;
-    if (loudest && loudest.device !== call.speaker && this.#levels.get(loudest.device)!.loudest >= SPEAKER_HOLD_POLLS) {
-      call.speaker = loudest.device;
-      this.#changed();
-    }
-  }
-
   async #finish(call: GroupCall, notice: string): Promise<void> {
     if (this.#current !== call) return;
     this.#current = null;
     this.#clearTimers(call);
     this.#ringtone.stop();
     this.#reset();
-    this.#transport.remember(null);
-    if (call.local) for (const device of this.#transport.online()) this.#send(call, device, false);
-    for (const participant of call.participants) this.#release(participant.device);
+    this.#room.remember(null);
+    if (call.local) for (const device of this.#room.online()) this.#send(call, device, false);
+    this.#endTiles(true);
     call.release();
     this.#changed();
     if (notice) this.emit('wh-call-notice', notice);
     await this.#record(call, call.answered ? 'Group call' : 'Group call, no one joined');
   }
 
-  /** Nothing of a call stays: who was to be rung, levels, reconnect deadlines, the poll. */
+  /** Nothing of a call's ringing stays: who was to be rung, who was rung. */
   #reset(): void {
     this.#toRing.clear();
     this.#ringing.clear();
-    this.#levels.clear();
-    for (const timer of this.#dropped.values()) clearTimeout(timer);
-    this.#dropped.clear();
-    if (this.#poll) clearInterval(this.#poll);
-    this.#poll = null;
+  }
+
+  /** `release`: nothing more goes to anyone (the call ended here, rather than the page going away). */
+  #endTiles(release: boolean): void {
+    this.#tiles?.end(release);
+    this.#tiles = null;
   }
 
   async #record(call: GroupCall, text: string): Promise<void> {
     const incoming = call.phase === 'incoming';
-    const duration = call.answered && call.joinedAt !== null ? Date.now() - call.joinedAt : undefined;
-    await this.#transport.record({
-      id: `${call.id}-${incoming ? 'in' : 'out'}`,
-      direction: incoming ? 'in' : 'out',
-      text,
-      sentAt: Date.now(),
-      at: 0,
-      status: incoming ? 'delivered' : 'read',
-      receiptSent: 1,
-      call: { video: true, outcome: incoming ? 'missed' : call.answered ? 'answered' : 'failed', ...(duration !== undefined ? { duration } : {}) },
-    });
+    const outcome = incoming ? 'missed' : call.answered ? 'answered' : 'failed';
+    await this.#room.record(callEntry(call.id, incoming ? 'in' : 'out', text, { video: true, outcome }, call.answered ? call.joinedAt : null));
   }
 
   #clearTimers(call: GroupCall): void {
@@ -657,48 +445,4 @@ export class GroupCallService extends TypedEventTarget<GroupCallEventMap> {
   #changed(): void {
     this.emit('wh-group-call', undefined);
   }
-}
-
-/** The audio energy a receiver has decoded so far, and over how long (`getStats`, inbound-rtp). */
-interface AudioEnergy {
-  energy: number;
-  duration: number;
-}
-
-/**
- * How loud (0–1, linear) what the connection received since the last poll was: the root mean square of
- * the audio energy decoded in between, so a word between two polls counts as much as one at a poll. Where
- * the totals are missing, the level of the last packet heard (synchronization sources) stands in.
- */
-async function audioHeard(pc: RTCPeerConnection, before: AudioEnergy | null): Promise<{ level: number; energy: AudioEnergy | null }> {
-  const receiver = mediaTransceiver(pc, 'audio')?.receiver;
-  if (!receiver) return { level: 0, energy: null };
-  let now: AudioEnergy | null = null;
-  for (const stats of (await receiver.getStats().catch(() => new Map())).values()) {
-    const { type, totalAudioEnergy, totalSamplesDuration } = stats as { type: string; totalAudioEnergy?: number; totalSamplesDuration?: number };
-    if (type === 'inbound-rtp' && totalAudioEnergy !== undefined && totalSamplesDuration !== undefined) now = { energy: totalAudioEnergy, duration: totalSamplesDuration };
-  }
-  if (!now) {
-    const recent = receiver.getSynchronizationSources?.().filter((source) => performance.timeOrigin + performance.now() - source.timestamp < 1000) ?? [];
-    return { level: Math.max(0, ...recent.map((source) => source.audioLevel ?? 0)), energy: null };
-  }
-  const duration = before ? now.duration - before.duration : 0;
-  const level = duration > 0 ? Math.sqrt(Math.max(0, now.energy - before!.energy) / duration) : 0;
-  return { level, energy: now };
-}
-
-/**
- * Sets the connection's video sender to a budget (a shared screen keeps its resolution), or back to none;
- * only when it differs, so that it can be checked at every poll.
- */
-async function setVideoBudget(pc: RTCPeerConnection, budget: { maxBitrate: number; scaleResolutionDownBy: number } | null): Promise<void> {
-  const sender = mediaTransceiver(pc, 'video')?.sender;
-  const parameters = sender?.getParameters();
-  const encoding = parameters?.encodings?.[0];
-  if (!sender || !parameters || !encoding) return;
-  if (encoding.maxBitrate === budget?.maxBitrate && (encoding.scaleResolutionDownBy ?? 1) === (budget?.scaleResolutionDownBy ?? 1)) return;
-  if (budget) encoding.maxBitrate = budget.maxBitrate;
-  else delete encoding.maxBitrate;
-  encoding.scaleResolutionDownBy = budget?.scaleResolutionDownBy ?? 1;
-  await sender.setParameters(parameters).catch((error: unknown) => console.warn('whisper: could not set the video budget', error));
 }

@@ -91,3 +91,8 @@ export function mediaProblem(error: unknown, what: string): string {
       return `Your ${what} could not be used (${error instanceof Error ? error.message : String(error)}).`;
   }
 }
+
+/** Releases the devices (their lights go out). */
+export function stopTracks(stream: MediaStream): void {
+  for (const track of stream.getTracks()) track.stop();
+}

@@ -35,3 +35,24 @@ export async function takePendingAnswer(db: WhisperDatabase, room?: string, now 
   await tx.done;
   return answer;
 }
+
+/** Accepts whose call has not rung here yet: each answers its call once, when its invite comes from its device, within its window. */
+export class AnswersAwaitingInvite {
+  readonly #answers = new Map<string, PendingAnswer>();
+
+  /** Kept until its window closes. */
+  keep(answer: PendingAnswer): void {
+    this.#answers.set(answer.call, answer);
+    setTimeout(() => {
+      if (this.#answers.get(answer.call) === answer) this.#answers.delete(answer.call);
+    }, Math.max(0, answer.until - Date.now()));
+  }
+
+  /** Whether the call, its invite come from `device`, was accepted already: once, and only within the window. */
+  take(call: string, device: string): boolean {
+    const answer = this.#answers.get(call);
+    if (answer?.device !== device) return false;
+    this.#answers.delete(call);
+    return Date.now() < answer.until;
+  }
+}
