@@ -9,18 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import type { ClientLink, Frame } from './client-link.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
-/** A text frame for a client: a string, or its UTF-8 bytes. */
-export type Frame = string | Uint8Array;
-
-/** The registry's view of a live connection. */
-export interface ClientLink {
-  send(frame: Frame): void;
-  /** Runs `sends`, whose frames leave together (one write, where the transport can) rather than one by one. */
-  batch(sends: () => void): void;
-  close(code: number, reason: string): void;
-}
+export type { ClientLink, Frame } from './client-link.js';
 
 export interface PeerSession {
   readonly id: PeerId;
