@@ -10,11 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
 import type { ClientLink, Frame } from './client-link.js';
+import { PendingSignals, type HeldSignals } from './pending-signals.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
 export type { ClientLink, Frame } from './client-link.js';
 
-export interface PeerSession {
+export interface PeerSession extends HeldSignals {
   readonly id: PeerId;
   readonly roomId: RoomId;
   /** The directory's name for the room. */
@@ -27,15 +28,6 @@ export interface PeerSession {
   /** The live connection, or null while the peer is within its resume grace period. */
   link: ClientLink | null;
   graceTimer: ReturnType<typeof setTimeout> | null;
-  /** Signals that arrived while the peer was away, delivered in order on resume. */
-  pending: Frame[];
-  /** The bytes of the frames in `pending` and `handover.fresh`, counted against the caps on what is held. */
-  pendingBytes: number;
-  /**
-   * Set while the process this session was resumed from hands over the signals
-   * that waited for it there: signals arriving meanwhile wait behind those.
-   */
-  handover: { fresh: Frame[]; timer: ReturnType<typeof setTimeout> } | null;
   /** True once the peer left, or once its session moved to another process. */
   left: boolean;
 }
@@ -126,10 +118,17 @@ export class RoomRegistry implements RoomBusListener {
   #nextTicket = 1;
   #sessionCount = 0;
   #awayCount = 0;
-  #pendingBytes = 0;
+  readonly #held: PendingSignals;
 
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
+    this.#held = new PendingSignals({
+      perPeer: options.pendingLimit,
+      bytesPerPeer: options.pendingBytesPerPeer,
+      bytes: options.maxPendingBytes,
+      onFull: () => options.onCapacityRefused?.('pending-signal-bytes'),
+      handoverTimeoutMs: options.handoverTimeoutMs ?? 1000,
+    });
     this.#bus = options.bus;
     this.#bus.listen(this);
   }
@@ -151,7 +150,7 @@ export class RoomRegistry implements RoomBusListener {
 
   /** Bytes of the signals held for peers that are away or wait for a handover. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#held.bytes;
   }
 
   /**
@@ -251,16 +250,16 @@ export class RoomRegistry implements RoomBusListener {
   flushPending(session: PeerSession): void {
     const { link } = session;
     if (!link) return;
-    const pending = session.pending;
-    session.pending = [];
-    this.#release(session);
-    for (const text of pending) link.send(text);
+    for (const text of this.#held.take(session)) link.send(text);
   }
 
   /** Stops every timer (server shutdown). Sessions stay in the directory, so that clients can resume elsewhere. */
   dispose(): void {
     for (const view of this.#rooms.values()) {
-      for (const session of view.local.values()) this.#stopTimers(session);
+      for (const session of view.local.values()) {
+        this.#stopGraceTimer(session);
+        this.#held.stop(session);
+      }
     }
     for (const pending of this.#joins.values()) if (pending.timer) clearTimeout(pending.timer);
   }
@@ -301,7 +300,9 @@ export class RoomRegistry implements RoomBusListener {
         } else {
           view.remote?.delete(answer.info.id);
           session = this.#newSession(view, answer.roomKey, pending, answer.info, false);
-          if (answer.previous !== this.#bus.node && answer.previousAlive) this.#awaitHandover(session);
+          if (answer.previous !== this.#bus.node && answer.previousAlive) {
+            this.#held.awaitHandover(session, () => this.handover(session.roomKey, session.id, []));
+          }
         }
         this.#learn(view, answer.peers);
         pending.done({ ok: true, session, resumed: true, peers: answer.peers.map((peer) => peer.info) });
@@ -369,13 +370,7 @@ export class RoomRegistry implements RoomBusListener {
   handover(roomKey: string, id: PeerId, frames: Frame[]): void {
     const session = this.#rooms.get(roomKey)?.local.get(id);
     if (!session) return;
-    const fresh = session.handover?.fresh ?? [];
-    if (session.handover) {
-      clearTimeout(session.handover.timer);
-      // While a handover is awaited every frame waits in `fresh`: they are delivered now, or queued (and counted) again.
-      this.#release(session);
-    }
-    session.handover = null;
+    const fresh = this.#held.endHandover(session);
     for (const frame of [...frames, ...fresh]) this.#deliver(session, frame);
   }
 
@@ -437,10 +432,7 @@ export class RoomRegistry implements RoomBusListener {
 
   /** A session of this process resumed on a new connection of this process. */
   #takeOver(session: PeerSession, link: ClientLink, token: string): void {
-    if (session.graceTimer) {
-      clearTimeout(session.graceTimer);
-      session.graceTimer = null;
-    }
+    this.#stopGraceTimer(session);
     const old = session.link;
     if (old && old !== link) {
       // Detach first so that the old socket's close does not start a grace period.
@@ -455,34 +447,27 @@ export class RoomRegistry implements RoomBusListener {
 
   /** A session of this process was resumed on another process: hand it over and keep it as a remote member. */
   #movedAway(view: RoomView, session: PeerSession, node: string): void {
-    const frames = [...session.pending, ...(session.handover?.fresh ?? [])];
     const link = session.link;
-    this.#forget(session);
+    const frames = this.#forget(session);
     link?.close(REPLACED, 'session resumed elsewhere');
     remoteOf(view).set(session.id, { info: session.info, node });
     this.#bus.handOver(node, session.roomKey, session.id, frames);
   }
 
-  /** Removes a session from this process (it left, or moved away). */
-  #forget(session: PeerSession): void {
+  /** Removes a session from this process (it left, or moved away); returns the signals it held, in order. */
+  #forget(session: PeerSession): Frame[] {
     session.left = true;
-    this.#stopTimers(session);
+    this.#stopGraceTimer(session);
     if (!session.link) this.#awayCount--;
     session.link = null;
-    session.pending = [];
-    session.handover = null;
-    this.#release(session);
+    const frames = this.#held.drop(session);
     this.#sessionCount--;
     const view = this.#rooms.get(session.roomKey);
-    if (!view) return;
-    view.local.delete(session.id);
-    if (view.local.size === 0) this.#rooms.delete(session.roomKey);
-  }
-
-  #awaitHandover(session: PeerSession): void {
-    const timer = setTimeout(() => this.handover(session.roomKey, session.id, []), this.#options.handoverTimeoutMs ?? 1000);
-    timer.unref?.();
-    session.handover = { fresh: [], timer };
+    if (view) {
+      view.local.delete(session.id);
+      if (view.local.size === 0) this.#rooms.delete(session.roomKey);
+    }
+    return frames;
   }
 
   #deliver(session: PeerSession, frame: Frame): RelayOutcome {
@@ -490,31 +475,12 @@ export class RoomRegistry implements RoomBusListener {
       session.link.send(frame);
       return 'delivered';
     }
-    const queue = session.handover ? session.handover.fresh : session.pending;
-    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
-    if (queue.length >= this.#options.pendingLimit || session.pendingBytes + bytes > (this.#options.pendingBytesPerPeer ?? Infinity)) return 'peer-unreachable';
-    // Away sessions are cheap to make (a join, then a dropped socket): what they hold must be bounded in all.
-    if (this.#pendingBytes + bytes > (this.#options.maxPendingBytes ?? Infinity)) {
-      this.#options.onCapacityRefused?.('pending-signal-bytes');
-      return 'peer-unreachable';
-    }
-    // A frame's bytes may be a view into a larger buffer: keep a copy of its own.
-    queue.push(typeof frame === 'string' ? frame : new Uint8Array(frame));
-    session.pendingBytes += bytes;
-    this.#pendingBytes += bytes;
-    return 'queued';
+    return this.#held.hold(session, frame) ? 'queued' : 'peer-unreachable';
   }
 
-  /** Gives back what the session held: its queues were delivered, handed over or dropped. */
-  #release(session: PeerSession): void {
-    this.#pendingBytes -= session.pendingBytes;
-    session.pendingBytes = 0;
-  }
-
-  #stopTimers(session: PeerSession): void {
+  #stopGraceTimer(session: PeerSession): void {
     if (session.graceTimer) clearTimeout(session.graceTimer);
     session.graceTimer = null;
-    if (session.handover) clearTimeout(session.handover.timer);
   }
 
   /** Tells this process's members of a room that `peer` joined it. */
