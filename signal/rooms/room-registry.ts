@@ -9,13 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import { AwaySessions, type GracePeriod } from './away-sessions.js';
 import type { ClientLink, Frame } from './client-link.js';
 import { PendingSignals, type HeldSignals } from './pending-signals.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
 export type { ClientLink, Frame } from './client-link.js';
 
-export interface PeerSession extends HeldSignals {
+export interface PeerSession extends HeldSignals, GracePeriod {
   readonly id: PeerId;
   readonly roomId: RoomId;
   /** The directory's name for the room. */
@@ -27,7 +28,6 @@ export interface PeerSession extends HeldSignals {
   resumeToken: string;
   /** The live connection, or null while the peer is within its resume grace period. */
   link: ClientLink | null;
-  graceTimer: ReturnType<typeof setTimeout> | null;
   /** True once the peer left, or once its session moved to another process. */
   left: boolean;
 }
@@ -117,11 +117,16 @@ export class RoomRegistry implements RoomBusListener {
   readonly #options: RoomRegistryOptions;
   #nextTicket = 1;
   #sessionCount = 0;
-  #awayCount = 0;
+  readonly #away: AwaySessions;
   readonly #held: PendingSignals;
 
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
+    this.#away = new AwaySessions({
+      graceMs: options.resumeGraceMs,
+      max: options.maxAwaySessions,
+      onFull: () => options.onCapacityRefused?.('away-sessions'),
+    });
     this.#held = new PendingSignals({
       perPeer: options.pendingLimit,
       bytesPerPeer: options.pendingBytesPerPeer,
@@ -145,7 +150,7 @@ export class RoomRegistry implements RoomBusListener {
 
   /** Sessions within their grace period (no live connection). */
   get awayCount(): number {
-    return this.#awayCount;
+    return this.#away.count;
   }
 
   /** Bytes of the signals held for peers that are away or wait for a handover. */
@@ -197,18 +202,12 @@ export class RoomRegistry implements RoomBusListener {
    */
   detach(session: PeerSession, link: ClientLink): void {
     if (session.left || session.link !== link) return;
-    // Away sessions count toward no connection limit: past this cap a dropped peer leaves at once, as with no grace period.
-    const full = this.#options.resumeGraceMs > 0 && this.#awayCount >= (this.#options.maxAwaySessions ?? Infinity);
-    if (this.#options.resumeGraceMs <= 0 || full) {
-      if (full) this.#options.onCapacityRefused?.('away-sessions');
-      // Left while still counted as connected, so it never counts as away.
+    if (!this.#away.start(session, () => this.leave(session))) {
+      // No grace period, or as many away as may be: it leaves while still counted as connected, so never as away.
       this.leave(session);
       return;
     }
     session.link = null;
-    this.#awayCount++;
-    session.graceTimer = setTimeout(() => this.leave(session), this.#options.resumeGraceMs);
-    session.graceTimer.unref?.();
   }
 
   /** Whether the room of `session` has another member (connected or away, here or on another process). */
@@ -257,7 +256,7 @@ export class RoomRegistry implements RoomBusListener {
   dispose(): void {
     for (const view of this.#rooms.values()) {
       for (const session of view.local.values()) {
-        this.#stopGraceTimer(session);
+        this.#away.stop(session);
         this.#held.stop(session);
       }
     }
@@ -432,14 +431,13 @@ export class RoomRegistry implements RoomBusListener {
 
   /** A session of this process resumed on a new connection of this process. */
   #takeOver(session: PeerSession, link: ClientLink, token: string): void {
-    this.#stopGraceTimer(session);
     const old = session.link;
     if (old && old !== link) {
       // Detach first so that the old socket's close does not start a grace period.
       session.link = null;
       old.close(REPLACED, 'session resumed elsewhere');
     } else if (!old) {
-      this.#awayCount--;
+      this.#away.end(session);
     }
     session.resumeToken = token;
     session.link = link;
@@ -457,8 +455,7 @@ export class RoomRegistry implements RoomBusListener {
   /** Removes a session from this process (it left, or moved away); returns the signals it held, in order. */
   #forget(session: PeerSession): Frame[] {
     session.left = true;
-    this.#stopGraceTimer(session);
-    if (!session.link) this.#awayCount--;
+    if (!session.link) this.#away.end(session);
     session.link = null;
     const frames = this.#held.drop(session);
     this.#sessionCount--;
@@ -476,11 +473,6 @@ export class RoomRegistry implements RoomBusListener {
       return 'delivered';
     }
     return this.#held.hold(session, frame) ? 'queued' : 'peer-unreachable';
-  }
-
-  #stopGraceTimer(session: PeerSession): void {
-    if (session.graceTimer) clearTimeout(session.graceTimer);
-    session.graceTimer = null;
   }
 
   /** Tells this process's members of a room that `peer` joined it. */
