@@ -9,28 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
-import { AwaySessions, type GracePeriod } from './away-sessions.js';
+import { AwaySessions } from './away-sessions.js';
 import type { ClientLink, Frame } from './client-link.js';
-import { PendingSignals, type HeldSignals } from './pending-signals.js';
+import { newPeerSession, type PeerSession } from './peer-session.js';
+import { PendingSignals } from './pending-signals.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
 
 export type { ClientLink, Frame } from './client-link.js';
-
-export interface PeerSession extends HeldSignals, GracePeriod {
-  readonly id: PeerId;
-  readonly roomId: RoomId;
-  /** The directory's name for the room. */
-  readonly roomKey: string;
-  readonly name: string;
-  /** The device key the client claimed; relayed to others as a hint, never trusted here. */
-  readonly device: DeviceKey | undefined;
-  readonly info: PeerInfo;
-  resumeToken: string;
-  /** The live connection, or null while the peer is within its resume grace period. */
-  link: ClientLink | null;
-  /** True once the peer left, or once its session moved to another process. */
-  left: boolean;
-}
+export type { PeerSession } from './peer-session.js';
 
 export interface JoinRequest {
   roomId: RoomId;
@@ -408,21 +394,7 @@ export class RoomRegistry implements RoomBusListener {
   }
 
   #newSession(view: RoomView, roomKey: string, pending: PendingJoin, info: PeerInfo, announce = true): PeerSession {
-    const session: PeerSession = {
-      id: info.id,
-      roomId: view.roomId,
-      roomKey,
-      name: info.name,
-      device: info.device,
-      info,
-      resumeToken: pending.newToken,
-      link: pending.link,
-      graceTimer: null,
-      pending: [],
-      pendingBytes: 0,
-      handover: null,
-      left: false,
-    };
+    const session = newPeerSession(view.roomId, roomKey, info, pending.newToken, pending.link);
     if (announce) this.#joinedBy(view, info);
     view.local.set(session.id, session);
     this.#sessionCount++;
