@@ -14,6 +14,7 @@ import type { ClientLink, Frame } from './client-link.js';
 import { newPeerSession, type PeerSession } from './peer-session.js';
 import { PendingSignals } from './pending-signals.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
+import { RoomView } from './room-view.js';
 
 export type { ClientLink, Frame } from './client-link.js';
 export type { PeerSession } from './peer-session.js';
@@ -66,14 +67,6 @@ export interface RoomRegistryOptions {
   onRelayFailed?: (session: PeerSession, failure: RelayFailure) => void;
 }
 
-/** A room as this process sees it: its own clients' sessions and the members other processes serve. */
-interface RoomView {
-  roomId: RoomId;
-  local: Map<PeerId, PeerSession>;
-  /** Made on first use: a process alone never has any, and an empty Map on every room would cost memory. */
-  remote: Map<PeerId, MemberRecord> | null;
-}
-
 interface PendingJoin {
   link: ClientLink;
   roomId: RoomId;
@@ -87,10 +80,6 @@ interface PendingJoin {
 const REPLACED = 4001;
 
 export const newRandomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
-
-function remoteOf(view: RoomView): Map<PeerId, MemberRecord> {
-  return (view.remote ??= new Map());
-}
 
 function peerInfo(id: PeerId, name: string, device: DeviceKey | undefined): PeerInfo {
   return device === undefined ? { id, name } : { id, name, device };
@@ -178,7 +167,7 @@ export class RoomRegistry implements RoomBusListener {
     this.#forget(session);
     this.#bus.leave(session.roomKey, session.id);
     const view = this.#rooms.get(session.roomKey);
-    if (view) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id: session.id }));
+    view?.tell(encodeServerMessage({ type: 'peer-left', id: session.id }));
     this.#options.onLeave?.(session);
   }
 
@@ -199,7 +188,7 @@ export class RoomRegistry implements RoomBusListener {
   /** Whether the room of `session` has another member (connected or away, here or on another process). */
   hasCompany(session: PeerSession): boolean {
     const view = this.#rooms.get(session.roomKey);
-    return !!view && (view.local.size > 1 || (view.remote?.size ?? 0) > 0);
+    return !!view?.shared;
   }
 
   /** Delivers an encoded `signal` to a member of the sender's room, on this process or another. */
@@ -270,7 +259,7 @@ export class RoomRegistry implements RoomBusListener {
         return;
       case 'joined': {
         const view = this.#view(answer.roomKey, pending.roomId);
-        this.#learn(view, answer.peers);
+        view.learn(answer.peers, this.#bus.node);
         const session = this.#newSession(view, answer.roomKey, pending, pending.info);
         pending.done({ ok: true, session, resumed: false, peers: answer.peers.map((peer) => peer.info) });
         return;
@@ -289,7 +278,7 @@ export class RoomRegistry implements RoomBusListener {
             this.#held.awaitHandover(session, () => this.handover(session.roomKey, session.id, []));
           }
         }
-        this.#learn(view, answer.peers);
+        view.learn(answer.peers, this.#bus.node);
         pending.done({ ok: true, session, resumed: true, peers: answer.peers.map((peer) => peer.info) });
         return;
       }
@@ -300,13 +289,13 @@ export class RoomRegistry implements RoomBusListener {
     const view = this.#rooms.get(roomKey);
     const id = member.info.id;
     if (!view || view.local.has(id) || view.remote?.has(id)) return;
-    remoteOf(view).set(id, member);
+    view.addRemote(member);
     this.#joinedBy(view, member.info);
   }
 
   peerLeft(roomKey: string, id: PeerId): void {
     const view = this.#rooms.get(roomKey);
-    if (view?.remote?.delete(id)) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id }));
+    if (view?.remote?.delete(id)) view.tell(encodeServerMessage({ type: 'peer-left', id }));
   }
 
   peerMoved(roomKey: string, id: PeerId, node: string): void {
@@ -380,17 +369,10 @@ export class RoomRegistry implements RoomBusListener {
   #view(roomKey: string, roomId: RoomId): RoomView {
     let view = this.#rooms.get(roomKey);
     if (!view) {
-      view = { roomId, local: new Map(), remote: null };
+      view = new RoomView(roomId);
       this.#rooms.set(roomKey, view);
     }
     return view;
-  }
-
-  /** Takes in the other members the directory reported (those this process does not serve). */
-  #learn(view: RoomView, peers: MemberRecord[]): void {
-    for (const peer of peers) {
-      if (peer.node !== this.#bus.node && !view.local.has(peer.info.id)) remoteOf(view).set(peer.info.id, peer);
-    }
   }
 
   #newSession(view: RoomView, roomKey: string, pending: PendingJoin, info: PeerInfo, announce = true): PeerSession {
@@ -420,7 +402,7 @@ export class RoomRegistry implements RoomBusListener {
     const link = session.link;
     const frames = this.#forget(session);
     link?.close(REPLACED, 'session resumed elsewhere');
-    remoteOf(view).set(session.id, { info: session.info, node });
+    view.addRemote({ info: session.info, node });
     this.#bus.handOver(node, session.roomKey, session.id, frames);
   }
 
@@ -451,10 +433,6 @@ export class RoomRegistry implements RoomBusListener {
   #joinedBy(view: RoomView, peer: PeerInfo): void {
     const onCompany = this.#options.onCompany;
     if (onCompany) for (const member of view.local.values()) if (member.link) onCompany(member);
-    this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer }));
-  }
-
-  #tellLocal(view: RoomView, except: PeerSession | null, text: string): void {
-    for (const member of view.local.values()) if (member !== except) member.link?.send(text);
+    view.tell(encodeServerMessage({ type: 'peer-joined', peer }));
   }
 }
