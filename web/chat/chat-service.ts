@@ -25,6 +25,7 @@ import type { StoredMessage } from '../storage/database.js';
 import { STATUS_RANK, type MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
 import { timeAcked, timeDelivered, timeSent, timeStored, timings } from './delivery-timings.js';
+import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
 
 export type { ReceivedTiming, SentTiming } from './delivery-timings.js';
@@ -54,8 +55,8 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #typing = new TypingIndicator((device) => this.#changed(device));
   readonly #pings = new Map<number, (at: number) => void>();
   /** Per device, the work in progress in each direction: frames are handled, and messages go out, one at a time in order. */
-  readonly #outgoing = new Map<string, Promise<void>>();
-  readonly #incoming = new Map<string, Promise<void>>();
+  readonly #outgoing = new Turns();
+  readonly #incoming = new Turns();
   /**
    * Devices whose channel refused a message since it last opened: what waits there goes, in order, when it
    * opens again, and a new message waits behind it.
@@ -164,7 +165,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       },
     );
     // Out first, then on screen: the message goes in the microtask before the one that redraws the list.
-    const sending = this.#inTurn(device, async () => {
+    const sending = this.#outgoing.run(device, async () => {
       // A replay of what waited (the channel opened meanwhile) may have taken it already.
       if (this.#wentOut.has(message.id)) return;
       // Behind messages that wait for the channel: they go first, when it opens.
@@ -193,7 +194,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
 
   /** Sends every stored message not yet acknowledged, in order, after what is already going out. */
   #pump(device: string): Promise<void> {
-    return this.#inTurn(device, async () => {
+    return this.#outgoing.run(device, async () => {
       const sent: string[] = [];
       let refused = false;
       for (const message of await this.#store.undelivered(device)) {
@@ -211,13 +212,6 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     });
   }
 
-  /** Runs `work` after the device's earlier outgoing work: messages go out one at a time, in order. */
-  #inTurn(device: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.#outgoing.get(device) ?? Promise.resolve()).then(work, work);
-    this.#outgoing.set(device, next);
-    return next;
-  }
-
   channelClosed(device: string): void {
     this.#typing.stop(device);
   }
@@ -232,10 +226,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       return Promise.resolve();
     }
     const at = this.#clock();
-    const run = () => this.#handle(device, frame, at);
-    const next = (this.#incoming.get(device) ?? Promise.resolve()).then(run, run);
-    this.#incoming.set(device, next);
-    return next;
+    return this.#incoming.run(device, () => this.#handle(device, frame, at));
   }
 
   async #handle(device: string, frame: ChatFrame, at: number): Promise<void> {
