@@ -1,10 +1,11 @@
 /**
  * Room state of one signal process: its clients' sessions, their rooms, resume
  * grace periods and the signals that wait for a peer who is away, plus what it
- * knows of the members other processes serve. It knows nothing of
- * uWebSockets.js (clients are `ClientLink`s) nor of Redis (the room directory
- * is a `RoomBus`), so it is unit-tested with fake links, fake timers and the
- * in-memory bus.
+ * knows of the members other processes serve. It keeps them in its parts: each
+ * room a `RoomView`, the sessions away `AwaySessions`, what waits for them
+ * `PendingSignals`. It knows nothing of uWebSockets.js (clients are
+ * `ClientLink`s) nor of Redis (the room directory is a `RoomBus`), so it is
+ * unit-tested with fake links, fake timers and the in-memory bus.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
