@@ -11,7 +11,7 @@
  * and carries what crosses processes.
  */
 import type { PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
-import type { Frame } from './room-registry.js';
+import type { Frame } from './client-link.js';
 
 /** A member of a room, and the process its session lives on. */
 export interface MemberRecord {

@@ -1,52 +1,24 @@
 /**
  * Room state of one signal process: its clients' sessions, their rooms, resume
  * grace periods and the signals that wait for a peer who is away, plus what it
- * knows of the members other processes serve. It knows nothing of
- * uWebSockets.js (clients are `ClientLink`s) nor of Redis (the room directory
- * is a `RoomBus`), so it is unit-tested with fake links, fake timers and the
- * in-memory bus.
+ * knows of the members other processes serve. It keeps them in its parts: each
+ * room a `RoomView`, the sessions away `AwaySessions`, what waits for them
+ * `PendingSignals`. It knows nothing of uWebSockets.js (clients are
+ * `ClientLink`s) nor of Redis (the room directory is a `RoomBus`), so it is
+ * unit-tested with fake links, fake timers and the in-memory bus.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeServerMessage } from '../protocol/encode.js';
 import type { DeviceKey, PeerId, PeerInfo, RoomId } from '../protocol/messages.js';
+import { AwaySessions } from './away-sessions.js';
+import type { ClientLink, Frame } from './client-link.js';
+import { newPeerSession, type PeerSession } from './peer-session.js';
+import { PendingSignals } from './pending-signals.js';
 import type { JoinAnswer, LocalMember, MemberRecord, RelayFailure, RoomBus, RoomBusListener } from './room-bus.js';
+import { RoomView } from './room-view.js';
 
-/** A text frame for a client: a string, or its UTF-8 bytes. */
-export type Frame = string | Uint8Array;
-
-/** The registry's view of a live connection. */
-export interface ClientLink {
-  send(frame: Frame): void;
-  /** Runs `sends`, whose frames leave together (one write, where the transport can) rather than one by one. */
-  batch(sends: () => void): void;
-  close(code: number, reason: string): void;
-}
-
-export interface PeerSession {
-  readonly id: PeerId;
-  readonly roomId: RoomId;
-  /** The directory's name for the room. */
-  readonly roomKey: string;
-  readonly name: string;
-  /** The device key the client claimed; relayed to others as a hint, never trusted here. */
-  readonly device: DeviceKey | undefined;
-  readonly info: PeerInfo;
-  resumeToken: string;
-  /** The live connection, or null while the peer is within its resume grace period. */
-  link: ClientLink | null;
-  graceTimer: ReturnType<typeof setTimeout> | null;
-  /** Signals that arrived while the peer was away, delivered in order on resume. */
-  pending: Frame[];
-  /** The bytes of the frames in `pending` and `handover.fresh`, counted against the caps on what is held. */
-  pendingBytes: number;
-  /**
-   * Set while the process this session was resumed from hands over the signals
-   * that waited for it there: signals arriving meanwhile wait behind those.
-   */
-  handover: { fresh: Frame[]; timer: ReturnType<typeof setTimeout> } | null;
-  /** True once the peer left, or once its session moved to another process. */
-  left: boolean;
-}
+export type { ClientLink, Frame } from './client-link.js';
+export type { PeerSession } from './peer-session.js';
 
 export interface JoinRequest {
   roomId: RoomId;
@@ -96,14 +68,6 @@ export interface RoomRegistryOptions {
   onRelayFailed?: (session: PeerSession, failure: RelayFailure) => void;
 }
 
-/** A room as this process sees it: its own clients' sessions and the members other processes serve. */
-interface RoomView {
-  roomId: RoomId;
-  local: Map<PeerId, PeerSession>;
-  /** Made on first use: a process alone never has any, and an empty Map on every room would cost memory. */
-  remote: Map<PeerId, MemberRecord> | null;
-}
-
 interface PendingJoin {
   link: ClientLink;
   roomId: RoomId;
@@ -118,10 +82,6 @@ const REPLACED = 4001;
 
 export const newRandomId = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
-function remoteOf(view: RoomView): Map<PeerId, MemberRecord> {
-  return (view.remote ??= new Map());
-}
-
 function peerInfo(id: PeerId, name: string, device: DeviceKey | undefined): PeerInfo {
   return device === undefined ? { id, name } : { id, name, device };
 }
@@ -133,11 +93,23 @@ export class RoomRegistry implements RoomBusListener {
   readonly #options: RoomRegistryOptions;
   #nextTicket = 1;
   #sessionCount = 0;
-  #awayCount = 0;
-  #pendingBytes = 0;
+  readonly #away: AwaySessions;
+  readonly #held: PendingSignals;
 
   constructor(options: RoomRegistryOptions) {
     this.#options = options;
+    this.#away = new AwaySessions({
+      graceMs: options.resumeGraceMs,
+      max: options.maxAwaySessions,
+      onFull: () => options.onCapacityRefused?.('away-sessions'),
+    });
+    this.#held = new PendingSignals({
+      perPeer: options.pendingLimit,
+      bytesPerPeer: options.pendingBytesPerPeer,
+      bytes: options.maxPendingBytes,
+      onFull: () => options.onCapacityRefused?.('pending-signal-bytes'),
+      handoverTimeoutMs: options.handoverTimeoutMs ?? 1000,
+    });
     this.#bus = options.bus;
     this.#bus.listen(this);
   }
@@ -154,12 +126,12 @@ export class RoomRegistry implements RoomBusListener {
 
   /** Sessions within their grace period (no live connection). */
   get awayCount(): number {
-    return this.#awayCount;
+    return this.#away.count;
   }
 
   /** Bytes of the signals held for peers that are away or wait for a handover. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#held.bytes;
   }
 
   /**
@@ -196,7 +168,7 @@ export class RoomRegistry implements RoomBusListener {
     this.#forget(session);
     this.#bus.leave(session.roomKey, session.id);
     const view = this.#rooms.get(session.roomKey);
-    if (view) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id: session.id }));
+    view?.tell(encodeServerMessage({ type: 'peer-left', id: session.id }));
     this.#options.onLeave?.(session);
   }
 
@@ -206,24 +178,18 @@ export class RoomRegistry implements RoomBusListener {
    */
   detach(session: PeerSession, link: ClientLink): void {
     if (session.left || session.link !== link) return;
-    // Away sessions count toward no connection limit: past this cap a dropped peer leaves at once, as with no grace period.
-    const full = this.#options.resumeGraceMs > 0 && this.#awayCount >= (this.#options.maxAwaySessions ?? Infinity);
-    if (this.#options.resumeGraceMs <= 0 || full) {
-      if (full) this.#options.onCapacityRefused?.('away-sessions');
-      // Left while still counted as connected, so it never counts as away.
+    if (!this.#away.start(session, () => this.leave(session))) {
+      // No grace period, or as many away as may be: it leaves while still counted as connected, so never as away.
       this.leave(session);
       return;
     }
     session.link = null;
-    this.#awayCount++;
-    session.graceTimer = setTimeout(() => this.leave(session), this.#options.resumeGraceMs);
-    session.graceTimer.unref?.();
   }
 
   /** Whether the room of `session` has another member (connected or away, here or on another process). */
   hasCompany(session: PeerSession): boolean {
     const view = this.#rooms.get(session.roomKey);
-    return !!view && (view.local.size > 1 || (view.remote?.size ?? 0) > 0);
+    return !!view?.shared;
   }
 
   /** Delivers an encoded `signal` to a member of the sender's room, on this process or another. */
@@ -259,16 +225,16 @@ export class RoomRegistry implements RoomBusListener {
   flushPending(session: PeerSession): void {
     const { link } = session;
     if (!link) return;
-    const pending = session.pending;
-    session.pending = [];
-    this.#release(session);
-    for (const text of pending) link.send(text);
+    for (const text of this.#held.take(session)) link.send(text);
   }
 
   /** Stops every timer (server shutdown). Sessions stay in the directory, so that clients can resume elsewhere. */
   dispose(): void {
     for (const view of this.#rooms.values()) {
-      for (const session of view.local.values()) this.#stopTimers(session);
+      for (const session of view.local.values()) {
+        this.#away.stop(session);
+        this.#held.stop(session);
+      }
     }
     for (const pending of this.#joins.values()) if (pending.timer) clearTimeout(pending.timer);
   }
@@ -294,7 +260,7 @@ export class RoomRegistry implements RoomBusListener {
         return;
       case 'joined': {
         const view = this.#view(answer.roomKey, pending.roomId);
-        this.#learn(view, answer.peers);
+        view.learn(answer.peers, this.#bus.node);
         const session = this.#newSession(view, answer.roomKey, pending, pending.info);
         pending.done({ ok: true, session, resumed: false, peers: answer.peers.map((peer) => peer.info) });
         return;
@@ -309,9 +275,11 @@ export class RoomRegistry implements RoomBusListener {
         } else {
           view.remote?.delete(answer.info.id);
           session = this.#newSession(view, answer.roomKey, pending, answer.info, false);
-          if (answer.previous !== this.#bus.node && answer.previousAlive) this.#awaitHandover(session);
+          if (answer.previous !== this.#bus.node && answer.previousAlive) {
+            this.#held.awaitHandover(session, () => this.handover(session.roomKey, session.id, []));
+          }
         }
-        this.#learn(view, answer.peers);
+        view.learn(answer.peers, this.#bus.node);
         pending.done({ ok: true, session, resumed: true, peers: answer.peers.map((peer) => peer.info) });
         return;
       }
@@ -322,13 +290,13 @@ export class RoomRegistry implements RoomBusListener {
     const view = this.#rooms.get(roomKey);
     const id = member.info.id;
     if (!view || view.local.has(id) || view.remote?.has(id)) return;
-    remoteOf(view).set(id, member);
+    view.addRemote(member);
     this.#joinedBy(view, member.info);
   }
 
   peerLeft(roomKey: string, id: PeerId): void {
     const view = this.#rooms.get(roomKey);
-    if (view?.remote?.delete(id)) this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-left', id }));
+    if (view?.remote?.delete(id)) view.tell(encodeServerMessage({ type: 'peer-left', id }));
   }
 
   peerMoved(roomKey: string, id: PeerId, node: string): void {
@@ -377,13 +345,7 @@ export class RoomRegistry implements RoomBusListener {
   handover(roomKey: string, id: PeerId, frames: Frame[]): void {
     const session = this.#rooms.get(roomKey)?.local.get(id);
     if (!session) return;
-    const fresh = session.handover?.fresh ?? [];
-    if (session.handover) {
-      clearTimeout(session.handover.timer);
-      // While a handover is awaited every frame waits in `fresh`: they are delivered now, or queued (and counted) again.
-      this.#release(session);
-    }
-    session.handover = null;
+    const fresh = this.#held.endHandover(session);
     for (const frame of [...frames, ...fresh]) this.#deliver(session, frame);
   }
 
@@ -408,35 +370,14 @@ export class RoomRegistry implements RoomBusListener {
   #view(roomKey: string, roomId: RoomId): RoomView {
     let view = this.#rooms.get(roomKey);
     if (!view) {
-      view = { roomId, local: new Map(), remote: null };
+      view = new RoomView(roomId);
       this.#rooms.set(roomKey, view);
     }
     return view;
   }
 
-  /** Takes in the other members the directory reported (those this process does not serve). */
-  #learn(view: RoomView, peers: MemberRecord[]): void {
-    for (const peer of peers) {
-      if (peer.node !== this.#bus.node && !view.local.has(peer.info.id)) remoteOf(view).set(peer.info.id, peer);
-    }
-  }
-
   #newSession(view: RoomView, roomKey: string, pending: PendingJoin, info: PeerInfo, announce = true): PeerSession {
-    const session: PeerSession = {
-      id: info.id,
-      roomId: view.roomId,
-      roomKey,
-      name: info.name,
-      device: info.device,
-      info,
-      resumeToken: pending.newToken,
-      link: pending.link,
-      graceTimer: null,
-      pending: [],
-      pendingBytes: 0,
-      handover: null,
-      left: false,
-    };
+    const session = newPeerSession(view.roomId, roomKey, info, pending.newToken, pending.link);
     if (announce) this.#joinedBy(view, info);
     view.local.set(session.id, session);
     this.#sessionCount++;
@@ -445,17 +386,13 @@ export class RoomRegistry implements RoomBusListener {
 
   /** A session of this process resumed on a new connection of this process. */
   #takeOver(session: PeerSession, link: ClientLink, token: string): void {
-    if (session.graceTimer) {
-      clearTimeout(session.graceTimer);
-      session.graceTimer = null;
-    }
     const old = session.link;
     if (old && old !== link) {
       // Detach first so that the old socket's close does not start a grace period.
       session.link = null;
       old.close(REPLACED, 'session resumed elsewhere');
     } else if (!old) {
-      this.#awayCount--;
+      this.#away.end(session);
     }
     session.resumeToken = token;
     session.link = link;
@@ -463,34 +400,26 @@ export class RoomRegistry implements RoomBusListener {
 
   /** A session of this process was resumed on another process: hand it over and keep it as a remote member. */
   #movedAway(view: RoomView, session: PeerSession, node: string): void {
-    const frames = [...session.pending, ...(session.handover?.fresh ?? [])];
     const link = session.link;
-    this.#forget(session);
+    const frames = this.#forget(session);
     link?.close(REPLACED, 'session resumed elsewhere');
-    remoteOf(view).set(session.id, { info: session.info, node });
+    view.addRemote({ info: session.info, node });
     this.#bus.handOver(node, session.roomKey, session.id, frames);
   }
 
-  /** Removes a session from this process (it left, or moved away). */
-  #forget(session: PeerSession): void {
+  /** Removes a session from this process (it left, or moved away); returns the signals it held, in order. */
+  #forget(session: PeerSession): Frame[] {
     session.left = true;
-    this.#stopTimers(session);
-    if (!session.link) this.#awayCount--;
+    if (!session.link) this.#away.end(session);
     session.link = null;
-    session.pending = [];
-    session.handover = null;
-    this.#release(session);
+    const frames = this.#held.drop(session);
     this.#sessionCount--;
     const view = this.#rooms.get(session.roomKey);
-    if (!view) return;
-    view.local.delete(session.id);
-    if (view.local.size === 0) this.#rooms.delete(session.roomKey);
-  }
-
-  #awaitHandover(session: PeerSession): void {
-    const timer = setTimeout(() => this.handover(session.roomKey, session.id, []), this.#options.handoverTimeoutMs ?? 1000);
-    timer.unref?.();
-    session.handover = { fresh: [], timer };
+    if (view) {
+      view.local.delete(session.id);
+      if (view.local.size === 0) this.#rooms.delete(session.roomKey);
+    }
+    return frames;
   }
 
   #deliver(session: PeerSession, frame: Frame): RelayOutcome {
@@ -498,41 +427,13 @@ export class RoomRegistry implements RoomBusListener {
       session.link.send(frame);
       return 'delivered';
     }
-    const queue = session.handover ? session.handover.fresh : session.pending;
-    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
-    if (queue.length >= this.#options.pendingLimit || session.pendingBytes + bytes > (this.#options.pendingBytesPerPeer ?? Infinity)) return 'peer-unreachable';
-    // Away sessions are cheap to make (a join, then a dropped socket): what they hold must be bounded in all.
-    if (this.#pendingBytes + bytes > (this.#options.maxPendingBytes ?? Infinity)) {
-      this.#options.onCapacityRefused?.('pending-signal-bytes');
-      return 'peer-unreachable';
-    }
-    // A frame's bytes may be a view into a larger buffer: keep a copy of its own.
-    queue.push(typeof frame === 'string' ? frame : new Uint8Array(frame));
-    session.pendingBytes += bytes;
-    this.#pendingBytes += bytes;
-    return 'queued';
-  }
-
-  /** Gives back what the session held: its queues were delivered, handed over or dropped. */
-  #release(session: PeerSession): void {
-    this.#pendingBytes -= session.pendingBytes;
-    session.pendingBytes = 0;
-  }
-
-  #stopTimers(session: PeerSession): void {
-    if (session.graceTimer) clearTimeout(session.graceTimer);
-    session.graceTimer = null;
-    if (session.handover) clearTimeout(session.handover.timer);
+    return this.#held.hold(session, frame) ? 'queued' : 'peer-unreachable';
   }
 
   /** Tells this process's members of a room that `peer` joined it. */
   #joinedBy(view: RoomView, peer: PeerInfo): void {
     const onCompany = this.#options.onCompany;
     if (onCompany) for (const member of view.local.values()) if (member.link) onCompany(member);
-    this.#tellLocal(view, null, encodeServerMessage({ type: 'peer-joined', peer }));
-  }
-
-  #tellLocal(view: RoomView, except: PeerSession | null, text: string): void {
-    for (const member of view.local.values()) if (member !== except) member.link?.send(text);
+    view.tell(encodeServerMessage({ type: 'peer-joined', peer }));
   }
 }

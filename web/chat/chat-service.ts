@@ -24,7 +24,11 @@ import { randomId } from '../identity/random-id.js';
 import type { StoredMessage } from '../storage/database.js';
 import { STATUS_RANK, type MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
+import { timeAcked, timeDelivered, timeSent, timeStored, timings } from './delivery-timings.js';
+import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
+
+export type { ReceivedTiming, SentTiming } from './delivery-timings.js';
 
 export interface ChatTransport {
   /** Writes a frame to the device's open channel; false when there is none. */
@@ -43,30 +47,6 @@ const PING_SAMPLES = 5;
 /** Messages read within this time of each other get one `read` receipt, and one write. */
 const READ_RECEIPT_DELAY_MS = 100;
 
-/**
- * Benchmarks only: when the page defines `whTimings` (`{ sent: [], received: [] }`), each message sent records
- * when `send` was called, when its own write committed, when the `ack` came and when "Delivered" was known,
- * and each message received records when its write began and committed (before the `ack`), all by
- * `performance.now()`: the app is measured, not the driver, and the time spent storing on each side is seen apart.
- */
-export interface SentTiming {
-  id: string;
-  sent: number;
-  stored: number;
-  acked: number;
-  delivered: number;
-}
-export interface ReceivedTiming {
-  id: string;
-  storing: number;
-  stored: number;
-}
-interface BenchTimings {
-  sent: SentTiming[];
-  received: ReceivedTiming[];
-}
-const timings = (): BenchTimings | undefined => (globalThis as { whTimings?: BenchTimings }).whTimings;
-
 export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #store: MessageStore;
   readonly #transport: ChatTransport;
@@ -75,8 +55,8 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #typing = new TypingIndicator((device) => this.#changed(device));
   readonly #pings = new Map<number, (at: number) => void>();
   /** Per device, the work in progress in each direction: frames are handled, and messages go out, one at a time in order. */
-  readonly #outgoing = new Map<string, Promise<void>>();
-  readonly #incoming = new Map<string, Promise<void>>();
+  readonly #outgoing = new Turns();
+  readonly #incoming = new Turns();
   /**
    * Devices whose channel refused a message since it last opened: what waits there goes, in order, when it
    * opens again, and a new message waits behind it.
@@ -86,8 +66,6 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
   readonly #wentOut = new Set<string>();
   /** Per device, the pending pass that marks what is on screen read (one for a burst of messages). */
   readonly #reading = new Map<string, ReturnType<typeof setTimeout>>();
-  /** Benchmarks only (`whTimings`): own messages not yet delivered, with what is known of their way so far. */
-  readonly #sentTimings = new Map<string, SentTiming>();
   /**
    * Own messages being stored here, with the furthest status heard for them meanwhile (an `ack` can come
    * back before this side's own write has committed): applied the moment the write commits.
@@ -169,14 +147,13 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     if (!trimmed) return;
     if (trimmed.length > MAX_MESSAGE_TEXT) throw new Error(`A message can be at most ${MAX_MESSAGE_TEXT} characters.`);
     const message: StoredMessage = { id: randomId(16), conversation: device, direction: 'out', text: trimmed, sentAt: Date.now(), at: this.#clock(), status: 'queued', receiptSent: 0 };
-    if (timings()) this.#sentTimings.set(message.id, { id: message.id, sent: performance.now(), stored: NaN, acked: NaN, delivered: NaN });
+    timeSent(message.id);
     // Stored while it goes out. A replay (`#pump`) reads the store in a transaction opened after this one,
     // so it sees the message whenever it runs.
     this.#storing.set(message.id, 'queued');
     const storing = this.#store.add(message).then(
       () => {
-        const timing = this.#sentTimings.get(message.id);
-        if (timing) timing.stored = performance.now();
+        timeStored(message.id);
         const heard = this.#storing.get(message.id)!;
         this.#storing.delete(message.id);
         if (heard !== 'queued') return this.#advance(device, [message.id], heard);
@@ -188,7 +165,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       },
     );
     // Out first, then on screen: the message goes in the microtask before the one that redraws the list.
-    const sending = this.#inTurn(device, async () => {
+    const sending = this.#outgoing.run(device, async () => {
       // A replay of what waited (the channel opened meanwhile) may have taken it already.
       if (this.#wentOut.has(message.id)) return;
       // Behind messages that wait for the channel: they go first, when it opens.
@@ -217,7 +194,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
 
   /** Sends every stored message not yet acknowledged, in order, after what is already going out. */
   #pump(device: string): Promise<void> {
-    return this.#inTurn(device, async () => {
+    return this.#outgoing.run(device, async () => {
       const sent: string[] = [];
       let refused = false;
       for (const message of await this.#store.undelivered(device)) {
@@ -235,13 +212,6 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     });
   }
 
-  /** Runs `work` after the device's earlier outgoing work: messages go out one at a time, in order. */
-  #inTurn(device: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.#outgoing.get(device) ?? Promise.resolve()).then(work, work);
-    this.#outgoing.set(device, next);
-    return next;
-  }
-
   channelClosed(device: string): void {
     this.#typing.stop(device);
   }
@@ -256,10 +226,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       return Promise.resolve();
     }
     const at = this.#clock();
-    const run = () => this.#handle(device, frame, at);
-    const next = (this.#incoming.get(device) ?? Promise.resolve()).then(run, run);
-    this.#incoming.set(device, next);
-    return next;
+    return this.#incoming.run(device, () => this.#handle(device, frame, at));
   }
 
   async #handle(device: string, frame: ChatFrame, at: number): Promise<void> {
@@ -268,7 +235,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
         await this.#receiveMessage(device, frame, at);
         return;
       case 'ack':
-        this.#recordAck(frame.ids);
+        timeAcked(frame.ids);
         await this.#advance(device, frame.ids, 'delivered');
         return;
       case 'read':
@@ -393,35 +360,12 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     const shown = this.#patch(device, ids, status, 'out');
     if (shown.length > 0) {
       this.#changed(device);
-      if (status === 'delivered' || status === 'read') this.#recordDelivery(shown);
+      if (status === 'delivered' || status === 'read') timeDelivered(shown);
     }
     const stored = await this.#store.advance(ids, status, device, 'out');
     // Not loaded on this page (or loaded since): what changed in storage is shown now.
     const missed = stored.filter((m) => !shown.includes(m.id));
     if (missed.length > 0 && this.#patch(device, missed.map((m) => m.id), status, 'out').length > 0) this.#changed(device);
-  }
-
-  /** Benchmarks only (`whTimings`): when the `ack` for these own messages came. */
-  #recordAck(ids: readonly string[]): void {
-    if (this.#sentTimings.size === 0) return;
-    const acked = performance.now();
-    for (const id of ids) {
-      const timing = this.#sentTimings.get(id);
-      if (timing && Number.isNaN(timing.acked)) timing.acked = acked;
-    }
-  }
-
-  /** Benchmarks only (`whTimings`): when each of these own messages was known to be delivered. */
-  #recordDelivery(ids: readonly string[]): void {
-    const list = timings()?.sent;
-    if (!list) return;
-    const delivered = performance.now();
-    for (const id of ids) {
-      const timing = this.#sentTimings.get(id);
-      if (timing === undefined) continue;
-      this.#sentTimings.delete(id);
-      list.push({ ...timing, delivered });
-    }
   }
 
   /** Moves the loaded messages with these ids (and this direction, when given) forward to `status`; returns those that moved. */

@@ -16,6 +16,7 @@ import type { StoredMessage, StoredTransfer } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT } from './chat-wire.js';
 import { roomConversation, type RoomFrame } from './room-wire.js';
+import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
 
 export interface RoomChatTransport {
@@ -46,7 +47,7 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
   #unread = 0;
   readonly #typing = new TypingIndicator(() => this.#changed());
   /** Per member, what goes out to them, one at a time in order. */
-  readonly #outgoing = new Map<string, Promise<void>>();
+  readonly #outgoing = new Turns();
   /** Members whose channel refused a message since it last opened: a new message waits behind what waits for them. */
   readonly #held = new Set<string>();
   #incoming: Promise<void> = Promise.resolve();
@@ -124,7 +125,7 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     }
     this.#history = [...this.#history, message];
     this.#changed();
-    await Promise.all(members.map((device) => this.#inTurn(device, () => this.#sendTo(device, message))));
+    await Promise.all(members.map((device) => this.#outgoing.run(device, () => this.#sendTo(device, message))));
   }
 
   /**
@@ -141,7 +142,7 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
 
   /** A channel to the member opened (their key verified): what they have not acknowledged goes, in order, then the receipts for theirs. */
   async channelOpened(device: string): Promise<void> {
-    await this.#inTurn(device, async () => {
+    await this.#outgoing.run(device, async () => {
       const sent: string[] = [];
       let refused = false;
       for (const message of await this.#store.pendingFor(this.conversation, device)) {
@@ -278,12 +279,6 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     for (const [author, ids] of byAuthor) {
       if (this.#transport.send(author, { t: 'room-read', ids: ids.slice(0, 500) })) await this.#store.markReceiptsSent(ids.slice(0, 500));
     }
-  }
-
-  #inTurn(device: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.#outgoing.get(device) ?? Promise.resolve()).then(work, work);
-    this.#outgoing.set(device, next);
-    return next;
   }
 
   /** Local time in ms, strictly increasing: the stored order is the order of events here. */
