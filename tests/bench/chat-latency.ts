@@ -15,7 +15,7 @@
  */
 import { chromium, type Page } from 'playwright-core';
 import { join } from 'node:path';
-import type { ReceivedTiming, SentTiming } from '../../web/chat/chat-service.js';
+import type { ReceivedTiming, SentTiming } from '../../web/chat/delivery-timings.js';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { launchSignal } from '../support/signal-process.js';
 import { connectRawChannel, echo, roundTrip } from './raw-data-channel.js';
@@ -55,7 +55,7 @@ function sendAndTime(page: Page, text: string): Promise<number> {
   return page.evaluate(`(${SEND_AND_TIME})(${JSON.stringify(text)})`) as Promise<number>;
 }
 
-/** Starts the app's `whTimings` hook on a page (see web/chat/chat-service.ts), or starts it again empty. */
+/** Starts the app's `whTimings` hook on a page (see web/chat/delivery-timings.ts), or starts it again empty. */
 const START_TIMINGS = 'globalThis.whTimings = { sent: [], received: [] }';
 
 /** One message and the raw round trip measured in turn with it, in ms. */

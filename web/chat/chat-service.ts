@@ -28,7 +28,6 @@ import { timeAcked, timeDelivered, timeSent, timeStored, timings } from './deliv
 import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
 
-export type { ReceivedTiming, SentTiming } from './delivery-timings.js';
 
 export interface ChatTransport {
   /** Writes a frame to the device's open channel; false when there is none. */
