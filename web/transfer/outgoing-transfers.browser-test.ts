@@ -175,7 +175,8 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`The sender (Outgoi
     bob.channel = new FakeChannel();
     old.bufferedAmount = 0;
     old.dispatchEvent(new Event('bufferedamountlow'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The sender, woken by the drained buffer, has done all it does before the receiver says where it stands.
+    await alice.service.settled();
     expect(alice.channel.sent.filter((f) => typeof f !== 'string')).to.have.length(0);
     old.close();
     await Promise.all([alice.service.channelOpened(alice.peer), bob.service.channelOpened(bob.peer)]);

@@ -125,28 +125,31 @@ export const rtc = (s: Side) => s.channel as unknown as RTCDataChannel;
 export type Tamper = (frame: Frame, from: Side) => Frame[];
 export const asIs: Tamper = (frame) => [frame];
 
-/** Delivers what each side sent until both are quiet (or `rounds` runs out); `tamper` may drop, repeat or change frames. */
+/** Frames a side sent that were not delivered yet. */
+const waiting = (s: Side): number => s.channel?.sent.length ?? 0;
+
+/**
+ * Delivers what each side sent until both are quiet: no frame waits to be delivered, each one delivered is
+ * handled (`receive`'s promise: a chunk stored by the receiving worker, recorded and reported), and neither
+ * service has anything else under way (`TransferService.settled`: no file being read, hashed or sent).
+ * `tamper` may drop, repeat or change frames. More than `rounds` rounds of frames fails, saying what waits.
+ */
 export async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000): Promise<void> {
   for (let round = 0; round < rounds; round++) {
-    let moved = false;
     for (const [from, to] of [[a, b], [b, a]] as const) {
       const frames = from.channel?.sent.splice(0) ?? [];
       for (const frame of frames) {
         for (const delivered of tamper(frame, from)) {
           if (to.channel?.readyState !== 'open') continue;
-          moved = true;
           // Each message arrives in a buffer of its own, as from a real channel (the receiver hands it on to its worker).
           await to.service.receive(to.peer, typeof delivered === 'string' ? delivered : delivered.slice(0), rtc(to));
         }
       }
     }
-    // Let the receiver's block writes (IndexedDB) finish and their progress go out.
-    await new Promise((resolve) => setTimeout(resolve, moved ? 0 : 20));
-    if (!moved && a.channel?.sent.length === 0 && b.channel?.sent.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      if (a.channel?.sent.length === 0 && b.channel?.sent.length === 0) return;
-    }
+    await Promise.all([a.service.settled(), b.service.settled()]);
+    if (waiting(a) === 0 && waiting(b) === 0) return;
   }
+  throw new Error(`Not quiet after ${rounds} round(s) of frames: ${waiting(a)} sent to ${a.peer} and ${waiting(b)} sent to ${b.peer} still waiting.`);
 }
 
 export async function only(s: Side): Promise<StoredTransfer> {
