@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { roomConversation } from '../chat/room-wire.js';
 import * as inRoom from './room-transfer-test-support.js';
-import { asIs, connect, CHUNK_SIZE, controlTypes, cutAfter, disconnect, exchange, expectDelivered, FakeChannel, FILE_BYTES, fileOnDisk, losing, offerAndAccept, only, pair, randomFile, reload, rtc, run, sha256, state, type Tamper } from './transfer-test-support.js';
+import { asIs, connect, CHUNK_SIZE, controlTypes, cutAfter, disconnect, exchange, expectDelivered, FakeChannel, FILE_BYTES, fileOnDisk, losing, offerAndAccept, onSlowDisk, only, pair, randomFile, reload, rtc, run, sha256, state, type Tamper } from './transfer-test-support.js';
 import { decodeChunk, DEFAULT_MESSAGE_SIZE, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
@@ -244,6 +244,28 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`The sender (Outgoi
     const entry = (await bob.db.getAll('messages'))[0]!;
     expect(entry.transfer).to.equal(entry.id);
     expect(await state(bob)).to.equal('offered');
+  });
+});
+
+describe('The sender (OutgoingTransfers) on a slow disk', () => {
+  before(() => {
+    run.store = 'opfs';
+  });
+
+  it('every read of the file 200 ms late: a chunk lost on the way is sent again once read again, and the file arrives whole', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(4 * CHUNK_SIZE + 100);
+    const id = await offerAndAccept(alice, bob, onSlowDisk(file, 200));
+    const sent: number[] = [];
+    let chunks = 0;
+    await exchange(alice, bob, (frame) => {
+      if (typeof frame === 'string') return [frame];
+      sent.push(decodeChunk(frame)!.index);
+      return ++chunks === 2 ? [] : [frame];
+    });
+    expect(sent).to.deep.equal([0, 1, 2, 3, 4, 1, 2, 3, 4]);
+    await expectDelivered(alice, bob, id, file);
   });
 });
 

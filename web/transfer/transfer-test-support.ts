@@ -1,6 +1,7 @@
 /**
  * Tests only: one end of a files channel, as the transfer service sees an RTCDataChannel (the tests keep what
- * each end sends and deliver it themselves, or drop, repeat or hold it back); random files and their SHA-256;
+ * each end sends and deliver it themselves, or drop, repeat or hold it back); random files and their SHA-256,
+ * and a file on a slow disk;
  * and two people, Alice and Bob, each with a TransferService, its IndexedDB and receiving worker (real, in
  * the browser) and a chat, joined by a files channel whose frames the tests deliver, drop, repeat or hold
  * back. A "reload" stops a service (its worker ends, as a closed page's does) and starts a new one on the
@@ -44,6 +45,27 @@ export function randomFile(bytes: number, name = 'photo.raw'): File {
   const data = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(bytes, i + 65536)));
   return new File([data], name, { type: 'application/octet-stream' });
+}
+
+/** `file` on a slow disk: every piece the sender reads of it (through its streams) comes `ms` late. */
+export function onSlowDisk(file: File, ms: number): File {
+  class SlowBlob extends Blob {
+    override stream(): ReturnType<Blob['stream']> {
+      const late = new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+        transform: async (piece, out) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          out.enqueue(piece);
+        },
+      });
+      return super.stream().pipeThrough(late);
+    }
+  }
+  class SlowFile extends File {
+    override slice(start?: number, end?: number, type?: string): Blob {
+      return new SlowBlob([super.slice(start, end, type)]);
+    }
+  }
+  return new SlowFile([file], file.name, { type: file.type, lastModified: file.lastModified });
 }
 
 export async function sha256(blob: Blob): Promise<string> {
