@@ -254,6 +254,28 @@ describe('The receiver (IncomingTransfers) where IndexedDB refuses Blobs (Safari
   });
 });
 
+describe('The receiver (IncomingTransfers) with a slow receiving worker (each of its answers 200 ms late)', () => {
+  it('what the worker stores is recorded and reported before the exchange is over: the file arrives whole', async () => {
+    const lateAnswers = `const post = globalThis.postMessage.bind(globalThis);
+      globalThis.postMessage = (message, transfer) => setTimeout(() => post(message, transfer), 200);`;
+    run.store = 'opfs';
+    await withWorkerFront(lateAnswers, async () => {
+      const [alice, bob] = await pair();
+      await connect(alice, bob);
+      const file = randomFile(3 * CHUNK_SIZE + 100);
+      const reported: number[] = [];
+      const id = await offerAndAccept(alice, bob, file);
+      await exchange(alice, bob, (frame, from) => {
+        const parsed = from === bob && typeof frame === 'string' ? parseTransferFrame(frame) : null;
+        if (parsed?.t === 'progress') reported.push(parsed.next);
+        return [frame];
+      });
+      expect(reported).to.deep.equal([4]);
+      await expectDelivered(alice, bob, id, file);
+    });
+  });
+});
+
 describe('The receiver (IncomingTransfers): files offered in the room', () => {
   it('a receiver that reloads keeps one entry: the offer made again after the reload is the same file, in the same place, and goes on', async () => {
     const [alice, bob, carol] = await inRoom.trio();

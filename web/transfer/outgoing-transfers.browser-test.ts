@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { roomConversation } from '../chat/room-wire.js';
 import * as inRoom from './room-transfer-test-support.js';
-import { asIs, connect, CHUNK_SIZE, controlTypes, cutAfter, disconnect, exchange, expectDelivered, FakeChannel, FILE_BYTES, fileOnDisk, losing, offerAndAccept, only, pair, randomFile, reload, rtc, run, sha256, state, type Tamper } from './transfer-test-support.js';
+import { asIs, connect, CHUNK_SIZE, controlTypes, cutAfter, disconnect, exchange, expectDelivered, FakeChannel, FILE_BYTES, fileOnDisk, losing, offerAndAccept, onSlowDisk, only, pair, randomFile, reload, rtc, run, sha256, state, type Tamper } from './transfer-test-support.js';
 import { decodeChunk, DEFAULT_MESSAGE_SIZE, parseTransferFrame, type TransferFrame } from './transfer-wire.js';
 
 declare const describe: (title: string, body: () => void) => void;
@@ -175,7 +175,8 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`The sender (Outgoi
     bob.channel = new FakeChannel();
     old.bufferedAmount = 0;
     old.dispatchEvent(new Event('bufferedamountlow'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The sender, woken by the drained buffer, has done all it does before the receiver says where it stands.
+    await alice.service.settled();
     expect(alice.channel.sent.filter((f) => typeof f !== 'string')).to.have.length(0);
     old.close();
     await Promise.all([alice.service.channelOpened(alice.peer), bob.service.channelOpened(bob.peer)]);
@@ -243,6 +244,28 @@ for (const where of ['opfs', 'indexeddb'] as const) describe(`The sender (Outgoi
     const entry = (await bob.db.getAll('messages'))[0]!;
     expect(entry.transfer).to.equal(entry.id);
     expect(await state(bob)).to.equal('offered');
+  });
+});
+
+describe('The sender (OutgoingTransfers) on a slow disk', () => {
+  before(() => {
+    run.store = 'opfs';
+  });
+
+  it('every read of the file 200 ms late: a chunk lost on the way is sent again once read again, and the file arrives whole', async () => {
+    const [alice, bob] = await pair();
+    await connect(alice, bob);
+    const file = randomFile(4 * CHUNK_SIZE + 100);
+    const id = await offerAndAccept(alice, bob, onSlowDisk(file, 200));
+    const sent: number[] = [];
+    let chunks = 0;
+    await exchange(alice, bob, (frame) => {
+      if (typeof frame === 'string') return [frame];
+      sent.push(decodeChunk(frame)!.index);
+      return ++chunks === 2 ? [] : [frame];
+    });
+    expect(sent).to.deep.equal([0, 1, 2, 3, 4, 1, 2, 3, 4]);
+    await expectDelivered(alice, bob, id, file);
   });
 });
 

@@ -58,9 +58,23 @@ export class OutgoingTransfers {
    */
   readonly #acceptedOn = new Map<string, RTCDataChannel>();
   #xxhash: Promise<IHasher> | null = null;
+  /** Pumps at work (not waiting for room), and who waits for there to be none (`settled`). */
+  #atWork = 0;
+  readonly #whenSettled: Array<() => void> = [];
 
   constructor(context: TransferContext) {
     this.#context = context;
+  }
+
+  /** Settles at a moment when no file is being read, hashed or sent here (`TransferService.settled`). */
+  settled(): Promise<void> {
+    return new Promise((settle) => (this.#atWork ? this.#whenSettled.push(settle) : settle()));
+  }
+
+  /** A pump is at work from now until the function returned is called, once. */
+  #working(): () => void {
+    this.#atWork++;
+    return () => --this.#atWork || this.#whenSettled.splice(0).forEach((settle) => settle());
   }
 
   /** Whether this page has the transfer's file (picked here, not lost with a reload). */
@@ -281,6 +295,8 @@ export class OutgoingTransfers {
     const outgoing = this.#outgoing.get(transfer.id);
     if (!outgoing || outgoing.pumping) return;
     outgoing.pumping = true;
+    // At work until it stops, but for its waits for room.
+    let atWork = this.#working();
     void (async () => {
       try {
         while (transfer.state === 'active') {
@@ -300,7 +316,8 @@ export class OutgoingTransfers {
             return;
           }
           if (outgoing.cursor - outgoing.acked >= chunksPer(WINDOW_BYTES, transfer.chunkSize) || channel.bufferedAmount > BUFFER_HIGH) {
-            await this.#waitForRoom(outgoing, channel);
+            atWork();
+            await this.#waitForRoom(outgoing, channel, () => (atWork = this.#working()));
             continue;
           }
           const index = outgoing.cursor;
@@ -323,6 +340,7 @@ export class OutgoingTransfers {
         this.#context.error(`Sending “${transfer.name}” stopped: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
         outgoing.pumping = false;
+        atWork();
       }
     })();
   }
@@ -350,12 +368,14 @@ export class OutgoingTransfers {
     return data;
   }
 
-  #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel): Promise<void> {
+  /** Waits for room: the receiver's progress, the buffer drained, or any wake (`woken` is called the moment it comes). */
+  #waitForRoom(outgoing: Outgoing, channel: RTCDataChannel, woken: () => void): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         channel.removeEventListener('bufferedamountlow', done);
         channel.removeEventListener('close', done);
         outgoing.wake = null;
+        woken();
         resolve();
       };
       channel.bufferedAmountLowThreshold = BUFFER_LOW;

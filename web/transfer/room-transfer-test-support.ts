@@ -72,26 +72,32 @@ export async function connect(a: Member, b: Member): Promise<void> {
   await Promise.all([a.service.channelOpened(b.name), b.service.channelOpened(a.name)]);
 }
 
-/** Delivers what everyone sent until all are quiet. */
+/** Frames a member sent on any of its channels that were not delivered yet. */
+const waiting = (m: Member): number => [...m.channels.values()].reduce((sum, channel) => sum + channel.sent.length, 0);
+
+/**
+ * Delivers what everyone sent until all are quiet: no frame waits to be delivered, each one delivered is
+ * handled (`receive`'s promise), and no one's service has anything else under way (`TransferService.settled`).
+ * More than 2000 rounds of frames fails, saying what waits.
+ */
 export async function exchange(...members: Member[]): Promise<void> {
   const byName = new Map(members.map((m) => [m.name, m]));
-  for (let round = 0; round < 2000; round++) {
-    let moved = false;
+  const rounds = 2000;
+  for (let round = 0; round < rounds; round++) {
     for (const from of members) {
       for (const [name, channel] of from.channels) {
         const to = byName.get(name);
         const back = to?.channels.get(from.name);
         for (const frame of channel.sent.splice(0)) {
           if (!to || back?.readyState !== 'open') continue;
-          moved = true;
           await to.service.receive(from.name, typeof frame === 'string' ? frame : frame.slice(0), back as unknown as RTCDataChannel);
         }
       }
     }
-    // Let the receivers' block writes (IndexedDB) finish and their progress go out.
-    await new Promise((resolve) => setTimeout(resolve, moved ? 0 : 30));
-    if (!moved && members.every((m) => [...m.channels.values()].every((c) => c.sent.length === 0))) return;
+    await Promise.all(members.map((m) => m.service.settled()));
+    if (members.every((m) => waiting(m) === 0)) return;
   }
+  throw new Error(`Not quiet after ${rounds} rounds of frames: ${members.map((m) => `${waiting(m)} from ${m.name}`).join(', ')} still waiting.`);
 }
 
 /** Everyone in the room, the sender connected to the others. */

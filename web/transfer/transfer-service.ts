@@ -100,6 +100,16 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
     return this.#context.store.all().some((transfer) => transfer.state === 'active');
   }
 
+  /**
+   * Settles at a moment when nothing this service does on its own is under way: no file being read, hashed
+   * or sent (a sender waiting for the receiver's progress, or for the channel's buffer to drain, waits on the
+   * other side). All else it does is in the promise it gave for it: `receive`'s for a frame that came (a chunk
+   * stored by the receiving worker and recorded), `accept`'s, `channelOpened`'s.
+   */
+  async settled(): Promise<void> {
+    await this.#outgoing?.settled();
+  }
+
   progress(id: string): TransferProgress {
     return this.#context.speed.progress(this.get(id));
   }
@@ -193,7 +203,8 @@ export class TransferService extends TypedEventTarget<TransferEventMap> {
 
   /**
    * A frame that came on `channel`, `device`'s files channel. Chunks are handled as they come (in order);
-   * control frames one after another, in the order they came.
+   * control frames one after another, in the order they came. Settles once the frame is handled: a chunk
+   * checked and stored by the receiving worker, its progress recorded and reported.
    */
   receive(device: string, data: string | ArrayBuffer, channel: RTCDataChannel): Promise<void> {
     // No receiver yet: no transfer was ever opened here, so the chunk is for nothing.

@@ -1,6 +1,7 @@
 /**
  * Tests only: one end of a files channel, as the transfer service sees an RTCDataChannel (the tests keep what
- * each end sends and deliver it themselves, or drop, repeat or hold it back); random files and their SHA-256;
+ * each end sends and deliver it themselves, or drop, repeat or hold it back); random files and their SHA-256,
+ * and a file on a slow disk;
  * and two people, Alice and Bob, each with a TransferService, its IndexedDB and receiving worker (real, in
  * the browser) and a chat, joined by a files channel whose frames the tests deliver, drop, repeat or hold
  * back. A "reload" stops a service (its worker ends, as a closed page's does) and starts a new one on the
@@ -44,6 +45,27 @@ export function randomFile(bytes: number, name = 'photo.raw'): File {
   const data = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(bytes, i + 65536)));
   return new File([data], name, { type: 'application/octet-stream' });
+}
+
+/** `file` on a slow disk: every piece the sender reads of it (through its streams) comes `ms` late. */
+export function onSlowDisk(file: File, ms: number): File {
+  class SlowBlob extends Blob {
+    override stream(): ReturnType<Blob['stream']> {
+      const late = new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
+        transform: async (piece, out) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          out.enqueue(piece);
+        },
+      });
+      return super.stream().pipeThrough(late);
+    }
+  }
+  class SlowFile extends File {
+    override slice(start?: number, end?: number, type?: string): Blob {
+      return new SlowBlob([super.slice(start, end, type)]);
+    }
+  }
+  return new SlowFile([file], file.name, { type: file.type, lastModified: file.lastModified });
 }
 
 export async function sha256(blob: Blob): Promise<string> {
@@ -125,28 +147,31 @@ export const rtc = (s: Side) => s.channel as unknown as RTCDataChannel;
 export type Tamper = (frame: Frame, from: Side) => Frame[];
 export const asIs: Tamper = (frame) => [frame];
 
-/** Delivers what each side sent until both are quiet (or `rounds` runs out); `tamper` may drop, repeat or change frames. */
+/** Frames a side sent that were not delivered yet. */
+const waiting = (s: Side): number => s.channel?.sent.length ?? 0;
+
+/**
+ * Delivers what each side sent until both are quiet: no frame waits to be delivered, each one delivered is
+ * handled (`receive`'s promise: a chunk stored by the receiving worker, recorded and reported), and neither
+ * service has anything else under way (`TransferService.settled`: no file being read, hashed or sent).
+ * `tamper` may drop, repeat or change frames. More than `rounds` rounds of frames fails, saying what waits.
+ */
 export async function exchange(a: Side, b: Side, tamper: Tamper = asIs, rounds = 2000): Promise<void> {
   for (let round = 0; round < rounds; round++) {
-    let moved = false;
     for (const [from, to] of [[a, b], [b, a]] as const) {
       const frames = from.channel?.sent.splice(0) ?? [];
       for (const frame of frames) {
         for (const delivered of tamper(frame, from)) {
           if (to.channel?.readyState !== 'open') continue;
-          moved = true;
           // Each message arrives in a buffer of its own, as from a real channel (the receiver hands it on to its worker).
           await to.service.receive(to.peer, typeof delivered === 'string' ? delivered : delivered.slice(0), rtc(to));
         }
       }
     }
-    // Let the receiver's block writes (IndexedDB) finish and their progress go out.
-    await new Promise((resolve) => setTimeout(resolve, moved ? 0 : 20));
-    if (!moved && a.channel?.sent.length === 0 && b.channel?.sent.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      if (a.channel?.sent.length === 0 && b.channel?.sent.length === 0) return;
-    }
+    await Promise.all([a.service.settled(), b.service.settled()]);
+    if (waiting(a) === 0 && waiting(b) === 0) return;
   }
+  throw new Error(`Not quiet after ${rounds} round(s) of frames: ${waiting(a)} sent to ${a.peer} and ${waiting(b)} sent to ${b.peer} still waiting.`);
 }
 
 export async function only(s: Side): Promise<StoredTransfer> {
