@@ -6,6 +6,7 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import ece from 'http_ece';
 import { describe, expect, it } from 'vitest';
+import { RFC8291, p256KeyPair } from '../mailbox/test-keys.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { decryptAes128gcm, encryptAes128gcm, encryptPush } from './push-crypto.js';
 
@@ -51,30 +52,6 @@ describe('Web Push encryption (RFC 8291, aes128gcm)', () => {
     expect(toBase64url(bytes)).toBe(bytes.toString('base64url'));
   });
 });
-
-/** RFC 8291 Appendix A: the application server's and the user agent's keys, the auth secret, the salt, the body. */
-const RFC8291 = {
-  plaintext: 'When I grow up, I want to be a watermelon',
-  asPrivate: 'yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw',
-  asPublic: 'BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8',
-  uaPrivate: 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94',
-  uaPublic: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4',
-  auth: 'BTBZMqHH6r4Tts7J_aSIgg',
-  salt: 'DGv6ra1nlYgDCS1FRnbzlw',
-  body:
-    'DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A_yl95bQpu6cVPTpK4Mqgkf1CXztLVBSt2Ks3oZwbuwXPXLWyouBWLVWGNWQexSgSxsj_Qulcy4a-fN',
-};
-
-/** A WebCrypto ECDH P-256 key pair from its private scalar and raw public key (both base64url). */
-async function p256KeyPair(d: string, publicKey: string, extractable = true): Promise<CryptoKeyPair> {
-  const point = fromBase64url(publicKey);
-  const jwk = { kty: 'EC', crv: 'P-256', x: toBase64url(point.subarray(1, 33)), y: toBase64url(point.subarray(33)) };
-  const algorithm = { name: 'ECDH', namedCurve: 'P-256' };
-  return {
-    privateKey: await crypto.subtle.importKey('jwk', { ...jwk, d }, algorithm, extractable, ['deriveBits']),
-    publicKey: await crypto.subtle.importKey('jwk', jwk, algorithm, true, []),
-  };
-}
 
 const rfcReceiver = async () => ({
   privateKey: (await p256KeyPair(RFC8291.uaPrivate, RFC8291.uaPublic, false)).privateKey,
