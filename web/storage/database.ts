@@ -120,6 +120,30 @@ export interface Contact {
   keyChangeFrom?: string;
 }
 
+/** One of this device's mailbox key pairs (web/mailbox/mailbox-keys.ts): entries sealed to it open while it is kept. */
+export interface StoredMailboxKey {
+  /** The key id entries name it by: the first 8 bytes of the public key's SHA-256, base64url. */
+  id: string;
+  /** ECDH P-256, non-extractable: usable here, never readable. */
+  privateKey: CryptoKey;
+  /** Raw, base64url. */
+  publicKey: string;
+  /** Its RFC 8291 auth secret, base64url. */
+  auth: string;
+  createdAt: number;
+  /** Contacts seal to it until then (ms); it is deleted once no entry sealed by then can still be waiting. */
+  expires: number;
+}
+
+/** What this device and one contact (by device key) exchanged for each other's mailboxes. */
+export interface StoredMailboxContact {
+  device: string;
+  /** What this device gave them: their capability to write to its mailbox, and the key their entries are authenticated with. */
+  granted?: { capability: string; macKey: string };
+  /** What they gave this device, as their last `mailbox` frame said, and when it came. */
+  target?: { mailbox: string; key: string; auth: string; expires: number; capability: string; macKey: string; at: number };
+}
+
 export interface WhisperSchema extends DBSchema {
   settings: { key: string; value: unknown };
   messages: {
@@ -137,6 +161,8 @@ export interface WhisperSchema extends DBSchema {
   chunks: { key: [string, number]; value: Blob | ArrayBuffer };
   /** Files shared into Whisper from the system share sheet, waiting for the person to pick a recipient. */
   shared: { key: number; value: File };
+  mailboxKeys: { key: string; value: StoredMailboxKey };
+  mailboxContacts: { key: string; value: StoredMailboxContact };
 }
 
 export type WhisperDatabase = IDBPDatabase<WhisperSchema>;
@@ -160,6 +186,10 @@ const MIGRATIONS: Migration[] = [
   },
   (db) => {
     db.createObjectStore('shared', { autoIncrement: true });
+  },
+  (db) => {
+    db.createObjectStore('mailboxKeys', { keyPath: 'id' });
+    db.createObjectStore('mailboxContacts', { keyPath: 'device' });
   },
 ];
 
