@@ -8,7 +8,7 @@ const LAYERS = [
   ['storage', 'events', 'format', 'styles'],
   ['signaling', 'identity', 'stats'],
   ['peers'],
-  ['chat', 'transfer', 'calls', 'push'],
+  ['chat', 'transfer', 'calls', 'push', 'mailbox'],
   ['room'],
   ['app'],
   ['components'],

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fromBase64url } from '../push/base64url.js';
 import { keyDeleteAt, MAILBOX_KEY_SEAL_MS } from './mailbox-keys.js';
 import { entryLength, MAILBOX_ENTRY_BUCKETS, mailboxKeyId, open, seal, sealedLength, type MailboxKeyPair, type MailboxMessage, type SealTo } from './sealed-entry.js';
-import { RFC8291, p256KeyPair } from './test-keys.js';
+import { RFC8291, p256KeyPair } from '../push/rfc8291-test-keys.js';
 
 const ALICE = 'A1'.repeat(32);
 const BOB = '5C3F'.repeat(16);

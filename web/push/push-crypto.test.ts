@@ -6,7 +6,7 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import ece from 'http_ece';
 import { describe, expect, it } from 'vitest';
-import { RFC8291, p256KeyPair } from '../mailbox/test-keys.js';
+import { RFC8291, p256KeyPair } from './rfc8291-test-keys.js';
 import { fromBase64url, toBase64url } from './base64url.js';
 import { decryptAes128gcm, encryptAes128gcm, encryptPush } from './push-crypto.js';
 

@@ -1,5 +1,5 @@
 /** For tests only: the keys of RFC 8291's example, and WebCrypto P-256 key pairs from fixed private scalars (test vectors). */
-import { fromBase64url, toBase64url } from '../push/base64url.js';
+import { fromBase64url, toBase64url } from './base64url.js';
 
 /** RFC 8291 Appendix A: the application server's and the user agent's keys, the auth secret, the salt, the body. */
 export const RFC8291 = {
