@@ -50,8 +50,10 @@ export const MAILBOX_ERRORS = {
   forbidden: 403,
   'unknown-mailbox': 404,
   'unknown-entry': 404,
-  /** No such route, or a method the route does not take. */
+  /** No such route. */
   'not-found': 404,
+  /** A method the route does not take (the Allow header lists those it does). */
+  'method-not-allowed': 405,
   /** The mailbox holds as many entries or bytes as it may: refused, nothing evicted. */
   'mailbox-full': 409,
   /** Larger than the largest bucket. */
