@@ -120,10 +120,11 @@ interface Entry {
   level: number;
   connections: number;
   newConnections: Bucket;
-  /** Full and unused on a network's entry, as are the mailbox's two. */
+  /** Full and unused on a network's entry. */
   joins: Bucket;
-  deposits: Bucket;
-  fetches: Bucket;
+  /** The mailbox's, made when an address first uses it (most never do: a flood of connections pays nothing for them). */
+  deposit?: Bucket;
+  fetch?: Bucket;
   turn: Bucket;
 }
 
@@ -242,7 +243,8 @@ export class LocalAddressLimits implements AddressLimiter {
 
   mailbox(keys: AddressKeys, kind: MailboxRequestKind): Refusal | null {
     const entry = this.#use(keys[0], 0);
-    const short = this.#takeEach([[kind === 'deposit' ? entry.deposits : entry.fetches, this.#mailbox[kind]]]);
+    const rate = this.#mailbox[kind];
+    const short = this.#takeEach([[(entry[kind] ??= { tokens: rate.capacity, at: this.#now() }), rate]]);
     return short && refuse.mailboxRate(kind, mailboxRate(this.#settings, kind), short.wait);
   }
 
@@ -273,7 +275,7 @@ export class LocalAddressLimits implements AddressLimiter {
     for (const [key, entry] of this.#entries) {
       const level = this.#levels[entry.level]!;
       if (entry.connections === 0 && this.#full(entry.newConnections, level.newConnections, now) && this.#full(entry.joins, this.#joins, now) && this.#full(entry.turn, level.turn, now) &&
-        this.#full(entry.deposits, this.#mailbox.deposit, now) && this.#full(entry.fetches, this.#mailbox.fetch, now)) {
+        (!entry.deposit || this.#full(entry.deposit, this.#mailbox.deposit, now)) && (!entry.fetch || this.#full(entry.fetch, this.#mailbox.fetch, now))) {
         this.#entries.delete(key);
       }
     }
@@ -302,8 +304,6 @@ export class LocalAddressLimits implements AddressLimiter {
         connections: 0,
         newConnections: { tokens: newConnections.capacity, at: now },
         joins: { tokens: this.#joins.capacity, at: now },
-        deposits: { tokens: this.#mailbox.deposit.capacity, at: now },
-        fetches: { tokens: this.#mailbox.fetch.capacity, at: now },
         turn: { tokens: turn.capacity, at: now },
       };
     }

@@ -10,14 +10,14 @@ import * as v from 'valibot';
 import { MAILBOX_ERRORS, type MailboxErrorCode } from './codes.js';
 import { MAILBOX_ENTRY_ID_PATTERN, MAILBOX_ID_PATTERN, MAILBOX_MAX_WRITERS, MAILBOX_SECRET_PATTERN } from './limits.js';
 
-const base64url = (pattern: RegExp, what: string) => v.pipe(v.string(), v.regex(pattern, `${what} must be canonical base64url of its length`));
+const base64url = (pattern: RegExp, length: number) => v.pipe(v.string(), v.regex(pattern, `must be ${length} characters of canonical base64url`));
 
-export const MailboxIdSchema = base64url(MAILBOX_ID_PATTERN, 'mailbox id');
+export const MailboxIdSchema = base64url(MAILBOX_ID_PATTERN, 22);
 /** A read secret or a write capability, as sent in `Authorization: Bearer`. */
-export const MailboxSecretSchema = base64url(MAILBOX_SECRET_PATTERN, 'secret');
+export const MailboxSecretSchema = base64url(MAILBOX_SECRET_PATTERN, 43);
 /** The SHA-256 of a write capability, as the owner lists it. */
-export const WriterHashSchema = base64url(MAILBOX_SECRET_PATTERN, 'writer');
-export const MailboxEntryIdSchema = base64url(MAILBOX_ENTRY_ID_PATTERN, 'entry id');
+export const WriterHashSchema = base64url(MAILBOX_SECRET_PATTERN, 43);
+export const MailboxEntryIdSchema = base64url(MAILBOX_ENTRY_ID_PATTERN, 22);
 
 /** `PUT /mailbox/:id`: who may deposit (the hashes of their write capabilities); anyone left out no longer may. */
 export const MailboxWritersSchema = v.object({

@@ -125,11 +125,16 @@ describe('two processes, one Redis', () => {
         req.on('error', reject);
         req.end(sealed('rate', 1024));
       });
+    const started = Date.now();
     const answers = [];
-    for (let i = 0; i < DEPOSITS_PER_MINUTE + 4; i++) answers.push(await deposit([one, two][i % 2]!.httpUrl));
-    // The mailbox filled up after 5 (409), and every deposit counted against the address until the 31st.
-    expect(answers.filter((a) => a.status !== 429).length).toBe(DEPOSITS_PER_MINUTE);
-    expect(answers.slice(DEPOSITS_PER_MINUTE).map((a) => a.status)).toEqual([429, 429, 429, 429]);
+    for (let i = 0; i < DEPOSITS_PER_MINUTE + 6; i++) answers.push(await deposit([one, two][i % 2]!.httpUrl));
+    // The bucket refills one token every 60 / DEPOSITS_PER_MINUTE s meanwhile (more on a busy machine).
+    const refilled = Math.floor((Date.now() - started) / (60_000 / DEPOSITS_PER_MINUTE));
+    // The mailbox filled up after 5 (409); every deposit counted against the address, through either process.
+    const admitted = answers.filter((a) => a.status !== 429).length;
+    expect(admitted).toBeGreaterThanOrEqual(DEPOSITS_PER_MINUTE);
+    expect(admitted).toBeLessThanOrEqual(DEPOSITS_PER_MINUTE + refilled);
+    expect(answers.at(-1)!.status).toBe(429);
     expect(Number(answers.at(-1)!.retryAfter)).toBeGreaterThan(0);
   });
 
