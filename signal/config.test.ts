@@ -44,7 +44,7 @@ describe('readConfig', () => {
 
   it('keeps mailbox entries 7 days, 500 and 4 MiB a mailbox, 1 GiB in all, and limits their rates per address, unless set', () => {
     const config = readConfig({});
-    expect(config.mailbox).toEqual({ ttlMs: 7 * 86_400_000, entriesPerMailbox: 500, bytesPerMailbox: 4 * 1024 * 1024, maxBytes: 1024 ** 3, idleMs: 30 * 86_400_000, dataDir: 'data' });
+    expect(config.mailbox).toEqual({ ttlMs: 7 * 86_400_000, entriesPerMailbox: 500, bytesPerMailbox: 4 * 1024 * 1024, maxBytes: 1024 ** 3, idleMs: 30 * 86_400_000 });
     expect(config.addressLimits).toMatchObject({ mailboxDepositsPerMinute: 120, mailboxFetchesPerMinute: 600 });
     expect(readConfig({ MAILBOX_TTL_SECONDS: '2', MAILBOX_DEPOSITS_PER_MINUTE: '5' })).toMatchObject({ mailbox: { ttlMs: 2000 }, addressLimits: { mailboxDepositsPerMinute: 5 } });
   });

@@ -240,7 +240,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       bytesPerMailbox: e.MAILBOX_BYTES_PER_MAILBOX,
       maxBytes: e.MAILBOX_MAX_BYTES,
       idleMs: e.MAILBOX_IDLE_DAYS * 86_400_000,
-      dataDir: e.DATA_DIR,
     },
     /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
     redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,

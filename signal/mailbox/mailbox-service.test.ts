@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../config.js';
@@ -178,6 +179,30 @@ describe('the owner', () => {
     expect((await del(`/mailbox/${box.id}`)).status).toBe(204);
     expect((await box.fetchAll()).status).toBe(404);
     expect((await box.deposit(new Uint8Array(1024))).status).toBe(404);
+  });
+});
+
+describe('any request', () => {
+  it('gets an answer with a known status and a JSON error, never an exception', async () => {
+    const { service } = makeService();
+    const box = await setUp(service);
+    const statuses = new Set([200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415]);
+    const piece = fc.oneof(fc.constantFrom(box.id, 'entries', 'mailbox', '', '..', '%00', box.read), fc.string({ maxLength: 50 }));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', ''),
+        fc.array(piece, { maxLength: 5 }).map((parts) => `/${parts.join('/')}`),
+        fc.oneof(fc.constant(''), fc.constantFrom(bearer(box.read), bearer(box.capability)), fc.string({ maxLength: 80 })),
+        fc.constantFrom('', 'application/json', 'application/octet-stream', 'text/plain; charset=utf-8'),
+        fc.oneof(fc.constant(null), fc.constant('too-large' as const), fc.uint8Array({ maxLength: 2048 }), fc.json().map((text) => new TextEncoder().encode(text))),
+        async (method, path, authorization, contentType, body) => {
+          const answer = await service.handle(request(method, path, { authorization, contentType, body }));
+          expect(statuses).toContain(answer.status);
+          if (answer.status >= 400) expect(JSON.parse(answer.body)).toEqual({ error: expect.any(String), message: expect.any(String) });
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
