@@ -42,6 +42,13 @@ describe('readConfig', () => {
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
   });
 
+  it('keeps mailbox entries 7 days, 500 and 4 MiB a mailbox, 1 GiB in all, and limits their rates per address, unless set', () => {
+    const config = readConfig({});
+    expect(config.mailbox).toEqual({ ttlMs: 7 * 86_400_000, entriesPerMailbox: 500, bytesPerMailbox: 4 * 1024 * 1024, maxBytes: 1024 ** 3, idleMs: 30 * 86_400_000 });
+    expect(config.addressLimits).toMatchObject({ mailboxDepositsPerMinute: 120, mailboxFetchesPerMinute: 600 });
+    expect(readConfig({ MAILBOX_TTL_SECONDS: '2', MAILBOX_DEPOSITS_PER_MINUTE: '5' })).toMatchObject({ mailbox: { ttlMs: 2000 }, addressLimits: { mailboxDepositsPerMinute: 5 } });
+  });
+
   it('shares rooms through Redis only when REDIS_URL is set', () => {
     expect(readConfig({ REDIS_URL: '' }).redisUrl).toBeNull();
     expect(readConfig({ REDIS_URL: ' redis://:secret@redis:6379/0 ' }).redisUrl).toBe('redis://:secret@redis:6379/0');
@@ -64,6 +71,9 @@ describe('readConfig', () => {
     [{ LOG_LEVEL: 'chatty' }, 'LOG_LEVEL'],
     [{ REDIS_URL: 'redis:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     [{ REDIS_URL: 'http://redis:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    [{ MAILBOX_TTL_SECONDS: '1209601' }, 'MAILBOX_TTL_SECONDS: must be at most 1209600'],
+    [{ MAILBOX_BYTES_PER_MAILBOX: '1000' }, 'MAILBOX_BYTES_PER_MAILBOX: must be at least 65536'],
+    [{ MAILBOX_MAX_BYTES: '1048576' }, 'MAILBOX_MAX_BYTES must be at least MAILBOX_BYTES_PER_MAILBOX'],
   ])('refuses %o with a clear message', (env, message) => {
     expect(() => readConfig(env)).toThrow(StartupError);
     expect(() => readConfig(env)).toThrow(message);

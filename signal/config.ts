@@ -5,6 +5,7 @@
 import * as v from 'valibot';
 import { DEFAULT_PUSH_HOSTS, parseAllowedHost } from './push/push-target.js';
 import { isAddressOrCidr } from './transport/client-address.js';
+import { MAILBOX_ENTRY_MAX_BYTES } from './protocol/limits.js';
 
 /** A whole number, or null when unset (its default then depends on other settings). */
 const optionalInteger = (min: number, max: number) =>
@@ -107,6 +108,19 @@ const EnvSchema = v.object({
   PUSH_TIMEOUT_MS: integer(10_000, 500, 60_000),
   PUSHES_PER_MINUTE: integer(6, 1, 10_000),
   PUSHES_PER_ADDRESS_PER_MINUTE: integer(30, 1, 1_000_000),
+  // The mailbox (docs/protocol.md, "Mailbox (server API)"). An entry lives 7 days (at most 14) unless its owner deletes it.
+  MAILBOX_TTL_SECONDS: integer(7 * 86_400, 1, 14 * 86_400),
+  MAILBOX_ENTRIES_PER_MAILBOX: integer(500, 1, 100_000),
+  // 4 MiB: 64 of the largest entries, or a few hundred messages padded to 4 or 16 KiB.
+  MAILBOX_BYTES_PER_MAILBOX: integer(4 * 1024 * 1024, MAILBOX_ENTRY_MAX_BYTES, 1024 * 1024 * 1024),
+  // Everything every mailbox holds, entries and writer lists: 1 GiB.
+  MAILBOX_MAX_BYTES: integer(1024 * 1024 * 1024, MAILBOX_ENTRY_MAX_BYTES, 1024 * 1024 * 1024 * 1024),
+  // A mailbox with no entry whose owner has not said a word (PUT) for this long goes.
+  MAILBOX_IDLE_DAYS: integer(30, 1, 3650),
+  // 120: a household writing to people who are away, each message and each receipt one deposit.
+  MAILBOX_DEPOSITS_PER_MINUTE: integer(120, 1, 1_000_000),
+  // 600: an owner fetches once, then deletes each entry it stored, one request each (a full mailbox is 500).
+  MAILBOX_FETCHES_PER_MINUTE: integer(600, 1, 1_000_000),
   REDIS_URL: v.pipe(
     v.optional(v.string(), ''),
     v.transform((text) => text.trim()),
@@ -161,6 +175,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
   if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     throw new StartupError('invalid configuration: METRICS_PORT must differ from PORT');
   }
+  if (e.MAILBOX_MAX_BYTES < e.MAILBOX_BYTES_PER_MAILBOX) {
+    throw new StartupError('invalid configuration: MAILBOX_MAX_BYTES must be at least MAILBOX_BYTES_PER_MAILBOX (one full mailbox)');
+  }
   if ((e.VAPID_PUBLIC_KEY === '') !== (e.VAPID_PRIVATE_KEY === '')) {
     throw new StartupError('invalid configuration: VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together');
   }
@@ -184,6 +201,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       connectionsPerMinute: e.NEW_CONNECTIONS_PER_MINUTE,
       joinsPerMinute: e.JOINS_PER_MINUTE,
       turnCredentialsPerHour: e.TURN_CREDENTIALS_PER_HOUR,
+      mailboxDepositsPerMinute: e.MAILBOX_DEPOSITS_PER_MINUTE,
+      mailboxFetchesPerMinute: e.MAILBOX_FETCHES_PER_MINUTE,
       maxAddresses: e.MAX_TRACKED_ADDRESSES,
       per56,
       per48,
@@ -214,6 +233,14 @@ export function readConfig(env: Record<string, string | undefined> = process.env
             perMinute: e.PUSHES_PER_MINUTE,
             perAddressPerMinute: e.PUSHES_PER_ADDRESS_PER_MINUTE,
           },
+    /** What the mailboxes may hold (their rates are with the per-address limits). */
+    mailbox: {
+      ttlMs: e.MAILBOX_TTL_SECONDS * 1000,
+      entriesPerMailbox: e.MAILBOX_ENTRIES_PER_MAILBOX,
+      bytesPerMailbox: e.MAILBOX_BYTES_PER_MAILBOX,
+      maxBytes: e.MAILBOX_MAX_BYTES,
+      idleMs: e.MAILBOX_IDLE_DAYS * 86_400_000,
+    },
     /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
     redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,
   };

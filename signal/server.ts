@@ -25,6 +25,11 @@ import { IceServerIssuer } from './turn/ice-servers.js';
 import { PushSender } from './push/push-sender.js';
 import { VapidKeys } from './push/vapid.js';
 import { roomTag } from './log.js';
+import type { MailboxStore } from './mailbox/mailbox-store.js';
+import { MailboxService } from './mailbox/mailbox-service.js';
+import { MemoryMailboxStore } from './mailbox/memory-mailbox-store.js';
+import { RedisMailboxStore } from './mailbox/redis-mailbox-store.js';
+import { attachMailboxRoute } from './transport/mailbox-route.js';
 
 export interface SignalServer {
   readonly port: number;
@@ -80,6 +85,18 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     trackedAddresses: () => addresses.trackedAddresses,
   });
   const trustedProxies = new AddressList(config.trustedProxies);
+  // With REDIS_URL, every process sees the same mailboxes; alone, this process keeps them (see MemoryMailboxStore).
+  const mailboxStore: MailboxStore = config.redisUrl ? new RedisMailboxStore({ url: config.redisUrl, quotas: config.mailbox }) : new MemoryMailboxStore(config.mailbox);
+  metrics.watchMailboxes(() => mailboxStore.totals());
+  const mailboxes = new MailboxService({
+    store: mailboxStore,
+    addresses,
+    metrics,
+    log,
+    allowedOrigins: config.allowedOrigins,
+    // Often enough that an entry outlives its expiry by a small part of its life; at most a minute.
+    sweepEveryMs: Math.min(60_000, Math.max(250, config.mailbox.ttlMs / 8)),
+  });
   const context: HandlerContext = {
     registry,
     metrics,
@@ -120,6 +137,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
   let closing: Promise<void> | null = null;
   const app = uWS.App();
   ws.attach(app);
+  attachMailboxRoute(app, mailboxes, trustedProxies, log);
   const notReady = (): string | null => {
     if (listenSocket === null || closing !== null) return 'shutting down';
     return bus.unavailable;
@@ -164,7 +182,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       });
     });
   }
-  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, metricsPort: config.metrics.port, trustedProxies: config.trustedProxies.length, turn: context.iceServers.issuesTurn, push: push !== null, redis: config.redisUrl !== null, node: bus.node }, 'listening');
+  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, metricsPort: config.metrics.port, trustedProxies: config.trustedProxies.length, turn: context.iceServers.issuesTurn, push: push !== null, mailbox: config.redisUrl ? 'redis' : 'memory', redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);
@@ -176,6 +194,8 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     while (ws.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     ws.closeAll();
     registry.dispose();
+    mailboxes.close();
+    await mailboxStore.close();
     await addresses.close();
     push?.close();
     await bus.close();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalAddressLimits, type AddressKeys, type AddressLimitSettings, type ConnectOutcome } from './address-limits.js';
 
 const WIDE = { connections: 1000, connectionsPerMinute: 1000, turnCredentialsPerHour: 1000 };
-const LOOSE: AddressLimitSettings = { connectionsPerAddress: 1000, connectionsPerMinute: 1000, joinsPerMinute: 1000, turnCredentialsPerHour: 1000, maxAddresses: 1000, per56: WIDE, per48: WIDE };
+const LOOSE: AddressLimitSettings = { connectionsPerAddress: 1000, connectionsPerMinute: 1000, joinsPerMinute: 1000, turnCredentialsPerHour: 1000, mailboxDepositsPerMinute: 1000, mailboxFetchesPerMinute: 1000, maxAddresses: 1000, per56: WIDE, per48: WIDE };
 
 let clock = 0;
 let made: LocalAddressLimits[] = [];
@@ -92,6 +92,24 @@ describe('rates', () => {
     clock += 1;
     expect(limits.join(['198.51.100.1'])).toBeNull();
     expect(limits.join(['198.51.100.1'])?.retryAfterMs).toBe(30_000);
+  });
+
+  it('counts mailbox deposits and the owner\'s requests per address, each in its own bucket', () => {
+    const limits = limitsOf({ mailboxDepositsPerMinute: 2, mailboxFetchesPerMinute: 3 });
+    expect(limits.mailbox(['198.51.100.1'], 'deposit')).toBeNull();
+    expect(limits.mailbox(['198.51.100.1'], 'deposit')).toBeNull();
+    expect(limits.mailbox(['198.51.100.1'], 'deposit')).toEqual({ code: 'rate-limited', message: 'at most 2 mailbox deposits a minute from one address; try again in 30 s', retryAfterMs: 30_000 });
+    for (let i = 0; i < 3; i++) expect(limits.mailbox(['198.51.100.1'], 'fetch')).toBeNull();
+    expect(limits.mailbox(['198.51.100.1'], 'fetch')).toEqual({ code: 'rate-limited', message: 'at most 3 mailbox requests a minute from one address; try again in 20 s', retryAfterMs: 20_000 });
+    expect(limits.mailbox(['198.51.100.2'], 'deposit')).toBeNull();
+    expect(limits.join(['198.51.100.1'])).toBeNull();
+    clock += 30_000;
+    expect(limits.mailbox(['198.51.100.1'], 'deposit')).toBeNull();
+    expect(limits.mailbox(['198.51.100.1'], 'deposit')).not.toBeNull();
+    // Forgotten once every bucket is full again.
+    clock += 60_000;
+    limits.sweep();
+    expect(limits.trackedAddresses).toBe(0);
   });
 
   it('hands out TURN credentials per hour', () => {

@@ -23,6 +23,10 @@ export interface AddressLimitSettings {
   joinsPerMinute: number;
   /** TURN credentials an hour to one address. */
   turnCredentialsPerHour: number;
+  /** Deposits into mailboxes a minute from one address. */
+  mailboxDepositsPerMinute: number;
+  /** Requests with a mailbox's read secret (fetch, delete, writers) a minute from one address. */
+  mailboxFetchesPerMinute: number;
   /** Addresses (and IPv6 networks) tracked at most. */
   maxAddresses: number;
   /** The /56 holding an IPv6 client's /64. */
@@ -94,6 +98,8 @@ export interface AddressLimiter {
   connect(keys: AddressKeys): ConnectOutcome;
   /** Joins are counted per address only. */
   join(keys: AddressKeys): Answer<Refusal | null>;
+  /** A mailbox request, counted per address only (like joins). */
+  mailbox(keys: AddressKeys, kind: MailboxRequestKind): Answer<Refusal | null>;
   /** Takes a TURN credential: null, or the limits of the address (or network holding it) that has had its credentials for now. */
   turnCredential(keys: AddressKeys): Answer<KeyLimits | null>;
   /** Gives back a credential taken and not handed out after all. */
@@ -116,6 +122,9 @@ interface Entry {
   newConnections: Bucket;
   /** Full and unused on a network's entry. */
   joins: Bucket;
+  /** The mailbox's, made when an address first uses it (most never do: a flood of connections pays nothing for them). */
+  deposit?: Bucket;
+  fetch?: Bucket;
   turn: Bucket;
 }
 
@@ -147,7 +156,20 @@ export const refuse = {
     retryAfterMs: wait,
   }),
   joinRate: (perMinute: number, wait: number): Refusal => ({ code: 'rate-limited', message: `at most ${perMinute} joins a minute from one address; try again in ${seconds(wait)} s`, retryAfterMs: wait }),
+  mailboxRate: (kind: MailboxRequestKind, perMinute: number, wait: number): Refusal => ({
+    code: 'rate-limited',
+    message: `at most ${perMinute} mailbox ${kind === 'deposit' ? 'deposits' : 'requests'} a minute from one address; try again in ${seconds(wait)} s`,
+    retryAfterMs: wait,
+  }),
 };
+
+/** A deposit (with a write capability), or a request of the mailbox's owner (with its read secret). */
+export type MailboxRequestKind = 'deposit' | 'fetch';
+
+/** The per-address rate of each kind of mailbox request. */
+export function mailboxRate(settings: AddressLimitSettings, kind: MailboxRequestKind): number {
+  return kind === 'deposit' ? settings.mailboxDepositsPerMinute : settings.mailboxFetchesPerMinute;
+}
 
 /** A place that is given back once, however many times `release` is called. */
 export function admission(giveBack: () => void): Admission {
@@ -168,6 +190,7 @@ export class LocalAddressLimits implements AddressLimiter {
   readonly #entries = new Map<string, Entry>();
   readonly #levels: Level[];
   readonly #joins: Rate;
+  readonly #mailbox: Record<MailboxRequestKind, Rate>;
   readonly #sweeper: ReturnType<typeof setInterval>;
 
   constructor(settings: AddressLimitSettings, now: () => number = () => performance.now()) {
@@ -179,6 +202,8 @@ export class LocalAddressLimits implements AddressLimiter {
       turn: { capacity: limits.turnCredentialsPerHour, perMs: limits.turnCredentialsPerHour / 3_600_000 },
     }));
     this.#joins = { capacity: settings.joinsPerMinute, perMs: settings.joinsPerMinute / 60_000 };
+    const perMinute = (capacity: number): Rate => ({ capacity, perMs: capacity / 60_000 });
+    this.#mailbox = { deposit: perMinute(settings.mailboxDepositsPerMinute), fetch: perMinute(settings.mailboxFetchesPerMinute) };
     this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.#sweeper.unref?.();
   }
@@ -216,6 +241,13 @@ export class LocalAddressLimits implements AddressLimiter {
     return short && refuse.joinRate(this.#settings.joinsPerMinute, short.wait);
   }
 
+  mailbox(keys: AddressKeys, kind: MailboxRequestKind): Refusal | null {
+    const entry = this.#use(keys[0], 0);
+    const rate = this.#mailbox[kind];
+    const short = this.#takeEach([[(entry[kind] ??= { tokens: rate.capacity, at: this.#now() }), rate]]);
+    return short && refuse.mailboxRate(kind, mailboxRate(this.#settings, kind), short.wait);
+  }
+
   turnCredential(keys: AddressKeys): KeyLimits | null {
     const short = this.#takeEach(this.#useAll(keys).map((entry) => [entry.turn, this.#levels[entry.level]!.turn]));
     return short && this.#levels[short.index]!.limits;
@@ -242,7 +274,8 @@ export class LocalAddressLimits implements AddressLimiter {
     const now = this.#now();
     for (const [key, entry] of this.#entries) {
       const level = this.#levels[entry.level]!;
-      if (entry.connections === 0 && this.#full(entry.newConnections, level.newConnections, now) && this.#full(entry.joins, this.#joins, now) && this.#full(entry.turn, level.turn, now)) {
+      if (entry.connections === 0 && this.#full(entry.newConnections, level.newConnections, now) && this.#full(entry.joins, this.#joins, now) && this.#full(entry.turn, level.turn, now) &&
+        (!entry.deposit || this.#full(entry.deposit, this.#mailbox.deposit, now)) && (!entry.fetch || this.#full(entry.fetch, this.#mailbox.fetch, now))) {
         this.#entries.delete(key);
       }
     }

@@ -21,12 +21,14 @@ import {
   LocalAddressLimits,
   admission,
   keyLimits,
+  mailboxRate,
   refuse,
   type AddressKeys,
   type AddressLimiter,
   type AddressLimitSettings,
   type ConnectOutcome,
   type KeyLimits,
+  type MailboxRequestKind,
   type Refusal,
 } from './address-limits.js';
 
@@ -243,6 +245,15 @@ export class RedisAddressLimits implements AddressLimiter {
     const answer = await this.#run(TAKE_EACH, [key.bucket('join', keys[0])], [perMinute, perMinute / 60_000]);
     if (answer === null || answer === 0) return null;
     return refuse.joinRate(perMinute, (answer as [number, number])[1]);
+  }
+
+  async mailbox(keys: AddressKeys, kind: MailboxRequestKind): Promise<Refusal | null> {
+    const local = this.#local.mailbox(keys, kind);
+    if (local) return local;
+    const perMinute = mailboxRate(this.#settings, kind);
+    const answer = await this.#run(TAKE_EACH, [key.bucket(`mailbox-${kind}`, keys[0])], [perMinute, perMinute / 60_000]);
+    if (answer === null || answer === 0) return null;
+    return refuse.mailboxRate(kind, perMinute, (answer as [number, number])[1]);
   }
 
   async turnCredential(keys: AddressKeys): Promise<KeyLimits | null> {

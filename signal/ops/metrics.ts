@@ -1,6 +1,7 @@
 /** Prometheus metrics of one signal process, served at `/metrics`. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ErrorCode } from '../protocol/codes.js';
+import type { ErrorCode, MailboxErrorCode } from '../protocol/codes.js';
+import type { MailboxTotals } from '../mailbox/mailbox-store.js';
 
 export interface StateGauges {
   connections(): number;
@@ -24,6 +25,10 @@ export class SignalMetrics {
   readonly pushes: Counter<'outcome'>;
   readonly refusals: Counter<'reason'>;
   readonly capacityRefusals: Counter<'reason'>;
+  readonly mailboxDeposits: Counter;
+  readonly mailboxFetches: Counter;
+  readonly mailboxRefusals: Counter<'reason'>;
+  readonly mailboxExpired: Counter;
 
   constructor(state: StateGauges) {
     const registers = [this.registry];
@@ -70,7 +75,46 @@ export class SignalMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.mailboxDeposits = new Counter({ name: 'whisper_mailbox_deposits_total', help: 'Entries deposited into mailboxes.', registers });
+    this.mailboxFetches = new Counter({ name: 'whisper_mailbox_fetches_total', help: 'Mailboxes fetched by their owners.', registers });
+    this.mailboxRefusals = new Counter({
+      name: 'whisper_mailbox_refusals_total',
+      help: 'Mailbox requests refused, by reason (the error code: forbidden, mailbox-full, rate-limited, server-full, ...).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.mailboxExpired = new Counter({ name: 'whisper_mailbox_expired_total', help: 'Mailbox entries removed by the sweep because they expired.', registers });
     this.upgradesRefused = new Counter({ name: 'whisper_upgrades_refused_total', help: 'WebSocket upgrades refused, by reason.', labelNames: ['reason'], registers });
+  }
+
+  /** The mailboxes' gauges, read from their store when scraped (the last figures while it cannot be read). */
+  watchMailboxes(totals: () => Promise<MailboxTotals>): void {
+    let last: MailboxTotals = { mailboxes: 0, entries: 0, bytes: 0 };
+    // One read for the three gauges of a scrape: their collects start together.
+    let reading: Promise<MailboxTotals> | null = null;
+    const read = (): Promise<MailboxTotals> =>
+      (reading ??= totals()
+        .then((read) => (last = read), () => last)
+        .finally(() => (reading = null)));
+    const registers = [this.registry];
+    for (const [name, help, field] of [
+      ['whisper_mailboxes', 'Mailboxes stored (in Redis: by every process).', 'mailboxes'],
+      ['whisper_mailbox_entries', 'Entries stored in mailboxes.', 'entries'],
+      ['whisper_mailbox_bytes', 'Bytes stored in mailboxes, entries and their records (bounded by MAILBOX_MAX_BYTES).', 'bytes'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set((await read())[field]);
+        },
+      });
+    }
+  }
+
+  mailboxRefused(code: MailboxErrorCode): void {
+    this.mailboxRefusals.inc({ reason: code });
   }
 
   countRelayed(): void {

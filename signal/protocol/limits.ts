@@ -51,3 +51,30 @@ export const PUSH_ENDPOINT_MAX_LENGTH = 1024;
 
 /** A push's Topic (RFC 8030 section 5.4): up to 32 characters of the URL-safe base64 alphabet. */
 export const PUSH_TOPIC_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * A mailbox id: 16 random bytes chosen by the owner's device, base64url without padding (22 characters).
+ * Only the canonical spelling: the last character's 4 unused bits are zero.
+ */
+export const MAILBOX_ID_PATTERN = /^[A-Za-z0-9_-]{21}[AQgw]$/;
+
+/**
+ * A mailbox's read secret, a write capability, and the SHA-256 of either: 32 bytes, base64url without
+ * padding (43 characters, the last one's 2 unused bits zero). The server keeps only the hashes.
+ */
+export const MAILBOX_SECRET_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/** An entry id: 16 random bytes chosen by the server, base64url (22 characters). */
+export const MAILBOX_ENTRY_ID_PATTERN = MAILBOX_ID_PATTERN;
+
+/** Writers (hashes of write capabilities) one mailbox may list: one per contact. */
+export const MAILBOX_MAX_WRITERS = 256;
+
+/**
+ * The sizes a sealed entry may have, in bytes: the app pads each entry to the smallest that holds it, so the
+ * server (and whoever watches it) learns a size class, not a length.
+ */
+export const MAILBOX_ENTRY_BUCKETS = [1024, 4096, 16 * 1024, 64 * 1024] as const;
+
+/** The largest entry: the largest bucket. */
+export const MAILBOX_ENTRY_MAX_BYTES: number = MAILBOX_ENTRY_BUCKETS[MAILBOX_ENTRY_BUCKETS.length - 1]!;

@@ -23,12 +23,22 @@ export class RedisScript {
     this.#sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
+  async run(redis: Redis, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  /** The same, with the answer's strings as Buffers: for bytes that are not text (the mailbox's entries). */
+  async runForBytes(redis: Redis, keys: string[], args: Array<string | number | Buffer>): Promise<unknown> {
+    try {
+      return await redis.callBuffer('EVALSHA', this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.callBuffer('EVAL', this.lua, keys.length, ...keys, ...args);
     }
   }
 }

@@ -49,6 +49,8 @@ export const ONE_ADDRESS_FOR_EVERYONE = {
   JOINS_PER_MINUTE: '100000',
   TURN_CREDENTIALS_PER_HOUR: '100000',
   PUSHES_PER_ADDRESS_PER_MINUTE: '100000',
+  MAILBOX_DEPOSITS_PER_MINUTE: '100000',
+  MAILBOX_FETCHES_PER_MINUTE: '100000',
 };
 
 export function launchSignal(env: Record<string, string>, { main = SIGNAL_MAIN, node = SIGNAL_NODE }: LaunchOptions = {}): SignalProcess {

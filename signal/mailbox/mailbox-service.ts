@@ -1,0 +1,261 @@
+/**
+ * The mailbox's HTTP API without HTTP: a request as the route read it (method, path, the headers that
+ * matter, the body, the client's address keys) in, a response out. It rate-limits, validates every input
+ * against the shared schemas, acts on the store and answers with the codes of signal/protocol/codes.ts.
+ * Transport-free, so it is unit-tested with no network; signal/transport/mailbox-route.ts is its uWS side.
+ *
+ * It logs no mailbox id, entry id or secret, and is never told who wrote an entry.
+ */
+import type { Logger } from 'pino';
+import * as v from 'valibot';
+import type { AddressKeys, AddressLimiter, MailboxRequestKind, Refusal } from '../limits/address-limits.js';
+import type { SignalMetrics } from '../ops/metrics.js';
+import { MAILBOX_ERRORS, type MailboxErrorCode } from '../protocol/codes.js';
+import { MAILBOX_ENTRY_BUCKETS, MAILBOX_ENTRY_MAX_BYTES, MAILBOX_MAX_WRITERS } from '../protocol/limits.js';
+import { MailboxEntryIdSchema, MailboxIdSchema, MailboxSecretSchema, MailboxWritersSchema, type DepositAnswer, type MailboxEntries, type MailboxError } from '../protocol/mailbox.js';
+import { isOriginAllowed } from '../transport/origin-policy.js';
+import { hashSecret, type MailboxStore } from './mailbox-store.js';
+
+/** The largest writer list as JSON, with room for spaces: 256 x 46 characters is under 12 KiB. */
+const WRITERS_BODY_MAX_BYTES = 32 * 1024;
+
+export type MailboxRoute =
+  | { kind: 'mailbox'; id: string }
+  | { kind: 'entries'; id: string }
+  | { kind: 'entry'; id: string; entry: string };
+
+const METHODS: Record<MailboxRoute['kind'], readonly string[]> = {
+  mailbox: ['PUT', 'DELETE'],
+  entries: ['GET', 'POST'],
+  entry: ['DELETE'],
+};
+
+/** The route a path names (ids not yet validated), or null. */
+export function parseMailboxPath(path: string): MailboxRoute | null {
+  const parts = path.split('/');
+  if (parts[0] !== '' || parts[1] !== 'mailbox' || parts[2] === undefined || parts[2] === '') return null;
+  const id = parts[2];
+  if (parts.length === 3) return { kind: 'mailbox', id };
+  if (parts[3] !== 'entries') return null;
+  if (parts.length === 4) return { kind: 'entries', id };
+  if (parts.length === 5 && parts[4] !== '') return { kind: 'entry', id, entry: parts[4]! };
+  return null;
+}
+
+/** How many bytes of body the route reads for this request: null, none. */
+export function mailboxBodyLimit(method: string, path: string): number | null {
+  const route = parseMailboxPath(path);
+  if (route?.kind === 'mailbox' && method === 'PUT') return WRITERS_BODY_MAX_BYTES;
+  if (route?.kind === 'entries' && method === 'POST') return MAILBOX_ENTRY_MAX_BYTES;
+  return null;
+}
+
+export interface MailboxRequest {
+  /** Upper case. */
+  method: string;
+  path: string;
+  authorization: string;
+  contentType: string;
+  origin: string;
+  host: string;
+  /** The body as read (null: none read), or 'too-large' past mailboxBodyLimit. */
+  body: Uint8Array | 'too-large' | null;
+  address: AddressKeys;
+}
+
+export interface MailboxResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  /** JSON, or empty (204). */
+  body: string;
+}
+
+export interface MailboxServiceOptions {
+  store: MailboxStore;
+  addresses: AddressLimiter;
+  metrics: SignalMetrics;
+  log: Logger;
+  allowedOrigins: readonly string[];
+  /** How often expired entries and idle mailboxes are swept away. */
+  sweepEveryMs: number;
+}
+
+/** A refusal, thrown inside a request and answered as JSON. */
+class Refused extends Error {
+  constructor(
+    readonly code: MailboxErrorCode,
+    message: string,
+    readonly headers: Array<[string, string]> = [],
+  ) {
+    super(message);
+  }
+}
+
+const JSON_HEADERS: Array<[string, string]> = [
+  ['Content-Type', 'application/json'],
+  ['Cache-Control', 'no-store'],
+];
+
+const json = (status: number, value: unknown): MailboxResponse => ({ status, headers: JSON_HEADERS, body: JSON.stringify(value) });
+
+/** The media type without parameters, lower case. */
+const mediaType = (header: string) => header.split(';')[0]!.trim().toLowerCase();
+
+function parse<T extends v.GenericSchema>(schema: T, value: unknown, what: string): v.InferOutput<T> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new Refused('bad-request', `${what}: ${result.issues[0].message}`);
+  return result.output;
+}
+
+export class MailboxService {
+  readonly #options: MailboxServiceOptions;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  #sweeping = false;
+  #warned = false;
+
+  constructor(options: MailboxServiceOptions) {
+    this.#options = options;
+    this.#sweeper = setInterval(() => void this.sweep(), options.sweepEveryMs);
+    this.#sweeper.unref?.();
+  }
+
+  /** Removes what expired; run by the timer, and by tests that cannot wait for it. */
+  async sweep(): Promise<void> {
+    if (this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      const removed = await this.#options.store.sweep();
+      this.#warned = false;
+      this.#options.metrics.mailboxExpired.inc(removed.entries);
+      if (removed.entries + removed.mailboxes > 0) this.#options.log.debug(removed, 'mailbox sweep');
+    } catch (error) {
+      this.#unavailable(error);
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  async handle(request: MailboxRequest): Promise<MailboxResponse> {
+    try {
+      const response = await this.#answer(request);
+      this.#warned = false;
+      return response;
+    } catch (error) {
+      if (!(error instanceof Refused)) {
+        this.#unavailable(error);
+        error = new Refused('unavailable', 'the mailbox store cannot be reached; try again later', [['Retry-After', '5']]);
+      }
+      const refused = error as Refused;
+      this.#options.metrics.mailboxRefused(refused.code);
+      const body: MailboxError = { error: refused.code, message: refused.message };
+      return { ...json(MAILBOX_ERRORS[refused.code], body), headers: [...JSON_HEADERS, ...refused.headers] };
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+  }
+
+  async #answer(request: MailboxRequest): Promise<MailboxResponse> {
+    const route = parseMailboxPath(request.path);
+    if (!route) throw new Refused('not-found', 'no such mailbox route');
+    const allowed = METHODS[route.kind];
+    if (!allowed.includes(request.method)) throw new Refused('method-not-allowed', `this route takes ${allowed.join(' and ')}`, [['Allow', allowed.join(', ')]]);
+    // Browsers send Origin with every request but a same-origin GET: a page of another site is refused
+    // (it would be anyway, having no CORS headers, but not before the request ran).
+    if (!isOriginAllowed(request.origin, request.host, this.#options.allowedOrigins)) throw new Refused('forbidden', 'origin not allowed');
+    const kind: MailboxRequestKind = route.kind === 'entries' && request.method === 'POST' ? 'deposit' : 'fetch';
+    await this.#rate(request.address, kind);
+    const id = parse(MailboxIdSchema, route.id, 'mailbox id');
+    const secret = hashSecret(this.#credential(request.authorization));
+    const { store, metrics } = this.#options;
+
+    if (route.kind === 'mailbox' && request.method === 'PUT') {
+      const { writers } = parse(MailboxWritersSchema, this.#json(request), 'body');
+      const outcome = await store.put(id, secret, writers);
+      if (outcome === 'forbidden') throw new Refused('forbidden', 'this mailbox has another read secret');
+      if (outcome === 'server-full') throw this.#serverFull();
+      return json(outcome === 'created' ? 201 : 200, { writers: new Set(writers).size });
+    }
+    if (route.kind === 'mailbox') return this.#owner(await store.deleteMailbox(id, secret), () => ({ status: 204, headers: [['Cache-Control', 'no-store']], body: '' }));
+    if (route.kind === 'entry') {
+      const entry = parse(MailboxEntryIdSchema, route.entry, 'entry id');
+      return this.#owner(await store.deleteEntry(id, secret, entry), () => ({ status: 204, headers: [['Cache-Control', 'no-store']], body: '' }));
+    }
+    if (request.method === 'GET') {
+      return this.#owner(await store.entries(id, secret), (entries) => {
+        metrics.mailboxFetches.inc();
+        const answer: MailboxEntries = {
+          entries: entries.map(({ entry, at, expires, data }) => ({ entry, at, expires, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64url') })),
+        };
+        return json(200, answer);
+      });
+    }
+    const data = this.#entry(request);
+    const outcome = await store.deposit(id, secret, data);
+    if (!outcome.ok) {
+      switch (outcome.reason) {
+        case 'unknown-mailbox':
+          throw new Refused('unknown-mailbox', 'no such mailbox (its owner deleted it, or it was idle too long)');
+        case 'forbidden':
+          throw new Refused('forbidden', 'this capability is not one of the mailbox\'s writers');
+        case 'mailbox-full':
+          throw new Refused('mailbox-full', 'the mailbox is full until its owner fetches it or entries expire; nothing was removed to make room');
+        case 'server-full':
+          throw this.#serverFull();
+      }
+    }
+    metrics.mailboxDeposits.inc();
+    const answer: DepositAnswer = { entry: outcome.entry, expires: outcome.expires };
+    return json(201, answer);
+  }
+
+  async #rate(address: AddressKeys, kind: MailboxRequestKind): Promise<void> {
+    const refusal: Refusal | null = await this.#options.addresses.mailbox(address, kind);
+    if (refusal) throw new Refused('rate-limited', `the server allows ${refusal.message}`, [['Retry-After', String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)))]]);
+  }
+
+  #credential(header: string): string {
+    if (header === '') throw new Refused('no-credential', 'send the secret as Authorization: Bearer <secret>', [['WWW-Authenticate', 'Bearer']]);
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (!match) throw new Refused('bad-request', 'Authorization must be Bearer <secret>');
+    return parse(MailboxSecretSchema, match[1], 'secret');
+  }
+
+  #json(request: MailboxRequest): unknown {
+    if (request.body === 'too-large') throw new Refused('bad-request', `body: at most ${MAILBOX_MAX_WRITERS} writers`);
+    if (mediaType(request.contentType) !== 'application/json') throw new Refused('unsupported-media-type', 'send the writers as application/json');
+    try {
+      return JSON.parse(Buffer.from(request.body ?? new Uint8Array()).toString('utf8'));
+    } catch {
+      throw new Refused('bad-request', 'body: not JSON');
+    }
+  }
+
+  #entry(request: MailboxRequest): Uint8Array {
+    if (request.body === 'too-large') throw new Refused('entry-too-large', `an entry is at most ${MAILBOX_ENTRY_MAX_BYTES} bytes`);
+    if (mediaType(request.contentType) !== 'application/octet-stream') throw new Refused('unsupported-media-type', 'send the sealed entry as application/octet-stream');
+    const data = request.body ?? new Uint8Array();
+    if (!(MAILBOX_ENTRY_BUCKETS as readonly number[]).includes(data.length)) {
+      throw new Refused('not-a-bucket', `an entry is padded to one of ${MAILBOX_ENTRY_BUCKETS.join(', ')} bytes, not ${data.length}`);
+    }
+    return data;
+  }
+
+  #owner<T>(outcome: { ok: true; value: T } | { ok: false; reason: 'unknown-mailbox' | 'forbidden' }, answer: (value: T) => MailboxResponse): MailboxResponse {
+    if (outcome.ok) return answer(outcome.value);
+    if (outcome.reason === 'unknown-mailbox') throw new Refused('unknown-mailbox', 'no such mailbox');
+    throw new Refused('forbidden', 'this is not the mailbox\'s read secret');
+  }
+
+  #serverFull(): Refused {
+    return new Refused('server-full', 'the server holds as much as it may in mailboxes; the message waits on the writer\'s device', [['Retry-After', '3600']]);
+  }
+
+  /** Logged once until the store answers again; the error's words only, never a request's ids. */
+  #unavailable(error: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'mailbox store unavailable');
+  }
+}
