@@ -21,13 +21,10 @@ import { roomConversation } from '../chat/room-wire.js';
 import { fromBase64url, toBase64url } from '../push/base64url.js';
 import { AES128GCM_HEADER_BYTES, decryptAes128gcm, encryptAes128gcm, type Aes128gcmOptions } from '../push/push-crypto.js';
 import { TransferFrameSchema } from '../transfer/transfer-wire.js';
+import { MAILBOX_ENTRY_BUCKETS, MAILBOX_ENTRY_MAX_BYTES } from '../../signal/protocol/limits.js';
 
-/**
- * The sizes an entry may have, smallest first. They must equal the server's `MAILBOX_ENTRY_BUCKETS`
- * (signal/protocol/limits.ts), which the server refuses any other size by; this list goes once that is merged.
- */
-export const MAILBOX_ENTRY_BUCKETS = [1024, 4096, 16 * 1024, 64 * 1024] as const;
-export const MAILBOX_ENTRY_MAX_BYTES = MAILBOX_ENTRY_BUCKETS[MAILBOX_ENTRY_BUCKETS.length - 1];
+/** The sizes an entry may have, smallest first: the server refuses any other (signal/protocol/limits.ts). */
+export { MAILBOX_ENTRY_BUCKETS, MAILBOX_ENTRY_MAX_BYTES } from '../../signal/protocol/limits.js';
 
 export const ENTRY_VERSION = 1;
 /** An entry names the mailbox key it was sealed to by the first 8 bytes of the key's SHA-256. */
