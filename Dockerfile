@@ -31,8 +31,9 @@ RUN core="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.v
  && find node_modules/uWebSockets.js -name '*.node' ! -name "$core" -delete \
  && test -f "node_modules/uWebSockets.js/$core" \
  && node -e "require('uWebSockets.js')"
-# The folder the VAPID keys are kept in (DATA_DIR), owned by the unprivileged user: compose mounts a
-# volume there, which starts with this folder's owner; the rest of the file system stays read-only.
+# The folder the VAPID keys and the mailboxes of a process alone are kept in (DATA_DIR), owned by the
+# unprivileged user: compose mounts a volume there, which starts with this folder's owner; the rest of
+# the file system stays read-only.
 RUN mkdir /data
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 STATIC_DIR=/app/dist DATA_DIR=/data

@@ -49,7 +49,10 @@ describe('readConfig', () => {
     expect(readConfig({ MAILBOX_TTL_SECONDS: '2', MAILBOX_DEPOSITS_PER_MINUTE: '5' })).toMatchObject({ mailbox: { ttlMs: 2000 }, addressLimits: { mailboxDepositsPerMinute: 5 } });
   });
 
-  it('shares rooms through Redis only when REDIS_URL is set', () => {
+  it('shares rooms and mailboxes through Redis only when REDIS_URL is set; alone, keeps its mailboxes under DATA_DIR (./data unless set)', () => {
+    expect(readConfig({}).dataDir).toBe('data');
+    expect(readConfig({ DATA_DIR: '/data' }).dataDir).toBe('/data');
+    expect(() => readConfig({ DATA_DIR: '' })).toThrow('DATA_DIR');
     expect(readConfig({ REDIS_URL: '' }).redisUrl).toBeNull();
     expect(readConfig({ REDIS_URL: ' redis://:secret@redis:6379/0 ' }).redisUrl).toBe('redis://:secret@redis:6379/0');
   });

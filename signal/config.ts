@@ -241,7 +241,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
       maxBytes: e.MAILBOX_MAX_BYTES,
       idleMs: e.MAILBOX_IDLE_DAYS * 86_400_000,
     },
-    /** Rooms shared with other signal processes through this Redis; null for a process that runs alone. */
+    /** What the process keeps on disk: its VAPID keys, and its mailboxes when it runs alone (<DATA_DIR>/mailbox). */
+    dataDir: e.DATA_DIR,
+    /** Rooms and mailboxes shared with other signal processes through this Redis; null for a process that runs alone. */
     redisUrl: e.REDIS_URL === '' ? null : e.REDIS_URL,
   };
 }

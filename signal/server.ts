@@ -2,6 +2,7 @@
  * Wires one signal process: uWebSockets.js transport -> protocol handlers ->
  * room state, plus static serving of the app and the ops endpoints.
  */
+import { join } from 'node:path';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { SignalConfig } from './config.js';
@@ -27,7 +28,7 @@ import { VapidKeys } from './push/vapid.js';
 import { roomTag } from './log.js';
 import type { MailboxStore } from './mailbox/mailbox-store.js';
 import { MailboxService } from './mailbox/mailbox-service.js';
-import { MemoryMailboxStore } from './mailbox/memory-mailbox-store.js';
+import { LevelMailboxStore } from './mailbox/level-mailbox-store.js';
 import { RedisMailboxStore } from './mailbox/redis-mailbox-store.js';
 import { attachMailboxRoute } from './transport/mailbox-route.js';
 
@@ -53,6 +54,11 @@ const PENDING_SIGNAL_BYTES_PER_PEER = 256 * 1024;
 
 export async function startSignalServer(config: SignalConfig, log: Logger): Promise<SignalServer> {
   let site = config.staticDir === '' ? null : await StaticSite.load(config.staticDir);
+  // With REDIS_URL, every process sees the same mailboxes; alone, this process keeps them on disk under DATA_DIR,
+  // opened first: a directory another process holds stops the start before anything else is made.
+  const mailboxStore: MailboxStore = config.redisUrl
+    ? new RedisMailboxStore({ url: config.redisUrl, quotas: config.mailbox })
+    : await LevelMailboxStore.open({ dir: join(config.dataDir, 'mailbox'), quotas: config.mailbox });
   const push = config.push ? await startPush(config.push, log) : null;
 
   let route: WebSocketRoute | null = null;
@@ -85,8 +91,6 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     trackedAddresses: () => addresses.trackedAddresses,
   });
   const trustedProxies = new AddressList(config.trustedProxies);
-  // With REDIS_URL, every process sees the same mailboxes; alone, this process keeps them (see MemoryMailboxStore).
-  const mailboxStore: MailboxStore = config.redisUrl ? new RedisMailboxStore({ url: config.redisUrl, quotas: config.mailbox }) : new MemoryMailboxStore(config.mailbox);
   metrics.watchMailboxes(() => mailboxStore.totals());
   const mailboxes = new MailboxService({
     store: mailboxStore,
@@ -182,7 +186,7 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
       });
     });
   }
-  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, metricsPort: config.metrics.port, trustedProxies: config.trustedProxies.length, turn: context.iceServers.issuesTurn, push: push !== null, mailbox: config.redisUrl ? 'redis' : 'memory', redis: config.redisUrl !== null, node: bus.node }, 'listening');
+  log.info({ host: config.host, port, runtime: process.version, staticFiles: site?.size ?? 0, metricsPort: config.metrics.port, trustedProxies: config.trustedProxies.length, turn: context.iceServers.issuesTurn, push: push !== null, mailbox: config.redisUrl ? 'redis' : 'leveldb', redis: config.redisUrl !== null, node: bus.node }, 'listening');
 
   const close = async (): Promise<void> => {
     if (listenSocket) uWS.us_listen_socket_close(listenSocket);

@@ -1,6 +1,7 @@
 /**
- * Where mailboxes are kept: in this process (memory-mailbox-store.ts), or in Redis shared by every process
- * of a scaled service (redis-mailbox-store.ts). Each store checks credentials, quotas and expiry itself,
+ * Where mailboxes are kept: on disk, for a process that runs alone (level-mailbox-store.ts), in Redis shared
+ * by every process of a scaled service (redis-mailbox-store.ts), or in memory for unit tests
+ * (memory-mailbox-store.ts). Each store checks credentials, quotas and expiry itself,
  * in one atomic step, so that two requests at once cannot both pass a check that only one of them may.
  *
  * A store holds, per mailbox: the SHA-256 of its read secret, the SHA-256 of each writer's capability,

@@ -1,6 +1,6 @@
 /**
- * Mailboxes in this process's memory: for the unit tests, and for a process that runs alone until the
- * embedded store under DATA_DIR is there (docs/architecture.md, "Mailbox"). Nothing here survives a restart.
+ * Mailboxes in this process's memory, for the unit tests: the server keeps them in LevelDB under DATA_DIR
+ * (level-mailbox-store.ts) or in Redis. Nothing here survives a restart.
  */
 import {
   mailboxRecordBytes,

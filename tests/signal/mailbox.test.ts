@@ -1,6 +1,7 @@
 /**
- * The mailbox over HTTP against a real listening server (one process, its store in memory): deposit and
- * fetch, refusals, quotas, expiry without any request, delete, and same-origin only.
+ * The mailbox over HTTP against a real listening server (one process, its store in LevelDB under a DATA_DIR
+ * of its own, see signal-harness.ts): deposit and fetch, refusals, quotas, expiry without any request, delete,
+ * and same-origin only. Across a restart of the process: mailbox-restart.test.ts.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@
  * connection and per endpoint, maps the push service's answers back, keeps
  * endpoints out of its logs, and keeps serving through all of it.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -75,9 +75,20 @@ function pushTo(client: TestClient, subscription: StubSubscription, to = service
   return push(client, { endpoint: subscription.endpoint, ciphertext: to.encryptFor(subscription, 'x').toString('base64url') });
 }
 
+/**
+ * A data directory holding the keys the first process made: a process of its own cannot share `dataDir` while
+ * that one runs (the mailbox store there is locked to one process). Removed when the test ends.
+ */
+async function copyOfDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-push-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  await copyFile(join(dataDir, 'vapid.json'), join(dir, 'vapid.json'));
+  return dir;
+}
+
 /** Runs `body` against a signal process of its own, with `env` over the usual settings, and stops it. */
 async function withSignal(env: Record<string, string>, body: (wsUrl: string) => Promise<void>): Promise<void> {
-  const own = launchSignal(pushEnv(env));
+  const own = launchSignal(pushEnv({ DATA_DIR: await copyOfDataDir(), ...env }));
   try {
     await body(`ws://127.0.0.1:${await own.listening}/ws`);
   } finally {
@@ -97,7 +108,8 @@ describe('Web Push through the signal server', () => {
   });
 
   it('keeps the same keys across a restart, so that subscriptions stay valid', async () => {
-    const again = launchSignal(pushEnv());
+    // Another process started on the data directory's keys (a copy of it: the first one still runs).
+    const again = launchSignal(pushEnv({ DATA_DIR: await copyOfDataDir() }));
     try {
       const [client, welcome] = await TestClient.join(`ws://127.0.0.1:${await again.listening}/ws`, randomRoom(), 'Alice');
       const [, first] = await member();

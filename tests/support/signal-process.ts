@@ -6,9 +6,13 @@
  * It runs on the Node.js that runs the test, unless WH_SIGNAL_NODE names
  * another binary: the browser suites run on the machine's Node.js 20 and
  * start the server on the production runtime, Node.js 22 (tests/support/node22.sh).
+ *
+ * Each process gets a data directory of its own, removed once it exits, unless `env` names one (DATA_DIR):
+ * a process that runs alone keeps its mailboxes there, locked to it, and test processes run side by side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const SIGNAL_MAIN = join(import.meta.dirname, '../../build/signal/main.js');
@@ -56,15 +60,21 @@ export const ONE_ADDRESS_FOR_EVERYONE = {
 export function launchSignal(env: Record<string, string>, { main = SIGNAL_MAIN, node = SIGNAL_NODE }: LaunchOptions = {}): SignalProcess {
   if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
   if (!existsSync(node)) throw new Error(`Node.js binary ${node} does not exist (WH_SIGNAL_NODE?): "bash tests/support/node22.sh path" fetches Node.js 22`);
+  const ownDataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'whisper-signal-')) : null;
   const child = spawn(node, [main], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...ONE_ADDRESS_FOR_EVERYONE, ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}), ...ONE_ADDRESS_FOR_EVERYONE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<SignalExit>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  const exited = new Promise<SignalExit>((resolve) =>
+    child.on('exit', (code) => {
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    }),
+  );
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', () => {
       const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));

@@ -84,6 +84,24 @@ export function describeMailboxStore(name: string, make: (quotas: MailboxQuotas)
       expect(await store.put(mailboxId(), hashSecret(secret()), [])).toBe('server-full');
     });
 
+    it('lets only one of the requests made at once take the last place, in a mailbox or on the server', async () => {
+      const { store } = await make({ ...CONTRACT_QUOTAS, maxBytes: 3 * mailboxRecordBytes(1) + 4 * 4096 });
+      const { id, read, writer } = await mailbox(store);
+      await store.deposit(id, writer, bytes(4096, 0));
+      await store.deposit(id, writer, bytes(4096, 1));
+      const atOnce = await Promise.all([2, 3, 4, 5].map((fill) => store.deposit(id, writer, bytes(4096, fill))));
+      expect(atOnce.filter((outcome) => outcome.ok)).toHaveLength(1);
+      expect(atOnce.filter((outcome) => !outcome.ok).map((outcome) => !outcome.ok && outcome.reason)).toEqual(['mailbox-full', 'mailbox-full', 'mailbox-full']);
+      const listed = await store.entries(id, read);
+      expect(listed.ok && listed.value.length).toBe(3);
+
+      // One 4 KiB entry fits on the server: two mailboxes ask at once.
+      const others = [await mailbox(store), await mailbox(store)];
+      const both = await Promise.all(others.map((other) => store.deposit(other.id, other.writer, bytes(4096, 9))));
+      expect(both.map((outcome) => (outcome.ok ? 'ok' : outcome.reason)).sort()).toEqual(['ok', 'server-full']);
+      expect((await store.totals()).bytes).toBe(3 * mailboxRecordBytes(1) + 4 * 4096);
+    });
+
     it('deletes an entry (again: no error), and a whole mailbox with its entries', async () => {
       const { store } = await make(CONTRACT_QUOTAS);
       const { id, read, writer } = await mailbox(store);

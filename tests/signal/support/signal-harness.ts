@@ -1,7 +1,8 @@
 /**
  * Starts a real signal server (uWebSockets.js, listening on a free loopback
  * port) inside the test process, with settings given as environment
- * variables, exactly as `signal/main.ts` reads them.
+ * variables, exactly as `signal/main.ts` reads them. Unless `env` names a DATA_DIR, the server gets one of
+ * its own (its mailboxes are kept there, locked to it), removed when it stops.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,8 +22,18 @@ export interface RunningSignal {
 }
 
 export async function startTestSignal(env: Record<string, string> = {}): Promise<RunningSignal> {
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', SHUTDOWN_TIMEOUT_MS: '1000', ...env });
-  const server = await startSignalServer(config, pino({ level: process.env.SIGNAL_TEST_LOG ?? 'silent' }));
+  const ownDataDir = env.DATA_DIR === undefined ? await mkdtemp(join(tmpdir(), 'whisper-signal-')) : null;
+  const removeDataDir = async () => {
+    if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
+  };
+  let server: SignalServer;
+  try {
+    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', STATIC_DIR: '', SHUTDOWN_TIMEOUT_MS: '1000', ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}), ...env });
+    server = await startSignalServer(config, pino({ level: process.env.SIGNAL_TEST_LOG ?? 'silent' }));
+  } catch (error) {
+    await removeDataDir();
+    throw error;
+  }
   const host = `127.0.0.1:${server.port}`;
   return {
     server,
@@ -30,7 +41,7 @@ export async function startTestSignal(env: Record<string, string> = {}): Promise
     httpUrl: `http://${host}`,
     wsUrl: `ws://${host}/ws`,
     origin: `http://${host}`,
-    stop: () => server.close(),
+    stop: () => server.close().then(removeDataDir),
   };
 }
 
