@@ -140,8 +140,15 @@ export class FirefoxPerson {
     );
   }
 
+  /** Clicks the element once it can be used, as a person (and Playwright's click) waits for a disabled button. */
   async click(role: string, name?: string | RegExp, options: Find = {}): Promise<void> {
-    await (await this.find(role, name, options)).click();
+    const element = await this.find(role, name, options);
+    await this.page
+      .waitForFunction((e: Element) => !(e as HTMLButtonElement).disabled && e.getAttribute('aria-disabled') !== 'true', { timeout: options.timeout ?? TIMEOUT, polling: 100 }, element)
+      .catch((error: Error) => {
+        throw new Error(`${this.name} (Firefox): the ${role}${describeName(name)} stayed disabled: ${error.message}`);
+      });
+    await element.click();
   }
 
   async fill(role: string, name: string | RegExp, text: string): Promise<void> {
