@@ -1,7 +1,9 @@
 /**
  * The layers of docs/architecture.md hold: no module imports from a layer above its own, the app takes only the
- * protocol from the server, and no import goes round in a circle (.dependency-cruiser.cjs says each rule).
+ * protocol from the server, and no import goes round in a circle (.dependency-cruiser.cjs says each rule). And
+ * every module stays small enough to read whole: a file that grows past the limit is split along its seams.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cruise, type ICruiseResult } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
@@ -27,6 +29,22 @@ async function cruised(paths: string[], baseDir = root): Promise<Cruised> {
     modules: output.modules.length,
   };
 }
+
+/** Lines a module of web/, sw/ or signal/ may have (tests and their support apart). */
+const MAX_LINES = 450;
+
+describe('the modules', () => {
+  it(`are each at most ${MAX_LINES} lines in web/, sw/ and signal/`, () => {
+    const modules = ['web', 'sw', 'signal'].flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.ts') && !/(\.test|\.browser-test|test-support|\.d)\.ts$/.test(file))
+        .map((file) => join(dir, file)),
+    );
+    expect(modules.length).toBeGreaterThan(150);
+    const long = modules.map((file) => [file, readFileSync(join(root, file), 'utf8').split('\n').length - 1] as const).filter(([, lines]) => lines > MAX_LINES);
+    expect(long).toEqual([]);
+  });
+});
 
 describe('the layers', () => {
   it('hold in web/, sw/ and signal/: nothing imports upward, and there is no import circle', async () => {
