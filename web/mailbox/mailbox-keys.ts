@@ -87,7 +87,9 @@ export class MailboxKeys {
     const pair = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])) as CryptoKeyPair;
     const publicKey = toBase64url(new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
     const now = this.#now();
-    const key: StoredMailboxKey = { id: await mailboxKeyId(publicKey), privateKey: pair.privateKey, publicKey, auth: random(16), createdAt: now, expires: now + MAILBOX_KEY_SEAL_MS };
+    // Strictly after every key kept, so that the newest is never in doubt (two rotations in one millisecond).
+    const createdAt = Math.max(now, ...(await this.#db.getAll('mailboxKeys')).map((kept) => kept.createdAt + 1));
+    const key: StoredMailboxKey = { id: await mailboxKeyId(publicKey), privateKey: pair.privateKey, publicKey, auth: random(16), createdAt, expires: now + MAILBOX_KEY_SEAL_MS };
     await this.#db.put('mailboxKeys', key);
     await this.prune();
     return key;
