@@ -10,6 +10,7 @@
 import * as v from 'valibot';
 import type { CallNotificationData } from '../web/calls/call-notification.js';
 import { openDatabase } from '../web/storage/database.js';
+import { showMailboxPush } from './mailbox-notifications.js';
 import { trustedPushSender, type PushSender } from '../web/push/trusted-push.js';
 import { PushPayloadSchema, notificationText, pushTag, pushUrl, type PushData } from '../web/push/push-wire.js';
 
@@ -46,6 +47,7 @@ async function show(message: PushMessageData | null): Promise<void> {
     return;
   }
   if (data.kind === 'call' && Date.now() < data.expires) await showCall(data, sender);
+  else if (data.kind === 'message' || data.kind === 'receipt') await showMailboxPush(data, sender, () => showMissedOrMessage(data, sender));
   else await showMissedOrMessage(data, sender);
 }
 
@@ -79,7 +81,7 @@ async function showMissedOrMessage(data: PushData, sender: PushSender): Promise<
   await self.registration.showNotification(title, { body, tag, icon: '/icons/icon-192.png', data: { url, push: data }, navigate: url } as NotificationOptions);
   // An iPhone ignores `tag`: its ringing notification would stay beside the missed call. Closed by the call's id
   // (only a ringing one carries it at the top of its data), once the missed call is shown.
-  if (data.kind !== 'message') await closeRingingOf(data.call);
+  if (data.kind === 'call' || data.kind === 'call-ended') await closeRingingOf(data.call);
 }
 
 /** Closes the notifications that ring for `call` (this worker's or the page's), wherever their tag put them. */

@@ -38,6 +38,7 @@ import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCa
 import { expect, test, watchForProblems } from './fixtures.js';
 import { entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
 import { notificationsOf, trackShows } from './notifications.js';
+import { browserOf, deliverNext, deliverPlaintext, pushOf, type Phone } from './push-phone.js';
 import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, type Person } from './people.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
@@ -122,65 +123,15 @@ async function bobSubscribed(browser: Browser): Promise<{ alice: Person; bob: Pe
   return { alice, bob, subscription };
 }
 
-/** The push endpoint Alice's device keeps for a person, read from its IndexedDB. */
-function pushOf(person: Person, name: string): Promise<string | null> {
-  return person.page.evaluate(async (who) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('whisper');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const contacts = await new Promise<Array<{ name: string; push?: { endpoint: string } }>>((resolve) => {
-      const request = db.transaction('contacts').objectStore('contacts').getAll();
-      request.onsuccess = () => resolve(request.result as Array<{ name: string; push?: { endpoint: string } }>);
-    });
-    db.close();
-    return contacts.find((contact) => contact.name === who)?.push?.endpoint ?? null;
-  }, name);
-}
-
 /** Bob leaves: his page closes (the app is closed on his phone); his browser, with its service worker, stays. */
 async function bobClosesTheApp(alice: Person, bob: Person): Promise<void> {
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 }
 
-interface Phone {
-  cdp: CDPSession;
-  registrationId: string;
-  /** Whisper's service worker as it runs now (the browser stops an idle one and starts it again for a push). */
-  worker(): Worker;
-}
-
-/** Bob's browser, as the push client: a page outside Whisper holds the DevTools session. */
-async function bobsBrowser(bob: Person): Promise<Phone> {
-  const blank = await bob.context.newPage();
-  const cdp = await bob.context.newCDPSession(blank);
-  const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
-  cdp.on('ServiceWorker.workerRegistrationUpdated', (event: { registrations: typeof registrations }) => registrations.push(...event.registrations));
-  await cdp.send('ServiceWorker.enable');
-  await expect.poll(() => registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)?.registrationId).toBeTruthy();
-  const registrationId = registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)!.registrationId;
-  const worker = () => bob.context.serviceWorkers().filter((w) => w.url().startsWith(appUrl)).at(-1)!;
-  return { cdp, registrationId, worker };
-}
-
-/** Takes the next push the push service received for Bob, decrypts it as his browser would, and hands it to his worker. */
-async function deliverNextPush(bob: Phone, subscription: StubSubscription, count: number): Promise<Record<string, unknown>> {
-  const received = await service.waitFor(count, 20_000);
-  expect(received.problem).toBeNull();
-  expect(received.subscription).toBe(subscription.endpoint.split('/').at(-1));
-  const plaintext = service.decrypt(subscription, received.body).toString();
-  await trackShows(bob.worker());
-  await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
-  return { ...(JSON.parse(plaintext) as Record<string, unknown>), headers: received.headers };
-}
-
-/** Hands `payload` to Bob's worker as a push whose plaintext it is (what anyone holding his subscription could send). */
-async function deliverPayload(bob: Phone, payload: unknown): Promise<void> {
-  await trackShows(bob.worker());
-  await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: JSON.stringify(payload) });
-}
+const bobsBrowser = (bob: Person) => browserOf(bob, appUrl);
+const deliverNextPush = (bob: Phone, subscription: StubSubscription, count: number) => deliverNext(service, appUrl, bob, subscription, count);
+const deliverPayload = (bob: Phone, payload: unknown) => deliverPlaintext(appUrl, bob, JSON.stringify(payload));
 
 /** Closes every notification Bob's worker shows. */
 async function clearNotifications(bob: Phone): Promise<void> {

@@ -62,6 +62,9 @@ export const ENDED_PUSH_TTL_S = 3600;
 /** A message push: someone wrote to you while your app was closed. */
 export const MESSAGE_PUSH_TTL_S = 24 * 3600;
 
+/** A sealed mailbox entry of the smallest size (1,024 bytes), base64url: larger ones are fetched from the mailbox. */
+const PushedEntry = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1366}$/, 'a pushed entry is 1,024 bytes in base64url'));
+
 const common = {
   room: RoomIdSchema,
   /** The sending device's key: the worker finds the contact, and the secret it gave them, by it. */
@@ -83,7 +86,10 @@ export const PushDataSchema = v.variant('kind', [
     expires: v.pipe(v.number(), v.finite()),
   }),
   v.object({ kind: v.literal('call-ended'), ...common, call: CallIdSchema, video: v.boolean() }),
-  v.object({ kind: v.literal('message'), ...common }),
+  /** A message waits for this device (in its mailbox: `entry`, sealed, when it fits in a push). */
+  v.object({ kind: v.literal('message'), ...common, entry: v.optional(PushedEntry) }),
+  /** This device's messages reached the sender's device, which says so in a sealed receipt (`entry`, or in the mailbox). */
+  v.object({ kind: v.literal('receipt'), ...common, entry: v.optional(PushedEntry) }),
 ]);
 export type PushData = v.InferOutput<typeof PushDataSchema>;
 type WithoutSignature<T> = T extends unknown ? Omit<T, 'sig'> : never;
@@ -92,7 +98,11 @@ export type UnsignedPushData = WithoutSignature<PushData>;
 
 /** The fields of `data` that are signed, one per line in a fixed order: a change of any of them breaks the signature. */
 export function signedText(data: UnsignedPushData): string {
-  const call = data.kind === 'message' ? ['', '', ''] : [data.call, String(data.video), data.kind === 'call' ? `${data.caller} ${data.expires}` : ''];
+  if (data.kind === 'message' || data.kind === 'receipt') {
+    // The entry is signed as well (when there is one), after the fields every version signs.
+    return ['whisper-push-1', data.kind, data.room, data.sender, '', '', '', ...(data.entry ? [data.entry] : [])].join('\n');
+  }
+  const call = [data.call, String(data.video), data.kind === 'call' ? `${data.caller} ${data.expires}` : ''];
   return ['whisper-push-1', data.kind, data.room, data.sender, ...call].join('\n');
 }
 
@@ -137,6 +147,7 @@ export type PushPayload = v.InferOutput<typeof PushPayloadSchema>;
 
 /** The notification's tag: one per call (its "ended" push replaces its ringing), one per conversation for messages. */
 export function pushTag(data: Pick<PushData, 'kind' | 'room' | 'sender'> & { call?: string }): string {
+  if (data.kind === 'receipt') return `whisper-receipt-${data.sender.slice(0, 16)}`;
   return data.kind === 'message' ? `whisper-message-${data.room}-${data.sender.slice(0, 16)}` : `whisper-call-${data.call}`;
 }
 
@@ -160,6 +171,8 @@ export function notificationText(data: Pick<PushData, 'kind'> & { video?: boolea
       return { title: `Missed call from ${from}`, body: data.video ? 'Video call' : 'Audio call' };
     case 'message':
       return { title: `New message from ${from}`, body: 'Open Whisper to read it.' };
+    case 'receipt':
+      return { title: `${from} got your messages`, body: 'Delivered while Whisper was closed.' };
   }
 }
 

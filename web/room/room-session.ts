@@ -25,6 +25,7 @@ import type { WhisperDatabase } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import type { SettingsStore } from '../storage/settings-store.js';
 import { TransferService } from '../transfer/transfer-service.js';
+import { MailboxService } from '../mailbox/mailbox-service.js';
 import { FrameRouter } from './frame-router.js';
 import { RelayPolicy } from './relay-policy.js';
 import { RoomLinks } from './room-links.js';
@@ -68,6 +69,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly groupCalls: GroupCallService;
   /** Web Push: this device's subscription handed to the others, and pushes to those who are away. */
   readonly away: AwayNotifier;
+  /** The end-to-end encrypted mailbox: messages for people whose app is closed, and this device's own. */
+  readonly mailbox: MailboxService;
   /** Every service of the room registers here: its frames, and what it hears of each person's connection. */
   readonly router = new FrameRouter();
   readonly #options: RoomSessionOptions;
@@ -77,10 +80,15 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
   readonly #links: RoomLinks;
   readonly #trust: RoomTrust;
   #active: string | null = null;
-  #onNetworkBack = () => this.#links.networkBack();
+  #onNetworkBack = () => {
+    this.#links.networkBack();
+    void this.mailbox.collect();
+  };
   /** Back in front: the server connection is checked at once (SignalingClient.checkNow). */
   #onBackInFront = () => {
-    if (document.visibilityState === 'visible') this.#signaling.checkNow();
+    if (document.visibilityState !== 'visible') return;
+    this.#signaling.checkNow();
+    void this.mailbox.collect();
   };
 
   constructor(options: RoomSessionOptions) {
@@ -99,20 +107,15 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       device: options.identity.device,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     });
-    this.chat = new ChatService(options.messages, {
-      send,
-      want: (device) => {
-        this.connect(device);
-        // They are not in the room: their app is closed. Tell them once that something waits.
-        if (!this.#people.get(device)?.online) void this.away.messageWaiting(device);
-      },
-    });
+    // They are not in the room: their app is closed. What waits goes to their mailbox, or they are told once that something waits.
+    const waiting = (device: string) => {
+      this.connect(device);
+      if (!this.#people.get(device)?.online) void this.#leaveFor(device);
+    };
+    this.chat = new ChatService(options.messages, { send, want: waiting });
     this.roomChat = new RoomChat(options.room, options.messages, {
       send,
-      want: (device) => {
-        this.connect(device);
-        if (!this.#people.get(device)?.online) void this.away.messageWaiting(device);
-      },
+      want: waiting,
       // Everyone this room knows, but not a device that cannot take a message (no WebRTC, a key that does
       // not match) nor a new key no one has accepted yet.
       members: () => this.#people.all().filter((person) => this.#people.canTakeMessages(person)).map((person) => person.device),
@@ -157,6 +160,22 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       send,
       connected: () => this.#links.connected(),
     });
+    this.mailbox = new MailboxService({
+      db: options.db,
+      room: options.room,
+      device: options.identity.device,
+      name: options.name,
+      messages: options.messages,
+      chat: this.chat,
+      roomChat: this.roomChat,
+      send,
+      mayWrite: async (device) => {
+        const contact = await options.contacts.get(device);
+        return !!contact && !contact.pushWithdrawn && (!this.#trust.onlyVerified || isVerified(contact));
+      },
+      nameOf: name,
+    });
+    this.mailbox.addEventListener('wh-mailbox-notice', (event) => warn(event.detail));
     this.#registerServices();
     this.#relay = new RelayPolicy(options.relayOnly, warn);
     this.#trust = new RoomTrust({
@@ -167,7 +186,10 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       links: () => this.#links,
       onlyVerified: options.onlyVerified ?? false,
       warn,
-      keyReplaced: (from, to) => this.emit('wh-key-replaced', { from, to }),
+      keyReplaced: (from, to) => {
+        void this.mailbox.forget(from);
+        this.emit('wh-key-replaced', { from, to });
+      },
     });
     this.#links = new RoomLinks({
       room: options.room,
@@ -206,7 +228,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
 
   /** The room's services, in the order they hear a connection open or close. */
   #registerServices(): void {
-    const { router, chat, roomChat, transfers, calls, groupCalls, away } = this;
+    const { router, chat, roomChat, transfers, calls, groupCalls, away, mailbox } = this;
     router.register<string>({
       name: 'chat',
       takesTheRest: true,
@@ -253,6 +275,22 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       wants: (device) => groupCalls.involves(device),
     });
     router.register({ name: 'push', parse: parsePushSubFrame, receive: (device, frame) => away.received(device, frame), opened: (device) => away.connected(device) });
+    router.register({
+      name: 'mailbox',
+      parse: (text) => mailbox.parse(text),
+      receive: (device, frame) => mailbox.receive(device, frame),
+      opened: (device) => mailbox.opened(device),
+      // Gone with something still waiting for them (a channel that broke under a message).
+      left: (device) =>
+        void this.router.wanted(device).then((wants) => {
+          if (wants) return this.#leaveFor(device);
+        }),
+    });
+  }
+
+  /** Something waits for the person, whose app is closed: into their mailbox, or else a plain push that something waits. */
+  async #leaveFor(device: string): Promise<void> {
+    if (!(await this.mailbox.waiting(device))) await this.away.messageWaiting(device);
   }
 
   /** False in a browser without WebRTC: people are listed and history is read, but nothing can be sent. */
@@ -355,6 +393,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     addEventListener('pageshow', this.#onBackInFront);
     document.addEventListener('visibilitychange', this.#onBackInFront);
     this.#signaling.start();
+    if (this.canConnect) void this.mailbox.collect();
   }
 
   stop(): void {

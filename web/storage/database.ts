@@ -29,8 +29,11 @@ export interface StoredMessage {
   transfers?: Record<string, string>;
   /** For a call: how it went (the text then says it in words). */
   call?: CallRecord;
-  /** A line of this device's own in the history (a key changed): never sent, never unread. */
-  notice?: 'key-changed';
+  /**
+   * A line of this device's own in the history, never sent: a key changed (never unread), or a file someone
+   * wants to send, told through the mailbox while the two were not online together (its bytes come later).
+   */
+  notice?: 'key-changed' | 'file-waiting';
   /** A room message from someone else: their device key (the channel it came on proved it). */
   author?: string;
   /**
@@ -38,6 +41,13 @@ export interface StoredMessage {
    * gets it separately; `status` is the least of these, so a message waits while anyone has not got it).
    */
   recipients?: Record<string, MessageStatus>;
+  /**
+   * An own message not yet delivered: the devices whose mailbox on the signal server holds it sealed (issue 30),
+   * so that it reaches them while their app is closed. It still goes over the channel when one opens.
+   */
+  deposited?: string[];
+  /** An incoming message: how it came, when not over the channel ('mailbox': fetched from this device's mailbox). */
+  via?: 'mailbox';
 }
 
 export type CallOutcome = 'answered' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed';

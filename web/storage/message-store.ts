@@ -138,6 +138,21 @@ export class MessageStore {
     return changed;
   }
 
+  /** Notes that `device`'s mailbox holds these own messages, sealed ("Waiting in Bob's mailbox"). */
+  async markDeposited(ids: readonly string[], device: string): Promise<StoredMessage[]> {
+    const tx = this.db.transaction('messages', 'readwrite');
+    const changed: StoredMessage[] = [];
+    for (const id of ids) {
+      const message = await tx.store.get(id);
+      if (!message || message.direction !== 'out' || message.deposited?.includes(device)) continue;
+      const next = { ...message, deposited: [...(message.deposited ?? []), device] };
+      await tx.store.put(next);
+      changed.push(next);
+    }
+    await tx.done;
+    return changed;
+  }
+
   async markReceiptsSent(ids: readonly string[]): Promise<void> {
     const tx = this.db.transaction('messages', 'readwrite');
     for (const id of ids) {

@@ -7,6 +7,7 @@ import { linkify } from '../../chat/linkify.js';
 import { formatDuration } from '../../format/amounts.js';
 import type { RoomSession } from '../../room/room-session.js';
 import type { MessageStatus, StoredMessage } from '../../storage/database.js';
+import { STATUS_RANK } from '../../storage/message-store.js';
 import { phoneIcon, videoIcon } from '../shared/icons.js';
 
 export const STATUS_LABEL: Record<MessageStatus, string> = { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read' };
@@ -63,13 +64,18 @@ export function messageEntry(message: StoredMessage, ctx: EntryContext) {
       ${message.recipients
         ? receipts(ctx, { ...message, recipients: message.recipients })
         : message.direction === 'out'
-        ? html`<span class="status ${message.status}" role="img" aria-label=${STATUS_LABEL[message.status]} title=${STATUS_LABEL[message.status]}
-            >${STATUS_MARK[message.status]}</span
-          >`
+        ? status(message, ctx)
         : null}
     </span>
     ${whoHasIt(message, ctx)}
   </li>`;
+}
+
+/** An own message's status: Queued, Waiting in Bob's mailbox (sealed on the server while Bob's app is closed), Sent, Delivered, Read. */
+function status(message: StoredMessage, ctx: EntryContext) {
+  const inMailbox = STATUS_RANK[message.status] < STATUS_RANK.delivered && message.deposited?.includes(message.conversation);
+  const label = inMailbox ? `Waiting in ${ctx.nameOf(message.conversation)}’s mailbox` : STATUS_LABEL[message.status];
+  return html`<span class="status ${inMailbox ? 'mailbox' : message.status}" role="img" aria-label=${label} title=${label}>${inMailbox ? '✉' : STATUS_MARK[message.status]}</span>`;
 }
 
 /** Who wrote a room message, or offers a file in the room. */
@@ -98,6 +104,9 @@ function receipts(ctx: EntryContext, message: StoredMessage & { recipients: Reco
 function whoHasIt(message: StoredMessage, ctx: EntryContext) {
   if (!message.recipients || !ctx.receiptsOpen.has(message.id)) return null;
   return html`<ul class="who" aria-label="Who has it">
-    ${Object.entries(message.recipients).map(([device, status]) => html`<li>${ctx.nameOf(device)}: ${status === 'queued' ? 'Waiting' : STATUS_LABEL[status]}</li>`)}
+    ${Object.entries(message.recipients).map(
+      ([device, status]) =>
+        html`<li>${ctx.nameOf(device)}: ${STATUS_RANK[status] < STATUS_RANK.delivered && message.deposited?.includes(device) ? 'Waiting in their mailbox' : status === 'queued' ? 'Waiting' : STATUS_LABEL[status]}</li>`,
+    )}
   </ul>`;
 }

@@ -1,0 +1,187 @@
+/**
+ * Messages that reach a phone whose app is closed (issue 30), with the real parts: the signal process (its
+ * mailbox kept in LevelDB under its data directory, VAPID, the push relay), a real HTTPS push service of our
+ * own (tests/support/push-service.ts), and each person's real service worker, which reads the mailbox, opens
+ * the sealed entries, stores them and shows them. As in push.spec.ts, Chromium's part of Web Push is stood in
+ * for: a stand-in subscription, and stand-in delivery of the plaintext through the DevTools protocol.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page, Worker } from '@playwright/test';
+import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { portForRestarts } from '../support/free-port.js';
+import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { expect, test } from './fixtures.js';
+import { notificationsOf } from './notifications.js';
+import { closeAll, createRoom, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { browserOf, deliverNext, deliverPlaintext, type Phone } from './push-phone.js';
+
+const DIST = join(import.meta.dirname, '../../dist');
+
+let service: PushService;
+let signal: SignalProcess;
+let dataDir: string;
+let appUrl: string;
+let people: Person[] = [];
+
+test.beforeAll(async () => {
+  service = await PushService.start();
+  dataDir = await mkdtemp(join(tmpdir(), 'whisper-mailbox-e2e-'));
+  signal = launchSignal({
+    STATIC_DIR: DIST,
+    VAPID_SUBJECT: 'mailto:ops@whisper.example',
+    DATA_DIR: dataDir,
+    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
+    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
+    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    PUSHES_PER_MINUTE: '10000',
+    PORT: String(await portForRestarts()),
+  });
+  appUrl = `http://localhost:${await signal.listening}`;
+});
+
+test.afterAll(async () => {
+  await signal?.stop();
+  await service?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test.afterEach(async () => {
+  await closeAll(people);
+});
+
+interface Subscribed extends Person {
+  subscription: StubSubscription;
+}
+
+/** A person whose device is subscribed (a stand-in subscription) with "Notify me when I'm away" on. */
+async function subscribedPerson(browser: Browser, name: string): Promise<Subscribed> {
+  const person = await newPerson(browser, name);
+  const subscription = service.subscribe();
+  await stubPushManager(person.context, service, subscription);
+  await person.context.grantPermissions(['notifications'], { origin: appUrl });
+  return { ...person, subscription };
+}
+
+async function notifyWhenAway(person: Person): Promise<void> {
+  const away = person.page.getByRole('switch', { name: /Notify me when I’m away/ });
+  await away.click();
+  await expect(away).toBeChecked();
+}
+
+/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
+const readStore = (store: string) => `(async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('whisper');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = await new Promise((resolve) => {
+    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
+    request.onsuccess = () => resolve(request.result);
+  });
+  db.close();
+  return all;
+})()`;
+
+interface Stored {
+  id: string;
+  text: string;
+  direction: 'in' | 'out';
+  status: string;
+  at: number;
+  via?: string;
+  deposited?: string[];
+}
+
+const storedMessages = async (target: Page | Worker): Promise<Stored[]> =>
+  ((await (target as { evaluate(code: string): Promise<unknown> }).evaluate(readStore('messages'))) as Stored[]).sort((a, b) => a.at - b.at);
+
+/** Both subscribed, in a room, talking: each has handed the other a mailbox and a subscription. */
+async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: Subscribed; link: string }> {
+  const alice = await subscribedPerson(browser, 'Alice');
+  const bob = await subscribedPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, appUrl);
+  await openRoom(bob, link);
+  await bob.page.evaluate(() => navigator.serviceWorker.ready);
+  await alice.page.evaluate(() => navigator.serviceWorker.ready);
+  await notifyWhenAway(alice);
+  await notifyWhenAway(bob);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  // Each device keeps the other's mailbox, as their proven channel handed it over.
+  for (const person of [alice, bob]) {
+    await expect.poll(async () => ((await person.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  }
+  return { alice, bob, link };
+}
+
+/** The person closes the app: the page goes, the browser and its service worker stay. */
+async function closesTheApp(person: Person): Promise<Phone> {
+  await person.page.close();
+  return browserOf(person, appUrl);
+}
+
+test('Chromium, stand-in subscriptions and delivery: Alice writes three messages to Bob, whose app is closed, and closes hers; Bob’s worker stores them in order and shows “Alice” with the text; Bob opens the app: each once, in order; Alice’s worker took the receipts while her app was closed: all three say Delivered', async ({ browser }) => {
+  const { alice, bob, link } = await aliceAndBob(browser);
+  const bobsPhone = await closesTheApp(bob);
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+
+  const texts = ['Are you up?', 'The train leaves at 7:40 from platform 3', 'Bring the blue tent 🏕️'];
+  for (const text of texts) await send(alice, text);
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Waiting in Bob’s mailbox');
+  const alicesPhone = await closesTheApp(alice);
+
+  // Bob's phone gets a push per message; the first read of his mailbox takes all three.
+  const bobs = () => service.received.filter((push) => push.subscription === bob.subscription.endpoint.split('/').at(-1)).length;
+  await expect.poll(bobs).toBe(3);
+  const firstOfBob = service.received.findIndex((push) => push.subscription === bob.subscription.endpoint.split('/').at(-1));
+  const plaintext = service.decrypt(bob.subscription, (await service.waitFor(firstOfBob + 1)).body).toString();
+  const pushed = JSON.parse(plaintext) as { notification: { data: { entry: string } } };
+  expect(pushed).toMatchObject({ notification: { title: 'New message from Alice', data: { kind: 'message', entry: expect.stringMatching(/^[A-Za-z0-9_-]{1366}$/) } } });
+  // Nothing of the text travels outside the sealed entry, and the server keeps the sealed bytes only.
+  expect(plaintext).not.toContain('train');
+  expect(await sealedOnDisk(Buffer.from(pushed.notification.data.entry, 'base64url'))).toBe(true);
+  for (const text of texts) expect(await onDisk(Buffer.from(text))).toBe(false);
+  await deliverPlaintext(appUrl, bobsPhone, plaintext);
+  await expect.poll(() => notificationsOf(bobsPhone.worker())).toEqual([expect.objectContaining({ title: 'Alice · 3 new messages', body: texts[2] })]);
+  const onBobsPhone = (await storedMessages(bobsPhone.worker())).filter((m) => m.direction === 'in');
+  expect(onBobsPhone.map((m) => [m.text, m.via])).toEqual(texts.map((text) => [text, 'mailbox']));
+
+  // Bob's worker left a sealed receipt in Alice's mailbox and pushed: her worker marks the three Delivered, her app closed.
+  const alicesSubscription = alice.subscription.endpoint.split('/').at(-1);
+  await expect.poll(() => service.received.filter((push) => push.subscription === alicesSubscription).length).toBeGreaterThan(0);
+  const receiptPush = service.received.findIndex((push) => push.subscription === alicesSubscription);
+  expect(await deliverNext(service, appUrl, alicesPhone, alice.subscription, receiptPush + 1)).toMatchObject({ notification: { data: { kind: 'receipt' } } });
+  await expect.poll(async () => (await storedMessages(alicesPhone.worker())).filter((m) => m.direction === 'out').map((m) => m.status)).toEqual(['delivered', 'delivered', 'delivered']);
+
+  // Bob opens the app: each message once, in order (the copies Alice's app sends again when both are online are not shown twice).
+  bob.page = await bob.context.newPage();
+  await openRoom(bob, link);
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(texts);
+
+  alice.page = await alice.context.newPage();
+  await openRoom(alice, link);
+  await openChat(alice, 'Bob');
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName(/Delivered|Read/);
+  await expect(messageTexts(bob)).toHaveText(texts);
+});
+
+/** Whether any file of the server's data directory holds these bytes. */
+async function onDisk(needle: Buffer): Promise<boolean> {
+  for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    if ((await readFile(join(entry.parentPath, entry.name))).includes(needle)) return true;
+  }
+  return false;
+}
+
+/** Whether the server's files hold a sealed entry: LevelDB's log may split a value at a 32 KiB block's end, so four slices of it are looked for. */
+async function sealedOnDisk(entry: Buffer): Promise<boolean> {
+  for (let i = 0; i < 4; i++) if (await onDisk(entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
+  return false;
+}

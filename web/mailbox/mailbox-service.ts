@@ -1,0 +1,224 @@
+/**
+ * The mailbox in a room (issue 30), page side:
+ *
+ * - each person whose connection proved their key gets a `mailbox` frame: this device's mailbox, its current
+ *   key, and a capability and MAC key made for them alone; the server is told whose capabilities may write
+ *   (only their hashes). What they hand back is kept under the key their channel proved. "Key changed"
+ *   discards both, and the server is told.
+ * - a message (one-to-one or to the room) that waits for someone whose app is closed is sealed to their
+ *   mailbox and deposited, then pushed; it shows "Waiting in Bob's mailbox", and still goes over the channel
+ *   when one opens (stored once there, by id). A full mailbox is said in words; the message waits here.
+ * - this device's own mailbox is read when the room starts, when the network comes back and when the page
+ *   comes to the front (where no push wakes the worker, this is how entries arrive).
+ * - "Hold my messages on the server while I'm away" off: contacts are told there is no mailbox for them, and
+ *   the server that no one may write.
+ */
+import type { ChatService } from '../chat/chat-service.js';
+import type { RoomChat } from '../chat/room-chat.js';
+import { roomConversation } from '../chat/room-wire.js';
+import { Turns } from '../chat/turns.js';
+import { TypedEventTarget } from '../events/typed-event-target.js';
+import type { WhisperDatabase } from '../storage/database.js';
+import type { MessageStore } from '../storage/message-store.js';
+import type { MailboxClient } from './mailbox-client.js';
+import type { MailboxKeys } from './mailbox-keys.js';
+import type { DepositOutcome } from './mailbox-outbox.js';
+import type { MailboxFrame } from './mailbox-wire.js';
+
+/**
+ * The mailbox's code comes with its first use (a connection opening, the first read of the mailbox), not with
+ * the app's first load.
+ */
+const loadMailbox = () =>
+  Promise.all([import('./mailbox-client.js'), import('./mailbox-inbox.js'), import('./mailbox-keys.js'), import('./mailbox-outbox.js'), import('./mailbox-wire.js')]).then(
+    ([client, inbox, keys, outbox, wire]) => ({ ...client, ...inbox, ...keys, ...outbox, ...wire }),
+  );
+type MailboxModules = Awaited<ReturnType<typeof loadMailbox>>;
+
+export interface MailboxServiceOptions {
+  db: WhisperDatabase;
+  room: string;
+  /** This device's key, and its name as the others see it. */
+  device: string;
+  name: string;
+  messages: MessageStore;
+  chat: ChatService;
+  roomChat: RoomChat;
+  /** Writes a frame to the person's open, proven channel; false when there is none. */
+  send(device: string, frame: MailboxFrame): boolean;
+  /** Whether this device hands the person a mailbox (not withdrawn from them, verified where only verified contacts count). */
+  mayWrite(device: string): Promise<boolean>;
+  nameOf(device: string): string;
+  origin?: string;
+  fetch?: typeof fetch;
+}
+
+export interface MailboxServiceEventMap {
+  /** Something the person should be told, in words (a full mailbox). */
+  'wh-mailbox-notice': CustomEvent<string>;
+}
+
+export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
+  readonly name = 'mailbox';
+  readonly #options: MailboxServiceOptions;
+  readonly #origin: string;
+  #loaded: Promise<{ code: MailboxModules; keys: MailboxKeys; client: MailboxClient }> | null = null;
+  readonly #deposits = new Turns();
+  #writers: Promise<void> = Promise.resolve();
+  #madeOnce: Promise<void> | null = null;
+  #collecting: Promise<void> | null = null;
+  #again = false;
+  /** Per person, the last refusal said, so that one full mailbox is not said for every message. */
+  readonly #told = new Map<string, string>();
+
+  constructor(options: MailboxServiceOptions) {
+    super();
+    this.#options = options;
+    this.#origin = options.origin ?? location.origin;
+    // The service worker reads the mailbox while the app is closed: it needs this device's key, and cannot read the certificate it comes from.
+    void options.db.put('settings', options.device, 'deviceKey');
+  }
+
+  /** A `mailbox` frame (as `mailboxFrame` writes it, `t` first), checked in full by `receive`. */
+  parse(text: string): Promise<MailboxFrame | null> | null {
+    return text.startsWith('{"t":"mailbox"') ? this.#load().then(({ code }) => code.parseMailboxFrame(text)) : null;
+  }
+
+  #load(): Promise<{ code: MailboxModules; keys: MailboxKeys; client: MailboxClient }> {
+    this.#loaded ??= loadMailbox().then((code) => ({ code, keys: new code.MailboxKeys(this.#options.db), client: new code.MailboxClient(this.#origin, this.#options.fetch) }));
+    return this.#loaded;
+  }
+
+  /** Their mailbox, as their proven channel handed it over. */
+  async receive(device: string, frame: Promise<MailboxFrame | null> | MailboxFrame | null): Promise<void> {
+    const parsed = await frame;
+    if (!parsed) return;
+    const { keys } = await this.#load();
+    await keys.received(device, parsed);
+    // Something may have waited for a way to reach them.
+    if (parsed.mailbox !== null) this.#told.delete(device);
+  }
+
+  /** A proven connection opened: they get this device's mailbox (or word that there is none for them). */
+  async opened(device: string): Promise<void> {
+    const { code, keys } = await this.#load();
+    const hold = await this.holding();
+    const target = hold && (await this.#options.mayWrite(device)) ? await keys.targetFor(device) : null;
+    if (target) await this.#updateWriters();
+    this.#options.send(device, code.mailboxFrame(target));
+  }
+
+  /** "Hold my messages on the server while I'm away" (on unless turned off). */
+  async holding(): Promise<boolean> {
+    return (await this.#options.db.get('settings', 'holdMessages')) !== false;
+  }
+
+  /** Turns holding on or off; off, the server is told that no one may write, and `connected` devices that there is no mailbox. */
+  async setHolding(on: boolean, connected: readonly string[]): Promise<void> {
+    await this.#options.db.put('settings', on, 'holdMessages');
+    await this.#updateWriters();
+    for (const device of connected) void this.opened(device);
+  }
+
+  /** "Key changed": nothing goes to their mailbox, and their capability no longer writes to this one. */
+  async forget(device: string): Promise<void> {
+    const { keys } = await this.#load();
+    await keys.forget(device);
+    await this.#updateWriters();
+  }
+
+  /**
+   * Something waits for `device`, whose app is closed: every message to them not yet in their mailbox is
+   * deposited there, in order. False when they handed this device no mailbox (then only the plain push tells them).
+   */
+  waiting(device: string): Promise<boolean> {
+    let result = false;
+    return this.#deposits
+      .run(device, async () => {
+        result = await this.#depositWaiting(device);
+      })
+      .then(() => result);
+  }
+
+  /** Reads this device's mailbox now (once at a time; a call meanwhile reads it again after). */
+  collect(): Promise<void> {
+    if (this.#collecting) {
+      this.#again = true;
+      return this.#collecting;
+    }
+    this.#collecting = (async () => {
+      do {
+        this.#again = false;
+        await this.#collectOnce();
+      } while (this.#again);
+    })().finally(() => (this.#collecting = null));
+    return this.#collecting;
+  }
+
+  async #collectOnce(): Promise<void> {
+    const { db, device, chat, roomChat } = this.#options;
+    const { code, client } = await this.#load();
+    // The mailbox is made (or kept from going idle) before it is read: a first read would find none.
+    this.#madeOnce ??= this.#updateWriters();
+    await this.#madeOnce;
+    const result = await code.collectMailbox({ db, device, client, origin: this.#origin }).catch(() => null);
+    if (!result) return;
+    const changed = new Set([...result.stored.map((m) => m.conversation), ...result.advanced.keys()]);
+    for (const conversation of changed) {
+      if (conversation === roomChat.conversation) await roomChat.load();
+      else if (!conversation.startsWith('room:')) await chat.load(conversation);
+    }
+  }
+
+  async #depositWaiting(device: string): Promise<boolean> {
+    const { messages, room } = this.#options;
+    const { keys } = await this.#load();
+    if (!(await keys.targetOf(device))) return false;
+    const direct = (await messages.undelivered(device)).filter((m) => !m.deposited?.includes(device));
+    const inRoom = (await messages.pendingFor(roomConversation(room), device)).filter((m) => !m.deposited?.includes(device));
+    let ok = true;
+    if (direct.length > 0) ok = await this.#deposit(device, direct.map((m) => ({ kind: 'message' as const, id: m.id, sentAt: m.sentAt, text: m.text })), device);
+    if (ok && inRoom.length > 0) await this.#deposit(device, inRoom.map((m) => ({ kind: 'room-message' as const, id: m.id, sentAt: m.sentAt, text: m.text, room })), roomConversation(room));
+    return true;
+  }
+
+  async #deposit(device: string, entries: Parameters<MailboxModules['depositFor']>[2], conversation: string): Promise<boolean> {
+    const { db, messages, chat, roomChat } = this.#options;
+    const { code, client } = await this.#load();
+    const outcome = await code.depositFor({ db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name }, device, entries, 'message', this.#options.room);
+    if (outcome.deposited.length > 0) {
+      await messages.markDeposited(outcome.deposited, device);
+      if (conversation === roomChat.conversation) await roomChat.load();
+      else await chat.load(conversation);
+    }
+    if (!outcome.ok) this.#tell(device, outcome);
+    return outcome.ok;
+  }
+
+  #tell(device: string, outcome: Exclude<DepositOutcome, { ok: true }>): void {
+    if (outcome.reason === 'no-mailbox') return;
+    const name = this.#options.nameOf(device);
+    const words =
+      outcome.reason === 'too-large'
+        ? `A message to ${name} is too large for their mailbox: it waits on this device until you are both online.`
+        : outcome.failure.code === 'mailbox-full'
+        ? `${name}’s mailbox on the server is full: your messages wait on this device until ${name} opens Whisper.`
+        : outcome.failure.code === 'forbidden' || outcome.failure.code === 'unknown-mailbox'
+        ? `${name}’s mailbox no longer takes messages from this device: they wait here until you are both online.`
+        : `Your messages to ${name} could not be left on the server (${outcome.failure.message}): they wait on this device.`;
+    if (this.#told.get(device) === words) return;
+    this.#told.set(device, words);
+    this.emit('wh-mailbox-notice', words);
+  }
+
+  /** Tells the server whose capabilities write to this device's mailbox (none while holding is off); one after the other. */
+  #updateWriters(): Promise<void> {
+    this.#writers = this.#writers.then(async () => {
+      const { keys, client } = await this.#load();
+      const writers = (await this.holding()) ? await keys.writers() : [];
+      const answer = await client.putWriters(await keys.address(), writers);
+      if (!answer.ok) console.warn(`whisper: the mailbox's writers were not updated (${answer.message})`);
+    });
+    return this.#writers;
+  }
+}
