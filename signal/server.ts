@@ -98,6 +98,8 @@ export async function startSignalServer(config: SignalConfig, log: Logger): Prom
     metrics,
     log,
     allowedOrigins: config.allowedOrigins,
+    // The sender of /ws pushes: a writer's push to a mailbox's owner meets the same limits.
+    push,
     // Often enough that an entry outlives its expiry by a small part of its life; at most a minute.
     sweepEveryMs: Math.min(60_000, Math.max(250, config.mailbox.ttlMs / 8)),
   });

@@ -4,7 +4,8 @@
  * app is closed). The answer, `push-result`, carries the request's id.
  */
 import { PUSH_CIPHERTEXT_MAX_BYTES } from '../protocol/limits.js';
-import type { PushMessage, PushResultMessage } from '../protocol/messages.js';
+import type { PushMessage } from '../protocol/messages.js';
+import { pushAnswer, PUSHES_OFF } from '../push/push-answer.js';
 import type { PushOutcome } from '../push/push-sender.js';
 import type { ClientConnection } from './client-connection.js';
 import { reply, replyError, type HandlerContext } from './context.js';
@@ -17,10 +18,10 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
   const answer = (outcome: PushOutcome) => {
     context.metrics.pushes.inc({ outcome: outcome.outcome });
     context.log.debug({ outcome: outcome.outcome }, 'push');
-    if (!connection.closed) reply(connection, result(message.id, outcome));
+    if (!connection.closed) reply(connection, { type: 'push-result', id: message.id, ...pushAnswer(outcome) });
   };
   const push = context.push;
-  if (!push) return answer({ outcome: 'refused', reason: 'this server does not send push notifications' });
+  if (!push) return answer(PUSHES_OFF);
   if (!connection.allowPush(push.perMinute)) return answer({ outcome: 'rate-limited', retryAfter: Math.ceil(60 / push.perMinute) });
   const ciphertext = Buffer.from(message.ciphertext, 'base64url');
   if (ciphertext.length > PUSH_CIPHERTEXT_MAX_BYTES) return answer({ outcome: 'refused', reason: `ciphertext is larger than ${PUSH_CIPHERTEXT_MAX_BYTES} bytes` });
@@ -30,20 +31,4 @@ export function handlePush(context: HandlerContext, connection: ClientConnection
     context.log.error({ err: error }, 'push failed');
     answer({ outcome: 'failed', reason: 'internal error' });
   });
-}
-
-function result(id: string, outcome: PushOutcome): PushResultMessage {
-  switch (outcome.outcome) {
-    case 'rate-limited':
-      return { type: 'push-result', id, outcome: 'rate-limited', retryAfter: outcome.retryAfter };
-    case 'rejected':
-      return { type: 'push-result', id, outcome: 'rejected', message: `the push service refused the request (${outcome.status})` };
-    case 'refused':
-    case 'failed':
-      return { type: 'push-result', id, outcome: outcome.outcome, message: outcome.reason };
-    case 'too-large':
-      return { type: 'push-result', id, outcome: 'too-large', message: 'the push service refused the payload as too large' };
-    default:
-      return { type: 'push-result', id, outcome: outcome.outcome };
-  }
 }

@@ -33,6 +33,7 @@ import {
   type PutOutcome,
   type SecretHash,
   type StoredEntry,
+  type WriterCheck,
 } from './mailbox-store.js';
 
 /** Due entries and idle mailboxes read from an index at once; the sweep goes on while there are more. */
@@ -156,6 +157,15 @@ export class LevelMailboxStore implements MailboxStore {
         { mailboxes: 0, entries: 1, bytes: data.length },
       );
       return { ok: true, entry, at: now, expires };
+    });
+  }
+
+  isWriter(id: string, writer: SecretHash): Promise<WriterCheck> {
+    // In the mailbox's queue: a PUT that revoked the writer before this request came is seen.
+    return this.#alone(id, async (): Promise<WriterCheck> => {
+      const record = await this.#record(id);
+      if (!record) return 'unknown-mailbox';
+      return sameHash(record.writers.get(writerSelector(writer)), writer) ? 'ok' : 'forbidden';
     });
   }
 

@@ -4,7 +4,8 @@
  * against the shared schemas, acts on the store and answers with the codes of signal/protocol/codes.ts.
  * Transport-free, so it is unit-tested with no network; signal/transport/mailbox-route.ts is its uWS side.
  *
- * It logs no mailbox id, entry id or secret, and is never told who wrote an entry.
+ * It logs no mailbox id, entry id, secret or push endpoint, and is never told who wrote an entry or asked
+ * for a push.
  */
 import type { Logger } from 'pino';
 import * as v from 'valibot';
@@ -12,22 +13,38 @@ import type { AddressKeys, AddressLimiter, MailboxRequestKind, Refusal } from '.
 import type { SignalMetrics } from '../ops/metrics.js';
 import { MAILBOX_ERRORS, type MailboxErrorCode } from '../protocol/codes.js';
 import { MAILBOX_ENTRY_BUCKETS, MAILBOX_ENTRY_MAX_BYTES, MAILBOX_MAX_WRITERS } from '../protocol/limits.js';
-import { MailboxEntryIdSchema, MailboxIdSchema, MailboxSecretSchema, MailboxWritersSchema, type DepositAnswer, type MailboxEntries, type MailboxError } from '../protocol/mailbox.js';
+import {
+  MailboxEntryIdSchema,
+  MailboxIdSchema,
+  MailboxPushSchema,
+  MailboxSecretSchema,
+  MailboxWritersSchema,
+  type DepositAnswer,
+  type MailboxEntries,
+  type MailboxError,
+  type MailboxPush,
+} from '../protocol/mailbox.js';
+import { pushAnswer, PUSHES_OFF } from '../push/push-answer.js';
+import type { PushOutcome, PushSender } from '../push/push-sender.js';
 import { isOriginAllowed } from '../transport/origin-policy.js';
-import { hashSecret, type MailboxStore } from './mailbox-store.js';
+import { hashSecret, type MailboxStore, type SecretHash, type WriterCheck } from './mailbox-store.js';
 
 /** The largest writer list as JSON, with room for spaces: 256 x 46 characters is under 12 KiB. */
 const WRITERS_BODY_MAX_BYTES = 32 * 1024;
+/** A push as JSON: 4,096 bytes of ciphertext are 5,462 characters of base64url, an endpoint at most 1,024. */
+const PUSH_BODY_MAX_BYTES = 8 * 1024;
 
 export type MailboxRoute =
   | { kind: 'mailbox'; id: string }
   | { kind: 'entries'; id: string }
-  | { kind: 'entry'; id: string; entry: string };
+  | { kind: 'entry'; id: string; entry: string }
+  | { kind: 'push'; id: string };
 
 const METHODS: Record<MailboxRoute['kind'], readonly string[]> = {
   mailbox: ['PUT', 'DELETE'],
   entries: ['GET', 'POST'],
   entry: ['DELETE'],
+  push: ['POST'],
 };
 
 /** The route a path names (ids not yet validated), or null. */
@@ -36,6 +53,7 @@ export function parseMailboxPath(path: string): MailboxRoute | null {
   if (parts[0] !== '' || parts[1] !== 'mailbox' || parts[2] === undefined || parts[2] === '') return null;
   const id = parts[2];
   if (parts.length === 3) return { kind: 'mailbox', id };
+  if (parts.length === 4 && parts[3] === 'push') return { kind: 'push', id };
   if (parts[3] !== 'entries') return null;
   if (parts.length === 4) return { kind: 'entries', id };
   if (parts.length === 5 && parts[4] !== '') return { kind: 'entry', id, entry: parts[4]! };
@@ -47,6 +65,7 @@ export function mailboxBodyLimit(method: string, path: string): number | null {
   const route = parseMailboxPath(path);
   if (route?.kind === 'mailbox' && method === 'PUT') return WRITERS_BODY_MAX_BYTES;
   if (route?.kind === 'entries' && method === 'POST') return MAILBOX_ENTRY_MAX_BYTES;
+  if (route?.kind === 'push' && method === 'POST') return PUSH_BODY_MAX_BYTES;
   return null;
 }
 
@@ -76,6 +95,8 @@ export interface MailboxServiceOptions {
   metrics: SignalMetrics;
   log: Logger;
   allowedOrigins: readonly string[];
+  /** Sends the pushes writers ask for (POST /mailbox/:id/push); null when this server sends none. */
+  push: Pick<PushSender, 'send'> | null;
   /** How often expired entries and idle mailboxes are swept away. */
   sweepEveryMs: number;
 }
@@ -164,19 +185,21 @@ export class MailboxService {
     // Browsers send Origin with every request but a same-origin GET: a page of another site is refused
     // (it would be anyway, having no CORS headers, but not before the request ran).
     if (!isOriginAllowed(request.origin, request.host, this.#options.allowedOrigins)) throw new Refused('forbidden', 'origin not allowed');
-    const kind: MailboxRequestKind = route.kind === 'entries' && request.method === 'POST' ? 'deposit' : 'fetch';
+    // A writer's push counts as a deposit: it comes after one, from the same writer.
+    const kind: MailboxRequestKind = (route.kind === 'entries' && request.method === 'POST') || route.kind === 'push' ? 'deposit' : 'fetch';
     await this.#rate(request.address, kind);
     const id = parse(MailboxIdSchema, route.id, 'mailbox id');
     const secret = hashSecret(this.#credential(request.authorization));
     const { store, metrics } = this.#options;
 
     if (route.kind === 'mailbox' && request.method === 'PUT') {
-      const { writers } = parse(MailboxWritersSchema, this.#json(request), 'body');
+      const { writers } = parse(MailboxWritersSchema, this.#json(request, 'the writers', `at most ${MAILBOX_MAX_WRITERS} writers`), 'body');
       const outcome = await store.put(id, secret, writers);
       if (outcome === 'forbidden') throw new Refused('forbidden', 'this mailbox has another read secret');
       if (outcome === 'server-full') throw this.#serverFull();
       return json(outcome === 'created' ? 201 : 200, { writers: new Set(writers).size });
     }
+    if (route.kind === 'push') return this.#push(id, secret, request);
     if (route.kind === 'mailbox') return this.#owner(await store.deleteMailbox(id, secret), () => ({ status: 204, headers: [['Cache-Control', 'no-store']], body: '' }));
     if (route.kind === 'entry') {
       const entry = parse(MailboxEntryIdSchema, route.entry, 'entry id');
@@ -196,9 +219,8 @@ export class MailboxService {
     if (!outcome.ok) {
       switch (outcome.reason) {
         case 'unknown-mailbox':
-          throw new Refused('unknown-mailbox', 'no such mailbox (its owner deleted it, or it was idle too long)');
         case 'forbidden':
-          throw new Refused('forbidden', 'this capability is not one of the mailbox\'s writers');
+          throw this.#notAWriter(outcome.reason);
         case 'mailbox-full':
           throw new Refused('mailbox-full', 'the mailbox is full until its owner fetches it or entries expire; nothing was removed to make room');
         case 'server-full':
@@ -208,6 +230,30 @@ export class MailboxService {
     metrics.mailboxDeposits.inc();
     const answer: DepositAnswer = { entry: outcome.entry, expires: outcome.expires };
     return json(201, answer);
+  }
+
+  /** A writer wakes the mailbox's owner with a push it encrypted for the owner's subscription; nothing is stored. */
+  async #push(id: string, writer: SecretHash, request: MailboxRequest): Promise<MailboxResponse> {
+    const body = parse(MailboxPushSchema, this.#json(request, 'the push', `at most ${PUSH_BODY_MAX_BYTES} bytes`), 'body');
+    const check = await this.#options.store.isWriter(id, writer);
+    if (check !== 'ok') throw this.#notAWriter(check);
+    const outcome = await this.#send(body, request.address);
+    this.#options.metrics.pushes.inc({ outcome: outcome.outcome });
+    this.#options.log.debug({ outcome: outcome.outcome }, 'mailbox push');
+    return json(200, pushAnswer(outcome));
+  }
+
+  async #send(body: MailboxPush, address: AddressKeys): Promise<PushOutcome> {
+    const { push, log } = this.#options;
+    if (!push) return PUSHES_OFF;
+    const request = { endpoint: body.endpoint, ciphertext: Buffer.from(body.ciphertext, 'base64url'), ttl: body.ttl, urgency: body.urgency };
+    try {
+      // By the address, as a push over /ws is counted: the two routes share its limits, and the endpoint's.
+      return await push.send(request, address[0]);
+    } catch (error) {
+      log.error({ error: error instanceof Error ? error.message : String(error) }, 'mailbox push failed');
+      return { outcome: 'failed', reason: 'internal error' };
+    }
   }
 
   async #rate(address: AddressKeys, kind: MailboxRequestKind): Promise<void> {
@@ -222,9 +268,10 @@ export class MailboxService {
     return parse(MailboxSecretSchema, match[1], 'secret');
   }
 
-  #json(request: MailboxRequest): unknown {
-    if (request.body === 'too-large') throw new Refused('bad-request', `body: at most ${MAILBOX_MAX_WRITERS} writers`);
-    if (mediaType(request.contentType) !== 'application/json') throw new Refused('unsupported-media-type', 'send the writers as application/json');
+  /** The body as JSON: `what` it carries, and how much at most (`largest`) for a body past the route's limit. */
+  #json(request: MailboxRequest, what: string, largest: string): unknown {
+    if (request.body === 'too-large') throw new Refused('bad-request', `body: ${largest}`);
+    if (mediaType(request.contentType) !== 'application/json') throw new Refused('unsupported-media-type', `send ${what} as application/json`);
     try {
       return JSON.parse(Buffer.from(request.body ?? new Uint8Array()).toString('utf8'));
     } catch {
@@ -246,6 +293,11 @@ export class MailboxService {
     if (outcome.ok) return answer(outcome.value);
     if (outcome.reason === 'unknown-mailbox') throw new Refused('unknown-mailbox', 'no such mailbox');
     throw new Refused('forbidden', 'this is not the mailbox\'s read secret');
+  }
+
+  #notAWriter(reason: Exclude<WriterCheck, 'ok'>): Refused {
+    if (reason === 'unknown-mailbox') return new Refused('unknown-mailbox', 'no such mailbox (its owner deleted it, or it was idle too long)');
+    return new Refused('forbidden', 'this capability is not one of the mailbox\'s writers');
   }
 
   #serverFull(): Refused {

@@ -33,6 +33,8 @@ export interface MailboxQuotas {
 
 export type PutOutcome = 'created' | 'updated' | 'forbidden' | 'server-full';
 export type DepositOutcome = { ok: true; entry: string; at: number; expires: number } | { ok: false; reason: 'unknown-mailbox' | 'forbidden' | 'mailbox-full' | 'server-full' };
+/** Whether a write capability's hash is one of a mailbox's writers now, or why not. */
+export type WriterCheck = 'ok' | 'unknown-mailbox' | 'forbidden';
 /** With the read secret: the answer, or why not. */
 export type OwnerOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'unknown-mailbox' | 'forbidden' };
 
@@ -47,6 +49,8 @@ export interface MailboxStore {
   /** Creates the mailbox (its read hash fixed from then on) or replaces its writers; counts as its owner's activity. */
   put(id: string, read: SecretHash, writers: readonly SecretHash[]): Promise<PutOutcome>;
   deposit(id: string, writer: SecretHash, data: Uint8Array): Promise<DepositOutcome>;
+  /** Checks a writer as a deposit does, and changes nothing (a push to the owner stores no entry). */
+  isWriter(id: string, writer: SecretHash): Promise<WriterCheck>;
   /** The entries not expired, oldest first. */
   entries(id: string, read: SecretHash): Promise<OwnerOutcome<StoredEntry[]>>;
   /** Removes one entry; an entry already gone is no error (a retried delete). */

@@ -15,6 +15,7 @@ import {
   type PutOutcome,
   type SecretHash,
   type StoredEntry,
+  type WriterCheck,
 } from './mailbox-store.js';
 
 interface Mailbox {
@@ -74,6 +75,12 @@ export class MemoryMailboxStore implements MailboxStore {
     this.#bytes += data.length;
     this.#entries++;
     return Promise.resolve({ ok: true, entry: entry.entry, at: entry.at, expires: entry.expires });
+  }
+
+  isWriter(id: string, writer: SecretHash): Promise<WriterCheck> {
+    const mailbox = this.#mailboxes.get(id);
+    if (!mailbox) return Promise.resolve('unknown-mailbox');
+    return Promise.resolve(sameHash(mailbox.writers.get(writerSelector(writer)), writer) ? 'ok' : 'forbidden');
   }
 
   entries(id: string, read: SecretHash): Promise<OwnerOutcome<StoredEntry[]>> {

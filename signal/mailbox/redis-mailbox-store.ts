@@ -30,6 +30,7 @@ import {
   type PutOutcome,
   type SecretHash,
   type StoredEntry,
+  type WriterCheck,
 } from './mailbox-store.js';
 
 const PREFIX = 'whisper:';
@@ -145,6 +146,14 @@ redis.call('HINCRBY', TOTALS, 'entries', 1)
 return {'ok', string.format('%d', t), string.format('%d', expires)}
 `);
 
+/** ARGV: prefix, id, selector, writer hash. */
+const IS_WRITER = new RedisScript(`${COMMON}
+local id = ARGV[2]
+if redis.call('EXISTS', k('mailbox', id)) == 0 then return 'unknown-mailbox' end
+if not same(redis.call('HGET', k('mailbox-writers', id), ARGV[3]), ARGV[4]) then return 'forbidden' end
+return 'ok'
+`);
+
 /** ARGV: prefix, id, read hash. Returns {'ok', entry, value, entry, value, ...} oldest first, or {reason}. */
 const ENTRIES = new RedisScript(`${COMMON}
 local id = ARGV[2]
@@ -232,6 +241,10 @@ export class RedisMailboxStore implements MailboxStore {
     const answer = (await DEPOSIT.run(this.#redis, [], [PREFIX, id, writerSelector(writer), writer, entry, bytes, ttlMs, entriesPerMailbox, bytesPerMailbox, maxBytes])) as string[];
     if (answer[0] !== 'ok') return { ok: false, reason: answer[0] as Exclude<DepositOutcome, { ok: true }>['reason'] };
     return { ok: true, entry, at: Number(answer[1]), expires: Number(answer[2]) };
+  }
+
+  async isWriter(id: string, writer: SecretHash): Promise<WriterCheck> {
+    return (await IS_WRITER.run(this.#redis, [], [PREFIX, id, writerSelector(writer), writer])) as WriterCheck;
   }
 
   async entries(id: string, read: SecretHash): Promise<OwnerOutcome<StoredEntry[]>> {

@@ -8,7 +8,8 @@
  */
 import * as v from 'valibot';
 import { MAILBOX_ERRORS, type MailboxErrorCode } from './codes.js';
-import { MAILBOX_ENTRY_ID_PATTERN, MAILBOX_ID_PATTERN, MAILBOX_MAX_WRITERS, MAILBOX_SECRET_PATTERN } from './limits.js';
+import { MAILBOX_ENTRY_ID_PATTERN, MAILBOX_ID_PATTERN, MAILBOX_MAX_WRITERS, MAILBOX_SECRET_PATTERN, PUSH_CIPHERTEXT_MAX_BYTES } from './limits.js';
+import { PushAnswerSchema, PushCiphertextSchema, PushEndpointSchema, PushTtlSchema, PushUrgencySchema } from './messages.js';
 
 const base64url = (pattern: RegExp, length: number) => v.pipe(v.string(), v.regex(pattern, `must be ${length} characters of canonical base64url`));
 
@@ -44,6 +45,25 @@ export type MailboxEntry = v.InferOutput<typeof MailboxEntrySchema>;
 /** `GET /mailbox/:id/entries`: every entry not expired, oldest first. */
 export const MailboxEntriesSchema = v.object({ entries: v.array(MailboxEntrySchema) });
 export type MailboxEntries = v.InferOutput<typeof MailboxEntriesSchema>;
+
+/**
+ * `POST /mailbox/:id/push`: a Web Push a writer encrypted for the owner's subscription (RFC 8291), to wake the
+ * owner's device after a deposit. The fields of `push` over /ws, but no `topic`: a push service replaces a
+ * waiting push by a later one with the same Topic, and one writer must not replace another's.
+ */
+export const MailboxPushSchema = v.object({
+  endpoint: PushEndpointSchema,
+  ciphertext: v.pipe(
+    PushCiphertextSchema,
+    v.check((text) => Math.floor((text.length * 3) / 4) <= PUSH_CIPHERTEXT_MAX_BYTES, `ciphertext must be at most ${PUSH_CIPHERTEXT_MAX_BYTES} bytes`),
+  ),
+  ttl: PushTtlSchema,
+  urgency: PushUrgencySchema,
+});
+export type MailboxPush = v.InferOutput<typeof MailboxPushSchema>;
+
+/** `POST /mailbox/:id/push` answers 200 with what became of the push, as `push-result` tells it over /ws. */
+export const MailboxPushAnswerSchema = PushAnswerSchema;
 
 const MAILBOX_ERROR_CODES = Object.keys(MAILBOX_ERRORS) as [MailboxErrorCode, ...MailboxErrorCode[]];
 

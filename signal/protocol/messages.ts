@@ -88,6 +88,15 @@ export const PingMessageSchema = v.object({
 /** Who a push result belongs to: chosen by the client, echoed by the server. */
 export const PushIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 'id must be 1-32 characters of A-Z a-z 0-9 _ -'));
 
+// A push's fields, shared by `push` here and by the mailbox's `POST /mailbox/:id/push` (mailbox.ts).
+
+/** Bounded loosely here; the server refuses more than PUSH_ENDPOINT_MAX_LENGTH characters as `refused`. */
+export const PushEndpointSchema = v.pipe(v.string(), v.maxLength(4 * PUSH_ENDPOINT_MAX_LENGTH, 'endpoint is far too long'));
+/** The aes128gcm body in base64url. Bounded loosely here; over /ws the server refuses more than PUSH_CIPHERTEXT_MAX_BYTES decoded, in a push-result. */
+export const PushCiphertextSchema = v.pipe(v.string(), v.maxLength(4 * PUSH_CIPHERTEXT_MAX_BYTES, 'ciphertext is far too long'), v.regex(/^[A-Za-z0-9_-]+$/, 'ciphertext must be base64url'));
+export const PushTtlSchema = v.pipe(v.number(), v.integer('ttl must be whole seconds'), v.minValue(0), v.maxValue(PUSH_MAX_TTL_S, `ttl must be at most ${PUSH_MAX_TTL_S} seconds`));
+export const PushUrgencySchema = v.picklist(['very-low', 'low', 'normal', 'high']);
+
 /**
  * A Web Push the client encrypted for another person's subscription (RFC 8291):
  * the server signs it with its VAPID key and POSTs it to the endpoint.
@@ -95,12 +104,10 @@ export const PushIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, 
 export const PushMessageSchema = v.object({
   type: v.literal('push'),
   id: PushIdSchema,
-  /** Bounded loosely here; the server refuses more than PUSH_ENDPOINT_MAX_LENGTH characters in a push-result. */
-  endpoint: v.pipe(v.string(), v.maxLength(4 * PUSH_ENDPOINT_MAX_LENGTH, 'endpoint is far too long')),
-  /** The aes128gcm body in base64url. Bounded loosely here; the server refuses more than PUSH_CIPHERTEXT_MAX_BYTES decoded, in a push-result. */
-  ciphertext: v.pipe(v.string(), v.maxLength(4 * PUSH_CIPHERTEXT_MAX_BYTES, 'ciphertext is far too long'), v.regex(/^[A-Za-z0-9_-]+$/, 'ciphertext must be base64url')),
-  ttl: v.pipe(v.number(), v.integer('ttl must be whole seconds'), v.minValue(0), v.maxValue(PUSH_MAX_TTL_S, `ttl must be at most ${PUSH_MAX_TTL_S} seconds`)),
-  urgency: v.picklist(['very-low', 'low', 'normal', 'high']),
+  endpoint: PushEndpointSchema,
+  ciphertext: PushCiphertextSchema,
+  ttl: PushTtlSchema,
+  urgency: PushUrgencySchema,
   topic: v.optional(v.pipe(v.string(), v.regex(PUSH_TOPIC_PATTERN, 'topic must be 1-32 characters of A-Z a-z 0-9 _ -'))),
 });
 
@@ -184,15 +191,23 @@ export const PongMessageSchema = v.object({
 
 export const PUSH_OUTCOMES = ['sent', 'gone', 'rate-limited', 'too-large', 'rejected', 'refused', 'failed'] as const;
 
-/** What became of a `push`: `gone` means the subscription no longer exists, and the sender should forget it. */
-export const PushResultMessageSchema = v.object({
-  type: v.literal('push-result'),
-  id: PushIdSchema,
+/**
+ * What became of a push (`push-result` here, the answer of `POST /mailbox/:id/push`): `gone` means the
+ * subscription no longer exists, and the sender should forget it.
+ */
+export const PushAnswerSchema = v.object({
   outcome: v.picklist(PUSH_OUTCOMES),
   /** With `rate-limited`: seconds before the next try. */
   retryAfter: v.optional(v.pipe(v.number(), v.minValue(0))),
   /** With `refused`, `rejected` and `failed`: why, for people. */
   message: v.optional(v.pipe(v.string(), v.maxLength(500))),
+});
+
+/** What became of a `push`, with its id. */
+export const PushResultMessageSchema = v.object({
+  type: v.literal('push-result'),
+  id: PushIdSchema,
+  ...PushAnswerSchema.entries,
 });
 
 /** The callee declined `call` from a notification (see `decline-call`). */
@@ -236,6 +251,7 @@ export type SignalRequest = v.InferOutput<typeof SignalRequestSchema>;
 export type PingMessage = v.InferOutput<typeof PingMessageSchema>;
 export type PushMessage = v.InferOutput<typeof PushMessageSchema>;
 export type PushResultMessage = v.InferOutput<typeof PushResultMessageSchema>;
+export type PushAnswer = v.InferOutput<typeof PushAnswerSchema>;
 export type DeclineCallMessage = v.InferOutput<typeof DeclineCallMessageSchema>;
 
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;

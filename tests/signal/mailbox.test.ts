@@ -1,8 +1,10 @@
 /**
  * The mailbox over HTTP against a real listening server (one process, its store in LevelDB under a DATA_DIR
  * of its own, see signal-harness.ts): deposit and fetch, refusals, quotas, expiry without any request, delete,
- * and same-origin only. Across a restart of the process: mailbox-restart.test.ts.
+ * a writer's push on a server that sends none, and same-origin only. Across a restart of the process:
+ * mailbox-restart.test.ts; a writer's push that reaches a push service: push.test.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAILBOX_ENTRY_BUCKETS } from '../../signal/protocol/limits.js';
@@ -87,6 +89,47 @@ describe('deposit and fetch', () => {
     expect((await box.delete()).status).toBe(204);
     expect((await box.fetchRaw()).status).toBe(404);
     expect((await box.deposit(sealed('late'))).status).toBe(404);
+  });
+});
+
+describe('a writer\'s push', () => {
+  const wakeUp = (fields: Record<string, unknown> = {}) => ({
+    endpoint: 'https://fcm.googleapis.com/fcm/send/owner-subscription',
+    ciphertext: randomBytes(1000).toString('base64url'),
+    ttl: 600,
+    urgency: 'normal',
+    ...fields,
+  });
+  const refusedPushes = async () => sample(await metricsOf(signal.httpUrl), 'whisper_pushes_total{outcome="refused"}');
+
+  it('is refused with a reason by a server that sends no pushes, once the writer is known; a stranger, a revoked writer and an unknown mailbox get no further', async () => {
+    const box = await mailbox();
+    const before = await refusedPushes();
+    const answer = await box.push(wakeUp());
+    expect([answer.status, answer.headers.get('content-type'), await answer.json()]).toEqual([200, 'application/json', { outcome: 'refused', message: 'this server does not send push notifications' }]);
+    expect(await refusedPushes()).toBe(before + 1);
+    const stranger = await box.push(wakeUp(), newMailboxKeys().capability);
+    expect([stranger.status, await errorOf(stranger)]).toEqual([403, 'forbidden']);
+    const carol = newMailboxKeys().capability;
+    expect((await box.put([carol])).status).toBe(200);
+    const revoked = await box.push(wakeUp());
+    expect([revoked.status, await errorOf(revoked)]).toEqual([403, 'forbidden']);
+    const unknown = await new MailboxClient(signal.httpUrl).push(wakeUp());
+    expect([unknown.status, await errorOf(unknown)]).toEqual([404, 'unknown-mailbox']);
+    expect(await refusedPushes()).toBe(before + 1);
+    expect((await box.push(wakeUp(), carol)).status).toBe(200);
+    expect(await box.entries()).toEqual([]);
+  });
+
+  it('refuses a malformed push and one over 8 KiB with 400, and keeps serving', async () => {
+    const box = await mailbox();
+    for (const body of ['{"endpoint":', JSON.stringify(wakeUp({ ttl: 86_401 })), JSON.stringify(wakeUp({ urgency: 'now' })), JSON.stringify(wakeUp({ ciphertext: randomBytes(4097).toString('base64url') }))]) {
+      const answer = await box.push(body);
+      expect([answer.status, await errorOf(answer)]).toEqual([400, 'bad-request']);
+    }
+    const large = await box.push(wakeUp({ ciphertext: randomBytes(1024 * 1024).toString('base64url') }));
+    expect([large.status, await large.json()]).toEqual([400, { error: 'bad-request', message: 'body: at most 8192 bytes' }]);
+    expect((await box.push(wakeUp({ ciphertext: randomBytes(4096).toString('base64url') }))).status).toBe(200);
   });
 });
 

@@ -4,7 +4,8 @@
  * and forwards the ciphertext untouched; it sends only to allowed hosts, never
  * to a private address, never follows a redirect; it limits pushes per
  * connection and per endpoint, maps the push service's answers back, keeps
- * endpoints out of its logs, and keeps serving through all of it.
+ * endpoints out of its logs, and keeps serving through all of it. A mailbox's writer asks for a push over
+ * HTTP (POST /mailbox/:id/push) and meets the same limits.
  */
 import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { PushService, PUSH_SERVICE_CA, type StubSubscription } from '../support/push-service.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
+import { MailboxClient, errorOf, newMailboxKeys } from './support/mailbox-client.js';
 import { TestClient, randomRoom, type Message } from './support/test-client.js';
 
 const SUBJECT = 'mailto:ops@whisper.example';
@@ -19,6 +21,7 @@ const SUBJECT = 'mailto:ops@whisper.example';
 let service: PushService;
 let signal: SignalProcess;
 let url: string;
+let httpUrl: string;
 let dataDir: string;
 let pushes = 0;
 
@@ -39,7 +42,9 @@ beforeAll(async () => {
   service = await PushService.start();
   dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-'));
   signal = launchSignal(pushEnv());
-  url = `ws://127.0.0.1:${await signal.listening}/ws`;
+  const port = await signal.listening;
+  url = `ws://127.0.0.1:${port}/ws`;
+  httpUrl = `http://127.0.0.1:${port}`;
 });
 
 afterAll(async () => {
@@ -270,6 +275,48 @@ describe('Web Push through the signal server', () => {
     for (let i = 0; i < 5; i++) outcomes.push((await push(await joined(), { endpoint: gone.endpoint, ciphertext: body })).outcome);
     expect(outcomes).toEqual(['gone', 'gone', 'gone', 'gone', 'rate-limited']);
     expect(service.received.length).toBe(before + 4);
+  });
+});
+
+describe('a mailbox writer\'s push (POST /mailbox/:id/push)', () => {
+  it('wakes the owner with what the writer encrypted, untouched and signed as any push, with no socket and no Topic', async () => {
+    const [alice, welcome] = await member();
+    alice.close();
+    const box = await new MailboxClient(httpUrl).create();
+    const owner = service.subscribe();
+    const ciphertext = service.encryptFor(owner, JSON.stringify({ web_push: 8030, whisper: { kind: 'mailbox' } }));
+    const before = service.received.length;
+    const answer = await box.push({ endpoint: owner.endpoint, ciphertext: ciphertext.toString('base64url'), ttl: 600, urgency: 'normal', topic: 'mailbox' });
+    expect([answer.status, await answer.json()]).toEqual([200, { outcome: 'sent' }]);
+    const received = await service.waitFor(before + 1);
+    expect(received.problem).toBeNull();
+    expect(received.body.equals(ciphertext)).toBe(true);
+    expect(JSON.parse(service.decrypt(owner, received.body).toString())).toMatchObject({ whisper: { kind: 'mailbox' } });
+    expect(received.headers).toMatchObject({ ttl: '600', urgency: 'normal', 'content-encoding': 'aes128gcm' });
+    expect(received.headers.topic).toBeUndefined();
+    expect(received.vapid).toMatchObject({ aud: service.origin, sub: SUBJECT, key: welcome.vapidPublicKey });
+  });
+
+  it('sends nothing for a stranger or a revoked writer, and counts the endpoint\'s pushes together with those over /ws', async () => {
+    const box = await new MailboxClient(httpUrl).create();
+    const owner = service.subscribe();
+    const wake = { endpoint: owner.endpoint, ciphertext: service.encryptFor(owner, 'new entry').toString('base64url'), ttl: 600, urgency: 'normal' };
+    const before = service.received.length;
+    const stranger = await box.push(wake, newMailboxKeys().capability);
+    expect([stranger.status, await errorOf(stranger)]).toEqual([403, 'forbidden']);
+    const carol = newMailboxKeys().capability;
+    expect((await box.put([carol])).status).toBe(200);
+    const revoked = await box.push(wake);
+    expect([revoked.status, await errorOf(revoked)]).toEqual([403, 'forbidden']);
+    expect(service.received.length).toBe(before);
+    // Per endpoint: a burst of 4 whichever way they come, then 6 a minute.
+    const alice = await joined();
+    for (let i = 0; i < 2; i++) expect((await push(alice, wake)).outcome).toBe('sent');
+    for (let i = 0; i < 2; i++) expect(await (await box.push(wake, carol)).json()).toEqual({ outcome: 'sent' });
+    expect(await (await box.push(wake, carol)).json()).toEqual({ outcome: 'rate-limited', retryAfter: 10 });
+    expect((await push(alice, wake)).outcome).toBe('rate-limited');
+    await service.waitFor(before + 4);
+    expect(service.receivedFor(owner.endpoint)).toHaveLength(4);
   });
 });
 

@@ -59,6 +59,15 @@ export class MailboxClient {
     });
   }
 
+  /** Asks the server to wake the mailbox's owner with `push` (its fields as JSON; a string as it is). */
+  push(push: unknown, capability: string | null = this.keys.capability): Promise<Response> {
+    return fetch(`${this.httpUrl}/mailbox/${this.keys.id}/push`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(capability === null ? {} : { Authorization: `Bearer ${capability}` }) },
+      body: typeof push === 'string' ? push : JSON.stringify(push),
+    });
+  }
+
   async fetchRaw(read = this.keys.read): Promise<Response> {
     return fetch(`${this.httpUrl}/mailbox/${this.keys.id}/entries`, { headers: { Authorization: `Bearer ${read}` } });
   }

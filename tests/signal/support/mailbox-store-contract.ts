@@ -60,6 +60,25 @@ export function describeMailboxStore(name: string, make: (quotas: MailboxQuotas)
       expect(await store.deposit(id, other, bytes(1024, 2))).toMatchObject({ ok: true });
     });
 
+    it('tells a writer from anyone else as a deposit does, and stores nothing for asking', async () => {
+      const { store } = await make(CONTRACT_QUOTAS);
+      const { id, read, writer } = await mailbox(store);
+      expect(await store.isWriter(id, writer)).toBe('ok');
+      expect(await store.isWriter(id, hashSecret(secret()))).toBe('forbidden');
+      // The same selector, another hash; and the read secret's hash, which is no writer's.
+      expect(await store.isWriter(id, writer.slice(0, 16) + hashSecret(secret()).slice(16))).toBe('forbidden');
+      expect(await store.isWriter(id, read)).toBe('forbidden');
+      expect(await store.isWriter(mailboxId(), writer)).toBe('unknown-mailbox');
+      const other = hashSecret(secret());
+      expect(await store.put(id, read, [other])).toBe('updated');
+      expect(await store.isWriter(id, writer)).toBe('forbidden');
+      expect(await store.isWriter(id, other)).toBe('ok');
+      expect(await store.entries(id, read)).toEqual({ ok: true, value: [] });
+      expect(await store.totals()).toEqual({ mailboxes: 1, entries: 0, bytes: mailboxRecordBytes(1) });
+      expect(await store.deleteMailbox(id, read)).toEqual({ ok: true, value: undefined });
+      expect(await store.isWriter(id, other)).toBe('unknown-mailbox');
+    });
+
     it('refuses a deposit into a full mailbox, by count or by bytes, and evicts nothing', async () => {
       const { store } = await make(CONTRACT_QUOTAS);
       const { id, read, writer } = await mailbox(store);
