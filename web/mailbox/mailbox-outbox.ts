@@ -6,6 +6,8 @@
  * earlier message the push service still holds.
  */
 import { toBase64url } from '../push/base64url.js';
+// Static: this module is itself loaded only when needed, and the service worker's build takes no dynamic import.
+import { encryptPush } from '../push/push-crypto.js';
 import { MESSAGE_PUSH_TTL_S, buildPushPayload, signPush, type UnsignedPushData } from '../push/push-wire.js';
 import type { WhisperDatabase } from '../storage/database.js';
 import type { MailboxClient, MailboxFailure } from './mailbox-client.js';
@@ -74,7 +76,6 @@ async function wake(context: OutboxContext, recipient: string, target: { mailbox
     sender: context.device,
     ...(entry.length === MAILBOX_ENTRY_BUCKETS[0] ? { entry: toBase64url(entry) } : {}),
   };
-  const { encryptPush } = await import('../push/push-crypto.js');
   const signed = await signPush(data, subscription.key);
   const ciphertext = await encryptPush(subscription, buildPushPayload(context.origin, signed, context.name ?? ((await context.db.get('settings', 'name')) as string | undefined) ?? 'Whisper'));
   await context.client.wake(target.mailbox, target.capability, { endpoint: subscription.endpoint, ciphertext, ttl: MESSAGE_PUSH_TTL_S, urgency: kind === 'message' ? 'high' : 'normal' });
