@@ -25,9 +25,11 @@ let dataDir: string;
 let appUrl: string;
 let people: Person[] = [];
 
-test.beforeAll(async () => {
-  service = await PushService.start();
-  dataDir = await mkdtemp(join(tmpdir(), 'whisper-mailbox-e2e-'));
+/** A mailbox holds this many entries here (500 by default): the test of a full mailbox fills it. */
+const ENTRIES_PER_MAILBOX = 5;
+
+/** The signal process, on a port of its own that it gets again after a restart, with its mailboxes on disk under `dataDir`. */
+async function startSignal(port: number): Promise<void> {
   signal = launchSignal({
     STATIC_DIR: DIST,
     VAPID_SUBJECT: 'mailto:ops@whisper.example',
@@ -36,9 +38,16 @@ test.beforeAll(async () => {
     PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
     NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
     PUSHES_PER_MINUTE: '10000',
-    PORT: String(await portForRestarts()),
+    MAILBOX_ENTRIES_PER_MAILBOX: String(ENTRIES_PER_MAILBOX),
+    PORT: String(port),
   });
   appUrl = `http://localhost:${await signal.listening}`;
+}
+
+test.beforeAll(async () => {
+  service = await PushService.start();
+  dataDir = await mkdtemp(join(tmpdir(), 'whisper-mailbox-e2e-'));
+  await startSignal(await portForRestarts());
 });
 
 test.afterAll(async () => {
@@ -184,4 +193,91 @@ async function onDisk(needle: Buffer): Promise<boolean> {
 async function sealedOnDisk(entry: Buffer): Promise<boolean> {
   for (let i = 0; i < 4; i++) if (await onDisk(entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
   return false;
+}
+
+test('Chromium, no push at all (Bob never allowed notifications): Alice writes while Bob’s app is closed and closes hers, the signal server restarts, Bob opens the app and finds the messages, fetched from his mailbox; Alice opens hers later, Bob gone again: Delivered, from the receipt in her mailbox', async ({ browser }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, appUrl);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+
+  const texts = ['Dinner at eight?', 'I booked the usual place'];
+  for (const text of texts) await send(alice, text);
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Waiting in Bob’s mailbox');
+  await alice.page.close();
+
+  // Kept on disk: a restart between the deposit and the fetch loses nothing.
+  const port = Number(new URL(appUrl).port);
+  await signal.stop();
+  await startSignal(port);
+
+  bob.page = await bob.context.newPage();
+  await openRoom(bob, link);
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(texts);
+  await expect(personEntry(bob, 'Alice')).toHaveAccessibleName(/^Alice, offline/);
+  // Stored and deleted from the server before the receipt goes: nothing left to fetch twice.
+  await expect.poll(() => entriesOf(bob.page)).toEqual(0);
+  await bob.page.close();
+
+  alice.page = await alice.context.newPage();
+  await openRoom(alice, link);
+  await openChat(alice, 'Bob');
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Delivered');
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+});
+
+test('Chromium: Bob’s mailbox full, Alice is told in words and the message that did not fit waits on her device (Queued); when Bob opens the app, every message arrives once, in order', async ({ browser }) => {
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  const link = await createRoom(alice, appUrl);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+
+  const texts = Array.from({ length: ENTRIES_PER_MAILBOX + 2 }, (_, i) => `Note ${i + 1} for the trip`);
+  for (const text of texts) await send(alice, text);
+  await expect(alice.page.getByRole('alert')).toContainText('Bob’s mailbox on the server is full: your messages wait on this device until Bob opens Whisper.');
+  for (const text of texts.slice(0, ENTRIES_PER_MAILBOX)) await expect(statusOf(alice, text)).toHaveAccessibleName('Waiting in Bob’s mailbox');
+  for (const text of texts.slice(ENTRIES_PER_MAILBOX)) await expect(statusOf(alice, text)).toHaveAccessibleName('Queued');
+  // The server's refusals are what the test wants: Alice's page saw them, and nothing else went wrong.
+  const refusals = alice.problems.filter((problem) => /^HTTP 409: .*\/mailbox\/[A-Za-z0-9_-]{22}\/entries$/.test(problem));
+  expect(refusals.length).toBeGreaterThan(0);
+  alice.problems.splice(0, alice.problems.length, ...alice.problems.filter((problem) => !refusals.includes(problem)));
+
+  bob.page = await bob.context.newPage();
+  await openRoom(bob, link);
+  await openChat(bob, 'Alice');
+  await expect(messageTexts(bob)).toHaveText(texts);
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName(/Delivered|Read/);
+});
+
+/** How many entries wait in the person's own mailbox on the server (read with its read secret, as the app reads it). */
+function entriesOf(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('whisper');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const address = await new Promise<{ mailbox: string; readSecret: string }>((resolve) => {
+      const request = db.transaction('settings').objectStore('settings').get('mailboxAddress');
+      request.onsuccess = () => resolve(request.result as { mailbox: string; readSecret: string });
+    });
+    db.close();
+    const response = await fetch(`/mailbox/${address.mailbox}/entries`, { headers: { Authorization: `Bearer ${address.readSecret}` } });
+    return ((await response.json()) as { entries: unknown[] }).entries.length;
+  });
 }

@@ -382,6 +382,27 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     return moved;
   }
 
+  /**
+   * Messages that the store took from elsewhere (the mailbox: a message fetched, a status moved by a receipt,
+   * a deposit noted): shown as stored, without reading the history again (which would drop a message whose
+   * own write is still under way). A new message from someone else is read at once when on screen, else unread.
+   */
+  took(messages: readonly StoredMessage[]): void {
+    for (const message of messages) {
+      const history = this.#histories.get(message.conversation);
+      if (!history) continue;
+      if (history.some((m) => m.id === message.id)) {
+        this.#replace(message);
+        continue;
+      }
+      this.#append(message);
+      if (message.direction !== 'in' || message.status !== 'delivered') continue;
+      if (this.#active === message.conversation && this.#visible) this.#readSoon(message.conversation);
+      else this.#unread.set(message.conversation, this.unread(message.conversation) + 1);
+      this.#changed(message.conversation);
+    }
+  }
+
   #replace(message: StoredMessage): void {
     const history = this.#histories.get(message.conversation);
     if (history) this.#histories.set(message.conversation, history.map((m) => (m.id === message.id ? message : m)));

@@ -234,6 +234,21 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     this.#append(message);
   }
 
+  /**
+   * Messages of this conversation that the store took from elsewhere (the mailbox: a message fetched, a status
+   * moved by a receipt, a deposit noted): shown as stored, without reading the history again (which would
+   * drop a message whose own write is still under way).
+   */
+  took(messages: readonly StoredMessage[]): void {
+    for (const message of messages) {
+      if (message.conversation !== this.conversation) continue;
+      if (this.#history.some((m) => m.id === message.id)) {
+        this.#history = this.#history.map((m) => (m.id === message.id ? message : m));
+        this.#changed();
+      } else this.#append(message);
+    }
+  }
+
   /** A new entry at the end of the history; one from someone else is read at once when on screen, else unread. */
   #append(message: StoredMessage): void {
     this.#history = [...this.#history, message];

@@ -18,7 +18,7 @@ import type { RoomChat } from '../chat/room-chat.js';
 import { roomConversation } from '../chat/room-wire.js';
 import { Turns } from '../chat/turns.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
-import type { WhisperDatabase } from '../storage/database.js';
+import type { StoredMessage, WhisperDatabase } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import type { MailboxClient } from './mailbox-client.js';
 import type { MailboxKeys } from './mailbox-keys.js';
@@ -56,6 +56,8 @@ export interface MailboxServiceOptions {
 export interface MailboxServiceEventMap {
   /** Something the person should be told, in words (a full mailbox). */
   'wh-mailbox-notice': CustomEvent<string>;
+  /** "Hold my messages…" or "Show message text…" changed. */
+  'wh-mailbox-settings': CustomEvent<void>;
 }
 
 export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
@@ -66,6 +68,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   readonly #deposits = new Turns();
   #writers: Promise<void> = Promise.resolve();
   #madeOnce: Promise<void> | null = null;
+  #settings = { hold: true, showText: true };
   #collecting: Promise<void> | null = null;
   #again = false;
   /** Per person, the last refusal said, so that one full mailbox is not said for every message. */
@@ -113,11 +116,31 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     return (await this.#options.db.get('settings', 'holdMessages')) !== false;
   }
 
+  /** Both settings as last read or set (`readSettings`), for the switches. */
+  get settings(): { hold: boolean; showText: boolean } {
+    return this.#settings;
+  }
+
+  async readSettings(): Promise<void> {
+    const { db } = this.#options;
+    this.#settings = { hold: await this.holding(), showText: (await db.get('settings', 'notificationText')) !== false };
+    this.emit('wh-mailbox-settings', undefined);
+  }
+
   /** Turns holding on or off; off, the server is told that no one may write, and `connected` devices that there is no mailbox. */
   async setHolding(on: boolean, connected: readonly string[]): Promise<void> {
     await this.#options.db.put('settings', on, 'holdMessages');
+    this.#settings = { ...this.#settings, hold: on };
+    this.emit('wh-mailbox-settings', undefined);
     await this.#updateWriters();
     for (const device of connected) void this.opened(device);
+  }
+
+  /** "Show message text in notifications": read by the service worker when it shows what it fetched. */
+  async setShowText(on: boolean): Promise<void> {
+    await this.#options.db.put('settings', on, 'notificationText');
+    this.#settings = { ...this.#settings, showText: on };
+    this.emit('wh-mailbox-settings', undefined);
   }
 
   /** "Key changed": nothing goes to their mailbox, and their capability no longer writes to this one. */
@@ -163,11 +186,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     await this.#madeOnce;
     const result = await code.collectMailbox({ db, device, client, origin: this.#origin }).catch(() => null);
     if (!result) return;
-    const changed = new Set([...result.stored.map((m) => m.conversation), ...result.advanced.keys()]);
-    for (const conversation of changed) {
-      if (conversation === roomChat.conversation) await roomChat.load();
-      else if (!conversation.startsWith('room:')) await chat.load(conversation);
-    }
+    this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
   }
 
   async #depositWaiting(device: string): Promise<boolean> {
@@ -186,13 +205,16 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     const { db, messages, chat, roomChat } = this.#options;
     const { code, client } = await this.#load();
     const outcome = await code.depositFor({ db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name }, device, entries, 'message', this.#options.room);
-    if (outcome.deposited.length > 0) {
-      await messages.markDeposited(outcome.deposited, device);
-      if (conversation === roomChat.conversation) await roomChat.load();
-      else await chat.load(conversation);
-    }
+    if (outcome.deposited.length > 0) this.#took(await messages.markDeposited(outcome.deposited, device));
     if (!outcome.ok) this.#tell(device, outcome);
     return outcome.ok;
+  }
+
+  /** Shows what the store took: the room's conversation, or a one-to-one one. */
+  #took(messages: readonly StoredMessage[]): void {
+    const { chat, roomChat } = this.#options;
+    roomChat.took(messages.filter((m) => m.conversation === roomChat.conversation));
+    chat.took(messages.filter((m) => !m.conversation.startsWith('room:')));
   }
 
   #tell(device: string, outcome: Exclude<DepositOutcome, { ok: true }>): void {

@@ -394,6 +394,12 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     document.addEventListener('visibilitychange', this.#onBackInFront);
     this.#signaling.start();
     if (this.canConnect) void this.mailbox.collect();
+    void this.mailbox.readSettings();
+  }
+
+  /** "Hold my messages on the server while I'm away": off, every contact connected now is told at once. */
+  holdMessages(on: boolean): Promise<void> {
+    return this.mailbox.setHolding(on, this.#links.connected());
   }
 
   stop(): void {

@@ -45,6 +45,7 @@ export class WhRoomView extends LitElement {
     new ListenController(this, () => this.session?.chat, ['wh-conversation']);
     new ListenController(this, () => this.session?.roomChat, ['wh-room-conversation']);
     new ListenController(this, () => this.session?.away, ['wh-away-state']);
+    new ListenController(this, () => this.session?.mailbox, ['wh-mailbox-settings']);
   }
 
   static override styles = [
@@ -175,6 +176,7 @@ export class WhRoomView extends LitElement {
   override render() {
     const people: PersonEntry[] = this.session.people.map((person) => ({ ...person, unread: this.session.chat.unread(person.device) }));
     const canConnect = this.session.canConnect;
+    const mailbox = this.session.mailbox.settings;
     this.toggleAttribute('chat-open', this.selected !== null);
     // One main landmark for the room, whichever half a phone shows: the room (people, settings) and the conversation.
     return html`
@@ -202,6 +204,18 @@ export class WhRoomView extends LitElement {
                   >Notify me when I’m away
                   <small>${needsHomeScreen() ? '(on iPhone and iPad: add Whisper to your Home Screen first, and open it from there)' : '(calls ring and new messages show while Whisper is closed)'}</small></span
                 >
+              </label>`
+            : null}
+          ${canConnect && this.session.away.available && this.session.away.subscribed
+            ? html`<label class="settings">
+                <input type="checkbox" role="switch" .checked=${mailbox.showText} @change=${this.#showText} />
+                <span>Show message text in notifications <small>(off: only who wrote)</small></span>
+              </label>`
+            : null}
+          ${canConnect
+            ? html`<label class="settings">
+                <input type="checkbox" role="switch" .checked=${mailbox.hold} @change=${this.#holdMessages} />
+                <span>Hold my messages on the server while I’m away <small>(sealed: only this device can read them; off, they wait on the writer’s device until you are both online)</small></span>
               </label>`
             : null}
           ${canConnect
@@ -271,6 +285,14 @@ export class WhRoomView extends LitElement {
     // Subscribing must start in this handler (iOS allows it only from a user gesture).
     const subscribing = input.checked ? away.subscribeInGesture() : null;
     void away.setEnabled(input.checked, subscribing).then(() => (input.checked = away.subscribed));
+  }
+
+  #showText(event: Event): void {
+    void this.session.mailbox.setShowText((event.target as HTMLInputElement).checked);
+  }
+
+  #holdMessages(event: Event): void {
+    void this.session.holdMessages((event.target as HTMLInputElement).checked);
   }
 
   #relayOnly(event: Event): void {
