@@ -15,7 +15,8 @@
  *   - BENCH_REQUESTS / 4 fetches (GET) of those mailboxes of 20 entries, of each size;
  *   - a DELETE of every entry, of each size.
  * Every timed phase comes right after as many GET /healthz on the same process and connections (the
- * baseline: the same client and HTTP path, no mailbox work), and is read against it.
+ * baseline: the same client and HTTP path, no mailbox work), and is read against it. Each phase also reads
+ * the CPU time the server's processes spent on it (/proc: the signal process, and redis-server), per request.
  *
  * Then what an entry takes in the store, against its own size, with BENCH_STORED entries (2000) of each size
  * in fresh mailboxes of 20:
@@ -42,6 +43,7 @@ import { Redis } from 'ioredis';
 import { launchSignal, SIGNAL_NODE, type SignalProcess } from '../support/signal-process.js';
 import { terminate } from '../support/terminate.js';
 import { RedisServer } from '../signal/support/redis-server.js';
+import { cpuMicros } from './process-cpu.js';
 import { explain, judge, judgeAll, percentile, sayVerdict, spread, type Goal, type Verdict } from './statistics.js';
 
 export type MailboxStoreKind = 'leveldb' | 'redis';
@@ -94,14 +96,17 @@ export function mailboxServerOptionsFromEnvironment(log: (line: string) => void 
   };
 }
 
-/** One phase of requests: how fast they went and how long each took, in ms from its send to the end of its answer. */
+/** One phase of requests: how fast they went, how long each took, and the CPU time the server spent on each. */
 export interface Timing {
   requests: number;
   perSecond: number;
+  /** In ms, from a request's send to the end of its answer. */
   p50: number;
   p95: number;
   p99: number;
   max: number;
+  /** CPU time per request in µs (user and kernel, all threads; /proc counts it in 10 ms ticks): of the signal process, and of redis-server with Redis. */
+  cpu: { signal: number; redis: number | null };
 }
 
 export interface PhaseFigures {
@@ -214,7 +219,7 @@ class LoopbackClient {
    * times it. Every answer must have status `expected`: a refusal would time something else than the store.
    * With `keep`, the answers' bodies, in the plan's order.
    */
-  async run(plan: readonly PlannedRequest[], expected: number, keep = false): Promise<{ timing: Timing; bodies: Buffer[] }> {
+  async run(plan: readonly PlannedRequest[], expected: number, keep = false): Promise<{ timing: Omit<Timing, 'cpu'>; bodies: Buffer[] }> {
     const took = new Array<number>(plan.length);
     const bodies = new Array<Buffer>(keep ? plan.length : 0);
     let next = 0;
@@ -251,6 +256,22 @@ interface RunningSignal {
   client: LoopbackClient;
 }
 
+/** The processes that serve the mailbox: the signal process, and redis-server when it keeps the mailboxes. */
+interface ServerProcesses {
+  signal: number;
+  redis: number | null;
+}
+
+/** Sends the plan (LoopbackClient.run) and reads the CPU time the server's processes spent meanwhile. */
+async function timedRun(client: LoopbackClient, pids: ServerProcesses, plan: readonly PlannedRequest[], expected: number, keep = false): Promise<{ timing: Timing; bodies: Buffer[] }> {
+  const cpu = () => ({ signal: cpuMicros(pids.signal).total, redis: pids.redis === null ? 0 : cpuMicros(pids.redis).total });
+  const before = cpu();
+  const { timing, bodies } = await client.run(plan, expected, keep);
+  const after = cpu();
+  const perRequest = (used: number) => used / plan.length;
+  return { timing: { ...timing, cpu: { signal: perRequest(after.signal - before.signal), redis: pids.redis === null ? null : perRequest(after.redis - before.redis) } }, bodies };
+}
+
 async function startSignal(env: Record<string, string>, options: MailboxServerOptions): Promise<RunningSignal> {
   const process = launchSignal({ ...LIMITS_OUT_OF_THE_WAY, ...env }, { node: options.node });
   try {
@@ -274,20 +295,22 @@ async function stopSignal({ process, client }: RunningSignal): Promise<void> {
 }
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
-const summarize = (t: Timing) => `${t.perSecond.toFixed(0)}/s, p50 ${ms(t.p50)} p95 ${ms(t.p95)} p99 ${ms(t.p99)} max ${ms(t.max)}`;
+const us = (value: number) => `${value.toFixed(0)} µs`;
+const cpuText = ({ signal, redis }: Timing['cpu']) => (redis === null ? us(signal) : `${us(signal)} + Redis ${us(redis)}`);
+const summarize = (t: Timing) => `${t.perSecond.toFixed(0)}/s, p50 ${ms(t.p50)} p95 ${ms(t.p95)} p99 ${ms(t.p99)} max ${ms(t.max)}, CPU ${cpuText(t.cpu)} each`;
 const sizeName = (bytes: number) => `${bytes / KIB} KiB`;
 
 /**
  * One round on a running process: fresh mailboxes, filled, fetched and emptied, each phase timed after its
  * baseline; the mailboxes are deleted at the end (not timed).
  */
-async function round(client: LoopbackClient, requests: number, options: MailboxServerOptions, say: (line: string) => void): Promise<PhaseFigures[]> {
+async function round(client: LoopbackClient, pids: ServerProcesses, requests: number, options: MailboxServerOptions, say: (line: string) => void): Promise<PhaseFigures[]> {
   const mailboxes = Math.ceil(requests / ENTRIES_PER_MAILBOX);
   const boxes = ENTRY_SIZES.map(() => Array.from({ length: mailboxes }, newMailbox));
   const phases: PhaseFigures[] = [];
   const timed = async (operation: string, held: boolean, plan: PlannedRequest[], expected: number, keep = false) => {
-    const baseline = await client.run(healthzPlan(plan.length), 200);
-    const { timing, bodies } = await client.run(plan, expected, keep);
+    const baseline = await timedRun(client, pids, healthzPlan(plan.length), 200);
+    const { timing, bodies } = await timedRun(client, pids, plan, expected, keep);
     phases.push({ operation, held, timing, baseline: baseline.timing });
     say(`${operation}: ${summarize(timing)}; GET /healthz just before: ${summarize(baseline.timing)}`);
     return bodies;
@@ -323,13 +346,13 @@ async function round(client: LoopbackClient, requests: number, options: MailboxS
 }
 
 /** The warm-up round, then the counted rounds, on one process. */
-async function rounds(client: LoopbackClient, options: MailboxServerOptions, label: string): Promise<PhaseFigures[][]> {
+async function rounds(client: LoopbackClient, pids: ServerProcesses, options: MailboxServerOptions, label: string): Promise<PhaseFigures[][]> {
   options.log(`${label}: warm-up round (${Math.ceil(options.requests / 4)} deposits of each size, not counted)`);
-  await round(client, Math.ceil(options.requests / 4), options, () => undefined);
+  await round(client, pids, Math.ceil(options.requests / 4), options, () => undefined);
   const counted: PhaseFigures[][] = [];
   for (let r = 1; r <= options.rounds; r++) {
     options.log(`${label}: round ${r} of ${options.rounds} (load average ${load()})`);
-    counted.push(await round(client, options.requests, options, (line) => options.log(`  ${line}`)));
+    counted.push(await round(client, pids, options.requests, options, (line) => options.log(`  ${line}`)));
   }
   return counted;
 }
@@ -429,7 +452,7 @@ async function measureStore(store: MailboxStoreKind, options: MailboxServerOptio
     const signal = await startSignal({}, options);
     let counted: PhaseFigures[][];
     try {
-      counted = await rounds(signal.client, options, label);
+      counted = await rounds(signal.client, { signal: signal.process.child.pid!, redis: null }, options, label);
     } finally {
       await stopSignal(signal);
     }
@@ -440,7 +463,8 @@ async function measureStore(store: MailboxStoreKind, options: MailboxServerOptio
   try {
     const signal = await startSignal({ REDIS_URL: redisServer.url }, options);
     try {
-      const counted = await rounds(signal.client, options, label);
+      const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.info('server'))![1]);
+      const counted = await rounds(signal.client, { signal: signal.process.child.pid!, redis: redisPid }, options, label);
       return { store, rounds: counted, storage: await redisStorage(signal.client, redis, options) };
     } finally {
       await stopSignal(signal);
@@ -479,8 +503,8 @@ export function mailboxServerReport(figures: MailboxServerFigures): string {
       `signal process on Node.js ${figures.runtime}; load average ${figures.loadAtStart} at the start, ${figures.loadAtEnd} at the end.`,
     'Medians of the rounds (range); each phase is read against the GET /healthz timed right before it on the same connections.',
     '',
-    '| store | request | requests/s | p50 | p95 | p99 | /healthz just before: requests/s, p99 | p99 / healthz p99 | requests/s / healthz requests/s |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| store | request | requests/s | p50 | p95 | p99 | CPU per request: signal process (+ redis-server) | /healthz just before: requests/s, p99, CPU | p99 / healthz p99 | requests/s / healthz requests/s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const verdicts: string[] = [];
   const all: Verdict[] = [];
@@ -490,9 +514,13 @@ export function mailboxServerReport(figures: MailboxServerFigures): string {
     for (const [i, phase] of rounds[0]!.entries()) {
       const runs = rounds.map((r) => r[i]!);
       const of = (read: (p: PhaseFigures) => number, format: (value: number) => string) => medianOf(runs.map(read), format);
+      const cpu = (timing: (p: PhaseFigures) => Timing) => {
+        const signal = of((p) => timing(p).cpu.signal, us);
+        return phase.timing.cpu.redis === null ? signal : `${signal} + ${of((p) => timing(p).cpu.redis!, us)}`;
+      };
       lines.push(
-        `| ${STORE_LABELS[store]} | ${phase.operation} | ${of((p) => p.timing.perSecond, (v) => v.toFixed(0))} | ${of((p) => p.timing.p50, ms)} | ${of((p) => p.timing.p95, ms)} | ${of((p) => p.timing.p99, ms)} ` +
-          `| ${of((p) => p.baseline.perSecond, (v) => v.toFixed(0))}, ${of((p) => p.baseline.p99, ms)} | ${of((p) => p.timing.p99 / p.baseline.p99, two)} | ${of((p) => p.timing.perSecond / p.baseline.perSecond, two)} |`,
+        `| ${STORE_LABELS[store]} | ${phase.operation} | ${of((p) => p.timing.perSecond, (v) => v.toFixed(0))} | ${of((p) => p.timing.p50, ms)} | ${of((p) => p.timing.p95, ms)} | ${of((p) => p.timing.p99, ms)} | ${cpu((p) => p.timing)} ` +
+          `| ${of((p) => p.baseline.perSecond, (v) => v.toFixed(0))}, ${of((p) => p.baseline.p99, ms)}, ${cpu((p) => p.baseline)} | ${of((p) => p.timing.p99 / p.baseline.p99, two)} | ${of((p) => p.timing.perSecond / p.baseline.perSecond, two)} |`,
       );
       if (!phase.held) continue;
       const { interval } = spread(runs.map((p) => p.timing.p99), ms);
