@@ -26,6 +26,8 @@
  *   - Redis: the growth of INFO used_memory (the entries with their indexes), and MEMORY USAGE of the
  *     mailboxes' entry hashes alone.
  *
+ * BENCH_PROFILE_DIR=<dir> has each signal process write a V8 CPU profile there (to see where its time goes).
+ *
  * It prints each phase as it goes, then markdown tables (the medians of the rounds, with their ranges) and a
  * verdict on the goal of the issue, deposit and fetch at p99 < 10 ms: printed, never asserted.
  * measureMailboxServer() measures and returns the figures, mailboxServerReport() writes them up: another
@@ -44,7 +46,7 @@ import { launchSignal, SIGNAL_NODE, type SignalProcess } from '../support/signal
 import { terminate } from '../support/terminate.js';
 import { RedisServer } from '../signal/support/redis-server.js';
 import { cpuMicros } from './process-cpu.js';
-import { explain, judge, judgeAll, percentile, sayVerdict, spread, type Goal, type Verdict } from './statistics.js';
+import { explain, judge, judgeAll, median, percentile, sayVerdict, spread, type Goal, type Verdict } from './statistics.js';
 
 export type MailboxStoreKind = 'leveldb' | 'redis';
 
@@ -62,6 +64,8 @@ export interface MailboxServerOptions {
   stored: number;
   /** The Node.js that runs the signal process. */
   node: string;
+  /** Where each signal process writes a V8 CPU profile when it exits (signal/cpu-profile.cjs), or null. */
+  profileDir: string | null;
   /** Where progress goes. */
   log: (line: string) => void;
 }
@@ -92,6 +96,7 @@ export function mailboxServerOptionsFromEnvironment(log: (line: string) => void 
     writers: numberFrom('BENCH_WRITERS', 16),
     stored: numberFrom('BENCH_STORED', 2000),
     node: SIGNAL_NODE,
+    profileDir: process.env.BENCH_PROFILE_DIR || null,
     log,
   };
 }
@@ -133,7 +138,7 @@ export interface StoreFigures {
 }
 
 export interface MailboxServerFigures {
-  settings: Omit<MailboxServerOptions, 'log' | 'node'>;
+  settings: Omit<MailboxServerOptions, 'log' | 'node' | 'profileDir'>;
   /** The signal process's Node.js version. */
   runtime: string;
   loadAtStart: string;
@@ -273,7 +278,8 @@ async function timedRun(client: LoopbackClient, pids: ServerProcesses, plan: rea
 }
 
 async function startSignal(env: Record<string, string>, options: MailboxServerOptions): Promise<RunningSignal> {
-  const process = launchSignal({ ...LIMITS_OUT_OF_THE_WAY, ...env }, { node: options.node });
+  const profile: Record<string, string> = options.profileDir === null ? {} : { NODE_OPTIONS: `--require ${join(import.meta.dirname, 'signal/cpu-profile.cjs')}`, BENCH_PROFILE_DIR: options.profileDir };
+  const process = launchSignal({ ...LIMITS_OUT_OF_THE_WAY, ...profile, ...env }, { node: options.node });
   try {
     const port = await process.listening;
     const client = new LoopbackClient(port, options.concurrency);
@@ -477,34 +483,32 @@ async function measureStore(store: MailboxStoreKind, options: MailboxServerOptio
 
 /** Runs the benchmark against each store in turn and returns its figures. */
 export async function measureMailboxServer(options: MailboxServerOptions): Promise<MailboxServerFigures> {
-  const { log, node, ...settings } = options;
-  const runtime = execFileSync(node, ['-p', 'process.version']).toString().trim();
+  const settings = { stores: options.stores, rounds: options.rounds, requests: options.requests, concurrency: options.concurrency, writers: options.writers, stored: options.stored };
+  const runtime = execFileSync(options.node, ['-p', 'process.version']).toString().trim();
   const loadAtStart = load();
-  log(`Mailbox server: build/signal/main.js on Node.js ${runtime}; ${settings.concurrency} requests in flight; load average ${loadAtStart}`);
+  options.log(`Mailbox server: build/signal/main.js on Node.js ${runtime}; ${settings.concurrency} requests in flight; load average ${loadAtStart}`);
   const stores: StoreFigures[] = [];
   for (const store of options.stores) stores.push(await measureStore(store, options));
   return { settings, runtime, loadAtStart, loadAtEnd: load(), stores };
 }
 
 const two = (value: number) => value.toFixed(2);
+const whole = (value: number) => value.toFixed(0);
 const bytes = (value: number) => `${Math.round(value).toLocaleString('en-US')} B`;
-/** The median of the rounds, and their range when there are several. */
-function medianOf(values: number[], format: (value: number) => string): string {
-  const { median, min, max } = spread(values, format);
-  return values.length > 1 ? `${format(median)} (${format(min)}–${format(max)})` : format(median);
-}
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The markdown tables and the verdict on P99_GOAL. */
 export function mailboxServerReport(figures: MailboxServerFigures): string {
   const { settings } = figures;
   const lines = [
-    `Mailbox server, ${settings.rounds} rounds on each store after a warm-up round; ${settings.concurrency} requests in flight; ` +
+    `Mailbox server, ${plural(settings.rounds, 'round')} on each store after a warm-up round; ${settings.concurrency} requests in flight; ` +
       `${settings.requests} deposits of each size a round into mailboxes of ${ENTRIES_PER_MAILBOX} (${settings.writers} writers each), ${Math.ceil(settings.requests / 4)} fetches of each size; ` +
       `signal process on Node.js ${figures.runtime}; load average ${figures.loadAtStart} at the start, ${figures.loadAtEnd} at the end.`,
-    'Medians of the rounds (range); each phase is read against the GET /healthz timed right before it on the same connections.',
+    'Medians of the rounds (with their range); each phase is read against as many GET /healthz timed right before it on the same connections. ' +
+      'CPU: the signal process\'s (+ redis-server\'s) per request, in 10 ms ticks over the phase.',
     '',
-    '| store | request | requests/s | p50 | p95 | p99 | CPU per request: signal process (+ redis-server) | /healthz just before: requests/s, p99, CPU | p99 / healthz p99 | requests/s / healthz requests/s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| store | request | requests/s | p50 ms | p95 ms | p99 ms | CPU µs | /healthz requests/s | /healthz p99 ms | /healthz CPU µs | p99 / healthz p99 | requests/s / healthz requests/s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const verdicts: string[] = [];
   const all: Verdict[] = [];
@@ -513,14 +517,16 @@ export function mailboxServerReport(figures: MailboxServerFigures): string {
     const missed: string[] = [];
     for (const [i, phase] of rounds[0]!.entries()) {
       const runs = rounds.map((r) => r[i]!);
-      const of = (read: (p: PhaseFigures) => number, format: (value: number) => string) => medianOf(runs.map(read), format);
-      const cpu = (timing: (p: PhaseFigures) => Timing) => {
-        const signal = of((p) => timing(p).cpu.signal, us);
-        return phase.timing.cpu.redis === null ? signal : `${signal} + ${of((p) => timing(p).cpu.redis!, us)}`;
+      const middle = (read: (p: PhaseFigures) => number, format: (value: number) => string) => format(median(runs.map(read)));
+      const ranged = (read: (p: PhaseFigures) => number, format: (value: number) => string) => {
+        const values = runs.map(read);
+        return values.length > 1 ? `${format(median(values))} (${format(Math.min(...values))}–${format(Math.max(...values))})` : format(values[0]!);
       };
+      const cpu = middle((p) => p.timing.cpu.signal, whole) + (phase.timing.cpu.redis === null ? '' : ` + ${middle((p) => p.timing.cpu.redis!, whole)}`);
       lines.push(
-        `| ${STORE_LABELS[store]} | ${phase.operation} | ${of((p) => p.timing.perSecond, (v) => v.toFixed(0))} | ${of((p) => p.timing.p50, ms)} | ${of((p) => p.timing.p95, ms)} | ${of((p) => p.timing.p99, ms)} | ${cpu((p) => p.timing)} ` +
-          `| ${of((p) => p.baseline.perSecond, (v) => v.toFixed(0))}, ${of((p) => p.baseline.p99, ms)}, ${cpu((p) => p.baseline)} | ${of((p) => p.timing.p99 / p.baseline.p99, two)} | ${of((p) => p.timing.perSecond / p.baseline.perSecond, two)} |`,
+        `| ${STORE_LABELS[store]} | ${phase.operation} | ${middle((p) => p.timing.perSecond, whole)} | ${middle((p) => p.timing.p50, two)} | ${middle((p) => p.timing.p95, two)} | ${ranged((p) => p.timing.p99, two)} | ${cpu} ` +
+          `| ${middle((p) => p.baseline.perSecond, whole)} | ${middle((p) => p.baseline.p99, two)} | ${middle((p) => p.baseline.cpu.signal, whole)} ` +
+          `| ${ranged((p) => p.timing.p99 / p.baseline.p99, two)} | ${ranged((p) => p.timing.perSecond / p.baseline.perSecond, two)} |`,
       );
       if (!phase.held) continue;
       const { interval } = spread(runs.map((p) => p.timing.p99), ms);
@@ -530,7 +536,7 @@ export function mailboxServerReport(figures: MailboxServerFigures): string {
     }
     const verdict = rounds.length < 3 ? 'cannot tell' : judgeAll(held);
     all.push(verdict);
-    const why = rounds.length < 3 ? ` (${rounds.length} round${rounds.length === 1 ? '' : 's'}: at least 3 give an interval)` : missed.length > 0 ? ` (${missed.join('; ')})` : '';
+    const why = rounds.length < 3 ? ` (${plural(rounds.length, 'round')}: at least 3 give an interval)` : missed.length > 0 ? ` (${missed.join('; ')})` : '';
     verdicts.push(`${STORE_LABELS[store]} ${sayVerdict(verdict)}${why}`);
   }
 
