@@ -486,7 +486,7 @@ export async function measureMailboxServer(options: MailboxServerOptions): Promi
   const settings = { stores: options.stores, rounds: options.rounds, requests: options.requests, concurrency: options.concurrency, writers: options.writers, stored: options.stored };
   const runtime = execFileSync(options.node, ['-p', 'process.version']).toString().trim();
   const loadAtStart = load();
-  options.log(`Mailbox server: build/signal/main.js on Node.js ${runtime}; ${settings.concurrency} requests in flight; load average ${loadAtStart}`);
+  options.log(`Mailbox server: build/signal/main.js on Node.js ${runtime}; ${plural(settings.concurrency, 'request')} in flight; load average ${loadAtStart}`);
   const stores: StoreFigures[] = [];
   for (const store of options.stores) stores.push(await measureStore(store, options));
   return { settings, runtime, loadAtStart, loadAtEnd: load(), stores };
@@ -501,7 +501,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function mailboxServerReport(figures: MailboxServerFigures): string {
   const { settings } = figures;
   const lines = [
-    `Mailbox server, ${plural(settings.rounds, 'round')} on each store after a warm-up round; ${settings.concurrency} requests in flight; ` +
+    `Mailbox server, ${plural(settings.rounds, 'round')} on each store after a warm-up round; ${plural(settings.concurrency, 'request')} in flight; ` +
       `${settings.requests} deposits of each size a round into mailboxes of ${ENTRIES_PER_MAILBOX} (${settings.writers} writers each), ${Math.ceil(settings.requests / 4)} fetches of each size; ` +
       `signal process on Node.js ${figures.runtime}; load average ${figures.loadAtStart} at the start, ${figures.loadAtEnd} at the end.`,
     'Medians of the rounds (with their range); each phase is read against as many GET /healthz timed right before it on the same connections. ' +
@@ -548,7 +548,7 @@ export function mailboxServerReport(figures: MailboxServerFigures): string {
   }
   lines.push(
     '',
-    `Verdict (goal: deposit and fetch at p99 < ${P99_GOAL.at} ms, ${settings.concurrency} requests in flight; read from the rounds' bootstrap 90 % interval of the median p99): ${sayVerdict(judgeAll(all))}: ${verdicts.join('; ')}.`,
+    `Verdict (goal: deposit and fetch at p99 < ${P99_GOAL.at} ms, ${plural(settings.concurrency, 'request')} in flight; read from the rounds' bootstrap 90 % interval of the median p99): ${sayVerdict(judgeAll(all))}: ${verdicts.join('; ')}.`,
   );
   return lines.join('\n');
 }
