@@ -31,7 +31,7 @@
  * It prints each phase as it goes, then markdown tables (the medians of the rounds, with their ranges) and a
  * verdict on the goal of the issue, deposit and fetch at p99 < 10 ms: printed, never asserted.
  * measureMailboxServer() measures and returns the figures, mailboxServerReport() writes them up: another
- * benchmark (the browser half, `npm run bench:mailbox`) calls both.
+ * benchmark (the browser half, `npm run bench:mailbox`) can call both.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -88,8 +88,11 @@ const LIMITS_OUT_OF_THE_WAY = {
 
 export function mailboxServerOptionsFromEnvironment(log: (line: string) => void = console.log): MailboxServerOptions {
   const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+  const stores = (process.env.BENCH_STORES ?? 'leveldb,redis').split(',').filter(Boolean);
+  const unknown = stores.filter((store) => !(store in STORE_LABELS));
+  if (unknown.length > 0) throw new Error(`BENCH_STORES: ${unknown.join(', ')} is not one of ${Object.keys(STORE_LABELS).join(', ')}`);
   return {
-    stores: (process.env.BENCH_STORES ?? 'leveldb,redis').split(',').filter(Boolean) as MailboxStoreKind[],
+    stores: stores as MailboxStoreKind[],
     rounds: numberFrom('BENCH_RUNS', 3),
     requests: numberFrom('BENCH_REQUESTS', 4000),
     concurrency: numberFrom('BENCH_CONCURRENCY', 16),
