@@ -44,6 +44,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { copyServerWithUws } from '../../support/server-copy.js';
 import { launchSignal } from '../../support/signal-process.js';
+import { cpuMicros } from '../process-cpu.js';
 import { explain, judge, judgeAll, sayVerdict, spread, type Goal, type Verdict } from '../statistics.js';
 import type { ConnectReport, GeneratorCommand, LoadReport } from './load-generator.js';
 import type { ServerKind } from './wire.js';
@@ -130,7 +131,6 @@ async function contender(name: ContenderName): Promise<Contender> {
   return { name, kind, node: deployed, label: `Node ${nodeVersion(deployed)}${name === 'peerjs' ? '' : `, @based/uws ${current}`}` };
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -149,15 +149,6 @@ function track(child: ChildProcess): ChildProcess {
 
 function pin(pid: number, core: string): void {
   execFileSync('taskset', ['-a', '-p', '-c', core, String(pid)], { stdio: 'ignore' });
-}
-
-/** CPU time (all threads) the process has used, in microseconds: in user space, and in the kernel on its behalf. */
-function cpuMicros(pid: number): { user: number; system: number; total: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const user = (Number(fields[11]) / CLOCK_TICKS_PER_SECOND) * 1e6;
-  const system = (Number(fields[12]) / CLOCK_TICKS_PER_SECOND) * 1e6;
-  return { user, system, total: user + system };
 }
 
 /** Share of the machine's CPU time that was busy over the next second, all processes together. */
