@@ -15,7 +15,7 @@ import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
 import { notificationsOf } from './notifications.js';
 import { closeAll, createRoom, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
-import { browserOf, deliverNext, deliverPlaintext, type Phone } from './push-phone.js';
+import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, readStore, type Phone } from './push-phone.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
 
@@ -79,21 +79,6 @@ async function notifyWhenAway(person: Person): Promise<void> {
   await expect(away).toBeChecked();
 }
 
-/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
-const readStore = (store: string) => `(async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('whisper');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = await new Promise((resolve) => {
-    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
-    request.onsuccess = () => resolve(request.result);
-  });
-  db.close();
-  return all;
-})()`;
-
 interface Stored {
   id: string;
   text: string;
@@ -123,7 +108,7 @@ async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: 
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
   // Each device keeps the other's mailbox, as their proven channel handed it over.
   for (const person of [alice, bob]) {
-    await expect.poll(async () => ((await person.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+    await expect.poll(() => mailboxTargets(person.page)).toBe(1);
   }
   return { alice, bob, link };
 }
@@ -204,7 +189,7 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 
@@ -243,7 +228,7 @@ test('Chromium: Bob’s mailbox full, Alice is told in words and the message tha
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 

@@ -3,7 +3,7 @@
  * outside Whisper holds a DevTools session, through which a push's plaintext reaches their service worker
  * (ServiceWorker.deliverPushMessage), as their browser would hand it over after decrypting it.
  */
-import type { CDPSession, Worker } from '@playwright/test';
+import type { CDPSession, Page, Worker } from '@playwright/test';
 import type { PushService, StubSubscription } from '../support/push-service.js';
 import { expect } from './fixtures.js';
 import { trackShows } from './notifications.js';
@@ -63,3 +63,23 @@ export async function deliverPlaintext(appUrl: string, bob: Phone, plaintext: st
   await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
 }
 
+
+/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
+export const readStore = (store: string) => `(async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('whisper');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = await new Promise((resolve) => {
+    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
+    request.onsuccess = () => resolve(request.result);
+  });
+  db.close();
+  return all;
+})()`;
+
+/** How many contacts' mailboxes the person's device keeps (each handed over by that contact's proven channel). */
+export async function mailboxTargets(page: Page): Promise<number> {
+  return ((await page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((contact) => contact.target).length;
+}

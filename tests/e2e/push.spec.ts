@@ -38,7 +38,7 @@ import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCa
 import { expect, test, watchForProblems } from './fixtures.js';
 import { entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
 import { notificationsOf, trackShows } from './notifications.js';
-import { browserOf, deliverNext, deliverPlaintext, pushOf, type Phone } from './push-phone.js';
+import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, pushOf, type Phone } from './push-phone.js';
 import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, type Person } from './people.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
@@ -254,8 +254,13 @@ test('Chromium, stand-in subscription, delivery and tap: Decline on the notifica
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([]);
 });
 
-test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app, and a waiting message shows "New message from Alice", once', async ({ browser }) => {
-  const { alice, subscription, phone, pushes } = await bobAway(browser);
+test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app, and, Bob holding nothing on the server, a waiting message shows "New message from Alice", once, without its text', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  // "Hold my messages on the server while I'm away" off: Alice's device is told it has no mailbox of Bob's.
+  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+  await bob.page.getByRole('switch', { name: /^Hold my messages on the server/ }).click();
+  await expect.poll(() => mailboxTargets(alice.page)).toBe(0);
+  const { phone, pushes } = await bobGoesAway(alice, bob);
   let count = pushes;
 
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
