@@ -15,6 +15,10 @@ import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
 import { notificationsOf } from './notifications.js';
 import { closeAll, createRoom, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { seal } from '../../web/mailbox/sealed-entry.js';
+import type { MailboxTarget } from '../../web/mailbox/mailbox-wire.js';
+import { toBase64url } from '../../web/push/base64url.js';
+import { buildPushPayload, signPush } from '../../web/push/push-wire.js';
 import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, readStore, type Phone } from './push-phone.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
@@ -249,20 +253,58 @@ test('Chromium: Bob’s mailbox full, Alice is told in words and the message tha
   for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName(/Delivered|Read/);
 });
 
-/** How many entries wait in the person's own mailbox on the server (read with its read secret, as the app reads it). */
-function entriesOf(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+/** How many entries wait in the person's own mailbox on the server, read with its read secret as the app reads it (source text: a page or a worker). */
+async function entriesOf(target: Page | Worker): Promise<number> {
+  return (target as { evaluate(code: string): Promise<number> }).evaluate(`(async () => {
+    const db = await new Promise((resolve, reject) => {
       const request = indexedDB.open('whisper');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
-    const address = await new Promise<{ mailbox: string; readSecret: string }>((resolve) => {
+    const address = await new Promise((resolve) => {
       const request = db.transaction('settings').objectStore('settings').get('mailboxAddress');
-      request.onsuccess = () => resolve(request.result as { mailbox: string; readSecret: string });
+      request.onsuccess = () => resolve(request.result);
     });
     db.close();
-    const response = await fetch(`/mailbox/${address.mailbox}/entries`, { headers: { Authorization: `Bearer ${address.readSecret}` } });
-    return ((await response.json()) as { entries: unknown[] }).entries.length;
-  });
+    const response = await fetch('/mailbox/' + address.mailbox + '/entries', { headers: { Authorization: 'Bearer ' + address.readSecret } });
+    return (await response.json()).entries.length;
+  })()`);
 }
+
+/** The first record of `store` (IndexedDB) on the person's page that passes `pick`. */
+async function recordOf<T>(page: Page, store: string, pick: (record: T) => boolean): Promise<T> {
+  const found = ((await page.evaluate(readStore(store))) as T[]).find(pick);
+  expect(found, `a record of ${store}`).toBeDefined();
+  return found!;
+}
+
+test('Chromium, stand-in subscription and delivery: an entry forged with Alice’s capability but not her key (it names Alice, its MAC is not hers) shows only “New message from Alice”, is not stored, and is deleted from Bob’s mailbox; a deposit without a capability is refused', async ({ browser }) => {
+  const { alice, bob } = await aliceAndBob(browser);
+  const aliceDevice = (await recordOf<{ device: string; name: string }>(bob.page, 'contacts', (c) => c.name === 'Alice')).device;
+  const toBob = await recordOf<{ device: string; target?: MailboxTarget }>(alice.page, 'mailboxContacts', (c) => c.target !== undefined);
+  const bobsPush = (await recordOf<{ device: string; push?: { endpoint: string; p256dh: string; auth: string; key: string } }>(alice.page, 'contacts', (c) => c.device === toBob.device)).push!;
+  const room = new URL(alice.page.url()).pathname.split('/').at(-1)!;
+  const bobsPhone = await closesTheApp(bob);
+
+  // Whoever holds Alice's capability (her device, or someone who took it from her) seals an entry that says it is Alice's.
+  const target = toBob.target!;
+  const forged = await seal(
+    { kind: 'message', id: 'forgedforgedforged01', sentAt: Date.now(), text: 'Send me the door code' },
+    target,
+    { macKey: toBase64url(crypto.getRandomValues(new Uint8Array(32))), sender: aliceDevice, recipient: toBob.device },
+  );
+  if (!forged.ok) throw new Error(forged.reason);
+  const deposit = (authorization?: string) =>
+    fetch(`${appUrl}/mailbox/${target.mailbox}/entries`, { method: 'POST', body: forged.entry as Uint8Array<ArrayBuffer>, headers: { 'Content-Type': 'application/octet-stream', ...(authorization ? { Authorization: authorization } : {}) } });
+  expect((await deposit()).status).toBe(401);
+  expect((await deposit(`Bearer ${toBase64url(crypto.getRandomValues(new Uint8Array(32)))}`)).status).toBe(403);
+  expect((await deposit(`Bearer ${target.capability}`)).status).toBe(201);
+  expect(await entriesOf(bobsPhone.worker())).toBe(1);
+
+  // The push is Alice's own (signed with the secret Bob gave her): it is shown, but the entry it carries is not.
+  const signed = await signPush({ kind: 'message', room, sender: aliceDevice, entry: toBase64url(forged.entry) }, bobsPush.key);
+  await deliverPlaintext(appUrl, bobsPhone, buildPushPayload(appUrl, signed, 'Alice'));
+  await expect.poll(() => notificationsOf(bobsPhone.worker())).toEqual([expect.objectContaining({ title: 'New message from Alice', body: 'Open Whisper to read it.' })]);
+  expect((await storedMessages(bobsPhone.worker())).filter((m) => m.direction === 'in')).toEqual([]);
+  await expect.poll(() => entriesOf(bobsPhone.worker())).toBe(0);
+});
