@@ -14,7 +14,8 @@ import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
 import { notificationsOf } from './notifications.js';
-import { closeAll, createRoom, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
+import { attach, fileEntry, randomFile } from './files.js';
+import { closeAll, createRoom, meet, messages, messageTexts, newPerson, openChat, openRoom, openRoomChat, personEntry, send, statusOf, type Person } from './people.js';
 import { seal } from '../../web/mailbox/sealed-entry.js';
 import type { MailboxTarget } from '../../web/mailbox/mailbox-wire.js';
 import { toBase64url } from '../../web/push/base64url.js';
@@ -184,7 +185,7 @@ async function sealedOnDisk(entry: Buffer): Promise<boolean> {
   return false;
 }
 
-test('Chromium, no push at all (Bob never allowed notifications): Alice writes while Bob’s app is closed and closes hers, the signal server restarts, Bob opens the app and finds the messages, fetched from his mailbox; Alice opens hers later, Bob gone again: Delivered, from the receipt in her mailbox', async ({ browser }) => {
+test('Chromium, no push at all (Bob never allowed notifications): Alice writes while Bob’s app is closed and closes hers, the signal server restarts, Bob opens the app and finds the messages, fetched from his mailbox; Alice opens hers later, Bob gone again: Read, from the receipts in her mailbox', async ({ browser }) => {
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
@@ -219,7 +220,8 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   alice.page = await alice.context.newPage();
   await openRoom(alice, link);
   await openChat(alice, 'Bob');
-  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Delivered');
+  // Bob had the conversation open: his device read them, and the read receipt waited in Alice's mailbox too.
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Read');
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 });
 
@@ -307,4 +309,43 @@ test('Chromium, stand-in subscription and delivery: an entry forged with Alice�
   await expect.poll(() => notificationsOf(bobsPhone.worker())).toEqual([expect.objectContaining({ title: 'New message from Alice', body: 'Open Whisper to read it.' })]);
   expect((await storedMessages(bobsPhone.worker())).filter((m) => m.direction === 'in')).toEqual([]);
   await expect.poll(() => entriesOf(bobsPhone.worker())).toBe(0);
+});
+
+test('Chromium, a room of three, no push: Bob’s app closed, Alice writes to the room and offers a file there; Carol gets both at once, Bob’s mailbox keeps his copies; Alice closes her app; Bob opens his, the message once and “Alice wants to send you trail-map.bin”, and reads it; Alice reopens, Bob gone again: delivered to and read by both', async ({ browser }) => {
+  const { people: [alice, bob, carol] } = await meet(browser, appUrl, 'Alice', 'Bob', 'Carol');
+  people = [alice!, bob!, carol!];
+  for (const person of people) await openRoomChat(person);
+  for (const person of people) await expect.poll(() => mailboxTargets(person.page)).toBe(2);
+  const link = alice!.page.url();
+  await bob!.page.close();
+  await expect(personEntry(alice!, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+
+  await send(alice!, 'Meet at the north gate at nine');
+  const dir = await mkdtemp(join(tmpdir(), 'whisper-mailbox-file-'));
+  const file = await randomFile(dir, 'trail-map.bin', 300_000);
+  await attach(alice!, file.path);
+  await expect(messages(carol!).getByText('Meet at the north gate at nine')).toBeVisible();
+  await expect(fileEntry(carol!, 'trail-map.bin')).toBeVisible();
+  // Bob's copies are in his mailbox before Alice goes.
+  await alice!.page.getByRole('button', { name: /^Sent to 1 of 2|^Delivered to 1 of 2/ }).click();
+  await expect(alice!.page.getByRole('list', { name: 'Who has it' })).toContainText('Bob: Waiting in their mailbox');
+  await expect.poll(async () => ((await alice!.page.evaluate(readStore('transfers'))) as Array<{ deposited?: true; conversation: string }>).filter((t) => t.deposited).length).toBe(1);
+  await alice!.page.close();
+  await rm(dir, { recursive: true, force: true });
+
+  bob!.page = await bob!.context.newPage();
+  await openRoom(bob!, link);
+  await openRoomChat(bob!);
+  await expect(messages(bob!).getByText('Meet at the north gate at nine')).toHaveCount(1);
+  await expect(messages(bob!).getByText('Alice wants to send you trail-map.bin (293.0 KiB). It comes when you are both online.')).toBeVisible();
+  await expect(personEntry(bob!, 'Alice')).toHaveAccessibleName(/^Alice, offline/);
+  // Read on Bob's screen: the receipt waits in Alice's mailbox.
+  await expect.poll(async () => ((await bob!.page.evaluate(readStore('messages'))) as Stored[]).find((m) => m.text === 'Meet at the north gate at nine')?.status).toBe('read');
+  await expect.poll(async () => ((await bob!.page.evaluate(readStore('messages'))) as Array<Stored & { receiptSent: number }>).find((m) => m.text === 'Meet at the north gate at nine')?.receiptSent).toBe(1);
+  await bob!.page.close();
+
+  alice!.page = await alice!.context.newPage();
+  await openRoom(alice!, link);
+  await openRoomChat(alice!);
+  await expect(alice!.page.getByRole('button', { name: 'Delivered to 2 of 2, read by 2' })).toBeVisible();
 });

@@ -34,6 +34,8 @@ export interface ChatTransport {
   send(device: string, frame: ChatFrame): boolean;
   /** Asks for a channel to the device when it is online (messages wait for it). */
   want(device: string): void;
+  /** Read receipts for the device wait: no channel took them (the mailbox may). */
+  receiptsWaiting?(device: string): void;
 }
 
 export interface ChatEventMap {
@@ -340,6 +342,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     const ids = await this.#store.pendingReceipts(device);
     if (ids.length === 0) return;
     if (this.#transport.send(device, { t: 'read', ids })) await this.#store.markReceiptsSent(ids);
+    else this.#transport.receiptsWaiting?.(device);
   }
 
   /**

@@ -26,6 +26,8 @@ export interface RoomChatTransport {
   want(device: string): void;
   /** Who a message written now goes to: everyone known in the room but this device, online or away. */
   members(): string[];
+  /** Read receipts for the member wait: no channel took them (the mailbox may). */
+  receiptsWaiting?(device: string): void;
 }
 
 export interface RoomChatEventMap {
@@ -293,6 +295,7 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     }
     for (const [author, ids] of byAuthor) {
       if (this.#transport.send(author, { t: 'room-read', ids: ids.slice(0, 500) })) await this.#store.markReceiptsSent(ids.slice(0, 500));
+      else this.#transport.receiptsWaiting?.(author);
     }
   }
 

@@ -11,6 +11,7 @@ import type { StoredMessage, WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { formatBytes } from '../format/amounts.js';
 import { roomConversation } from '../chat/room-wire.js';
+import { randomId } from '../identity/random-id.js';
 import { fromBase64url } from '../push/base64url.js';
 import type { MailboxClient } from './mailbox-client.js';
 import { MailboxKeys } from './mailbox-keys.js';
@@ -76,7 +77,8 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     }
     const { sender, conversation, message } = opened;
     if (item.entry === null) result.pushedOpened = true;
-    // The pushed entry is usually also on the server: stored once, deleted there.
+    // The pushed entry is usually also on the server: stored once, deleted there. (Every entry has an id of its
+    // own: a receipt's is random, a message's is the message's.)
     const firstTime = !seen.has(message.id);
     seen.add(message.id);
     const kept = firstTime ? await keep(db, messages, sender, conversation, message, options.now?.() ?? Date.now(), result) : true;
@@ -96,7 +98,7 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     await depositFor(
       { db, device, client, origin: options.origin },
       sender,
-      [{ kind: 'receipt', id: `r${receipt.ids[0]!}`.slice(0, 48), sentAt: Date.now(), status: 'delivered', ids: receipt.ids, ...(receipt.room ? { room: receipt.room } : {}) }],
+      [{ kind: 'receipt', id: randomId(16), sentAt: Date.now(), status: 'delivered', ids: receipt.ids, ...(receipt.room ? { room: receipt.room } : {}) }],
       'receipt',
     );
   }

@@ -37,9 +37,10 @@ export type DepositOutcome =
 
 /**
  * Seals and deposits `messages` for `recipient`, in order, stopping at the first refusal; then one push per
- * entry deposited (`push` names what it says: a message, or a receipt). Returns the ids deposited.
+ * entry deposited (`push` names what it says: a message, or a receipt; null, none: the entry waits for the app
+ * to open, as a read receipt does, which is not worth a notification). Returns the ids deposited.
  */
-export async function depositFor(context: OutboxContext, recipient: string, messages: readonly MailboxMessage[], push: 'message' | 'receipt', room?: string): Promise<DepositOutcome> {
+export async function depositFor(context: OutboxContext, recipient: string, messages: readonly MailboxMessage[], push: 'message' | 'receipt' | null, room?: string): Promise<DepositOutcome> {
   const keys = new MailboxKeys(context.db);
   const target = await keys.targetOf(recipient);
   const deposited: string[] = [];
@@ -60,7 +61,7 @@ export async function depositFor(context: OutboxContext, recipient: string, mess
     deposited.push(message.id);
     entries.push(sealed.entry as Uint8Array<ArrayBuffer>);
   }
-  for (const entry of entries) await wake(context, recipient, target, entry, push, room);
+  if (push) for (const entry of entries) await wake(context, recipient, target, entry, push, room);
   return outcome ?? { ok: true, deposited };
 }
 

@@ -16,6 +16,7 @@
 import type { ChatService } from '../chat/chat-service.js';
 import type { RoomChat } from '../chat/room-chat.js';
 import { roomConversation } from '../chat/room-wire.js';
+import { randomId } from '../identity/random-id.js';
 import { Turns } from '../chat/turns.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { StoredMessage, WhisperDatabase } from '../storage/database.js';
@@ -163,6 +164,28 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
       .then(() => result);
   }
 
+  /** Read receipts wait for `device`, whose app is closed: sealed to their mailbox, then marked sent. */
+  receiptsFor(device: string): Promise<void> {
+    return this.#deposits.run(device, async () => {
+      const { db, messages, room } = this.#options;
+      const { code, client, keys } = await this.#load();
+      if (!(await keys.targetOf(device))) return;
+      const direct = await messages.pendingReceipts(device);
+      const inRoom = (await messages.readUnreceipted(roomConversation(room))).filter((m) => m.author === device).map((m) => m.id);
+      const context = { db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name };
+      for (const [ids, roomOf] of [[direct, undefined], [inRoom, room]] as const) {
+        for (let i = 0; i < ids.length; i += 500) {
+          const batch = ids.slice(i, i + 500);
+          const receipt = { kind: 'receipt' as const, id: randomId(16), sentAt: Date.now(), status: 'read' as const, ids: batch, ...(roomOf ? { room: roomOf } : {}) };
+          // No push: "Read" is not worth waking their phone for; their app shows it when it opens.
+          const outcome = await code.depositFor(context, device, [receipt], null, room);
+          if (!outcome.ok) return;
+          await messages.markReceiptsSent(batch);
+        }
+      }
+    });
+  }
+
   /** Reads this device's mailbox now (once at a time; a call meanwhile reads it again after). */
   collect(): Promise<void> {
     if (this.#collecting) {
@@ -195,17 +218,34 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     if (!(await keys.targetOf(device))) return false;
     const direct = (await messages.undelivered(device)).filter((m) => !m.deposited?.includes(device));
     const inRoom = (await messages.pendingFor(roomConversation(room), device)).filter((m) => !m.deposited?.includes(device));
-    let ok = true;
-    if (direct.length > 0) ok = await this.#deposit(device, direct.map((m) => ({ kind: 'message' as const, id: m.id, sentAt: m.sentAt, text: m.text })), device);
-    if (ok && inRoom.length > 0) await this.#deposit(device, inRoom.map((m) => ({ kind: 'room-message' as const, id: m.id, sentAt: m.sentAt, text: m.text, room })), roomConversation(room));
+    const offers = (await this.#options.db.getAllFromIndex('transfers', 'by-conversation', device)).filter((t) => t.direction === 'out' && t.state === 'offered' && !t.deposited);
+    const ok =
+      (direct.length === 0 || (await this.#deposit(device, direct.map((m) => ({ kind: 'message' as const, id: m.id, sentAt: m.sentAt, text: m.text }))))) &&
+      (inRoom.length === 0 || (await this.#deposit(device, inRoom.map((m) => ({ kind: 'room-message' as const, id: m.id, sentAt: m.sentAt, text: m.text, room })))));
+    if (ok && offers.length > 0) {
+      // The offer only: the bytes still go device to device, once both are online.
+      const entries = offers.map((t) => ({ kind: 'file-offer' as const, id: t.id, sentAt: Date.now(), transfer: t.id, name: t.name, size: t.size, type: t.type, ...(t.room ? { room: t.room } : {}) }));
+      await this.#deposit(device, entries, async (ids) => {
+        const tx = this.#options.db.transaction('transfers', 'readwrite');
+        for (const id of ids) {
+          const transfer = await tx.store.get(id);
+          if (transfer) await tx.store.put({ ...transfer, deposited: true });
+        }
+        await tx.done;
+      });
+    }
     return true;
   }
 
-  async #deposit(device: string, entries: Parameters<MailboxModules['depositFor']>[2], conversation: string): Promise<boolean> {
-    const { db, messages, chat, roomChat } = this.#options;
+  /** Deposits `entries` for `device`, in order, and notes those deposited (as messages, unless `note` says otherwise). */
+  async #deposit(device: string, entries: Parameters<MailboxModules['depositFor']>[2], note?: (ids: string[]) => Promise<void>): Promise<boolean> {
+    const { db, messages } = this.#options;
     const { code, client } = await this.#load();
     const outcome = await code.depositFor({ db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name }, device, entries, 'message', this.#options.room);
-    if (outcome.deposited.length > 0) this.#took(await messages.markDeposited(outcome.deposited, device));
+    if (outcome.deposited.length > 0) {
+      if (note) await note(outcome.deposited);
+      else this.#took(await messages.markDeposited(outcome.deposited, device));
+    }
     if (!outcome.ok) this.#tell(device, outcome);
     return outcome.ok;
   }

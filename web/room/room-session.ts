@@ -112,10 +112,15 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
       this.connect(device);
       if (!this.#people.get(device)?.online) void this.#leaveFor(device);
     };
-    this.chat = new ChatService(options.messages, { send, want: waiting });
+    // Read receipts for someone away go to their mailbox too ("Read" while their app is closed).
+    const receiptsWaiting = (device: string) => {
+      if (!this.#people.get(device)?.online) void this.mailbox.receiptsFor(device);
+    };
+    this.chat = new ChatService(options.messages, { send, want: waiting, receiptsWaiting });
     this.roomChat = new RoomChat(options.room, options.messages, {
       send,
       want: waiting,
+      receiptsWaiting,
       // Everyone this room knows, but not a device that cannot take a message (no WebRTC, a key that does
       // not match) nor a new key no one has accepted yet.
       members: () => this.#people.all().filter((person) => this.#people.canTakeMessages(person)).map((person) => person.device),
@@ -123,7 +128,8 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.transfers = new TransferService(options.db, this.chat, {
       channel: (device) => this.#links.filesChannel(device),
       maxMessageSize: (device) => this.#links.link(device)?.pc.sctp?.maxMessageSize ?? null,
-      want,
+      // An offer to someone away goes to their mailbox ("Alice wants to send you…"), as a message does.
+      want: waiting,
     }, { room: this.roomChat });
     this.calls = new CallService({
       send,

@@ -85,6 +85,8 @@ export interface StoredTransfer {
   hashState?: Uint8Array;
   /** The file's hash (hex) as its integrity version computes it, once known. */
   sha256?: string;
+  /** Sender: the offer was left sealed in the receiver's mailbox while their app was closed ("Alice wants to send you…"). */
+  deposited?: true;
   /** Sender: what identifies the picked file, to check a file picked again after a reload. */
   lastModified?: number;
   firstChunkHash?: string;
