@@ -8,7 +8,7 @@
  * Alice", and nothing of it is stored.
  */
 import { MailboxClient } from '../web/mailbox/mailbox-client.js';
-import { collectMailbox } from '../web/mailbox/mailbox-inbox.js';
+import { collectMailbox, MAILBOX_STORED, type InboxResult, type MailboxStoredMessage } from '../web/mailbox/mailbox-inbox.js';
 import { contactName } from '../web/storage/contact-store.js';
 import type { StoredMessage, WhisperDatabase } from '../web/storage/database.js';
 import { openDatabase } from '../web/storage/database.js';
@@ -47,11 +47,14 @@ async function handle(data: MailboxPush, sender: PushSender, fallback: () => Pro
   const db = await openDatabase();
   const device = (await db.get('settings', 'deviceKey')) as string | undefined;
   const result = device ? await collectMailbox({ db, device, client: new MailboxClient(self.location.origin), origin: self.location.origin, ...(data.entry ? { pushed: data.entry } : {}) }).catch(() => null) : null;
+  if (result) await tellPages(result);
   if (result && result.stored.length > 0) {
     await showConversations(db, result.stored, data);
     return;
   }
   if (data.kind === 'receipt') {
+    // The app on screen shows the new status itself.
+    if (await appVisible()) return;
     // Every push shows something (browsers and iPhones take away subscriptions that push silently): a quiet
     // line that replaces the one before, instead of a sound for every receipt.
     const { title, body } = notificationText(data, sender.name);
@@ -89,8 +92,19 @@ async function showConversations(db: WhisperDatabase, messages: readonly StoredM
 
 /** Whether a notification of this app, or a window of it, is on screen: a push then needs no notification of its own. */
 async function somethingShows(): Promise<boolean> {
-  if ((await self.registration.getNotifications()).length > 0) return true;
+  return (await self.registration.getNotifications()).length > 0 || (await appVisible());
+}
+
+async function appVisible(): Promise<boolean> {
   return (await self.clients.matchAll({ type: 'window' })).some((client) => client.visibilityState === 'visible');
+}
+
+/** Open pages show what the worker stored (they read it from IndexedDB by these ids: a message names nothing else). */
+async function tellPages(result: InboxResult): Promise<void> {
+  const ids = [...result.stored, ...[...result.advanced.values()].flat()].map((message) => message.id);
+  if (ids.length === 0) return;
+  const message: MailboxStoredMessage = { type: MAILBOX_STORED, ids };
+  for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage(message);
 }
 
 async function nameOf(db: WhisperDatabase, device: string): Promise<string> {

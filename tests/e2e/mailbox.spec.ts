@@ -118,6 +118,15 @@ async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: 
   return { alice, bob, link };
 }
 
+/** How many pushes the push service received for the subscription. */
+const pushesTo = (subscription: StubSubscription) => positionsOf(subscription).length;
+
+/** Where the pushes to the subscription are among every push the service received (1-based, as deliverNext counts). */
+function positionsOf(subscription: StubSubscription): number[] {
+  const id = subscription.endpoint.split('/').at(-1);
+  return service.received.flatMap((push, index) => (push.subscription === id ? [index + 1] : []));
+}
+
 /** The person closes the app: the page goes, the browser and its service worker stay. */
 async function closesTheApp(person: Person): Promise<Phone> {
   await person.page.close();
@@ -135,10 +144,8 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   const alicesPhone = await closesTheApp(alice);
 
   // Bob's phone gets a push per message; the first read of his mailbox takes all three.
-  const bobs = () => service.received.filter((push) => push.subscription === bob.subscription.endpoint.split('/').at(-1)).length;
-  await expect.poll(bobs).toBe(3);
-  const firstOfBob = service.received.findIndex((push) => push.subscription === bob.subscription.endpoint.split('/').at(-1));
-  const plaintext = service.decrypt(bob.subscription, (await service.waitFor(firstOfBob + 1)).body).toString();
+  await expect.poll(() => pushesTo(bob.subscription)).toBe(3);
+  const plaintext = service.decrypt(bob.subscription, (await service.waitFor(positionsOf(bob.subscription)[0]!)).body).toString();
   const pushed = JSON.parse(plaintext) as { notification: { data: { entry: string } } };
   expect(pushed).toMatchObject({ notification: { title: 'New message from Alice', data: { kind: 'message', entry: expect.stringMatching(/^[A-Za-z0-9_-]{1366}$/) } } });
   // Nothing of the text travels outside the sealed entry, and the server keeps the sealed bytes only.
@@ -151,10 +158,8 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   expect(onBobsPhone.map((m) => [m.text, m.via])).toEqual(texts.map((text) => [text, 'mailbox']));
 
   // Bob's worker left a sealed receipt in Alice's mailbox and pushed: her worker marks the three Delivered, her app closed.
-  const alicesSubscription = alice.subscription.endpoint.split('/').at(-1);
-  await expect.poll(() => service.received.filter((push) => push.subscription === alicesSubscription).length).toBeGreaterThan(0);
-  const receiptPush = service.received.findIndex((push) => push.subscription === alicesSubscription);
-  expect(await deliverNext(service, appUrl, alicesPhone, alice.subscription, receiptPush + 1)).toMatchObject({ notification: { data: { kind: 'receipt' } } });
+  await expect.poll(() => pushesTo(alice.subscription)).toBeGreaterThan(0);
+  expect(await deliverNext(service, appUrl, alicesPhone, alice.subscription, positionsOf(alice.subscription)[0]!)).toMatchObject({ notification: { data: { kind: 'receipt' } } });
   await expect.poll(async () => (await storedMessages(alicesPhone.worker())).filter((m) => m.direction === 'out').map((m) => m.status)).toEqual(['delivered', 'delivered', 'delivered']);
 
   // Bob opens the app: each message once, in order (the copies Alice's app sends again when both are online are not shown twice).
@@ -184,6 +189,24 @@ async function sealedOnDisk(entry: Buffer): Promise<boolean> {
   for (let i = 0; i < 4; i++) if (await onDisk(entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
   return false;
 }
+
+test('Chromium, stand-in subscriptions and delivery: Alice keeps her app open while Bob’s is closed; his worker stores her message and its receipt reaches her worker: her open page says Delivered, without a reload', async ({ browser }) => {
+  const { alice, bob } = await aliceAndBob(browser);
+  const bobsPhone = await closesTheApp(bob);
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+  const alicesPhone = await browserOf(alice, appUrl);
+  const before = pushesTo(alice.subscription);
+
+  await send(alice, 'Landed, taking the bus');
+  await expect(statusOf(alice, 'Landed, taking the bus')).toHaveAccessibleName('Waiting in Bob’s mailbox');
+  await expect.poll(() => pushesTo(bob.subscription)).toBe(1);
+  await deliverNext(service, appUrl, bobsPhone, bob.subscription, positionsOf(bob.subscription)[0]!);
+  await expect.poll(() => pushesTo(alice.subscription)).toBe(before + 1);
+  await deliverNext(service, appUrl, alicesPhone, alice.subscription, positionsOf(alice.subscription)[before]!);
+  await expect(statusOf(alice, 'Landed, taking the bus')).toHaveAccessibleName('Delivered');
+  // On screen, the app shows it: no notification for a receipt.
+  expect(await notificationsOf(alicesPhone.worker())).toEqual([]);
+});
 
 test('Chromium, no push at all (Bob never allowed notifications): Alice writes while Bob’s app is closed and closes hers, the signal server restarts, Bob opens the app and finds the messages, fetched from his mailbox; Alice opens hers later, Bob gone again: Read, from the receipts in her mailbox', async ({ browser }) => {
   const alice = await newPerson(browser, 'Alice');

@@ -226,8 +226,14 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
       void this.#handle(device, frame, 0);
       return Promise.resolve();
     }
-    const at = this.#clock();
-    return this.#incoming.run(device, () => this.#handle(device, frame, at));
+    // Timed when stored, not when it came: copies from the mailbox take turns here too (`inTurn`), and the order
+    // of the stored times is then the order things were stored in.
+    return this.#incoming.run(device, () => this.#handle(device, frame, this.#clock()));
+  }
+
+  /** Runs `work` (storing what the mailbox brought for the conversation) in turn with the frames from that device. */
+  inTurn(conversation: string, work: () => Promise<void>): Promise<void> {
+    return this.#incoming.run(conversation, work);
   }
 
   async #handle(device: string, frame: ChatFrame, at: number): Promise<void> {

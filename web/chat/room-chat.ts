@@ -183,6 +183,12 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     return this.#incoming;
   }
 
+  /** Runs `work` (storing what the mailbox brought for the room) in turn with the frames from its members. */
+  inTurn(work: () => Promise<void>): Promise<void> {
+    this.#incoming = this.#incoming.then(work, work);
+    return this.#incoming;
+  }
+
   /** Whether the room's conversation is on screen (and the page visible): what is on screen is read. */
   async setActive(active: boolean, visible: boolean): Promise<void> {
     this.#active = active;

@@ -18,6 +18,13 @@ import { MailboxKeys } from './mailbox-keys.js';
 import { depositFor } from './mailbox-outbox.js';
 import { open, type MailboxMessage, type OpenFailure } from './sealed-entry.js';
 
+/** What the service worker tells open pages after it stored what a push brought: the ids of the messages that changed. */
+export const MAILBOX_STORED = 'whisper-mailbox-stored';
+export interface MailboxStoredMessage {
+  type: typeof MAILBOX_STORED;
+  ids: string[];
+}
+
 /** What reading the mailbox did. */
 export interface InboxResult {
   /** Messages stored now (none that was here already), in the order they were written per conversation. */
@@ -44,6 +51,11 @@ export interface InboxOptions {
   client: MailboxClient;
   /** The origin pushes open (the app's). */
   origin: string;
+  /**
+   * Where a page stores what the mailbox brought: in turn with the frames that come over the channel for the same
+   * conversation (the two copies of a message then keep the order they were written in). The worker stores at once.
+   */
+  inTurn?: (conversation: string, work: () => Promise<void>) => Promise<void>;
   /** An entry a push carried (base64url): opened first, and not fetched again if the server still holds it. */
   pushed?: string;
   now?: () => number;
@@ -81,7 +93,13 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     // own: a receipt's is random, a message's is the message's.)
     const firstTime = !seen.has(message.id);
     seen.add(message.id);
-    const kept = firstTime ? await keep(db, messages, sender, conversation, message, options.now?.() ?? Date.now(), result) : true;
+    let kept = 'known' as Kept;
+    if (firstTime) {
+      const store = async () => {
+        kept = await keep(db, messages, sender, conversation, message, options.now?.() ?? Date.now(), result);
+      };
+      await (options.inTurn ? options.inTurn(conversation, store) : store());
+    }
     if (kept === 'later') continue;
     if (item.entry !== null) await client.delete(address, item.entry);
     if (kept === 'stored' && (message.kind === 'message' || message.kind === 'room-message')) {

@@ -81,6 +81,18 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     this.#origin = options.origin ?? location.origin;
     // The service worker reads the mailbox while the app is closed: it needs this device's key, and cannot read the certificate it comes from.
     void options.db.put('settings', options.device, 'deviceKey');
+    // What the worker stored from a push (a receipt while this page is open) is shown here too.
+    navigator.serviceWorker?.addEventListener('message', (event: MessageEvent<unknown>) => void this.#workerStored(event.data));
+  }
+
+  /** The worker says which messages it stored or moved: read from this device's store (the message names only ids). */
+  async #workerStored(data: unknown): Promise<void> {
+    // MAILBOX_STORED of mailbox-inbox.ts, spelled here: that module loads only with the mailbox's first use.
+    const ids = (data as { type?: unknown; ids?: unknown } | null)?.type === 'whisper-mailbox-stored' ? (data as { ids: unknown }).ids : null;
+    if (!Array.isArray(ids)) return;
+    const wanted = ids.filter((id): id is string => typeof id === 'string').slice(0, 1000);
+    const found = await Promise.all(wanted.map((id) => this.#options.db.get('messages', id)));
+    this.#took(found.filter((message): message is StoredMessage => message !== undefined));
   }
 
   /** A `mailbox` frame (as `mailboxFrame` writes it, `t` first), checked in full by `receive`. */
@@ -207,7 +219,8 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     // The mailbox is made (or kept from going idle) before it is read: a first read would find none.
     this.#madeOnce ??= this.#updateWriters();
     await this.#madeOnce;
-    const result = await code.collectMailbox({ db, device, client, origin: this.#origin }).catch(() => null);
+    const inTurn = (conversation: string, work: () => Promise<void>) => (conversation === roomChat.conversation ? roomChat.inTurn(work) : chat.inTurn(conversation, work));
+    const result = await code.collectMailbox({ db, device, client, origin: this.#origin, inTurn }).catch(() => null);
     if (!result) return;
     this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
   }
