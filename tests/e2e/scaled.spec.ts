@@ -18,6 +18,7 @@ import { startUpstreamDns } from '../support/upstream-dns.js';
 import { expect, test } from './fixtures.js';
 import { messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
+import { mailboxTargets } from './push-phone.js';
 import { endTest, type Stop } from './started.js';
 import { servedCertificateKey } from './topology-fixtures.js';
 
@@ -36,7 +37,8 @@ async function openWhisper(person: Person, origin: string): Promise<void> {
   await person.page.evaluate(async () => navigator.serviceWorker.ready);
 }
 
-test('two signal processes sharing Redis behind Caddy: two people reach different ones, see each other, chat and connect', async () => {
+/** Two signal processes sharing a real Redis behind the real Caddy, and a browser that trusts Caddy's certificate. */
+async function scaledWhisper() {
   const redis = await RedisServer.start();
   cleanups.push(() => redis.stop());
   // One port on each replica's address, as each container listens on 8080.
@@ -58,7 +60,11 @@ test('two signal processes sharing Redis behind Caddy: two people reach differen
   });
   cleanups.push(() => browser.close());
   const connections = () => Promise.all(replicas.map(({ metric }) => metric('whisper_connections')));
+  return { replicas, caddy, browser, connections };
+}
 
+test('two signal processes sharing Redis behind Caddy: two people reach different ones, see each other, chat and connect', async () => {
+  const { replicas, caddy, browser, connections } = await scaledWhisper();
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
@@ -86,4 +92,41 @@ test('two signal processes sharing Redis behind Caddy: two people reach differen
   for (const person of [alice, bob]) await expect(person.page.getByText('Direct (P2P)')).toBeVisible();
   // Their connection was negotiated across the two processes, through Redis: each relayed signals.
   for (const { metric } of replicas) expect(await metric('whisper_signals_relayed_total')).toBeGreaterThan(0);
+});
+
+test('two signal processes sharing Redis behind Caddy: messages deposited in Bob’s mailbox through one process are fetched through the other, the first one gone', async () => {
+  const { replicas, caddy, browser } = await scaledWhisper();
+  const alice = await newPerson(browser, 'Alice');
+  const bob = await newPerson(browser, 'Bob');
+  people = [alice, bob];
+  await openWhisper(alice, caddy.origin);
+  await alice.page.getByRole('button', { name: 'New room' }).click();
+  await expect(alice.page.getByRole('button', { name: 'Share' })).toBeVisible();
+  const link = alice.page.url();
+  await openWhisper(bob, caddy.origin);
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+
+  const texts = ['Parcel is at the neighbours', 'Key under the mat'];
+  for (const text of texts) await send(alice, text);
+  for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName('Waiting in Bob’s mailbox');
+  await alice.page.close();
+  // The process that took a deposit stops: what it took is in Redis, and Bob's requests reach the other one.
+  const deposits = await Promise.all(replicas.map(({ metric }) => metric('whisper_mailbox_deposits_total')));
+  const took = deposits.findIndex((count) => count > 0);
+  expect(took).toBeGreaterThanOrEqual(0);
+  await replicas[took]!.signal.stop();
+  const other = replicas[1 - took]!;
+  const fetchesBefore = await other.metric('whisper_mailbox_fetches_total');
+
+  bob.page = await bob.context.newPage();
+  await openRoom(bob, link);
+  await openChat(bob, 'Alice');
+  await expect(messages(bob).getByRole('paragraph')).toHaveText(texts);
+  expect(await other.metric('whisper_mailbox_fetches_total')).toBeGreaterThan(fetchesBefore);
 });
