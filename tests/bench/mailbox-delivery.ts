@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
+import { readStore } from '../support/indexed-db.js';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { launchSignal, SIGNAL_NODE } from '../support/signal-process.js';
 import { STAMP_SHOWN, StandInPushClient } from './stand-in-push.js';
@@ -147,21 +148,6 @@ const STAMP_STORED = `(() => {
       return request;
     };
   }
-})()`;
-
-/** What a page of the person's browser reads from one store of IndexedDB. */
-const readStore = (store: string) => `(async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('whisper');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = await new Promise((resolve) => {
-    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
-    request.onsuccess = () => resolve(request.result);
-  });
-  db.close();
-  return all;
 })()`;
 
 interface Stored {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Worker } from '@playwright/test';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
+import { readStore } from '../support/indexed-db.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
 import { notificationsOf } from './notifications.js';
@@ -78,21 +79,6 @@ async function notifyWhenAway(person: Person): Promise<void> {
   await away.click();
   await expect(away).toBeChecked();
 }
-
-/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
-const readStore = (store: string) => `(async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('whisper');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = await new Promise((resolve) => {
-    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
-    request.onsuccess = () => resolve(request.result);
-  });
-  db.close();
-  return all;
-})()`;
 
 interface Stored {
   id: string;
