@@ -48,7 +48,8 @@ import { DesktopNotifications } from '../support/push-desktop-notifications.js';
 import { PushService, PUSH_SERVICE_CA, stubPushManager } from '../support/push-service.js';
 import { launchSignal } from '../support/signal-process.js';
 import { bootstrapInterval, explain, judge, median, type Goal } from './statistics.js';
-import { joinAs } from './two-people.js';
+import { STAMP_SHOWN, StandInPushClient } from './stand-in-push.js';
+import { joinAs, until } from './two-people.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CALLS = Number(process.env.BENCH_CALLS ?? 10);
@@ -76,18 +77,6 @@ const STAMP_RINGING = `(() => {
     };
   });
 })()`;
-/**
- * Bob's worker: when each notification it shows is up (its showNotification resolved). Headless Chromium may
- * drop a shown notification from getNotifications() at once (it keeps no notification centre), so the worker's
- * own word is what is timed. DevTools keeps the worker running; a replaced one is reported.
- */
-const STAMP_SHOWN = `(() => {
-  self.whShown = [];
-  const show = ServiceWorkerRegistration.prototype.showNotification;
-  ServiceWorkerRegistration.prototype.showNotification = function (title, options) {
-    return show.call(this, title, options).then((result) => (self.whShown.push({ title, at: Date.now() }), result));
-  };
-})()`;
 
 const PAIRS = (process.env.BENCH_BROWSERS ?? 'chromium,firefox').split(',');
 
@@ -109,16 +98,6 @@ const firefoxSides: Array<{ autopush: AutopushServer; desktop: DesktopNotificati
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 const two = (v: number) => v.toFixed(2);
-
-/** Polls `read` until it gives a value (the polling decides nothing timed: the stamps are taken where the ring happens). */
-async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
-    const value = await read();
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`${what} did not happen in ${timeoutMs / 1000} s`);
-}
 
 /** The two contenders on one pair of browsers: Bob's app open or closed, and one call that rings him, timed. */
 interface Pair {
@@ -178,19 +157,10 @@ async function chromiumPair(appUrl: string): Promise<Pair> {
   await until(async () => ((await away.isChecked()) ? true : null), 'Bob’s “Notify me when I’m away”');
   await alice.hasBobsSubscription();
 
-  // Bob's browser as the push client: a page outside Whisper holds the DevTools session (and keeps the worker).
-  const blank = await bobContext.newPage();
-  const cdp = await bobContext.newCDPSession(blank);
-  const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
-  cdp.on('ServiceWorker.workerRegistrationUpdated', (event: { registrations: typeof registrations }) => registrations.push(...event.registrations));
-  await cdp.send('ServiceWorker.enable');
-  const registrationId = await until(async () => registrations.find((r) => r.scopeURL.startsWith(appUrl) && !r.isDeleted)?.registrationId ?? null, 'Bob’s worker registration');
+  // Bob's browser as the push client (DevTools keeps the worker running; a replaced one is reported).
+  const bobsBrowser = await StandInPushClient.attach(bobContext, appUrl);
   /** Bob's worker as it runs now, stamping what it shows (the browser may have started it anew since). */
-  const stampingWorker = async () => {
-    const worker = bobContext.serviceWorkers().filter((w) => w.url().startsWith(appUrl)).at(-1)!;
-    if (!(await worker.evaluate('Boolean(self.whShown)'))) await worker.evaluate(STAMP_SHOWN);
-    return worker;
-  };
+  const stampingWorker = () => bobsBrowser.worker('whShown', STAMP_SHOWN);
   /** The first notification titled `title` that `worker` showed after its `after` first ones; when. */
   const shownAfter = (worker: Worker, after: number, title: string) =>
     until(async () => {
@@ -203,7 +173,7 @@ async function chromiumPair(appUrl: string): Promise<Pair> {
     const received = await service.waitFor(service.received.length + 1, 20_000);
     if (received.problem) throw new Error(`push service: ${received.problem}`);
     const data = service.decrypt(bobSubscription, received.body).toString();
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId, data });
+    await bobsBrowser.deliver(data);
   };
 
   return {

@@ -5,6 +5,16 @@
  */
 import type { Browser, Page } from 'playwright-core';
 
+/** Polls `read` until it gives a value (the polling decides nothing timed: the stamps are taken where things happen). */
+export async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
+    const value = await read();
+    if (value !== null) return value;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${what} did not happen in ${timeoutMs / 1000} s`);
+}
+
 export async function joinAs(page: Page, url: string, name: string): Promise<void> {
   await page.goto(url);
   await page.getByRole('textbox', { name: 'Your name' }).fill(name);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Worker } from '@playwright/test';
 import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
+import { readStore } from '../support/indexed-db.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
 import { notificationsOf } from './notifications.js';
