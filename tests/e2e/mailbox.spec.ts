@@ -21,7 +21,7 @@ import { seal } from '../../web/mailbox/sealed-entry.js';
 import type { MailboxTarget } from '../../web/mailbox/mailbox-wire.js';
 import { toBase64url } from '../../web/push/base64url.js';
 import { buildPushPayload, signPush } from '../../web/push/push-wire.js';
-import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, readStore, type Phone } from './push-phone.js';
+import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, type Phone } from './push-phone.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
 

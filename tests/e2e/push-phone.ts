@@ -8,6 +8,7 @@ import type { PushService, StubSubscription } from '../support/push-service.js';
 import { expect } from './fixtures.js';
 import { trackShows } from './notifications.js';
 import type { Person } from './people.js';
+import { readStore } from '../support/indexed-db.js';
 
 /** The push endpoint Alice's device keeps for a person, read from its IndexedDB. */
 export function pushOf(person: Person, name: string): Promise<string | null> {
@@ -63,21 +64,6 @@ export async function deliverPlaintext(appUrl: string, bob: Phone, plaintext: st
   await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
 }
 
-
-/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
-export const readStore = (store: string) => `(async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('whisper');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = await new Promise((resolve) => {
-    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
-    request.onsuccess = () => resolve(request.result);
-  });
-  db.close();
-  return all;
-})()`;
 
 /** How many contacts' mailboxes the person's device keeps (each handed over by that contact's proven channel). */
 export async function mailboxTargets(page: Page): Promise<number> {
