@@ -60,7 +60,7 @@ async function scaledWhisper() {
   });
   cleanups.push(() => browser.close());
   const connections = () => Promise.all(replicas.map(({ metric }) => metric('whisper_connections')));
-  return { replicas, caddy, browser, connections };
+  return { replicas, caddy, browser, connections, dns };
 }
 
 test('two signal processes sharing Redis behind Caddy: two people reach different ones, see each other, chat and connect', async () => {
@@ -95,7 +95,7 @@ test('two signal processes sharing Redis behind Caddy: two people reach differen
 });
 
 test('two signal processes sharing Redis behind Caddy: messages deposited in Bob’s mailbox through one process are fetched through the other, the first one gone', async () => {
-  const { replicas, caddy, browser } = await scaledWhisper();
+  const { replicas, caddy, browser, dns } = await scaledWhisper();
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
@@ -122,6 +122,7 @@ test('two signal processes sharing Redis behind Caddy: messages deposited in Bob
   expect(took).toBeGreaterThanOrEqual(0);
   await replicas[took]!.signal.stop();
   const other = replicas[1 - took]!;
+  dns.answer([other.host]);
   const fetchesBefore = await other.metric('whisper_mailbox_fetches_total');
 
   bob.page = await bob.context.newPage();

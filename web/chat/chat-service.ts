@@ -96,11 +96,17 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
     return this.#typing.has(device);
   }
 
-  async load(device: string): Promise<void> {
-    const [history, unread] = await Promise.all([this.#store.history(device), this.#store.unreadCount(device)]);
-    this.#histories.set(device, history);
-    this.#unread.set(device, unread);
-    this.#changed(device);
+  /**
+   * Reads the conversation from the store, in turn with what comes from the device (a frame, or what the mailbox
+   * brought): something stored while it is read would otherwise be in neither the history read nor the one shown.
+   */
+  load(device: string): Promise<void> {
+    return this.#incoming.run(device, async () => {
+      const [history, unread] = await Promise.all([this.#store.history(device), this.#store.unreadCount(device)]);
+      this.#histories.set(device, history);
+      this.#unread.set(device, unread);
+      this.#changed(device);
+    });
   }
 
   /** The conversation is no longer this device's to show (it moved to another key). */

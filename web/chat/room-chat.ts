@@ -84,11 +84,14 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
     return this.#typing.who();
   }
 
-  async load(): Promise<void> {
-    const [history, unread] = await Promise.all([this.#store.history(this.conversation), this.#store.unreadCount(this.conversation)]);
-    this.#history = history;
-    this.#unread = unread;
-    this.#changed();
+  /** Reads the conversation from the store, in turn with what comes in (see ChatService.load). */
+  load(): Promise<void> {
+    return this.inTurn(async () => {
+      const [history, unread] = await Promise.all([this.#store.history(this.conversation), this.#store.unreadCount(this.conversation)]);
+      this.#history = history;
+      this.#unread = unread;
+      this.#changed();
+    });
   }
 
   /** Whether anything waits to go to `device`: messages it has not acknowledged, or read receipts for its messages. */
