@@ -50,6 +50,7 @@ async function handle(data: MailboxPush, sender: PushSender, fallback: () => Pro
   if (result) await tellPages(result);
   if (result && result.stored.length > 0) {
     await showConversations(db, result.stored, data);
+    await result.sendReceipts();
     return;
   }
   if (data.kind === 'receipt') {

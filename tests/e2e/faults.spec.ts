@@ -6,7 +6,8 @@
  * link taken down: WebSocket and WebRTC die, as when a phone leaves Wi-Fi),
  * the WebRTC path lost for 0.5–5 s after WebRTC noticed (every UDP packet to
  * the person dropped, the WebSocket left up), both reloading at once, a
- * CPU-starved page, and the signal server restarted (SIGTERM, then a new
+ * CPU-starved page, a message written while the other's app is closed (it
+ * waits in their mailbox on the server), and the signal server restarted (SIGTERM, then a new
  * process on the same port) while the two are in a video call and a file is
  * on its way. Alice and Bob each run in a Chromium on a network of their own
  * (tests/e2e/network.ts), so that one person's network is cut and not the
@@ -47,8 +48,8 @@ const FIXED_SEED = 20261129;
 const FAULTS_PER_ROUND = 8;
 const DIST = join(import.meta.dirname, '../../dist');
 
-type FaultKind = 'reload' | 'close-reopen' | 'network-drop' | 'path-lost' | 'both-reload' | 'cpu-starved' | 'server-restart';
-const KINDS: FaultKind[] = ['reload', 'close-reopen', 'network-drop', 'path-lost', 'both-reload', 'cpu-starved', 'server-restart'];
+type FaultKind = 'reload' | 'close-reopen' | 'network-drop' | 'path-lost' | 'both-reload' | 'cpu-starved' | 'server-restart' | 'written-while-closed';
+const KINDS: FaultKind[] = ['reload', 'close-reopen', 'network-drop', 'path-lost', 'both-reload', 'cpu-starved', 'server-restart', 'written-while-closed'];
 
 interface Extras {
   /** The person this one talks to one to one. */
@@ -275,6 +276,23 @@ async function inject(world: World, kind: FaultKind, random: () => number): Prom
     case 'server-restart':
       world.record(kind, await restartServerMidCallAndTransfer(world, person));
       return;
+    case 'written-while-closed': {
+      // The other person's app is closed (the page goes, their browser stays) while this one writes: the
+      // message waits sealed in their mailbox on the server, and is there, once, when they open the app.
+      const other = person === world.alice ? world.bob : world.alice;
+      await other.page.close();
+      await expect(personEntry(person, other.name)).toHaveAccessibleName(new RegExp(`^${other.name}, offline`), { timeout: 30_000 });
+      const { text } = await world.write(person, 'pair');
+      await expect(statusOf(person, text)).toHaveAccessibleName(`Waiting in ${other.name}’s mailbox`, { timeout: 30_000 });
+      const back = Date.now();
+      other.page = await other.context.newPage();
+      other.laterProblems.push(watchForProblems(other.page));
+      await openRoom(other, world.link);
+      await ensureChat(other);
+      await expect(messageTexts(other).filter({ hasText: text })).toHaveCount(1);
+      world.record(kind, await world.probe(other, back));
+      return;
+    }
   }
 }
 

@@ -39,6 +39,8 @@ export interface InboxResult {
   pushedOpened: boolean;
   /** The mailbox could not be read (the server unreachable): what waits there stays. */
   unreachable: boolean;
+  /** Deposits a "delivered" receipt in each writer's mailbox for what was stored (and pushes to them): call once. */
+  sendReceipts(): Promise<void>;
 }
 
 /** Failures that a later try will not change: such an entry is deleted. `failed` (a lookup that broke) is kept. */
@@ -68,7 +70,7 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
   const messages = new MessageStore(db);
   const me = { device, keys: await keys.keys() };
   const macKeyOf = (sender: string) => keys.macKeyOf(sender);
-  const result: InboxResult = { stored: [], advanced: new Map(), refused: [], pushedRefused: false, pushedOpened: false, unreachable: false };
+  const result: InboxResult = { stored: [], advanced: new Map(), refused: [], pushedRefused: false, pushedOpened: false, unreachable: false, sendReceipts: () => Promise.resolve() };
 
   const items: Array<{ entry: string | null; data: Uint8Array }> = [];
   if (options.pushed) items.push({ entry: null, data: fromBase64url(options.pushed) });
@@ -110,16 +112,19 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     }
   }
 
-  // "Delivered", sealed to each writer's own mailbox: their app shows it without either app open.
-  for (const [key, receipt] of receipts) {
-    const sender = key.split(' ')[0]!;
-    await depositFor(
-      { db, device, client, origin: options.origin },
-      sender,
-      [{ kind: 'receipt', id: randomId(16), sentAt: Date.now(), status: 'delivered', ids: receipt.ids, ...(receipt.room ? { room: receipt.room } : {}) }],
-      'receipt',
-    );
-  }
+  // "Delivered", sealed to each writer's own mailbox: their app shows it without either app open. Sent by the
+  // caller once it has shown what came (a notification first: the receipts are not what the person waits for).
+  result.sendReceipts = async () => {
+    for (const [key, receipt] of receipts) {
+      const sender = key.split(' ')[0]!;
+      await depositFor(
+        { db, device, client, origin: options.origin },
+        sender,
+        [{ kind: 'receipt', id: randomId(16), sentAt: Date.now(), status: 'delivered', ids: receipt.ids, ...(receipt.room ? { room: receipt.room } : {}) }],
+        'receipt',
+      );
+    }
+  };
   return result;
 }
 

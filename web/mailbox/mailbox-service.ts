@@ -223,6 +223,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     const result = await code.collectMailbox({ db, device, client, origin: this.#origin, inTurn }).catch(() => null);
     if (!result) return;
     this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
+    await result.sendReceipts();
   }
 
   async #depositWaiting(device: string): Promise<boolean> {
