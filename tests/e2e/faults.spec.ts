@@ -30,7 +30,7 @@
  * (p50, p95, max) and how many were survived; the seed is printed so that a
  * failure can be replayed (FAULT_SEED=<seed>).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Locator } from '@playwright/test';
@@ -88,8 +88,11 @@ class World {
     return [this.alice, this.bob, this.carol];
   }
 
+  /** A restart keeps what the server keeps on disk (its mailboxes), as a container's volume does. */
   async startSignal(): Promise<void> {
-    this.signal = launchSignal({ STATIC_DIR: DIST, PORT: String(this.port), ...REACHABLE_FROM_DEVICES });
+    const dataDir = join(this.dir, 'signal-data');
+    await mkdir(dataDir, { recursive: true });
+    this.signal = launchSignal({ STATIC_DIR: DIST, PORT: String(this.port), DATA_DIR: dataDir, ...REACHABLE_FROM_DEVICES });
     expect(await this.signal.listening).toBe(this.port);
   }
 

@@ -35,8 +35,9 @@ let people: Person[] = [];
 const ENTRIES_PER_MAILBOX = 5;
 
 /** The signal process, on a port of its own that it gets again after a restart, with its mailboxes on disk under `dataDir`. */
-async function startSignal(port: number): Promise<void> {
+async function startSignal(port: number, env: Record<string, string> = {}): Promise<void> {
   signal = launchSignal({
+    ...env,
     STATIC_DIR: DIST,
     VAPID_SUBJECT: 'mailto:ops@whisper.example',
     DATA_DIR: dataDir,
@@ -372,4 +373,45 @@ test('Chromium, a room of three, no push: Bob’s app closed, Alice writes to th
   await openRoom(alice!, link);
   await openRoomChat(alice!);
   await expect(alice!.page.getByRole('button', { name: 'Delivered to 2 of 2, read by 2' })).toBeVisible();
+});
+
+test('Chromium, no push: an entry past its time is gone from the server, never shown; the message still waited on Alice’s device and arrives once when both are online', async ({ browser }) => {
+  // This test's server keeps entries for 2 s.
+  const port = Number(new URL(appUrl).port);
+  await signal.stop();
+  await startSignal(port, { MAILBOX_TTL_SECONDS: '2' });
+  try {
+    const alice = await newPerson(browser, 'Alice');
+    const bob = await newPerson(browser, 'Bob');
+    people = [alice, bob];
+    const link = await createRoom(alice, appUrl);
+    await openRoom(bob, link);
+    await openChat(alice, 'Bob');
+    await openChat(bob, 'Alice');
+    await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+    await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+    await bob.page.close();
+    await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+    await send(alice, 'Only for two seconds');
+    await expect(statusOf(alice, 'Only for two seconds')).toHaveAccessibleName('Waiting in Bob’s mailbox');
+    await alice.page.close();
+
+    // Past its time the server never answers with it, and its sweep removes it.
+    bob.page = await bob.context.newPage();
+    await bob.page.goto(`${appUrl}/healthz`);
+    await expect.poll(() => entriesOf(bob.page), { timeout: 15_000 }).toBe(0);
+    await openRoom(bob, link);
+    await openChat(bob, 'Alice');
+    await expect(messages(bob).getByRole('listitem').filter({ hasText: 'Only for two seconds' })).toHaveCount(0);
+
+    alice.page = await alice.context.newPage();
+    await openRoom(alice, link);
+    await openChat(alice, 'Bob');
+    await expect(messageTexts(bob)).toHaveText(['Only for two seconds']);
+    await expect(statusOf(alice, 'Only for two seconds')).toHaveAccessibleName(/Delivered|Read/);
+  } finally {
+    await closeAll(people);
+    await signal.stop();
+    await startSignal(port);
+  }
 });

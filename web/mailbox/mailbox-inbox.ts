@@ -39,6 +39,8 @@ export interface InboxResult {
   pushedOpened: boolean;
   /** The mailbox could not be read (the server unreachable): what waits there stays. */
   unreachable: boolean;
+  /** The server has no such mailbox (it lost its store, or the mailbox went idle): it is to be made again. */
+  missing: boolean;
   /** Deposits a "delivered" receipt in each writer's mailbox for what was stored (and pushes to them): call once. */
   sendReceipts(): Promise<void>;
 }
@@ -70,13 +72,14 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
   const messages = new MessageStore(db);
   const me = { device, keys: await keys.keys() };
   const macKeyOf = (sender: string) => keys.macKeyOf(sender);
-  const result: InboxResult = { stored: [], advanced: new Map(), refused: [], pushedRefused: false, pushedOpened: false, unreachable: false, sendReceipts: () => Promise.resolve() };
+  const result: InboxResult = { stored: [], advanced: new Map(), refused: [], pushedRefused: false, pushedOpened: false, unreachable: false, missing: false, sendReceipts: () => Promise.resolve() };
 
   const items: Array<{ entry: string | null; data: Uint8Array }> = [];
   if (options.pushed) items.push({ entry: null, data: fromBase64url(options.pushed) });
   const address = await keys.address();
   const waiting = await client.entries(address);
   if (waiting.ok) for (const entry of waiting.value) items.push({ entry: entry.entry, data: fromBase64url(entry.data) });
+  else if (waiting.code === 'unknown-mailbox') result.missing = true;
   else result.unreachable = true;
 
   const receipts = new Map<string, { ids: string[]; room?: string }>();

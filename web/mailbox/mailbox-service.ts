@@ -222,6 +222,9 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     const inTurn = (conversation: string, work: () => Promise<void>) => (conversation === roomChat.conversation ? roomChat.inTurn(work) : chat.inTurn(conversation, work));
     const result = await code.collectMailbox({ db, device, client, origin: this.#origin, inTurn }).catch(() => null);
     if (!result) return;
+    // Gone from the server (its store lost, or idle too long): made again, with the same writers, so that contacts'
+    // deposits are taken again. Nothing was in it to fetch.
+    if (result.missing) await (this.#madeOnce = this.#updateWriters());
     this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
     await result.sendReceipts();
   }
