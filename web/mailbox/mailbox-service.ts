@@ -69,6 +69,8 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   readonly #deposits = new Turns();
   #writers: Promise<void> = Promise.resolve();
   #madeOnce: Promise<void> | null = null;
+  /** The writers as last set on the server (sorted, joined), null before the first PUT of this page. */
+  #putWriters: string | null = null;
   #settings = { hold: true, showText: true };
   #collecting: Promise<void> | null = null;
   #again = false;
@@ -224,7 +226,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     if (!result) return;
     // Gone from the server (its store lost, or idle too long): made again, with the same writers, so that contacts'
     // deposits are taken again. Nothing was in it to fetch.
-    if (result.missing) await (this.#madeOnce = this.#updateWriters());
+    if (result.missing) await (this.#madeOnce = this.#updateWriters(true));
     this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
     await result.sendReceipts();
   }
@@ -291,12 +293,16 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   }
 
   /** Tells the server whose capabilities write to this device's mailbox (none while holding is off); one after the other. */
-  #updateWriters(): Promise<void> {
+  #updateWriters(force = false): Promise<void> {
     this.#writers = this.#writers.then(async () => {
       const { keys, client } = await this.#load();
       const writers = (await this.holding()) ? await keys.writers() : [];
+      // Once per page load at least (it keeps the mailbox from going idle), then only when the list changed.
+      const list = [...writers].sort().join(' ');
+      if (!force && list === this.#putWriters) return;
       const answer = await client.putWriters(await keys.address(), writers);
-      if (!answer.ok) console.warn(`whisper: the mailbox's writers were not updated (${answer.message})`);
+      if (answer.ok) this.#putWriters = list;
+      else console.warn(`whisper: the mailbox's writers were not updated (${answer.message})`);
     });
     return this.#writers;
   }
