@@ -68,6 +68,17 @@ describe('collectMailbox', () => {
     expect((await collect(bob)).stored, 'nothing more').to.deep.equal([]);
   });
 
+  it('keeps the order written in the stored history when every message is stored in the same millisecond (a stopped clock)', async () => {
+    const { alice, bob } = await people();
+    // Ids that sort against the order written: the store must not fall back on them.
+    const written = ['z', 'y', 'x', 'w'].map((letter, i) => message(`message ${i + 1}`, letter.repeat(22)));
+    await depositFor(alice.outbox, BOB, written, 'message');
+    const stopped = Date.now();
+    await collect(bob, { now: () => stopped });
+    // What the conversation shows once the app opens again (read from the store, in the order stored).
+    expect((await history(bob, ALICE)).map((m) => m.text)).to.deep.equal(['message 1', 'message 2', 'message 3', 'message 4']);
+  });
+
   it('stores an entry that came in a push and also waits on the server once, and deletes it there', async () => {
     const { server, alice, bob } = await people();
     const bobsBrowser = await pushSubscription();

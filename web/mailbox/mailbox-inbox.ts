@@ -79,6 +79,10 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
 
   const receipts = new Map<string, { ids: string[]; room?: string }>();
   const seen = new Set<string>();
+  // The history is in the order of this time: each message stored now is strictly later than the one before, as the
+  // chat services time theirs, so that messages stored within one millisecond keep the order they were written in.
+  let lastAt = 0;
+  const storedAt = () => (lastAt = Math.max(options.now?.() ?? Date.now(), lastAt + 0.001));
   for (const item of items) {
     const opened = await open(item.data, me, macKeyOf);
     if (!opened.ok) {
@@ -96,7 +100,7 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     let kept = 'known' as Kept;
     if (firstTime) {
       const store = async () => {
-        kept = await keep(db, messages, sender, conversation, message, options.now?.() ?? Date.now(), result);
+        kept = await keep(db, messages, sender, conversation, message, storedAt(), result);
       };
       await (options.inTurn ? options.inTurn(conversation, store) : store());
     }
