@@ -45,6 +45,16 @@ async function written(by: Device, conversation: string, text: string, also: Par
   return stored;
 }
 
+/** A device whose disk is full for new messages: IndexedDB refuses to add one, as it does when the quota is used up. */
+function diskFull(of: Device): () => void {
+  const add = IDBObjectStore.prototype.add;
+  IDBObjectStore.prototype.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+    if (this.name === 'messages' && this.transaction.db.name === of.db.name) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    return add.apply(this, args);
+  };
+  return () => (IDBObjectStore.prototype.add = add);
+}
+
 describe('collectMailbox', () => {
   it('stores what two writers left once each, in the order written, as come through the mailbox, then deletes it from the server', async () => {
     const { server, alice, bob, carol } = await people();
@@ -128,6 +138,27 @@ describe('collectMailbox', () => {
     expect(server.entries(bob.mailbox), 'every one deleted').to.deep.equal([]);
     // Alice hears of the one stored, and of nothing else.
     expect((await mailboxOf(server, alice)).map(({ message }) => message.kind === 'receipt' && message.ids)).to.deep.equal([[real.id]]);
+  });
+
+  it('keeps on the server what it could not store (a full disk), also the copy of an entry a push brought, and stores it at the next read', async () => {
+    const { server, alice, bob } = await people();
+    const bobsBrowser = await pushSubscription();
+    await meet(alice, bob, [ROOM], bobsBrowser.target);
+    const [pushed, waiting] = [message('came with a push'), message('only on the server')];
+    await depositFor(alice.outbox, BOB, [pushed], 'message');
+    await depositFor(alice.outbox, BOB, [waiting], null);
+    const { data } = (await bobsBrowser.read(server.pushes[0]!.ciphertext)).notification;
+
+    const restore = diskFull(bob);
+    const full = await collect(bob, { pushed: (data as { entry: string }).entry }).finally(restore);
+    expect(full.stored).to.deep.equal([]);
+    expect(await bob.db.count('messages')).to.equal(0);
+    expect(server.entries(bob.mailbox), 'both still on the server').to.have.length(2);
+    expect(await mailboxOf(server, alice), 'no receipt for what was not stored').to.deep.equal([]);
+
+    const later = await collect(bob);
+    expect(later.stored.map((m) => m.text)).to.deep.equal([pushed.text, waiting.text]);
+    expect(server.entries(bob.mailbox)).to.deep.equal([]);
   });
 
   it('moves own messages on a receipt from the person they went to (one-to-one and in the room), and never anyone else’s', async () => {

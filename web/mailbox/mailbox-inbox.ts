@@ -96,7 +96,6 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     // The pushed entry is usually also on the server: stored once, deleted there. (Every entry has an id of its
     // own: a receipt's is random, a message's is the message's.)
     const firstTime = !seen.has(message.id);
-    seen.add(message.id);
     let kept = 'known' as Kept;
     if (firstTime) {
       const store = async () => {
@@ -105,6 +104,8 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
       await (options.inTurn ? options.inTurn(conversation, store) : store());
     }
     if (kept === 'later') continue;
+    // Only once kept: the server's copy of a pushed entry that could not be stored (a full disk) is tried in turn, and stays.
+    seen.add(message.id);
     if (item.entry !== null) await client.delete(address, item.entry);
     if (kept === 'stored' && (message.kind === 'message' || message.kind === 'room-message')) {
       const key = `${sender} ${message.kind === 'room-message' ? message.room : ''}`;
