@@ -12,7 +12,7 @@ import { seal } from './sealed-entry.js';
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
 
-describe('MailboxClient', () => {
+describe('MailboxClient, on the server stand-in', () => {
   it('gets each refusal as the server’s code (a wrong secret or capability, no such mailbox, a full one), and a page not the server’s as unreached', async () => {
     const server = new MailboxServerStandIn();
     const [alice, bob] = await Promise.all([device(server, ALICE, 'Alice'), device(server, BOB, 'Bob')]);

@@ -55,7 +55,7 @@ function diskFull(of: Device): () => void {
   return () => (IDBObjectStore.prototype.add = add);
 }
 
-describe('collectMailbox', () => {
+describe('collectMailbox, on a server stand-in', () => {
   it('stores what two writers left once each, in the order written, as come through the mailbox, then deletes it from the server', async () => {
     const { server, alice, bob, carol } = await people();
     const [one, hi, two] = [message('Are you free tonight?'), message('Hi Bob, Carol here'), message('Dinner at eight?')];
@@ -140,7 +140,7 @@ describe('collectMailbox', () => {
     expect((await mailboxOf(server, alice)).map(({ message }) => message.kind === 'receipt' && message.ids)).to.deep.equal([[real.id]]);
   });
 
-  it('keeps on the server what it could not store (a full disk), also the copy of an entry a push brought, and stores it at the next read', async () => {
+  it('keeps on the server what it could not store (IndexedDB refusing the write as on a full disk), also the copy of an entry a push brought, and stores it at the next read', async () => {
     const { server, alice, bob } = await people();
     const bobsBrowser = await pushSubscription();
     await meet(alice, bob, [ROOM], bobsBrowser.target);
