@@ -84,6 +84,10 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
 
   const receipts = new Map<string, { ids: string[]; room?: string }>();
   const seen = new Set<string>();
+  // The history is in the order of this time: each message stored now is strictly later than the one before, as the
+  // chat services time theirs, so that messages stored within one millisecond keep the order they were written in.
+  let lastAt = 0;
+  const storedAt = () => (lastAt = Math.max(options.now?.() ?? Date.now(), lastAt + 0.001));
   for (const item of items) {
     const opened = await open(item.data, me, macKeyOf);
     if (!opened.ok) {
@@ -97,15 +101,16 @@ export async function collectMailbox(options: InboxOptions): Promise<InboxResult
     // The pushed entry is usually also on the server: stored once, deleted there. (Every entry has an id of its
     // own: a receipt's is random, a message's is the message's.)
     const firstTime = !seen.has(message.id);
-    seen.add(message.id);
     let kept = 'known' as Kept;
     if (firstTime) {
       const store = async () => {
-        kept = await keep(db, messages, sender, conversation, message, options.now?.() ?? Date.now(), result);
+        kept = await keep(db, messages, sender, conversation, message, storedAt(), result);
       };
       await (options.inTurn ? options.inTurn(conversation, store) : store());
     }
     if (kept === 'later') continue;
+    // Only once kept: the server's copy of a pushed entry that could not be stored (a full disk) is tried in turn, and stays.
+    seen.add(message.id);
     if (item.entry !== null) await client.delete(address, item.entry);
     if (kept === 'stored' && (message.kind === 'message' || message.kind === 'room-message')) {
       const key = `${sender} ${message.kind === 'room-message' ? message.room : ''}`;
