@@ -25,6 +25,7 @@ import type { StoredMessage } from '../storage/database.js';
 import { STATUS_RANK, type MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT, parseChatFrame, type ChatFrame } from './chat-wire.js';
 import { timeAcked, timeDelivered, timeSent, timeStored, timings } from './delivery-timings.js';
+import { inStoredOrder } from './history-order.js';
 import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
 
@@ -433,7 +434,7 @@ export class ChatService extends TypedEventTarget<ChatEventMap> {
 
   #append(message: StoredMessage): void {
     const history = this.#histories.get(message.conversation);
-    if (history) this.#histories.set(message.conversation, [...history, message]);
+    if (history) this.#histories.set(message.conversation, inStoredOrder(history, message));
     this.#changed(message.conversation);
   }
 

@@ -154,4 +154,18 @@ describe('RoomChat', () => {
     await bob.chat.receive('alice', { t: 'room-msg', room: 'AnotherRoomAnotherRoom', id: 'abcdefghijklmnopq', text: 'elsewhere', sentAt: 1 });
     expect(texts(bob)).to.deep.equal(['only mine']);
   });
+
+  it('places a member’s message that comes after later ones of theirs (another way: the mailbox) before those, in the store and on screen', async () => {
+    const carol = await member('carol', ['bob']);
+    const frame = (id: string, sentAt: number) => ({ t: 'room-msg' as const, room: ROOM, id, text: id, sentAt });
+    // Bob wrote 1, 2, 3 in that order; 2 and 3 arrive first.
+    await carol.chat.receive('bob', frame('bob-message-0000002', 2000));
+    await carol.chat.receive('bob', frame('bob-message-0000003', 3000));
+    await carol.chat.receive('bob', frame('bob-message-0000001', 1000));
+    const order = ['bob-message-0000001', 'bob-message-0000002', 'bob-message-0000003'];
+    expect(carol.chat.history().map((m) => m.id)).to.deep.equal(order);
+    const reloaded = await member('carol', ['bob'], carol.db);
+    expect(reloaded.chat.history().map((m) => m.id)).to.deep.equal(order);
+  });
 });
+

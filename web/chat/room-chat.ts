@@ -16,6 +16,7 @@ import type { StoredMessage, StoredTransfer } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import { MAX_MESSAGE_TEXT } from './chat-wire.js';
 import { roomConversation, type RoomFrame } from './room-wire.js';
+import { inStoredOrder } from './history-order.js';
 import { Turns } from './turns.js';
 import { TypingIndicator } from './typing-indicator.js';
 
@@ -262,7 +263,7 @@ export class RoomChat extends TypedEventTarget<RoomChatEventMap> {
 
   /** A new entry at the end of the history; one from someone else is read at once when on screen, else unread. */
   #append(message: StoredMessage): void {
-    this.#history = [...this.#history, message];
+    this.#history = inStoredOrder(this.#history, message);
     if (message.direction === 'in' && message.status === 'delivered') {
       if (this.#active && this.#visible) this.#readSoon();
       else this.#unread++;

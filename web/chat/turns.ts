@@ -9,3 +9,4 @@ export class Turns {
     return next;
   }
 }
+

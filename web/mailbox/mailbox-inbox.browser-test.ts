@@ -35,7 +35,12 @@ async function people() {
   return { server, alice, bob, carol };
 }
 
-const collect = (reader: Device, options: Partial<InboxOptions> = {}) => collectMailbox({ db: reader.db, device: reader.device, client: reader.client, origin: ORIGIN, ...options });
+/** Reads the reader's mailbox, then sends the receipts, as the page and the worker do (the worker shows its notification in between). */
+const collect = async (reader: Device, options: Partial<InboxOptions> = {}) => {
+  const result = await collectMailbox({ db: reader.db, device: reader.device, client: reader.client, origin: ORIGIN, ...options });
+  await result.sendReceipts();
+  return result;
+};
 const history = (of: Device, conversation: string) => new MessageStore(of.db).history(conversation);
 
 /** An own message (unless `also` says otherwise), as the writer's chat stored it before it went to the mailbox. */

@@ -12,13 +12,16 @@ export class MessageStore {
   constructor(private readonly db: WhisperDatabase) {}
 
   /**
-   * Stores a message unless one with its id exists; true when it was new. A file's entry comes with its
+   * Stores a message unless one with its id exists; true when it was new. A message from someone else that was
+   * written before messages of theirs already stored here (it came another way: the mailbox, or the channel
+   * after the mailbox) is placed before those: its `at` is moved back, in `message` itself. A file's entry comes with its
    * `transfers`, written in the same transaction: never one without the other. A repeat fails the `add` on
    * its key (and aborts the transaction, which then writes nothing else).
    */
   async add(message: StoredMessage, transfers: readonly StoredTransfer[] = []): Promise<boolean> {
     const tx = this.db.transaction(transfers.length > 0 ? ['messages', 'transfers'] : ['messages'], 'readwrite');
     try {
+      await placeAmongItsAuthors(tx.objectStore('messages'), message);
       await Promise.all([tx.objectStore('messages').add(message), ...transfers.map((transfer) => tx.objectStore('transfers').put(transfer)), tx.done]);
       return true;
     } catch (error) {
@@ -161,6 +164,38 @@ export class MessageStore {
     }
     await tx.done;
   }
+}
+
+/** How far back `placeAmongItsAuthors` looks: a message that comes this late after its successors is placed last. */
+const PLACING_LOOKBACK = 50;
+
+/**
+ * Moves an incoming message's `at` back before the messages of the same author in its conversation that were
+ * written after it (by their `sentAt`, the author's clock), if any of the last PLACING_LOOKBACK entries are.
+ * Each author's messages then read in the order written, however they came.
+ */
+async function placeAmongItsAuthors(store: { index(name: 'by-conversation'): { openCursor(range: IDBKeyRange, direction: IDBCursorDirection): Promise<{ value: StoredMessage; continue(): Promise<unknown> } | null> } }, message: StoredMessage): Promise<void> {
+  if (message.direction !== 'in' || message.transfer || message.call || message.notice) return;
+  const author = message.author ?? message.conversation;
+  let cursor = await store.index('by-conversation').openCursor(IDBKeyRange.bound([message.conversation, -Infinity], [message.conversation, message.at]), 'prev');
+  let earliestLater: number | null = null;
+  /** The entry just before `earliestLater` in the conversation, when there is one. */
+  let before: number | null = null;
+  for (let seen = 0; cursor && seen < PLACING_LOOKBACK; seen++) {
+    const other = cursor.value;
+    before = other.at;
+    if (other.direction === 'in' && (other.author ?? other.conversation) === author && !other.transfer && !other.call && !other.notice) {
+      if (other.sentAt <= message.sentAt) break;
+      earliestLater = other.at;
+      before = null;
+    }
+    cursor = (await cursor.continue()) as typeof cursor;
+  }
+  if (earliestLater === null) return;
+  // Between that entry and the one before it (times here are ms, about 2^41: a step under 2^-11 would not
+  // change the number, so a step of a millisecond's thousandth, as the chat's clock takes, is the least).
+  const between = before === null ? earliestLater - 1 : (before + earliestLater) / 2;
+  message.at = between > (before ?? -Infinity) && between < earliestLater ? between : earliestLater - 0.001;
 }
 
 /** The status of a room message: the least of its members' (all of them must have it for "Delivered"). */
