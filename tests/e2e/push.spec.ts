@@ -39,7 +39,7 @@ import { expect, test, watchForProblems } from './fixtures.js';
 import { entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
 import { notificationsOf, trackShows } from './notifications.js';
 import { browserOf, deliverNext, deliverPlaintext, pushOf, type Phone } from './push-phone.js';
-import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, type Person } from './people.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
 
@@ -531,10 +531,11 @@ test.describe('Firefox, its own push subscription', () => {
     expect((await bob.context.pages()).map((page) => page.url()).filter((url) => url.startsWith(appUrl))).toEqual([]);
   });
 
-  test('Firefox: an unanswered call becomes "Missed call from Alice" on the desktop, a waiting message shows "New message from Alice" once, and a click on it opens the conversation', async ({ browser }) => {
+  test('Firefox: an unanswered call becomes "Missed call from Alice" on the desktop; messages left in Bob’s mailbox show as one notification, "Alice" with the text, then "Alice · 2 new messages"; a click on it opens the conversation, each message once', async ({ browser }) => {
     test.setTimeout(90_000);
     const { alice, bob, endpoint } = await bobInFirefoxSubscribed(browser);
     let count = service.receivedFor(endpoint).length;
+    const shownBefore = desktop.shown.length;
     await bobClosesFirefoxTab(alice, bob);
 
     await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
@@ -547,31 +548,43 @@ test.describe('Firefox, its own push subscription', () => {
     await desktop.showing('Missed call from Alice');
     await desktop.gone(ringing);
 
-    // A message to Bob waits (queued); his desktop is told once, without the text.
-    const box = alice.page.getByRole('textbox', { name: 'Message' });
-    await box.fill('call me back when you can');
-    await box.press('Enter');
+    // A message to Bob goes into his mailbox, sealed, and its push wakes his worker, which reads the mailbox and
+    // shows who wrote and what. The push service got ciphertext only, with no topic (a later push must not replace it).
+    const texts = ['call me back when you can', 'are you there?'];
+    await send(alice, texts[0]!);
+    await expect(statusOf(alice, texts[0]!)).toHaveAccessibleName('Waiting in Bob’s mailbox');
     await firefoxTook(endpoint, ++count);
-    const message = await desktop.showing('New message from Alice');
-    expect(JSON.stringify(desktop.shown)).not.toContain('call me back');
-    await box.fill('are you there?');
-    await box.press('Enter');
-    // On screen, its push is decided (pushes to one device go in turn): the next push is the call made now.
-    await expect(alice.page.getByRole('list', { name: 'Messages' }).getByText('are you there?')).toBeVisible();
+    const first = service.receivedFor(endpoint)[count - 1]!;
+    expect(first.headers).toMatchObject({ urgency: 'high', ttl: String(24 * 3600) });
+    expect(first.headers.topic).toBeUndefined();
+    expect(first.body.includes(texts[0]!)).toBe(false);
+    const message = await desktop.showing('Alice');
+    expect(message.body).toBe(texts[0]);
+    // The second one updates the conversation's notification in place: one on screen, with the newest text.
+    await send(alice, texts[1]!);
+    await firefoxTook(endpoint, ++count);
+    const both = await desktop.showing('Alice · 2 new messages');
+    expect(both.body).toBe(texts[1]);
+    await desktop.gone(message);
+
+    // A call now is a push of its own, after both messages' pushes: it rings beside the conversation, which stays, and
+    // no push of a message fell back to the words that say nothing ("New message from Alice").
     await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
     await firefoxTook(endpoint, ++count);
     expect(service.receivedFor(endpoint)[count - 1]!.headers).toMatchObject({ urgency: 'high', ttl: '45' });
     expect((await desktop.showing('Alice is calling')).body).toBe('Incoming audio call on Whisper');
-    expect(desktop.shown.filter((n) => n.title === 'New message from Alice')).toHaveLength(1);
+    expect(both.open).toBe(true);
+    expect(desktop.shown.slice(shownBefore).map((n) => n.title)).toEqual(['Alice is calling', 'Missed call from Alice', 'Alice', 'Alice · 2 new messages', 'Alice is calling']);
     await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
     await firefoxTook(endpoint, ++count);
 
-    // A click on the message opens the app in the conversation's room; Bob is back, and the messages arrive.
+    // A click on the messages opens the app in the conversation's room; Bob is back, and each message is there once, in order.
     const opened = pageOpened(bob.context, `${appUrl}/r/`);
-    desktop.click(message);
+    desktop.click(both);
     await bob.watch(await opened);
     await openChatIn(bob, 'Alice');
-    await entryIn(bob, 'are you there?');
-    await entryIn(bob, 'call me back when you can');
+    const list = await bob.find('list', 'Messages');
+    await bob.waitForText(list, /call me back when you can.*are you there\?/);
+    for (const text of texts) expect(await bob.count('listitem', undefined, { within: list, hasText: text })).toBe(1);
   });
 });
