@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Worker } from '@playwright/test';
-import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { PushService, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
@@ -32,11 +32,8 @@ const ENTRIES_PER_MAILBOX = 5;
 async function startSignal(port: number): Promise<void> {
   signal = launchSignal({
     STATIC_DIR: DIST,
-    VAPID_SUBJECT: 'mailto:ops@whisper.example',
     DATA_DIR: dataDir,
-    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
-    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
-    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    ...service.signalEnv(),
     PUSHES_PER_MINUTE: '10000',
     MAILBOX_ENTRIES_PER_MAILBOX: String(ENTRIES_PER_MAILBOX),
     PORT: String(port),

@@ -27,7 +27,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Worker } from '@playwright/test';
-import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { PushService, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCall, recordMediaTracks } from './calls.js';
@@ -55,11 +55,8 @@ async function startSignal(port: number): Promise<void> {
   dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-e2e-'));
   signal = launchSignal({
     STATIC_DIR: DIST,
-    VAPID_SUBJECT: 'mailto:ops@whisper.example',
     DATA_DIR: dataDir,
-    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
-    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
-    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    ...service.signalEnv(),
     // Six pushes to one phone within a second in one test (a call, its end, two messages, a second call and its end):
     // past the per-subscription burst of 4, a token comes back every 6 ms at this rate instead of every 10 s.
     // The limit itself is the server suite's to test (tests/signal/push.test.ts).
