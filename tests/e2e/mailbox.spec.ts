@@ -5,14 +5,15 @@
  * the sealed entries, stores them and shows them. As in push.spec.ts, Chromium's part of Web Push is stood in
  * for: a stand-in subscription, and stand-in delivery of the plaintext through the DevTools protocol.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page, Worker } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { PushService, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
+import { mailboxesHeld, onDisk, sealedOnDisk, storedMessages } from './mailbox-records.js';
 import { notificationsOf } from './notifications.js';
 import { closeAll, createRoom, messageTexts, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 import { browserOf, deliverNext, deliverPlaintext, type Phone } from './push-phone.js';
@@ -76,34 +77,6 @@ async function notifyWhenAway(person: Person): Promise<void> {
   await expect(away).toBeChecked();
 }
 
-/** What a page or a worker of the person's browser reads from IndexedDB (source text: run in either). */
-const readStore = (store: string) => `(async () => {
-  const db = await new Promise((resolve, reject) => {
-    const request = indexedDB.open('whisper');
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  const all = await new Promise((resolve) => {
-    const request = db.transaction(${JSON.stringify(store)}).objectStore(${JSON.stringify(store)}).getAll();
-    request.onsuccess = () => resolve(request.result);
-  });
-  db.close();
-  return all;
-})()`;
-
-interface Stored {
-  id: string;
-  text: string;
-  direction: 'in' | 'out';
-  status: string;
-  at: number;
-  via?: string;
-  deposited?: string[];
-}
-
-const storedMessages = async (target: Page | Worker): Promise<Stored[]> =>
-  ((await (target as { evaluate(code: string): Promise<unknown> }).evaluate(readStore('messages'))) as Stored[]).sort((a, b) => a.at - b.at);
-
 /** Both subscribed, in a room, talking: each has handed the other a mailbox and a subscription. */
 async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: Subscribed; link: string }> {
   const alice = await subscribedPerson(browser, 'Alice');
@@ -120,7 +93,7 @@ async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: 
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
   // Each device keeps the other's mailbox, as their proven channel handed it over.
   for (const person of [alice, bob]) {
-    await expect.poll(async () => ((await person.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+    await expect.poll(async () => (await mailboxesHeld(person.page)).length).toBe(1);
   }
   return { alice, bob, link };
 }
@@ -150,8 +123,8 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   expect(pushed).toMatchObject({ notification: { title: 'New message from Alice', data: { kind: 'message', entry: expect.stringMatching(/^[A-Za-z0-9_-]{1366}$/) } } });
   // Nothing of the text travels outside the sealed entry, and the server keeps the sealed bytes only.
   expect(plaintext).not.toContain('train');
-  expect(await sealedOnDisk(Buffer.from(pushed.notification.data.entry, 'base64url'))).toBe(true);
-  for (const text of texts) expect(await onDisk(Buffer.from(text))).toBe(false);
+  expect(await sealedOnDisk(dataDir, Buffer.from(pushed.notification.data.entry, 'base64url'))).toBe(true);
+  for (const text of texts) expect(await onDisk(dataDir, Buffer.from(text))).toBe(false);
   await deliverPlaintext(appUrl, bobsPhone, plaintext);
   await expect.poll(() => notificationsOf(bobsPhone.worker())).toEqual([expect.objectContaining({ title: 'Alice · 3 new messages', body: texts[2] })]);
   const onBobsPhone = (await storedMessages(bobsPhone.worker())).filter((m) => m.direction === 'in');
@@ -177,21 +150,6 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   await expect(messageTexts(bob)).toHaveText(texts);
 });
 
-/** Whether any file of the server's data directory holds these bytes. */
-async function onDisk(needle: Buffer): Promise<boolean> {
-  for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    if ((await readFile(join(entry.parentPath, entry.name))).includes(needle)) return true;
-  }
-  return false;
-}
-
-/** Whether the server's files hold a sealed entry: LevelDB's log may split a value at a 32 KiB block's end, so four slices of it are looked for. */
-async function sealedOnDisk(entry: Buffer): Promise<boolean> {
-  for (let i = 0; i < 4; i++) if (await onDisk(entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
-  return false;
-}
-
 test('Chromium, no push at all (Bob never allowed notifications): Alice writes while Bob’s app is closed and closes hers, the signal server restarts, Bob opens the app and finds the messages, fetched from his mailbox; Alice opens hers later, Bob gone again: Delivered, from the receipt in her mailbox', async ({ browser }) => {
   const alice = await newPerson(browser, 'Alice');
   const bob = await newPerson(browser, 'Bob');
@@ -201,7 +159,7 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 
@@ -240,7 +198,7 @@ test('Chromium: Bob’s mailbox full, Alice is told in words and the message tha
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => ((await alice.page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((c) => c.target).length).toBe(1);
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 
