@@ -499,12 +499,12 @@ test.describe('Firefox, its own push subscription', () => {
     expect(first.headers).toMatchObject({ urgency: 'high', ttl: String(24 * 3600) });
     expect(first.headers.topic).toBeUndefined();
     expect(first.body.includes(texts[0]!)).toBe(false);
-    const message = await firefox.desktop.showing('Alice');
+    const message = await firefox.desktop.showing('Alice', { after: shownBefore });
     expect(message.body).toBe(texts[0]);
     // The second one updates the conversation's notification in place: one on screen, with the newest text.
     await send(alice, texts[1]!);
     await firefox.took(endpoint, ++count);
-    const both = await firefox.desktop.showing('Alice · 2 new messages');
+    const both = await firefox.desktop.showing('Alice · 2 new messages', { after: shownBefore });
     expect(both.body).toBe(texts[1]);
     await firefox.desktop.gone(message);
 
