@@ -14,11 +14,26 @@ import { DesktopNotifications } from '../support/push-desktop-notifications.js';
 import type { PushService } from '../support/push-service.js';
 import { expect } from './fixtures.js';
 import { FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
+import { readStore } from './mailbox-records.js';
 import { createRoom, openChat, personEntry, type Person } from './people.js';
 import { pushOf } from './push-phone.js';
 
 /** Whether a switch is on. */
 const isOn = (handle: ElementHandle) => handle.evaluate((e) => (e as HTMLInputElement).checked || e.getAttribute('aria-checked') === 'true');
+
+/** The person turns "Notify me when I'm away" on (it was off): Firefox subscribes through its push client. */
+export async function notifyWhenAwayIn(person: FirefoxPerson): Promise<void> {
+  const away = await person.find('switch', /Notify me when I’m away/);
+  expect(await isOn(away)).toBe(false);
+  await away.click();
+  await person.page.waitForFunction((e: Element) => (e as HTMLInputElement).checked || e.getAttribute('aria-checked') === 'true', { timeout: 15_000, polling: 100 }, away);
+}
+
+/** The push endpoint the person's device keeps for `name`, read from its IndexedDB. */
+export async function pushOfIn(person: FirefoxPerson, name: string): Promise<string | null> {
+  const contacts = (await person.page.evaluate(readStore('contacts'))) as Array<{ name: string; push?: { endpoint: string } }>;
+  return contacts.find((contact) => contact.name === name)?.push?.endpoint ?? null;
+}
 
 /** Firefox as a push client of the test's push service, with the desktop it shows notifications on. */
 export class FirefoxPushClient {
@@ -55,21 +70,24 @@ export class FirefoxPushClient {
    * service gave it. `closePeople` closes him.
    */
   async subscribeBob(alice: Person, appUrl: string): Promise<{ bob: FirefoxPerson; endpoint: string; link: string }> {
-    const bob = await FirefoxPerson.open(this.browser, 'Bob');
-    this.#people.push(bob);
+    const bob = await this.open('Bob');
     const link = await createRoom(alice, appUrl);
     await openRoomIn(bob, link);
     await bob.page.evaluate(async () => Boolean(await navigator.serviceWorker.ready));
     await openChat(alice, 'Bob');
     await openChatIn(bob, 'Alice');
     await bob.waitForText(await bob.find('region', 'Conversation'), /Direct \(P2P\)/);
-    const away = await bob.find('switch', /Notify me when I’m away/);
-    expect(await isOn(away)).toBe(false);
-    await away.click();
-    await bob.page.waitForFunction((e: Element) => (e as HTMLInputElement).checked || e.getAttribute('aria-checked') === 'true', { timeout: 15_000, polling: 100 }, away);
+    await notifyWhenAwayIn(bob);
     // Firefox registered with our push service, and the endpoint it got went to Alice over the data channel.
     await expect.poll(() => pushOf(alice, 'Bob'), { timeout: 15_000 }).toMatch(new RegExp(`^${this.service.origin}/push/`));
     return { bob, endpoint: (await pushOf(alice, 'Bob'))!, link };
+  }
+
+  /** A person in this Firefox (a context of their own), closed by `closePeople`. */
+  async open(name: string): Promise<FirefoxPerson> {
+    const person = await FirefoxPerson.open(this.browser, name);
+    this.#people.push(person);
+    return person;
   }
 
   /** Waits until push number `count` to `endpoint` reached Firefox, which decrypted it and gave it to the worker (ack 100). */
