@@ -241,7 +241,7 @@ test('Chromium, stand-in subscription, delivery and tap: Decline on the notifica
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([]);
 });
 
-test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app, and a waiting message shows "New message from Alice", once', async ({ browser }) => {
+test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app; messages left in Bob’s mailbox show as one notification, "Alice" with the text, then "Alice · 2 new messages"', async ({ browser }) => {
   const { alice, subscription, phone, pushes } = await bobAway(browser);
   let count = pushes;
 
@@ -256,25 +256,31 @@ test('Chromium, stand-in subscription, delivery and tap: an unanswered call beco
   expect((ended.headers as Record<string, string>).topic).toBe(service.received[count - 2]!.headers.topic);
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: ringing.tag, actions: [] })]);
 
-  // A message to Bob waits (queued); his phone is told once, without the text.
-  const box = alice.page.getByRole('textbox', { name: 'Message' });
-  await box.fill('call me back when you can');
-  await box.press('Enter');
+  // A message to Bob goes into his mailbox, sealed; its push carries the sealed entry, never the text, and wakes his
+  // worker, which reads the mailbox and shows who wrote and what.
+  await send(alice, 'call me back when you can');
   const message = await deliverNextPush(phone, subscription, ++count);
+  expect(message).toMatchObject({ notification: { data: { kind: 'message', entry: expect.any(String) } } });
   expect(JSON.stringify(message)).not.toContain('call me back');
-  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title).sort()).toEqual(['Missed call from Alice', 'New message from Alice']);
-  await box.fill('are you there?');
-  await box.press('Enter');
-  // On screen, its push is decided: Alice's device asks for pushes to one device in turn, so the next one Bob's
-  // phone gets is the call she makes now, not a second "New message".
-  await expect(alice.page.getByRole('list', { name: 'Messages' }).getByText('are you there?')).toBeVisible();
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => [n.title, n.body]).sort()).toEqual([
+    ['Alice', 'call me back when you can'],
+    ['Missed call from Alice', 'Video call'],
+  ]);
+  // The second one updates the conversation's notification in place.
+  await send(alice, 'are you there?');
+  expect(await deliverNextPush(phone, subscription, ++count)).toMatchObject({ notification: { data: { kind: 'message' } } });
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => [n.title, n.body]).sort()).toEqual([
+    ['Alice · 2 new messages', 'are you there?'],
+    ['Missed call from Alice', 'Video call'],
+  ]);
+  // A call now is a push of its own, after both messages' pushes; it rings beside the conversation.
   await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
   expect(await deliverNextPush(phone, subscription, ++count)).toMatchObject({ notification: { data: { kind: 'call', video: false } } });
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
   await deliverNextPush(phone, subscription, ++count);
 
-  // A tap on the message opens the conversation.
-  await tap(phone.worker(), 'New message from Alice', '');
+  // A tap on the messages opens the conversation.
+  await tap(phone.worker(), 'Alice · 2 new messages', '');
   await expect.poll(() => opened(phone.worker())).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
 });
 
