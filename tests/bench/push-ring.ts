@@ -45,7 +45,7 @@ import { FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from '../e2e/fir
 import { CHROMIUM_ARGS } from '../e2e/playwright.config.js';
 import { AutopushServer } from '../support/autopush-server.js';
 import { DesktopNotifications } from '../support/push-desktop-notifications.js';
-import { PushService, PUSH_SERVICE_CA, stubPushManager } from '../support/push-service.js';
+import { PushService, stubPushManager } from '../support/push-service.js';
 import { launchSignal } from '../support/signal-process.js';
 import { bootstrapInterval, explain, judge, median, type Goal } from './statistics.js';
 import { STAMP_SHOWN, StandInPushClient } from './stand-in-push.js';
@@ -84,11 +84,8 @@ const service = await PushService.start();
 const dataDir = await mkdtemp(join(tmpdir(), 'whisper-bench-push-'));
 const signal = launchSignal({
   STATIC_DIR: join(import.meta.dirname, '../../dist'),
-  VAPID_SUBJECT: 'mailto:bench@whisper.example',
   DATA_DIR: dataDir,
-  PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
-  PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
-  NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+  ...service.signalEnv('mailto:bench@whisper.example'),
   // Two pushes per call, dozens in a row to one phone: above the default limit of 6 a minute.
   PUSHES_PER_MINUTE: '1000',
 });

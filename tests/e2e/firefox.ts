@@ -201,6 +201,17 @@ export async function openRoomIn(person: FirefoxPerson, url: string): Promise<vo
   await person.find('button', 'Share');
 }
 
+/** Starts a new room from the home page; returns its link. */
+export async function createRoomIn(person: FirefoxPerson, appUrl: string): Promise<string> {
+  await person.page.goto(appUrl);
+  await person.fill('textbox', 'Your name', person.name);
+  await person.click('button', 'Join');
+  await person.click('button', 'New room');
+  await person.find('button', 'Share');
+  await person.page.waitForFunction(() => /^\/r\/[A-Za-z0-9_-]{22}$/.test(location.pathname), { timeout: TIMEOUT, polling: 100 });
+  return person.page.url();
+}
+
 export function personEntryIn(person: FirefoxPerson, other: string, timeout?: number): Promise<ElementHandle> {
   return person.find('list', 'People').then((list) => person.find('button', new RegExp(`^${other}, `), { within: list, ...(timeout ? { timeout } : {}) }));
 }

@@ -5,15 +5,16 @@
  * the sealed entries, stores them and shows them. As in push.spec.ts, Chromium's part of Web Push is stood in
  * for: a stand-in subscription, and stand-in delivery of the plaintext through the DevTools protocol.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Worker } from '@playwright/test';
-import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { PushService, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { readStore } from '../support/indexed-db.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
+import { mailboxesHeld, onDisk, sealedOnDisk, storedMessages, type Stored } from './mailbox-records.js';
 import { notificationsOf } from './notifications.js';
 import { attach, fileEntry, randomFile } from './files.js';
 import { closeAll, createRoom, meet, messages, messageTexts, newPerson, openChat, openRoom, openRoomChat, personEntry, send, statusOf, type Person } from './people.js';
@@ -21,7 +22,7 @@ import { seal } from '../../web/mailbox/sealed-entry.js';
 import type { MailboxTarget } from '../../web/mailbox/mailbox-wire.js';
 import { toBase64url } from '../../web/push/base64url.js';
 import { buildPushPayload, signPush } from '../../web/push/push-wire.js';
-import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, type Phone } from './push-phone.js';
+import { browserOf, deliverNext, deliverPlaintext, type Phone } from './push-phone.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
 
@@ -39,11 +40,8 @@ async function startSignal(port: number, env: Record<string, string> = {}): Prom
   signal = launchSignal({
     ...env,
     STATIC_DIR: DIST,
-    VAPID_SUBJECT: 'mailto:ops@whisper.example',
     DATA_DIR: dataDir,
-    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
-    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
-    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
+    ...service.signalEnv(),
     PUSHES_PER_MINUTE: '10000',
     MAILBOX_ENTRIES_PER_MAILBOX: String(ENTRIES_PER_MAILBOX),
     PORT: String(port),
@@ -86,19 +84,6 @@ async function notifyWhenAway(person: Person): Promise<void> {
   await expect(away).toBeChecked();
 }
 
-interface Stored {
-  id: string;
-  text: string;
-  direction: 'in' | 'out';
-  status: string;
-  at: number;
-  via?: string;
-  deposited?: string[];
-}
-
-const storedMessages = async (target: Page | Worker): Promise<Stored[]> =>
-  ((await (target as { evaluate(code: string): Promise<unknown> }).evaluate(readStore('messages'))) as Stored[]).sort((a, b) => a.at - b.at);
-
 /** Both subscribed, in a room, talking: each has handed the other a mailbox and a subscription. */
 async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: Subscribed; link: string }> {
   const alice = await subscribedPerson(browser, 'Alice');
@@ -115,7 +100,7 @@ async function aliceAndBob(browser: Browser): Promise<{ alice: Subscribed; bob: 
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
   // Each device keeps the other's mailbox, as their proven channel handed it over.
   for (const person of [alice, bob]) {
-    await expect.poll(() => mailboxTargets(person.page)).toBe(1);
+    await expect.poll(async () => (await mailboxesHeld(person.page)).length).toBe(1);
   }
   return { alice, bob, link };
 }
@@ -152,8 +137,8 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   expect(pushed).toMatchObject({ notification: { title: 'New message from Alice', data: { kind: 'message', entry: expect.stringMatching(/^[A-Za-z0-9_-]{1366}$/) } } });
   // Nothing of the text travels outside the sealed entry, and the server keeps the sealed bytes only.
   expect(plaintext).not.toContain('train');
-  expect(await sealedOnDisk(Buffer.from(pushed.notification.data.entry, 'base64url'))).toBe(true);
-  for (const text of texts) expect(await onDisk(Buffer.from(text))).toBe(false);
+  expect(await sealedOnDisk(dataDir, Buffer.from(pushed.notification.data.entry, 'base64url'))).toBe(true);
+  for (const text of texts) expect(await onDisk(dataDir, Buffer.from(text))).toBe(false);
   await deliverPlaintext(appUrl, bobsPhone, plaintext);
   await expect.poll(() => notificationsOf(bobsPhone.worker())).toEqual([expect.objectContaining({ title: 'Alice · 3 new messages', body: texts[2] })]);
   const onBobsPhone = (await storedMessages(bobsPhone.worker())).filter((m) => m.direction === 'in');
@@ -176,21 +161,6 @@ test('Chromium, stand-in subscriptions and delivery: Alice writes three messages
   for (const text of texts) await expect(statusOf(alice, text)).toHaveAccessibleName(/Delivered|Read/);
   await expect(messageTexts(bob)).toHaveText(texts);
 });
-
-/** Whether any file of the server's data directory holds these bytes. */
-async function onDisk(needle: Buffer): Promise<boolean> {
-  for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    if ((await readFile(join(entry.parentPath, entry.name))).includes(needle)) return true;
-  }
-  return false;
-}
-
-/** Whether the server's files hold a sealed entry: LevelDB's log may split a value at a 32 KiB block's end, so four slices of it are looked for. */
-async function sealedOnDisk(entry: Buffer): Promise<boolean> {
-  for (let i = 0; i < 4; i++) if (await onDisk(entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
-  return false;
-}
 
 test('Chromium, stand-in subscriptions and delivery: Alice keeps her app open while Bob’s is closed; his worker stores her message and its receipt reaches her worker: her open page says Delivered, without a reload', async ({ browser }) => {
   const { alice, bob } = await aliceAndBob(browser);
@@ -219,7 +189,7 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 
@@ -259,7 +229,7 @@ test('Chromium: Bob’s mailbox full, Alice is told in words and the message tha
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 
@@ -340,7 +310,7 @@ test('Chromium, a room of three, no push: Bob’s app closed, Alice writes to th
   const { people: [alice, bob, carol] } = await meet(browser, appUrl, 'Alice', 'Bob', 'Carol');
   people = [alice!, bob!, carol!];
   for (const person of people) await openRoomChat(person);
-  for (const person of people) await expect.poll(() => mailboxTargets(person.page)).toBe(2);
+  for (const person of people) await expect.poll(async () => (await mailboxesHeld(person.page)).length).toBe(2);
   const link = alice!.page.url();
   await bob!.page.close();
   await expect(personEntry(alice!, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
@@ -389,7 +359,7 @@ test('Chromium, no push: an entry past its time is gone from the server, never s
     await openChat(alice, 'Bob');
     await openChat(bob, 'Alice');
     await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-    await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+    await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
     await bob.page.close();
     await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
     await send(alice, 'Only for two seconds');

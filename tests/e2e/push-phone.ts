@@ -3,12 +3,11 @@
  * outside Whisper holds a DevTools session, through which a push's plaintext reaches their service worker
  * (ServiceWorker.deliverPushMessage), as their browser would hand it over after decrypting it.
  */
-import type { CDPSession, Page, Worker } from '@playwright/test';
+import type { CDPSession, Worker } from '@playwright/test';
 import type { PushService, StubSubscription } from '../support/push-service.js';
 import { expect } from './fixtures.js';
 import { trackShows } from './notifications.js';
 import type { Person } from './people.js';
-import { readStore } from '../support/indexed-db.js';
 
 /** The push endpoint Alice's device keeps for a person, read from its IndexedDB. */
 export function pushOf(person: Person, name: string): Promise<string | null> {
@@ -62,10 +61,4 @@ export async function deliverNext(service: PushService, appUrl: string, bob: Pho
 export async function deliverPlaintext(appUrl: string, bob: Phone, plaintext: string): Promise<void> {
   await trackShows(bob.worker());
   await bob.cdp.send('ServiceWorker.deliverPushMessage', { origin: appUrl, registrationId: bob.registrationId, data: plaintext });
-}
-
-
-/** How many contacts' mailboxes the person's device keeps (each handed over by that contact's proven channel). */
-export async function mailboxTargets(page: Page): Promise<number> {
-  return ((await page.evaluate(readStore('mailboxContacts'))) as Array<{ target?: unknown }>).filter((contact) => contact.target).length;
 }

@@ -4,12 +4,11 @@
  * service of our own (tests/support/push-service.ts), and Bob's real service
  * worker.
  *
- * In Firefox everything on Bob's side is Firefox's own: it subscribes through
- * its push client, connected to our service's WebSocket side as it connects to
- * Mozilla's (autopush-server.ts), decrypts what comes with keys only it holds,
- * wakes the worker, and shows the notification on the desktop (a D-Bus
- * notification server of the test's, push-desktop-notifications.ts), where the
- * test reads it and presses its buttons as a person would; the worker's
+ * In Firefox everything on Bob's side is Firefox's own (firefox-push.ts): it
+ * subscribes through its push client, connected to our service's WebSocket side
+ * as it connects to Mozilla's, decrypts what comes with keys only it holds,
+ * wakes the worker, and shows the notification on the desktop, where the test
+ * reads it and presses its buttons as a person would; the worker's
  * clients.openWindow opens the app.
  *
  * Chromium cannot reach a push service here, so its tests stand in for three
@@ -28,18 +27,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Worker } from '@playwright/test';
-import type { Browser as Firefox, BrowserContext as FirefoxContext, ElementHandle, Page as FirefoxPage } from 'puppeteer-core';
-import { AutopushServer } from '../support/autopush-server.js';
-import { DesktopNotifications } from '../support/push-desktop-notifications.js';
-import { PushService, PUSH_SERVICE_CA, stubPushManager, type StubSubscription } from '../support/push-service.js';
+import { PushService, stubPushManager, type StubSubscription } from '../support/push-service.js';
 import { portForRestarts } from '../support/free-port.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { callEntry, callScreen, callStatus, expectRemoteVideoPlaying, incomingCall, recordMediaTracks } from './calls.js';
 import { expect, test, watchForProblems } from './fixtures.js';
-import { entryIn, expectRemoteVideoPlayingIn, FirefoxPerson, launchFirefox, openChatIn, openRoomIn } from './firefox.js';
+import { expectRemoteVideoPlayingIn, openChatIn, type FirefoxPerson } from './firefox.js';
+import { bobClosesFirefoxTab, FirefoxPushClient, pageOpened } from './firefox-push.js';
 import { notificationsOf, trackShows } from './notifications.js';
-import { browserOf, deliverNext, deliverPlaintext, mailboxTargets, pushOf, type Phone } from './push-phone.js';
-import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, type Person } from './people.js';
+import { browserOf, deliverNext, deliverPlaintext, pushOf, type Phone } from './push-phone.js';
+import { mailboxesHeld } from './mailbox-records.js';
+import { closeAll, createRoom, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 
 const DIST = join(import.meta.dirname, '../../dist');
 
@@ -58,12 +56,9 @@ async function startSignal(port: number): Promise<void> {
   dataDir = await mkdtemp(join(tmpdir(), 'whisper-push-e2e-'));
   signal = launchSignal({
     STATIC_DIR: DIST,
-    VAPID_SUBJECT: 'mailto:ops@whisper.example',
     DATA_DIR: dataDir,
-    PUSH_ALLOWED_HOSTS: `localhost:${service.port}`,
-    PUSH_ALLOW_PRIVATE_ADDRESSES: 'true',
-    NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA,
-    // Five pushes to one phone within a second in one test (a call, its end, a message, a second call and its end):
+    ...service.signalEnv(),
+    // Six pushes to one phone within a second in one test (a call, its end, two messages, a second call and its end):
     // past the per-subscription burst of 4, a token comes back every 6 ms at this rate instead of every 10 s.
     // The limit itself is the server suite's to test (tests/signal/push.test.ts).
     PUSHES_PER_MINUTE: '10000',
@@ -83,15 +78,8 @@ test.afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-let foxes: FirefoxPerson[] = [];
-
 test.afterEach(async () => {
   await closeAll(people);
-  for (const fox of foxes.splice(0)) {
-    const problems = fox.problems.splice(0);
-    await fox.close();
-    expect(problems, `${fox.name}'s pages (Firefox) reported errors`).toEqual([]);
-  }
 });
 
 /** Alice and Bob in a room, talking; Bob turned "Notify me when I'm away" on, and Alice's device has his subscription. */
@@ -254,13 +242,8 @@ test('Chromium, stand-in subscription, delivery and tap: Decline on the notifica
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([]);
 });
 
-test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app, and, Bob holding nothing on the server, a waiting message shows "New message from Alice", once, without its text', async ({ browser }) => {
-  const { alice, bob, subscription } = await bobSubscribed(browser);
-  // "Hold my messages on the server while I'm away" off: Alice's device is told it has no mailbox of Bob's.
-  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
-  await bob.page.getByRole('switch', { name: /^Hold my messages on the server/ }).click();
-  await expect.poll(() => mailboxTargets(alice.page)).toBe(0);
-  const { phone, pushes } = await bobGoesAway(alice, bob);
+test('Chromium, stand-in subscription, delivery and tap: an unanswered call becomes "Missed call from Alice" on the closed app; messages left in Bob’s mailbox show as one notification, "Alice" with the text, then "Alice · 2 new messages"', async ({ browser }) => {
+  const { alice, subscription, phone, pushes } = await bobAway(browser);
   let count = pushes;
 
   await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
@@ -274,26 +257,54 @@ test('Chromium, stand-in subscription, delivery and tap: an unanswered call beco
   expect((ended.headers as Record<string, string>).topic).toBe(service.received[count - 2]!.headers.topic);
   await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'Missed call from Alice', tag: ringing.tag, actions: [] })]);
 
-  // A message to Bob waits (queued); his phone is told once, without the text.
-  const box = alice.page.getByRole('textbox', { name: 'Message' });
-  await box.fill('call me back when you can');
-  await box.press('Enter');
+  // A message to Bob goes into his mailbox, sealed; its push carries the sealed entry, never the text, and wakes his
+  // worker, which reads the mailbox and shows who wrote and what.
+  await send(alice, 'call me back when you can');
   const message = await deliverNextPush(phone, subscription, ++count);
+  expect(message).toMatchObject({ notification: { data: { kind: 'message', entry: expect.any(String) } } });
   expect(JSON.stringify(message)).not.toContain('call me back');
-  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => n.title).sort()).toEqual(['Missed call from Alice', 'New message from Alice']);
-  await box.fill('are you there?');
-  await box.press('Enter');
-  // On screen, its push is decided: Alice's device asks for pushes to one device in turn, so the next one Bob's
-  // phone gets is the call she makes now, not a second "New message".
-  await expect(alice.page.getByRole('list', { name: 'Messages' }).getByText('are you there?')).toBeVisible();
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => [n.title, n.body]).sort()).toEqual([
+    ['Alice', 'call me back when you can'],
+    ['Missed call from Alice', 'Video call'],
+  ]);
+  // The second one updates the conversation's notification in place.
+  await send(alice, 'are you there?');
+  expect(await deliverNextPush(phone, subscription, ++count)).toMatchObject({ notification: { data: { kind: 'message' } } });
+  await expect.poll(async () => (await notificationsOf(phone.worker())).map((n) => [n.title, n.body]).sort()).toEqual([
+    ['Alice · 2 new messages', 'are you there?'],
+    ['Missed call from Alice', 'Video call'],
+  ]);
+  // A call now is a push of its own, after both messages' pushes; it rings beside the conversation.
   await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
   expect(await deliverNextPush(phone, subscription, ++count)).toMatchObject({ notification: { data: { kind: 'call', video: false } } });
   await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
   await deliverNextPush(phone, subscription, ++count);
 
-  // A tap on the message opens the conversation.
-  await tap(phone.worker(), 'New message from Alice', '');
+  // A tap on the messages opens the conversation.
+  await tap(phone.worker(), 'Alice · 2 new messages', '');
   await expect.poll(() => opened(phone.worker())).toMatch(new RegExp(`^${appUrl}/r/[A-Za-z0-9_-]{22}$`));
+});
+
+test('Chromium, stand-in subscription and delivery: Bob holding nothing on the server ("Hold my messages on the server while I’m away" off), a waiting message shows "New message from Alice", once, without its text', async ({ browser }) => {
+  const { alice, bob, subscription } = await bobSubscribed(browser);
+  // Off: Alice's device is told it has no mailbox of Bob's.
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
+  await bob.page.getByRole('switch', { name: /^Hold my messages on the server/ }).click();
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(0);
+  const { phone, pushes } = await bobGoesAway(alice, bob);
+  let count = pushes;
+  await send(alice, 'call me back when you can');
+  await expect(statusOf(alice, 'call me back when you can')).toHaveAccessibleName('Queued');
+  const message = await deliverNextPush(phone, subscription, ++count);
+  expect(message).toMatchObject({ notification: { data: { kind: 'message' } } });
+  expect((message.notification as { data: { entry?: string } }).data.entry).toBeUndefined();
+  expect(JSON.stringify(message)).not.toContain('call me back');
+  await expect.poll(() => notificationsOf(phone.worker())).toEqual([expect.objectContaining({ title: 'New message from Alice', body: 'Open Whisper to read it.' })]);
+  // Once: a second message is not announced again, so the next push Bob's phone gets is the call Alice makes now.
+  await send(alice, 'are you there?');
+  await expect(statusOf(alice, 'are you there?')).toHaveAccessibleName('Queued');
+  await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
+  expect(await deliverNextPush(phone, subscription, ++count)).toMatchObject({ notification: { data: { kind: 'call', video: false } } });
 });
 
 /** What an iPhone does with a notification's tag: nothing (the test drops every tag the worker gives, before each push). */
@@ -425,74 +436,28 @@ test('Chromium, stand-in subscription and delivery: Bob takes his subscription b
 });
 
 test.describe('Firefox, its own push subscription', () => {
-  let desktop: DesktopNotifications;
-  let autopush: AutopushServer;
-  let firefox: Firefox;
-  let downloads: string;
+  let firefox: FirefoxPushClient;
 
   test.beforeAll(async () => {
-    desktop = await DesktopNotifications.start();
-    autopush = await AutopushServer.start(service);
-    downloads = await mkdtemp(join(tmpdir(), 'whisper-push-firefox-'));
-    firefox = await launchFirefox(downloads, { pushServer: autopush.url, desktopBus: desktop.address });
+    firefox = await FirefoxPushClient.launch(service);
   });
 
   test.afterAll(async () => {
     await firefox?.close();
-    await autopush?.stop();
-    await desktop?.stop();
-    await rm(downloads, { recursive: true, force: true });
   });
 
-  test.afterEach(() => {
+  test.afterEach(async () => {
+    await firefox.closePeople();
     // Making a call subscribes the caller too; Alice's Chromium cannot (a test's context is incognito), and says so.
     for (const person of people) person.problems.splice(0, Infinity, ...person.problems.filter((problem) => !problem.includes('does not support the Push API in incognito mode')));
   });
 
-  /** Whether a switch is on. */
-  const isOn = (handle: ElementHandle) => handle.evaluate((e) => (e as HTMLInputElement).checked || e.getAttribute('aria-checked') === 'true');
-
-  /**
-   * Alice (Chromium) and Bob (Firefox) in a room, talking; Bob turned "Notify me when I'm away" on: Firefox
-   * subscribed through its push client, and Alice's device has the endpoint our push service gave it.
-   */
+  /** Alice (Chromium, her calls' media recorded) and Bob (Firefox) in a room, talking; Bob subscribed in Firefox. */
   async function bobInFirefoxSubscribed(browser: Browser): Promise<{ alice: Person; bob: FirefoxPerson; endpoint: string }> {
     const alice = await newPerson(browser, 'Alice');
     people = [alice];
     await recordMediaTracks(alice);
-    const bob = await FirefoxPerson.open(firefox, 'Bob');
-    foxes = [bob];
-    await openRoomIn(bob, await createRoom(alice, appUrl));
-    await bob.page.evaluate(async () => Boolean(await navigator.serviceWorker.ready));
-    await openChat(alice, 'Bob');
-    await openChatIn(bob, 'Alice');
-    await bob.waitForText(await bob.find('region', 'Conversation'), /Direct \(P2P\)/);
-    const away = await bob.find('switch', /Notify me when I’m away/);
-    expect(await isOn(away)).toBe(false);
-    await away.click();
-    await bob.page.waitForFunction((e: Element) => (e as HTMLInputElement).checked || e.getAttribute('aria-checked') === 'true', { timeout: 15_000, polling: 100 }, away);
-    // Firefox registered with our push service, and the endpoint it got went to Alice over the data channel.
-    await expect.poll(() => pushOf(alice, 'Bob'), { timeout: 15_000 }).toMatch(new RegExp(`^${service.origin}/push/`));
-    return { alice, bob, endpoint: (await pushOf(alice, 'Bob'))! };
-  }
-
-  /** Bob closes the app: his page goes, Firefox (with the worker and its push connection) stays. */
-  async function bobClosesFirefoxTab(alice: Person, bob: FirefoxPerson): Promise<void> {
-    await bob.page.close();
-    await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
-  }
-
-  /** Waits until push number `count` to `endpoint` reached Firefox, which decrypted it and gave it to the worker (ack 100). */
-  async function firefoxTook(endpoint: string, count: number): Promise<void> {
-    const push = await service.waitForEndpoint(endpoint, count, 20_000);
-    expect(push.problem).toBeNull();
-    expect(await autopush.ackFor(endpoint, count)).toMatchObject({ code: 100 });
-  }
-
-  /** The page Firefox opens next in `context` at an address under `prefix`. */
-  async function pageOpened(context: FirefoxContext, prefix: string): Promise<FirefoxPage> {
-    const target = await context.waitForTarget((t) => t.url().startsWith(prefix), { timeout: 20_000 });
-    return (await target.page())!;
+    return { alice, ...(await firefox.subscribeBob(alice, appUrl)) };
   }
 
   test('Firefox: a call to Bob, his app closed, rings on his desktop through Firefox’s own subscription and decryption; Accept on the notification opens the app in the room, which answers: both videos play', async ({ browser }) => {
@@ -503,15 +468,15 @@ test.describe('Firefox, its own push subscription', () => {
 
     await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
     await expect(callStatus(alice, 'Bob')).toHaveText('Calling…');
-    await firefoxTook(endpoint, pushes + 1);
+    await firefox.took(endpoint, pushes + 1);
     expect(service.receivedFor(endpoint)[pushes]!.headers).toMatchObject({ urgency: 'high', ttl: '45' });
-    const ringing = await desktop.showing('Alice is calling');
+    const ringing = await firefox.desktop.showing('Alice is calling');
     expect(ringing.body).toBe('Incoming video call on Whisper');
     expect(ringing.actions.map(([, label]) => label)).toEqual(expect.arrayContaining(['Accept', 'Decline']));
 
     // Accept: Firefox hands the click to the worker, which notes the answer and opens the app in the room.
     const opened = pageOpened(bob.context, `${appUrl}/r/`);
-    desktop.press(ringing, 'Accept');
+    firefox.desktop.press(ringing, 'Accept');
     await bob.watch(await opened);
     await expectRemoteVideoPlaying(alice, 'Bob');
     await expectRemoteVideoPlayingIn(bob, 'Alice');
@@ -526,57 +491,70 @@ test.describe('Firefox, its own push subscription', () => {
     const pushes = service.receivedFor(endpoint).length;
     await bobClosesFirefoxTab(alice, bob);
     await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
-    await firefoxTook(endpoint, pushes + 1);
-    const ringing = await desktop.showing('Alice is calling');
+    await firefox.took(endpoint, pushes + 1);
+    const ringing = await firefox.desktop.showing('Alice is calling');
     expect(ringing.body).toBe('Incoming audio call on Whisper');
-    desktop.press(ringing, 'Decline');
+    firefox.desktop.press(ringing, 'Decline');
     await expect(alice.page.getByRole('alert')).toContainText('Bob declined the call.');
     await expect(callScreen(alice, 'Bob')).toBeHidden();
     await expect(callEntry(alice, 'Call declined')).toBeVisible();
     expect((await bob.context.pages()).map((page) => page.url()).filter((url) => url.startsWith(appUrl))).toEqual([]);
   });
 
-  test('Firefox: an unanswered call becomes "Missed call from Alice" on the desktop, a waiting message shows "New message from Alice" once, and a click on it opens the conversation', async ({ browser }) => {
+  test('Firefox: an unanswered call becomes "Missed call from Alice" on the desktop; messages left in Bob’s mailbox show as one notification, "Alice" with the text, then "Alice · 2 new messages"; a click on it opens the conversation, each message once', async ({ browser }) => {
     test.setTimeout(90_000);
     const { alice, bob, endpoint } = await bobInFirefoxSubscribed(browser);
     let count = service.receivedFor(endpoint).length;
+    const shownBefore = firefox.desktop.shown.length;
     await bobClosesFirefoxTab(alice, bob);
 
     await alice.page.getByRole('button', { name: 'Video call', exact: true }).click();
-    await firefoxTook(endpoint, ++count);
-    const ringing = await desktop.showing('Alice is calling');
+    await firefox.took(endpoint, ++count);
+    const ringing = await firefox.desktop.showing('Alice is calling');
     // Alice gives up: the same call's "ended" push (same topic, same tag) puts a missed call in the ringing's place.
     await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
-    await firefoxTook(endpoint, ++count);
+    await firefox.took(endpoint, ++count);
     expect(service.receivedFor(endpoint)[count - 1]!.headers.topic).toBe(service.receivedFor(endpoint)[count - 2]!.headers.topic);
-    await desktop.showing('Missed call from Alice');
-    await desktop.gone(ringing);
+    await firefox.desktop.showing('Missed call from Alice');
+    await firefox.desktop.gone(ringing);
 
-    // A message to Bob waits (queued); his desktop is told once, without the text.
-    const box = alice.page.getByRole('textbox', { name: 'Message' });
-    await box.fill('call me back when you can');
-    await box.press('Enter');
-    await firefoxTook(endpoint, ++count);
-    const message = await desktop.showing('New message from Alice');
-    expect(JSON.stringify(desktop.shown)).not.toContain('call me back');
-    await box.fill('are you there?');
-    await box.press('Enter');
-    // On screen, its push is decided (pushes to one device go in turn): the next push is the call made now.
-    await expect(alice.page.getByRole('list', { name: 'Messages' }).getByText('are you there?')).toBeVisible();
+    // A message to Bob goes into his mailbox, sealed, and its push wakes his worker, which reads the mailbox and
+    // shows who wrote and what. The push service got ciphertext only, with no topic (a later push must not replace it).
+    const texts = ['call me back when you can', 'are you there?'];
+    await send(alice, texts[0]!);
+    await expect(statusOf(alice, texts[0]!)).toHaveAccessibleName('Waiting in Bob’s mailbox');
+    await firefox.took(endpoint, ++count);
+    const first = service.receivedFor(endpoint)[count - 1]!;
+    expect(first.headers).toMatchObject({ urgency: 'high', ttl: String(24 * 3600) });
+    expect(first.headers.topic).toBeUndefined();
+    expect(first.body.includes(texts[0]!)).toBe(false);
+    const message = await firefox.desktop.showing('Alice', { after: shownBefore });
+    expect(message.body).toBe(texts[0]);
+    // The second one updates the conversation's notification in place: one on screen, with the newest text.
+    await send(alice, texts[1]!);
+    await firefox.took(endpoint, ++count);
+    const both = await firefox.desktop.showing('Alice · 2 new messages', { after: shownBefore });
+    expect(both.body).toBe(texts[1]);
+    await firefox.desktop.gone(message);
+
+    // A call now is a push of its own, after both messages' pushes: it rings beside the conversation, which stays, and
+    // no push of a message fell back to the words that say nothing ("New message from Alice").
     await alice.page.getByRole('button', { name: 'Audio call', exact: true }).click();
-    await firefoxTook(endpoint, ++count);
+    await firefox.took(endpoint, ++count);
     expect(service.receivedFor(endpoint)[count - 1]!.headers).toMatchObject({ urgency: 'high', ttl: '45' });
-    expect((await desktop.showing('Alice is calling')).body).toBe('Incoming audio call on Whisper');
-    expect(desktop.shown.filter((n) => n.title === 'New message from Alice')).toHaveLength(1);
+    expect((await firefox.desktop.showing('Alice is calling')).body).toBe('Incoming audio call on Whisper');
+    expect(both.open).toBe(true);
+    expect(firefox.desktop.shown.slice(shownBefore).map((n) => n.title)).toEqual(['Alice is calling', 'Missed call from Alice', 'Alice', 'Alice · 2 new messages', 'Alice is calling']);
     await callScreen(alice, 'Bob').getByRole('button', { name: 'Cancel' }).click();
-    await firefoxTook(endpoint, ++count);
+    await firefox.took(endpoint, ++count);
 
-    // A click on the message opens the app in the conversation's room; Bob is back, and the messages arrive.
+    // A click on the messages opens the app in the conversation's room; Bob is back, and each message is there once, in order.
     const opened = pageOpened(bob.context, `${appUrl}/r/`);
-    desktop.click(message);
+    firefox.desktop.click(both);
     await bob.watch(await opened);
     await openChatIn(bob, 'Alice');
-    await entryIn(bob, 'are you there?');
-    await entryIn(bob, 'call me back when you can');
+    const list = await bob.find('list', 'Messages');
+    await bob.waitForText(list, /call me back when you can.*are you there\?/);
+    for (const text of texts) expect(await bob.count('listitem', undefined, { within: list, hasText: text })).toBe(1);
   });
 });

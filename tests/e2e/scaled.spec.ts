@@ -18,7 +18,7 @@ import { startUpstreamDns } from '../support/upstream-dns.js';
 import { expect, test } from './fixtures.js';
 import { messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
-import { mailboxTargets } from './push-phone.js';
+import { mailboxesHeld } from './mailbox-records.js';
 import { endTest, type Stop } from './started.js';
 import { servedCertificateKey } from './topology-fixtures.js';
 
@@ -108,7 +108,7 @@ test('two signal processes sharing Redis behind Caddy: messages deposited in Bob
   await openChat(alice, 'Bob');
   await openChat(bob, 'Alice');
   await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(() => mailboxTargets(alice.page)).toBe(1);
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
   await bob.page.close();
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 

@@ -39,6 +39,8 @@ export interface DesktopNotification {
   actions: Array<[string, string]>;
   /** 0: stays until the person acts on it; -1: the server decides; else milliseconds. */
   expireTimeout: number;
+  /** Whether the browser asked for no sound with it (the hint `suppress-sound`: Firefox sends it for a silent notification). */
+  silent: boolean;
   /** Whether it is still on screen. */
   open: boolean;
   /** When the desktop was asked to show it (Date.now()). */
@@ -69,6 +71,9 @@ const PATH = '/org/freedesktop/Notifications';
 const DISMISSED = 2;
 const CLOSED_BY_CALL = 3;
 
+/** A hint (a{sv}) as dbus-native hands it over: its name, then the value's signature and the value. */
+type Hint = [string, [unknown, [unknown]]];
+
 /** The server's methods, as D-Bus calls them; its signals go out through `emit`. */
 class NotificationServer extends EventEmitter {
   readonly shown: DesktopNotification[] = [];
@@ -79,12 +84,13 @@ class NotificationServer extends EventEmitter {
     return ['actions', 'body', 'persistence'];
   }
 
-  Notify(app: string, replacesId: number, _icon: string, title: string, body: string, actions: string[], _hints: unknown, expireTimeout: number): number {
+  Notify(app: string, replacesId: number, _icon: string, title: string, body: string, actions: string[], hints: Hint[], expireTimeout: number): number {
     const id = replacesId > 0 ? replacesId : this.#nextId++;
     for (const old of this.shown) if (old.id === id) old.open = false;
     const pairs: Array<[string, string]> = [];
     for (let i = 0; i + 1 < actions.length; i += 2) pairs.push([actions[i]!, actions[i + 1]!]);
-    this.shown.push({ id, app, title, body, actions: pairs, expireTimeout, open: true, at: Date.now() });
+    const silent = hints.some(([name, [, [value]]]) => name === 'suppress-sound' && value === true);
+    this.shown.push({ id, app, title, body, actions: pairs, expireTimeout, silent, open: true, at: Date.now() });
     this.changed();
     return id;
   }

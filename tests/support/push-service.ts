@@ -121,6 +121,14 @@ export class PushService {
     return `https://localhost:${this.port}`;
   }
 
+  /**
+   * What the signal process needs to push through this service: VAPID on (its keys kept under its DATA_DIR),
+   * this service's host allowed though it is on loopback, and its test CA trusted.
+   */
+  signalEnv(subject = 'mailto:ops@whisper.example'): Record<string, string> {
+    return { VAPID_SUBJECT: subject, PUSH_ALLOWED_HOSTS: `localhost:${this.port}`, PUSH_ALLOW_PRIVATE_ADDRESSES: 'true', NODE_EXTRA_CA_CERTS: PUSH_SERVICE_CA };
+  }
+
   /** A subscription as PushManager.subscribe would give it, with real keys: P-256 (p256dh) and a 16-byte auth secret. */
   subscribe(): StubSubscription {
     const id = randomBytes(12).toString('base64url');
