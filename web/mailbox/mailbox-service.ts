@@ -15,15 +15,12 @@
  */
 import type { ChatService } from '../chat/chat-service.js';
 import type { RoomChat } from '../chat/room-chat.js';
-import { roomConversation } from '../chat/room-wire.js';
-import { randomId } from '../identity/random-id.js';
 import { Turns } from '../chat/turns.js';
 import { TypedEventTarget } from '../events/typed-event-target.js';
 import type { StoredMessage, WhisperDatabase } from '../storage/database.js';
 import type { MessageStore } from '../storage/message-store.js';
 import type { MailboxClient } from './mailbox-client.js';
 import type { MailboxKeys } from './mailbox-keys.js';
-import type { DepositOutcome } from './mailbox-outbox.js';
 import type { MailboxFrame } from './mailbox-wire.js';
 
 /**
@@ -31,8 +28,8 @@ import type { MailboxFrame } from './mailbox-wire.js';
  * the app's first load.
  */
 const loadMailbox = () =>
-  Promise.all([import('./mailbox-client.js'), import('./mailbox-inbox.js'), import('./mailbox-keys.js'), import('./mailbox-outbox.js'), import('./mailbox-wire.js')]).then(
-    ([client, inbox, keys, outbox, wire]) => ({ ...client, ...inbox, ...keys, ...outbox, ...wire }),
+  Promise.all([import('./mailbox-client.js'), import('./mailbox-inbox.js'), import('./mailbox-keys.js'), import('./mailbox-deliveries.js'), import('./mailbox-wire.js')]).then(
+    ([client, inbox, keys, deliveries, wire]) => ({ ...client, ...inbox, ...keys, ...deliveries, ...wire }),
   );
 type MailboxModules = Awaited<ReturnType<typeof loadMailbox>>;
 
@@ -173,7 +170,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     let result = false;
     return this.#deposits
       .run(device, async () => {
-        result = await this.#depositWaiting(device);
+        result = await (await this.#deliveries()).depositWaiting(device);
       })
       .then(() => result);
   }
@@ -181,22 +178,7 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   /** Read receipts wait for `device`, whose app is closed: sealed to their mailbox, then marked sent. */
   receiptsFor(device: string): Promise<void> {
     return this.#deposits.run(device, async () => {
-      const { db, messages, room } = this.#options;
-      const { code, client, keys } = await this.#load();
-      if (!(await keys.targetOf(device))) return;
-      const direct = await messages.pendingReceipts(device);
-      const inRoom = (await messages.readUnreceipted(roomConversation(room))).filter((m) => m.author === device).map((m) => m.id);
-      const context = { db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name };
-      for (const [ids, roomOf] of [[direct, undefined], [inRoom, room]] as const) {
-        for (let i = 0; i < ids.length; i += 500) {
-          const batch = ids.slice(i, i + 500);
-          const receipt = { kind: 'receipt' as const, id: randomId(16), sentAt: Date.now(), status: 'read' as const, ids: batch, ...(roomOf ? { room: roomOf } : {}) };
-          // No push: "Read" is not worth waking their phone for; their app shows it when it opens.
-          const outcome = await code.depositFor(context, device, [receipt], null, room);
-          if (!outcome.ok) return;
-          await messages.markReceiptsSent(batch);
-        }
-      }
+      await (await this.#deliveries()).depositReadReceipts(device);
     });
   }
 
@@ -231,44 +213,6 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     await result.sendReceipts();
   }
 
-  async #depositWaiting(device: string): Promise<boolean> {
-    const { messages, room } = this.#options;
-    const { keys } = await this.#load();
-    if (!(await keys.targetOf(device))) return false;
-    const direct = (await messages.undelivered(device)).filter((m) => !m.deposited?.includes(device));
-    const inRoom = (await messages.pendingFor(roomConversation(room), device)).filter((m) => !m.deposited?.includes(device));
-    const offers = (await this.#options.db.getAllFromIndex('transfers', 'by-conversation', device)).filter((t) => t.direction === 'out' && t.state === 'offered' && !t.deposited);
-    const ok =
-      (direct.length === 0 || (await this.#deposit(device, direct.map((m) => ({ kind: 'message' as const, id: m.id, sentAt: m.sentAt, text: m.text }))))) &&
-      (inRoom.length === 0 || (await this.#deposit(device, inRoom.map((m) => ({ kind: 'room-message' as const, id: m.id, sentAt: m.sentAt, text: m.text, room })))));
-    if (ok && offers.length > 0) {
-      // The offer only: the bytes still go device to device, once both are online.
-      const entries = offers.map((t) => ({ kind: 'file-offer' as const, id: t.id, sentAt: Date.now(), transfer: t.id, name: t.name, size: t.size, type: t.type, ...(t.room ? { room: t.room } : {}) }));
-      await this.#deposit(device, entries, async (ids) => {
-        const tx = this.#options.db.transaction('transfers', 'readwrite');
-        for (const id of ids) {
-          const transfer = await tx.store.get(id);
-          if (transfer) await tx.store.put({ ...transfer, deposited: true });
-        }
-        await tx.done;
-      });
-    }
-    return true;
-  }
-
-  /** Deposits `entries` for `device`, in order, and notes those deposited (as messages, unless `note` says otherwise). */
-  async #deposit(device: string, entries: Parameters<MailboxModules['depositFor']>[2], note?: (ids: string[]) => Promise<void>): Promise<boolean> {
-    const { db, messages } = this.#options;
-    const { code, client } = await this.#load();
-    const outcome = await code.depositFor({ db, device: this.#options.device, client, origin: this.#origin, name: this.#options.name }, device, entries, 'message', this.#options.room);
-    if (outcome.deposited.length > 0) {
-      if (note) await note(outcome.deposited);
-      else this.#took(await messages.markDeposited(outcome.deposited, device));
-    }
-    if (!outcome.ok) this.#tell(device, outcome);
-    return outcome.ok;
-  }
-
   /** Shows what the store took: the room's conversation, or a one-to-one one. */
   #took(messages: readonly StoredMessage[]): void {
     const { chat, roomChat } = this.#options;
@@ -276,20 +220,18 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     chat.took(messages.filter((m) => !m.conversation.startsWith('room:')));
   }
 
-  #tell(device: string, outcome: Exclude<DepositOutcome, { ok: true }>): void {
-    if (outcome.reason === 'no-mailbox') return;
-    const name = this.#options.nameOf(device);
-    const words =
-      outcome.reason === 'too-large'
-        ? `A message to ${name} is too large for their mailbox: it waits on this device until you are both online.`
-        : outcome.failure.code === 'mailbox-full'
-        ? `${name}’s mailbox on the server is full: your messages wait on this device until ${name} opens Whisper.`
-        : outcome.failure.code === 'forbidden' || outcome.failure.code === 'unknown-mailbox'
-        ? `${name}’s mailbox no longer takes messages from this device: they wait here until you are both online.`
-        : `Your messages to ${name} could not be left on the server (${outcome.failure.message}): they wait on this device.`;
+  /** A deposit refused, in words: said once for the same words to the same person. */
+  #tell(device: string, words: string): void {
     if (this.#told.get(device) === words) return;
     this.#told.set(device, words);
     this.emit('wh-mailbox-notice', words);
+  }
+
+  /** What deposits for people away need of this service, with the code that does them. */
+  async #deliveries() {
+    const { code, keys, client } = await this.#load();
+    const { db, messages, room, name, device } = this.#options;
+    return new code.Deliveries({ db, messages, room, name, device, origin: this.#origin, keys, client, nameOf: this.#options.nameOf, took: (changed) => this.#took(changed), refused: (to, words) => this.#tell(to, words) });
   }
 
   /** Tells the server whose capabilities write to this device's mailbox (none while holding is off); one after the other. */
