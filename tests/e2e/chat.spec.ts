@@ -102,15 +102,17 @@ test('a message written while the other is away waits, then goes out by itself w
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, offline');
   await send(alice, 'while you were away');
   await send(alice, 'and a second one');
-  await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Queued');
+  // Kept on her device, and sealed in Bob's mailbox on the server (mailbox.spec.ts tests that way in).
+  await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Waiting in Bob’s mailbox');
 
   // Alice reloads too: the queue is on her device, not in the page. Her app starts again with the room, where
-  // Bob is away: anything it would send him, it would send now; the two stay queued.
+  // Bob is away: anything it would send him, it would send now; the two stay waiting.
   await alice.page.reload();
   await openRoom(alice, room.link);
   await openChat(alice, 'Bob');
   await expect(personEntry(alice, 'Bob')).toHaveAccessibleName('Bob, offline');
-  await holds('both stay queued while Bob is away', async () => (await statusNow(alice, 'while you were away')) === 'Queued' && (await statusNow(alice, 'and a second one')) === 'Queued');
+  const waiting = 'Waiting in Bob’s mailbox';
+  await holds('both stay waiting while Bob is away', async () => (await statusNow(alice, 'while you were away')) === waiting && (await statusNow(alice, 'and a second one')) === waiting);
 
   await openRoom(bob, room.link);
   await expect(statusOf(alice, 'and a second one')).toHaveAccessibleName('Delivered');

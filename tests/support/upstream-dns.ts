@@ -11,8 +11,6 @@ import { createSocket, type Socket } from 'node:dgram';
 export interface UpstreamDns {
   /** "127.0.0.1:<port>", for Caddy's `resolvers`. */
   address: string;
-  /** Answers with these addresses from now on (compose's DNS stops naming a container that stopped). */
-  answer(addresses: string[]): void;
   close(): Promise<void>;
 }
 
@@ -21,8 +19,7 @@ const CLASS_IN = 1;
 const TTL_SECONDS = 1;
 
 export async function startUpstreamDns(addresses: string[]): Promise<UpstreamDns> {
-  const toRecords = (list: string[]) => list.map((address) => Buffer.from(address.split('.').map(Number)));
-  let records = toRecords(addresses);
+  const records = addresses.map((address) => Buffer.from(address.split('.').map(Number)));
   const socket: Socket = createSocket('udp4');
   socket.on('message', (query, from) => {
     const answer = answerTo(query, records);
@@ -34,7 +31,6 @@ export async function startUpstreamDns(addresses: string[]): Promise<UpstreamDns
   });
   return {
     address: `127.0.0.1:${socket.address().port}`,
-    answer: (list) => (records = toRecords(list)),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
 }
