@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { Page, Worker } from '@playwright/test';
 import type { Page as FirefoxPage } from 'puppeteer-core';
 import { readStore } from '../support/indexed-db.js';
+import { expect } from './fixtures.js';
+import { openChat, openRoom, personEntry, type Person } from './people.js';
 
 /** The mailboxes other people's devices handed this one, by id. */
 export const mailboxesHeld = async (page: Page | FirefoxPage): Promise<string[]> =>
@@ -41,4 +43,15 @@ export async function onDisk(dir: string, needle: Buffer): Promise<boolean> {
 export async function sealedOnDisk(dir: string, entry: Buffer): Promise<boolean> {
   for (let i = 0; i < 4; i++) if (await onDisk(dir, entry.subarray(i * 256 + 16, i * 256 + 80))) return true;
   return false;
+}
+
+/** Bob joins Alice's room at `link`, they talk (each device takes the other's mailbox), and Bob closes the app. */
+export async function metThenBobClosed(alice: Person, bob: Person, link: string): Promise<void> {
+  await openRoom(bob, link);
+  await openChat(alice, 'Bob');
+  await openChat(bob, 'Alice');
+  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
+  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
+  await bob.page.close();
+  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
 }

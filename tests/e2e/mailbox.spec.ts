@@ -14,7 +14,7 @@ import { portForRestarts } from '../support/free-port.js';
 import { readStore } from '../support/indexed-db.js';
 import { launchSignal, type SignalProcess } from '../support/signal-process.js';
 import { expect, test } from './fixtures.js';
-import { mailboxesHeld, onDisk, sealedOnDisk, storedMessages, type Stored } from './mailbox-records.js';
+import { mailboxesHeld, metThenBobClosed, onDisk, sealedOnDisk, storedMessages, type Stored } from './mailbox-records.js';
 import { notificationsOf } from './notifications.js';
 import { attach, fileEntry, randomFile } from './files.js';
 import { closeAll, createRoom, meet, messages, messageTexts, newPerson, openChat, openRoom, openRoomChat, personEntry, send, statusOf, type Person } from './people.js';
@@ -185,13 +185,7 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const link = await createRoom(alice, appUrl);
-  await openRoom(bob, link);
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
-  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
-  await bob.page.close();
-  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+  await metThenBobClosed(alice, bob, link);
 
   const texts = ['Dinner at eight?', 'I booked the usual place'];
   for (const text of texts) await send(alice, text);
@@ -225,13 +219,7 @@ test('Chromium: Bob’s mailbox full, Alice is told in words and the message tha
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const link = await createRoom(alice, appUrl);
-  await openRoom(bob, link);
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
-  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
-  await bob.page.close();
-  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+  await metThenBobClosed(alice, bob, link);
 
   const texts = Array.from({ length: ENTRIES_PER_MAILBOX + 2 }, (_, i) => `Note ${i + 1} for the trip`);
   for (const text of texts) await send(alice, text);
@@ -355,13 +343,7 @@ test('Chromium, no push: an entry past its time is gone from the server, never s
     const bob = await newPerson(browser, 'Bob');
     people = [alice, bob];
     const link = await createRoom(alice, appUrl);
-    await openRoom(bob, link);
-    await openChat(alice, 'Bob');
-    await openChat(bob, 'Alice');
-    await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-    await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
-    await bob.page.close();
-    await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+    await metThenBobClosed(alice, bob, link);
     await send(alice, 'Only for two seconds');
     await expect(statusOf(alice, 'Only for two seconds')).toHaveAccessibleName('Waiting in Bob’s mailbox');
     await alice.page.close();

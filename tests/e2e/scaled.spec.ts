@@ -18,7 +18,7 @@ import { startUpstreamDns } from '../support/upstream-dns.js';
 import { expect, test } from './fixtures.js';
 import { createRoom, messages, newPerson, openChat, openRoom, personEntry, send, statusOf, type Person } from './people.js';
 import { TEST_CHROMIUM_ARGS } from './playwright.config.js';
-import { mailboxesHeld } from './mailbox-records.js';
+import { metThenBobClosed } from './mailbox-records.js';
 import { endTest, type Stop } from './started.js';
 import { servedCertificateKey } from './topology-fixtures.js';
 
@@ -112,13 +112,7 @@ test('two signal processes sharing Redis: messages Alice deposits in Bob’s mai
   const bob = await newPerson(browser, 'Bob');
   people = [alice, bob];
   const room = new URL(await createRoom(alice, first.origin)).pathname;
-  await openRoom(bob, `${second.origin}${room}`);
-  await openChat(alice, 'Bob');
-  await openChat(bob, 'Alice');
-  await expect(bob.page.getByText('Direct (P2P)')).toBeVisible();
-  await expect.poll(async () => (await mailboxesHeld(alice.page)).length).toBe(1);
-  await bob.page.close();
-  await expect(personEntry(alice, 'Bob')).toHaveAccessibleName(/^Bob, offline/);
+  await metThenBobClosed(alice, bob, `${second.origin}${room}`);
 
   const texts = ['Parcel is at the neighbours', 'Key under the mat'];
   for (const text of texts) await send(alice, text);
