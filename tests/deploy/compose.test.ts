@@ -157,7 +157,7 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, `${join(REPO, 'lan-ca')}:/etc/caddy/lan-ca:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']),
     );
     expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM_HOST: 'signal', WHISPER_UPSTREAM_PORT: '8080' });
-    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'signal_data']);
+    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'redis_data', 'signal_data']);
   });
 
   it('runs signal without privileges and on a read-only file system, but for the volume that keeps its VAPID keys and its mailboxes', () => {
