@@ -9,8 +9,9 @@
  * memory, summed from the mailboxes' counters at open; what a change adds is counted before its batch is
  * written and what it frees only after, so two requests at once never pass MAILBOX_MAX_BYTES together.
  *
- * A mailbox's record and counters are read with getSync: small and read by almost every request, they are
- * in LevelDB's memory, and a synchronous read costs a fifth of the CPU of a read through libuv's threads.
+ * Point reads (a mailbox's record and counters, an entry's place) use getSync: small and read by almost
+ * every request, they are nearly always in LevelDB's memory, where a synchronous read blocks the event loop
+ * for microseconds and costs a fifth of the CPU of a read handed to libuv's threads and back.
  */
 import { ClassicLevel } from 'classic-level';
 import { StartupError } from '../config.js';
