@@ -100,7 +100,9 @@ export class LevelMailboxStore implements MailboxStore {
   static async open({ dir, quotas, now = Date.now }: LevelMailboxStoreOptions): Promise<LevelMailboxStore> {
     const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
-      await db.open();
+      // No Snappy: the entries, nearly all of what is stored, are ciphertext, which does not compress, and
+      // every table LevelDB writes and compacts would be tried in vain (tables written before still read).
+      await db.open({ compression: false });
     } catch (error) {
       const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
