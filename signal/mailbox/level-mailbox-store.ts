@@ -2,24 +2,46 @@
  * Mailboxes on this machine's disk, in LevelDB (classic-level) under DATA_DIR: what a signal process that
  * runs alone keeps, so that a restart or an upgrade loses no entry. One process opens the directory;
  * LevelDB's lock refuses a second, and several processes share their mailboxes through Redis instead.
- *
- * Keys (UTF-8; ids and entry ids are base64url, so `!` only ever separates; times and sequence numbers are
- * zero-padded to 16 digits, so that they sort as numbers):
- *   m!<id>                        the mailbox: read hash, writers' hashes, when it may go if empty (idleAt),
- *                                 its last sequence number, and the count and bytes of its entries (JSON)
- *   e!<id>!<expires>!<seq>        an entry: when it came (float64), its entry id, then the ciphertext as sent;
- *                                 by expiry within the mailbox, so the live ones are one range from now on
- *   n!<id>!<entry>                "<expires>!<seq>": where an entry id's entry is, for a delete
- *   x!<expires>!<id>!<seq>        empty: every entry by expiry, for the sweep
- *   i!<idleAt>!<id>               empty: every mailbox by when it may go if empty, for the sweep
+ * The keys and their values are in level-mailbox-format.ts.
  *
  * LevelDB writes a batch atomically but has no transactions: each mailbox's read-check-write runs alone in
  * this process (a queue per mailbox), and each change is one batch. The server-wide counts are kept in
- * memory, summed from the mailbox records at open; what a change adds is counted before its batch is
+ * memory, summed from the mailboxes' counters at open; what a change adds is counted before its batch is
  * written and what it frees only after, so two requests at once never pass MAILBOX_MAX_BYTES together.
+ *
+ * Point reads (a mailbox's record and counters, an entry's place) use getSync: small and read by almost
+ * every request, they are nearly always in LevelDB's memory, where a synchronous read blocks the event loop
+ * for microseconds and costs a fifth of the CPU of a read handed to libuv's threads and back.
  */
 import { ClassicLevel } from 'classic-level';
 import { StartupError } from '../config.js';
+import {
+  countersKey,
+  decodeCounters,
+  decodeEntry,
+  decodeEntryPlace,
+  decodeRecord,
+  dueKey,
+  encodeCounters,
+  encodeEntry,
+  encodeEntryPlace,
+  encodeRecord,
+  END,
+  entriesEnd,
+  entriesFrom,
+  entryDataLength,
+  entryIdKey,
+  entryKey,
+  entryPlace,
+  idleKey,
+  legacyCounters,
+  mailboxKey,
+  NO_COUNTERS,
+  NOTHING,
+  stamp,
+  type Counters,
+  type MailboxRecord,
+} from './level-mailbox-format.js';
 import {
   mailboxRecordBytes,
   newEntryId,
@@ -38,21 +60,8 @@ import {
 
 /** Due entries and idle mailboxes read from an index at once; the sweep goes on while there are more. */
 const SWEEP_BATCH = 500;
-const NOTHING = new Uint8Array(0);
-/** Sorts after every character of a base64url id and of a padded number. */
-const END = '~';
-
-interface MailboxRecord {
-  read: SecretHash;
-  /** Selector -> the writer's whole hash. */
-  writers: Map<string, SecretHash>;
-  idleAt: number;
-  /** Entries deposited so far: orders them. */
-  seq: number;
-  entries: number;
-  /** Bytes of its entries. */
-  bytes: number;
-}
+/** Mailboxes of a store written before issue 30 whose counters open() moves in one go. */
+const MIGRATION_BATCH = 500;
 
 type Operation = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
@@ -61,13 +70,6 @@ interface Change {
   entries: number;
   bytes: number;
 }
-
-const stamp = (n: number) => String(n).padStart(16, '0');
-const mailboxKey = (id: string) => `m!${id}`;
-const entryKey = (id: string, expires: number, seq: number) => `e!${id}!${stamp(expires)}!${stamp(seq)}`;
-const entryIdKey = (id: string, entry: string) => `n!${id}!${entry}`;
-const dueKey = (id: string, expires: number, seq: number) => `x!${stamp(expires)}!${id}!${stamp(seq)}`;
-const idleKey = (id: string, idleAt: number) => `i!${stamp(idleAt)}!${id}`;
 
 export interface LevelMailboxStoreOptions {
   /** A directory of its own (the server uses <DATA_DIR>/mailbox); made if missing. */
@@ -98,7 +100,9 @@ export class LevelMailboxStore implements MailboxStore {
   static async open({ dir, quotas, now = Date.now }: LevelMailboxStoreOptions): Promise<LevelMailboxStore> {
     const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     try {
-      await db.open();
+      // No Snappy: the entries, nearly all of what is stored, are ciphertext, which does not compress, and
+      // every table LevelDB writes and compacts would be tried in vain (tables written before still read).
+      await db.open({ compression: false });
     } catch (error) {
       const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
       if (cause?.code === 'LEVEL_LOCKED') {
@@ -118,17 +122,16 @@ export class LevelMailboxStore implements MailboxStore {
 
   put(id: string, read: SecretHash, writers: readonly SecretHash[]): Promise<PutOutcome> {
     return this.#alone(id, async () => {
-      const record = await this.#record(id);
+      const record = this.#record(id);
       if (record && !sameHash(record.read, read)) return 'forbidden';
       const map = new Map(writers.map((hash) => [writerSelector(hash), hash]));
       const before = record ? mailboxRecordBytes(record.writers.size) : 0;
       const after = mailboxRecordBytes(map.size);
       if (after > before && this.#bytes + after - before > this.#quotas.maxBytes) return 'server-full';
-      const next: MailboxRecord = record
-        ? { ...record, writers: map, idleAt: this.#now() + this.#quotas.idleMs }
-        : { read, writers: map, idleAt: this.#now() + this.#quotas.idleMs, seq: 0, entries: 0, bytes: 0 };
+      const next: MailboxRecord = { read: record?.read ?? read, writers: map, idleAt: this.#now() + this.#quotas.idleMs };
       const ops: Operation[] = [];
       if (record) ops.push({ type: 'del', key: idleKey(id, record.idleAt) });
+      else ops.push({ type: 'put', key: countersKey(id), value: encodeCounters(NO_COUNTERS) });
       ops.push({ type: 'put', key: idleKey(id, next.idleAt), value: NOTHING }, { type: 'put', key: mailboxKey(id), value: encodeRecord(next) });
       await this.#commit(ops, { mailboxes: record ? 0 : 1, entries: 0, bytes: after - before });
       return record ? 'updated' : 'created';
@@ -137,22 +140,24 @@ export class LevelMailboxStore implements MailboxStore {
 
   deposit(id: string, writer: SecretHash, data: Uint8Array): Promise<DepositOutcome> {
     return this.#alone(id, async (): Promise<DepositOutcome> => {
-      const found = await this.#record(id);
-      if (!found) return { ok: false, reason: 'unknown-mailbox' };
-      if (!sameHash(found.writers.get(writerSelector(writer)), writer)) return { ok: false, reason: 'forbidden' };
+      const record = this.#record(id);
+      if (!record) return { ok: false, reason: 'unknown-mailbox' };
+      if (!sameHash(record.writers.get(writerSelector(writer)), writer)) return { ok: false, reason: 'forbidden' };
       const now = this.#now();
-      const { record } = await this.#expire(id, found, now);
-      if (record.entries >= this.#quotas.entriesPerMailbox || record.bytes + data.length > this.#quotas.bytesPerMailbox) return { ok: false, reason: 'mailbox-full' };
+      const { counters } = await this.#expire(id, this.#counters(id), now);
+      if (counters.entries >= this.#quotas.entriesPerMailbox || counters.bytes + data.length > this.#quotas.bytesPerMailbox) return { ok: false, reason: 'mailbox-full' };
       if (this.#bytes + data.length > this.#quotas.maxBytes) return { ok: false, reason: 'server-full' };
       const entry = newEntryId();
       const expires = now + this.#quotas.ttlMs;
-      const seq = record.seq + 1;
+      const seq = counters.seq + 1;
+      const next: Counters = { seq, entries: counters.entries + 1, bytes: counters.bytes + data.length, soonest: counters.entries === 0 ? expires : Math.min(counters.soonest, expires) };
+      // The entry, its indexes and the counters: the mailbox's record, with its writers, is left as it is.
       await this.#commit(
         [
           { type: 'put', key: entryKey(id, expires, seq), value: encodeEntry(now, entry, data) },
-          { type: 'put', key: entryIdKey(id, entry), value: Buffer.from(`${stamp(expires)}!${stamp(seq)}`) },
+          { type: 'put', key: entryIdKey(id, entry), value: encodeEntryPlace(expires, seq, data.length) },
           { type: 'put', key: dueKey(id, expires, seq), value: NOTHING },
-          { type: 'put', key: mailboxKey(id), value: encodeRecord({ ...record, seq, entries: record.entries + 1, bytes: record.bytes + data.length }) },
+          { type: 'put', key: countersKey(id), value: encodeCounters(next) },
         ],
         { mailboxes: 0, entries: 1, bytes: data.length },
       );
@@ -163,39 +168,45 @@ export class LevelMailboxStore implements MailboxStore {
   isWriter(id: string, writer: SecretHash): Promise<WriterCheck> {
     // In the mailbox's queue: a PUT that revoked the writer before this request came is seen.
     return this.#alone(id, async (): Promise<WriterCheck> => {
-      const record = await this.#record(id);
+      const record = this.#record(id);
       if (!record) return 'unknown-mailbox';
       return sameHash(record.writers.get(writerSelector(writer)), writer) ? 'ok' : 'forbidden';
     });
   }
 
   entries(id: string, read: SecretHash): Promise<OwnerOutcome<StoredEntry[]>> {
-    return this.#asOwner(id, read, async (record) => {
+    return this.#asOwner(id, read, async () => {
       // As the other stores do, the owner's fetch removes what has expired; what is left expires after now.
+      // One read of the whole mailbox: the expired entries come first (the keys go by expiry).
       const now = this.#now();
-      await this.#expire(id, record, now);
-      const stored = await this.#db.iterator({ gte: `e!${id}!${stamp(now + 1)}`, lt: `e!${id}!${END}` }).all();
+      const stored = await this.#db.iterator({ gte: entriesFrom(id), lt: entriesEnd(id) }).all();
+      const live = stored.findIndex(([key]) => entryPlace(key).expires > now);
+      const first = live === -1 ? stored.length : live;
+      await this.#settle(id, this.#counters(id), stored.slice(0, first), stored[first]?.[0]);
       return stored
-        .map(([key, value]) => ({ seq: Number(key.slice(key.lastIndexOf('!') + 1)), entry: decodeEntry(key, value) }))
+        .slice(first)
+        .map(([key, value]) => ({ seq: entryPlace(key).seq, entry: decodeEntry(key, value) }))
         .sort((a, b) => a.seq - b.seq)
         .map(({ entry }) => entry);
     });
   }
 
   deleteEntry(id: string, read: SecretHash, entry: string): Promise<OwnerOutcome<void>> {
-    return this.#asOwner(id, read, async (record) => {
-      const where = await this.#db.get(entryIdKey(id, entry));
+    return this.#asOwner(id, read, async () => {
+      const where = this.#db.getSync(entryIdKey(id, entry));
       if (where === undefined) return;
-      const [expires, seq] = Buffer.from(where).toString().split('!').map(Number) as [number, number];
-      const value = await this.#db.get(entryKey(id, expires, seq));
-      const size = value === undefined ? 0 : entryDataLength(value);
+      const { expires, seq, bytes } = decodeEntryPlace(where);
       const ops: Operation[] = [
         { type: 'del', key: entryIdKey(id, entry) },
         { type: 'del', key: entryKey(id, expires, seq) },
         { type: 'del', key: dueKey(id, expires, seq) },
       ];
-      if (value === undefined) return this.#commit(ops, { mailboxes: 0, entries: 0, bytes: 0 });
-      ops.push({ type: 'put', key: mailboxKey(id), value: encodeRecord({ ...record, entries: record.entries - 1, bytes: record.bytes - size }) });
+      // An n! written before issue 30 has no size: the entry has it.
+      const value = bytes === undefined ? await this.#db.get(entryKey(id, expires, seq)) : undefined;
+      const size = bytes ?? (value === undefined ? undefined : entryDataLength(value));
+      if (size === undefined) return this.#commit(ops, { mailboxes: 0, entries: 0, bytes: 0 });
+      const counters = this.#counters(id);
+      ops.push({ type: 'put', key: countersKey(id), value: encodeCounters({ ...counters, entries: counters.entries - 1, bytes: counters.bytes - size }) });
       return this.#commit(ops, { mailboxes: 0, entries: -1, bytes: -size });
     });
   }
@@ -217,11 +228,10 @@ export class LevelMailboxStore implements MailboxStore {
         }
         for (const [id, keys] of byMailbox) {
           removed.entries += await this.#alone(id, async () => {
-            const record = await this.#record(id);
             // The index keys seen go too, even one whose entry went another way: the sweep always gets further.
             const stale: Operation[] = keys.map((key) => ({ type: 'del', key }));
-            if (!record) return this.#commit(stale, { mailboxes: 0, entries: 0, bytes: 0 }).then(() => 0);
-            return (await this.#expire(id, record, now, stale)).removed;
+            if (!this.#record(id)) return this.#commit(stale, { mailboxes: 0, entries: 0, bytes: 0 }).then(() => 0);
+            return (await this.#expire(id, this.#counters(id), now, stale)).removed;
           });
         }
         if (due.length < SWEEP_BATCH) break;
@@ -245,14 +255,33 @@ export class LevelMailboxStore implements MailboxStore {
     await this.#db.close();
   }
 
-  /** The server-wide counts, from every mailbox's record: right after any restart, whatever happened before it. */
+  /**
+   * The server-wide counts, from every mailbox's record and counters: right after any restart, whatever
+   * happened before it. The counters of a record written before issue 30 move to c! on the way, each
+   * mailbox's in one batch (a crash halfway leaves each mailbox either way, and the next open goes on).
+   */
   async #countAll(): Promise<void> {
-    for await (const value of this.#db.values({ gte: 'm!', lt: `m!${END}` })) {
+    for await (const value of this.#db.values({ gte: 'c!', lt: `c!${END}` })) {
+      const counters = decodeCounters(value);
+      this.#entries += counters.entries;
+      this.#bytes += counters.bytes;
+    }
+    let migration: Operation[] = [];
+    for await (const [key, value] of this.#db.iterator({ gte: 'm!', lt: `m!${END}` })) {
       const record = decodeRecord(value);
       this.#mailboxes++;
-      this.#entries += record.entries;
-      this.#bytes += record.bytes + mailboxRecordBytes(record.writers.size);
+      this.#bytes += mailboxRecordBytes(record.writers.size);
+      const legacy = legacyCounters(value);
+      if (legacy === null) continue;
+      this.#entries += legacy.entries;
+      this.#bytes += legacy.bytes;
+      migration.push({ type: 'put', key: countersKey(key.slice(2)), value: encodeCounters(legacy) }, { type: 'put', key, value: encodeRecord(record) });
+      if (migration.length >= 2 * MIGRATION_BATCH) {
+        await this.#db.batch(migration);
+        migration = [];
+      }
     }
+    if (migration.length > 0) await this.#db.batch(migration);
   }
 
   /** Runs `act` once every earlier operation on this mailbox has finished. */
@@ -279,16 +308,20 @@ export class LevelMailboxStore implements MailboxStore {
 
   #asOwner<T>(id: string, read: SecretHash, act: (record: MailboxRecord) => Promise<T>): Promise<OwnerOutcome<T>> {
     return this.#alone(id, async (): Promise<OwnerOutcome<T>> => {
-      const record = await this.#record(id);
+      const record = this.#record(id);
       if (!record) return { ok: false, reason: 'unknown-mailbox' };
       if (!sameHash(record.read, read)) return { ok: false, reason: 'forbidden' };
       return { ok: true, value: await act(record) };
     });
   }
 
-  async #record(id: string): Promise<MailboxRecord | undefined> {
-    const value = await this.#db.get(mailboxKey(id));
+  #record(id: string): MailboxRecord | undefined {
+    const value = this.#db.getSync(mailboxKey(id));
     return value === undefined ? undefined : decodeRecord(value);
+  }
+
+  #counters(id: string): Counters {
+    return decodeCounters(this.#db.getSync(countersKey(id)));
   }
 
   /**
@@ -309,32 +342,41 @@ export class LevelMailboxStore implements MailboxStore {
     this.#mailboxes += change.mailboxes;
   }
 
-  /** Removes the mailbox's entries expired at `now` (with `also`, in the same batch); its record as it is then. */
-  async #expire(id: string, record: MailboxRecord, now: number, also: Operation[] = []): Promise<{ record: MailboxRecord; removed: number }> {
-    const expired = await this.#db.iterator({ gte: `e!${id}!`, lt: `e!${id}!${stamp(now + 1)}` }).all();
-    if (expired.length === 0 && also.length === 0) return { record, removed: 0 };
+  /**
+   * Removes the mailbox's entries expired at `now` (with `also`, in the same batch); its counters then. Looks
+   * only once one can have expired (Counters.soonest), or when the sweep has index keys to remove.
+   */
+  async #expire(id: string, counters: Counters, now: number, also: Operation[] = []): Promise<{ counters: Counters; removed: number }> {
+    if (also.length === 0 && (counters.entries === 0 || counters.soonest > now)) return { counters, removed: 0 };
+    const expired = await this.#db.iterator({ gte: entriesFrom(id), lt: entriesFrom(id, now + 1) }).all();
+    const [next] = await this.#db.keys({ gte: entriesFrom(id, now + 1), lt: entriesEnd(id), limit: 1 }).all();
+    return this.#settle(id, counters, expired, next, also);
+  }
+
+  /** Removes `expired` (with `also`) and writes the counters, `next` the first entry key left; the counters then. */
+  async #settle(id: string, counters: Counters, expired: Array<[string, Uint8Array]>, next: string | undefined, also: Operation[] = []): Promise<{ counters: Counters; removed: number }> {
     const ops = [...also];
     let bytes = 0;
     for (const [key, value] of expired) {
-      const [expires, seq] = key.split('!').slice(2).map(Number) as [number, number];
+      const { expires, seq } = entryPlace(key);
       bytes += entryDataLength(value);
       ops.push({ type: 'del', key }, { type: 'del', key: dueKey(id, expires, seq) }, { type: 'del', key: entryIdKey(id, decodeEntry(key, value).entry) });
     }
-    const next = { ...record, entries: record.entries - expired.length, bytes: record.bytes - bytes };
-    if (expired.length > 0) ops.push({ type: 'put', key: mailboxKey(id), value: encodeRecord(next) });
-    await this.#commit(ops, { mailboxes: 0, entries: -expired.length, bytes: -bytes });
-    return { record: next, removed: expired.length };
+    const after: Counters = { ...counters, entries: counters.entries - expired.length, bytes: counters.bytes - bytes, soonest: next === undefined ? 0 : entryPlace(next).expires };
+    if (expired.length > 0 || after.soonest !== counters.soonest) ops.push({ type: 'put', key: countersKey(id), value: encodeCounters(after) });
+    if (ops.length > 0) await this.#commit(ops, { mailboxes: 0, entries: -expired.length, bytes: -bytes });
+    return { counters: after, removed: expired.length };
   }
 
   /** Removes an idle mailbox if it holds no entry (1), or looks at it again once its entries can have expired (0). */
   async #retire(key: string, now: number): Promise<number> {
     const id = key.split('!')[2]!;
-    const record = await this.#record(id);
+    const record = this.#record(id);
     if (!record || idleKey(id, record.idleAt) !== key) {
       await this.#commit([{ type: 'del', key }], { mailboxes: 0, entries: 0, bytes: 0 });
       return 0;
     }
-    if (record.entries === 0) {
+    if (this.#counters(id).entries === 0) {
       await this.#drop(id, record);
       return 1;
     }
@@ -352,61 +394,17 @@ export class LevelMailboxStore implements MailboxStore {
 
   /** Removes the mailbox and everything it holds, in one batch. */
   async #drop(id: string, record: MailboxRecord): Promise<void> {
+    const counters = this.#counters(id);
     const ops: Operation[] = [
       { type: 'del', key: mailboxKey(id) },
+      { type: 'del', key: countersKey(id) },
       { type: 'del', key: idleKey(id, record.idleAt) },
     ];
-    for await (const key of this.#db.keys({ gte: `e!${id}!`, lt: `e!${id}!${END}` })) {
-      const [expires, seq] = key.split('!').slice(2).map(Number) as [number, number];
+    for await (const key of this.#db.keys({ gte: entriesFrom(id), lt: entriesEnd(id) })) {
+      const { expires, seq } = entryPlace(key);
       ops.push({ type: 'del', key }, { type: 'del', key: dueKey(id, expires, seq) });
     }
     for await (const key of this.#db.keys({ gte: `n!${id}!`, lt: `n!${id}!${END}` })) ops.push({ type: 'del', key });
-    await this.#commit(ops, { mailboxes: -1, entries: -record.entries, bytes: -(record.bytes + mailboxRecordBytes(record.writers.size)) });
+    await this.#commit(ops, { mailboxes: -1, entries: -counters.entries, bytes: -(counters.bytes + mailboxRecordBytes(record.writers.size)) });
   }
-}
-
-interface StoredRecord {
-  read: SecretHash;
-  writers: SecretHash[];
-  idleAt: number;
-  seq: number;
-  entries: number;
-  bytes: number;
-}
-
-function encodeRecord(record: MailboxRecord): Uint8Array {
-  const stored: StoredRecord = { ...record, writers: [...record.writers.values()] };
-  return Buffer.from(JSON.stringify(stored));
-}
-
-function decodeRecord(value: Uint8Array): MailboxRecord {
-  const stored = JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString()) as StoredRecord;
-  return { ...stored, writers: new Map(stored.writers.map((hash) => [writerSelector(hash), hash])) };
-}
-
-/** An entry's value: when it came (float64, big-endian), its entry id's length and the id, then the ciphertext. */
-function encodeEntry(at: number, entry: string, data: Uint8Array): Uint8Array {
-  const id = Buffer.from(entry);
-  const value = Buffer.alloc(9 + id.length + data.length);
-  value.writeDoubleBE(at, 0);
-  value[8] = id.length;
-  id.copy(value, 9);
-  value.set(data, 9 + id.length);
-  return value;
-}
-
-function entryDataLength(value: Uint8Array): number {
-  return value.length - 9 - value[8]!;
-}
-
-/** The entry under `key` (e!<id>!<expires>!<seq>), its bytes copied out of LevelDB's buffer. */
-function decodeEntry(key: string, value: Uint8Array): StoredEntry {
-  const view = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  const start = 9 + view[8]!;
-  return {
-    entry: view.subarray(9, start).toString(),
-    at: view.readDoubleBE(0),
-    expires: Number(key.split('!')[2]),
-    data: Uint8Array.from(view.subarray(start)),
-  };
 }

@@ -7,7 +7,7 @@ import { LocalAddressLimits } from '../limits/address-limits.js';
 import { SignalMetrics } from '../ops/metrics.js';
 import type { PushOutcome, PushRequest } from '../push/push-sender.js';
 import { hashSecret } from './mailbox-store.js';
-import { MailboxService, mailboxBodyLimit, parseMailboxPath, type MailboxRequest } from './mailbox-service.js';
+import { MailboxService, mailboxBodyLimit, parseMailboxPath, type MailboxRequest, type MailboxResponse } from './mailbox-service.js';
 import { MemoryMailboxStore } from './memory-mailbox-store.js';
 
 let clock = 1_700_000_000_000;
@@ -79,7 +79,9 @@ async function setUp(service: MailboxService) {
   return { id, read, capability, deposit, fetchAll, push };
 }
 
-const errorOf = (response: { body: string }) => (JSON.parse(response.body) as { error: string }).error;
+/** The answer's JSON, whether the service wrote it as a string or as bytes. */
+const bodyOf = (response: MailboxResponse): unknown => JSON.parse(Buffer.from(response.body).toString());
+const errorOf = (response: MailboxResponse) => (bodyOf(response) as { error: string }).error;
 
 describe('routes', () => {
   it('reads the four routes and nothing else', () => {
@@ -116,13 +118,13 @@ describe('deposit and fetch', () => {
     for (const data of sealed) {
       const deposited = await box.deposit(data);
       expect(deposited.status).toBe(201);
-      answers.push(JSON.parse(deposited.body) as { entry: string; expires: number });
+      answers.push(bodyOf(deposited) as { entry: string; expires: number });
     }
     expect(answers[0]!.expires).toBe(clock + 60_000);
     const fetched = await box.fetchAll();
     expect(fetched.status).toBe(200);
     expect(fetched.headers).toContainEqual(['Cache-Control', 'no-store']);
-    const { entries } = JSON.parse(fetched.body) as { entries: Array<{ entry: string; at: number; expires: number; data: string }> };
+    const { entries } = bodyOf(fetched) as { entries: Array<{ entry: string; at: number; expires: number; data: string }> };
     expect(entries.map((e) => e.entry)).toEqual(answers.map((a) => a.entry));
     expect(entries.map((e) => Buffer.from(e.data, 'base64url'))).toEqual(sealed.map((s) => Buffer.from(s)));
     expect(entries[0]).toMatchObject({ at: clock, expires: clock + 60_000 });
@@ -146,7 +148,7 @@ describe('deposit and fetch', () => {
     expect(elsewhere.status).toBe(404);
     expect(errorOf(elsewhere)).toBe('unknown-mailbox');
     expect((await metrics.mailboxRefusals.get()).values.find((v) => v.labels.reason === 'forbidden')?.value).toBe(3);
-    expect(JSON.parse((await box.fetchAll()).body)).toEqual({ entries: [] });
+    expect(bodyOf(await box.fetchAll())).toEqual({ entries: [] });
   });
 
   it('refuses a capability its owner left out of the writers (revoked)', async () => {
@@ -179,7 +181,7 @@ describe('deposit and fetch', () => {
     await box.deposit(new Uint8Array(1024).fill(2));
     const full = await box.deposit(new Uint8Array(1024).fill(3));
     expect([full.status, errorOf(full)]).toEqual([409, 'mailbox-full']);
-    const { entries } = JSON.parse((await box.fetchAll()).body) as { entries: Array<{ data: string }> };
+    const { entries } = bodyOf(await box.fetchAll()) as { entries: Array<{ data: string }> };
     expect(entries.map((e) => Buffer.from(e.data, 'base64url')[0])).toEqual([1, 2]);
   });
 });
@@ -200,7 +202,7 @@ describe('a writer\'s push to the owner', () => {
     expect(push).toMatchObject({ endpoint: ENDPOINT, ttl: 3600, urgency: 'high' });
     expect(Buffer.from(push.ciphertext).equals(ciphertext)).toBe(true);
     expect((await metrics.pushes.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'sent' }, value: 1 })]);
-    expect(JSON.parse((await box.fetchAll()).body)).toEqual({ entries: [] });
+    expect(bodyOf(await box.fetchAll())).toEqual({ entries: [] });
     expect((await metrics.mailboxDeposits.get()).values[0]!.value).toBe(0);
   });
 
@@ -220,7 +222,7 @@ describe('a writer\'s push to the owner', () => {
     for (const [outcome, expected] of cases) {
       sender.outcome = outcome;
       const answer = await box.push(wakeUp());
-      expect([answer.status, JSON.parse(answer.body)]).toEqual([200, expected]);
+      expect([answer.status, bodyOf(answer)]).toEqual([200, expected]);
     }
     expect((await metrics.pushes.get()).values.find((v) => v.labels.outcome === 'failed')?.value).toBe(2);
   });
@@ -268,9 +270,9 @@ describe('a writer\'s push to the owner', () => {
       const answer = await box.push(body);
       expect([body, answer.status, errorOf(answer)]).toEqual([body, 400, 'bad-request']);
     }
-    expect(JSON.parse((await box.push(wakeUp(randomBytes(4097)))).body)).toMatchObject({ message: 'body: ciphertext must be at most 4096 bytes' });
+    expect(bodyOf(await box.push(wakeUp(randomBytes(4097))))).toMatchObject({ message: 'body: ciphertext must be at most 4096 bytes' });
     const large = await box.push('too-large');
-    expect([large.status, JSON.parse(large.body)]).toEqual([400, { error: 'bad-request', message: 'body: at most 8192 bytes' }]);
+    expect([large.status, bodyOf(large)]).toEqual([400, { error: 'bad-request', message: 'body: at most 8192 bytes' }]);
     expect((await box.push(wakeUp(), { contentType: 'text/plain' })).status).toBe(415);
     const get = await box.push(null, { method: 'GET' });
     expect([get.status, get.headers]).toEqual([405, expect.arrayContaining([['Allow', 'POST']])]);
@@ -282,7 +284,7 @@ describe('a writer\'s push to the owner', () => {
     const { service, metrics } = makeService();
     const box = await setUp(service);
     const answer = await box.push(wakeUp());
-    expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { outcome: 'refused', message: 'this server does not send push notifications' }]);
+    expect([answer.status, bodyOf(answer)]).toEqual([200, { outcome: 'refused', message: 'this server does not send push notifications' }]);
     expect((await box.push(wakeUp(), { authorization: bearer(secret()) })).status).toBe(403);
     expect((await metrics.pushes.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'refused' }, value: 1 })]);
   });
@@ -322,13 +324,13 @@ describe('the owner', () => {
   it('deletes an entry (204, again 204), refuses a wrong read secret, and deletes the mailbox', async () => {
     const { service } = makeService();
     const box = await setUp(service);
-    const { entry } = JSON.parse((await box.deposit(new Uint8Array(1024))).body) as { entry: string };
+    const { entry } = bodyOf(await box.deposit(new Uint8Array(1024))) as { entry: string };
     const del = (path: string, token = box.read) => service.handle(request('DELETE', path, { authorization: bearer(token) }));
     expect((await del(`/mailbox/${box.id}/entries/${entry}`, secret())).status).toBe(403);
     expect(await del(`/mailbox/${box.id}/entries/${entry}`)).toMatchObject({ status: 204, body: '' });
     expect((await del(`/mailbox/${box.id}/entries/${entry}`)).status).toBe(204);
     expect((await del(`/mailbox/${box.id}/entries/nope`)).status).toBe(400);
-    expect(JSON.parse((await box.fetchAll()).body)).toEqual({ entries: [] });
+    expect(bodyOf(await box.fetchAll())).toEqual({ entries: [] });
     expect((await box.fetchAll(secret())).status).toBe(403);
     expect((await del(`/mailbox/${box.id}`, secret())).status).toBe(403);
     expect((await del(`/mailbox/${box.id}`)).status).toBe(204);
@@ -359,7 +361,7 @@ describe('any request', () => {
         async (method, path, authorization, contentType, body) => {
           const answer = await service.handle(request(method, path, { authorization, contentType, body }));
           expect(statuses).toContain(answer.status);
-          if (answer.status >= 400) expect(JSON.parse(answer.body)).toEqual({ error: expect.any(String), message: expect.any(String) });
+          if (answer.status >= 400) expect(bodyOf(answer)).toEqual({ error: expect.any(String), message: expect.any(String) });
         },
       ),
       { numRuns: 500 },

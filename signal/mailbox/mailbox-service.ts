@@ -20,13 +20,13 @@ import {
   MailboxSecretSchema,
   MailboxWritersSchema,
   type DepositAnswer,
-  type MailboxEntries,
   type MailboxError,
   type MailboxPush,
 } from '../protocol/mailbox.js';
 import { pushAnswer, PUSHES_OFF } from '../push/push-answer.js';
 import type { PushOutcome, PushSender } from '../push/push-sender.js';
 import { isOriginAllowed } from '../transport/origin-policy.js';
+import { entriesBody } from './entries-body.js';
 import { hashSecret, type MailboxStore, type SecretHash, type WriterCheck } from './mailbox-store.js';
 
 /** The largest writer list as JSON, with room for spaces: 256 x 46 characters is under 12 KiB. */
@@ -85,8 +85,8 @@ export interface MailboxRequest {
 export interface MailboxResponse {
   status: number;
   headers: Array<[string, string]>;
-  /** JSON, or empty (204). */
-  body: string;
+  /** JSON (a fetch's entries as bytes already: entriesBody), or empty (204). */
+  body: string | Uint8Array;
 }
 
 export interface MailboxServiceOptions {
@@ -208,10 +208,7 @@ export class MailboxService {
     if (request.method === 'GET') {
       return this.#owner(await store.entries(id, secret), (entries) => {
         metrics.mailboxFetches.inc();
-        const answer: MailboxEntries = {
-          entries: entries.map(({ entry, at, expires, data }) => ({ entry, at, expires, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64url') })),
-        };
-        return json(200, answer);
+        return { status: 200, headers: JSON_HEADERS, body: entriesBody(entries) };
       });
     }
     const data = this.#entry(request);

@@ -291,7 +291,10 @@ function ownerOutcome(answer: unknown): OwnerOutcome<void> {
   return answer === 'ok' ? { ok: true, value: undefined } : { ok: false, reason: answer as 'unknown-mailbox' | 'forbidden' };
 }
 
-/** "<at>:<expires>:<bytes>" as the scripts store it. */
+/**
+ * "<at>:<expires>:<bytes>" as the scripts store it. The data is a view of the reply, not a copy: ioredis
+ * answers with slices of what it read from the socket, memory nothing writes to again.
+ */
 function parseEntry(entry: string, value: Buffer): StoredEntry {
   const first = value.indexOf(0x3a);
   const second = value.indexOf(0x3a, first + 1);
@@ -299,6 +302,6 @@ function parseEntry(entry: string, value: Buffer): StoredEntry {
     entry,
     at: Number(value.subarray(0, first).toString()),
     expires: Number(value.subarray(first + 1, second).toString()),
-    data: new Uint8Array(value.subarray(second + 1)),
+    data: new Uint8Array(value.buffer, value.byteOffset + second + 1, value.length - second - 1),
   };
 }

@@ -49,6 +49,17 @@ const ADDRESS_SETTINGS = {
   METRICS_PORT: '9100',
 };
 
+/** The mailbox settings compose passes on from .env, each with a value other than its default. */
+const MAILBOX_SETTINGS = {
+  MAILBOX_TTL_SECONDS: '86400',
+  MAILBOX_ENTRIES_PER_MAILBOX: '200',
+  MAILBOX_BYTES_PER_MAILBOX: '1048576',
+  MAILBOX_MAX_BYTES: '268435456',
+  MAILBOX_IDLE_DAYS: '90',
+  MAILBOX_DEPOSITS_PER_MINUTE: '60',
+  MAILBOX_FETCHES_PER_MINUTE: '300',
+};
+
 describe('docker-compose.yml', () => {
   let config: ComposeConfig;
   let signal: ComposeService;
@@ -146,12 +157,14 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining([`${join(REPO, 'Caddyfile')}:/etc/caddy/Caddyfile:ro`, `${join(REPO, 'lan-ca')}:/etc/caddy/lan-ca:ro`, 'caddy_data:/data:rw', 'caddy_config:/config:rw']),
     );
     expect(caddy.environment).toEqual({ WHISPER_MODE: 'domain', WHISPER_ADDRESS: 'chat.example.org', WHISPER_UPSTREAM_HOST: 'signal', WHISPER_UPSTREAM_PORT: '8080' });
-    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'signal_data']);
+    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['caddy_config', 'caddy_data', 'redis_data', 'signal_data']);
   });
 
-  it('runs signal without privileges and on a read-only file system, but for the volume that keeps its VAPID keys', () => {
+  it('runs signal without privileges and on a read-only file system, but for the volume that keeps its VAPID keys and its mailboxes', () => {
     expect(signal.read_only).toBe(true);
     expect(signal.volumes).toEqual(['signal_data:/data:rw']);
+    // The server keeps them under DATA_DIR (its mailboxes in DATA_DIR/mailbox): in the volume, across restarts.
+    expect(readConfig(signal.environment).dataDir).toBe('/data');
     expect(signal.environment).toMatchObject({ DATA_DIR: '/data', VAPID_SUBJECT: 'mailto:ops@example.org', VAPID_PUBLIC_KEY: '', VAPID_PRIVATE_KEY: '' });
     expect(signal.cap_drop).toEqual(['ALL']);
     expect(signal.security_opt).toEqual(['no-new-privileges:true']);
@@ -224,6 +237,35 @@ describe('docker-compose.yml', () => {
       capacity: { maxAwaySessions: 5000, maxRooms: 2000, maxPendingBytes: 33554432 },
       push: { perAddressPerMinute: 60 },
       metrics: { allow: ['10.8.0.0/24'], port: 9100 },
+    });
+  });
+
+  it('passes every mailbox setting on from .env, each left to the server’s default (which .env.example states) unless set', async () => {
+    // Every MAILBOX_* setting the server reads, this one's and any added later.
+    const read = [...(await readFile(join(REPO, 'signal/config.ts'), 'utf8')).matchAll(/^\s+(MAILBOX_[A-Z_]+):/gm)].map(([, name]) => name!);
+    expect(read.sort()).toEqual(Object.keys(MAILBOX_SETTINGS).sort());
+    for (const name of read) expect(signal.environment?.[name], name).toBe('');
+
+    const defaults = readConfig({ VAPID_SUBJECT: 'mailto:ops@example.org' });
+    const unset = readConfig(signal.environment);
+    expect(unset.mailbox).toEqual(defaults.mailbox);
+    expect(unset.addressLimits).toEqual(defaults.addressLimits);
+    const text = await readFile(join(REPO, '.env.example'), 'utf8');
+    const stated = Object.fromEntries([...text.matchAll(/^#(MAILBOX_[A-Z_]+)=(\d+)$/gm)].map(([, name, value]) => [name, Number(value)]));
+    expect(stated).toEqual({
+      MAILBOX_TTL_SECONDS: defaults.mailbox.ttlMs / 1000,
+      MAILBOX_ENTRIES_PER_MAILBOX: defaults.mailbox.entriesPerMailbox,
+      MAILBOX_BYTES_PER_MAILBOX: defaults.mailbox.bytesPerMailbox,
+      MAILBOX_MAX_BYTES: defaults.mailbox.maxBytes,
+      MAILBOX_IDLE_DAYS: defaults.mailbox.idleMs / 86_400_000,
+      MAILBOX_DEPOSITS_PER_MINUTE: defaults.addressLimits.mailboxDepositsPerMinute,
+      MAILBOX_FETCHES_PER_MINUTE: defaults.addressLimits.mailboxFetchesPerMinute,
+    });
+
+    const set = await composeConfig(await envExampleWith({ ...DOMAIN_SETTINGS, ...MAILBOX_SETTINGS }));
+    expect(readConfig(set.services.signal!.environment)).toMatchObject({
+      mailbox: { ttlMs: 86_400_000, entriesPerMailbox: 200, bytesPerMailbox: 1_048_576, maxBytes: 268_435_456, idleMs: 90 * 86_400_000 },
+      addressLimits: { mailboxDepositsPerMinute: 60, mailboxFetchesPerMinute: 300 },
     });
   });
 

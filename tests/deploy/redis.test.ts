@@ -3,7 +3,8 @@
  * (deploy/redis-entrypoint.sh) and arguments, taken from the compose tool's own
  * reading of the file, run natively with a real redis-server on a free loopback
  * port. It answers only the signal user with REDIS_PASSWORD; a real signal
- * process with compose's REDIS_URL gets in and never logs the password.
+ * process with compose's REDIS_URL gets in and never logs the password; what
+ * it holds (the replicas' mailboxes) is still there after a restart.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -102,6 +103,38 @@ describe('Redis of the scaled profile, from docker-compose.yml', () => {
     // Not root, so the image's own switch to its user (which needs privileges compose drops) is not needed.
     expect(redis.user).toBe('redis');
     expect(redis.cap_drop).toEqual(['ALL']);
+  });
+
+  it('keeps what it holds, the replicas’ mailboxes among it, across a restart: an append-only file in a volume of its own', async () => {
+    expect(redis.volumes).toContain('redis_data:/data:rw');
+    expect(Object.keys(config.volumes ?? {})).toContain('redis_data');
+    // Redis writes where it runs: in the container the image's working directory, /data, which is that
+    // volume; here a directory of the test's. Nothing in its arguments moves it elsewhere.
+    expect(redis.command).not.toContain('--dir');
+    const dir = await mkdtemp(join(work, 'data-'));
+    const [shell, mounted, ...entrypointArgs] = redis.entrypoint!;
+    const script = redis.volumes!.map((volume) => volume.split(':')).find(([, target]) => target === mounted)![0]!;
+    const restartPort = await freePort();
+    const start = async () => {
+      const child = spawn(shell!, [script, ...entrypointArgs, ...redis.command!, '--port', String(restartPort), '--bind', '127.0.0.1'], {
+        env: { PATH: process.env.PATH ?? '', ...redis.environment },
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      await redisReady(child);
+      return child;
+    };
+    let child = await start();
+    try {
+      expect(await ask(restartPort, `AUTH signal ${PASSWORD}`, 'HSET whisper:mailbox:kept read abc')).toEqual(['+OK', ':1']);
+      // What `docker compose restart` and an upgrade do: SIGTERM, then a new process on the same volume.
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      child = await start();
+      expect(await ask(restartPort, `AUTH signal ${PASSWORD}`, 'HLEN whisper:mailbox:kept')).toEqual(['+OK', ':1']);
+    } finally {
+      await terminate(child, once(child, 'exit'), 3000);
+    }
   });
 
   it('refuses a client that has not logged in, and a wrong password, before any command', async () => {

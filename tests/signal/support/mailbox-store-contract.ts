@@ -158,6 +158,18 @@ export function describeMailboxStore(name: string, make: (quotas: MailboxQuotas)
       expect(await store.entries(id, read)).toEqual({ ok: false, reason: 'unknown-mailbox' });
     });
 
+    it('takes a deposit into a full mailbox again once its entries have expired, with no sweep', async () => {
+      const { store, pass } = await make(CONTRACT_QUOTAS);
+      const { id, read, writer } = await mailbox(store);
+      for (let i = 0; i < 3; i++) expect(await store.deposit(id, writer, bytes(1024, i))).toMatchObject({ ok: true });
+      expect(await store.deposit(id, writer, bytes(1024, 3))).toEqual({ ok: false, reason: 'mailbox-full' });
+      await pass(CONTRACT_QUOTAS.ttlMs + 100);
+      expect(await store.deposit(id, writer, bytes(1024, 4))).toMatchObject({ ok: true });
+      const listed = await store.entries(id, read);
+      expect(listed.ok && listed.value.map((e) => e.data[0])).toEqual([4]);
+      expect(await store.totals()).toEqual({ mailboxes: 1, entries: 1, bytes: 1024 + mailboxRecordBytes(1) });
+    });
+
     it('keeps an idle mailbox that still holds entries, and one whose owner PUT again', async () => {
       const { store, pass } = await make({ ...CONTRACT_QUOTAS, ttlMs: 2 * CONTRACT_QUOTAS.idleMs });
       const held = await mailbox(store);
