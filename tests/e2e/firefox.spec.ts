@@ -342,7 +342,8 @@ test('Firefox refuses someone who claims a verified contact’s key with its fin
   people = [];
   await alice.find('button', 'Bob, verified, offline', { within: await alice.find('list', 'People') });
   await sendIn(alice, 'For Bob only');
-  await statusIn(alice, 'For Bob only', 'Queued');
+  // Sealed to the mailbox key of Bob's device, which Mallory has not: it waits on Alice's device too.
+  await statusIn(alice, 'For Bob only', 'Waiting in Bob’s mailbox');
 
   // Mallory, in Chromium, joins as Bob with Bob's key, and Bob's fingerprint before her own in her descriptions.
   relay.impersonate('Bob', bobKey, 'media');
@@ -353,7 +354,7 @@ test('Firefox refuses someone who claims a verified contact’s key with its fin
   expect(relay.forged).toBeGreaterThan(0);
   await openChat(mallory, 'Alice');
   await expect(messages(mallory).getByText('For Bob only')).toHaveCount(0);
-  await statusIn(alice, 'For Bob only', 'Queued');
+  await statusIn(alice, 'For Bob only', 'Waiting in Bob’s mailbox');
 });
 
 test('axe in Firefox finds no violation: the name form, the room, a conversation, the Share dialog and Connection stats', async ({ browser, firefox, app }) => {

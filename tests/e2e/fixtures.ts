@@ -60,17 +60,29 @@ function watch(target: Page | BrowserContext): string[] {
   });
   // A request the page's own navigation cut (a reload, a goto: the document that asked for it is gone, as the
   // favicon a reload cancels) is no failure; one aborted while its document stayed (the app's own abort) is.
+  // A request asked for while a navigation of its frame is on its way may be the leaving document's (it asked
+  // between the navigation's start and the new document's arrival): cut with it, it is no failure either.
   const navigations = new WeakMap<Frame, number>();
-  const issuedAt = new WeakMap<Request, number>();
+  const navigating = new WeakMap<Frame, Request>();
+  const issuedAt = new WeakMap<Request, { navigation: number; duringOne: boolean }>();
   on('request', (request) => {
     const frame = frameOf(request);
     if (!frame) return;
-    if (request.isNavigationRequest()) navigations.set(frame, (navigations.get(frame) ?? 0) + 1);
-    else issuedAt.set(request, navigations.get(frame) ?? 0);
+    if (request.isNavigationRequest()) {
+      navigations.set(frame, (navigations.get(frame) ?? 0) + 1);
+      navigating.set(frame, request);
+    } else issuedAt.set(request, { navigation: navigations.get(frame) ?? 0, duringOne: navigating.has(frame) });
   });
-  on('requestfailed', (request) => {
+  const navigationDone = (request: Request) => {
     const frame = frameOf(request);
-    const cutByNavigation = request.failure()?.errorText === 'net::ERR_ABORTED' && frame !== null && issuedAt.has(request) && issuedAt.get(request) !== navigations.get(frame);
+    if (frame && navigating.get(frame) === request) navigating.delete(frame);
+  };
+  on('requestfinished', navigationDone);
+  on('requestfailed', (request) => {
+    navigationDone(request);
+    const frame = frameOf(request);
+    const issued = issuedAt.get(request);
+    const cutByNavigation = request.failure()?.errorText === 'net::ERR_ABORTED' && frame !== null && issued !== undefined && (issued.duringOne || issued.navigation !== navigations.get(frame));
     if (!cutByNavigation) problems.push(`request failed (${request.failure()?.errorText ?? 'no answer'}): ${request.method()} ${request.url()}`);
   });
   void target.addInitScript(() => {

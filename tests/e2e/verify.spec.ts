@@ -135,7 +135,8 @@ test('a verified contact who comes back with a new key is held behind a warning:
   await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, offline' })).toBeVisible();
   await openChat(alice, 'Bob');
   await send(alice, 'Are you there?');
-  await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName('Queued');
+  // Sealed to the mailbox key of Bob's old device, which no one has any more: it waits on Alice's device too.
+  await expect(statusOf(alice, 'Are you there?')).toHaveAccessibleName('Waiting in Bob’s mailbox');
 
   const newBob = await comeBack(browser, 'Bob', link);
   const warning = alice.page.getByRole('alert', { name: 'Bob’s safety number changed' });
@@ -296,7 +297,8 @@ for (const placement of ['media', 'session'] as const) {
     await expect(peopleList(alice).getByRole('button', { name: 'Bob, verified, offline' })).toBeVisible();
     await openChat(alice, 'Bob');
     await send(alice, 'For Bob only');
-    await expect(statusOf(alice, 'For Bob only')).toHaveAccessibleName('Queued');
+    // Sealed to the mailbox key of Bob's old device: Mallory, who has his DTLS key's fingerprint, has not that key.
+    await expect(statusOf(alice, 'For Bob only')).toHaveAccessibleName('Waiting in Bob’s mailbox');
 
     // Mallory joins as Bob, with Bob's key, and Bob's fingerprint beside her own certificate's in each
     // description: in the same media section (refused by Chromium itself, accepted by Firefox), or at session
@@ -308,8 +310,8 @@ for (const placement of ['media', 'session'] as const) {
     await openChat(mallory, 'Alice');
     // Alice's app has judged the connection (its proof failed): what it would send went before that.
     await expect(alice.page.getByRole('region', { name: 'Conversation' }).getByText('Key changed', { exact: true })).toBeVisible();
-    await holds('nothing reaches Mallory, and the message stays queued', async () =>
-      (await messages(mallory).getByText('For Bob only').count()) === 0 && (await statusNow(alice, 'For Bob only')) === 'Queued',
+    await holds('nothing reaches Mallory, and the message stays waiting', async () =>
+      (await messages(mallory).getByText('For Bob only').count()) === 0 && (await statusNow(alice, 'For Bob only')) === 'Waiting in Bob’s mailbox',
     );
   });
 }

@@ -94,7 +94,8 @@ export async function startMitmRelay(target: string, room = '', split: Record<st
       res.end(firstScript.source);
       return;
     }
-    const headers = { ...req.headers, host: new URL(target).host };
+    // The Host the page asked (this relay's): the signal process checks a request's Origin against it, as behind Caddy.
+    const headers = { ...req.headers };
     // Pages are rewritten: asked for as they are, not compressed.
     if (firstScript) delete headers['accept-encoding'];
     const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers }, (answer) => {

@@ -100,16 +100,21 @@ export class Deliveries {
   }
 }
 
-/** What a refused deposit means for the writer, in words; null when there is nothing to say (no mailbox: the plain push goes). */
+/**
+ * What a refused deposit means for the writer, in words; null when there is nothing to say: no mailbox (the plain
+ * push goes), or no server (the app says it is offline; what waits is deposited when the network is back).
+ */
 export function refusalWords(name: string, outcome: Exclude<DepositOutcome, { ok: true }>): string | null {
-  if (outcome.reason === 'no-mailbox') return null;
+  if (outcome.reason === 'no-mailbox' || (outcome.reason === 'refused' && outcome.failure.code === 'network')) return null;
   if (outcome.reason === 'too-large') return `A message to ${name} is too large for their mailbox: it waits on this device until you are both online.`;
   switch (outcome.failure.code) {
     case 'mailbox-full':
       return `${name}’s mailbox on the server is full: your messages wait on this device until ${name} opens Whisper.`;
     case 'forbidden':
-    case 'unknown-mailbox':
       return `${name}’s mailbox no longer takes messages from this device: they wait here until you are both online.`;
+    case 'unknown-mailbox':
+      // The server lost it (or it went idle): their app makes it again, with the same address, when it next runs.
+      return null;
     default:
       return `Your messages to ${name} could not be left on the server (${outcome.failure.message}): they wait on this device.`;
   }
