@@ -175,6 +175,14 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
       .then(() => result);
   }
 
+  /** Whatever waits for these people, all away (messages, offers, read receipts), that is not in their mailbox yet goes there. */
+  async waitingForAll(devices: readonly string[]): Promise<void> {
+    for (const device of devices) {
+      await this.waiting(device);
+      await this.receiptsFor(device);
+    }
+  }
+
   /** Read receipts wait for `device`, whose app is closed: sealed to their mailbox, then marked sent. */
   receiptsFor(device: string): Promise<void> {
     return this.#deposits.run(device, async () => {

@@ -215,7 +215,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.#signaling.addEventListener('wh-welcome', (event) => {
       this.away.welcomed();
       // Then what waits for anyone away (written while this device was offline or closed) goes to their mailbox.
-      void this.#links.welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers).then(() => this.#leaveForEveryoneAway());
+      void this.#links.welcome(event.detail.peers, event.detail.resumed, event.detail.iceServers).then(() => this.mailbox.waitingForAll(this.#people.all().filter((p) => !p.online && this.#people.canTakeMessages(p)).map((p) => p.device)));
       // The server keeps its relay from addresses that took too many credentials: whoever needs it is told why it fails.
       if (event.detail.relayRefused) {
         warn(`No relay (TURN) for now: the server gave this network all the relay credentials it allows for the hour. Direct connections still work; where only the relay gets through, connecting fails until later.`);
@@ -293,15 +293,6 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
           if (wants) return this.#leaveFor(device);
         }),
     });
-  }
-
-  /** Whatever waits for anyone away (messages, offers, read receipts) that is not in their mailbox yet goes there. */
-  async #leaveForEveryoneAway(): Promise<void> {
-    for (const person of this.#people.all()) {
-      if (person.online || !this.#people.canTakeMessages(person)) continue;
-      await this.mailbox.waiting(person.device);
-      await this.mailbox.receiptsFor(person.device);
-    }
   }
 
   /** Something waits for the person, whose app is closed: into their mailbox, or else a plain push that something waits. */
