@@ -81,7 +81,14 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
     // The service worker reads the mailbox while the app is closed: it needs this device's key, and cannot read the certificate it comes from.
     void options.db.put('settings', options.device, 'deviceKey');
     // What the worker stored from a push (a receipt while this page is open) is shown here too.
-    navigator.serviceWorker?.addEventListener('message', (event: MessageEvent<unknown>) => void this.#workerStored(event.data));
+    navigator.serviceWorker?.addEventListener('message', this.#onWorkerMessage);
+  }
+
+  readonly #onWorkerMessage = (event: MessageEvent<unknown>) => void this.#workerStored(event.data);
+
+  /** The room is left: the worker's word goes to the next room's session. */
+  stop(): void {
+    navigator.serviceWorker?.removeEventListener('message', this.#onWorkerMessage);
   }
 
   /** The worker says which messages it stored or moved: read from this device's store (the message names only ids). */

@@ -413,6 +413,7 @@ export class RoomSession extends TypedEventTarget<RoomSessionEventMap> {
     this.calls.stop();
     this.groupCalls.stop();
     this.transfers.stop();
+    this.mailbox.stop();
     removeEventListener('online', this.#onNetworkBack);
     removeEventListener('pageshow', this.#onBackInFront);
     document.removeEventListener('visibilitychange', this.#onBackInFront);
