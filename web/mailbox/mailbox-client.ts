@@ -60,6 +60,8 @@ export class MailboxClient {
   }
 
   async #request<T>(path: string, secret: string, init: RequestInit, read: (body: unknown) => T): Promise<MailboxOutcome<T>> {
+    // Offline, nothing is tried: the callers try again when the network is back (and the server welcomes them).
+    if (globalThis.navigator?.onLine === false) return { ok: false, code: 'network', message: 'this device is offline' };
     let response: Response;
     try {
       response = await this.#fetch(new URL(path, this.#origin), { ...init, headers: { ...init.headers, Authorization: `Bearer ${secret}` }, cache: 'no-store' });

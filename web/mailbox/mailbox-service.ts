@@ -65,7 +65,6 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   #loaded: Promise<{ code: MailboxModules; keys: MailboxKeys; client: MailboxClient }> | null = null;
   readonly #deposits = new Turns();
   #writers: Promise<void> = Promise.resolve();
-  #madeOnce: Promise<void> | null = null;
   /** The writers as last set on the server (sorted, joined), null before the first PUT of this page. */
   #putWriters: string | null = null;
   #settings = { hold: true, showText: true };
@@ -215,15 +214,15 @@ export class MailboxService extends TypedEventTarget<MailboxServiceEventMap> {
   async #collectOnce(): Promise<void> {
     const { db, device, chat, roomChat } = this.#options;
     const { code, client } = await this.#load();
-    // The mailbox is made (or kept from going idle) before it is read: a first read would find none.
-    this.#madeOnce ??= this.#updateWriters();
-    await this.#madeOnce;
+    // The mailbox is made (or kept from going idle) before it is read, until the server once said yes: a first
+    // read would find none.
+    if (this.#putWriters === null) await this.#updateWriters(true);
     const inTurn = (conversation: string, work: () => Promise<void>) => (conversation === roomChat.conversation ? roomChat.inTurn(work) : chat.inTurn(conversation, work));
     const result = await code.collectMailbox({ db, device, client, origin: this.#origin, inTurn }).catch(() => null);
     if (!result) return;
     // Gone from the server (its store lost, or idle too long): made again, with the same writers, so that contacts'
     // deposits are taken again. Nothing was in it to fetch.
-    if (result.missing) await (this.#madeOnce = this.#updateWriters(true));
+    if (result.missing) await this.#updateWriters(true);
     this.#took([...result.stored, ...[...result.advanced.values()].flat()]);
     await result.sendReceipts();
   }
