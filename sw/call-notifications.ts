@@ -76,12 +76,15 @@ async function openApp(url: string): Promise<void> {
 }
 
 /**
- * Opens the app at `url`, a room; the room is written down first for an app that opens at its start address
- * instead (an iPhone's Home Screen app), which goes there when it starts (pending-route.ts).
+ * Opens the app at `url`, a room, and writes the room down for an app that opens at its start address instead
+ * (an iPhone's Home Screen app), which goes there when it starts (pending-route.ts). The window is asked for at
+ * once, beside the write: Firefox lets a notification's click open one only for about a second, which opening
+ * the database first could use up on a busy phone (seen here under load). A Home Screen app that starts before
+ * the write is done opens at its start page, from where the room is one tap away.
  */
 async function openWindow(url: string): Promise<void> {
-  await recordPendingRoute(await openDatabase(), url, self.location.origin);
-  await self.clients.openWindow(url);
+  const recorded = openDatabase().then((db) => recordPendingRoute(db, url, self.location.origin));
+  await Promise.all([self.clients.openWindow(url), recorded]);
 }
 
 /** The page showing `url`, or any Whisper page. */
