@@ -142,10 +142,14 @@ test('Firefox on both sides, no stand-in: Alice writes two messages to Bob, whos
 
   await bob.page.close();
   await bobOfflineFor(alice);
+  // Bob's phone is out of reach until Alice has closed her app: otherwise his worker, woken at once, has the receipt
+  // back before she does, and the test would prove nothing of both apps closed.
+  const letThrough = firefox.autopush.hold();
   const texts = ['Dinner is in the oven', 'Feed the cat at nine 🐈'];
   for (const text of texts) await sendIn(alice, text);
   for (const text of texts) await statusIn(alice, text, 'Waiting in Bob’s mailbox');
   await alice.page.close();
+  letThrough();
 
   // Bob's Firefox takes both pushes; his worker reads the mailbox and shows the conversation, with a sound.
   await firefox.took(toBob, pushesToBob + 1);

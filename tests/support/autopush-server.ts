@@ -41,6 +41,8 @@ type ClientMessage =
   | { messageType: 'broadcast_subscribe' | 'ping' };
 
 export class AutopushServer {
+  /** Pushes held back from Firefox (`hold`), in the order accepted; null while none are. */
+  #heldBack: Array<[channelID: string, version: string, data: string]> | null = null;
   readonly acks: Ack[] = [];
   readonly #channels = new Map<string, Channel>();
   readonly #waiters = new Set<() => void>();
@@ -156,7 +158,20 @@ export class AutopushServer {
     }
   }
 
-  /** A push the service accepted for a channel: to Firefox now, or when it connects again. */
+  /**
+   * Keeps the pushes accepted from now on from Firefox, as from a phone out of reach, until the function returned
+   * is called: then they go, in order.
+   */
+  hold(): () => void {
+    this.#heldBack = [];
+    return () => {
+      const held = this.#heldBack ?? [];
+      this.#heldBack = null;
+      for (const [channelID, version, data] of held) this.#notify(channelID, version, data);
+    };
+  }
+
+  /** A push the service accepted for a channel: to Firefox now, or when it connects again (or is let through). */
   #accepted(channelID: string, push: ReceivedPush): void {
     const channel = this.#channels.get(channelID);
     if (!channel) return;
@@ -164,7 +179,8 @@ export class AutopushServer {
     this.#versions.set(push, version);
     const data = push.body.toString('base64url');
     channel.unacked.set(version, { data });
-    if (this.#socket) this.#notify(channelID, version, data);
+    if (this.#heldBack) this.#heldBack.push([channelID, version, data]);
+    else if (this.#socket) this.#notify(channelID, version, data);
   }
 
   #notify(channelID: string, version: string, data: string): void {
