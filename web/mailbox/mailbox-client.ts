@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import { MAILBOX_ERRORS, type MailboxErrorCode } from '../../signal/protocol/codes.js';
-import { DepositAnswerSchema, MailboxEntriesSchema, MailboxErrorSchema, type MailboxEntry } from '../../signal/protocol/mailbox.js';
+import { DepositAnswerSchema, MailboxEntriesSchema, MailboxErrorSchema, MailboxPushAnswerSchema, type MailboxEntry } from '../../signal/protocol/mailbox.js';
 import { toBase64url } from '../push/base64url.js';
 import type { MailboxAddress } from './mailbox-keys.js';
 
@@ -20,8 +20,6 @@ export interface WakeRequest {
   ttl: number;
   urgency: 'very-low' | 'low' | 'normal' | 'high';
 }
-
-const PushAnswerSchema = v.object({ outcome: v.string(), message: v.optional(v.string()) });
 
 export class MailboxClient {
   readonly #origin: string;
@@ -45,7 +43,7 @@ export class MailboxClient {
   /** Asks the server to wake the mailbox's owner with a push this device encrypted; true when the push service took it. */
   async wake(mailbox: string, capability: string, push: WakeRequest): Promise<boolean> {
     const body = JSON.stringify({ endpoint: push.endpoint, ciphertext: toBase64url(push.ciphertext), ttl: push.ttl, urgency: push.urgency });
-    const answer = await this.#request(`/mailbox/${mailbox}/push`, capability, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }, (json) => v.parse(PushAnswerSchema, json));
+    const answer = await this.#request(`/mailbox/${mailbox}/push`, capability, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } }, (json) => v.parse(MailboxPushAnswerSchema, json));
     return answer.ok && answer.value.outcome === 'sent';
   }
 
