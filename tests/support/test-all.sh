@@ -34,7 +34,7 @@ stage() {
 stage "typecheck" npm run --silent typecheck
 stage "build (app and server)" npm run --silent build
 stage "system packages" bash tests/support/system-deps.sh chromium firefox-esr WebKitWebDriver xvfb-run xauth gdb turnserver caddy redis-server docker-compose nft openssl dbus-daemon notify-send
-stage "unit, server, deploy (Node 20)" vitest run
+stage "unit, architecture, npm start (Node 20)" npm run --silent test:node20
 stage "server, deploy (Node 22)" npm run --silent test:node22
 stage "components (Chromium)" npm run --silent test:components
 stage "browser suites (Playwright)" npm run --silent test:browser
