@@ -24,6 +24,8 @@ export interface Stored {
   at: number;
   via?: string;
   deposited?: string[];
+  /** 1 once an incoming message's read receipt went out (over the channel, or into its writer's mailbox). */
+  receiptSent?: number;
 }
 
 /** The device's messages, in the order it stored them. */

@@ -204,6 +204,9 @@ test('Chromium, no push at all (Bob never allowed notifications): Alice writes w
   await expect(personEntry(bob, 'Alice')).toHaveAccessibleName(/^Alice, offline/);
   // Stored and deleted from the server before the receipt goes: nothing left to fetch twice.
   await expect.poll(() => entriesOf(bob.page)).toEqual(0);
+  // He read them: the read receipts went into Alice's mailbox before he closed the app (had he closed it first,
+  // they would have waited on his device for his next visit: a fresh-clone run closed it a moment too soon).
+  await expect.poll(async () => (await storedMessages(bob.page)).filter((m) => m.direction === 'in' && m.receiptSent === 1).map((m) => m.text)).toEqual(texts);
   await bob.page.close();
 
   alice.page = await alice.context.newPage();
