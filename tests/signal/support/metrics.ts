@@ -1,6 +1,6 @@
 /**
  * Reading a signal process's Prometheus text in tests: one sample, and the
- * process's memory after a full garbage collection.
+ * process's memory after a full garbage collection (through its inspector, which can also stop its clock).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -56,11 +56,30 @@ export function inspectorPort(child: ChildProcess): Promise<number> {
  * its metrics: the heap and external memory it reports then are what it holds, not what a collection would free.
  */
 export async function afterFullGc(httpUrl: string, inspectorPort: number): Promise<string> {
+  await inspect(inspectorPort, 'HeapProfiler.collectGarbage');
+  return metricsOf(httpUrl);
+}
+
+/**
+ * Stops the monotonic clock (`performance.now`) of a process started with `--inspect`, where it stands: from
+ * then on no rate bucket refills and nothing it tracks grows old, however long the test's work takes.
+ */
+export async function stopClock(inspectorPort: number): Promise<void> {
+  const answer = await inspect(inspectorPort, 'Runtime.evaluate', {
+    expression: '(() => { const stoppedAt = performance.now(); performance.now = () => stoppedAt; return typeof stoppedAt; })()',
+  });
+  if ((answer as { result?: { value?: string } }).result?.value !== 'number') throw new Error(`the clock did not stop: ${JSON.stringify(answer)}`);
+}
+
+/** One command of the inspector protocol, and its answer's result. */
+async function inspect(inspectorPort: number, method: string, params: Record<string, unknown> = {}): Promise<unknown> {
   const [target] = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
   const inspector = new WebSocket(target!.webSocketDebuggerUrl);
   await once(inspector, 'open');
-  inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  await once(inspector, 'message');
+  inspector.send(JSON.stringify({ id: 1, method, params }));
+  const [message] = (await once(inspector, 'message')) as [Buffer];
   inspector.close();
-  return metricsOf(httpUrl);
+  const answer = JSON.parse(message.toString()) as { result?: unknown; error?: unknown };
+  if (answer.error) throw new Error(`${method}: ${JSON.stringify(answer.error)}`);
+  return answer.result;
 }
