@@ -13,7 +13,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 /** Waits until `check` holds: the audio context changes state when this machine's audio thread gets to it. */
 async function until(check: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 4000;
+  const end = performance.now() + 20_000;
   while (!check()) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -62,7 +62,7 @@ async function pair(): Promise<[Side, Side]> {
   return [await side(BOB), await side(ALICE)];
 }
 
-const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> => {
+const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> => {
   const end = performance.now() + ms;
   while (!(await check())) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -80,7 +80,7 @@ export async function pushSubscription(): Promise<{ target: PushTarget; read(cip
   };
 }
 
-export const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 3000): Promise<void> => {
+export const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> => {
   const end = performance.now() + ms;
   while (!(await check())) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
