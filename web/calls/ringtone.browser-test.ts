@@ -5,20 +5,12 @@
 import { expect } from 'chai';
 import { sendKeys, sendMouse } from '@web/test-runner-commands';
 import { Ringtone } from './ringtone.js';
+import { until } from '../test-support/until.test-support.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
-
-/** Waits until `check` holds: the audio context changes state when this machine's audio thread gets to it. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 20_000;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('Ringtone: audio unlocked by a gesture', () => {
   it('makes no AudioContext before a gesture, and unlocks on the first click (a real one: a synthetic event is no gesture)', async () => {

@@ -8,6 +8,7 @@ import { openDatabase, StorageFullError, type StoredMessage, type WhisperDatabas
 import { MessageStore } from '../storage/message-store.js';
 import { ChatService } from './chat-service.js';
 import type { ChatFrame } from './chat-wire.js';
+import { until } from '../test-support/until.test-support.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
@@ -61,14 +62,6 @@ function disconnect(a: Side, b: Side): void {
 async function pair(): Promise<[Side, Side]> {
   return [await side(BOB), await side(ALICE)];
 }
-
-const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> => {
-  const end = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 /** Keeps a write transaction on the messages store open (other writes wait for it) until the returned function is called. */
 function hold(db: WhisperDatabase): () => Promise<void> {

@@ -8,6 +8,7 @@ import { openDatabase, type WhisperDatabase } from '../storage/database.js';
 import { MessageStore } from '../storage/message-store.js';
 import { RoomChat } from './room-chat.js';
 import type { RoomFrame } from './room-wire.js';
+import { until } from '../test-support/until.test-support.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
@@ -51,18 +52,6 @@ async function link(a: Member, b: Member): Promise<void> {
 function unlink(a: Member, b: Member): void {
   a.links.delete(b.name);
   b.links.delete(a.name);
-}
-
-/**
- * Waits until `check` holds: each member stores a message (IndexedDB) before it acknowledges it, as fast as this
- * machine's disk allows.
- */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = performance.now() + 20_000;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Every message of `m` that has `text` is Delivered to each of `who`. */

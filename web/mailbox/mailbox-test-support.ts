@@ -80,10 +80,4 @@ export async function pushSubscription(): Promise<{ target: PushTarget; read(cip
   };
 }
 
-export const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> => {
-  const end = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
+export { until } from '../test-support/until.test-support.js';

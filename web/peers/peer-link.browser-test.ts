@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { SignalData } from '../../signal/protocol/messages.js';
 import { normalizeFingerprint } from '../identity/device-identity.js';
 import { ANSWER_TIMEOUT_MS, PeerLink } from './peer-link.js';
+import { until } from '../test-support/until.test-support.js';
 
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: (this: { timeout(ms: number): void }) => void | Promise<void>) => void;
@@ -50,14 +51,6 @@ async function certificate(): Promise<{ certificate: RTCCertificate; device: str
   return { certificate: made, device: normalizeFingerprint(made.getFingerprints()[0]!.value!) };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Alice (impolite) and Bob (polite), open to each other. */
 async function openPair(beforeOpen?: (alice: PeerLink, bob: PeerLink) => void): Promise<{ alice: PeerLink; bob: PeerLink; toBob: Wire; toAlice: Wire; close(): void }> {
   const [a, b] = await Promise.all([certificate(), certificate()]);
@@ -66,12 +59,12 @@ async function openPair(beforeOpen?: (alice: PeerLink, bob: PeerLink) => void): 
   const common = { iceServers: [], relayOnly: false };
   const alice = new PeerLink({ ...common, remoteId: 'bob-peer-id', device: b.device, polite: false, certificate: a.certificate, sendSignal: (data) => toBob.send(data) });
   toAlice.to = alice;
-  await until('Alice’s first offer', () => toBob.early.some((data) => kindOf(data) === 'offer'));
+  await until(() => toBob.early.some((data) => kindOf(data) === 'offer'), 'Alice’s first offer');
   const bob = new PeerLink({ ...common, remoteId: 'alice-peer-id', device: a.device, polite: true, certificate: b.certificate, sendSignal: (data) => toAlice.send(data) });
   toBob.to = bob;
   beforeOpen?.(alice, bob);
   for (const data of toBob.early.splice(0)) bob.handleSignal(data);
-  await until('both links open', () => alice.isOpen && bob.isOpen);
+  await until(() => alice.isOpen && bob.isOpen, 'both links open');
   return {
     alice,
     bob,
@@ -101,12 +94,12 @@ describe('PeerLink: a renegotiation whose signals are lost', () => {
     const before = offers(toBob);
     toBob.cut = true;
     const track = addMedia(alice, bob);
-    await until('Alice’s offer, lost', () => offers(toBob) === before + 1);
+    await until(() => offers(toBob) === before + 1, 'Alice’s offer, lost');
     // Nothing answers it: the link waits (the state a call without video was left in for ever).
     expect(alice.pc.signalingState).to.equal('have-local-offer');
     toBob.cut = false;
     await track;
-    await until('Alice stable', () => stable(alice));
+    await until(() => stable(alice), 'Alice stable');
     expect(offers(toBob)).to.equal(before + 2);
     expect(bob.pc.getTransceivers().some((t) => t.receiver.track.kind === 'audio')).to.equal(true);
     close();
@@ -119,10 +112,10 @@ describe('PeerLink: a renegotiation whose signals are lost', () => {
     toAlice.cut = true;
     const track = addMedia(alice, bob);
     await track;
-    await until('Bob’s answer, lost', () => toAlice.seen.includes('answer') && stable(bob));
+    await until(() => toAlice.seen.includes('answer') && stable(bob), 'Bob’s answer, lost');
     expect(alice.pc.signalingState).to.equal('have-local-offer');
     toAlice.cut = false;
-    await until('Alice stable', () => stable(alice), ANSWER_TIMEOUT_MS + 4000);
+    await until(() => stable(alice), 'Alice stable', ANSWER_TIMEOUT_MS + 4000);
     expect(offers(toBob)).to.equal(before + 2);
     close();
   });
@@ -131,11 +124,11 @@ describe('PeerLink: a renegotiation whose signals are lost', () => {
     const { alice, bob, toBob, close } = await openPair();
     toBob.cut = true;
     const track = addMedia(alice, bob);
-    await until('Alice’s offer, lost', () => alice.pc.signalingState === 'have-local-offer' && toBob.seen.at(-1) === 'offer');
+    await until(() => alice.pc.signalingState === 'have-local-offer' && toBob.seen.at(-1) === 'offer', 'Alice’s offer, lost');
     toBob.cut = false;
     alice.offerAgainIfPending();
     await track;
-    await until('Alice stable', () => stable(alice), ANSWER_TIMEOUT_MS / 2);
+    await until(() => stable(alice), 'Alice stable', ANSWER_TIMEOUT_MS / 2);
     close();
   });
 
@@ -144,16 +137,16 @@ describe('PeerLink: a renegotiation whose signals are lost', () => {
     toAlice.held = [];
     const track = addMedia(alice, bob);
     await track;
-    await until('Bob’s first answer, held', () => toAlice.held!.some((data) => kindOf(data) === 'answer'));
+    await until(() => toAlice.held!.some((data) => kindOf(data) === 'answer'), 'Bob’s first answer, held');
     const first = toAlice.held!.filter((data) => kindOf(data) === 'answer');
     toAlice.held.length = 0;
     alice.offerAgainIfPending();
-    await until('Bob’s second answer, held', () => toAlice.held!.some((data) => kindOf(data) === 'answer'));
+    await until(() => toAlice.held!.some((data) => kindOf(data) === 'answer'), 'Bob’s second answer, held');
     const second = toAlice.held!.filter((data) => kindOf(data) === 'answer');
     toAlice.held = null;
     // Both arrive, the late one first: the link applies them in order, so the one applied is the one kept.
     for (const data of [...first, ...second]) toAlice.deliver(data);
-    await until('Alice stable', () => stable(alice));
+    await until(() => stable(alice), 'Alice stable');
     const applied = alice.pc.currentRemoteDescription?.sdp;
     const sdp = (data: SignalData) => (data as { description: { sdp: string } }).description.sdp;
     expect(sdp(first[0]!), 'the two answers differ').to.not.equal(sdp(second[0]!));
@@ -181,7 +174,7 @@ describe('PeerLink: opening', () => {
         bob.addEventListener('wh-open', () => seen.push('wh-open'));
         bob.addEventListener('wh-message', (event) => seen.push(event.detail));
       });
-      await until('Bob’s frame', () => seen.includes('first frame'));
+      await until(() => seen.includes('first frame'), 'Bob’s frame');
       expect(seen).to.deep.equal(['wh-open', 'first frame']);
       expect(bob.isOpen).to.equal(true);
       close();
